@@ -1,0 +1,128 @@
+/* The card image: a directory a person can read, and its in-memory form.
+ *
+ *   IMAGE/card.ini        identity and policy ([card], [pin], [puk], [slot 9a] ...)
+ *   IMAGE/state           PIN/PUK salted hashes, tries left, blocked flags, management key
+ *   IMAGE/9a.key.pem      private key of slot 9A (PKCS#8 PEM), and so on per slot
+ *   IMAGE/9a.crt.pem      certificate of slot 9A
+ *   IMAGE/obj-5fc109.bin  other data objects written with PUT DATA, by tag
+ *
+ * Directory 0700, files 0600. Every write is atomic: temporary file, fsync, rename, fsync of
+ * the directory. Loading never writes. */
+#ifndef VT_IMAGE_H
+#define VT_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#define VT_ATR_MAX_IMG 33
+
+/* PIV algorithm identifiers (SP 800-78 and YubiKey extensions). */
+enum vt_alg {
+        VT_ALG_NONE = 0x00,
+        VT_ALG_3DES = 0x03,
+        VT_ALG_AES128 = 0x08,
+        VT_ALG_AES192 = 0x0A,
+        VT_ALG_AES256 = 0x0C,
+        VT_ALG_RSA1024 = 0x06,
+        VT_ALG_RSA2048 = 0x07,
+        VT_ALG_RSA3072 = 0x05,
+        VT_ALG_RSA4096 = 0x16,
+        VT_ALG_P256 = 0x11,
+        VT_ALG_P384 = 0x14,
+        VT_ALG_ED25519 = 0xE0,
+        VT_ALG_X25519 = 0xE1,
+};
+
+/* YubiKey PIN and touch policies (the values of tags AA and AB). */
+enum vt_pin_policy { VT_PIN_DEFAULT = 0, VT_PIN_NEVER = 1, VT_PIN_ONCE = 2, VT_PIN_ALWAYS = 3 };
+enum vt_touch_policy { VT_TOUCH_DEFAULT = 0, VT_TOUCH_NEVER = 1, VT_TOUCH_ALWAYS = 2, VT_TOUCH_CACHED = 3 };
+
+/* Key references that hold a key: 9A, 9C, 9D, 9E, retired 82..95, attestation F9. */
+#define VT_SLOTS 25
+
+struct vt_slot {
+        uint8_t ref;          /* key reference, e.g. 0x9A */
+        uint8_t alg;          /* enum vt_alg, VT_ALG_NONE when empty */
+        uint8_t pin_policy;   /* enum vt_pin_policy */
+        uint8_t touch_policy; /* enum vt_touch_policy */
+        bool generated;       /* generated on the card (else imported) */
+        EVP_PKEY *key;        /* NULL when empty */
+        uint8_t *cert;        /* DER certificate, NULL when none */
+        size_t cert_len;
+};
+
+/* A PIN or PUK: salted hash of the 8-byte FF-padded value. */
+struct vt_secret {
+        uint8_t salt[16];
+        uint8_t hash[32];
+        uint8_t tries_left;
+        uint8_t max_tries; /* 1..15 */
+};
+
+enum vt_pin_charset { VT_PIN_CHARS_ANY = 0, VT_PIN_CHARS_DIGITS, VT_PIN_CHARS_STRONG };
+
+struct vt_pin_rules {
+        uint8_t min_len; /* 6..8 for PIV */
+        uint8_t max_len;
+        uint8_t charset; /* enum vt_pin_charset; STRONG: upper, lower, digit and symbol */
+};
+
+/* Another data object (printed information, facial image, ...), by its BER tag. */
+struct vt_object {
+        uint32_t tag;
+        uint8_t *data; /* the value written with PUT DATA, as GET DATA returns it (53 ...) */
+        size_t len;
+};
+
+#define VT_OBJECTS_MAX 64
+
+struct vt_image {
+        char *dir;
+        char profile[16];  /* piv | ecert */
+        char applet[16];   /* piv */
+        uint8_t atr[VT_ATR_MAX_IMG];
+        size_t atr_len;
+        uint8_t guid[16];
+        uint32_t serial;
+        uint8_t version[3]; /* reported by the YubiKey FD command */
+        bool yubikey_mgmt_aid; /* answer SELECT of the YubiKey management AID */
+        bool global_pin;       /* the global PIN (reference 00) is enabled */
+
+        struct vt_pin_rules pin_rules;
+        struct vt_secret pin, puk;
+
+        uint8_t mgm_alg; /* VT_ALG_3DES or AES */
+        uint8_t mgm_key[32];
+        size_t mgm_key_len;
+        uint8_t mgm_touch;
+
+        struct vt_slot slots[VT_SLOTS];
+        struct vt_object objects[VT_OBJECTS_MAX];
+        size_t n_objects;
+
+        /* set by a fault injection: the next commits fail as a full disk would */
+        int fail_writes;
+};
+
+/* Loads IMAGE; on failure returns NULL and puts a message naming the file and the reason in
+ * err. Never writes. */
+struct vt_image *vt_image_load(const char *dir, char *err, size_t errlen);
+void vt_image_free(struct vt_image *img);
+
+/* Durable commits; each returns 0 or -1 (errno set). The card answers 65 81 on failure. */
+int vt_image_commit_state(struct vt_image *img);
+int vt_image_commit_slot(struct vt_image *img, uint8_t ref);
+int vt_image_commit_object(struct vt_image *img, uint32_t tag);
+int vt_image_commit_card(struct vt_image *img);
+
+struct vt_slot *vt_image_slot(struct vt_image *img, uint8_t ref);
+struct vt_object *vt_image_object(struct vt_image *img, uint32_t tag);
+
+/* PIN and PUK reference data. */
+void vt_secret_set(struct vt_secret *s, const uint8_t padded[8]);
+bool vt_secret_matches(const struct vt_secret *s, const uint8_t padded[8]);
+
+#endif
