@@ -1,0 +1,137 @@
+#include "pcscwait.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <time.h>
+#include <unistd.h>
+#include <winscard.h>
+
+#define PCSC_SOCKET_DEFAULT "/run/pcscd/pcscd.comm"
+#define MAX_READERS         16
+#define RETRY_MS            50
+#define KEEP_GOING_MS       250
+
+static long now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* Waits until something changes in the directory of pcscd's socket, at most ms. */
+static void wait_for_socket(long ms)
+{
+        const char *path = getenv("PCSCLITE_CSOCK_NAME");
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof(dir), "%s", path ? path : PCSC_SOCKET_DEFAULT);
+        int fd = inotify_init1(IN_CLOEXEC);
+        if (fd < 0)
+                return;
+        /* While the directory is missing, or between the socket's creation and its listen(),
+         * an event may never come: the short poll timeout bounds that case. */
+        if (inotify_add_watch(fd, dirname(dir), IN_CREATE | IN_ATTRIB | IN_MOVED_TO) < 0 || ms > RETRY_MS)
+                ms = RETRY_MS;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        poll(&p, 1, (int)ms);
+        close(fd);
+}
+
+static int establish(SCARDCONTEXT *ctx, long deadline, char *err, size_t errlen)
+{
+        for (;;) {
+                LONG rv = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, ctx);
+                if (rv == SCARD_S_SUCCESS)
+                        return 0;
+                long left = deadline - now_ms();
+                if (rv != SCARD_E_NO_SERVICE || left <= 0) {
+                        snprintf(err, errlen, "cannot reach pcscd: %s", pcsc_stringify_error(rv));
+                        return -1;
+                }
+                wait_for_socket(left);
+        }
+}
+
+static size_t list_readers(SCARDCONTEXT ctx, char *buf, DWORD buflen, SCARD_READERSTATE *st)
+{
+        DWORD len = buflen;
+        size_t n = 0;
+        if (SCardListReaders(ctx, NULL, buf, &len) != SCARD_S_SUCCESS)
+                return 0;
+        for (char *p = buf; *p && n < MAX_READERS; p += strlen(p) + 1) {
+                memset(&st[n], 0, sizeof(st[n]));
+                st[n].szReader = p;
+                st[n].dwCurrentState = SCARD_STATE_UNAWARE;
+                n++;
+        }
+        return n;
+}
+
+int vt_wait_cards(size_t want, long timeout_ms, int (*keep_going)(void *), void *arg, char *err, size_t errlen)
+{
+        long deadline = now_ms() + timeout_ms;
+        SCARDCONTEXT ctx;
+        if (establish(&ctx, deadline, err, errlen) < 0)
+                return -1;
+        char names[4096];
+        SCARD_READERSTATE st[MAX_READERS + 1];
+        int ret = -1;
+        bool reread = true;
+        size_t n = 0, present = 0;
+        for (;;) {
+                if (reread) {
+                        n = list_readers(ctx, names, sizeof(names), st);
+                        memset(&st[n], 0, sizeof(st[n]));
+                        st[n].szReader = "\\\\?PnP?\\Notification";
+                        st[n].dwCurrentState = (DWORD)(n << 16);
+                        reread = false;
+                }
+                long left = deadline - now_ms();
+                if (left < 0)
+                        left = 0;
+                /* with a keep_going callback, wake up now and then to ask it */
+                long slice = keep_going && left > KEEP_GOING_MS ? KEEP_GOING_MS : left;
+                LONG rv = SCardGetStatusChange(ctx, (DWORD)slice, st, (DWORD)n + 1);
+                if (rv == SCARD_E_TIMEOUT && slice < left) {
+                        if (!keep_going(arg)) {
+                                snprintf(err, errlen, "gave up waiting");
+                                break;
+                        }
+                        continue;
+                }
+                if (rv == SCARD_E_TIMEOUT) {
+                        snprintf(err, errlen, "timed out after %ld ms: %zu of %zu card%s present", timeout_ms,
+                                 present, want, want == 1 ? "" : "s");
+                        break;
+                }
+                if (rv != SCARD_S_SUCCESS && rv != SCARD_E_UNKNOWN_READER) {
+                        snprintf(err, errlen, "SCardGetStatusChange: %s", pcsc_stringify_error(rv));
+                        break;
+                }
+                present = 0;
+                for (size_t i = 0; i < n; i++) {
+                        if ((st[i].dwEventState & SCARD_STATE_PRESENT) &&
+                            !(st[i].dwEventState & SCARD_STATE_MUTE))
+                                present++;
+                        st[i].dwCurrentState = st[i].dwEventState & ~SCARD_STATE_CHANGED;
+                }
+                if (present >= want) {
+                        ret = 0;
+                        break;
+                }
+                if (rv == SCARD_E_UNKNOWN_READER || (st[n].dwEventState & SCARD_STATE_CHANGED))
+                        reread = true;
+                if (keep_going && !keep_going(arg)) {
+                        snprintf(err, errlen, "gave up waiting");
+                        break;
+                }
+        }
+        SCardReleaseContext(ctx);
+        return ret;
+}

@@ -1,0 +1,463 @@
+/* vtoken run: a private PC/SC environment (own pcscd with vpcd, own vtokend) in private mount,
+ * network and PID namespaces, the cards present, then COMMAND; everything torn down after.
+ *
+ *   vtoken (parent, host namespaces)      keeps the temporary directory, forwards signals
+ *     └─ init (PID 1 of the new namespaces)  mounts, loopback, starts and stops the rest
+ *          ├─ pcscd -f -c DIR/reader.conf.d
+ *          ├─ vtokend --config DIR/vtokend.conf
+ *          └─ COMMAND
+ * When init exits the kernel kills whatever is left in the PID namespace: nothing survives. */
+#include "commands.h"
+#include "config.h"
+#include "pcscwait.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <limits.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#define RUN_CARDS_MAX   2 /* Debian's vpcd offers two slots per pcscd */
+#define RUN_FAILED      125
+#define VPCD_FIRST_PORT 35963
+#define STOP_TIMEOUT_S  5
+
+struct run {
+        const char *cards[RUN_CARDS_MAX];
+        size_t n_cards;
+        const char *reader_name;
+        const char *trace;
+        long timeout_ms;
+        bool verbose;
+        char **command;
+        char dir[PATH_MAX];
+        pid_t pcscd, vtokend, child;
+};
+
+static volatile sig_atomic_t forward_to; /* pid that receives SIGINT/SIGTERM/SIGHUP */
+
+static void forward(int sig)
+{
+        if (forward_to > 0)
+                kill(forward_to, sig);
+}
+
+static void usage(FILE *f)
+{
+        fprintf(f,
+                "Usage: vtoken run [--card IMAGE]... [--reader-name NAME] [--trace FILE]\n"
+                "                  [--timeout SECONDS] [--verbose] -- COMMAND [ARGS...]\n"
+                "\n"
+                "Runs COMMAND in a private PC/SC environment: private mount, network and PID\n"
+                "namespaces with their own pcscd (vpcd driver) and vtokend, the cards inserted and\n"
+                "present before COMMAND starts. The host's pcscd is not touched. Exits with COMMAND's\n"
+                "status (128+N when a signal N ended it, %d when the environment could not be set\n"
+                "up) and leaves nothing running.\n"
+                "\n"
+                "  --card IMAGE        a card image directory (at most %d; created from the piv\n"
+                "                      profile when missing). Without --card: the default card.\n"
+                "  --reader-name NAME  the reader's name (default \"Virtual PCD\"); PC/SC shows\n"
+                "                      \"NAME 00 00\" (and \"NAME 00 01\" for a second card)\n"
+                "  --trace FILE        write an APDU trace of every card to FILE\n"
+                "  --timeout SECONDS   how long to wait for the cards (default 30)\n"
+                "  --verbose           show pcscd's and vtokend's logs\n"
+                "\n"
+                "Inside, VTOKEN_CONTROL names vtokend's control socket (used by 'vtoken ctl') and\n"
+                "VTOKEN_CARDS the number of cards (used by 'vtoken wait').\n",
+                RUN_FAILED, RUN_CARDS_MAX);
+}
+
+static int parse(struct run *r, int argc, char **argv)
+{
+        static const struct option opts[] = {
+                {"card", required_argument, NULL, 'c'},     {"reader-name", required_argument, NULL, 'n'},
+                {"trace", required_argument, NULL, 't'},    {"timeout", required_argument, NULL, 'T'},
+                {"verbose", no_argument, NULL, 'v'},        {"help", no_argument, NULL, 'h'},
+                {0},
+        };
+        int c;
+        char *end;
+        r->timeout_ms = 30000;
+        r->reader_name = "Virtual PCD";
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "+c:n:t:T:vh", opts, NULL)) != -1) {
+                switch (c) {
+                case 'c':
+                        if (r->n_cards == RUN_CARDS_MAX) {
+                                fprintf(stderr, "vtoken run: at most %d cards (one pcscd with vpcd has two slots)\n",
+                                        RUN_CARDS_MAX);
+                                return EX_USAGE;
+                        }
+                        r->cards[r->n_cards++] = optarg;
+                        break;
+                case 'n':
+                        if (!*optarg || strpbrk(optarg, "\"\n")) {
+                                fprintf(stderr, "vtoken run: bad reader name '%s'\n", optarg);
+                                return EX_USAGE;
+                        }
+                        r->reader_name = optarg;
+                        break;
+                case 't':
+                        r->trace = optarg;
+                        break;
+                case 'T':
+                        r->timeout_ms = (long)(strtod(optarg, &end) * 1000);
+                        if (*end || r->timeout_ms <= 0) {
+                                fprintf(stderr, "vtoken run: bad --timeout '%s': expected seconds > 0\n", optarg);
+                                return EX_USAGE;
+                        }
+                        break;
+                case 'v':
+                        r->verbose = true;
+                        break;
+                case 'h':
+                        usage(stdout);
+                        exit(0);
+                default:
+                        usage(stderr);
+                        return EX_USAGE;
+                }
+        }
+        if (optind >= argc) {
+                fprintf(stderr, "vtoken run: no COMMAND given (vtoken run [OPTIONS] -- COMMAND [ARGS...])\n");
+                return EX_USAGE;
+        }
+        r->command = argv + optind;
+        return 0;
+}
+
+static int write_file(const char *dir, const char *name, const char *text)
+{
+        char path[PATH_MAX];
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        FILE *f = fopen(path, "we");
+        if (!f)
+                return -1;
+        fputs(text, f);
+        return fclose(f);
+}
+
+static int abspath(const char *p, char *out, size_t n)
+{
+        if (p[0] == '/') {
+                snprintf(out, n, "%s", p);
+                return 0;
+        }
+        char cwd[PATH_MAX];
+        if (!getcwd(cwd, sizeof(cwd)))
+                return -1;
+        snprintf(out, n, "%s/%s", cwd, p);
+        return 0;
+}
+
+static int write_config(struct run *r)
+{
+        char buf[16384], sub[PATH_MAX + 64];
+        size_t n = 0;
+        snprintf(sub, sizeof(sub), "%s/reader.conf.d", r->dir);
+        if (mkdir(sub, 0700) < 0)
+                return -1;
+        snprintf(buf, sizeof(buf),
+                 "FRIENDLYNAME \"%s\"\nDEVICENAME /dev/null:0x%04X\n"
+                 "LIBPATH /usr/lib/pcsc/drivers/serial/libifdvpcd.so\nCHANNELID 0x%04X\n",
+                 r->reader_name, VPCD_FIRST_PORT, VPCD_FIRST_PORT);
+        if (write_file(sub, "vpcd", buf) < 0)
+                return -1;
+
+        n += (size_t)snprintf(buf + n, sizeof(buf) - n, "[daemon]\ncontrol = %s/control.sock\n", r->dir);
+        if (r->trace)
+                n += (size_t)snprintf(buf + n, sizeof(buf) - n, "trace = %s\n", r->trace);
+        if (r->n_cards == 0) {
+                struct conf def;
+                conf_default(&def);
+                r->cards[r->n_cards++] = strdup(def.cards[0].image);
+        }
+        for (size_t i = 0; i < r->n_cards; i++) {
+                char img[PATH_MAX];
+                if (abspath(r->cards[i], img, sizeof(img)) < 0)
+                        return -1;
+                n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+                                      "[card card%zu]\nimage = %s\nvpcd = 127.0.0.1:%d\n", i, img,
+                                      VPCD_FIRST_PORT + (int)i);
+        }
+        return write_file(r->dir, "vtokend.conf", buf);
+}
+
+/* vtokend beside this vtoken (build tree, or bin/ and sbin/ of one prefix), else $PATH. */
+static void find_vtokend(char *out, size_t n)
+{
+        const char *env = getenv("VTOKEND");
+        if (env && *env) {
+                snprintf(out, n, "%s", env);
+                return;
+        }
+        char self[PATH_MAX];
+        ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (len > 0) {
+                self[len] = '\0';
+                char *slash = strrchr(self, '/');
+                *slash = '\0';
+                const char *cands[] = {"%s/vtokend", "%s/../sbin/vtokend"};
+                for (size_t i = 0; i < 2; i++) {
+                        snprintf(out, n, cands[i], self);
+                        if (access(out, X_OK) == 0)
+                                return;
+                }
+        }
+        snprintf(out, n, "vtokend");
+}
+
+static pid_t spawn(char *const argv[], const char *log, bool verbose)
+{
+        pid_t pid = fork();
+        if (pid != 0)
+                return pid;
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGHUP, SIG_DFL);
+        if (log && !verbose) {
+                int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+                if (fd >= 0) {
+                        dup2(fd, 1);
+                        dup2(fd, 2);
+                }
+        }
+        execvp(argv[0], argv);
+        fprintf(stderr, "vtoken run: cannot execute %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+}
+
+static int loopback_up(void)
+{
+        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        struct ifreq ifr = {0};
+        snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+        int r = fd < 0 ? -1 : ioctl(fd, SIOCGIFFLAGS, &ifr);
+        if (r == 0) {
+                ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+                r = ioctl(fd, SIOCSIFFLAGS, &ifr);
+        }
+        if (fd >= 0)
+                close(fd);
+        return r;
+}
+
+static int setup_mounts(void)
+{
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+                fprintf(stderr, "vtoken run: cannot make mounts private: %s\n", strerror(errno));
+                return -1;
+        }
+        if (mkdir("/run/pcscd", 0755) < 0 && errno != EEXIST) {
+                fprintf(stderr, "vtoken run: cannot create /run/pcscd: %s\n", strerror(errno));
+                return -1;
+        }
+        if (mount("tmpfs", "/run/pcscd", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0) {
+                fprintf(stderr, "vtoken run: cannot mount a tmpfs on /run/pcscd: %s\n", strerror(errno));
+                return -1;
+        }
+        /* a /proc that shows this PID namespace (best effort: tools only read their own) */
+        mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+        return 0;
+}
+
+static void show_log(const struct run *r, const char *name)
+{
+        char path[PATH_MAX + 32], line[1024];
+        snprintf(path, sizeof(path), "%s/%s", r->dir, name);
+        FILE *f = fopen(path, "re");
+        if (!f)
+                return;
+        fprintf(stderr, "--- %s\n", name);
+        while (fgets(line, sizeof(line), f))
+                fputs(line, stderr);
+        fclose(f);
+}
+
+static int helpers_alive(void *arg)
+{
+        struct run *r = arg;
+        return waitpid(r->pcscd, NULL, WNOHANG) == 0 && waitpid(r->vtokend, NULL, WNOHANG) == 0;
+}
+
+static void stop(pid_t pid)
+{
+        if (pid <= 0 || kill(pid, SIGTERM) < 0)
+                return;
+        alarm(STOP_TIMEOUT_S); /* SIGALRM interrupts waitpid; then it is killed */
+        if (waitpid(pid, NULL, 0) < 0) {
+                kill(pid, SIGKILL);
+                waitpid(pid, NULL, 0);
+        }
+        alarm(0);
+}
+
+static void on_alarm(int sig)
+{
+        (void)sig;
+}
+
+static int exit_status(int status)
+{
+        if (WIFEXITED(status))
+                return WEXITSTATUS(status);
+        if (WIFSIGNALED(status))
+                return 128 + WTERMSIG(status);
+        return RUN_FAILED;
+}
+
+/* PID 1 of the private namespaces. */
+static int run_inside(struct run *r)
+{
+        struct sigaction sa = {.sa_handler = on_alarm};
+        sigaction(SIGALRM, &sa, NULL); /* no SA_RESTART: interrupts waitpid */
+        if (setup_mounts() < 0 || loopback_up() < 0) {
+                if (errno)
+                        fprintf(stderr, "vtoken run: cannot set up the private network: %s\n", strerror(errno));
+                return RUN_FAILED;
+        }
+        char readers[PATH_MAX + 32], conf[PATH_MAX + 32], log[PATH_MAX + 32], vtokend[PATH_MAX];
+        snprintf(readers, sizeof(readers), "%s/reader.conf.d", r->dir);
+        snprintf(conf, sizeof(conf), "%s/vtokend.conf", r->dir);
+        find_vtokend(vtokend, sizeof(vtokend));
+
+        char *pcscd_argv[] = {"pcscd", "-f", "-c", readers, NULL};
+        snprintf(log, sizeof(log), "%s/pcscd.log", r->dir);
+        r->pcscd = spawn(pcscd_argv, log, r->verbose);
+        char *vtokend_argv[] = {vtokend, "--config", conf, NULL};
+        snprintf(log, sizeof(log), "%s/vtokend.log", r->dir);
+        r->vtokend = spawn(vtokend_argv, log, r->verbose);
+
+        char err[512];
+        if (vt_wait_cards(r->n_cards, r->timeout_ms, helpers_alive, r, err, sizeof(err)) < 0) {
+                fprintf(stderr, "vtoken run: the cards did not become present: %s\n", err);
+                show_log(r, "vtokend.log");
+                show_log(r, "pcscd.log");
+                stop(r->vtokend);
+                stop(r->pcscd);
+                return RUN_FAILED;
+        }
+
+        char control[PATH_MAX + 32], ncards[8];
+        snprintf(control, sizeof(control), "%s/control.sock", r->dir);
+        snprintf(ncards, sizeof(ncards), "%zu", r->n_cards);
+        setenv("VTOKEN_CONTROL", control, 1);
+        setenv("VTOKEN_CARDS", ncards, 1);
+        setenv("VTOKEN_RUN_DIR", r->dir, 1);
+        pid_t cmd = spawn(r->command, NULL, true);
+        forward_to = cmd;
+
+        int status = 0;
+        for (;;) { /* as PID 1, reap every orphan until COMMAND is done */
+                int st;
+                pid_t pid = wait(&st);
+                if (pid == cmd) {
+                        status = st;
+                        break;
+                }
+                if (pid < 0 && errno == ECHILD)
+                        break;
+        }
+        forward_to = 0;
+        stop(r->vtokend);
+        stop(r->pcscd);
+        return exit_status(status);
+}
+
+static int enter_namespaces(void)
+{
+        int flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID;
+        uid_t uid = getuid();
+        gid_t gid = getgid();
+        if (geteuid() != 0)
+                flags |= CLONE_NEWUSER;
+        if (unshare(flags) < 0) {
+                fprintf(stderr,
+                        "vtoken run: cannot create private namespaces (unshare: %s).\n"
+                        "Run as root, or allow unprivileged user namespaces "
+                        "(sysctl kernel.unprivileged_userns_clone=1 / user.max_user_namespaces).\n",
+                        strerror(errno));
+                return -1;
+        }
+        if (flags & CLONE_NEWUSER) {
+                char map[64];
+                snprintf(map, sizeof(map), "0 %u 1\n", uid);
+                if (write_file("/proc/self", "setgroups", "deny") < 0 || write_file("/proc/self", "uid_map", map) < 0)
+                        goto map_failed;
+                snprintf(map, sizeof(map), "0 %u 1\n", gid);
+                if (write_file("/proc/self", "gid_map", map) < 0)
+                        goto map_failed;
+        }
+        return 0;
+map_failed:
+        fprintf(stderr, "vtoken run: cannot map the user into its namespace: %s\n", strerror(errno));
+        return -1;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+        (void)st;
+        (void)flag;
+        (void)ftw;
+        return remove(path);
+}
+
+int vt_cmd_run(int argc, char **argv)
+{
+        struct run r = {0};
+        int rc = parse(&r, argc, argv);
+        if (rc)
+                return rc;
+        const char *tmp = getenv("TMPDIR");
+        snprintf(r.dir, sizeof(r.dir), "%s/vtoken-run.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        if (!mkdtemp(r.dir)) {
+                fprintf(stderr, "vtoken run: cannot create a temporary directory: %s\n", strerror(errno));
+                return RUN_FAILED;
+        }
+        if (write_config(&r) < 0) {
+                fprintf(stderr, "vtoken run: cannot write the configuration in %s: %s\n", r.dir, strerror(errno));
+                rc = RUN_FAILED;
+                goto out;
+        }
+        if (enter_namespaces() < 0) {
+                rc = RUN_FAILED;
+                goto out;
+        }
+        struct sigaction sa = {.sa_handler = forward};
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGHUP, &sa, NULL);
+        pid_t init = fork();
+        if (init < 0) {
+                fprintf(stderr, "vtoken run: fork: %s\n", strerror(errno));
+                rc = RUN_FAILED;
+                goto out;
+        }
+        if (init == 0)
+                _exit(run_inside(&r));
+        forward_to = init;
+        int status;
+        while (waitpid(init, &status, 0) < 0 && errno == EINTR)
+                ;
+        rc = exit_status(status);
+out:
+        nftw(r.dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        return rc;
+}

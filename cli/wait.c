@@ -1,0 +1,69 @@
+/* vtoken wait: block until the cards are present in PC/SC. */
+#include "commands.h"
+#include "pcscwait.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sysexits.h>
+
+static void usage(FILE *f)
+{
+        fprintf(f, "Usage: vtoken wait [--timeout SECONDS] [--cards N]\n"
+                   "\n"
+                   "Waits until N readers hold a present card (default: $VTOKEN_CARDS inside\n"
+                   "'vtoken run', else 1), watching PC/SC events, and exits 0; exits 1 with a message\n"
+                   "when SECONDS (default 30) pass first. Honours PCSCLITE_CSOCK_NAME.\n");
+}
+
+int vt_cmd_wait(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                {"timeout", required_argument, NULL, 't'},
+                {"cards", required_argument, NULL, 'n'},
+                {"help", no_argument, NULL, 'h'},
+                {0},
+        };
+        double timeout = 30;
+        const char *env = getenv("VTOKEN_CARDS");
+        long cards = env ? strtol(env, NULL, 10) : 1;
+        char *end;
+        int c;
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "t:n:h", opts, NULL)) != -1) {
+                switch (c) {
+                case 't':
+                        timeout = strtod(optarg, &end);
+                        if (*end || timeout < 0) {
+                                fprintf(stderr, "vtoken wait: bad --timeout '%s': expected seconds\n", optarg);
+                                return EX_USAGE;
+                        }
+                        break;
+                case 'n':
+                        cards = strtol(optarg, &end, 10);
+                        if (*end || cards < 1) {
+                                fprintf(stderr, "vtoken wait: bad --cards '%s': expected a number >= 1\n", optarg);
+                                return EX_USAGE;
+                        }
+                        break;
+                case 'h':
+                        usage(stdout);
+                        return 0;
+                default:
+                        usage(stderr);
+                        return EX_USAGE;
+                }
+        }
+        if (optind < argc) {
+                fprintf(stderr, "vtoken wait: unexpected argument '%s'\n", argv[optind]);
+                return EX_USAGE;
+        }
+        if (cards < 1)
+                cards = 1;
+        char err[512];
+        if (vt_wait_cards((size_t)cards, (long)(timeout * 1000), NULL, NULL, err, sizeof(err)) < 0) {
+                fprintf(stderr, "vtoken wait: %s\n", err);
+                return 1;
+        }
+        return 0;
+}

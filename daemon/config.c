@@ -1,0 +1,221 @@
+#include "config.h"
+
+#include "log.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct parse {
+        struct conf *c;
+        const char *path;
+        FILE *f;
+        int line;
+        int header_line; /* of the last [section] read */
+        char *err;
+        size_t errlen;
+        bool failed;
+        bool seen_image, seen_vpcd;
+        struct conf_card *card; /* current [card] section, NULL in [daemon] */
+        char section[128];
+};
+
+static int fail(struct parse *p, int line, const char *fmt, const char *a, const char *b)
+{
+        if (!p->failed) {
+                char what[512];
+                snprintf(what, sizeof(what), fmt, a, b);
+                snprintf(p->err, p->errlen, "%s:%d: %s", p->path, line, what);
+        }
+        p->failed = true;
+        return 0;
+}
+
+/* inih does not pass line numbers to the handler: count them as they are read. */
+static char *read_line(char *str, int num, void *stream)
+{
+        struct parse *p = stream;
+        char *r = fgets(str, num, p->f);
+        if (r) {
+                p->line++;
+                if (str[strspn(str, " \t")] == '[')
+                        p->header_line = p->line;
+        }
+        return r;
+}
+
+int conf_parse_endpoint(const char *s, char *host, size_t hostlen, uint16_t *port)
+{
+        const char *colon = strrchr(s, ':');
+        if (!colon || colon == s || (size_t)(colon - s) >= hostlen)
+                return -1;
+        char *end;
+        errno = 0;
+        long v = strtol(colon + 1, &end, 10);
+        if (errno || end == colon + 1 || *end || v < 1 || v > 65535)
+                return -1;
+        memcpy(host, s, (size_t)(colon - s));
+        host[colon - s] = '\0';
+        *port = (uint16_t)v;
+        return 0;
+}
+
+static int finish_card(struct parse *p)
+{
+        if (!p->card)
+                return 0;
+        if (!p->seen_image)
+                return fail(p, p->card->line, "[card %s]: missing key 'image'%s", p->card->name, "");
+        if (!p->seen_vpcd)
+                return fail(p, p->card->line, "[card %s]: missing key 'vpcd'%s", p->card->name, "");
+        return 1;
+}
+
+static int start_section(struct parse *p, const char *section)
+{
+        if (!finish_card(p) && p->failed)
+                return 0;
+        p->card = NULL;
+        snprintf(p->section, sizeof(p->section), "%s", section);
+        if (strcmp(section, "daemon") == 0)
+                return 1;
+        if (strncmp(section, "card ", 5) != 0 || section[5] == '\0')
+                return fail(p, p->header_line, "unknown section [%s]; expected [daemon] or [card NAME]%s",
+                            section, "");
+        const char *name = section + 5;
+        if (strlen(name) >= sizeof(p->c->cards[0].name))
+                return fail(p, p->line, "card name '%s' is too long%s", name, "");
+        for (size_t i = 0; i < p->c->n_cards; i++)
+                if (strcmp(p->c->cards[i].name, name) == 0)
+                        return fail(p, p->header_line, "card '%s' is defined twice%s", name, "");
+        if (p->c->n_cards == VT_CONF_CARDS_MAX)
+                return fail(p, p->line, "too many cards%s%s", "", "");
+        p->card = &p->c->cards[p->c->n_cards++];
+        memset(p->card, 0, sizeof(*p->card));
+        snprintf(p->card->name, sizeof(p->card->name), "%s", name);
+        snprintf(p->card->profile, sizeof(p->card->profile), "piv");
+        p->card->line = p->header_line;
+        p->seen_image = p->seen_vpcd = false;
+        return 1;
+}
+
+static int copy_value(struct parse *p, char *dst, size_t n, const char *name, const char *value)
+{
+        if (strlen(value) >= n)
+                return fail(p, p->line, "value of '%s' is too long%s", name, "");
+        if (value[0] == '\0')
+                return fail(p, p->line, "'%s' has an empty value%s", name, "");
+        memcpy(dst, value, strlen(value) + 1);
+        return 1;
+}
+
+static int card_key(struct parse *p, const char *name, const char *value)
+{
+        struct conf_card *cc = p->card;
+        if (strcmp(name, "image") == 0) {
+                p->seen_image = true;
+                return copy_value(p, cc->image, sizeof(cc->image), name, value);
+        }
+        if (strcmp(name, "vpcd") == 0) {
+                p->seen_vpcd = true;
+                if (conf_parse_endpoint(value, cc->host, sizeof(cc->host), &cc->port) != 0)
+                        return fail(p, p->line, "bad vpcd endpoint '%s': expected HOST:PORT with PORT 1-65535%s",
+                                    value, "");
+                for (size_t i = 0; i + 1 < p->c->n_cards; i++)
+                        if (p->c->cards[i].port == cc->port && strcmp(p->c->cards[i].host, cc->host) == 0)
+                                return fail(p, p->line, "vpcd %s is already used by card '%s'", value,
+                                            p->c->cards[i].name);
+                return 1;
+        }
+        if (strcmp(name, "profile") == 0) {
+                if (strcmp(value, "piv") != 0 && strcmp(value, "ecert") != 0)
+                        return fail(p, p->line, "unknown profile '%s': expected piv or ecert%s", value, "");
+                return copy_value(p, cc->profile, sizeof(cc->profile), name, value);
+        }
+        return fail(p, p->line, "unknown key '%s' in [%s]", name, p->section);
+}
+
+static int daemon_key(struct parse *p, const char *name, const char *value)
+{
+        if (strcmp(name, "control") == 0)
+                return copy_value(p, p->c->control, sizeof(p->c->control), name, value);
+        if (strcmp(name, "log-level") == 0) {
+                int l = vt_log_level_from_string(value);
+                if (l < 0)
+                        return fail(p, p->line, "unknown log-level '%s': expected err, warning, info or debug%s",
+                                    value, "");
+                p->c->log_level = l;
+                return 1;
+        }
+        return fail(p, p->line, "unknown key '%s' in [%s]", name, p->section);
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+        struct parse *p = user;
+        if (p->failed)
+                return 0;
+        if (strcmp(section, p->section) != 0 && !start_section(p, section))
+                return 0;
+        if (!name)
+                return 1; /* a section header alone */
+        if (!value)
+                return fail(p, p->line, "'%s' has no value%s", name, "");
+        return p->card ? card_key(p, name, value) : daemon_key(p, name, value);
+}
+
+int conf_load(const char *path, struct conf *c, char *err, size_t errlen)
+{
+        memset(c, 0, sizeof(*c));
+        c->log_level = LOG_INFO;
+        snprintf(c->path, sizeof(c->path), "%s", path);
+        struct parse p = {.c = c, .path = path, .err = err, .errlen = errlen};
+        p.f = fopen(path, "re");
+        if (!p.f) {
+                snprintf(err, errlen, "%s: %s", path, strerror(errno));
+                return -1;
+        }
+        int r = ini_parse_stream(read_line, &p, handler, &p);
+        fclose(p.f);
+        if (!p.failed && r > 0)
+                fail(&p, r, "syntax error: expected [section] or key = value%s%s", "", "");
+        if (!p.failed && r < 0)
+                snprintf(err, errlen, "%s: cannot read (%d)", path, r), p.failed = true;
+        if (!p.failed)
+                finish_card(&p);
+        if (!p.failed && c->n_cards == 0)
+                fail(&p, p.line, "no [card NAME] section: nothing to serve%s%s", "", "");
+        return p.failed ? -1 : 0;
+}
+
+static void state_dir(char *out, size_t n)
+{
+        const char *s = getenv("STATE_DIRECTORY");
+        if (s && *s) {
+                snprintf(out, n, "%.*s", (int)strcspn(s, ":"), s);
+                return;
+        }
+        s = getenv("XDG_STATE_HOME");
+        if (s && *s) {
+                snprintf(out, n, "%s/vtoken", s);
+                return;
+        }
+        snprintf(out, n, "/var/lib/vtoken");
+}
+
+void conf_default(struct conf *c)
+{
+        memset(c, 0, sizeof(*c));
+        c->log_level = LOG_INFO;
+        struct conf_card *cc = &c->cards[c->n_cards++];
+        snprintf(cc->name, sizeof(cc->name), "default");
+        snprintf(cc->profile, sizeof(cc->profile), "piv");
+        snprintf(cc->host, sizeof(cc->host), VT_DEFAULT_VPCD_HOST);
+        cc->port = VT_DEFAULT_VPCD_PORT;
+        char dir[3000];
+        state_dir(dir, sizeof(dir));
+        snprintf(cc->image, sizeof(cc->image), "%s/default", dir);
+}

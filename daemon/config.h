@@ -1,0 +1,39 @@
+/* vtokend.conf: INI with a [daemon] section and one [card NAME] section per card. */
+#ifndef VT_CONFIG_H
+#define VT_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define VT_DEFAULT_VPCD_HOST "127.0.0.1"
+#define VT_DEFAULT_VPCD_PORT 35963
+#define VT_CONF_CARDS_MAX    16
+
+struct conf_card {
+        char name[64];
+        char image[4096];
+        char profile[16];
+        char host[256];
+        uint16_t port;
+        int line; /* of the section header, for messages */
+};
+
+struct conf {
+        char path[4096];     /* empty for the embedded default */
+        char control[4096];  /* control socket path, empty for none */
+        int log_level;
+        struct conf_card cards[VT_CONF_CARDS_MAX];
+        size_t n_cards;
+};
+
+/* Reads and validates FILE; on error returns -1 with "FILE:LINE: what is wrong" in err. */
+int conf_load(const char *path, struct conf *c, char *err, size_t errlen);
+
+/* The embedded default: one PIV card on 127.0.0.1:35963 with its image under the state
+ * directory ($STATE_DIRECTORY, $XDG_STATE_HOME/vtoken, or /var/lib/vtoken). */
+void conf_default(struct conf *c);
+
+/* "HOST:PORT" -> host and port; -1 when malformed. */
+int conf_parse_endpoint(const char *s, char *host, size_t hostlen, uint16_t *port);
+
+#endif

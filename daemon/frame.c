@@ -1,0 +1,54 @@
+#include "frame.h"
+
+#include <string.h>
+
+void frame_rx_init(struct frame_rx *rx, uint8_t *buf, size_t cap)
+{
+        rx->buf = buf;
+        rx->cap = cap;
+        rx->have = 0;
+}
+
+uint8_t *frame_rx_space(struct frame_rx *rx, size_t *room)
+{
+        *room = rx->cap - rx->have;
+        return rx->buf + rx->have;
+}
+
+void frame_rx_commit(struct frame_rx *rx, size_t n)
+{
+        rx->have += n;
+}
+
+static size_t announced(const struct frame_rx *rx)
+{
+        return (size_t)rx->buf[0] << 8 | rx->buf[1];
+}
+
+int frame_rx_next(const struct frame_rx *rx, const uint8_t **body, size_t *len)
+{
+        if (rx->have < FRAME_HEADER)
+                return 0;
+        size_t n = announced(rx);
+        if (n > rx->cap - FRAME_HEADER)
+                return -1;
+        if (rx->have < FRAME_HEADER + n)
+                return 0;
+        *body = rx->buf + FRAME_HEADER;
+        *len = n;
+        return 1;
+}
+
+void frame_rx_consume(struct frame_rx *rx)
+{
+        size_t n = FRAME_HEADER + announced(rx);
+        memmove(rx->buf, rx->buf + n, rx->have - n);
+        rx->have -= n;
+}
+
+size_t frame_seal(uint8_t *out, size_t len)
+{
+        out[0] = (uint8_t)(len >> 8);
+        out[1] = (uint8_t)len;
+        return FRAME_HEADER + len;
+}

@@ -1,0 +1,39 @@
+/* vpcd framing: a 2-byte big-endian length, then that many bytes, in both directions.
+ * A 1-byte message from vpcd is a control code. Pure: no sockets here. */
+#ifndef VT_FRAME_H
+#define VT_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FRAME_HEADER 2
+#define FRAME_MAX    0xFFFF
+
+enum vpcd_ctrl {
+        VPCD_CTRL_OFF = 0x00,
+        VPCD_CTRL_ON = 0x01,
+        VPCD_CTRL_RESET = 0x02,
+        VPCD_CTRL_ATR = 0x04,
+};
+
+/* Receive side: bytes go in at frame_rx_space()/frame_rx_commit(); whole frames come out of
+ * frame_rx_next() and stay valid until frame_rx_consume(). */
+struct frame_rx {
+        uint8_t *buf;
+        size_t cap;
+        size_t have;
+};
+
+void frame_rx_init(struct frame_rx *rx, uint8_t *buf, size_t cap);
+uint8_t *frame_rx_space(struct frame_rx *rx, size_t *room);
+void frame_rx_commit(struct frame_rx *rx, size_t n);
+/* 1 and the frame when one is complete, 0 when more bytes are needed, -1 when the announced
+ * length cannot fit the buffer (the stream is then unusable). */
+int frame_rx_next(const struct frame_rx *rx, const uint8_t **body, size_t *len);
+void frame_rx_consume(struct frame_rx *rx);
+
+/* Writes the header for a body of len bytes placed at out + FRAME_HEADER; returns the whole
+ * frame's length. */
+size_t frame_seal(uint8_t *out, size_t len);
+
+#endif

@@ -1,0 +1,67 @@
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <systemd/sd-journal.h>
+
+static int log_max = LOG_INFO;
+static bool to_journal;
+
+/* journald sets JOURNAL_STREAM to the device and inode of the stream it gave us. */
+static bool stderr_is_journal(void)
+{
+        const char *e = getenv("JOURNAL_STREAM");
+        unsigned long long dev, ino;
+        struct stat st;
+        if (!e || sscanf(e, "%llu:%llu", &dev, &ino) != 2 || fstat(2, &st) != 0)
+                return false;
+        return st.st_dev == dev && st.st_ino == ino;
+}
+
+void vt_log_init(int max_level)
+{
+        log_max = max_level;
+        to_journal = stderr_is_journal();
+}
+
+void vt_log_set_level(int max_level)
+{
+        log_max = max_level;
+}
+
+int vt_log_level_from_string(const char *s)
+{
+        static const char *names[] = {"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"};
+        for (int i = 0; i < 8; i++)
+                if (strcmp(s, names[i]) == 0)
+                        return i;
+        if (strcmp(s, "error") == 0)
+                return LOG_ERR;
+        if (strcmp(s, "warn") == 0)
+                return LOG_WARNING;
+        return -1;
+}
+
+void vt_log(int level, const char *card, const char *vpcd, const char *fmt, ...)
+{
+        if (level > log_max)
+                return;
+        char msg[1024];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        if (to_journal) {
+                sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", level, "CARD=%s", card ? card : "",
+                                "VPCD=%s", vpcd ? vpcd : "", "SYSLOG_IDENTIFIER=vtokend", NULL);
+                return;
+        }
+        if (card)
+                fprintf(stderr, "vtokend: card %s: %s\n", card, msg);
+        else
+                fprintf(stderr, "vtokend: %s\n", msg);
+}

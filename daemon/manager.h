@@ -1,0 +1,28 @@
+/* The daemon's state: configuration, cards, the event loop. main() builds one and runs it. */
+#ifndef VT_MANAGER_H
+#define VT_MANAGER_H
+
+#include "config.h"
+
+#include <stdbool.h>
+#include <systemd/sd-event.h>
+
+struct served_card;
+
+struct manager {
+        sd_event *event;
+        struct conf conf;
+        struct served_card *cards[VT_CONF_CARDS_MAX];
+        size_t n_cards;
+        char status[1024];
+};
+
+int manager_new(struct manager **out);
+/* Loads every card of conf; a card whose image cannot be loaded is refused with a log line
+ * and the others are served. Returns the number of cards served, or a negative errno. */
+int manager_start(struct manager *m, const struct conf *conf);
+void manager_free(struct manager *m);
+/* Sends STATUS= with each card's state. */
+void manager_update_status(struct manager *m);
+
+#endif

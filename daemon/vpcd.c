@@ -1,0 +1,308 @@
+#include "vpcd.h"
+
+#include "card.h"
+#include "frame.h"
+#include "log.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define BACKOFF_MIN_US (10 * 1000ULL)
+#define BACKOFF_MAX_US (1000 * 1000ULL)
+
+struct vpcd_link {
+        sd_event *event;
+        char name[64];
+        char endpoint[300];
+        struct sockaddr_storage addr;
+        socklen_t addrlen;
+        struct vpcd_handler h;
+
+        enum vpcd_state state;
+        int fd;
+        bool connecting;
+        sd_event_source *io;
+        sd_event_source *retry;
+        uint64_t backoff_us;
+
+        struct frame_rx rx;
+        uint8_t rxbuf[FRAME_HEADER + FRAME_MAX];
+        uint8_t tx[FRAME_HEADER + VT_RAPDU_MAX];
+        size_t tx_len, tx_off;
+};
+
+static void set_state(struct vpcd_link *l, enum vpcd_state s)
+{
+        if (l->state == s)
+                return;
+        l->state = s;
+        if (l->h.state_changed)
+                l->h.state_changed(l->h.user);
+}
+
+static void drop(struct vpcd_link *l)
+{
+        l->io = sd_event_source_disable_unref(l->io);
+        if (l->fd >= 0)
+                close(l->fd);
+        l->fd = -1;
+        l->connecting = false;
+        l->tx_len = l->tx_off = 0;
+        frame_rx_init(&l->rx, l->rxbuf, sizeof(l->rxbuf));
+        l->h.power(l->h.user, VPCD_CTRL_OFF);
+}
+
+static void schedule_connect(struct vpcd_link *l);
+
+/* The connection is gone: pcscd stopped, restarted, or we broke the stream. */
+static void lost(struct vpcd_link *l, const char *why)
+{
+        vt_log(LOG_INFO, l->name, l->endpoint, "vpcd %s: %s; reconnecting", l->endpoint, why);
+        drop(l);
+        set_state(l, VPCD_WAITING);
+        schedule_connect(l);
+}
+
+static int flush(struct vpcd_link *l)
+{
+        while (l->tx_off < l->tx_len) {
+                ssize_t n = write(l->fd, l->tx + l->tx_off, l->tx_len - l->tx_off);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && errno == EAGAIN)
+                        return sd_event_source_set_io_events(l->io, EPOLLOUT);
+                if (n < 0)
+                        return -errno;
+                l->tx_off += (size_t)n;
+        }
+        l->tx_len = l->tx_off = 0;
+        return sd_event_source_set_io_events(l->io, EPOLLIN);
+}
+
+/* Answers one frame; the response is built in place behind the header and leaves in one
+ * write. */
+static int answer(struct vpcd_link *l, const uint8_t *body, size_t len)
+{
+        size_t n = 0;
+        if (len == 1) {
+                switch (body[0]) {
+                case VPCD_CTRL_OFF:
+                case VPCD_CTRL_ON:
+                case VPCD_CTRL_RESET:
+                        l->h.power(l->h.user, body[0]);
+                        set_state(l, body[0] == VPCD_CTRL_OFF ? VPCD_CONNECTED : VPCD_POWERED);
+                        return 0; /* never answered: that would desynchronise the stream */
+                case VPCD_CTRL_ATR:
+                        n = l->h.atr(l->h.user, l->tx + FRAME_HEADER);
+                        break;
+                default:
+                        vt_log(LOG_WARNING, l->name, l->endpoint, "unknown vpcd control code %02X", body[0]);
+                        return 0;
+                }
+        } else if (len > 1) {
+                n = l->h.apdu(l->h.user, body, len, l->tx + FRAME_HEADER);
+        } else {
+                return 0;
+        }
+        l->tx_len = frame_seal(l->tx, n);
+        l->tx_off = 0;
+        return flush(l);
+}
+
+static int on_readable(struct vpcd_link *l)
+{
+        static const int one = 1;
+        size_t room;
+        uint8_t *space = frame_rx_space(&l->rx, &room);
+        /* TCP_QUICKACK is cleared by the kernel: re-arm it before every read. */
+        setsockopt(l->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+        ssize_t n = read(l->fd, space, room);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                return 0;
+        if (n < 0)
+                return -errno;
+        if (n == 0)
+                return -ECONNRESET;
+        frame_rx_commit(&l->rx, (size_t)n);
+        for (;;) {
+                const uint8_t *body;
+                size_t len;
+                int r = frame_rx_next(&l->rx, &body, &len);
+                if (r < 0)
+                        return -EMSGSIZE;
+                if (r == 0)
+                        return 0;
+                r = answer(l, body, len);
+                frame_rx_consume(&l->rx);
+                if (r < 0)
+                        return r;
+                if (l->tx_len)
+                        return 0; /* wait for the peer to take our answer first */
+        }
+}
+
+static int on_io(sd_event_source *s, int fd, uint32_t events, void *userdata)
+{
+        struct vpcd_link *l = userdata;
+        (void)s;
+        (void)fd;
+        int r = 0;
+        if (l->connecting) {
+                int err = 0;
+                socklen_t el = sizeof(err);
+                getsockopt(l->fd, SOL_SOCKET, SO_ERROR, &err, &el);
+                if (err) {
+                        vt_log(LOG_DEBUG, l->name, l->endpoint, "connect to vpcd %s: %s", l->endpoint,
+                               strerror(err));
+                        drop(l);
+                        schedule_connect(l);
+                        return 0;
+                }
+                l->connecting = false;
+                l->backoff_us = BACKOFF_MIN_US;
+                vt_log(LOG_INFO, l->name, l->endpoint, "connected to vpcd %s", l->endpoint);
+                set_state(l, VPCD_CONNECTED);
+                return sd_event_source_set_io_events(l->io, EPOLLIN);
+        }
+        if (events & EPOLLOUT)
+                r = flush(l);
+        if (r >= 0 && !l->tx_len && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+                r = on_readable(l);
+        if (r < 0)
+                lost(l, r == -ECONNRESET ? "connection closed" : strerror(-r));
+        return 0;
+}
+
+static int try_connect(struct vpcd_link *l)
+{
+        static const int one = 1;
+        l->fd = socket(l->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (l->fd < 0)
+                return -errno;
+        setsockopt(l->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        int r = connect(l->fd, (struct sockaddr *)&l->addr, l->addrlen);
+        if (r < 0 && errno != EINPROGRESS)
+                return -errno;
+        l->connecting = true;
+        return sd_event_add_io(l->event, &l->io, l->fd, EPOLLOUT, on_io, l);
+}
+
+static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct vpcd_link *l = userdata;
+        (void)s;
+        (void)usec;
+        l->retry = sd_event_source_unref(l->retry);
+        int r = try_connect(l);
+        if (r < 0) {
+                vt_log(LOG_DEBUG, l->name, l->endpoint, "connect to vpcd %s: %s", l->endpoint, strerror(-r));
+                drop(l);
+                schedule_connect(l);
+        }
+        return 0;
+}
+
+/* Capped exponential backoff: 10 ms, 20 ms, ... 1 s, forever. */
+static void schedule_connect(struct vpcd_link *l)
+{
+        if (l->state == VPCD_REMOVED || l->retry)
+                return;
+        uint64_t delay = l->backoff_us;
+        l->backoff_us = l->backoff_us * 2 > BACKOFF_MAX_US ? BACKOFF_MAX_US : l->backoff_us * 2;
+        int r = sd_event_add_time_relative(l->event, &l->retry, CLOCK_MONOTONIC, delay, 1000, on_retry, l);
+        if (r < 0)
+                vt_log(LOG_ERR, l->name, l->endpoint, "cannot schedule reconnect: %s", strerror(-r));
+}
+
+static int resolve(struct vpcd_link *l, const char *host, uint16_t port)
+{
+        struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res;
+        char service[8];
+        snprintf(service, sizeof(service), "%u", port);
+        int r = getaddrinfo(host, service, &hints, &res);
+        if (r != 0) {
+                vt_log(LOG_ERR, l->name, l->endpoint, "cannot resolve vpcd host %s: %s", host, gai_strerror(r));
+                return -EADDRNOTAVAIL;
+        }
+        memcpy(&l->addr, res->ai_addr, res->ai_addrlen);
+        l->addrlen = res->ai_addrlen;
+        freeaddrinfo(res);
+        return 0;
+}
+
+int vpcd_link_new(sd_event *e, const char *name, const char *host, uint16_t port,
+                  const struct vpcd_handler *h, struct vpcd_link **out)
+{
+        struct vpcd_link *l = calloc(1, sizeof(*l));
+        if (!l)
+                return -ENOMEM;
+        l->event = sd_event_ref(e);
+        snprintf(l->name, sizeof(l->name), "%s", name);
+        snprintf(l->endpoint, sizeof(l->endpoint), "%s:%u", host, port);
+        l->h = *h;
+        l->fd = -1;
+        l->state = VPCD_WAITING;
+        l->backoff_us = BACKOFF_MIN_US;
+        frame_rx_init(&l->rx, l->rxbuf, sizeof(l->rxbuf));
+        int r = resolve(l, host, port);
+        if (r < 0) {
+                vpcd_link_free(l);
+                return r;
+        }
+        r = sd_event_add_time_relative(e, &l->retry, CLOCK_MONOTONIC, 0, 0, on_retry, l);
+        if (r < 0) {
+                vpcd_link_free(l);
+                return r;
+        }
+        *out = l;
+        return 0;
+}
+
+void vpcd_link_free(struct vpcd_link *l)
+{
+        if (!l)
+                return;
+        l->io = sd_event_source_disable_unref(l->io);
+        l->retry = sd_event_source_disable_unref(l->retry);
+        if (l->fd >= 0)
+                close(l->fd);
+        sd_event_unref(l->event);
+        free(l);
+}
+
+enum vpcd_state vpcd_link_state(const struct vpcd_link *l)
+{
+        return l->state;
+}
+
+const char *vpcd_link_endpoint(const struct vpcd_link *l)
+{
+        return l->endpoint;
+}
+
+void vpcd_link_remove(struct vpcd_link *l)
+{
+        if (l->state == VPCD_REMOVED)
+                return;
+        l->retry = sd_event_source_disable_unref(l->retry);
+        drop(l);
+        set_state(l, VPCD_REMOVED);
+}
+
+void vpcd_link_insert(struct vpcd_link *l)
+{
+        if (l->state != VPCD_REMOVED)
+                return;
+        l->backoff_us = BACKOFF_MIN_US;
+        set_state(l, VPCD_WAITING);
+        l->backoff_us = 0;
+        schedule_connect(l);
+        l->backoff_us = BACKOFF_MIN_US;
+}
