@@ -38,7 +38,12 @@ enum vt_alg {
 
 /* YubiKey PIN and touch policies (the values of tags AA and AB). */
 enum vt_pin_policy { VT_PIN_DEFAULT = 0, VT_PIN_NEVER = 1, VT_PIN_ONCE = 2, VT_PIN_ALWAYS = 3 };
-enum vt_touch_policy { VT_TOUCH_DEFAULT = 0, VT_TOUCH_NEVER = 1, VT_TOUCH_ALWAYS = 2, VT_TOUCH_CACHED = 3 };
+enum vt_touch_policy {
+        VT_TOUCH_DEFAULT = 0,
+        VT_TOUCH_NEVER = 1,
+        VT_TOUCH_ALWAYS = 2,
+        VT_TOUCH_CACHED = 3
+};
 
 /* Key references that hold a key: 9A, 9C, 9D, 9E, retired 82..95, attestation F9. */
 #define VT_SLOTS 25
@@ -81,13 +86,13 @@ struct vt_object {
 
 struct vt_image {
         char *dir;
-        char profile[16];  /* piv | ecert */
-        char applet[16];   /* piv */
+        char profile[16]; /* piv | ecert */
+        char applet[16];  /* piv */
         uint8_t atr[VT_ATR_MAX_IMG];
         size_t atr_len;
         uint8_t guid[16];
         uint32_t serial;
-        uint8_t version[3]; /* reported by the YubiKey FD command */
+        uint8_t version[3];    /* reported by the YubiKey FD command */
         bool yubikey_mgmt_aid; /* answer SELECT of the YubiKey management AID */
         bool global_pin;       /* the global PIN (reference 00) is enabled */
 
@@ -105,6 +110,10 @@ struct vt_image {
 
         /* set by a fault injection: the next commits fail as a full disk would */
         int fail_writes;
+
+        /* the retry limits card.ini holds: vt_image_commit_state rewrites card.ini too when
+         * pin.max_tries or puk.max_tries differ from these */
+        uint8_t saved_pin_max, saved_puk_max;
 };
 
 /* Loads IMAGE; on failure returns NULL and puts a message naming the file and the reason in
@@ -120,6 +129,22 @@ int vt_image_commit_card(struct vt_image *img);
 
 struct vt_slot *vt_image_slot(struct vt_image *img, uint8_t ref);
 struct vt_object *vt_image_object(struct vt_image *img, uint32_t tag);
+
+/* An image in memory only: all slots laid out and empty, YubiKey-like defaults, nothing on
+ * disk. dir is copied. NULL when out of memory. */
+struct vt_image *vt_image_new(const char *dir);
+/* Writes every file of the image into img->dir (which must exist): card.ini, state, slots,
+ * objects. 0 or -1 (errno set). */
+int vt_image_commit_all(struct vt_image *img);
+/* The object with this tag, created empty when missing; NULL when the table is full. */
+struct vt_object *vt_image_object_add(struct vt_image *img, uint32_t tag);
+/* Replaces an object's value with a copy of data (len 0 removes the object); 0 or -1. Does not
+ * commit. */
+int vt_image_set_object(struct vt_image *img, uint32_t tag, const uint8_t *data, size_t len);
+/* Names of the policies as card.ini and `vtoken show` spell them. */
+const char *vt_pin_policy_name(uint8_t policy);
+const char *vt_touch_policy_name(uint8_t policy);
+const char *vt_charset_name(uint8_t charset);
 
 /* PIN and PUK reference data. */
 void vt_secret_set(struct vt_secret *s, const uint8_t padded[8]);

@@ -1,0 +1,1099 @@
+/* The card image store: loads an image directory and commits changes to it durably.
+ *
+ * Files (all 0600, in a 0700 directory):
+ *
+ *   card.ini — identity and policy, INI; unknown sections or keys are errors:
+ *       [card]    profile, applet, atr (hex bytes, spaces allowed), guid (32 hex digits),
+ *                 serial (decimal), version (x.y.z), yubikey_mgmt_aid, global_pin (yes|no)
+ *       [pin]     min_length, max_length (1..8), charset (any|digits|strong), retries (1..15)
+ *       [puk]     retries (1..15)
+ *       [slot 9a] pin_policy (default|never|once|always),
+ *                 touch_policy (default|never|always|cached), origin (generated|imported)
+ *   state — the secrets and counters the card changes, INI too:
+ *       [pin] and [puk]  salt (32 hex), hash (64 hex), tries_left (0..retries),
+ *                        blocked (yes|no, must agree with tries_left == 0)
+ *       [management]     alg (3des|aes128|aes192|aes256), key (hex), touch (a touch policy)
+ *   9a.key.pem, 9a.crt.pem — PKCS#8 private key and X.509 certificate of a slot, named by the
+ *       key reference in two lower-case hex digits; the slot's algorithm is the key's own.
+ *   obj-5fc109.bin — a data object by its tag in lower-case hex, the raw bytes GET DATA returns.
+ *
+ * card.ini and state are required; slot and object files are optional. Other files (such as
+ * ca.crt.pem or leftover ".*.tmp" files of an interrupted write) are ignored. Loading never
+ * writes; a corrupt or unreadable file fails the load with a message naming the file, the line
+ * where there is one, and the reason. A commit writes a temporary file in the same directory,
+ * fsyncs it, renames it over the old one and fsyncs the directory, so a crash leaves either
+ * the old or the new file. */
+#include "image.h"
+
+#include "keygen.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ini.h>
+#include <openssl/crypto.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#define FILE_MAX (1024 * 1024)
+
+static const uint8_t slot_refs[VT_SLOTS] = {
+    0x9A, 0x9C, 0x9D, 0x9E, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8A,
+    0x8B, 0x8C, 0x8D, 0x8E, 0x8F, 0x90, 0x91, 0x92, 0x93, 0x94, 0x95, 0xF9,
+};
+
+static const char *const pin_policies[] = {"default", "never", "once", "always"};
+static const char *const touch_policies[] = {"default", "never", "always", "cached"};
+static const char *const charsets[] = {"any", "digits", "strong"};
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *name_of(const char *const *names, size_t n, uint8_t v)
+{
+        return v < n ? names[v] : NULL;
+}
+
+const char *vt_pin_policy_name(uint8_t policy)
+{
+        return name_of(pin_policies, N(pin_policies), policy);
+}
+
+const char *vt_touch_policy_name(uint8_t policy)
+{
+        return name_of(touch_policies, N(touch_policies), policy);
+}
+
+const char *vt_charset_name(uint8_t charset)
+{
+        return name_of(charsets, N(charsets), charset);
+}
+
+/* ---- in-memory image ---------------------------------------------------------------- */
+
+struct vt_image *vt_image_new(const char *dir)
+{
+        struct vt_image *img = calloc(1, sizeof(*img));
+
+        if (!img || !(img->dir = strdup(dir))) {
+                free(img);
+                return NULL;
+        }
+        for (size_t i = 0; i < VT_SLOTS; i++)
+                img->slots[i].ref = slot_refs[i];
+        snprintf(img->profile, sizeof(img->profile), "piv");
+        snprintf(img->applet, sizeof(img->applet), "piv");
+        img->pin_rules = (struct vt_pin_rules){6, 8, VT_PIN_CHARS_ANY};
+        img->pin.max_tries = img->pin.tries_left = 3;
+        img->puk.max_tries = img->puk.tries_left = 3;
+        img->mgm_alg = VT_ALG_3DES;
+        return img;
+}
+
+void vt_image_free(struct vt_image *img)
+{
+        if (!img)
+                return;
+        free(img->dir);
+        for (size_t i = 0; i < VT_SLOTS; i++) {
+                EVP_PKEY_free(img->slots[i].key);
+                free(img->slots[i].cert);
+        }
+        for (size_t i = 0; i < img->n_objects; i++)
+                free(img->objects[i].data);
+        OPENSSL_cleanse(img, sizeof(*img));
+        free(img);
+}
+
+struct vt_slot *vt_image_slot(struct vt_image *img, uint8_t ref)
+{
+        for (size_t i = 0; i < VT_SLOTS; i++)
+                if (img->slots[i].ref == ref)
+                        return &img->slots[i];
+        return NULL;
+}
+
+struct vt_object *vt_image_object(struct vt_image *img, uint32_t tag)
+{
+        for (size_t i = 0; i < img->n_objects; i++)
+                if (img->objects[i].tag == tag)
+                        return &img->objects[i];
+        return NULL;
+}
+
+struct vt_object *vt_image_object_add(struct vt_image *img, uint32_t tag)
+{
+        struct vt_object *o = vt_image_object(img, tag);
+
+        if (o || img->n_objects == VT_OBJECTS_MAX)
+                return o;
+        o = &img->objects[img->n_objects++];
+        *o = (struct vt_object){.tag = tag};
+        return o;
+}
+
+int vt_image_set_object(struct vt_image *img, uint32_t tag, const uint8_t *data, size_t len)
+{
+        struct vt_object *o;
+        uint8_t *copy = NULL;
+
+        if (len == 0) {
+                if ((o = vt_image_object(img, tag))) {
+                        free(o->data);
+                        *o = img->objects[--img->n_objects];
+                }
+                return 0;
+        }
+        if (!(copy = malloc(len)) || !(o = vt_image_object_add(img, tag))) {
+                free(copy);
+                return -1;
+        }
+        memcpy(copy, data, len);
+        free(o->data);
+        o->data = copy;
+        o->len = len;
+        return 0;
+}
+
+/* ---- text building ------------------------------------------------------------------ */
+
+struct text {
+        char *p;
+        size_t len, cap;
+        int err;
+};
+
+static void __attribute__((format(printf, 2, 3))) put(struct text *t, const char *fmt, ...)
+{
+        va_list ap;
+        int n;
+
+        if (t->err)
+                return;
+        for (;;) {
+                va_start(ap, fmt);
+                n = vsnprintf(t->p ? t->p + t->len : NULL, t->cap - t->len, fmt, ap);
+                va_end(ap);
+                if (n < 0) {
+                        t->err = 1;
+                        return;
+                }
+                if (t->len + (size_t)n < t->cap) {
+                        t->len += (size_t)n;
+                        return;
+                }
+                size_t cap = (t->cap ? t->cap * 2 : 1024) + (size_t)n;
+                char *p = malloc(cap);
+                if (!p) {
+                        t->err = 1;
+                        return;
+                }
+                if (t->p) {
+                        memcpy(p, t->p, t->len);
+                        OPENSSL_cleanse(t->p, t->cap);
+                        free(t->p);
+                }
+                t->p = p;
+                t->cap = cap;
+        }
+}
+
+static void put_hex(struct text *t, const uint8_t *v, size_t n, const char *sep)
+{
+        for (size_t i = 0; i < n; i++)
+                put(t, "%s%02X", i && sep ? sep : "", v[i]);
+}
+
+static void text_free(struct text *t)
+{
+        if (t->p)
+                OPENSSL_cleanse(t->p, t->cap);
+        free(t->p);
+        *t = (struct text){0};
+}
+
+/* ---- durable writes ----------------------------------------------------------------- */
+
+static int fsync_dir(const char *dir)
+{
+        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int r;
+
+        if (fd < 0)
+                return -1;
+        r = fsync(fd);
+        if (r < 0) {
+                int e = errno;
+                close(fd);
+                errno = e;
+                return -1;
+        }
+        return close(fd);
+}
+
+static int write_atomic(const char *dir, const char *name, const void *data, size_t len)
+{
+        char tmp[PATH_MAX], path[PATH_MAX];
+        const uint8_t *p = data;
+        int fd, e;
+
+        if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX.tmp", dir, name) >= sizeof(tmp) ||
+            (size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path)) {
+                errno = ENAMETOOLONG;
+                return -1;
+        }
+        if ((fd = mkostemps(tmp, 4, O_CLOEXEC)) < 0)
+                return -1;
+        if (fchmod(fd, 0600) < 0)
+                goto fail;
+        while (len > 0) {
+                ssize_t n = write(fd, p, len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        if (n == 0)
+                                errno = EIO;
+                        goto fail;
+                }
+                p += n;
+                len -= (size_t)n;
+        }
+        if (fsync(fd) < 0)
+                goto fail;
+        if (close(fd) < 0) {
+                fd = -1;
+                goto fail;
+        }
+        fd = -1;
+        if (rename(tmp, path) < 0)
+                goto fail;
+        return fsync_dir(dir);
+fail:
+        e = errno;
+        if (fd >= 0)
+                close(fd);
+        unlink(tmp);
+        errno = e;
+        return -1;
+}
+
+static int remove_durable(const char *dir, const char *name)
+{
+        char path[PATH_MAX];
+
+        if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path)) {
+                errno = ENAMETOOLONG;
+                return -1;
+        }
+        if (unlink(path) < 0)
+                return errno == ENOENT ? 0 : -1;
+        return fsync_dir(dir);
+}
+
+static int write_text(const struct vt_image *img, const char *name, struct text *t)
+{
+        int r, e;
+
+        if (t->err) {
+                text_free(t);
+                errno = ENOMEM;
+                return -1;
+        }
+        r = write_atomic(img->dir, name, t->p ? t->p : "", t->len);
+        e = errno;
+        text_free(t);
+        errno = e;
+        return r;
+}
+
+/* The fault injection hook: a commit fails as on a full disk while fail_writes > 0. */
+static int injected_failure(struct vt_image *img)
+{
+        if (img->fail_writes <= 0)
+                return 0;
+        img->fail_writes--;
+        errno = EIO;
+        return 1;
+}
+
+/* ---- commits ------------------------------------------------------------------------ */
+
+static void card_text(const struct vt_image *img, struct text *t)
+{
+        put(t, "; vtoken card image: identity and policy (secrets and counters are in 'state')\n");
+        put(t, "[card]\nprofile = %s\napplet = %s\natr = ", img->profile, img->applet);
+        put_hex(t, img->atr, img->atr_len, " ");
+        put(t, "\nguid = ");
+        put_hex(t, img->guid, sizeof(img->guid), NULL);
+        put(t, "\nserial = %u\nversion = %u.%u.%u\n", (unsigned)img->serial, img->version[0],
+            img->version[1], img->version[2]);
+        put(t, "yubikey_mgmt_aid = %s\nglobal_pin = %s\n", img->yubikey_mgmt_aid ? "yes" : "no",
+            img->global_pin ? "yes" : "no");
+        put(t, "\n[pin]\nmin_length = %u\nmax_length = %u\ncharset = %s\nretries = %u\n",
+            img->pin_rules.min_len, img->pin_rules.max_len, vt_charset_name(img->pin_rules.charset),
+            img->pin.max_tries);
+        put(t, "\n[puk]\nretries = %u\n", img->puk.max_tries);
+        for (size_t i = 0; i < VT_SLOTS; i++) {
+                const struct vt_slot *s = &img->slots[i];
+                const char *alg = vt_alg_name(vt_key_alg(s->key));
+
+                if (!s->key && !s->cert)
+                        continue;
+                put(t, "\n[slot %02x]\n", s->ref);
+                if (s->key)
+                        put(t, "; %s key in %02x.key.pem\n", alg ? alg : "unknown", s->ref);
+                put(t, "pin_policy = %s\ntouch_policy = %s\norigin = %s\n",
+                    vt_pin_policy_name(s->pin_policy), vt_touch_policy_name(s->touch_policy),
+                    s->generated ? "generated" : "imported");
+        }
+}
+
+static void secret_text(struct text *t, const char *section, const struct vt_secret *s)
+{
+        put(t, "\n[%s]\nsalt = ", section);
+        put_hex(t, s->salt, sizeof(s->salt), NULL);
+        put(t, "\nhash = ");
+        put_hex(t, s->hash, sizeof(s->hash), NULL);
+        put(t, "\ntries_left = %u\nblocked = %s\n", s->tries_left,
+            s->tries_left == 0 ? "yes" : "no");
+}
+
+static int commit_card(struct vt_image *img)
+{
+        struct text t = {0};
+
+        if (img->pin_rules.charset >= N(charsets)) {
+                errno = EINVAL;
+                return -1;
+        }
+        for (size_t i = 0; i < VT_SLOTS; i++)
+                if (img->slots[i].pin_policy >= N(pin_policies) ||
+                    img->slots[i].touch_policy >= N(touch_policies)) {
+                        errno = EINVAL;
+                        return -1;
+                }
+        card_text(img, &t);
+        if (write_text(img, "card.ini", &t) < 0)
+                return -1;
+        img->saved_pin_max = img->pin.max_tries;
+        img->saved_puk_max = img->puk.max_tries;
+        return 0;
+}
+
+static int commit_state(struct vt_image *img)
+{
+        struct text t = {0};
+        const char *alg = vt_alg_name(img->mgm_alg);
+        const char *touch = vt_touch_policy_name(img->mgm_touch);
+
+        if (!alg || !touch || img->mgm_key_len > sizeof(img->mgm_key)) {
+                errno = EINVAL;
+                return -1;
+        }
+        put(&t, "; vtoken card state: PIN and PUK as salted hashes, tries left, management key\n");
+        secret_text(&t, "pin", &img->pin);
+        secret_text(&t, "puk", &img->puk);
+        put(&t, "\n[management]\nalg = %s\nkey = ", alg);
+        put_hex(&t, img->mgm_key, img->mgm_key_len, NULL);
+        put(&t, "\ntouch = %s\n", touch);
+        return write_text(img, "state", &t);
+}
+
+int vt_image_commit_card(struct vt_image *img)
+{
+        if (injected_failure(img))
+                return -1;
+        return commit_card(img);
+}
+
+int vt_image_commit_state(struct vt_image *img)
+{
+        if (injected_failure(img))
+                return -1;
+        /* card.ini first: on load a tries_left above a lowered limit is clamped to it, so a
+         * crash between the two writes never gives back a try */
+        if ((img->pin.max_tries != img->saved_pin_max ||
+             img->puk.max_tries != img->saved_puk_max) &&
+            commit_card(img) < 0)
+                return -1;
+        return commit_state(img);
+}
+
+static int pem_of(struct text *t, int (*writer)(BIO *, const void *), const void *obj)
+{
+        BIO *bio = BIO_new(BIO_s_secmem());
+        char *data;
+        long n;
+        int r = -1;
+
+        if (bio && writer(bio, obj) && (n = BIO_get_mem_data(bio, &data)) > 0) {
+                put(t, "%.*s", (int)n, data);
+                r = t->err ? -1 : 0;
+        }
+        BIO_free(bio);
+        return r;
+}
+
+static int write_key(BIO *bio, const void *key)
+{
+        return PEM_write_bio_PrivateKey(bio, (EVP_PKEY *)key, NULL, NULL, 0, NULL, NULL);
+}
+
+static int write_cert(BIO *bio, const void *slot)
+{
+        const struct vt_slot *s = slot;
+        const unsigned char *p = s->cert;
+        X509 *x = d2i_X509(NULL, &p, (long)s->cert_len);
+        int r = 0;
+
+        /* a certificate written with PUT DATA may not parse: keep its bytes anyway */
+        if (x)
+                r = PEM_write_bio_X509(bio, x);
+        else
+                r = PEM_write_bio(bio, "CERTIFICATE", "", s->cert, (long)s->cert_len);
+        X509_free(x);
+        return r;
+}
+
+static int commit_slot(struct vt_image *img, struct vt_slot *s)
+{
+        char name[32];
+        struct text t = {0};
+
+        snprintf(name, sizeof(name), "%02x.key.pem", s->ref);
+        if (s->key) {
+                if (pem_of(&t, write_key, s->key) < 0) {
+                        text_free(&t);
+                        errno = EINVAL;
+                        return -1;
+                }
+                if (write_text(img, name, &t) < 0)
+                        return -1;
+        } else if (remove_durable(img->dir, name) < 0) {
+                return -1;
+        }
+        snprintf(name, sizeof(name), "%02x.crt.pem", s->ref);
+        if (s->cert && s->cert_len) {
+                if (pem_of(&t, write_cert, s) < 0) {
+                        text_free(&t);
+                        errno = EINVAL;
+                        return -1;
+                }
+                if (write_text(img, name, &t) < 0)
+                        return -1;
+        } else if (remove_durable(img->dir, name) < 0) {
+                return -1;
+        }
+        return 0;
+}
+
+int vt_image_commit_slot(struct vt_image *img, uint8_t ref)
+{
+        struct vt_slot *s = vt_image_slot(img, ref);
+
+        if (!s) {
+                errno = EINVAL;
+                return -1;
+        }
+        if (injected_failure(img))
+                return -1;
+        /* key and certificate first, then the slot's policies in card.ini */
+        if (commit_slot(img, s) < 0)
+                return -1;
+        return commit_card(img);
+}
+
+static int commit_object(struct vt_image *img, uint32_t tag)
+{
+        char name[32];
+        struct vt_object *o = vt_image_object(img, tag);
+
+        snprintf(name, sizeof(name), "obj-%x.bin", (unsigned)tag);
+        if (!o || !o->len)
+                return remove_durable(img->dir, name);
+        return write_atomic(img->dir, name, o->data, o->len);
+}
+
+int vt_image_commit_object(struct vt_image *img, uint32_t tag)
+{
+        if (injected_failure(img))
+                return -1;
+        return commit_object(img, tag);
+}
+
+int vt_image_commit_all(struct vt_image *img)
+{
+        if (injected_failure(img))
+                return -1;
+        for (size_t i = 0; i < VT_SLOTS; i++)
+                if (commit_slot(img, &img->slots[i]) < 0)
+                        return -1;
+        for (size_t i = 0; i < img->n_objects; i++)
+                if (commit_object(img, img->objects[i].tag) < 0)
+                        return -1;
+        if (commit_card(img) < 0)
+                return -1;
+        return commit_state(img);
+}
+
+/* ---- loading ------------------------------------------------------------------------ */
+
+struct load {
+        struct vt_image *img;
+        char reason[200];
+        unsigned seen; /* bits of the required keys found */
+};
+
+static int fail(struct load *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(struct load *l, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (!l->reason[0]) {
+                va_start(ap, fmt);
+                vsnprintf(l->reason, sizeof(l->reason), fmt, ap);
+                va_end(ap);
+        }
+        return 0;
+}
+
+static int parse_uint(const char *v, unsigned long max, unsigned long *out)
+{
+        char *end;
+
+        if (!*v || *v == '-' || *v == '+')
+                return -1;
+        errno = 0;
+        *out = strtoul(v, &end, 10);
+        return errno || *end || *out > max ? -1 : 0;
+}
+
+static int hexval(char c)
+{
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+/* Hex bytes; spaces and colons between bytes are allowed. */
+static int parse_hex(const char *v, uint8_t *out, size_t cap, size_t *len)
+{
+        size_t n = 0;
+
+        while (*v) {
+                int hi, lo;
+
+                if (*v == ' ' || *v == ':') {
+                        v++;
+                        continue;
+                }
+                if ((hi = hexval(v[0])) < 0 || (lo = hexval(v[1])) < 0 || n == cap)
+                        return -1;
+                out[n++] = (uint8_t)(hi << 4 | lo);
+                v += 2;
+        }
+        *len = n;
+        return 0;
+}
+
+static int parse_hex_exact(const char *v, uint8_t *out, size_t n)
+{
+        size_t len;
+
+        return parse_hex(v, out, n, &len) < 0 || len != n ? -1 : 0;
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+        if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1"))
+                *out = true;
+        else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "0"))
+                *out = false;
+        else
+                return -1;
+        return 0;
+}
+
+static int parse_name(const char *v, const char *const *names, size_t n, uint8_t *out)
+{
+        for (size_t i = 0; i < n; i++)
+                if (!strcmp(v, names[i])) {
+                        *out = (uint8_t)i;
+                        return 0;
+                }
+        return -1;
+}
+
+static int parse_tries(struct load *l, const char *v, uint8_t *out)
+{
+        unsigned long n;
+
+        if (parse_uint(v, 15, &n) < 0 || n < 1)
+                return fail(l, "retries must be 1..15, not '%s'", v);
+        *out = (uint8_t)n;
+        return 1;
+}
+
+enum {
+        SEEN_ATR = 1u << 0,
+        SEEN_GUID = 1u << 1,
+        SEEN_SERIAL = 1u << 2,
+        SEEN_VERSION = 1u << 3,
+        SEEN_PIN_RETRIES = 1u << 4,
+        SEEN_PUK_RETRIES = 1u << 5,
+};
+
+static int card_key(struct load *l, const char *key, const char *v)
+{
+        struct vt_image *img = l->img;
+        unsigned long n;
+        unsigned a, b, c;
+        char extra;
+
+        if (!strcmp(key, "profile") || !strcmp(key, "applet")) {
+                char *dst = key[0] == 'p' ? img->profile : img->applet;
+                if (!*v || strlen(v) >= sizeof(img->profile))
+                        return fail(l, "bad %s '%s'", key, v);
+                snprintf(dst, sizeof(img->profile), "%s", v);
+        } else if (!strcmp(key, "atr")) {
+                if (parse_hex(v, img->atr, sizeof(img->atr), &img->atr_len) < 0 || img->atr_len < 2)
+                        return fail(l, "bad atr '%s'", v);
+                l->seen |= SEEN_ATR;
+        } else if (!strcmp(key, "guid")) {
+                if (parse_hex_exact(v, img->guid, sizeof(img->guid)) < 0)
+                        return fail(l, "guid must be 32 hex digits");
+                l->seen |= SEEN_GUID;
+        } else if (!strcmp(key, "serial")) {
+                if (parse_uint(v, UINT32_MAX, &n) < 0)
+                        return fail(l, "bad serial '%s'", v);
+                img->serial = (uint32_t)n;
+                l->seen |= SEEN_SERIAL;
+        } else if (!strcmp(key, "version")) {
+                if (sscanf(v, "%u.%u.%u%c", &a, &b, &c, &extra) != 3 || a > 255 || b > 255 ||
+                    c > 255)
+                        return fail(l, "version must be x.y.z, not '%s'", v);
+                img->version[0] = (uint8_t)a;
+                img->version[1] = (uint8_t)b;
+                img->version[2] = (uint8_t)c;
+                l->seen |= SEEN_VERSION;
+        } else if (!strcmp(key, "yubikey_mgmt_aid")) {
+                if (parse_bool(v, &img->yubikey_mgmt_aid) < 0)
+                        return fail(l, "%s must be yes or no", key);
+        } else if (!strcmp(key, "global_pin")) {
+                if (parse_bool(v, &img->global_pin) < 0)
+                        return fail(l, "%s must be yes or no", key);
+        } else {
+                return fail(l, "unknown key '%s' in [card]", key);
+        }
+        return 1;
+}
+
+static int pin_key(struct load *l, const char *key, const char *v)
+{
+        struct vt_image *img = l->img;
+        unsigned long n;
+
+        if (!strcmp(key, "min_length") || !strcmp(key, "max_length")) {
+                if (parse_uint(v, 8, &n) < 0 || n < 1)
+                        return fail(l, "%s must be 1..8, not '%s'", key, v);
+                *(key[1] == 'i' ? &img->pin_rules.min_len : &img->pin_rules.max_len) = (uint8_t)n;
+        } else if (!strcmp(key, "charset")) {
+                if (parse_name(v, charsets, N(charsets), &img->pin_rules.charset) < 0)
+                        return fail(l, "charset must be any, digits or strong, not '%s'", v);
+        } else if (!strcmp(key, "retries")) {
+                l->seen |= SEEN_PIN_RETRIES;
+                return parse_tries(l, v, &img->pin.max_tries);
+        } else {
+                return fail(l, "unknown key '%s' in [pin]", key);
+        }
+        return 1;
+}
+
+static int slot_key(struct load *l, struct vt_slot *s, const char *key, const char *v)
+{
+        if (!strcmp(key, "pin_policy")) {
+                if (parse_name(v, pin_policies, N(pin_policies), &s->pin_policy) < 0)
+                        return fail(l, "bad pin_policy '%s'", v);
+        } else if (!strcmp(key, "touch_policy")) {
+                if (parse_name(v, touch_policies, N(touch_policies), &s->touch_policy) < 0)
+                        return fail(l, "bad touch_policy '%s'", v);
+        } else if (!strcmp(key, "origin")) {
+                if (strcmp(v, "generated") && strcmp(v, "imported"))
+                        return fail(l, "origin must be generated or imported, not '%s'", v);
+                s->generated = v[0] == 'g';
+        } else {
+                return fail(l, "unknown key '%s' in a [slot] section", key);
+        }
+        return 1;
+}
+
+static struct vt_slot *section_slot(struct vt_image *img, const char *section)
+{
+        unsigned ref;
+        char extra;
+
+        if (strncmp(section, "slot ", 5) || strlen(section) != 7 ||
+            sscanf(section + 5, "%2x%c", &ref, &extra) != 1)
+                return NULL;
+        return vt_image_slot(img, (uint8_t)ref);
+}
+
+static int card_handler(void *user, const char *section, const char *key, const char *v)
+{
+        struct load *l = user;
+        struct vt_slot *s;
+
+        if (!key)
+                return 1; /* a section header alone */
+        if (!strcmp(section, "card"))
+                return card_key(l, key, v);
+        if (!strcmp(section, "pin"))
+                return pin_key(l, key, v);
+        if (!strcmp(section, "puk")) {
+                if (strcmp(key, "retries"))
+                        return fail(l, "unknown key '%s' in [puk]", key);
+                l->seen |= SEEN_PUK_RETRIES;
+                return parse_tries(l, v, &l->img->puk.max_tries);
+        }
+        if ((s = section_slot(l->img, section)))
+                return slot_key(l, s, key, v);
+        return fail(l, "unknown section [%s]", section);
+}
+
+enum {
+        SEEN_SALT = 1u << 0,
+        SEEN_HASH = 1u << 1,
+        SEEN_TRIES = 1u << 2,
+        SEEN_BLOCKED = 1u << 3,
+        SEEN_SECRET_ALL = 0xF,
+        SEEN_PUK_SHIFT = 4,
+        SEEN_MGM_ALG = 1u << 8,
+        SEEN_MGM_KEY = 1u << 9,
+};
+
+static int secret_key(struct load *l, struct vt_secret *s, unsigned shift, const char *key,
+                      const char *v)
+{
+        unsigned long n;
+        bool blocked;
+
+        if (!strcmp(key, "salt")) {
+                if (parse_hex_exact(v, s->salt, sizeof(s->salt)) < 0)
+                        return fail(l, "salt must be 32 hex digits");
+                l->seen |= SEEN_SALT << shift;
+        } else if (!strcmp(key, "hash")) {
+                if (parse_hex_exact(v, s->hash, sizeof(s->hash)) < 0)
+                        return fail(l, "hash must be 64 hex digits");
+                l->seen |= SEEN_HASH << shift;
+        } else if (!strcmp(key, "tries_left")) {
+                if (parse_uint(v, 15, &n) < 0)
+                        return fail(l, "tries_left must be 0..15, not '%s'", v);
+                s->tries_left = (uint8_t)n;
+                l->seen |= SEEN_TRIES << shift;
+        } else if (!strcmp(key, "blocked")) {
+                if (parse_bool(v, &blocked) < 0)
+                        return fail(l, "blocked must be yes or no");
+                if (!(l->seen & (SEEN_TRIES << shift)) || blocked != (s->tries_left == 0))
+                        return fail(l, "blocked = %s disagrees with tries_left", v);
+                l->seen |= SEEN_BLOCKED << shift;
+        } else {
+                return fail(l, "unknown key '%s'", key);
+        }
+        return 1;
+}
+
+static int state_handler(void *user, const char *section, const char *key, const char *v)
+{
+        struct load *l = user;
+        struct vt_image *img = l->img;
+        uint8_t alg;
+
+        if (!key)
+                return 1;
+        if (!strcmp(section, "pin"))
+                return secret_key(l, &img->pin, 0, key, v);
+        if (!strcmp(section, "puk"))
+                return secret_key(l, &img->puk, SEEN_PUK_SHIFT, key, v);
+        if (strcmp(section, "management"))
+                return fail(l, "unknown section [%s]", section);
+        if (!strcmp(key, "alg")) {
+                alg = vt_alg_from_name(v);
+                if (alg != VT_ALG_3DES && alg != VT_ALG_AES128 && alg != VT_ALG_AES192 &&
+                    alg != VT_ALG_AES256)
+                        return fail(l, "management alg must be 3des or aes128/192/256, not '%s'",
+                                    v);
+                img->mgm_alg = alg;
+                l->seen |= SEEN_MGM_ALG;
+        } else if (!strcmp(key, "key")) {
+                if (parse_hex(v, img->mgm_key, sizeof(img->mgm_key), &img->mgm_key_len) < 0)
+                        return fail(l, "management key is not hex of at most 32 bytes");
+                l->seen |= SEEN_MGM_KEY;
+        } else if (!strcmp(key, "touch")) {
+                if (parse_name(v, touch_policies, N(touch_policies), &img->mgm_touch) < 0)
+                        return fail(l, "bad management touch '%s'", v);
+        } else {
+                return fail(l, "unknown key '%s' in [management]", key);
+        }
+        return 1;
+}
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (!err || !errlen)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+}
+
+static int parse_ini(struct load *l, const char *dir, const char *name, ini_handler handler,
+                     char *err, size_t errlen)
+{
+        char path[PATH_MAX];
+        FILE *f;
+        int line;
+
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        if (!(f = fopen(path, "re"))) {
+                set_err(err, errlen, "%s: %s", path, strerror(errno));
+                return -1;
+        }
+        l->reason[0] = '\0';
+        l->seen = 0;
+        line = ini_parse_file(f, handler, l);
+        if (ferror(f)) {
+                set_err(err, errlen, "%s: read error", path);
+                fclose(f);
+                return -1;
+        }
+        fclose(f);
+        if (line > 0) {
+                set_err(err, errlen, "%s: line %d: %s", path, line,
+                        l->reason[0] ? l->reason : "syntax error");
+                return -1;
+        }
+        if (line < 0) {
+                set_err(err, errlen, "%s: out of memory", path);
+                return -1;
+        }
+        return 0;
+}
+
+/* Reads a whole optional file: 1 read, 0 absent, -1 error (message in err). */
+static int read_file(const char *path, uint8_t **data, size_t *len, char *err, size_t errlen)
+{
+        struct stat st;
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        size_t got = 0;
+
+        *data = NULL;
+        if (fd < 0) {
+                if (errno == ENOENT)
+                        return 0;
+                set_err(err, errlen, "%s: %s", path, strerror(errno));
+                return -1;
+        }
+        if (fstat(fd, &st) < 0) {
+                set_err(err, errlen, "%s: %s", path, strerror(errno));
+                close(fd);
+                return -1;
+        }
+        if (!S_ISREG(st.st_mode) || st.st_size > FILE_MAX) {
+                set_err(err, errlen, "%s: %s", path,
+                        !S_ISREG(st.st_mode) ? "not a regular file" : "too large");
+                goto fail;
+        }
+        if (!(*data = malloc((size_t)st.st_size + 1))) {
+                set_err(err, errlen, "%s: out of memory", path);
+                goto fail;
+        }
+        while (got < (size_t)st.st_size) {
+                ssize_t n = read(fd, *data + got, (size_t)st.st_size - got);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        set_err(err, errlen, "%s: %s", path, n ? strerror(errno) : "truncated");
+                        goto fail;
+                }
+                got += (size_t)n;
+        }
+        close(fd);
+        *len = got;
+        return 1;
+fail:
+        if (*data)
+                OPENSSL_cleanse(*data, (size_t)st.st_size);
+        free(*data);
+        *data = NULL;
+        close(fd);
+        return -1;
+}
+
+static int no_password(char *buf, int size, int rwflag, void *u)
+{
+        (void)buf, (void)size, (void)rwflag, (void)u;
+        return -1;
+}
+
+static int load_slot(struct vt_image *img, struct vt_slot *s, char *err, size_t errlen)
+{
+        char path[PATH_MAX];
+        uint8_t *data;
+        size_t len;
+        BIO *bio;
+        X509 *x;
+        int r;
+
+        snprintf(path, sizeof(path), "%s/%02x.key.pem", img->dir, s->ref);
+        if ((r = read_file(path, &data, &len, err, errlen)) < 0)
+                return -1;
+        if (r) {
+                bio = BIO_new_mem_buf(data, (int)len);
+                s->key = bio ? PEM_read_bio_PrivateKey(bio, NULL, no_password, NULL) : NULL;
+                BIO_free(bio);
+                OPENSSL_cleanse(data, len);
+                free(data);
+                if (!s->key) {
+                        set_err(err, errlen, "%s: not an unencrypted PEM private key", path);
+                        return -1;
+                }
+                if ((s->alg = vt_key_alg(s->key)) == VT_ALG_NONE) {
+                        set_err(err, errlen, "%s: key type or size has no PIV algorithm", path);
+                        return -1;
+                }
+        }
+        snprintf(path, sizeof(path), "%s/%02x.crt.pem", img->dir, s->ref);
+        if ((r = read_file(path, &data, &len, err, errlen)) <= 0)
+                return r;
+        bio = BIO_new_mem_buf(data, (int)len);
+        x = bio ? PEM_read_bio_X509(bio, NULL, no_password, NULL) : NULL;
+        BIO_free(bio);
+        free(data);
+        r = x ? vt_cert_der(x, &s->cert, &s->cert_len) : -1;
+        X509_free(x);
+        if (r < 0) {
+                set_err(err, errlen, "%s: not a PEM X.509 certificate", path);
+                return -1;
+        }
+        return 0;
+}
+
+static int load_objects(struct vt_image *img, char *err, size_t errlen)
+{
+        DIR *d = opendir(img->dir);
+        struct dirent *e;
+        char path[PATH_MAX];
+        int r = 0;
+
+        if (!d) {
+                set_err(err, errlen, "%s: %s", img->dir, strerror(errno));
+                return -1;
+        }
+        while (r == 0 && (e = readdir(d))) {
+                unsigned tag;
+                int end = 0;
+                struct vt_object *o;
+
+                if (sscanf(e->d_name, "obj-%6x.bin%n", &tag, &end) != 1 ||
+                    (size_t)end != strlen(e->d_name) || e->d_name[4] == '+' || e->d_name[4] == '-')
+                        continue;
+                snprintf(path, sizeof(path), "%s/%s", img->dir, e->d_name);
+                if (vt_image_object(img, tag)) {
+                        set_err(err, errlen, "%s: a second file for object %x", path, tag);
+                        r = -1;
+                } else if (!(o = vt_image_object_add(img, tag))) {
+                        set_err(err, errlen, "%s: more than %d objects", path, VT_OBJECTS_MAX);
+                        r = -1;
+                } else if ((r = read_file(path, &o->data, &o->len, err, errlen)) >= 0) {
+                        r = 0;
+                }
+        }
+        closedir(d);
+        /* objects with empty files are no objects */
+        for (size_t i = img->n_objects; i-- > 0;)
+                if (!img->objects[i].len)
+                        vt_image_set_object(img, img->objects[i].tag, NULL, 0);
+        return r;
+}
+
+struct vt_image *vt_image_load(const char *dir, char *err, size_t errlen)
+{
+        struct vt_image *img = vt_image_new(dir);
+        struct load l = {.img = img};
+        struct stat st;
+
+        if (!img) {
+                set_err(err, errlen, "%s: out of memory", dir);
+                return NULL;
+        }
+        if (stat(dir, &st) < 0) {
+                set_err(err, errlen, "%s: %s", dir, strerror(errno));
+                goto fail;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+                set_err(err, errlen, "%s: not a directory", dir);
+                goto fail;
+        }
+        if (parse_ini(&l, dir, "card.ini", card_handler, err, errlen) < 0)
+                goto fail;
+        if ((l.seen & (SEEN_ATR | SEEN_GUID | SEEN_SERIAL | SEEN_VERSION | SEEN_PIN_RETRIES |
+                       SEEN_PUK_RETRIES)) != (SEEN_ATR | SEEN_GUID | SEEN_SERIAL | SEEN_VERSION |
+                                              SEEN_PIN_RETRIES | SEEN_PUK_RETRIES)) {
+                set_err(err, errlen,
+                        "%s/card.ini: incomplete: needs atr, guid, serial and version in "
+                        "[card], retries in [pin] and [puk]",
+                        dir);
+                goto fail;
+        }
+        if (img->pin_rules.min_len > img->pin_rules.max_len) {
+                set_err(err, errlen, "%s/card.ini: [pin] min_length above max_length", dir);
+                goto fail;
+        }
+        img->saved_pin_max = img->pin.max_tries;
+        img->saved_puk_max = img->puk.max_tries;
+        if (parse_ini(&l, dir, "state", state_handler, err, errlen) < 0)
+                goto fail;
+        if (l.seen !=
+            (SEEN_SECRET_ALL | SEEN_SECRET_ALL << SEEN_PUK_SHIFT | SEEN_MGM_ALG | SEEN_MGM_KEY)) {
+                set_err(err, errlen,
+                        "%s/state: incomplete: needs salt, hash, tries_left and blocked in [pin] "
+                        "and [puk], alg and key in [management]",
+                        dir);
+                goto fail;
+        }
+        if (img->mgm_key_len != (img->mgm_alg == VT_ALG_AES128   ? 16u
+                                 : img->mgm_alg == VT_ALG_AES256 ? 32u
+                                                                 : 24u)) {
+                set_err(err, errlen, "%s/state: management key length does not fit its alg", dir);
+                goto fail;
+        }
+        /* a limit lowered by a commit interrupted before the state was written */
+        if (img->pin.tries_left > img->pin.max_tries)
+                img->pin.tries_left = img->pin.max_tries;
+        if (img->puk.tries_left > img->puk.max_tries)
+                img->puk.tries_left = img->puk.max_tries;
+        for (size_t i = 0; i < VT_SLOTS; i++)
+                if (load_slot(img, &img->slots[i], err, errlen) < 0)
+                        goto fail;
+        if (load_objects(img, err, errlen) < 0)
+                goto fail;
+        return img;
+fail:
+        vt_image_free(img);
+        return NULL;
+}

@@ -1,0 +1,548 @@
+/* The card image store: what commits write, what load reads back, and how it refuses a broken
+ * image without touching it. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "image.h"
+#include "keygen.h"
+#include "pin.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/x509.h>
+
+static const uint8_t atr[] = {0x3B, 0x88, 0x01, 0x50, 0x49, 0x56,
+                              0x73, 0x69, 0x6D, 0x30, 0x31, 0xB0};
+
+struct fixture {
+        char dir[64];
+        struct vt_image *img;
+};
+
+static void rm_rf(const char *dir)
+{
+        DIR *d = opendir(dir);
+        struct dirent *e;
+        char path[512];
+
+        if (!d)
+                return;
+        while ((e = readdir(d))) {
+                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+                        continue;
+                snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+                unlink(path);
+        }
+        closedir(d);
+        rmdir(dir);
+}
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+        char path[512];
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        assert_non_null(f = fopen(path, "w"));
+        fputs(text, f);
+        fclose(f);
+}
+
+static char *read_text(const char *dir, const char *name)
+{
+        char path[512];
+        static char buf[65536];
+        FILE *f;
+        size_t n;
+
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        if (!(f = fopen(path, "r")))
+                return NULL;
+        n = fread(buf, 1, sizeof(buf) - 1, f);
+        buf[n] = '\0';
+        fclose(f);
+        return buf;
+}
+
+/* Replaces the first occurrence of `from` in a file by `to`. */
+static void edit_file(const char *dir, const char *name, const char *from, const char *to)
+{
+        char *text = read_text(dir, name), *p, out[65536];
+
+        assert_non_null(text);
+        assert_non_null(p = strstr(text, from));
+        snprintf(out, sizeof(out), "%.*s%s%s", (int)(p - text), text, to, p + strlen(from));
+        write_file(dir, name, out);
+}
+
+/* A listing of the directory with each file's size and modification time: load must not
+ * change it. */
+static void snapshot(const char *dir, char *out, size_t cap)
+{
+        DIR *d = opendir(dir);
+        struct dirent *e;
+        struct stat st;
+        char path[512];
+        size_t len = 0;
+
+        out[0] = '\0';
+        assert_non_null(d);
+        while ((e = readdir(d))) {
+                snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+                if (e->d_name[0] == '.' && (!e->d_name[1] || !strcmp(e->d_name, "..")))
+                        continue;
+                assert_int_equal(stat(path, &st), 0);
+                len += (size_t)snprintf(out + len, cap - len, "%s:%lld:%lld.%ld:%o\n", e->d_name,
+                                        (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+                                        st.st_mtim.tv_nsec, st.st_mode & 07777);
+                assert_true(len < cap);
+        }
+        closedir(d);
+}
+
+static void set_cert(struct vt_slot *s, EVP_PKEY *key, const char *cn)
+{
+        char dn[128];
+        X509_NAME *name;
+        X509 *x;
+
+        snprintf(dn, sizeof(dn), "/CN=%s/O=vtoken test", cn);
+        assert_non_null(name = vt_dn_parse(dn));
+        assert_non_null(x = vt_cert_make(key, name, NULL, NULL, 30, 0));
+        assert_int_equal(vt_cert_der(x, &s->cert, &s->cert_len), 0);
+        X509_free(x);
+        X509_NAME_free(name);
+}
+
+static int setup(void **state)
+{
+        struct fixture *f = calloc(1, sizeof(*f));
+        struct vt_image *img;
+        uint8_t padded[8];
+        struct vt_slot *s;
+        static const uint8_t printed[] = {0x53, 0x04, 0x01, 0x02, 0x03, 0x04};
+
+        assert_non_null(f);
+        snprintf(f->dir, sizeof(f->dir), "/tmp/vt-image-XXXXXX");
+        assert_non_null(mkdtemp(f->dir));
+        assert_non_null(img = vt_image_new(f->dir));
+        memcpy(img->atr, atr, sizeof(atr));
+        img->atr_len = sizeof(atr);
+        for (int i = 0; i < 16; i++)
+                img->guid[i] = (uint8_t)(0xA0 + i);
+        img->serial = 4000000001u;
+        img->version[0] = 5, img->version[1] = 7, img->version[2] = 1;
+        img->yubikey_mgmt_aid = true;
+        img->pin_rules = (struct vt_pin_rules){8, 8, VT_PIN_CHARS_STRONG};
+        img->pin.max_tries = 15, img->pin.tries_left = 14;
+        img->puk.max_tries = 3, img->puk.tries_left = 0;
+        vt_pin_pad("Abc123!x", padded);
+        vt_secret_set(&img->pin, padded);
+        vt_pin_pad("12345678", padded);
+        vt_secret_set(&img->puk, padded);
+        img->mgm_alg = VT_ALG_AES192;
+        img->mgm_key_len = 24;
+        for (int i = 0; i < 24; i++)
+                img->mgm_key[i] = (uint8_t)i;
+        img->mgm_touch = VT_TOUCH_ALWAYS;
+
+        s = vt_image_slot(img, 0x9A);
+        assert_non_null(s->key = vt_key_generate(VT_ALG_P256));
+        s->alg = VT_ALG_P256;
+        s->generated = true;
+        set_cert(s, s->key, "slot 9a");
+        s = vt_image_slot(img, 0x9C);
+        assert_non_null(s->key = vt_key_generate(VT_ALG_ED25519));
+        s->alg = VT_ALG_ED25519;
+        s->pin_policy = VT_PIN_ALWAYS;
+        s->touch_policy = VT_TOUCH_CACHED;
+        /* a certificate without its key, as PUT DATA may leave a slot */
+        set_cert(vt_image_slot(img, 0x82), vt_image_slot(img, 0x9A)->key, "retired");
+        assert_int_equal(vt_image_set_object(img, 0x5FC109, printed, sizeof(printed)), 0);
+
+        assert_int_equal(vt_image_commit_all(img), 0);
+        f->img = img;
+        *state = f;
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        struct fixture *f = *state;
+
+        vt_image_free(f->img);
+        rm_rf(f->dir);
+        free(f);
+        return 0;
+}
+
+static struct vt_image *load_ok(const char *dir)
+{
+        char err[512] = "";
+        struct vt_image *img = vt_image_load(dir, err, sizeof(err));
+
+        if (!img)
+                fail_msg("load failed: %s", err);
+        return img;
+}
+
+/* Loads a broken image: it must fail, name `file` and `reason` in the message, write nothing. */
+static void load_fails(const char *dir, const char *file, const char *reason)
+{
+        char before[8192], after[8192], err[512] = "", want[512];
+
+        snapshot(dir, before, sizeof(before));
+        assert_null(vt_image_load(dir, err, sizeof(err)));
+        snapshot(dir, after, sizeof(after));
+        assert_string_equal(before, after);
+        snprintf(want, sizeof(want), "%s/%s", dir, file);
+        if (!strstr(err, want) || !strstr(err, reason))
+                fail_msg("error '%s' should name '%s' and say '%s'", err, want, reason);
+}
+
+static void test_round_trip(void **state)
+{
+        struct fixture *f = *state;
+        struct vt_image *a = f->img, *b = load_ok(f->dir);
+
+        assert_string_equal(b->profile, a->profile);
+        assert_string_equal(b->applet, "piv");
+        assert_memory_equal(b->atr, atr, sizeof(atr));
+        assert_int_equal(b->atr_len, sizeof(atr));
+        assert_memory_equal(b->guid, a->guid, 16);
+        assert_int_equal(b->serial, 4000000001u);
+        assert_memory_equal(b->version, a->version, 3);
+        assert_true(b->yubikey_mgmt_aid);
+        assert_false(b->global_pin);
+        assert_int_equal(b->pin_rules.min_len, 8);
+        assert_int_equal(b->pin_rules.charset, VT_PIN_CHARS_STRONG);
+        assert_memory_equal(&b->pin, &a->pin, sizeof(a->pin));
+        assert_memory_equal(&b->puk, &a->puk, sizeof(a->puk));
+        assert_int_equal(b->mgm_alg, VT_ALG_AES192);
+        assert_int_equal(b->mgm_key_len, 24);
+        assert_memory_equal(b->mgm_key, a->mgm_key, 24);
+        assert_int_equal(b->mgm_touch, VT_TOUCH_ALWAYS);
+
+        for (size_t i = 0; i < VT_SLOTS; i++) {
+                struct vt_slot *x = &a->slots[i], *y = &b->slots[i];
+                assert_int_equal(x->ref, y->ref);
+                assert_int_equal(x->alg, y->alg);
+                assert_int_equal(!x->key, !y->key);
+                if (x->key)
+                        assert_int_equal(EVP_PKEY_eq(x->key, y->key), 1);
+                assert_int_equal(x->cert_len, y->cert_len);
+                if (x->cert)
+                        assert_memory_equal(x->cert, y->cert, x->cert_len);
+                if (x->key || x->cert) {
+                        assert_int_equal(x->pin_policy, y->pin_policy);
+                        assert_int_equal(x->touch_policy, y->touch_policy);
+                        assert_int_equal(x->generated, y->generated);
+                }
+        }
+        assert_int_equal(vt_image_slot(b, 0x9C)->pin_policy, VT_PIN_ALWAYS);
+        assert_null(vt_image_slot(b, 0x82)->key);
+        assert_non_null(vt_image_slot(b, 0x82)->cert);
+        assert_int_equal(b->n_objects, 1);
+        assert_int_equal(vt_image_object(b, 0x5FC109)->len, 6);
+        assert_null(vt_image_object(b, 0x5FC108));
+        assert_null(vt_image_slot(b, 0x77));
+        vt_image_free(b);
+}
+
+static void test_files_are_private_and_readable(void **state)
+{
+        struct fixture *f = *state;
+        static const char *names[] = {"card.ini",   "state",      "9a.key.pem",    "9a.crt.pem",
+                                      "9c.key.pem", "82.crt.pem", "obj-5fc109.bin"};
+        char path[512];
+        struct stat st;
+        char *text;
+
+        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+                snprintf(path, sizeof(path), "%s/%s", f->dir, names[i]);
+                assert_int_equal(stat(path, &st), 0);
+                assert_int_equal(st.st_mode & 07777, 0600);
+        }
+        text = read_text(f->dir, "card.ini");
+        assert_non_null(strstr(text, "guid = A0A1A2A3A4A5A6A7A8A9AAABACADAEAF\n"));
+        assert_non_null(strstr(text, "atr = 3B 88 01 50 49 56 73 69 6D 30 31 B0\n"));
+        assert_non_null(strstr(text, "[slot 9c]\n"));
+        text = read_text(f->dir, "state");
+        assert_non_null(strstr(text, "[puk]"));
+        assert_non_null(strstr(text, "blocked = yes"));
+        assert_null(strstr(text, "Abc123!x"));
+        assert_null(strstr(text, "12345678"));
+        /* no slot without key or certificate gets files */
+        snprintf(path, sizeof(path), "%s/9d.key.pem", f->dir);
+        assert_int_equal(access(path, F_OK), -1);
+}
+
+static void test_commit_state_persists_tries(void **state)
+{
+        struct fixture *f = *state;
+        struct vt_image *b;
+
+        f->img->pin.tries_left = 0;
+        assert_int_equal(vt_image_commit_state(f->img), 0);
+        b = load_ok(f->dir);
+        assert_int_equal(b->pin.tries_left, 0);
+        vt_image_free(b);
+
+        /* a changed limit is written to card.ini as well */
+        f->img->pin.max_tries = 5;
+        f->img->pin.tries_left = 5;
+        assert_int_equal(vt_image_commit_state(f->img), 0);
+        assert_non_null(strstr(read_text(f->dir, "card.ini"), "[pin]\nmin_length = 8\n"));
+        b = load_ok(f->dir);
+        assert_int_equal(b->pin.max_tries, 5);
+        assert_int_equal(b->pin.tries_left, 5);
+        vt_image_free(b);
+}
+
+static void test_tries_clamped_to_limit(void **state)
+{
+        struct fixture *f = *state;
+        struct vt_image *b;
+
+        /* a crash after card.ini lowered the limit, before state was written */
+        edit_file(f->dir, "card.ini", "retries = 15", "retries = 2");
+        b = load_ok(f->dir);
+        assert_int_equal(b->pin.max_tries, 2);
+        assert_int_equal(b->pin.tries_left, 2);
+        vt_image_free(b);
+}
+
+static void test_commit_slot_and_object(void **state)
+{
+        struct fixture *f = *state;
+        struct vt_slot *s = vt_image_slot(f->img, 0x9A);
+        struct vt_image *b;
+        char path[512];
+
+        EVP_PKEY_free(s->key);
+        s->key = NULL;
+        s->alg = VT_ALG_NONE;
+        free(s->cert);
+        s->cert = NULL;
+        s->cert_len = 0;
+        s = vt_image_slot(f->img, 0x9D);
+        assert_non_null(s->key = vt_key_generate(VT_ALG_RSA1024));
+        s->alg = VT_ALG_RSA1024;
+        s->touch_policy = VT_TOUCH_NEVER;
+        assert_int_equal(vt_image_commit_slot(f->img, 0x9A), 0);
+        assert_int_equal(vt_image_commit_slot(f->img, 0x9D), 0);
+        assert_int_equal(vt_image_set_object(f->img, 0x5FC109, NULL, 0), 0);
+        assert_int_equal(vt_image_commit_object(f->img, 0x5FC109), 0);
+        assert_int_equal(vt_image_set_object(f->img, 0x7E, (const uint8_t *)"\x7e\x00", 2), 0);
+        assert_int_equal(vt_image_commit_object(f->img, 0x7E), 0);
+        assert_int_equal(vt_image_commit_slot(f->img, 0x11), -1);
+        assert_int_equal(errno, EINVAL);
+
+        snprintf(path, sizeof(path), "%s/9a.key.pem", f->dir);
+        assert_int_equal(access(path, F_OK), -1);
+        snprintf(path, sizeof(path), "%s/obj-5fc109.bin", f->dir);
+        assert_int_equal(access(path, F_OK), -1);
+        b = load_ok(f->dir);
+        assert_null(vt_image_slot(b, 0x9A)->key);
+        assert_null(vt_image_slot(b, 0x9A)->cert);
+        assert_int_equal(vt_image_slot(b, 0x9D)->alg, VT_ALG_RSA1024);
+        assert_int_equal(vt_image_slot(b, 0x9D)->touch_policy, VT_TOUCH_NEVER);
+        assert_int_equal(EVP_PKEY_eq(vt_image_slot(b, 0x9D)->key, s->key), 1);
+        assert_null(vt_image_object(b, 0x5FC109));
+        assert_int_equal(vt_image_object(b, 0x7E)->len, 2);
+        vt_image_free(b);
+}
+
+static void test_fail_writes_leaves_old_file(void **state)
+{
+        struct fixture *f = *state;
+        char before[8192], after[8192];
+        struct vt_image *b;
+
+        snapshot(f->dir, before, sizeof(before));
+        f->img->fail_writes = 2;
+        f->img->pin.tries_left = 1;
+        errno = 0;
+        assert_int_equal(vt_image_commit_state(f->img), -1);
+        assert_int_equal(errno, EIO);
+        assert_int_equal(vt_image_commit_slot(f->img, 0x9A), -1);
+        assert_int_equal(errno, EIO);
+        assert_int_equal(f->img->fail_writes, 0);
+        snapshot(f->dir, after, sizeof(after));
+        assert_string_equal(before, after);
+        b = load_ok(f->dir);
+        assert_int_equal(b->pin.tries_left, 14);
+        vt_image_free(b);
+        assert_int_equal(vt_image_commit_state(f->img), 0);
+        b = load_ok(f->dir);
+        assert_int_equal(b->pin.tries_left, 1);
+        vt_image_free(b);
+}
+
+static void test_no_temp_files_and_stale_ones_ignored(void **state)
+{
+        struct fixture *f = *state;
+        DIR *d;
+        struct dirent *e;
+        struct vt_image *b;
+
+        for (int i = 0; i < 5; i++)
+                assert_int_equal(vt_image_commit_state(f->img), 0);
+        assert_non_null(d = opendir(f->dir));
+        while ((e = readdir(d)))
+                assert_null(strstr(e->d_name, ".tmp"));
+        closedir(d);
+        /* what a crash in the middle of a write leaves behind */
+        write_file(f->dir, ".state.Ab12Cd.tmp", "[pin]\nsalt = half");
+        b = load_ok(f->dir);
+        vt_image_free(b);
+}
+
+static void test_corrupt_card_ini(void **state)
+{
+        struct fixture *f = *state;
+
+        edit_file(f->dir, "card.ini", "serial = 4000000001", "serial = many");
+        load_fails(f->dir, "card.ini", "line 7: bad serial");
+}
+
+static void test_card_ini_unknown_key(void **state)
+{
+        struct fixture *f = *state;
+
+        edit_file(f->dir, "card.ini", "[puk]\n", "[puk]\ncolour = red\n");
+        load_fails(f->dir, "card.ini", "unknown key 'colour'");
+}
+
+static void test_card_ini_syntax(void **state)
+{
+        struct fixture *f = *state;
+
+        edit_file(f->dir, "card.ini", "[card]\n", "[card\n");
+        load_fails(f->dir, "card.ini", "line 2:");
+}
+
+static void test_card_ini_incomplete(void **state)
+{
+        struct fixture *f = *state;
+
+        edit_file(f->dir, "card.ini", "guid = ", "; guid = ");
+        load_fails(f->dir, "card.ini", "incomplete");
+}
+
+static void test_missing_state(void **state)
+{
+        struct fixture *f = *state;
+        char path[512];
+
+        snprintf(path, sizeof(path), "%s/state", f->dir);
+        unlink(path);
+        load_fails(f->dir, "state", strerror(ENOENT));
+}
+
+static void test_corrupt_state(void **state)
+{
+        struct fixture *f = *state;
+
+        edit_file(f->dir, "state", "tries_left = 14", "tries_left = 16");
+        load_fails(f->dir, "state", "tries_left must be 0..15");
+}
+
+static void test_state_blocked_disagrees(void **state)
+{
+        struct fixture *f = *state;
+
+        edit_file(f->dir, "state", "blocked = yes", "blocked = no");
+        load_fails(f->dir, "state", "disagrees");
+}
+
+static void test_state_truncated(void **state)
+{
+        struct fixture *f = *state;
+
+        write_file(f->dir, "state", "[pin]\nsalt = 00112233445566778899aabbccddeeff\n");
+        load_fails(f->dir, "state", "incomplete");
+}
+
+static void test_corrupt_key(void **state)
+{
+        struct fixture *f = *state;
+
+        write_file(f->dir, "9c.key.pem",
+                   "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
+        load_fails(f->dir, "9c.key.pem", "private key");
+}
+
+static void test_corrupt_cert(void **state)
+{
+        struct fixture *f = *state;
+
+        write_file(f->dir, "9a.crt.pem", "hello\n");
+        load_fails(f->dir, "9a.crt.pem", "certificate");
+}
+
+static void test_unreadable_file(void **state)
+{
+        struct fixture *f = *state;
+        char path[512];
+
+        if (geteuid() == 0) {
+                /* root reads a 0000 file; a directory where a file should be fails the same way */
+                snprintf(path, sizeof(path), "%s/9a.key.pem", f->dir);
+                unlink(path);
+                assert_int_equal(mkdir(path, 0700), 0);
+                load_fails(f->dir, "9a.key.pem", "not a regular file");
+                rmdir(path);
+                return;
+        }
+        snprintf(path, sizeof(path), "%s/state", f->dir);
+        assert_int_equal(chmod(path, 0), 0);
+        load_fails(f->dir, "state", strerror(EACCES));
+}
+
+static void test_missing_image(void **state)
+{
+        char err[256];
+
+        (void)state;
+        assert_null(vt_image_load("/nonexistent/vt-image", err, sizeof(err)));
+        assert_non_null(strstr(err, "/nonexistent/vt-image"));
+        assert_non_null(strstr(err, strerror(ENOENT)));
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            T(test_round_trip),
+            T(test_files_are_private_and_readable),
+            T(test_commit_state_persists_tries),
+            T(test_tries_clamped_to_limit),
+            T(test_commit_slot_and_object),
+            T(test_fail_writes_leaves_old_file),
+            T(test_no_temp_files_and_stale_ones_ignored),
+            T(test_corrupt_card_ini),
+            T(test_card_ini_unknown_key),
+            T(test_card_ini_syntax),
+            T(test_card_ini_incomplete),
+            T(test_missing_state),
+            T(test_corrupt_state),
+            T(test_state_blocked_disagrees),
+            T(test_state_truncated),
+            T(test_corrupt_key),
+            T(test_corrupt_cert),
+            T(test_unreadable_file),
+            cmocka_unit_test(test_missing_image),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
