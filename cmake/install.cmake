@@ -1,0 +1,131 @@
+# Installation (cmake --install) and the Debian package (cpack -G DEB).
+#
+# FHS places through GNUInstallDirs; systemd's own directories come from systemd.pc. For a
+# Debian package configure with -DCMAKE_INSTALL_PREFIX=/usr (then the sample configuration
+# goes to /etc/vtoken, not /usr/etc/vtoken) and run `cpack -G DEB` in the build directory.
+
+install(TARGETS vtokend vtoken RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+
+# systemd directories: from systemd.pc when present, else the usual places under the prefix.
+function(vt_systemd_dir var pcvar fallback)
+  if(NOT ${var})
+    pkg_get_variable(dir systemd ${pcvar})
+    if(NOT dir)
+      set(dir ${fallback})
+    endif()
+    set(${var} ${dir} CACHE PATH "where to install systemd's ${pcvar} files")
+  endif()
+endfunction()
+vt_systemd_dir(VT_SYSTEMD_UNITDIR systemdsystemunitdir ${CMAKE_INSTALL_PREFIX}/lib/systemd/system)
+vt_systemd_dir(VT_SYSUSERSDIR sysusersdir ${CMAKE_INSTALL_PREFIX}/lib/sysusers.d)
+
+# The units name /usr/bin/vtokend and /etc/vtoken: rewrite them for this prefix.
+set(VT_CONFDIR ${CMAKE_INSTALL_FULL_SYSCONFDIR}/vtoken)
+foreach(unit vtokend.service vtokend@.service)
+  file(READ ${PROJECT_SOURCE_DIR}/systemd/${unit} text)
+  string(REPLACE "/usr/bin/vtokend" "${CMAKE_INSTALL_FULL_BINDIR}/vtokend" text "${text}")
+  string(REPLACE "/etc/vtoken/" "${VT_CONFDIR}/" text "${text}")
+  file(WRITE ${PROJECT_BINARY_DIR}/systemd/${unit} "${text}")
+endforeach()
+set_property(DIRECTORY ${PROJECT_SOURCE_DIR} APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
+  ${PROJECT_SOURCE_DIR}/systemd/vtokend.service ${PROJECT_SOURCE_DIR}/systemd/vtokend@.service)
+install(FILES ${PROJECT_BINARY_DIR}/systemd/vtokend.service ${PROJECT_BINARY_DIR}/systemd/vtokend@.service
+  DESTINATION ${VT_SYSTEMD_UNITDIR})
+install(FILES ${PROJECT_SOURCE_DIR}/systemd/vtoken.sysusers DESTINATION ${VT_SYSUSERSDIR} RENAME vtoken.conf)
+
+# The sample serves only what vtokend serves without configuration, and only once the
+# administrator enables the service. A conffile in the package.
+install(FILES ${PROJECT_SOURCE_DIR}/config/vtokend.conf DESTINATION ${VT_CONFDIR})
+
+# Man pages, compressed as Debian installs them (gzip -n: no name or time stamp inside).
+find_program(VT_GZIP gzip REQUIRED)
+set(VT_MAN_GZ)
+foreach(page vtoken.1 vtokend.conf.5 vtokend.8)
+  string(REGEX REPLACE ".*\\." "" section ${page})
+  set(gz ${PROJECT_BINARY_DIR}/man/${page}.gz)
+  add_custom_command(OUTPUT ${gz}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${PROJECT_BINARY_DIR}/man
+    COMMAND ${VT_GZIP} -9nc ${PROJECT_SOURCE_DIR}/docs/man/${page} > ${gz}
+    DEPENDS ${PROJECT_SOURCE_DIR}/docs/man/${page} VERBATIM)
+  install(FILES ${gz} DESTINATION ${CMAKE_INSTALL_MANDIR}/man${section})
+  list(APPEND VT_MAN_GZ ${gz})
+endforeach()
+add_custom_target(vt_man ALL DEPENDS ${VT_MAN_GZ})
+
+# ---- Debian package -------------------------------------------------------------------
+set(VT_DEB_MAINTAINER "vtoken developers <vtoken@localhost>" CACHE STRING "Maintainer field of the .deb")
+
+set(CPACK_GENERATOR DEB)
+set(CPACK_PACKAGE_NAME vtoken)
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "virtual smart cards (PIV) for PC/SC programs")
+set(CPACK_PACKAGE_DESCRIPTION
+  "vtokend serves emulated smart cards to pcscd through vsmartcard's vpcd driver, so that\n"
+  "every PC/SC program (OpenSC, yubico-piv-tool, NSS, OpenSSH, ...) sees a reader with a\n"
+  "token in it. vtoken makes card images and runs programs against private PC/SC\n"
+  "environments with cards inserted. The vtokend service is installed but not enabled.")
+string(REPLACE ";" "" CPACK_PACKAGE_DESCRIPTION "${CPACK_PACKAGE_DESCRIPTION}")
+set(CPACK_PACKAGING_INSTALL_PREFIX ${CMAKE_INSTALL_PREFIX})
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${VT_DEB_MAINTAINER}")
+set(CPACK_DEBIAN_PACKAGE_SECTION utils)
+set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
+# Named, not computed with dpkg-shlibdeps: the package is for Debian 12, whose versions
+# of these libraries it is built against, and a build needs no dpkg-dev.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS
+  "pcscd, vsmartcard-vpcd, libpcsclite1, libsystemd0, libssl3, libinih1, libc6, passwd")
+if(NOT CMAKE_INSTALL_PREFIX STREQUAL "/usr")
+  message(STATUS "vtoken: CMAKE_INSTALL_PREFIX is ${CMAKE_INSTALL_PREFIX}; a Debian package wants /usr")
+endif()
+
+# Maintainer scripts. postinst creates the system user and enables or starts nothing: the
+# administrator does that with systemctl. Upgrades restart only services already running.
+set(VT_DEB_DIR ${PROJECT_BINARY_DIR}/deb)
+file(CONFIGURE OUTPUT ${VT_DEB_DIR}/conffiles CONTENT "${VT_CONFDIR}/vtokend.conf\n" @ONLY)
+file(CONFIGURE OUTPUT ${VT_DEB_DIR}/postinst @ONLY CONTENT [=[#!/bin/sh
+set -e
+if [ "$1" = configure ]; then
+    if command -v systemd-sysusers >/dev/null 2>&1; then
+        systemd-sysusers @VT_SYSUSERSDIR@/vtoken.conf
+    elif ! getent passwd vtoken >/dev/null; then
+        useradd --system --user-group --home-dir /var/lib/vtoken --no-create-home \
+            --shell /usr/sbin/nologin --comment "vtoken virtual smart card daemon" vtoken
+    fi
+    if [ -d /run/systemd/system ]; then
+        systemctl --system daemon-reload >/dev/null || true
+        if [ -n "$2" ]; then
+            systemctl try-restart vtokend.service 'vtokend@*.service' >/dev/null 2>&1 || true
+        fi
+    fi
+fi
+exit 0
+]=])
+file(CONFIGURE OUTPUT ${VT_DEB_DIR}/prerm @ONLY CONTENT [=[#!/bin/sh
+set -e
+if [ "$1" = remove ] && [ -d /run/systemd/system ]; then
+    systemctl stop vtokend.service 'vtokend@*.service' >/dev/null 2>&1 || true
+fi
+exit 0
+]=])
+file(CONFIGURE OUTPUT ${VT_DEB_DIR}/postrm @ONLY CONTENT [=[#!/bin/sh
+set -e
+case "$1" in
+remove)
+    if [ -d /run/systemd/system ]; then
+        systemctl --system daemon-reload >/dev/null || true
+    fi
+    ;;
+purge)
+    # Links left by "systemctl enable" (the package itself never makes any), then the card
+    # images: their keys and PIN state go with a purge. The system user stays, as usual.
+    rm -f /etc/systemd/system/*.wants/vtokend.service /etc/systemd/system/*.wants/vtokend@*.service
+    rm -rf /var/lib/vtoken /var/lib/private/vtoken /run/vtoken
+    ;;
+esac
+exit 0
+]=])
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
+  ${VT_DEB_DIR}/conffiles ${VT_DEB_DIR}/postinst ${VT_DEB_DIR}/prerm ${VT_DEB_DIR}/postrm)
+set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
+
+include(CPack)
