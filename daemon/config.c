@@ -14,7 +14,8 @@ struct parse {
         const char *path;
         FILE *f;
         int line;
-        int header_line; /* of the last [section] read */
+        int header_line;  /* of the last [section] read */
+        int section_line; /* of the section being parsed */
         char *err;
         size_t errlen;
         bool failed;
@@ -79,6 +80,7 @@ static int start_section(struct parse *p, const char *section)
         if (!finish_card(p) && p->failed)
                 return 0;
         p->card = NULL;
+        p->section_line = p->header_line;
         snprintf(p->section, sizeof(p->section), "%s", section);
         if (strcmp(section, "daemon") == 0)
                 return 1;
@@ -158,7 +160,8 @@ static int handler(void *user, const char *section, const char *name, const char
         struct parse *p = user;
         if (p->failed)
                 return 0;
-        if (strcmp(section, p->section) != 0 && !start_section(p, section))
+        /* a new [header] line starts a section, even one with the same name as before */
+        if ((strcmp(section, p->section) != 0 || p->header_line != p->section_line) && !start_section(p, section))
                 return 0;
         if (!name)
                 return 1; /* a section header alone */

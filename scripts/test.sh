@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Quick start, command 2: installs what is missing, builds vtoken twice (normal, and with
+# AddressSanitizer + UndefinedBehaviorSanitizer and the fuzz targets), and runs every test in
+# both builds. Prints ctest's summary of each; exits non-zero if any test failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+
+scripts/install-deps.sh || exit 1
+
+status=0
+build_and_test() { # DIR CMAKE-ARGS...
+  local dir=$1; shift
+  echo "== configure and build $dir"
+  cmake -S . -B "$dir" "$@" >"$dir.configure.log" 2>&1 || { cat "$dir.configure.log"; return 1; }
+  cmake --build "$dir" -j"$jobs" >"$dir.build.log" 2>&1 || { tail -n 60 "$dir.build.log"; return 1; }
+  echo "== ctest in $dir"
+  ctest --test-dir "$dir" -j"$jobs" --output-on-failure --timeout 900
+}
+
+mkdir -p build
+build_and_test build -DCMAKE_BUILD_TYPE=RelWithDebInfo || status=1
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  CC=clang build_and_test build-asan -DCMAKE_BUILD_TYPE=Debug -DVT_SANITIZE=ON -DVT_FUZZ=ON || status=1
+
+if [ "$status" -eq 0 ]; then echo "== all tests passed in both builds"; else echo "== FAILURES (see above)"; fi
+exit "$status"

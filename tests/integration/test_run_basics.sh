@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# vtoken run: the card is present for real PC/SC clients, COMMAND's exit status comes back,
+# and nothing is left running afterwards.
+source "$(dirname "$0")/lib.sh"
+
+out=$("$VTOKEN" run --card "$T/card" -- sh -c 'pcsc_scan -r; opensc-tool -a')
+expect_match "$out" '^0: Virtual PCD 00 00' "pcsc_scan lists the vpcd reader"
+atr=$(tr -d ':' <<<"$out" | grep -Ei '^3b[0-9a-f]+$' | head -n1)
+[ -n "$atr" ] || fail "opensc-tool -a printed no ATR: $out"
+expect_no_match "$atr" '^3b80800101$' "the ATR is not the one OpenSC takes for a PIVKEY"
+expect_match "$(opensc-tool --help 2>&1 || true)" 'atr' "opensc-tool is the real one"
+
+# pcsc_scan shows the same ATR as the card's image
+scan=$("$VTOKEN" run --card "$T/card" -- timeout 5 pcsc_scan -t 1 2>&1 || true)
+expect_match "$(tr -d ' ' <<<"$scan" | tr a-f A-F)" "ATR:${atr^^}" "pcsc_scan sees the card's ATR"
+
+# COMMAND's status comes back, success or failure
+set +e
+"$VTOKEN" run --card "$T/card" -- sh -c 'exit 7'
+rc=$?
+"$VTOKEN" run --card "$T/card" -- sh -c 'kill -TERM $$'
+rc_sig=$?
+"$VTOKEN" run --card "$T/card" -- /nonexistent/command
+rc_missing=$?
+set -e
+expect_eq "$rc" 7 "exit status of COMMAND"
+expect_eq "$rc_sig" 143 "a COMMAND killed by SIGTERM gives 128+15"
+expect_eq "$rc_missing" 127 "a COMMAND that cannot run gives 127"
+
+# nothing survives: a background process started by COMMAND is gone afterwards
+marker="vt-orphan-$$-$RANDOM"
+"$VTOKEN" run --card "$T/card" -- sh -c "(exec -a $marker sleep 300) & echo started"
+if pgrep -f "$marker" >/dev/null; then fail "a process of COMMAND survived vtoken run"; fi
+pass "no process of COMMAND left behind"
+if pgrep -f "$T/card" >/dev/null || pgrep -f "vtoken-run\." >/dev/null; then
+  fail "pcscd or vtokend left behind: $(pgrep -af 'vtoken-run\.')"
+fi
+pass "no pcscd or vtokend left behind"
+[ -z "$(ls -d "${TMPDIR:-/tmp}"/vtoken-run.* 2>/dev/null | while read -r d; do [ -e "$d/vtokend.conf" ] && grep -l "$T/card" "$d/vtokend.conf"; done)" ] ||
+  fail "the private environment's directory was left behind"
+pass "temporary directory removed"
+
+# SIGTERM to vtoken run reaches COMMAND and tears everything down
+mkfifo "$T/ready"
+"$VTOKEN" run --card "$T/card" -- sh -c "trap 'exit 42' TERM; echo ready > $T/ready; sleep 300 & wait" &
+runpid=$!
+read -rt 30 line <"$T/ready" || fail "COMMAND did not start"
+kill -TERM "$runpid"
+set +e
+wait "$runpid"
+rc=$?
+set -e
+expect_eq "$rc" 42 "SIGTERM is forwarded to COMMAND and its status returned"
+
+# two cards: two readers with a card each
+out=$("$VTOKEN" run --card "$T/a" --card "$T/b" -- sh -c 'vtoken_cards=$VTOKEN_CARDS; opensc-tool -l; echo "cards=$vtoken_cards"')
+expect_match "$out" 'Yes +Virtual PCD 00 00' "first card present"
+expect_match "$out" 'Yes +Virtual PCD 00 01' "second card present"
+expect_match "$out" 'cards=2' "VTOKEN_CARDS tells COMMAND how many cards"
+
+# a third card is refused with a clear message
+set +e
+err=$("$VTOKEN" run --card a --card b --card c -- true 2>&1)
+rc=$?
+set -e
+[ "$rc" -ne 0 ] || fail "three cards accepted"
+expect_match "$err" 'at most 2 cards' "a third card is refused"
+
+# --reader-name sets the PC/SC reader name
+out=$("$VTOKEN" run --card "$T/card" --reader-name "Yubico YubiKey OTP+FIDO+CCID" -- opensc-tool -l)
+expect_match "$out" 'Yubico YubiKey OTP\+FIDO\+CCID 00 00' "--reader-name names the reader"

@@ -1,0 +1,114 @@
+/* vtokend.conf: valid files, and errors that name the file and line. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+
+static char path[64];
+
+static int load(const char *text, struct conf *c, char *err, size_t n)
+{
+        snprintf(path, sizeof(path), "/tmp/vt-conf-XXXXXX");
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+        close(fd);
+        int r = conf_load(path, c, err, n);
+        unlink(path);
+        return r;
+}
+
+static void expect_error(const char *text, int line, const char *what)
+{
+        struct conf c;
+        char err[1200], want[128];
+        assert_int_equal(load(text, &c, err, sizeof(err)), -1);
+        snprintf(want, sizeof(want), "%s:%d: ", path, line);
+        if (strncmp(err, want, strlen(want)) != 0 || !strstr(err, what))
+                fail_msg("error '%s' does not start with '%s' and mention '%s'", err, want, what);
+}
+
+static void valid(void **state)
+{
+        (void)state;
+        struct conf c;
+        char err[1200];
+        assert_int_equal(load("[daemon]\ncontrol = /run/vtoken/control.sock ; a comment\n"
+                              "[card ecert]\nimage = /var/lib/vtoken/ecert\nvpcd = 127.0.0.1:35963\nprofile = ecert\n"
+                              "# another\n[card two]\nvpcd=localhost:35964\nimage=/x\n",
+                              &c, err, sizeof(err)),
+                         0);
+        assert_string_equal(c.control, "/run/vtoken/control.sock");
+        assert_int_equal(c.n_cards, 2);
+        assert_string_equal(c.cards[0].name, "ecert");
+        assert_string_equal(c.cards[0].image, "/var/lib/vtoken/ecert");
+        assert_string_equal(c.cards[0].host, "127.0.0.1");
+        assert_int_equal(c.cards[0].port, 35963);
+        assert_string_equal(c.cards[0].profile, "ecert");
+        assert_string_equal(c.cards[1].host, "localhost");
+        assert_string_equal(c.cards[1].profile, "piv");
+}
+
+static void errors_name_the_line(void **state)
+{
+        (void)state;
+        expect_error("[card a]\nimage = /x\n", 1, "missing key 'vpcd'");
+        expect_error("[daemon]\n\n[card a]\nvpcd = 127.0.0.1:1\n", 3, "missing key 'image'");
+        expect_error("[card a]\nimage = /x\nvpcd = 127.0.0.1:1\ncolour = red\n", 4, "unknown key 'colour'");
+        expect_error("[card a]\nimage = /x\nvpcd = 127.0.0.1:70000\n", 3, "bad vpcd endpoint");
+        expect_error("[card a]\nimage = /x\nvpcd = 127.0.0.1\n", 3, "bad vpcd endpoint");
+        expect_error("[card a]\nimage = /x\nvpcd = 127.0.0.1:0\n", 3, "bad vpcd endpoint");
+        expect_error("[card a]\nimage = /x\nvpcd = 127.0.0.1:abc\n", 3, "bad vpcd endpoint");
+        expect_error("[cards]\nx = 1\n", 1, "unknown section");
+        expect_error("[card a]\nimage = /x\nvpcd = h:1\n[card a]\nimage = /y\n", 4, "defined twice");
+        expect_error("[card a]\nimage = /x\nvpcd = h:1\n[card b]\nimage = /y\nvpcd = h:1\n", 6,
+                     "already used");
+        expect_error("[card a]\nimage = /x\nvpcd = h:1\nprofile = yubikey\n", 4, "unknown profile");
+        expect_error("[daemon]\nlog-level = loud\n", 2, "unknown log-level");
+        expect_error("[daemon]\ncontrol = /x\n", 2, "no [card NAME] section");
+        expect_error("[card a]\nthis line is not ini\n", 2, "syntax error");
+}
+
+static void missing_file(void **state)
+{
+        (void)state;
+        struct conf c;
+        char err[1200];
+        assert_int_equal(conf_load("/nonexistent/vtokend.conf", &c, err, sizeof(err)), -1);
+        assert_string_equal(err, "/nonexistent/vtokend.conf: No such file or directory");
+}
+
+static void default_card(void **state)
+{
+        (void)state;
+        struct conf c;
+        setenv("STATE_DIRECTORY", "/var/lib/vt-test:/other", 1);
+        conf_default(&c);
+        assert_int_equal(c.n_cards, 1);
+        assert_string_equal(c.cards[0].image, "/var/lib/vt-test/default");
+        assert_int_equal(c.cards[0].port, 35963);
+        unsetenv("STATE_DIRECTORY");
+        setenv("XDG_STATE_HOME", "/home/u/.local/state", 1);
+        conf_default(&c);
+        assert_string_equal(c.cards[0].image, "/home/u/.local/state/vtoken/default");
+        unsetenv("XDG_STATE_HOME");
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(valid),
+                cmocka_unit_test(errors_name_the_line),
+                cmocka_unit_test(missing_file),
+                cmocka_unit_test(default_card),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

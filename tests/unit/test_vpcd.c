@@ -1,0 +1,244 @@
+/* The vpcd link against a fake vpcd listener: control codes, APDU frames, the largest frame,
+ * a broken stream, and reconnecting when pcscd goes away. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "frame.h"
+#include "vpcd.h"
+
+struct fake {
+        sd_event *e;
+        int lfd, fd;
+        uint16_t port;
+        struct vpcd_link *link;
+        int powers[16];
+        size_t n_powers;
+        size_t apdus, last_len;
+};
+
+static size_t h_apdu(void *u, const uint8_t *cmd, size_t len, uint8_t *out)
+{
+        struct fake *f = u;
+        f->apdus++;
+        f->last_len = len;
+        out[0] = cmd[1]; /* echo INS, then 90 00 */
+        out[1] = 0x90;
+        out[2] = 0x00;
+        return 3;
+}
+static size_t h_atr(void *u, uint8_t *out)
+{
+        (void)u;
+        static const uint8_t atr[] = {0x3B, 0x88, 0x01, 0x50};
+        memcpy(out, atr, sizeof(atr));
+        return sizeof(atr);
+}
+static void h_power(void *u, int ctrl)
+{
+        struct fake *f = u;
+        if (f->n_powers < 16)
+                f->powers[f->n_powers++] = ctrl;
+}
+
+/* Runs the loop until fd is readable (or, with fd < 0, until the link is in state want). */
+static int pump(struct fake *f, int fd, int want)
+{
+        for (int i = 0; i < 2000; i++) {
+                if (fd >= 0) {
+                        struct pollfd p = {.fd = fd, .events = POLLIN};
+                        if (poll(&p, 1, 0) == 1)
+                                return 0;
+                } else if ((int)vpcd_link_state(f->link) == want) {
+                        return 0;
+                }
+                sd_event_run(f->e, 5000);
+        }
+        return -1;
+}
+
+static void listen_on(struct fake *f, uint16_t port)
+{
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        socklen_t al = sizeof(a);
+        int one = 1;
+        f->lfd = socket(AF_INET, SOCK_STREAM, 0);
+        setsockopt(f->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        assert_int_equal(bind(f->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+        assert_int_equal(listen(f->lfd, 1), 0);
+        getsockname(f->lfd, (struct sockaddr *)&a, &al);
+        f->port = ntohs(a.sin_port);
+}
+
+static int setup(void **state)
+{
+        struct fake *f = calloc(1, sizeof(*f));
+        assert_int_equal(sd_event_new(&f->e), 0);
+        listen_on(f, 0);
+        const struct vpcd_handler h = {.user = f, .apdu = h_apdu, .atr = h_atr, .power = h_power};
+        assert_int_equal(vpcd_link_new(f->e, "t", "127.0.0.1", f->port, &h, &f->link), 0);
+        assert_int_equal(pump(f, f->lfd, 0), 0);
+        f->fd = accept(f->lfd, NULL, NULL);
+        assert_true(f->fd >= 0);
+        assert_int_equal(pump(f, -1, VPCD_CONNECTED), 0);
+        *state = f;
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        struct fake *f = *state;
+        vpcd_link_free(f->link);
+        close(f->fd);
+        close(f->lfd);
+        sd_event_unref(f->e);
+        free(f);
+        return 0;
+}
+
+static void send_frame(struct fake *f, const uint8_t *body, size_t len)
+{
+        uint8_t *b = malloc(len + 2);
+        memcpy(b + 2, body, len);
+        frame_seal(b, len);
+        /* vpcd writes the length and the body separately: so do we */
+        assert_int_equal(write(f->fd, b, 2), 2);
+        assert_int_equal(write(f->fd, b + 2, len), (ssize_t)len);
+        free(b);
+}
+
+static size_t recv_frame(struct fake *f, uint8_t *out, size_t cap)
+{
+        uint8_t hdr[2];
+        assert_int_equal(pump(f, f->fd, 0), 0);
+        assert_int_equal(recv(f->fd, hdr, 2, MSG_WAITALL), 2);
+        size_t n = (size_t)hdr[0] << 8 | hdr[1];
+        assert_true(n <= cap);
+        if (n)
+                assert_int_equal(recv(f->fd, out, n, MSG_WAITALL), (ssize_t)n);
+        return n;
+}
+
+static int readable(int fd)
+{
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        return poll(&p, 1, 0);
+}
+
+static void control_codes(void **state)
+{
+        struct fake *f = *state;
+        uint8_t buf[64];
+        size_t before = f->n_powers;
+        send_frame(f, (const uint8_t[]){VPCD_CTRL_ON}, 1);
+        send_frame(f, (const uint8_t[]){VPCD_CTRL_ATR}, 1);
+        assert_int_equal(recv_frame(f, buf, sizeof(buf)), 4); /* only 04 is answered */
+        assert_int_equal(buf[0], 0x3B);
+        assert_int_equal(f->n_powers, before + 1);
+        assert_int_equal(f->powers[before], VPCD_CTRL_ON);
+        assert_int_equal(vpcd_link_state(f->link), VPCD_POWERED);
+        send_frame(f, (const uint8_t[]){VPCD_CTRL_RESET}, 1);
+        send_frame(f, (const uint8_t[]){VPCD_CTRL_OFF}, 1);
+        send_frame(f, (const uint8_t[]){VPCD_CTRL_ATR}, 1);
+        assert_int_equal(recv_frame(f, buf, sizeof(buf)), 4);
+        assert_int_equal(f->powers[before + 1], VPCD_CTRL_RESET);
+        assert_int_equal(f->powers[before + 2], VPCD_CTRL_OFF);
+        assert_int_equal(vpcd_link_state(f->link), VPCD_CONNECTED);
+        assert_int_equal(readable(f->fd), 0); /* nothing else was sent */
+}
+
+static void apdu_and_largest_frame(void **state)
+{
+        struct fake *f = *state;
+        uint8_t buf[64];
+        send_frame(f, (const uint8_t[]){0x00, 0xA4, 0x04, 0x00}, 4);
+        assert_int_equal(recv_frame(f, buf, sizeof(buf)), 3);
+        assert_memory_equal(buf, ((uint8_t[]){0xA4, 0x90, 0x00}), 3);
+        uint8_t *big = calloc(1, FRAME_MAX);
+        big[1] = 0xCB;
+        send_frame(f, big, FRAME_MAX);
+        assert_int_equal(recv_frame(f, buf, sizeof(buf)), 3);
+        assert_int_equal(f->last_len, FRAME_MAX);
+        assert_int_equal(buf[0], 0xCB);
+        free(big);
+}
+
+static void reconnects(void **state)
+{
+        struct fake *f = *state;
+        size_t before = f->n_powers;
+        /* pcscd goes away: the link powers the card off and waits */
+        close(f->fd);
+        close(f->lfd);
+        assert_int_equal(pump(f, -1, VPCD_WAITING), 0);
+        assert_int_equal(f->powers[before], VPCD_CTRL_OFF);
+        /* nothing listens for a while: connection refused, retried with backoff */
+        for (int i = 0; i < 20; i++)
+                sd_event_run(f->e, 5000);
+        assert_int_equal(vpcd_link_state(f->link), VPCD_WAITING);
+        /* pcscd is back on the same port: the link finds it by itself */
+        listen_on(f, f->port);
+        assert_int_equal(pump(f, f->lfd, 0), 0);
+        f->fd = accept(f->lfd, NULL, NULL);
+        assert_int_equal(pump(f, -1, VPCD_CONNECTED), 0);
+        int nodelay = 0;
+        socklen_t l = sizeof(nodelay);
+        (void)l;
+        uint8_t buf[8];
+        send_frame(f, (const uint8_t[]){VPCD_CTRL_ATR}, 1);
+        assert_int_equal(recv_frame(f, buf, sizeof(buf)), 4);
+}
+
+static void removal(void **state)
+{
+        struct fake *f = *state;
+        vpcd_link_remove(f->link);
+        assert_int_equal(vpcd_link_state(f->link), VPCD_REMOVED);
+        uint8_t b;
+        assert_int_equal(pump(f, f->fd, 0), 0);
+        assert_int_equal(read(f->fd, &b, 1), 0); /* the reader sees the card go */
+        close(f->fd);
+        for (int i = 0; i < 10; i++)
+                sd_event_run(f->e, 5000);
+        struct pollfd p = {.fd = f->lfd, .events = POLLIN};
+        assert_int_equal(poll(&p, 1, 0), 0); /* and no reconnect while removed */
+        vpcd_link_insert(f->link);
+        assert_int_equal(pump(f, f->lfd, 0), 0);
+        f->fd = accept(f->lfd, NULL, NULL);
+        assert_int_equal(pump(f, -1, VPCD_CONNECTED), 0);
+}
+
+static void broken_stream(void **state)
+{
+        struct fake *f = *state;
+        /* a zero-length frame is ignored; an unknown control code too */
+        send_frame(f, NULL, 0);
+        send_frame(f, (const uint8_t[]){0x09}, 1);
+        uint8_t buf[8];
+        send_frame(f, (const uint8_t[]){VPCD_CTRL_ATR}, 1);
+        assert_int_equal(recv_frame(f, buf, sizeof(buf)), 4);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(control_codes, setup, teardown),
+                cmocka_unit_test_setup_teardown(apdu_and_largest_frame, setup, teardown),
+                cmocka_unit_test_setup_teardown(reconnects, setup, teardown),
+                cmocka_unit_test_setup_teardown(removal, setup, teardown),
+                cmocka_unit_test_setup_teardown(broken_stream, setup, teardown),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
