@@ -1,0 +1,272 @@
+/* What the PIV tests share: a card with the PIV applet over a card image in a temporary
+ * directory, keys of every type in the slots, and APDUs written as hex. */
+#ifndef VT_PIV_TEST_H
+#define VT_PIV_TEST_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "card.h"
+#include "image.h"
+#include "keygen.h"
+#include "pin.h"
+#include "piv.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+static const uint8_t test_atr[] = {0x3B, 0x88, 0x01, 0x50, 0x49, 0x56,
+                                   0x73, 0x69, 0x6D, 0x30, 0x31, 0xB0};
+static const uint8_t test_guid[16] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
+                                      0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x0E, 0x0F, 0x10};
+/* the default management key everyone assumes */
+static const uint8_t test_mgm_key[24] = {1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4,
+                                         5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8};
+
+/* Keys made once per test program and shared (reference counted) by every fixture. */
+struct test_keys {
+        EVP_PKEY *rsa1024, *rsa2048, *p256, *p384, *ed25519, *x25519;
+};
+static struct test_keys keys;
+
+struct fixture {
+        char dir[64];
+        struct vt_image *img;
+        struct vt_piv *piv;
+        struct vt_card card;
+        uint8_t resp[VT_RAPDU_MAX]; /* data of the last exchange, after GET RESPONSE */
+        size_t resp_len;
+        uint16_t sw;
+        unsigned apdus; /* commands sent for the last exchange */
+};
+
+static inline size_t hex_decode(const char *hex, uint8_t *out, size_t cap)
+{
+        size_t n = 0;
+        while (*hex) {
+                if (isspace((unsigned char)*hex)) {
+                        hex++;
+                        continue;
+                }
+                unsigned v;
+                assert_true(sscanf(hex, "%2x", &v) == 1);
+                assert_true(n < cap);
+                out[n++] = (uint8_t)v;
+                hex += 2;
+        }
+        return n;
+}
+
+static inline void rm_rf(const char *dir)
+{
+        DIR *d = opendir(dir);
+        struct dirent *e;
+        char path[512];
+        if (!d)
+                return;
+        while ((e = readdir(d))) {
+                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+                        continue;
+                snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+                unlink(path);
+        }
+        closedir(d);
+        rmdir(dir);
+}
+
+static inline void put_key(struct vt_image *img, uint8_t ref, EVP_PKEY *key, const char *cn)
+{
+        struct vt_slot *s = vt_image_slot(img, ref);
+        assert_non_null(s);
+        assert_int_equal(EVP_PKEY_up_ref(key), 1);
+        s->key = key;
+        s->alg = vt_key_alg(key);
+        if (!cn)
+                return;
+        char dn[64];
+        snprintf(dn, sizeof(dn), "/CN=%s", cn);
+        X509_NAME *name = vt_dn_parse(dn);
+        assert_non_null(name);
+        X509 *x = vt_cert_make(key, name, NULL, NULL, 30, 0);
+        assert_non_null(x);
+        assert_int_equal(vt_cert_der(x, &s->cert, &s->cert_len), 0);
+        X509_free(x);
+        X509_NAME_free(name);
+}
+
+static inline int group_setup(void **state)
+{
+        (void)state;
+        keys.rsa1024 = vt_key_generate(VT_ALG_RSA1024);
+        keys.rsa2048 = vt_key_generate(VT_ALG_RSA2048);
+        keys.p256 = vt_key_generate(VT_ALG_P256);
+        keys.p384 = vt_key_generate(VT_ALG_P384);
+        keys.ed25519 = vt_key_generate(VT_ALG_ED25519);
+        keys.x25519 = vt_key_generate(VT_ALG_X25519);
+        return keys.rsa1024 && keys.rsa2048 && keys.p256 && keys.p384 && keys.ed25519 && keys.x25519
+                   ? 0
+                   : -1;
+}
+
+static inline int group_teardown(void **state)
+{
+        (void)state;
+        EVP_PKEY_free(keys.rsa1024);
+        EVP_PKEY_free(keys.rsa2048);
+        EVP_PKEY_free(keys.p256);
+        EVP_PKEY_free(keys.p384);
+        EVP_PKEY_free(keys.ed25519);
+        EVP_PKEY_free(keys.x25519);
+        return 0;
+}
+
+/* A YubiKey-like card: PIN 123456, PUK 12345678, 3 tries each, default management key;
+ * 9A RSA-2048, 9C P-256, 9D P-384 with certificates; 9E P-256, 82 Ed25519, 83 X25519, 84
+ * RSA-1024 without. Everything is on disk as well. */
+static inline int setup(void **state)
+{
+        struct fixture *f = calloc(1, sizeof(*f));
+        uint8_t padded[8];
+        assert_non_null(f);
+        snprintf(f->dir, sizeof(f->dir), "/tmp/vt-piv-test-XXXXXX");
+        assert_non_null(mkdtemp(f->dir));
+        assert_non_null(f->img = vt_image_new(f->dir));
+        memcpy(f->img->atr, test_atr, sizeof(test_atr));
+        f->img->atr_len = sizeof(test_atr);
+        memcpy(f->img->guid, test_guid, sizeof(test_guid));
+        f->img->serial = 0x0012D687;
+        f->img->version[0] = 5;
+        f->img->version[1] = 7;
+        f->img->version[2] = 1;
+        vt_pin_pad("123456", padded);
+        vt_secret_set(&f->img->pin, padded);
+        vt_pin_pad("12345678", padded);
+        vt_secret_set(&f->img->puk, padded);
+        f->img->mgm_alg = VT_ALG_3DES;
+        memcpy(f->img->mgm_key, test_mgm_key, sizeof(test_mgm_key));
+        f->img->mgm_key_len = sizeof(test_mgm_key);
+        put_key(f->img, 0x9A, keys.rsa2048, "piv-auth");
+        put_key(f->img, 0x9C, keys.p256, "piv-sign");
+        put_key(f->img, 0x9D, keys.p384, "piv-keymgmt");
+        put_key(f->img, 0x9E, keys.p256, NULL);
+        put_key(f->img, 0x82, keys.ed25519, NULL);
+        put_key(f->img, 0x83, keys.x25519, NULL);
+        put_key(f->img, 0x84, keys.rsa1024, NULL);
+        assert_int_equal(vt_image_commit_all(f->img), 0);
+        assert_non_null(f->piv = vt_piv_new(f->img));
+
+        struct vt_applet app;
+        vt_card_init(&f->card, test_atr, sizeof(test_atr));
+        vt_piv_applet(f->piv, &app);
+        assert_int_equal(vt_card_add_applet(&f->card, &app), 0);
+        vt_piv_mgmt_applet(f->piv, &app);
+        assert_int_equal(vt_card_add_applet(&f->card, &app), 0);
+        vt_card_power_on(&f->card);
+        *state = f;
+        return 0;
+}
+
+static inline int teardown(void **state)
+{
+        struct fixture *f = *state;
+        vt_piv_free(f->piv);
+        vt_image_free(f->img);
+        rm_rf(f->dir);
+        free(f);
+        return 0;
+}
+
+/* Sends a command (raw bytes), following 61xx with GET RESPONSE like every PIV client;
+ * returns the final status word and keeps all response data in f->resp. */
+static inline uint16_t xfer_raw(struct fixture *f, const uint8_t *cmd, size_t len)
+{
+        static uint8_t out[VT_RAPDU_MAX];
+        uint8_t get_response[5] = {0x00, 0xC0, 0x00, 0x00, 0x00};
+        f->resp_len = 0;
+        f->apdus = 0;
+        for (;;) {
+                size_t n = vt_card_transmit(&f->card, cmd, len, out);
+                f->apdus++;
+                assert_true(n >= 2 && n - 2 <= 256);
+                memcpy(f->resp + f->resp_len, out, n - 2);
+                f->resp_len += n - 2;
+                f->sw = (uint16_t)(out[n - 2] << 8 | out[n - 1]);
+                if (out[n - 2] != 0x61)
+                        return f->sw;
+                get_response[4] = out[n - 1];
+                cmd = get_response;
+                len = sizeof(get_response);
+        }
+}
+
+static inline uint16_t xfer(struct fixture *f, const char *hex)
+{
+        static uint8_t cmd[VT_RAPDU_MAX];
+        return xfer_raw(f, cmd, hex_decode(hex, cmd, sizeof(cmd)));
+}
+
+/* Sends data with a command, chained in 255-byte pieces as OpenSC and ykpiv do. */
+static inline uint16_t xfer_chained(struct fixture *f, uint8_t ins, uint8_t p1, uint8_t p2,
+                             const uint8_t *data, size_t len)
+{
+        uint8_t cmd[5 + 255 + 1];
+        for (;;) {
+                size_t n = len > 255 ? 255 : len;
+                bool last = n == len;
+                cmd[0] = last ? 0x00 : 0x10;
+                cmd[1] = ins;
+                cmd[2] = p1;
+                cmd[3] = p2;
+                cmd[4] = (uint8_t)n;
+                memcpy(cmd + 5, data, n);
+                cmd[5 + n] = 0x00;
+                if (last)
+                        return xfer_raw(f, cmd, 5 + n + 1);
+                assert_int_equal(xfer_raw(f, cmd, 5 + n), 0x9000);
+                data += n;
+                len -= n;
+        }
+}
+
+/* An exchange as the specification reads: command in, exact response (data and SW) out. */
+static inline void expect(struct fixture *f, const char *cmd, const char *response)
+{
+        uint8_t want[VT_RAPDU_MAX];
+        size_t n = hex_decode(response, want, sizeof(want));
+        uint16_t sw = xfer(f, cmd);
+        assert_true(n >= 2);
+        assert_int_equal(sw, want[n - 2] << 8 | want[n - 1]);
+        assert_int_equal(f->resp_len, n - 2);
+        assert_memory_equal(f->resp, want, n - 2);
+}
+
+static inline void expect_sw(struct fixture *f, const char *cmd, uint16_t sw)
+{
+        assert_int_equal(xfer(f, cmd), sw);
+}
+
+#define SELECT_PIV   "00 A4 04 00 09 A0 00 00 03 08 00 00 10 00 00"
+#define VERIFY_PIN   "00 20 00 80 08 31 32 33 34 35 36 FF FF"
+#define VERIFY_WRONG "00 20 00 80 08 30 30 30 30 30 30 FF FF"
+#define PIN_STATUS   "00 20 00 80"
+
+/* The same card image as it is on disk now. */
+static struct vt_image *reload(struct fixture *f)
+{
+        char err[256];
+        struct vt_image *img = vt_image_load(f->dir, err, sizeof(err));
+        if (!img)
+                fail_msg("reload: %s", err);
+        return img;
+}
+
+#endif
