@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# pcscd stops and starts again while vtokend runs: the card comes back by itself, without a
+# restart of vtokend; vtoken wait sees it.
+source "$(dirname "$0")/lib.sh"
+
+out=$("$VTOKEN" run --card "$T/card" -- bash -c '
+  set -e
+  atr1=$(opensc-tool -a)
+  daemon=$(pidof vtokend)
+  for round in 1 2 3; do
+    old=$(pidof pcscd)
+    kill "$old"
+    tail --pid="$old" -f /dev/null        # waits for pcscd to be gone
+    if "$VTOKEN" wait --timeout 0.3 2>/dev/null; then echo "card present without pcscd"; exit 1; fi
+    pcscd -f -c "$VTOKEN_RUN_DIR/reader.conf.d" >/dev/null 2>&1 &
+    start=$(date +%s%N)
+    "$VTOKEN" wait --timeout 10
+    echo "round $round: back after $(( ($(date +%s%N) - start) / 1000000 )) ms"
+  done
+  atr2=$(opensc-tool -a)
+  [ "$atr1" = "$atr2" ] && echo "same ATR"
+  [ "$daemon" = "$(pidof vtokend)" ] && echo "same vtokend"
+')
+echo "$out"
+expect_match "$out" 'round 3: back after' "the card reappears after each pcscd restart"
+expect_match "$out" 'same ATR' "the same card answers"
+expect_match "$out" 'same vtokend' "vtokend was not restarted"

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# The systemd units, as `cmake --install` writes them, pass `systemd-analyze verify` with no
+# diagnostic (systemd 252 only warns, exit 0, on unknown keys and bad values: any line about
+# our units fails the test); a broken copy of a unit is caught, so the check can fail; the
+# service contract is in the units; the exposure stays under a budget; the sysusers entry
+# and the configuration the units name are valid.
+# Needs: systemd (systemd-analyze, systemd-sysusers), man-db (Documentation= links).
+# Env: VT_SRC (source dir), VTOKEND (the built daemon) or VT_BUILD.
+set -euo pipefail
+
+: "${VT_SRC:?VT_SRC must name the source directory}"
+VTOKEND=${VTOKEND:-${VT_BUILD:-}/vtokend}
+fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
+
+for pkg in systemd man-db; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || fail "Debian package '$pkg' is missing: apt-get install $pkg"
+done
+[ -x "$VTOKEND" ] || fail "no vtokend at '$VTOKEND' (set VTOKEND or VT_BUILD)"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# The units as installed, except that ExecStart names the vtokend of this build (verify
+# checks that the program exists and is executable).
+install_units() { # DIR
+    mkdir -p "$1"
+    for unit in vtokend.service vtokend@.service; do
+        sed "s|/usr/bin/vtokend|$VTOKEND|g" "$VT_SRC/systemd/$unit" >"$1/$unit"
+    done
+}
+install_units "$tmp/units"
+
+# Documentation=man:... is checked with man(1): offer the pages of this tree.
+for page in vtoken.1 vtokend.conf.5 vtokend.8; do
+    mkdir -p "$tmp/man/man${page##*.}"
+    cp "$VT_SRC/docs/man/$page" "$tmp/man/man${page##*.}/"
+done
+export MANPATH="$tmp/man"
+
+# verify DIR: 0 when systemd-analyze accepts both units without a word about them.
+verify() {
+    local out rc=0
+    out=$(cd "$1" && systemd-analyze verify ./vtokend.service ./vtokend@check.service 2>&1) || rc=$?
+    if [ "$rc" -ne 0 ] || grep -q vtokend <<<"$out"; then
+        printf '%s\n' "$out"
+        return 1
+    fi
+}
+
+echo "== systemd-analyze verify"
+verify "$tmp/units" || fail "systemd-analyze verify reports problems in the units"
+
+echo "== a broken unit is caught"
+break_unit() { # NAME UNIT SED-EXPRESSION
+    install_units "$tmp/broken-$1"
+    sed -i "$3" "$tmp/broken-$1/$2"
+    cmp -s "$tmp/units/$2" "$tmp/broken-$1/$2" && fail "breaking '$1' changed nothing"
+    if verify "$tmp/broken-$1" >"$tmp/broken-$1.log"; then
+        fail "systemd-analyze verify accepts a unit with $1"
+    fi
+    echo "caught $1: $(grep -m1 vtokend "$tmp/broken-$1.log")"
+}
+break_unit "a bad value" vtokend.service 's/^Type=notify$/Type=notifyy/'
+break_unit "an unknown key" vtokend@.service 's/^ProtectSystem=/ProtectSytem=/'
+break_unit "a missing program" vtokend.service "s|^ExecStart=$VTOKEND|ExecStart=/nonexistent/vtokend|"
+
+echo "== the service contract"
+expect() { # UNIT LINE...
+    local unit=$1 line
+    shift
+    for line in "$@"; do
+        grep -qxF -- "$line" "$VT_SRC/systemd/$unit" || fail "$unit lacks the line '$line'"
+    done
+}
+common=(
+    "Type=notify" "NotifyAccess=main" "Restart=on-failure" "Wants=pcscd.socket" "After=pcscd.socket"
+    "User=vtoken" "StateDirectory=vtoken" "ConfigurationDirectory=vtoken"
+    "ExecReload=/bin/kill -HUP \$MAINPID" "IPAddressAllow=localhost" "IPAddressDeny=any"
+    "WantedBy=multi-user.target"
+    # pcscd.service of pcsc-lite 2.x (PrivateUsers=identity needs systemd 257: =yes here)
+    "ProtectProc=invisible" "CapabilityBoundingSet=" "NoNewPrivileges=yes" "UMask=0077"
+    "ProtectSystem=strict" "ProtectHome=yes" "PrivateTmp=yes" "PrivateUsers=yes"
+    "ProtectHostname=yes" "ProtectClock=yes" "ProtectKernelTunables=yes"
+    "ProtectKernelModules=yes" "ProtectKernelLogs=yes" "ProtectControlGroups=yes"
+    "RestrictNamespaces=yes" "LockPersonality=yes" "MemoryDenyWriteExecute=yes"
+    "RestrictRealtime=yes" "RestrictSUIDSGID=yes" "SystemCallFilter=@system-service"
+    "SystemCallFilter=~@resources @privileged" "SystemCallArchitectures=native"
+)
+expect vtokend.service "${common[@]}" "RuntimeDirectory=vtoken" \
+    "ExecStart=/usr/bin/vtokend --config /etc/vtoken/vtokend.conf"
+expect vtokend@.service "${common[@]}" "RuntimeDirectory=vtoken/%i" \
+    "ExecStart=/usr/bin/vtokend --config /etc/vtoken/%i.conf"
+for unit in vtokend.service vtokend@.service; do
+    grep -qE '^WatchdogSec=[1-9]' "$VT_SRC/systemd/$unit" || fail "$unit has no WatchdogSec"
+    grep -qE '^(DynamicUser|PrivateNetwork)=yes' "$VT_SRC/systemd/$unit" &&
+        fail "$unit: DynamicUser or PrivateNetwork would break the image owner or vpcd"
+done
+
+echo "== exposure (systemd-analyze security, budget 1.5)"
+for unit in vtokend.service vtokend@check.service; do
+    (cd "$tmp/units" && systemd-analyze security --offline=yes --threshold=15 "./$unit" 2>&1) |
+        tail -n 1 | tee "$tmp/security.log"
+    grep -q 'Overall exposure level' "$tmp/security.log" || fail "no exposure level for $unit"
+    (cd "$tmp/units" && systemd-analyze security --offline=yes --threshold=15 "./$unit" >/dev/null 2>&1) ||
+        fail "$unit is more exposed than 1.5"
+done
+
+echo "== the sysusers entry"
+mkdir -p "$tmp/root/etc"
+systemd-sysusers --root="$tmp/root" "$VT_SRC/systemd/vtoken.sysusers" 2>&1
+user=$(grep '^vtoken:' "$tmp/root/etc/passwd") || fail "sysusers created no user vtoken"
+IFS=: read -r _ _ uid _ _ home shell <<<"$user"
+[ "$uid" -gt 0 ] && [ "$uid" -lt 1000 ] || fail "vtoken is not a system user: uid $uid"
+[ "$home" = /var/lib/vtoken ] || fail "vtoken's home is $home, not the StateDirectory"
+case "$shell" in */nologin) ;; *) fail "vtoken has a login shell: $shell" ;; esac
+grep -q '^vtoken:' "$tmp/root/etc/group" || fail "sysusers created no group vtoken"
+
+echo "== the configuration the units name"
+"$VTOKEND" --check-config --config "$VT_SRC/config/vtokend.conf" ||
+    fail "the shipped vtokend.conf does not validate"
+printf '[card broken]\nimage = /x\n' >"$tmp/bad.conf"
+rc=0
+"$VTOKEND" --check-config --config "$tmp/bad.conf" 2>&1 || rc=$?
+[ "$rc" -ne 0 ] || fail "ExecReload's --check-config accepts a file without vpcd="
+
+echo "PASS"

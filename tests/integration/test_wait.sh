@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# vtoken wait: exit 0 when the cards are present, a message and non-zero on timeout.
+source "$(dirname "$0")/lib.sh"
+
+out=$("$VTOKEN" run --card "$T/card" -- sh -c '"$VTOKEN" wait --timeout 5 && echo present')
+expect_match "$out" '^present$' "vtoken wait returns at once when the card is present"
+
+set +e
+err=$("$VTOKEN" run --card "$T/card" -- sh -c '"$VTOKEN" wait --cards 2 --timeout 0.5' 2>&1)
+rc=$?
+set -e
+[ "$rc" -ne 0 ] || fail "vtoken wait for 2 cards with one present succeeded"
+expect_match "$err" 'timed out after 500 ms: 1 of 2 cards present' "vtoken wait times out with a message"
+
+# without pcscd at all: a clear message, not a hang
+set +e
+err=$(PCSCLITE_CSOCK_NAME="$T/none/pcscd.comm" "$VTOKEN" wait --timeout 0.3 2>&1)
+rc=$?
+set -e
+[ "$rc" -ne 0 ] || fail "vtoken wait without pcscd succeeded"
+expect_match "$err" 'cannot reach pcscd' "vtoken wait without pcscd says so"
+
+set +e
+"$VTOKEN" wait --timeout abc 2>/dev/null
+rc=$?
+set -e
+expect_eq "$rc" 64 "a bad --timeout is a usage error"
