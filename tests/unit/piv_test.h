@@ -260,7 +260,7 @@ static inline void expect_sw(struct fixture *f, const char *cmd, uint16_t sw)
 #define PIN_STATUS   "00 20 00 80"
 
 /* The same card image as it is on disk now. */
-static struct vt_image *reload(struct fixture *f)
+static inline struct vt_image *reload(struct fixture *f)
 {
         char err[256];
         struct vt_image *img = vt_image_load(f->dir, err, sizeof(err));
