@@ -4,6 +4,7 @@
 
 #include "card.h"
 #include "config.h"
+#include "image.h"
 #include "vpcd.h"
 
 struct manager;
@@ -12,6 +13,8 @@ struct served_card {
         struct conf_card conf;
         struct manager *manager;
         struct vpcd_link *link;
+        struct vt_image *img;
+        struct vt_piv *piv;
         struct vt_card card;
 };
 
