@@ -1,0 +1,740 @@
+/* Creating card images: the piv and ecert profiles, key generation and import, and the
+ * all-or-nothing placement of a new image directory. Everything that can be wrong with the
+ * input is found before the first byte is written. */
+#include "profile.h"
+
+#include "keygen.h"
+#include "pin.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs12.h>
+#include <openssl/rand.h>
+
+#define ECERT_CA_DN     "/C=HK/O=Hongkong Post/CN=Hongkong Post e-Cert TEST CA"
+#define ECERT_HOLDER_DN "/C=HK/O=Hongkong Post e-Cert (Personal) TEST/CN=CHAN Tai Man"
+#define CERT_DAYS       (5 * 365)
+#define CA_DAYS         (10 * 365)
+#define IMPORT_FILE_MAX (1024 * 1024)
+
+static const uint8_t neutral_atr[] = {0x3B, 0x88, 0x01, 0x50, 0x49, 0x56,
+                                      0x73, 0x69, 0x6D, 0x30, 0x31, 0xB0};
+static const uint8_t default_mgm_key[24] = {1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4,
+                                            5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8};
+
+static const struct vt_init_key piv_defaults[] = {
+    {0x9A, VT_ALG_RSA2048, NULL},
+    {0x9C, VT_ALG_P256, NULL},
+    {0x9D, VT_ALG_RSA2048, NULL},
+    {0x9E, VT_ALG_P256, NULL},
+};
+static const struct vt_init_key ecert_defaults[] = {
+    {0x9A, VT_ALG_RSA2048, NULL},
+    {0x9C, VT_ALG_RSA2048, NULL},
+};
+
+struct profile {
+        const char *name;
+        const char *pin; /* NULL: random, meeting the rules */
+        const char *puk;
+        uint8_t pin_tries, puk_tries;
+        struct vt_pin_rules rules;
+        const struct vt_init_key *defaults;
+        size_t n_defaults;
+        bool test_ca; /* issue certificates from a test CA made for the image */
+};
+
+static const struct profile profiles[] = {
+    {"piv", "123456", "12345678", 3, 3, {6, 8, VT_PIN_CHARS_ANY}, piv_defaults, 4, false},
+    {"ecert", NULL, "12345678", 15, 3, {8, 8, VT_PIN_CHARS_STRONG}, ecert_defaults, 2, true},
+};
+
+/* What vt_image_create builds in memory before it writes anything. */
+struct build {
+        const struct vt_init_opts *o;
+        const struct profile *p;
+        struct vt_image *img;
+        EVP_PKEY *ca_key;
+        X509 *ca_cert;
+        X509_NAME *subject;
+        char pin[VT_PIN_FIELD + 1];
+        char *err;
+        size_t errlen;
+};
+
+static int __attribute__((format(printf, 2, 3))) fail(struct build *b, const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(b->err, b->errlen, fmt, ap);
+        va_end(ap);
+        return -1;
+}
+
+int vt_slot_parse(const char *name, uint8_t *ref)
+{
+        char *end;
+        unsigned long v;
+
+        if (!name || strlen(name) != 2)
+                return -1;
+        v = strtoul(name, &end, 16);
+        if (*end || !((v >= 0x82 && v <= 0x95) || v == 0x9A || v == 0x9C || v == 0x9D || v == 0x9E))
+                return -1;
+        *ref = (uint8_t)v;
+        return 0;
+}
+
+int vt_pin_envelope_path(const char *dir, char *out, size_t outlen)
+{
+        size_t n = strlen(dir);
+
+        while (n > 1 && dir[n - 1] == '/')
+                n--;
+        return (size_t)snprintf(out, outlen, "%.*s.pin-envelope.txt", (int)n, dir) < outlen ? 0
+                                                                                            : -1;
+}
+
+static const char *slot_purpose(uint8_t ref)
+{
+        switch (ref) {
+        case 0x9A:
+                return "PIV Authentication";
+        case 0x9C:
+                return "Digital Signature";
+        case 0x9D:
+                return "Key Management";
+        case 0x9E:
+                return "Card Authentication";
+        default:
+                return "Retired Key";
+        }
+}
+
+/* ---- random identity and PIN ------------------------------------------------------- */
+
+static int rand_below(uint32_t n, uint32_t *out)
+{
+        uint32_t v, limit = UINT32_MAX - UINT32_MAX % n;
+
+        do {
+                if (RAND_bytes((unsigned char *)&v, sizeof(v)) != 1)
+                        return -1;
+        } while (v >= limit);
+        *out = v % n;
+        return 0;
+}
+
+/* Eight characters with at least one of each class; no look-alikes (0/O, 1/l/I) and only
+ * symbols that need no quoting inside double quotes in a shell. */
+static int random_strong_pin(char out[VT_PIN_FIELD + 1])
+{
+        static const char *const classes[] = {"ABCDEFGHJKLMNPQRSTUVWXYZ",
+                                              "abcdefghijkmnopqrstuvwxyz", "23456789", "#%+-=@_"};
+        static const char all[] =
+            "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789#%+-=@_";
+        uint32_t r;
+
+        for (int i = 0; i < VT_PIN_FIELD; i++) {
+                const char *set = i < 4 ? classes[i] : all;
+                if (rand_below((uint32_t)strlen(set), &r) < 0)
+                        return -1;
+                out[i] = set[r];
+        }
+        for (int i = VT_PIN_FIELD - 1; i > 0; i--) { /* Fisher-Yates */
+                if (rand_below((uint32_t)i + 1, &r) < 0)
+                        return -1;
+                char c = out[i];
+                out[i] = out[r];
+                out[r] = c;
+        }
+        out[VT_PIN_FIELD] = '\0';
+        return 0;
+}
+
+static int identity(struct build *b)
+{
+        struct vt_image *img = b->img;
+        uint32_t serial;
+
+        snprintf(img->profile, sizeof(img->profile), "%s", b->p->name);
+        memcpy(img->atr, neutral_atr, sizeof(neutral_atr));
+        img->atr_len = sizeof(neutral_atr);
+        img->version[0] = 5, img->version[1] = 7, img->version[2] = 1;
+        img->yubikey_mgmt_aid = true;
+        /* eight decimal digits, as a YubiKey's serial printed on its case */
+        if (RAND_bytes(img->guid, sizeof(img->guid)) != 1 || rand_below(90000000, &serial) < 0)
+                return fail(b, "no random numbers");
+        img->serial = 10000000 + serial;
+        img->mgm_alg = VT_ALG_3DES;
+        memcpy(img->mgm_key, default_mgm_key, sizeof(default_mgm_key));
+        img->mgm_key_len = sizeof(default_mgm_key);
+        return 0;
+}
+
+static int set_secret(struct build *b, struct vt_secret *s, const char *what, const char *value,
+                      uint8_t tries)
+{
+        uint8_t padded[VT_PIN_FIELD];
+        bool ok;
+
+        if (vt_pin_pad(value, padded) < 0)
+                return fail(b, "the %s is longer than %d characters", what, VT_PIN_FIELD);
+        ok = s == &b->img->pin ? vt_pin_acceptable(&b->img->pin_rules, padded)
+                               : vt_puk_acceptable(padded);
+        if (ok)
+                vt_secret_set(s, padded);
+        OPENSSL_cleanse(padded, sizeof(padded));
+        if (!ok && s == &b->img->pin)
+                return b->img->pin_rules.charset == VT_PIN_CHARS_STRONG
+                           ? fail(b,
+                                  "the PIN does not meet the %s profile's policy: exactly %u "
+                                  "characters with upper case, lower case, a digit and a symbol",
+                                  b->p->name, b->img->pin_rules.max_len)
+                           : fail(b, "the PIN must have %u to %u characters",
+                                  b->img->pin_rules.min_len, b->img->pin_rules.max_len);
+        if (!ok)
+                return fail(b, "the PUK must have 6 to 8 characters");
+        s->max_tries = s->tries_left = tries;
+        return 0;
+}
+
+static int secrets(struct build *b)
+{
+        const struct vt_init_opts *o = b->o;
+        uint8_t pin_tries = b->p->pin_tries, puk_tries = b->p->puk_tries;
+
+        b->img->pin_rules = b->p->rules;
+        if (o->retries) {
+                if (o->retries < 1 || o->retries > 15)
+                        return fail(b, "--retries must be 1..15");
+                pin_tries = puk_tries = (uint8_t)o->retries;
+        }
+        if (o->pin && strlen(o->pin) > VT_PIN_FIELD)
+                return fail(b, "the PIN is longer than %d characters", VT_PIN_FIELD);
+        if (o->pin || b->p->pin)
+                snprintf(b->pin, sizeof(b->pin), "%s", o->pin ? o->pin : b->p->pin);
+        else if (random_strong_pin(b->pin) < 0)
+                return fail(b, "no random numbers");
+        if (set_secret(b, &b->img->pin, "PIN", b->pin, pin_tries) < 0)
+                return -1;
+        return set_secret(b, &b->img->puk, "PUK", o->puk ? o->puk : b->p->puk, puk_tries);
+}
+
+/* ---- reading keys and certificates ------------------------------------------------- */
+
+static int pass_cb(char *buf, int size, int rwflag, void *u)
+{
+        const char *pass = u;
+        size_t n;
+
+        (void)rwflag;
+        if (!pass || (n = strlen(pass)) > (size_t)size)
+                return -1;
+        memcpy(buf, pass, n);
+        return (int)n;
+}
+
+static BIO *read_bio(struct build *b, const char *path)
+{
+        FILE *f = fopen(path, "rb");
+        unsigned char *data = malloc(IMPORT_FILE_MAX);
+        size_t n = 0;
+        BIO *bio = NULL;
+
+        if (!f)
+                fail(b, "%s: %s", path, strerror(errno));
+        else if (!data)
+                fail(b, "%s: out of memory", path);
+        else if ((n = fread(data, 1, IMPORT_FILE_MAX, f)) == IMPORT_FILE_MAX || ferror(f))
+                fail(b, "%s: %s", path, ferror(f) ? "read error" : "too large");
+        else if (!(bio = BIO_new(BIO_s_secmem())) || BIO_write(bio, data, (int)n) != (int)n) {
+                BIO_free(bio);
+                bio = NULL;
+                fail(b, "%s: out of memory", path);
+        }
+        if (f)
+                fclose(f);
+        if (data)
+                OPENSSL_cleanse(data, n);
+        free(data);
+        return bio;
+}
+
+static EVP_PKEY *read_pem_key(struct build *b, BIO *bio, const char *path)
+{
+        EVP_PKEY *key;
+
+        (void)BIO_reset(bio);
+        key = PEM_read_bio_PrivateKey(bio, NULL, pass_cb, (void *)b->o->p12_pass);
+        if (!key)
+                fail(b, "%s: no private key%s", path,
+                     b->o->p12_pass ? " (or a wrong --p12-pass)"
+                                    : " (an encrypted key needs --p12-pass)");
+        return key;
+}
+
+static X509 *read_pem_cert(BIO *bio)
+{
+        (void)BIO_reset(bio);
+        return PEM_read_bio_X509(bio, NULL, NULL, NULL);
+}
+
+/* A PKCS#12 file: 1 read, 0 not PKCS#12, -1 error. */
+static int read_p12(struct build *b, BIO *bio, const char *path, EVP_PKEY **key, X509 **cert)
+{
+        const char *pass = b->o->p12_pass ? b->o->p12_pass : "";
+        PKCS12 *p12;
+        int r = -1;
+
+        (void)BIO_reset(bio);
+        if (!(p12 = d2i_PKCS12_bio(bio, NULL)))
+                return 0;
+        if (PKCS12_mac_present(p12) && !PKCS12_verify_mac(p12, pass, -1) &&
+            !(!b->o->p12_pass && PKCS12_verify_mac(p12, NULL, 0)))
+                fail(b, "%s: wrong PKCS#12 password%s", path,
+                     b->o->p12_pass ? "" : " (give it with --p12-pass)");
+        else if (!PKCS12_parse(p12, pass, key, cert, NULL))
+                fail(b, "%s: cannot decrypt the PKCS#12 file (wrong password or a legacy cipher)",
+                     path);
+        else if (!*key)
+                fail(b, "%s: the PKCS#12 file holds no private key", path);
+        else
+                r = 1;
+        PKCS12_free(p12);
+        return r;
+}
+
+static int import_key(struct build *b, const struct vt_init_key *k)
+{
+        struct vt_slot *s = vt_image_slot(b->img, k->slot);
+        BIO *bio = read_bio(b, k->file);
+        EVP_PKEY *key = NULL;
+        X509 *cert = NULL;
+        int r;
+
+        if (!bio)
+                return -1;
+        if ((r = read_p12(b, bio, k->file, &key, &cert)) == 0) {
+                if ((key = read_pem_key(b, bio, k->file)))
+                        cert = read_pem_cert(bio);
+                r = key ? 1 : -1;
+        }
+        BIO_free(bio);
+        if (r < 0)
+                goto fail;
+        if (vt_key_alg(key) == VT_ALG_NONE) {
+                fail(b,
+                     "%s: the key's type or size has no PIV algorithm (RSA 1024..4096, P-256, "
+                     "P-384, Ed25519, X25519)",
+                     k->file);
+                goto fail;
+        }
+        if (cert && !vt_key_matches_cert(key, cert)) {
+                fail(b, "%s: the private key does not match the certificate", k->file);
+                goto fail;
+        }
+        s->key = key;
+        s->alg = vt_key_alg(key);
+        s->generated = false;
+        if (cert && vt_cert_der(cert, &s->cert, &s->cert_len) < 0) {
+                X509_free(cert);
+                return fail(b, "%s: cannot encode the certificate", k->file);
+        }
+        X509_free(cert);
+        return 0;
+fail:
+        EVP_PKEY_free(key);
+        X509_free(cert);
+        return -1;
+}
+
+static int load_ca(struct build *b)
+{
+        BIO *bio;
+
+        if (!(bio = read_bio(b, b->o->ca_key)))
+                return -1;
+        b->ca_key = read_pem_key(b, bio, b->o->ca_key);
+        BIO_free(bio);
+        if (!b->ca_key)
+                return -1;
+        if (!(bio = read_bio(b, b->o->ca_cert)))
+                return -1;
+        b->ca_cert = read_pem_cert(bio);
+        BIO_free(bio);
+        if (!b->ca_cert)
+                return fail(b, "%s: no PEM certificate", b->o->ca_cert);
+        if (!vt_key_matches_cert(b->ca_key, b->ca_cert))
+                return fail(b, "%s: the CA key does not match the CA certificate %s", b->o->ca_key,
+                            b->o->ca_cert);
+        if (EVP_PKEY_is_a(b->ca_key, "X25519"))
+                return fail(b, "%s: an X25519 key cannot sign certificates", b->o->ca_key);
+        return 0;
+}
+
+static int make_test_ca(struct build *b)
+{
+        X509_NAME *name = vt_dn_parse(ECERT_CA_DN);
+
+        b->ca_key = vt_key_generate(VT_ALG_RSA2048);
+        b->ca_cert =
+            b->ca_key && name ? vt_cert_make(b->ca_key, name, NULL, NULL, CA_DAYS, 1) : NULL;
+        X509_NAME_free(name);
+        return b->ca_cert ? 0 : fail(b, "cannot make the test CA");
+}
+
+static int generate_key(struct build *b, const struct vt_init_key *k)
+{
+        struct vt_slot *s = vt_image_slot(b->img, k->slot);
+        X509_NAME *own = NULL;
+        const X509_NAME *subject = b->subject;
+        char dn[128];
+        X509 *cert;
+        int r;
+
+        if (!(s->key = vt_key_generate(k->alg)))
+                return fail(b, "cannot generate a %s key", vt_alg_name(k->alg));
+        s->alg = k->alg;
+        s->generated = true;
+        if (!subject) {
+                snprintf(dn, sizeof(dn), "/CN=vtoken %s/O=vtoken", slot_purpose(k->slot));
+                subject = own = vt_dn_parse(dn);
+        }
+        cert = subject ? vt_cert_make(s->key, subject, b->ca_key, b->ca_cert, CERT_DAYS, 0) : NULL;
+        r = cert ? vt_cert_der(cert, &s->cert, &s->cert_len) : -1;
+        X509_free(cert);
+        X509_NAME_free(own);
+        return r < 0 ? fail(b, "cannot make the certificate of slot %02x", k->slot) : 0;
+}
+
+static int check_keys(struct build *b)
+{
+        const struct vt_init_opts *o = b->o;
+        bool used[256] = {false};
+        uint8_t ref;
+
+        if (o->n_generate > VT_SLOTS || o->n_import > VT_SLOTS)
+                return fail(b, "too many keys");
+        for (size_t i = 0; i < o->n_generate + o->n_import; i++) {
+                const struct vt_init_key *k =
+                    i < o->n_generate ? &o->generate[i] : &o->import[i - o->n_generate];
+                char name[3];
+                snprintf(name, sizeof(name), "%02x", k->slot);
+                if (vt_slot_parse(name, &ref) < 0)
+                        return fail(b, "unknown slot %02x (9a, 9c, 9d, 9e or 82..95)", k->slot);
+                if (used[k->slot])
+                        return fail(b, "slot %02x is given twice", k->slot);
+                used[k->slot] = true;
+                if (i < o->n_generate && !vt_alg_is_key(k->alg))
+                        return fail(b, "unknown algorithm for slot %02x", k->slot);
+                if (i >= o->n_generate && !k->file)
+                        return fail(b, "no file for slot %02x", k->slot);
+        }
+        return 0;
+}
+
+static int keys(struct build *b)
+{
+        const struct vt_init_opts *o = b->o;
+        const struct vt_init_key *gen = o->generate;
+        size_t n_gen = o->n_generate;
+
+        if (check_keys(b) < 0)
+                return -1;
+        if (o->subject && !(b->subject = vt_dn_parse(o->subject)))
+                return fail(b, "bad --subject '%s': use the /CN=.../O=... form", o->subject);
+        if (!b->subject && b->p->test_ca && !(b->subject = vt_dn_parse(ECERT_HOLDER_DN)))
+                return fail(b, "out of memory");
+        if ((o->ca_key || o->ca_cert) && (!o->ca_key || !o->ca_cert))
+                return fail(b, "--ca needs KEY:CERT");
+        if (o->ca_key ? load_ca(b) < 0 : b->p->test_ca && make_test_ca(b) < 0)
+                return -1;
+        for (size_t i = 0; i < o->n_import; i++)
+                if (import_key(b, &o->import[i]) < 0)
+                        return -1;
+        if (!o->n_generate && !o->n_import) {
+                gen = b->p->defaults;
+                n_gen = b->p->n_defaults;
+        }
+        for (size_t i = 0; i < n_gen; i++)
+                if (generate_key(b, &gen[i]) < 0)
+                        return -1;
+        return 0;
+}
+
+/* ---- placing the image ------------------------------------------------------------- */
+
+static int write_fd(int fd, const void *data, size_t len)
+{
+        ssize_t n = write(fd, data, len);
+
+        if (n >= 0 && (size_t)n != len)
+                errno = EIO;
+        return n >= 0 && (size_t)n == len && fsync(fd) == 0 ? 0 : -1;
+}
+
+static int write_private(const char *path, const void *data, size_t len)
+{
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        int e;
+
+        if (fd < 0)
+                return -1;
+        if (write_fd(fd, data, len) < 0) {
+                e = errno;
+                close(fd);
+                unlink(path);
+                errno = e;
+                return -1;
+        }
+        return close(fd);
+}
+
+static int fsync_path(const char *dir)
+{
+        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int r;
+
+        if (fd < 0)
+                return -1;
+        r = fsync(fd);
+        close(fd);
+        return r;
+}
+
+/* Removes the files of a flat image directory, and the directory when `rmself`. */
+static void remove_image(const char *dir, bool rmself)
+{
+        DIR *d = opendir(dir);
+        struct dirent *e;
+        char path[PATH_MAX];
+
+        if (d) {
+                while ((e = readdir(d)))
+                        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+                            (size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) <
+                                sizeof(path))
+                                unlink(path);
+                closedir(d);
+        }
+        if (rmself)
+                rmdir(dir);
+}
+
+static int dir_is_empty(const char *dir)
+{
+        DIR *d = opendir(dir);
+        struct dirent *e;
+        int empty = 1;
+
+        if (!d)
+                return -1;
+        while ((e = readdir(d)))
+                if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+                        empty = 0;
+        closedir(d);
+        return empty;
+}
+
+static int write_contents(struct build *b)
+{
+        char path[PATH_MAX];
+        BIO *bio = NULL;
+        char *pem;
+        long n;
+        int r = 0;
+
+        if (vt_image_commit_all(b->img) < 0)
+                return fail(b, "%s: %s", b->img->dir, strerror(errno));
+        if (!b->ca_cert)
+                return 0;
+        snprintf(path, sizeof(path), "%s/ca.crt.pem", b->img->dir);
+        if (!(bio = BIO_new(BIO_s_mem())) || !PEM_write_bio_X509(bio, b->ca_cert) ||
+            (n = BIO_get_mem_data(bio, &pem)) <= 0 || write_private(path, pem, (size_t)n) < 0 ||
+            fsync_path(b->img->dir) < 0)
+                r = fail(b, "%s: %s", path, strerror(errno));
+        BIO_free(bio);
+        return r;
+}
+
+/* The PIN envelope, written to a temporary file beside its final name. */
+static int write_envelope(struct build *b, const char *dir, const char *env, char *tmp,
+                          size_t tmplen)
+{
+        char text[1024];
+        int fd, n, r;
+
+        n = snprintf(text, sizeof(text),
+                     "vtoken PIN envelope (e-Cert token password)\n"
+                     "Image: %s\n"
+                     "Serial: %u\n"
+                     "Initial PIN: %s\n"
+                     "Change it on first use; %u wrong PINs lock the token.\n",
+                     dir, (unsigned)b->img->serial, b->pin, b->img->pin.max_tries);
+        if (n < 0 || (size_t)n >= sizeof(text) ||
+            (size_t)snprintf(tmp, tmplen, "%s.XXXXXX", env) >= tmplen ||
+            (fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+                OPENSSL_cleanse(text, sizeof(text));
+                return fail(b, "%s: %s", env, strerror(errno));
+        }
+        r = write_fd(fd, text, (size_t)n);
+        OPENSSL_cleanse(text, sizeof(text));
+        if (close(fd) < 0 || r < 0) {
+                fail(b, "%s: %s", env, strerror(errno));
+                unlink(tmp);
+                return -1;
+        }
+        return 0;
+}
+
+struct where {
+        char path[PATH_MAX];   /* the image path without trailing slashes */
+        char parent[PATH_MAX]; /* its directory */
+        const char *base;      /* its last component, inside path */
+        bool exists, replace;  /* a directory is there; it holds an image to replace */
+};
+
+static int locate(struct build *b, const char *dir, struct where *w)
+{
+        struct stat st;
+        char card[PATH_MAX + 16];
+        char *slash;
+        int empty;
+
+        if ((size_t)snprintf(w->path, sizeof(w->path), "%s", dir) >= sizeof(w->path))
+                return fail(b, "%s: path too long", dir);
+        for (size_t n = strlen(w->path); n > 1 && w->path[n - 1] == '/'; n--)
+                w->path[n - 1] = '\0';
+        slash = strrchr(w->path, '/');
+        w->base = slash ? slash + 1 : w->path;
+        if (!slash)
+                snprintf(w->parent, sizeof(w->parent), ".");
+        else
+                snprintf(w->parent, sizeof(w->parent), "%.*s",
+                         slash == w->path ? 1 : (int)(slash - w->path), w->path);
+        if (!*w->base || !strcmp(w->base, ".") || !strcmp(w->base, ".."))
+                return fail(b, "%s: not a usable image path", dir);
+        if (lstat(w->path, &st) < 0) {
+                if (errno != ENOENT)
+                        return fail(b, "%s: %s", dir, strerror(errno));
+                if (stat(w->parent, &st) < 0 || !S_ISDIR(st.st_mode))
+                        return fail(b, "%s: no such directory to create the image in", w->parent);
+                return 0;
+        }
+        w->exists = true;
+        if (!S_ISDIR(st.st_mode))
+                return fail(b, "%s exists and is not a directory", dir);
+        if ((empty = dir_is_empty(w->path)) < 0)
+                return fail(b, "%s: %s", dir, strerror(errno));
+        if (empty)
+                return 0;
+        if (!b->o->force)
+                return fail(b, "%s exists (use --force to replace it)", dir);
+        snprintf(card, sizeof(card), "%s/card.ini", w->path);
+        if (access(card, F_OK) < 0)
+                return fail(b, "%s is not a card image (no card.ini): not replacing it", dir);
+        w->replace = true;
+        return 0;
+}
+
+/* Writes the image into a new directory beside `dir` and renames it into place (exchanging
+ * it with the old image under --force), so a failure leaves nothing behind. */
+static int place(struct build *b, const char *dir)
+{
+        struct where w = {0};
+        char tmp[PATH_MAX], env[PATH_MAX], env_tmp[PATH_MAX];
+        bool in_place = false, envelope = !b->p->pin && !b->o->pin;
+        int r;
+
+        if (locate(b, dir, &w) < 0)
+                return -1;
+        if (vt_pin_envelope_path(w.path, env, sizeof(env)) < 0)
+                return fail(b, "%s: path too long", dir);
+        if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.init-XXXXXX", w.parent, w.base) >=
+            sizeof(tmp))
+                return fail(b, "%s: path too long", dir);
+        if (!mkdtemp(tmp)) {
+                /* an empty directory in a parent we may not write (a systemd StateDirectory):
+                 * fill it in place, card.ini last, and empty it again on failure */
+                if (!w.exists || w.replace || (errno != EACCES && errno != EPERM && errno != EROFS))
+                        return fail(b, "%s: cannot create a directory beside it: %s", dir,
+                                    strerror(errno));
+                in_place = true;
+                snprintf(tmp, sizeof(tmp), "%s", w.path);
+                if (chmod(tmp, 0700) < 0)
+                        return fail(b, "%s: %s", dir, strerror(errno));
+        }
+        free(b->img->dir);
+        if (!(b->img->dir = strdup(tmp))) {
+                fail(b, "out of memory");
+                goto undo_tmp;
+        }
+        if (write_contents(b) < 0)
+                goto undo_tmp;
+        if (envelope && write_envelope(b, w.path, env, env_tmp, sizeof(env_tmp)) < 0)
+                goto undo_tmp;
+        if (!in_place) {
+                r = w.replace ? renameat2(AT_FDCWD, tmp, AT_FDCWD, w.path, RENAME_EXCHANGE)
+                              : rename(tmp, w.path);
+                if (r < 0) {
+                        fail(b, "%s: %s", dir, strerror(errno));
+                        goto undo_env;
+                }
+                if (w.replace) /* tmp holds the old image now */
+                        remove_image(tmp, true);
+        }
+        /* an envelope of a replaced image no longer tells a valid PIN */
+        if (envelope ? rename(env_tmp, env) < 0 : unlink(env) < 0 && errno != ENOENT)
+                fail(b, "warning: %s: %s", env, strerror(errno));
+        fsync_path(w.parent);
+        return 0;
+undo_env:
+        if (envelope)
+                unlink(env_tmp);
+undo_tmp:
+        remove_image(tmp, !in_place);
+        return -1;
+}
+
+int vt_image_create(const char *dir, const struct vt_init_opts *o, char *err, size_t errlen)
+{
+        struct build b = {.o = o, .err = err, .errlen = errlen};
+        const char *name = o->profile ? o->profile : "piv";
+        int r = -1;
+
+        for (size_t i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++)
+                if (!strcmp(profiles[i].name, name))
+                        b.p = &profiles[i];
+        if (!b.p)
+                return fail(&b, "unknown profile '%s' (piv or ecert)", name);
+        if (!dir || !*dir)
+                return fail(&b, "no image directory");
+        if (!(b.img = vt_image_new(dir)))
+                return fail(&b, "out of memory");
+        if (identity(&b) == 0 && secrets(&b) == 0 && keys(&b) == 0 && place(&b, dir) == 0) {
+                r = 0;
+                if (o->initial_pin && o->initial_pin_len && !b.p->pin && !o->pin)
+                        snprintf(o->initial_pin, o->initial_pin_len, "%s", b.pin);
+                else if (o->initial_pin && o->initial_pin_len)
+                        o->initial_pin[0] = '\0';
+        }
+        OPENSSL_cleanse(b.pin, sizeof(b.pin));
+        vt_image_free(b.img);
+        EVP_PKEY_free(b.ca_key);
+        X509_free(b.ca_cert);
+        X509_NAME_free(b.subject);
+        return r;
+}

@@ -1,0 +1,63 @@
+/* Creating card images from a profile: `vtoken init` and the daemon's first start.
+ *
+ * Profiles:
+ *   piv    YubiKey 5 defaults: PIN 123456, PUK 12345678, 3 tries each, PIN of 6..8 of any
+ *          characters, management key 010203040506070801020304050607080102030405060708 (3DES),
+ *          version 5.7.1, a neutral ATR. Without --generate and --import: RSA-2048 in 9A,
+ *          P-256 in 9C, RSA-2048 in 9D, P-256 in 9E, each with a self-signed certificate (or
+ *          one issued by --ca).
+ *   ecert  the Hongkong Post e-Cert token as its guide describes it: 15 PIN tries, the strong
+ *          PIN policy (exactly 8 characters mixing upper and lower case, digits and symbols),
+ *          an initial PIN chosen at random and handed out in a "PIN envelope" file, PUK
+ *          12345678 with 3 tries. Without --generate and --import: RSA-2048 personal keys in
+ *          9A and 9C with certificates issued by a test CA made for the image
+ *          ("Hongkong Post e-Cert TEST CA", or the --ca given); the CA certificate is saved as
+ *          IMAGE/ca.crt.pem.
+ *
+ * The PIN envelope is IMAGE.pin-envelope.txt, beside the image directory (0600), as the paper
+ * envelope travels apart from the token. Every image gets a random GUID and serial. */
+#ifndef VT_PROFILE_H
+#define VT_PROFILE_H
+
+#include "image.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct vt_init_key {
+        uint8_t slot;     /* key reference */
+        uint8_t alg;      /* --generate: enum vt_alg */
+        const char *file; /* --import: PKCS#12 or PEM key (+ certificate) */
+};
+
+struct vt_init_opts {
+        const char *profile; /* "piv" (NULL) or "ecert" */
+        const char *pin;     /* NULL: the profile's (ecert: random) */
+        const char *puk;     /* NULL: the profile's */
+        int retries;         /* PIN and PUK tries, 1..15; 0: the profile's */
+        struct vt_init_key generate[VT_SLOTS];
+        size_t n_generate;
+        struct vt_init_key import[VT_SLOTS];
+        size_t n_import;
+        const char *p12_pass;         /* password of PKCS#12 files and encrypted PEM keys */
+        const char *subject;          /* /CN=.../O=... of generated certificates */
+        const char *ca_key, *ca_cert; /* files; issue generated certificates with this CA */
+        bool force;                   /* replace an existing image */
+
+        /* out: the initial PIN when the profile chose one at random (ecert); may be NULL */
+        char *initial_pin;
+        size_t initial_pin_len;
+};
+
+/* Creates the image directory `dir` (0700). Returns 0, or -1 with a message in err; on failure
+ * nothing is written and an existing image is left as it was. */
+int vt_image_create(const char *dir, const struct vt_init_opts *opts, char *err, size_t errlen);
+
+/* Parses a slot name (9a, 9c, 9d, 9e, 82..95; case-insensitive); 0 or -1. */
+int vt_slot_parse(const char *name, uint8_t *ref);
+
+/* The path of the PIN envelope of an image: dir without trailing slashes + ".pin-envelope.txt". */
+int vt_pin_envelope_path(const char *dir, char *out, size_t outlen);
+
+#endif

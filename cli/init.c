@@ -1,0 +1,200 @@
+/* vtoken init: creates a card image from a profile. */
+#include "commands.h"
+
+#include "image.h"
+#include "keygen.h"
+#include "profile.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include <openssl/crypto.h>
+
+static void usage(FILE *f)
+{
+        fprintf(
+            f,
+            "Usage: vtoken init IMAGE [OPTIONS]\n"
+            "\n"
+            "Creates the card image directory IMAGE (mode 0700).\n"
+            "\n"
+            "  --profile piv|ecert  card personality (default piv):\n"
+            "                       piv: YubiKey 5 defaults, PIN 123456, PUK 12345678, 3 tries\n"
+            "                       ecert: e-Cert token, 15 tries, strong 8-character PIN chosen\n"
+            "                       at random, printed once and written to IMAGE.pin-envelope.txt\n"
+            "  --pin PIN            initial PIN (must meet the profile's policy)\n"
+            "  --puk PUK            initial PUK (6 to 8 characters)\n"
+            "  --retries N          PIN and PUK tries, 1..15\n"
+            "  --generate SLOT:ALG  generate a key and certificate in SLOT (repeatable);\n"
+            "                       SLOT 9a 9c 9d 9e 82..95, ALG rsa1024 rsa2048 rsa3072\n"
+            "                       rsa4096 p256 p384 ed25519 x25519\n"
+            "  --import SLOT:FILE   import a PKCS#12 file or a PEM key with its certificate\n"
+            "  --p12-pass PASS      password of PKCS#12 files and encrypted PEM keys\n"
+            "  --ca KEY:CERT        issue generated certificates with this CA (PEM files)\n"
+            "  --subject DN         subject of generated certificates, /CN=.../O=...\n"
+            "  --force              replace an existing image\n"
+            "  -h, --help           this text\n"
+            "\n"
+            "Without --generate and --import the profile's keys are made: piv: rsa2048 in 9a\n"
+            "and 9d, p256 in 9c and 9e; ecert: rsa2048 in 9a and 9c issued by a test CA whose\n"
+            "certificate is saved as IMAGE/ca.crt.pem.\n");
+}
+
+static int split(const char *arg, const char *opt, char **left, const char **right)
+{
+        const char *colon = strchr(arg, ':');
+
+        if (!colon || colon == arg || !colon[1]) {
+                fprintf(stderr, "vtoken init: %s wants A:B, not '%s'\n", opt, arg);
+                return -1;
+        }
+        *left = strndup(arg, (size_t)(colon - arg));
+        *right = colon + 1;
+        return *left ? 0 : -1;
+}
+
+static int parse_key(const char *arg, bool generate, struct vt_init_key *k)
+{
+        char *slot;
+        const char *rest;
+        int r = -1;
+
+        if (split(arg, generate ? "--generate" : "--import", &slot, &rest) < 0)
+                return -1;
+        if (vt_slot_parse(slot, &k->slot) < 0)
+                fprintf(stderr, "vtoken init: unknown slot '%s' (9a, 9c, 9d, 9e or 82..95)\n",
+                        slot);
+        else if (generate && !vt_alg_is_key(k->alg = vt_alg_from_name(rest)))
+                fprintf(stderr,
+                        "vtoken init: unknown algorithm '%s' (rsa1024, rsa2048, rsa3072, "
+                        "rsa4096, p256, p384, ed25519, x25519)\n",
+                        rest);
+        else
+                r = 0;
+        if (!generate)
+                k->file = rest;
+        free(slot);
+        return r;
+}
+
+int vt_cmd_init(int argc, char **argv)
+{
+        enum {
+                O_PROFILE = 256,
+                O_PIN,
+                O_PUK,
+                O_RETRIES,
+                O_GEN,
+                O_IMPORT,
+                O_P12,
+                O_CA,
+                O_SUBJ,
+                O_FORCE
+        };
+        static const struct option options[] = {
+            {"profile", required_argument, NULL, O_PROFILE},
+            {"pin", required_argument, NULL, O_PIN},
+            {"puk", required_argument, NULL, O_PUK},
+            {"retries", required_argument, NULL, O_RETRIES},
+            {"generate", required_argument, NULL, O_GEN},
+            {"import", required_argument, NULL, O_IMPORT},
+            {"p12-pass", required_argument, NULL, O_P12},
+            {"ca", required_argument, NULL, O_CA},
+            {"subject", required_argument, NULL, O_SUBJ},
+            {"force", no_argument, NULL, O_FORCE},
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0},
+        };
+        struct vt_init_opts o = {0};
+        char pin[16] = "", err[1024] = "", env[4096], *ca_key = NULL, *end;
+        const char *image;
+        long n;
+        int c, status = EX_USAGE;
+
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+                switch (c) {
+                case O_PROFILE:
+                        o.profile = optarg;
+                        break;
+                case O_PIN:
+                        o.pin = optarg;
+                        break;
+                case O_PUK:
+                        o.puk = optarg;
+                        break;
+                case O_RETRIES:
+                        n = strtol(optarg, &end, 10);
+                        if (*end || !*optarg || n < 1 || n > 15) {
+                                fprintf(stderr, "vtoken init: --retries must be 1..15\n");
+                                goto out;
+                        }
+                        o.retries = (int)n;
+                        break;
+                case O_GEN:
+                case O_IMPORT:
+                        if ((c == O_GEN ? o.n_generate : o.n_import) == VT_SLOTS) {
+                                fprintf(stderr, "vtoken init: too many keys\n");
+                                goto out;
+                        }
+                        if (parse_key(optarg, c == O_GEN,
+                                      c == O_GEN ? &o.generate[o.n_generate++]
+                                                 : &o.import[o.n_import++]) < 0)
+                                goto out;
+                        break;
+                case O_P12:
+                        o.p12_pass = optarg;
+                        break;
+                case O_CA:
+                        free(ca_key);
+                        ca_key = NULL;
+                        if (split(optarg, "--ca", &ca_key, &o.ca_cert) < 0)
+                                goto out;
+                        o.ca_key = ca_key;
+                        break;
+                case O_SUBJ:
+                        o.subject = optarg;
+                        break;
+                case O_FORCE:
+                        o.force = true;
+                        break;
+                case 'h':
+                        usage(stdout);
+                        status = 0;
+                        goto out;
+                default:
+                        usage(stderr);
+                        goto out;
+                }
+        }
+        if (optind != argc - 1) {
+                fprintf(stderr, "vtoken init: %s\n",
+                        optind == argc ? "IMAGE is missing" : "one IMAGE only");
+                usage(stderr);
+                goto out;
+        }
+        image = argv[optind];
+        o.initial_pin = pin;
+        o.initial_pin_len = sizeof(pin);
+        if (vt_image_create(image, &o, err, sizeof(err)) < 0) {
+                fprintf(stderr, "vtoken init: %s\n", err);
+                status = 1;
+                goto out;
+        }
+        if (err[0])
+                fprintf(stderr, "vtoken init: %s\n", err);
+        printf("Created card image %s (profile %s)\n", image, o.profile ? o.profile : "piv");
+        if (pin[0]) {
+                /* the one place a PIN is shown: the envelope the holder gets with the token */
+                vt_pin_envelope_path(image, env, sizeof(env));
+                printf("Initial PIN: %s\nThe PIN envelope is %s\n", pin, env);
+        }
+        status = 0;
+out:
+        OPENSSL_cleanse(pin, sizeof(pin));
+        free(ca_key);
+        return status;
+}

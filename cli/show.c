@@ -1,0 +1,290 @@
+/* vtoken show: describes a card image — identity, policy, tries left, and each slot's key and
+ * certificate. Never a secret: no PIN, PUK, management key or private key material. */
+#include "commands.h"
+
+#include "image.h"
+#include "keygen.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+
+#include <openssl/bn.h>
+#include <openssl/x509.h>
+
+static const uint8_t default_mgm_key[24] = {1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4,
+                                            5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8};
+
+/* The certificate fields show prints, as text. */
+struct cert_info {
+        char subject[512], issuer[512], serial[128], not_before[32], not_after[32];
+};
+
+/* A name in the /CN=.../O=... form that --subject takes, UTF-8, '/' escaped as "\/". */
+static void name_text(const X509_NAME *name, char *out, size_t cap)
+{
+        size_t len = 0;
+
+        out[0] = '\0';
+        for (int i = 0; i < X509_NAME_entry_count(name); i++) {
+                const X509_NAME_ENTRY *e = X509_NAME_get_entry(name, i);
+                int nid = OBJ_obj2nid(X509_NAME_ENTRY_get_object(e));
+                const char *sn = nid != NID_undef ? OBJ_nid2sn(nid) : "?";
+                unsigned char *v = NULL;
+                int n = ASN1_STRING_to_UTF8(&v, X509_NAME_ENTRY_get_data(e));
+
+                len += (size_t)snprintf(out + len, len < cap ? cap - len : 0, "/%s=", sn);
+                for (int j = 0; j < n && len + 3 < cap; j++) {
+                        if (v[j] == '/' || v[j] == '\\')
+                                out[len++] = '\\';
+                        out[len++] = (char)v[j];
+                }
+                if (len < cap)
+                        out[len] = '\0';
+                OPENSSL_free(v);
+        }
+}
+
+static void time_text(const ASN1_TIME *t, char *out, size_t cap)
+{
+        struct tm tm;
+
+        if (!ASN1_TIME_to_tm(t, &tm) || !strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm))
+                snprintf(out, cap, "?");
+}
+
+static int cert_info(const struct vt_slot *s, struct cert_info *ci)
+{
+        const unsigned char *p = s->cert;
+        X509 *x = d2i_X509(NULL, &p, (long)s->cert_len);
+        BIGNUM *bn;
+        char *hex;
+
+        if (!x)
+                return -1;
+        name_text(X509_get_subject_name(x), ci->subject, sizeof(ci->subject));
+        name_text(X509_get_issuer_name(x), ci->issuer, sizeof(ci->issuer));
+        bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+        hex = bn ? BN_bn2hex(bn) : NULL;
+        snprintf(ci->serial, sizeof(ci->serial), "%s", hex ? hex : "?");
+        OPENSSL_free(hex);
+        BN_free(bn);
+        time_text(X509_get0_notBefore(x), ci->not_before, sizeof(ci->not_before));
+        time_text(X509_get0_notAfter(x), ci->not_after, sizeof(ci->not_after));
+        X509_free(x);
+        return 0;
+}
+
+static const char *purpose(uint8_t ref)
+{
+        switch (ref) {
+        case 0x9A:
+                return "PIV Authentication";
+        case 0x9C:
+                return "Digital Signature";
+        case 0x9D:
+                return "Key Management";
+        case 0x9E:
+                return "Card Authentication";
+        case 0xF9:
+                return "Attestation";
+        default:
+                return "Retired Key Management";
+        }
+}
+
+static void hex(FILE *f, const uint8_t *v, size_t n, const char *sep)
+{
+        for (size_t i = 0; i < n; i++)
+                fprintf(f, "%s%02X", i && sep ? sep : "", v[i]);
+}
+
+static bool default_mgm(const struct vt_image *img)
+{
+        return img->mgm_alg == VT_ALG_3DES && img->mgm_key_len == sizeof(default_mgm_key) &&
+               CRYPTO_memcmp(img->mgm_key, default_mgm_key, sizeof(default_mgm_key)) == 0;
+}
+
+static const char *key_name(const struct vt_slot *s)
+{
+        const char *name = vt_alg_name(s->alg);
+        return s->key ? (name ? name : "unknown") : "none";
+}
+
+static void show_text(const struct vt_image *img)
+{
+        const struct vt_pin_rules *r = &img->pin_rules;
+
+        printf("Image:          %s\n", img->dir);
+        printf("Profile:        %s\nApplet:         %s\n", img->profile, img->applet);
+        printf("Serial:         %u\nGUID:           ", (unsigned)img->serial);
+        hex(stdout, img->guid, sizeof(img->guid), NULL);
+        printf("\nATR:            ");
+        hex(stdout, img->atr, img->atr_len, " ");
+        printf("\nVersion:        %u.%u.%u\n", img->version[0], img->version[1], img->version[2]);
+        printf("PIN:            %u of %u tries left%s\n", img->pin.tries_left, img->pin.max_tries,
+               img->pin.tries_left ? "" : " (blocked)");
+        printf("PUK:            %u of %u tries left%s\n", img->puk.tries_left, img->puk.max_tries,
+               img->puk.tries_left ? "" : " (blocked)");
+        printf("PIN policy:     %u to %u characters, %s%s\n", r->min_len, r->max_len,
+               vt_charset_name(r->charset),
+               r->charset == VT_PIN_CHARS_STRONG ? " (upper case, lower case, digit and symbol)"
+                                                 : "");
+        printf("Management key: %s%s\n", vt_alg_name(img->mgm_alg),
+               default_mgm(img) ? " (the well-known default)" : "");
+        for (size_t i = 0; i < VT_SLOTS; i++) {
+                const struct vt_slot *s = &img->slots[i];
+                struct cert_info ci;
+
+                if (!s->key && !s->cert)
+                        continue;
+                printf("\nSlot %02x (%s)\n", s->ref, purpose(s->ref));
+                printf("  Key:          %s", key_name(s));
+                if (s->key)
+                        printf(", %s, PIN policy %s, touch policy %s",
+                               s->generated ? "generated" : "imported",
+                               vt_pin_policy_name(s->pin_policy),
+                               vt_touch_policy_name(s->touch_policy));
+                printf("\n");
+                if (!s->cert)
+                        printf("  Certificate:  none\n");
+                else if (cert_info(s, &ci) < 0)
+                        printf("  Certificate:  %zu bytes that are not X.509\n", s->cert_len);
+                else
+                        printf("  Subject:      %s\n  Issuer:       %s\n  Serial:       %s\n"
+                               "  Valid:        %s to %s\n",
+                               ci.subject, ci.issuer, ci.serial, ci.not_before, ci.not_after);
+        }
+        for (size_t i = 0; i < img->n_objects; i++)
+                printf("%s%x (%zu bytes)\n",
+                       i ? "                " : "\nObjects:        ", (unsigned)img->objects[i].tag,
+                       img->objects[i].len);
+}
+
+static void json_str(const char *s)
+{
+        putchar('"');
+        for (; *s; s++) {
+                unsigned char c = (unsigned char)*s;
+                if (c == '"' || c == '\\')
+                        printf("\\%c", c);
+                else if (c < 0x20)
+                        printf("\\u%04x", c);
+                else
+                        putchar(c);
+        }
+        putchar('"');
+}
+
+static void json_secret(const char *name, const struct vt_secret *s)
+{
+        printf(",\n  \"%s\": {\"tries_left\": %u, \"max_tries\": %u, \"blocked\": %s}", name,
+               s->tries_left, s->max_tries, s->tries_left ? "false" : "true");
+}
+
+static void show_json(const struct vt_image *img)
+{
+        const struct vt_pin_rules *r = &img->pin_rules;
+        bool first = true;
+
+        printf("{\n  \"image\": ");
+        json_str(img->dir);
+        printf(",\n  \"profile\": ");
+        json_str(img->profile);
+        printf(",\n  \"applet\": ");
+        json_str(img->applet);
+        printf(",\n  \"serial\": %u,\n  \"guid\": \"", (unsigned)img->serial);
+        hex(stdout, img->guid, sizeof(img->guid), NULL);
+        printf("\",\n  \"atr\": \"");
+        hex(stdout, img->atr, img->atr_len, " ");
+        printf("\",\n  \"version\": \"%u.%u.%u\"", img->version[0], img->version[1],
+               img->version[2]);
+        json_secret("pin", &img->pin);
+        json_secret("puk", &img->puk);
+        printf(",\n  \"pin_policy\": {\"min_length\": %u, \"max_length\": %u, \"charset\": "
+               "\"%s\"}",
+               r->min_len, r->max_len, vt_charset_name(r->charset));
+        printf(",\n  \"management_key\": {\"alg\": \"%s\", \"default\": %s}",
+               vt_alg_name(img->mgm_alg), default_mgm(img) ? "true" : "false");
+        printf(",\n  \"slots\": [");
+        for (size_t i = 0; i < VT_SLOTS; i++) {
+                const struct vt_slot *s = &img->slots[i];
+                struct cert_info ci;
+
+                if (!s->key && !s->cert)
+                        continue;
+                printf("%s\n    {\"slot\": \"%02x\", \"purpose\": \"%s\", \"key\": \"%s\"",
+                       first ? "" : ",", s->ref, purpose(s->ref), key_name(s));
+                first = false;
+                if (s->key)
+                        printf(", \"origin\": \"%s\", \"pin_policy\": \"%s\", "
+                               "\"touch_policy\": \"%s\"",
+                               s->generated ? "generated" : "imported",
+                               vt_pin_policy_name(s->pin_policy),
+                               vt_touch_policy_name(s->touch_policy));
+                if (!s->cert || cert_info(s, &ci) < 0) {
+                        printf(", \"certificate\": null}");
+                        continue;
+                }
+                printf(",\n     \"certificate\": {\"subject\": ");
+                json_str(ci.subject);
+                printf(", \"issuer\": ");
+                json_str(ci.issuer);
+                printf(", \"serial\": \"%s\", \"not_before\": \"%s\", \"not_after\": \"%s\"}}",
+                       ci.serial, ci.not_before, ci.not_after);
+        }
+        printf("%s],\n  \"objects\": [", first ? "" : "\n  ");
+        for (size_t i = 0; i < img->n_objects; i++)
+                printf("%s{\"tag\": \"%x\", \"length\": %zu}", i ? ", " : "",
+                       (unsigned)img->objects[i].tag, img->objects[i].len);
+        printf("]\n}\n");
+}
+
+int vt_cmd_show(int argc, char **argv)
+{
+        static const struct option options[] = {
+            {"json", no_argument, NULL, 'j'},
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0},
+        };
+        struct vt_image *img;
+        char err[1024];
+        bool json = false;
+        int c;
+
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+                switch (c) {
+                case 'j':
+                        json = true;
+                        break;
+                case 'h':
+                        printf("Usage: vtoken show IMAGE [--json]\n\n"
+                               "Describes a card image: identity (serial, GUID, ATR, version), "
+                               "PIN policy and\ntries left, and each slot's key type and "
+                               "certificate. Never shows a secret.\n");
+                        return 0;
+                default:
+                        fprintf(stderr, "Usage: vtoken show IMAGE [--json]\n");
+                        return EX_USAGE;
+                }
+        }
+        if (optind != argc - 1) {
+                fprintf(stderr, "vtoken show: %s\nUsage: vtoken show IMAGE [--json]\n",
+                        optind == argc ? "IMAGE is missing" : "one IMAGE only");
+                return EX_USAGE;
+        }
+        if (!(img = vt_image_load(argv[optind], err, sizeof(err)))) {
+                fprintf(stderr, "vtoken show: %s\n", err);
+                return 1;
+        }
+        if (json)
+                show_json(img);
+        else
+                show_text(img);
+        vt_image_free(img);
+        return fflush(stdout) == 0 ? 0 : 1;
+}
