@@ -265,6 +265,8 @@ static BIO *read_bio(struct build *b, const char *path)
                 bio = NULL;
                 fail(b, "%s: out of memory", path);
         }
+        if (bio) /* BIO_reset rewinds to the start instead of emptying the buffer */
+                BIO_set_flags(bio, BIO_FLAGS_NONCLEAR_RST);
         if (f)
                 fclose(f);
         if (data)
