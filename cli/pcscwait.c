@@ -73,7 +73,8 @@ static size_t list_readers(SCARDCONTEXT ctx, char *buf, DWORD buflen, SCARD_READ
         return n;
 }
 
-int vt_wait_cards(size_t want, long timeout_ms, int (*keep_going)(void *), void *arg, char *err, size_t errlen)
+int vt_wait_cards(size_t want, bool exact, long timeout_ms, int (*keep_going)(void *), void *arg, char *err,
+                  size_t errlen)
 {
         long deadline = now_ms() + timeout_ms;
         SCARDCONTEXT ctx;
@@ -106,8 +107,8 @@ int vt_wait_cards(size_t want, long timeout_ms, int (*keep_going)(void *), void 
                         continue;
                 }
                 if (rv == SCARD_E_TIMEOUT) {
-                        snprintf(err, errlen, "timed out after %ld ms: %zu of %zu card%s present", timeout_ms,
-                                 present, want, want == 1 ? "" : "s");
+                        snprintf(err, errlen, "timed out after %ld ms: %zu card%s present, %s%zu wanted",
+                                 timeout_ms, present, present == 1 ? "" : "s", exact ? "exactly " : "", want);
                         break;
                 }
                 if (rv != SCARD_S_SUCCESS && rv != SCARD_E_UNKNOWN_READER) {
@@ -121,7 +122,7 @@ int vt_wait_cards(size_t want, long timeout_ms, int (*keep_going)(void *), void 
                                 present++;
                         st[i].dwCurrentState = st[i].dwEventState & ~SCARD_STATE_CHANGED;
                 }
-                if (present >= want) {
+                if (exact ? present == want : present >= want) {
                         ret = 0;
                         break;
                 }

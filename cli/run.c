@@ -346,7 +346,7 @@ static int run_inside(struct run *r)
         r->vtokend = spawn(vtokend_argv, log, r->verbose);
 
         char err[512];
-        if (vt_wait_cards(r->n_cards, r->timeout_ms, helpers_alive, r, err, sizeof(err)) < 0) {
+        if (vt_wait_cards(r->n_cards, false, r->timeout_ms, helpers_alive, r, err, sizeof(err)) < 0) {
                 fprintf(stderr, "vtoken run: the cards did not become present: %s\n", err);
                 show_log(r, "vtokend.log");
                 show_log(r, "pcscd.log");

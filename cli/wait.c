@@ -3,17 +3,19 @@
 #include "pcscwait.h"
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sysexits.h>
 
 static void usage(FILE *f)
 {
-        fprintf(f, "Usage: vtoken wait [--timeout SECONDS] [--cards N]\n"
+        fprintf(f, "Usage: vtoken wait [--timeout SECONDS] [--cards N | --exactly N]\n"
                    "\n"
-                   "Waits until N readers hold a present card (default: $VTOKEN_CARDS inside\n"
-                   "'vtoken run', else 1), watching PC/SC events, and exits 0; exits 1 with a message\n"
-                   "when SECONDS (default 30) pass first. Honours PCSCLITE_CSOCK_NAME.\n");
+                   "Waits until at least N readers hold a present card (default: $VTOKEN_CARDS inside\n"
+                   "'vtoken run', else 1), or exactly N with --exactly (0 waits for every card to be\n"
+                   "gone), watching PC/SC events, and exits 0; exits 1 with a message when SECONDS\n"
+                   "(default 30) pass first. Honours PCSCLITE_CSOCK_NAME.\n");
 }
 
 int vt_cmd_wait(int argc, char **argv)
@@ -21,16 +23,18 @@ int vt_cmd_wait(int argc, char **argv)
         static const struct option opts[] = {
                 {"timeout", required_argument, NULL, 't'},
                 {"cards", required_argument, NULL, 'n'},
+                {"exactly", required_argument, NULL, 'x'},
                 {"help", no_argument, NULL, 'h'},
                 {0},
         };
         double timeout = 30;
         const char *env = getenv("VTOKEN_CARDS");
         long cards = env ? strtol(env, NULL, 10) : 1;
+        bool exact = false;
         char *end;
         int c;
         optind = 1;
-        while ((c = getopt_long(argc, argv, "t:n:h", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "t:n:x:h", opts, NULL)) != -1) {
                 switch (c) {
                 case 't':
                         timeout = strtod(optarg, &end);
@@ -40,9 +44,11 @@ int vt_cmd_wait(int argc, char **argv)
                         }
                         break;
                 case 'n':
+                case 'x':
+                        exact = c == 'x';
                         cards = strtol(optarg, &end, 10);
-                        if (*end || cards < 1) {
-                                fprintf(stderr, "vtoken wait: bad --cards '%s': expected a number >= 1\n", optarg);
+                        if (*end || cards < (exact ? 0 : 1)) {
+                                fprintf(stderr, "vtoken wait: bad number of cards '%s'\n", optarg);
                                 return EX_USAGE;
                         }
                         break;
@@ -58,10 +64,10 @@ int vt_cmd_wait(int argc, char **argv)
                 fprintf(stderr, "vtoken wait: unexpected argument '%s'\n", argv[optind]);
                 return EX_USAGE;
         }
-        if (cards < 1)
+        if (cards < 0)
                 cards = 1;
         char err[512];
-        if (vt_wait_cards((size_t)cards, (long)(timeout * 1000), NULL, NULL, err, sizeof(err)) < 0) {
+        if (vt_wait_cards((size_t)cards, exact, (long)(timeout * 1000), NULL, NULL, err, sizeof(err)) < 0) {
                 fprintf(stderr, "vtoken wait: %s\n", err);
                 return 1;
         }

@@ -29,7 +29,8 @@ static void usage(FILE *f)
                 "  -V, --version       print the version and exit\n"
                 "  -h, --help          print this help and exit\n"
                 "\n"
-                "Signals: SIGTERM/SIGINT stop the daemon.\n"
+                "Signals: SIGTERM/SIGINT stop the daemon; SIGHUP reloads the configuration file\n"
+                "(added cards appear, removed ones go, unchanged ones keep their state).\n"
                 "Runs under systemd as Type=notify (READY=1, STATUS=, WATCHDOG=1).\n");
 }
 
@@ -39,6 +40,15 @@ static int on_stop(sd_event_source *s, const struct signalfd_siginfo *si, void *
         log_info("received %s, stopping", strsignal((int)si->ssi_signo));
         sd_notify(0, "STOPPING=1");
         return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+        (void)s;
+        (void)si;
+        log_info("received SIGHUP, reloading the configuration");
+        manager_reload(userdata);
+        return 0;
 }
 
 int main(int argc, char **argv)
@@ -111,6 +121,7 @@ int main(int argc, char **argv)
         }
         sd_event_add_signal(m->event, NULL, SIGTERM, on_stop, m);
         sd_event_add_signal(m->event, NULL, SIGINT, on_stop, m);
+        sd_event_add_signal(m->event, NULL, SIGHUP, on_reload, m);
         sd_event_set_watchdog(m->event, 1);
 
         r = manager_start(m, &conf);

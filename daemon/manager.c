@@ -4,6 +4,7 @@
 #include "served.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,23 +24,85 @@ int manager_new(struct manager **out)
         return 0;
 }
 
+static void add_card(struct manager *m, const struct conf_card *cc)
+{
+        char err[1024];
+        struct served_card *sc;
+        if (served_card_new(m, cc, &sc, err, sizeof(err)) < 0) {
+                vt_log(LOG_ERR, cc->name, NULL, "card refused: %s", err);
+                return;
+        }
+        m->cards[m->n_cards++] = sc;
+        vt_log(LOG_INFO, cc->name, NULL, "serving image %s on vpcd %s:%u", cc->image, cc->host, cc->port);
+}
+
 int manager_start(struct manager *m, const struct conf *conf)
 {
         m->conf = *conf;
-        for (size_t i = 0; i < conf->n_cards; i++) {
-                const struct conf_card *cc = &conf->cards[i];
-                char err[1024];
-                struct served_card *sc;
-                if (served_card_new(m, cc, &sc, err, sizeof(err)) < 0) {
-                        vt_log(LOG_ERR, cc->name, NULL, "card refused: %s", err);
-                        continue;
-                }
-                m->cards[m->n_cards++] = sc;
-                vt_log(LOG_INFO, cc->name, NULL, "serving image %s on vpcd %s:%u", cc->image, cc->host,
-                       cc->port);
-        }
+        for (size_t i = 0; i < conf->n_cards; i++)
+                add_card(m, &conf->cards[i]);
         manager_update_status(m);
         return (int)m->n_cards;
+}
+
+static bool same_card(const struct conf_card *a, const struct conf_card *b)
+{
+        return strcmp(a->name, b->name) == 0 && strcmp(a->image, b->image) == 0 &&
+               strcmp(a->host, b->host) == 0 && a->port == b->port && strcmp(a->profile, b->profile) == 0;
+}
+
+int manager_reload(struct manager *m)
+{
+        struct conf next;
+        char err[1200];
+        if (!m->conf.path[0]) {
+                log_info("reload: no configuration file (embedded default); nothing to do");
+                return 0;
+        }
+        sd_notify(0, "RELOADING=1");
+        if (conf_load(m->conf.path, &next, err, sizeof(err)) < 0) {
+                log_error("reload refused, keeping the running configuration: %s", err);
+                sd_notify(0, "READY=1");
+                return -EINVAL;
+        }
+        if (strcmp(next.control, m->conf.control) != 0)
+                log_warn("reload: a new control socket path takes effect at the next start");
+        struct served_card *old[VT_CONF_CARDS_MAX];
+        size_t n_old = m->n_cards;
+        memcpy(old, m->cards, sizeof(old));
+        m->n_cards = 0;
+        /* unchanged cards keep their connection and security state */
+        for (size_t i = 0; i < next.n_cards; i++) {
+                for (size_t j = 0; j < n_old; j++) {
+                        if (old[j] && same_card(&old[j]->conf, &next.cards[i])) {
+                                m->cards[m->n_cards++] = old[j];
+                                old[j] = NULL;
+                                break;
+                        }
+                }
+        }
+        for (size_t j = 0; j < n_old; j++) {
+                if (old[j]) {
+                        vt_log(LOG_INFO, old[j]->conf.name, NULL, "removed by reload");
+                        served_card_free(old[j]);
+                }
+        }
+        for (size_t i = 0; i < next.n_cards; i++) {
+                bool kept = false;
+                for (size_t j = 0; j < m->n_cards; j++)
+                        kept |= same_card(&m->cards[j]->conf, &next.cards[i]);
+                if (!kept)
+                        add_card(m, &next.cards[i]);
+        }
+        char control[sizeof(m->conf.control)];
+        memcpy(control, m->conf.control, sizeof(control));
+        m->conf = next;
+        memcpy(m->conf.control, control, sizeof(control));
+        vt_log_set_level(next.log_level);
+        manager_update_status(m);
+        log_info("configuration reloaded: %zu card%s", m->n_cards, m->n_cards == 1 ? "" : "s");
+        sd_notify(0, "READY=1");
+        return 0;
 }
 
 void manager_update_status(struct manager *m)

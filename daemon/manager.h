@@ -22,6 +22,9 @@ int manager_new(struct manager **out);
  * and the others are served. Returns the number of cards served, or a negative errno. */
 int manager_start(struct manager *m, const struct conf *conf);
 void manager_free(struct manager *m);
+/* Re-reads the configuration file: added cards appear, removed ones go, unchanged ones keep
+ * their connection and security state. A bad file is refused and the running one stays. */
+int manager_reload(struct manager *m);
 /* Sends STATUS= with each card's state. */
 void manager_update_status(struct manager *m);
 

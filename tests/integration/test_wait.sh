@@ -10,7 +10,7 @@ err=$("$VTOKEN" run --card "$T/card" -- sh -c '"$VTOKEN" wait --cards 2 --timeou
 rc=$?
 set -e
 [ "$rc" -ne 0 ] || fail "vtoken wait for 2 cards with one present succeeded"
-expect_match "$err" 'timed out after 500 ms: 1 of 2 cards present' "vtoken wait times out with a message"
+expect_match "$err" 'timed out after 500 ms: 1 card present, 2 wanted' "vtoken wait times out with a message"
 
 # without pcscd at all: a clear message, not a hang
 set +e
