@@ -621,7 +621,9 @@ static uint16_t mgm_auth(struct vt_piv *p, const struct apdu *a, const struct au
                 write_auth(out, TAG_WITNESS, enc, bs);
                 return SW_OK;
         }
-        if (tmpl_is(t, E(A_WITNESS) | E(A_CHALLENGE) | E(A_RESPONSE), E(A_RESPONSE)))
+        /* ykpiv and piv-tool send step two as 80 and 81 alone, others add an empty 82 */
+        if (tmpl_is(t, E(A_WITNESS) | E(A_CHALLENGE), 0) ||
+            tmpl_is(t, E(A_WITNESS) | E(A_CHALLENGE) | E(A_RESPONSE), E(A_RESPONSE)))
                 return mgm_mutual(p, t, bs, out);
         if (tmpl_is(t, E(A_RESPONSE), 0))
                 return mgm_external(p, t, bs);
