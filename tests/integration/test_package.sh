@@ -31,7 +31,11 @@ if [ -z "$build" ] || ! cache_has "CMAKE_INSTALL_PREFIX:PATH=/usr" || cache_has 
     cmake --build "$build" -j"$(nproc)" >"$tmp/build.log" 2>&1 || { tail -n 40 "$tmp/build.log"; fail "build"; }
 fi
 echo "== cpack"
-(cd "$build" && cpack -G DEB -B "$tmp/pkg") >"$tmp/cpack.log" 2>&1 || { cat "$tmp/cpack.log"; fail "cpack"; }
+if ! (cd "$build" && cpack -G DEB -B "$tmp/pkg") >"$tmp/cpack.log" 2>&1; then
+    cat "$tmp/cpack.log"
+    find "$tmp/pkg" -name '*Output.log' -exec tail -n 30 {} +
+    fail "cpack"
+fi
 debs=("$tmp"/pkg/vtoken_*.deb)
 [ ${#debs[@]} -eq 1 ] && [ -f "${debs[0]}" ] || fail "cpack made no single vtoken_*.deb: $(ls "$tmp/pkg")"
 deb=${debs[0]}
