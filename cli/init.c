@@ -171,9 +171,8 @@ int vt_cmd_init(int argc, char **argv)
                 }
         }
         if (optind != argc - 1) {
-                fprintf(stderr, "vtoken init: %s\n",
+                fprintf(stderr, "vtoken init: %s (see vtoken init --help)\n",
                         optind == argc ? "IMAGE is missing" : "one IMAGE only");
-                usage(stderr);
                 goto out;
         }
         image = argv[optind];
