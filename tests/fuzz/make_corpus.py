@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""Writes the seed corpus of fuzz_card: APDU sequences as clients send them (OpenSC, ykpiv,
+piv-tool), each record a 2-byte big-endian length and the command; length 0 resets the card."""
+import os
+import sys
+
+SELECT = "00 A4 04 00 09 A0 00 00 03 08 00 00 10 00 00"
+VERIFY = "00 20 00 80 08 31 32 33 34 35 36 FF FF"
+RESET = ""
+
+
+def chained(ins, p1, p2, data):
+    """CLA 10 chaining in 255-byte pieces, the last one with Le."""
+    out = []
+    while len(data) > 255:
+        out.append(bytes([0x10, ins, p1, p2, 255]) + data[:255])
+        data = data[255:]
+    out.append(bytes([0x00, ins, p1, p2, len(data)]) + data + b"\x00")
+    return out
+
+
+def tlv(tag, value):
+    n = len(value)
+    if n < 0x80:
+        length = bytes([n])
+    elif n < 0x100:
+        length = bytes([0x81, n])
+    else:
+        length = bytes([0x82, n >> 8, n & 0xFF])
+    return bytes.fromhex(tag) + length + value
+
+
+def auth(alg, ref, tag, data):
+    return chained(0x87, alg, ref, tlv("7C", tlv("82", b"") + tlv(tag, data)))
+
+
+SEEDS = {
+    "opensc-bind": [
+        "00 A4 04 00 07 62 76 01 FF 00 00 00", "00 A4 04 00 06 A0 00 00 00 01 01", "00 CA DF 30 05",
+        SELECT, "00 CB 3F FF 03 5C 01 7E 08", "00 C0 00 00 0C", "00 CB 3F FF 05 5C 03 5F C1 07 08",
+        "00 CB 3F FF 05 5C 03 5F C1 0C 08", "00 CB 3F FF 05 5C 03 5F C1 02 08",
+        "00 CB 3F FF 05 5C 03 5F C1 02 3D", "00 CB 3F FF 05 5C 03 5F C1 05 08",
+        "00 CB 3F FF 05 5C 03 5F C1 05 00", "00 C0 00 00 00", "00 C0 00 00 00",
+        "00 CB 3F FF 05 5C 03 5F C1 0A 00", "00 CB 3F FF 05 5C 03 5F C1 0B 00",
+        "00 CB 3F FF 05 5C 03 5F C1 01 00", "00 20 00 80", "00 CB 3F FF 05 5C 03 5F C1 09 08",
+        "00 CB 3F FF 05 5C 03 5F C1 03 08", "00 CB 3F FF 05 5C 03 5F C1 21 08"],
+    "verify-logout": [SELECT, "00 20 00 80", "00 20 00 80 08 30 30 30 30 30 30 FF FF", VERIFY,
+                      "00 20 00 80 00", "00 CB 3F FF 05 5C 03 5F C1 09 00", "00 20 FF 80",
+                      "00 20 00 80", RESET, SELECT, "00 20 00 80"],
+    "change-unblock": [SELECT,
+                       "00 24 00 80 10 31 32 33 34 35 36 FF FF 36 35 34 33 32 31 FF FF",
+                       "00 24 00 81 10 31 32 33 34 35 36 37 38 38 37 36 35 34 33 32 31",
+                       "00 2C 00 80 10 38 37 36 35 34 33 32 31 31 31 31 31 31 31 FF FF",
+                       "00 20 00 00 08 31 31 31 31 31 31 FF FF"],
+    "ecdsa-9c": [SELECT, VERIFY] + auth(0x11, 0x9C, "81", bytes(range(32))) + auth(0x11, 0x9C, "81", bytes(32)),
+    "ecdh-9d": [SELECT, VERIFY] + auth(0x14, 0x9D, "85", b"\x04" + bytes(96)),
+    "ed25519-9e": [SELECT] + auth(0xE0, 0x9E, "81", b"message"),
+    "x25519-82": [SELECT, VERIFY] + auth(0xE1, 0x82, "85", bytes(range(1, 33))),
+    "rsa1024-9a": [SELECT, VERIFY] + auth(0x06, 0x9A, "81", b"\x00\x01" + b"\xFF" * 100 + b"\x00" + bytes(25)),
+    "rsa2048-83-chained": [SELECT, VERIFY] + auth(0x07, 0x83, "81", b"\x00\x01" + b"\xFF" * 200 + b"\x00" + bytes(53)) + ["00 C0 00 00 08"],
+    "random": [SELECT, "00 87 00 9B 04 7C 02 81 00 00", "00 87 00 9B 04 7C 02 81 00 00"],
+    "ykpiv-connect": ["00 A4 04 00 08 A0 00 00 05 27 47 11 17", "00 A4 04 00 05 A0 00 00 03 08",
+                      "00 20 00 80 00", "00 FD 00 00 00", "00 F8 00 00 00",
+                      "00 87 03 9B 04 7C 02 80 00",
+                      "00 87 03 9B 16 7C 14 80 08 6E E5 EF 07 61 D7 B7 AB 81 08 44 E5 E0 99 65 11 20 87",
+                      "00 47 00 9A 05 AC 03 80 01 11",
+                      "00 FF FF FF 1B 03 9B 18 01 02 03 04 05 06 07 08 01 02 03 04 05 06 07 08 01 02 03 04 05 06 07 08"],
+    "put-data-chained": [SELECT] + chained(0xDB, 0x3F, 0xFF, tlv("5C", bytes.fromhex("5FC105")) + tlv("53", tlv("70", b"\x30" + bytes(400)) + tlv("71", b"\x00") + tlv("FE", b""))),
+    "external-auth": [SELECT, "00 87 03 9B 04 7C 02 81 00", "00 87 03 9B 0C 7C 0A 82 08 01 02 03 04 05 06 07 08"],
+    "extended": [SELECT, "00 CB 3F FF 00 00 05 5C 03 5F C1 05 00 00", "00 20 00 80 00 00 08 31 32 33 34 35 36 FF FF"],
+}
+
+
+def record(apdu):
+    b = apdu if isinstance(apdu, bytes) else bytes.fromhex(apdu)
+    return len(b).to_bytes(2, "big") + b
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "corpus")
+    os.makedirs(out, exist_ok=True)
+    for name, apdus in SEEDS.items():
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(b"".join(record(a) for a in apdus))
+
+
+if __name__ == "__main__":
+    main()
