@@ -112,6 +112,33 @@ void vt_image_free(struct vt_image *img)
         free(img);
 }
 
+const char *vt_slot_purpose(uint8_t ref)
+{
+        switch (ref) {
+        case 0x9A:
+                return "PIV Authentication";
+        case 0x9C:
+                return "Digital Signature";
+        case 0x9D:
+                return "Key Management";
+        case 0x9E:
+                return "Card Authentication";
+        case 0xF9:
+                return "Attestation";
+        default:
+                return "Retired Key Management";
+        }
+}
+
+bool vt_mgm_key_is_default(const struct vt_image *img)
+{
+        static const uint8_t def[24] = {1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4,
+                                        5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8};
+
+        return img->mgm_alg == VT_ALG_3DES && img->mgm_key_len == sizeof(def) &&
+               CRYPTO_memcmp(img->mgm_key, def, sizeof(def)) == 0;
+}
+
 struct vt_slot *vt_image_slot(struct vt_image *img, uint8_t ref)
 {
         for (size_t i = 0; i < VT_SLOTS; i++)
@@ -221,7 +248,7 @@ static void text_free(struct text *t)
 
 /* ---- durable writes ----------------------------------------------------------------- */
 
-static int fsync_dir(const char *dir)
+int vt_fsync_dir(const char *dir)
 {
         int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         int r;
@@ -274,7 +301,7 @@ static int write_atomic(const char *dir, const char *name, const void *data, siz
         fd = -1;
         if (rename(tmp, path) < 0)
                 goto fail;
-        return fsync_dir(dir);
+        return vt_fsync_dir(dir);
 fail:
         e = errno;
         if (fd >= 0)
@@ -294,7 +321,7 @@ static int remove_durable(const char *dir, const char *name)
         }
         if (unlink(path) < 0)
                 return errno == ENOENT ? 0 : -1;
-        return fsync_dir(dir);
+        return vt_fsync_dir(dir);
 }
 
 static int write_text(const struct vt_image *img, const char *name, struct text *t)
@@ -311,6 +338,11 @@ static int write_text(const struct vt_image *img, const char *name, struct text 
         text_free(t);
         errno = e;
         return r;
+}
+
+int vt_image_write_file(const struct vt_image *img, const char *name, const void *data, size_t len)
+{
+        return write_atomic(img->dir, name, data, len);
 }
 
 /* The fault injection hook: a commit fails as on a full disk while fail_writes > 0. */
@@ -462,36 +494,31 @@ static int write_cert(BIO *bio, const void *slot)
         return r;
 }
 
-static int commit_slot(struct vt_image *img, struct vt_slot *s)
+/* Writes one PEM file of a slot, or removes it when the slot has no such thing. */
+static int commit_pem(struct vt_image *img, const char *name, int (*writer)(BIO *, const void *),
+                      const void *obj)
 {
-        char name[32];
         struct text t = {0};
 
-        snprintf(name, sizeof(name), "%02x.key.pem", s->ref);
-        if (s->key) {
-                if (pem_of(&t, write_key, s->key) < 0) {
-                        text_free(&t);
-                        errno = EINVAL;
-                        return -1;
-                }
-                if (write_text(img, name, &t) < 0)
-                        return -1;
-        } else if (remove_durable(img->dir, name) < 0) {
+        if (!obj)
+                return remove_durable(img->dir, name);
+        if (pem_of(&t, writer, obj) < 0) {
+                text_free(&t);
+                errno = EINVAL;
                 return -1;
         }
-        snprintf(name, sizeof(name), "%02x.crt.pem", s->ref);
-        if (s->cert && s->cert_len) {
-                if (pem_of(&t, write_cert, s) < 0) {
-                        text_free(&t);
-                        errno = EINVAL;
-                        return -1;
-                }
-                if (write_text(img, name, &t) < 0)
-                        return -1;
-        } else if (remove_durable(img->dir, name) < 0) {
+        return write_text(img, name, &t);
+}
+
+static int commit_slot(struct vt_image *img, struct vt_slot *s)
+{
+        char key[32], crt[32];
+
+        snprintf(key, sizeof(key), "%02x.key.pem", s->ref);
+        snprintf(crt, sizeof(crt), "%02x.crt.pem", s->ref);
+        if (commit_pem(img, key, write_key, s->key) < 0)
                 return -1;
-        }
-        return 0;
+        return commit_pem(img, crt, write_cert, s->cert && s->cert_len ? s : NULL);
 }
 
 int vt_image_commit_slot(struct vt_image *img, uint8_t ref)

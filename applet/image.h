@@ -141,6 +141,14 @@ struct vt_object *vt_image_object_add(struct vt_image *img, uint32_t tag);
 /* Replaces an object's value with a copy of data (len 0 removes the object); 0 or -1. Does not
  * commit. */
 int vt_image_set_object(struct vt_image *img, uint32_t tag, const uint8_t *data, size_t len);
+/* Writes a file into the image directory atomically (0600, fsync, rename, fsync of the
+ * directory); 0 or -1. */
+int vt_image_write_file(const struct vt_image *img, const char *name, const void *data, size_t len);
+int vt_fsync_dir(const char *dir);
+/* "PIV Authentication", "Digital Signature", ... for a key reference. */
+const char *vt_slot_purpose(uint8_t ref);
+/* The management key is the well-known YubiKey default (3DES 0102...08 three times). */
+bool vt_mgm_key_is_default(const struct vt_image *img);
 /* Names of the policies as card.ini and `vtoken show` spell them. */
 const char *vt_pin_policy_name(uint8_t policy);
 const char *vt_touch_policy_name(uint8_t policy);

@@ -30,6 +30,7 @@
 
 static const uint8_t neutral_atr[] = {0x3B, 0x88, 0x01, 0x50, 0x49, 0x56,
                                       0x73, 0x69, 0x6D, 0x30, 0x31, 0xB0};
+/* YubiKey's well-known default management key */
 static const uint8_t default_mgm_key[24] = {1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4,
                                             5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8};
 
@@ -105,22 +106,6 @@ int vt_pin_envelope_path(const char *dir, char *out, size_t outlen)
                 n--;
         return (size_t)snprintf(out, outlen, "%.*s.pin-envelope.txt", (int)n, dir) < outlen ? 0
                                                                                             : -1;
-}
-
-static const char *slot_purpose(uint8_t ref)
-{
-        switch (ref) {
-        case 0x9A:
-                return "PIV Authentication";
-        case 0x9C:
-                return "Digital Signature";
-        case 0x9D:
-                return "Key Management";
-        case 0x9E:
-                return "Card Authentication";
-        default:
-                return "Retired Key";
-        }
 }
 
 /* ---- random identity and PIN ------------------------------------------------------- */
@@ -412,7 +397,7 @@ static int generate_key(struct build *b, const struct vt_init_key *k)
         s->alg = k->alg;
         s->generated = true;
         if (!subject) {
-                snprintf(dn, sizeof(dn), "/CN=vtoken %s/O=vtoken", slot_purpose(k->slot));
+                snprintf(dn, sizeof(dn), "/CN=vtoken %s/O=vtoken", vt_slot_purpose(k->slot));
                 subject = own = vt_dn_parse(dn);
         }
         cert = subject ? vt_cert_make(s->key, subject, b->ca_key, b->ca_cert, CERT_DAYS, 0) : NULL;
@@ -488,35 +473,6 @@ static int write_fd(int fd, const void *data, size_t len)
         return n >= 0 && (size_t)n == len && fsync(fd) == 0 ? 0 : -1;
 }
 
-static int write_private(const char *path, const void *data, size_t len)
-{
-        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        int e;
-
-        if (fd < 0)
-                return -1;
-        if (write_fd(fd, data, len) < 0) {
-                e = errno;
-                close(fd);
-                unlink(path);
-                errno = e;
-                return -1;
-        }
-        return close(fd);
-}
-
-static int fsync_path(const char *dir)
-{
-        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        int r;
-
-        if (fd < 0)
-                return -1;
-        r = fsync(fd);
-        close(fd);
-        return r;
-}
-
 /* Removes the files of a flat image directory, and the directory when `rmself`. */
 static void remove_image(const char *dir, bool rmself)
 {
@@ -553,7 +509,6 @@ static int dir_is_empty(const char *dir)
 
 static int write_contents(struct build *b)
 {
-        char path[PATH_MAX];
         BIO *bio = NULL;
         char *pem;
         long n;
@@ -563,11 +518,10 @@ static int write_contents(struct build *b)
                 return fail(b, "%s: %s", b->img->dir, strerror(errno));
         if (!b->ca_cert)
                 return 0;
-        snprintf(path, sizeof(path), "%s/ca.crt.pem", b->img->dir);
         if (!(bio = BIO_new(BIO_s_mem())) || !PEM_write_bio_X509(bio, b->ca_cert) ||
-            (n = BIO_get_mem_data(bio, &pem)) <= 0 || write_private(path, pem, (size_t)n) < 0 ||
-            fsync_path(b->img->dir) < 0)
-                r = fail(b, "%s: %s", path, strerror(errno));
+            (n = BIO_get_mem_data(bio, &pem)) <= 0 ||
+            vt_image_write_file(b->img, "ca.crt.pem", pem, (size_t)n) < 0)
+                r = fail(b, "%s/ca.crt.pem: %s", b->img->dir, strerror(errno));
         BIO_free(bio);
         return r;
 }
@@ -701,7 +655,7 @@ static int place(struct build *b, const char *dir)
         /* an envelope of a replaced image no longer tells a valid PIN */
         if (envelope ? rename(env_tmp, env) < 0 : unlink(env) < 0 && errno != ENOENT)
                 fail(b, "warning: %s: %s", env, strerror(errno));
-        fsync_path(w.parent);
+        vt_fsync_dir(w.parent);
         return 0;
 undo_env:
         if (envelope)

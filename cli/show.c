@@ -15,9 +15,6 @@
 #include <openssl/bn.h>
 #include <openssl/x509.h>
 
-static const uint8_t default_mgm_key[24] = {1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4,
-                                            5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8};
-
 /* The certificate fields show prints, as text. */
 struct cert_info {
         char subject[512], issuer[512], serial[128], not_before[32], not_after[32];
@@ -61,16 +58,16 @@ static int cert_info(const struct vt_slot *s, struct cert_info *ci)
         const unsigned char *p = s->cert;
         X509 *x = d2i_X509(NULL, &p, (long)s->cert_len);
         BIGNUM *bn;
-        char *hex;
+        char *serial;
 
         if (!x)
                 return -1;
         name_text(X509_get_subject_name(x), ci->subject, sizeof(ci->subject));
         name_text(X509_get_issuer_name(x), ci->issuer, sizeof(ci->issuer));
         bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
-        hex = bn ? BN_bn2hex(bn) : NULL;
-        snprintf(ci->serial, sizeof(ci->serial), "%s", hex ? hex : "?");
-        OPENSSL_free(hex);
+        serial = bn ? BN_bn2hex(bn) : NULL;
+        snprintf(ci->serial, sizeof(ci->serial), "%s", serial ? serial : "?");
+        OPENSSL_free(serial);
         BN_free(bn);
         time_text(X509_get0_notBefore(x), ci->not_before, sizeof(ci->not_before));
         time_text(X509_get0_notAfter(x), ci->not_after, sizeof(ci->not_after));
@@ -78,34 +75,10 @@ static int cert_info(const struct vt_slot *s, struct cert_info *ci)
         return 0;
 }
 
-static const char *purpose(uint8_t ref)
-{
-        switch (ref) {
-        case 0x9A:
-                return "PIV Authentication";
-        case 0x9C:
-                return "Digital Signature";
-        case 0x9D:
-                return "Key Management";
-        case 0x9E:
-                return "Card Authentication";
-        case 0xF9:
-                return "Attestation";
-        default:
-                return "Retired Key Management";
-        }
-}
-
 static void hex(FILE *f, const uint8_t *v, size_t n, const char *sep)
 {
         for (size_t i = 0; i < n; i++)
                 fprintf(f, "%s%02X", i && sep ? sep : "", v[i]);
-}
-
-static bool default_mgm(const struct vt_image *img)
-{
-        return img->mgm_alg == VT_ALG_3DES && img->mgm_key_len == sizeof(default_mgm_key) &&
-               CRYPTO_memcmp(img->mgm_key, default_mgm_key, sizeof(default_mgm_key)) == 0;
 }
 
 static const char *key_name(const struct vt_slot *s)
@@ -134,14 +107,14 @@ static void show_text(const struct vt_image *img)
                r->charset == VT_PIN_CHARS_STRONG ? " (upper case, lower case, digit and symbol)"
                                                  : "");
         printf("Management key: %s%s\n", vt_alg_name(img->mgm_alg),
-               default_mgm(img) ? " (the well-known default)" : "");
+               vt_mgm_key_is_default(img) ? " (the well-known default)" : "");
         for (size_t i = 0; i < VT_SLOTS; i++) {
                 const struct vt_slot *s = &img->slots[i];
                 struct cert_info ci;
 
                 if (!s->key && !s->cert)
                         continue;
-                printf("\nSlot %02x (%s)\n", s->ref, purpose(s->ref));
+                printf("\nSlot %02x (%s)\n", s->ref, vt_slot_purpose(s->ref));
                 printf("  Key:          %s", key_name(s));
                 if (s->key)
                         printf(", %s, PIN policy %s, touch policy %s",
@@ -208,7 +181,7 @@ static void show_json(const struct vt_image *img)
                "\"%s\"}",
                r->min_len, r->max_len, vt_charset_name(r->charset));
         printf(",\n  \"management_key\": {\"alg\": \"%s\", \"default\": %s}",
-               vt_alg_name(img->mgm_alg), default_mgm(img) ? "true" : "false");
+               vt_alg_name(img->mgm_alg), vt_mgm_key_is_default(img) ? "true" : "false");
         printf(",\n  \"slots\": [");
         for (size_t i = 0; i < VT_SLOTS; i++) {
                 const struct vt_slot *s = &img->slots[i];
@@ -217,7 +190,7 @@ static void show_json(const struct vt_image *img)
                 if (!s->key && !s->cert)
                         continue;
                 printf("%s\n    {\"slot\": \"%02x\", \"purpose\": \"%s\", \"key\": \"%s\"",
-                       first ? "" : ",", s->ref, purpose(s->ref), key_name(s));
+                       first ? "" : ",", s->ref, vt_slot_purpose(s->ref), key_name(s));
                 first = false;
                 if (s->key)
                         printf(", \"origin\": \"%s\", \"pin_policy\": \"%s\", "
