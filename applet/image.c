@@ -888,44 +888,11 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
         va_end(ap);
 }
 
-static int parse_ini(struct load *l, const char *dir, const char *name, ini_handler handler,
-                     char *err, size_t errlen)
-{
-        char path[PATH_MAX];
-        FILE *f;
-        int line;
-
-        snprintf(path, sizeof(path), "%s/%s", dir, name);
-        if (!(f = fopen(path, "re"))) {
-                set_err(err, errlen, "%s: %s", path, strerror(errno));
-                return -1;
-        }
-        l->reason[0] = '\0';
-        l->seen = 0;
-        line = ini_parse_file(f, handler, l);
-        if (ferror(f)) {
-                set_err(err, errlen, "%s: read error", path);
-                fclose(f);
-                return -1;
-        }
-        fclose(f);
-        if (line > 0) {
-                set_err(err, errlen, "%s: line %d: %s", path, line,
-                        l->reason[0] ? l->reason : "syntax error");
-                return -1;
-        }
-        if (line < 0) {
-                set_err(err, errlen, "%s: out of memory", path);
-                return -1;
-        }
-        return 0;
-}
-
 /* Reads a whole optional file: 1 read, 0 absent, -1 error (message in err). */
 static int read_file(const char *path, uint8_t **data, size_t *len, char *err, size_t errlen)
 {
         struct stat st;
-        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
         size_t got = 0;
 
         *data = NULL;
@@ -969,6 +936,35 @@ fail:
         *data = NULL;
         close(fd);
         return -1;
+}
+
+static int parse_ini(struct load *l, const char *dir, const char *name, ini_handler handler,
+                     char *err, size_t errlen)
+{
+        char path[PATH_MAX];
+        uint8_t *data;
+        size_t len;
+        int line, r;
+
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        if ((r = read_file(path, &data, &len, err, errlen)) <= 0) {
+                if (r == 0)
+                        set_err(err, errlen, "%s: %s", path, strerror(ENOENT));
+                return -1;
+        }
+        data[len] = '\0';
+        l->reason[0] = '\0';
+        l->seen = 0;
+        line = memchr(data, '\0', len) ? -2 : ini_parse_string((const char *)data, handler, l);
+        OPENSSL_cleanse(data, len); /* state holds the management key */
+        free(data);
+        if (line > 0)
+                set_err(err, errlen, "%s: line %d: %s", path, line,
+                        l->reason[0] ? l->reason : "syntax error");
+        else if (line < 0)
+                set_err(err, errlen, "%s: %s", path,
+                        line == -2 ? "not a text file" : "out of memory");
+        return line == 0 ? 0 : -1;
 }
 
 static int no_password(char *buf, int size, int rwflag, void *u)

@@ -439,6 +439,19 @@ static void test_card_ini_incomplete(void **state)
         load_fails(f->dir, "card.ini", "incomplete");
 }
 
+static void test_card_ini_binary(void **state)
+{
+        struct fixture *f = *state;
+        char path[512];
+        FILE *fp;
+
+        snprintf(path, sizeof(path), "%s/card.ini", f->dir);
+        assert_non_null(fp = fopen(path, "w"));
+        fwrite("[card]\0\x01\x02", 1, 9, fp);
+        fclose(fp);
+        load_fails(f->dir, "card.ini", "not a text file");
+}
+
 static void test_missing_state(void **state)
 {
         struct fixture *f = *state;
@@ -535,6 +548,7 @@ int main(void)
             T(test_card_ini_unknown_key),
             T(test_card_ini_syntax),
             T(test_card_ini_incomplete),
+            T(test_card_ini_binary),
             T(test_missing_state),
             T(test_corrupt_state),
             T(test_state_blocked_disagrees),
