@@ -14,6 +14,9 @@ export OPENSC_MODULE
 T=$(mktemp -d "${TMPDIR:-/tmp}/vt-test.XXXXXX")
 chmod 755 "$T"
 trap 'rm -rf "$T"' EXIT
+# vtoken run makes its private environment's directory under TMPDIR: keep it in ours, so a test
+# can tell its own processes from those of tests running beside it.
+export TMPDIR="$T"
 # Each test gets its own OpenSC cache, so parallel tests and cards never mix.
 export XDG_CACHE_HOME="$T/cache"
 export OPENSC_CONF="$T/opensc.conf"
