@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# e-Cert guide, section 5 with OpenSSL clients: an https server (openssl s_server on 127.0.0.1,
+# inside `vtoken run`'s own network namespace) demands a client certificate issued by the e-Cert
+# test CA (IMAGE/ca.crt.pem). curl and openssl s_client log in with the e-Cert whose private key
+# stays on the virtual token, through OpenSSL's pkcs11 engine (libengine-pkcs11-openssl) and
+# pkcs11: URIs. Clients without the token, with a forged certificate or with a wrong password
+# are refused.
+source "$(dirname "$0")/lib.sh"
+
+img="$T/ecert"
+"$VTOKEN" init "$img" --profile ecert >/dev/null
+pin=$(sed -n 's/^Initial PIN: //p' "$img.pin-envelope.txt")
+# pkcs11: URI attribute values are percent-encoded; encode every byte of the PIN.
+pin_uri=$(printf '%s' "$pin" | od -An -tx1 | tr -d ' \n' | sed 's/../%&/g')
+bad_uri=$(printf '%s' 'Wr0ng#pw' | od -An -tx1 | tr -d ' \n' | sed 's/../%&/g')
+port=4443
+export T port pin_uri bad_uri
+
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/srv.key" -out "$T/srv.crt" -days 2 \
+  -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/fake.key" -out "$T/fake.crt" -days 2 \
+  -subj "/C=HK/O=Hongkong Post e-Cert (Personal) TEST/CN=CHAN Tai Man" 2>/dev/null
+printf 'GET / HTTP/1.0\r\n\r\n' >"$T/request"
+
+cat >"$T/tls.sh" <<'EOF'
+set -u
+ca=$1
+export PKCS11_MODULE_PATH="$OPENSC_MODULE"    # the module libp11's engine loads
+mkfifo "$T/srv.fifo"
+openssl s_server -accept "127.0.0.1:$port" -cert "$T/srv.crt" -key "$T/srv.key" \
+  -Verify 1 -verify_return_error -CAfile "$ca" -www >"$T/srv.fifo" 2>&1 &
+srv=$!
+exec 3<"$T/srv.fifo"
+ready=no
+while read -r -t 30 line <&3; do
+  echo "$line" >>"$T/srv.log"
+  case $line in ACCEPT*) ready=yes; break ;; esac
+done
+[ "$ready" = yes ] || { echo "s_server did not start"; exit 1; }
+cat <&3 >>"$T/srv.log" &
+
+# The URI of the token's authentication e-Cert, as p11tool names it.
+p11tool --provider "$OPENSC_MODULE" --list-all-certs >"$T/p11tool-list"
+cert_uri=$(grep -o 'pkcs11:[^ ]*id=%01;[^ ]*type=cert' "$T/p11tool-list" | head -n1)
+key_uri=${cert_uri%;type=cert}
+key_uri="${key_uri%%;object=*};type=private"
+echo "$cert_uri" >"$T/cert-uri"
+pkcs11-tool --module "$OPENSC_MODULE" --read-object --type cert --id 01 -o "$T/token.der" >/dev/null 2>&1
+openssl x509 -inform DER -in "$T/token.der" -out "$T/token.crt"
+
+curl_() { # OUT ARGS
+  out=$1; shift
+  timeout 60 curl -sS --cacert "$T/srv.crt" "$@" "https://127.0.0.1:$port/" >"$T/$out" 2>&1
+  echo "rc=$?" >>"$T/$out"
+}
+curl_ curl-token --engine pkcs11 --cert-type ENG --cert "$cert_uri" \
+  --key-type ENG --key "$key_uri;pin-value=$pin_uri"
+curl_ curl-tls12 --tlsv1.2 --tls-max 1.2 --engine pkcs11 --cert-type ENG --cert "$cert_uri" \
+  --key-type ENG --key "$key_uri;pin-value=$pin_uri"
+timeout 60 openssl s_client -connect "127.0.0.1:$port" -CAfile "$T/srv.crt" -verify_return_error \
+  -engine pkcs11 -keyform engine -key "$key_uri;pin-value=$pin_uri" -cert "$T/token.crt" \
+  -ign_eof <"$T/request" >"$T/s_client" 2>&1
+echo "rc=$?" >>"$T/s_client"
+curl_ curl-none
+curl_ curl-fake --cert "$T/fake.crt" --key "$T/fake.key"
+curl_ curl-badpin --engine pkcs11 --cert-type ENG --cert "$cert_uri" \
+  --key-type ENG --key "$key_uri;pin-value=$bad_uri"
+kill "$srv"
+wait "$srv" 2>/dev/null
+exit 0
+EOF
+"$VTOKEN" run --card "$img" -- bash "$T/tls.sh" "$img/ca.crt.pem" >"$T/tls.out" 2>&1 ||
+  fail "the TLS session failed: $(cat "$T/tls.out")"
+
+expect_match "$(cat "$T/cert-uri")" '^pkcs11:.*token=CHAN%20Tai%20Man.*type=cert$' "p11tool gives the e-Cert's pkcs11: URI"
+for out in curl-token curl-tls12 s_client; do
+  page=$(cat "$T/$out")
+  expect_match "$page" 'rc=0' "$out: the client with the token succeeds"
+  expect_match "$page" 'Client certificate' "$out: the server received a client certificate"
+  expect_match "$page" 'Subject: C ?= ?HK, O ?= ?Hongkong Post e-Cert \(Personal\) TEST, CN ?= ?CHAN Tai Man' \
+    "$out: the server saw the e-Cert holder"
+  expect_match "$page" 'Issuer: C ?= ?HK, O ?= ?Hongkong Post, CN ?= ?Hongkong Post e-Cert TEST CA' \
+    "$out: issued by the e-Cert test CA"
+done
+expect_match "$(cat "$T/curl-token")" 'Protocol +: TLSv1.3' "curl: TLS 1.3 (RSA-PSS signature made on the token)"
+expect_match "$(cat "$T/curl-tls12")" 'Protocol +: TLSv1.2' "curl: TLS 1.2"
+slog=$(grep -v -E '^(TLSv|SSLv)' "$T/srv.log")
+expect_match "$slog" '^depth=0 C = HK, O = Hongkong Post e-Cert \(Personal\) TEST, CN = CHAN Tai Man' \
+  "s_server verified the e-Cert's chain to IMAGE/ca.crt.pem"
+
+expect_match "$(cat "$T/curl-none")" 'rc=(56|35)' "curl without the token is refused"
+expect_match "$(cat "$T/curl-none")" 'certificate required|alert' "  ... because the server requires a client certificate"
+expect_match "$(cat "$T/curl-fake")" 'rc=(56|35)' "curl with a forged e-Cert (same subject, other CA) is refused"
+expect_no_match "$(cat "$T/curl-fake")" 'Client certificate' "  ... and gets no page"
+expect_match "$(cat "$T/curl-badpin")" 'rc=[1-9]' "curl with the token and a wrong password fails"
+expect_no_match "$(cat "$T/curl-badpin")" 'Client certificate' "  ... and gets no page"
+expect_match "$slog" 'peer did not return a certificate' "s_server reports the client without a certificate"
+expect_match "$slog" 'verify error:num=(18|19|20|21):' "s_server reports the forged certificate's unknown issuer"
+left=$("$VTOKEN" show "$img" --json | jq .pin.tries_left)
+[ "$left" -lt 15 ] || fail "the wrong password was not counted by the token"
+pass "the token counted the wrong password ($left of 15 left)"
