@@ -30,9 +30,16 @@ int vt_keyop_private(EVP_PKEY *key, uint8_t alg, const uint8_t *in, size_t inlen
 int vt_keyop_agree(EVP_PKEY *key, uint8_t alg, const uint8_t *peer, size_t peerlen,
                    uint8_t out[VT_KEYOP_MAX], size_t *outlen);
 
-/* Writes the public key as PIV GENERATE answers it: 7F49 { 81 n, 82 e } for RSA,
- * 7F49 { 86 point } for EC (uncompressed) and for Ed25519/X25519 (raw 32 bytes). */
-int vt_keyop_write_public(EVP_PKEY *key, uint8_t alg, struct writer *w);
+/* Writes the public key as PIV GENERATE answers it, in a TLV of tag wrap (7F49 there, 04 in
+ * YubiKey metadata): { 81 n, 82 e } for RSA, { 86 point } for EC (uncompressed) and for
+ * Ed25519/X25519 (raw 32 bytes). */
+int vt_keyop_write_public(EVP_PKEY *key, uint8_t alg, uint32_t wrap, struct writer *w);
+
+/* A private key from the YubiKey IMPORT KEY data (BER-TLV): RSA 01 p, 02 q (03 dp, 04 dq, 05
+ * qinv are recomputed from p and q; e is 65537), EC 06 d, Ed25519 07 and X25519 08 the raw
+ * private key. NULL when the data is malformed or the key is not of algorithm alg (a wrong
+ * size included). */
+EVP_PKEY *vt_keyop_import(uint8_t alg, struct reader data);
 
 /* Whether alg names a key type of a slot (RSA, EC, Ed25519, X25519). */
 int vt_keyop_alg_known(uint8_t alg);

@@ -6,6 +6,7 @@
  * management-key authentication 6982. */
 #include "piv.h"
 
+#include "attest.h"
 #include "keygen.h"
 #include "keyops.h"
 #include "mgmkey.h"
@@ -27,6 +28,8 @@
 #define INS_GET_DATA         0xCB
 #define INS_PUT_DATA         0xDB
 #define INS_YK_METADATA      0xF7
+#define INS_YK_ATTEST        0xF9
+#define INS_YK_IMPORT        0xFE
 #define INS_YK_GET_SERIAL    0xF8
 #define INS_YK_SET_RETRIES   0xFA
 #define INS_YK_RESET         0xFB
@@ -61,6 +64,13 @@
 #define TAG_GEN_ALG    0x80
 #define TAG_PIN_POLICY 0xAA
 #define TAG_TOUCH      0xAB
+#define TAG_PUBLIC_KEY 0x7F49
+#define TAG_MD_ALG     0x01
+#define TAG_MD_POLICY  0x02
+#define TAG_MD_ORIGIN  0x03
+#define TAG_MD_PUBLIC  0x04
+#define TAG_MD_DEFAULT 0x05
+#define TAG_MD_RETRIES 0x06
 
 #define OBJ_DISCOVERY     0x7E
 #define OBJ_CCC           0x5FC107
@@ -653,6 +663,25 @@ static uint8_t policy_byte(struct reader tmpl, uint32_t tag, uint8_t max, bool *
         return b;
 }
 
+/* Puts a new key into a slot, durably; on failure the slot keeps its old key. */
+static uint16_t install_key(struct vt_piv *p, struct vt_slot *s, EVP_PKEY *key, uint8_t alg,
+                            uint8_t pin, uint8_t touch, bool generated)
+{
+        struct vt_slot old = *s;
+        s->key = key;
+        s->alg = alg;
+        s->pin_policy = pin;
+        s->touch_policy = touch;
+        s->generated = generated;
+        if (vt_image_commit_slot(p->img, s->ref) != 0) {
+                *s = old;
+                EVP_PKEY_free(key);
+                return SW_MEMORY_FAILURE;
+        }
+        EVP_PKEY_free(old.key);
+        return SW_OK;
+}
+
 static uint16_t generate(struct vt_piv *p, const struct apdu *a, struct writer *out)
 {
         struct vt_slot *s = key_slot(p, a->p2);
@@ -674,19 +703,10 @@ static uint16_t generate(struct vt_piv *p, const struct apdu *a, struct writer *
         EVP_PKEY *key = vt_key_generate(alg);
         if (!key)
                 return SW_UNKNOWN;
-        struct vt_slot old = *s;
-        s->key = key;
-        s->alg = alg;
-        s->pin_policy = pin;
-        s->touch_policy = touch;
-        s->generated = true;
-        if (vt_image_commit_slot(p->img, s->ref) != 0) {
-                *s = old;
-                EVP_PKEY_free(key);
-                return SW_MEMORY_FAILURE;
-        }
-        EVP_PKEY_free(old.key);
-        return vt_keyop_write_public(key, alg, out) == 0 ? SW_OK : SW_UNKNOWN;
+        uint16_t sw = install_key(p, s, key, alg, pin, touch, true);
+        if (sw != SW_OK)
+                return sw;
+        return vt_keyop_write_public(key, alg, TAG_PUBLIC_KEY, out) == 0 ? SW_OK : SW_UNKNOWN;
 }
 
 /* A certificate written as 53 { 70 DER, 71 info, FE }: only the DER is kept. */
@@ -835,6 +855,167 @@ static uint16_t yk_set_mgmkey(struct vt_piv *p, const struct apdu *a)
         return sw;
 }
 
+static const char yk_default_pin[] = "123456";
+static const char yk_default_puk[] = "12345678";
+
+/* Sets a secret to a text value with the given number of tries (no commit). */
+static void reset_secret(struct vt_secret *s, const char *value, uint8_t tries)
+{
+        uint8_t padded[VT_PIN_FIELD];
+        vt_pin_pad(value, padded);
+        vt_secret_set(s, padded);
+        s->max_tries = s->tries_left = tries;
+        OPENSSL_cleanse(padded, sizeof(padded));
+}
+
+static bool secret_is(const struct vt_secret *s, const char *value)
+{
+        uint8_t padded[VT_PIN_FIELD];
+        vt_pin_pad(value, padded);
+        return vt_secret_matches(s, padded);
+}
+
+/* IMPORT KEY: P1 algorithm, P2 slot, the key's parts as TLVs (chained). */
+static uint16_t yk_import(struct vt_piv *p, const struct apdu *a)
+{
+        struct vt_slot *s = key_slot(p, a->p2);
+        struct reader data = rd_init(a->data, a->lc);
+        bool bad = false;
+        if (!s || !vt_keyop_alg_known(a->p1))
+                return SW_INCORRECT_P1P2;
+        if (!p->mgm_authed)
+                return SW_SECURITY_STATUS_NOT_SATISFIED;
+        uint8_t pin = policy_byte(data, TAG_PIN_POLICY, VT_PIN_ALWAYS, &bad);
+        uint8_t touch = policy_byte(data, TAG_TOUCH, VT_TOUCH_CACHED, &bad);
+        EVP_PKEY *key = bad ? NULL : vt_keyop_import(a->p1, data);
+        if (!key)
+                return SW_WRONG_DATA;
+        return install_key(p, s, key, a->p1, pin, touch, false);
+}
+
+/* SET PIN RETRIES: P1 PIN tries, P2 PUK tries; PIN and PUK go back to the defaults. */
+static uint16_t yk_set_retries(struct vt_piv *p, const struct apdu *a)
+{
+        struct vt_image *img = p->img;
+        if (!p->mgm_authed || !p->pin_verified)
+                return SW_SECURITY_STATUS_NOT_SATISFIED;
+        if (a->p1 < 1 || a->p1 > 15 || a->p2 < 1 || a->p2 > 15)
+                return SW_INCORRECT_P1P2;
+        struct vt_secret pin = img->pin, puk = img->puk;
+        reset_secret(&img->pin, yk_default_pin, a->p1);
+        reset_secret(&img->puk, yk_default_puk, a->p2);
+        if (vt_image_commit_state(img) != 0) {
+                img->pin = pin;
+                img->puk = puk;
+                return SW_MEMORY_FAILURE;
+        }
+        p->pin_verified = p->pin_fresh = false;
+        return SW_OK;
+}
+
+/* RESET: only a card whose PIN and PUK are both blocked; every key, certificate and object
+ * goes (the attestation key stays), PIN, PUK and management key return to the defaults. */
+static uint16_t yk_reset(struct vt_piv *p)
+{
+        static const uint8_t default_mgm[24] = {1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4,
+                                                5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8};
+        struct vt_image *img = p->img;
+        int failed = 0;
+        if (img->pin.tries_left != 0 || img->puk.tries_left != 0)
+                return SW_CONDITIONS_NOT_SATISFIED;
+        clear_security(p);
+        reset_secret(&img->pin, yk_default_pin, 3);
+        reset_secret(&img->puk, yk_default_puk, 3);
+        img->mgm_alg = VT_ALG_3DES;
+        memcpy(img->mgm_key, default_mgm, sizeof(default_mgm));
+        img->mgm_key_len = sizeof(default_mgm);
+        img->mgm_touch = VT_TOUCH_DEFAULT;
+        failed |= vt_image_commit_state(img);
+        for (size_t i = 0; i < VT_SLOTS; i++) {
+                struct vt_slot *s = &img->slots[i];
+                if (s->ref == REF_ATTEST || (!s->key && !s->cert))
+                        continue;
+                EVP_PKEY_free(s->key);
+                free(s->cert);
+                *s = (struct vt_slot){.ref = s->ref};
+                failed |= vt_image_commit_slot(img, s->ref);
+        }
+        while (img->n_objects > 0) {
+                struct vt_object *o = &img->objects[--img->n_objects];
+                free(o->data);
+                failed |= vt_image_commit_object(img, o->tag);
+        }
+        /* a failure leaves a partly reset image on disk; the card says so */
+        return failed ? SW_MEMORY_FAILURE : SW_OK;
+}
+
+static void write_policy(struct writer *out, uint8_t pin, uint8_t touch)
+{
+        const uint8_t v[2] = {pin, touch};
+        wr_tlv(out, TAG_MD_POLICY, v, sizeof(v));
+}
+
+static uint16_t metadata_secret(const struct vt_secret *s, const char *dflt, struct writer *out)
+{
+        const uint8_t alg = 0xFF, is_default = secret_is(s, dflt);
+        const uint8_t retries[2] = {s->max_tries, s->tries_left};
+        wr_tlv(out, TAG_MD_ALG, &alg, 1);
+        wr_tlv(out, TAG_MD_DEFAULT, &is_default, 1);
+        wr_tlv(out, TAG_MD_RETRIES, retries, sizeof(retries));
+        return SW_OK;
+}
+
+/* GET METADATA (P2 a reference): what ykman shows in `piv info`. */
+static uint16_t yk_metadata(struct vt_piv *p, const struct apdu *a, struct writer *out)
+{
+        struct vt_image *img = p->img;
+        if (a->p1 != 0x00)
+                return SW_INCORRECT_P1P2;
+        if (a->p2 == REF_PIN)
+                return metadata_secret(&img->pin, yk_default_pin, out);
+        if (a->p2 == REF_PUK)
+                return metadata_secret(&img->puk, yk_default_puk, out);
+        if (a->p2 == REF_MGM) {
+                const uint8_t is_default = vt_mgm_key_is_default(img);
+                wr_tlv(out, TAG_MD_ALG, &img->mgm_alg, 1);
+                write_policy(out, VT_PIN_NEVER,
+                             img->mgm_touch == VT_TOUCH_ALWAYS ? VT_TOUCH_ALWAYS : VT_TOUCH_NEVER);
+                wr_tlv(out, TAG_MD_DEFAULT, &is_default, 1);
+                return SW_OK;
+        }
+        struct vt_slot *s =
+            is_key_ref(a->p2) || a->p2 == REF_ATTEST ? vt_image_slot(img, a->p2) : NULL;
+        if (!s)
+                return SW_INCORRECT_P1P2;
+        if (!s->key)
+                return SW_FILE_NOT_FOUND;
+        const uint8_t origin = s->generated ? 0x01 : 0x02;
+        wr_tlv(out, TAG_MD_ALG, &s->alg, 1);
+        write_policy(out, pin_policy(s),
+                     s->touch_policy == VT_TOUCH_DEFAULT ? VT_TOUCH_NEVER : s->touch_policy);
+        wr_tlv(out, TAG_MD_ORIGIN, &origin, 1);
+        return vt_keyop_write_public(s->key, s->alg, TAG_MD_PUBLIC, out) == 0 ? SW_OK : SW_UNKNOWN;
+}
+
+/* ATTEST (P1 the slot): a certificate for the slot's key issued by the attestation key. */
+static uint16_t yk_attest(struct vt_piv *p, const struct apdu *a, struct writer *out)
+{
+        struct vt_slot *s = key_slot(p, a->p1);
+        struct vt_slot *f9 = vt_image_slot(p->img, REF_ATTEST);
+        uint8_t *der;
+        size_t len;
+        if (!s || a->p2 != 0x00)
+                return SW_INCORRECT_P1P2;
+        if (!s->key || !f9 || !f9->key || !f9->cert)
+                return SW_FILE_NOT_FOUND;
+        uint8_t touch = s->touch_policy == VT_TOUCH_DEFAULT ? VT_TOUCH_NEVER : s->touch_policy;
+        if (vt_attest(p->img, f9, s, pin_policy(s), touch, &der, &len) != 0)
+                return SW_UNKNOWN;
+        wr_bytes(out, der, len);
+        OPENSSL_free(der);
+        return SW_OK;
+}
+
 /* ---- dispatch ----------------------------------------------------------------------------- */
 
 static uint16_t piv_process(void *ctx, const struct apdu *a, struct writer *out)
@@ -861,6 +1042,16 @@ static uint16_t piv_process(void *ctx, const struct apdu *a, struct writer *out)
                 return yk_serial(p, out);
         case INS_YK_SET_MGMKEY:
                 return yk_set_mgmkey(p, a);
+        case INS_YK_IMPORT:
+                return yk_import(p, a);
+        case INS_YK_SET_RETRIES:
+                return yk_set_retries(p, a);
+        case INS_YK_RESET:
+                return yk_reset(p);
+        case INS_YK_METADATA:
+                return yk_metadata(p, a, out);
+        case INS_YK_ATTEST:
+                return yk_attest(p, a, out);
         default:
                 return SW_INS_NOT_SUPPORTED;
         }
