@@ -69,7 +69,8 @@ static int finish_card(struct parse *p)
         if (!p->card)
                 return 0;
         if (!p->seen_image)
-                return fail(p, p->card->line, "[card %s]: missing key 'image'%s", p->card->name, "");
+                return fail(p, p->card->line, "[card %s]: missing key 'image'%s", p->card->name,
+                            "");
         if (!p->seen_vpcd)
                 return fail(p, p->card->line, "[card %s]: missing key 'vpcd'%s", p->card->name, "");
         return 1;
@@ -85,8 +86,9 @@ static int start_section(struct parse *p, const char *section)
         if (strcmp(section, "daemon") == 0)
                 return 1;
         if (strncmp(section, "card ", 5) != 0 || section[5] == '\0')
-                return fail(p, p->header_line, "unknown section [%s]; expected [daemon] or [card NAME]%s",
-                            section, "");
+                return fail(p, p->header_line,
+                            "unknown section [%s]; expected [daemon] or [card NAME]%s", section,
+                            "");
         const char *name = section + 5;
         if (strlen(name) >= sizeof(p->c->cards[0].name))
                 return fail(p, p->line, "card name '%s' is too long%s", name, "");
@@ -99,6 +101,7 @@ static int start_section(struct parse *p, const char *section)
         memset(p->card, 0, sizeof(*p->card));
         snprintf(p->card->name, sizeof(p->card->name), "%s", name);
         snprintf(p->card->profile, sizeof(p->card->profile), "piv");
+        p->card->touch_timeout_ms = VT_DEFAULT_TOUCH_TIMEOUT_MS;
         p->card->line = p->header_line;
         p->seen_image = p->seen_vpcd = false;
         return 1;
@@ -124,18 +127,33 @@ static int card_key(struct parse *p, const char *name, const char *value)
         if (strcmp(name, "vpcd") == 0) {
                 p->seen_vpcd = true;
                 if (conf_parse_endpoint(value, cc->host, sizeof(cc->host), &cc->port) != 0)
-                        return fail(p, p->line, "bad vpcd endpoint '%s': expected HOST:PORT with PORT 1-65535%s",
-                                    value, "");
+                        return fail(
+                            p, p->line,
+                            "bad vpcd endpoint '%s': expected HOST:PORT with PORT 1-65535%s", value,
+                            "");
                 for (size_t i = 0; i + 1 < p->c->n_cards; i++)
-                        if (p->c->cards[i].port == cc->port && strcmp(p->c->cards[i].host, cc->host) == 0)
-                                return fail(p, p->line, "vpcd %s is already used by card '%s'", value,
-                                            p->c->cards[i].name);
+                        if (p->c->cards[i].port == cc->port &&
+                            strcmp(p->c->cards[i].host, cc->host) == 0)
+                                return fail(p, p->line, "vpcd %s is already used by card '%s'",
+                                            value, p->c->cards[i].name);
                 return 1;
         }
         if (strcmp(name, "profile") == 0) {
                 if (strcmp(value, "piv") != 0 && strcmp(value, "ecert") != 0)
-                        return fail(p, p->line, "unknown profile '%s': expected piv or ecert%s", value, "");
+                        return fail(p, p->line, "unknown profile '%s': expected piv or ecert%s",
+                                    value, "");
                 return copy_value(p, cc->profile, sizeof(cc->profile), name, value);
+        }
+        if (strcmp(name, "touch-timeout") == 0) {
+                char *end;
+                errno = 0;
+                double v = strtod(value, &end);
+                if (errno || end == value || *end || !(v >= 0.1 && v <= 3600))
+                        return fail(p, p->line,
+                                    "bad touch-timeout '%s': expected seconds from 0.1 to 3600%s",
+                                    value, "");
+                cc->touch_timeout_ms = (uint32_t)(v * 1000 + 0.5);
+                return 1;
         }
         return fail(p, p->line, "unknown key '%s' in [%s]", name, p->section);
 }
@@ -144,11 +162,15 @@ static int daemon_key(struct parse *p, const char *name, const char *value)
 {
         if (strcmp(name, "control") == 0)
                 return copy_value(p, p->c->control, sizeof(p->c->control), name, value);
+        if (strcmp(name, "trace") == 0)
+                return copy_value(p, p->c->trace, sizeof(p->c->trace), name, value);
         if (strcmp(name, "log-level") == 0) {
                 int l = vt_log_level_from_string(value);
                 if (l < 0)
-                        return fail(p, p->line, "unknown log-level '%s': expected err, warning, info or debug%s",
-                                    value, "");
+                        return fail(
+                            p, p->line,
+                            "unknown log-level '%s': expected err, warning, info or debug%s", value,
+                            "");
                 p->c->log_level = l;
                 return 1;
         }
@@ -161,7 +183,8 @@ static int handler(void *user, const char *section, const char *name, const char
         if (p->failed)
                 return 0;
         /* a new [header] line starts a section, even one with the same name as before */
-        if ((strcmp(section, p->section) != 0 || p->header_line != p->section_line) && !start_section(p, section))
+        if ((strcmp(section, p->section) != 0 || p->header_line != p->section_line) &&
+            !start_section(p, section))
                 return 0;
         if (!name)
                 return 1; /* a section header alone */
@@ -218,6 +241,7 @@ void conf_default(struct conf *c)
         snprintf(cc->profile, sizeof(cc->profile), "piv");
         snprintf(cc->host, sizeof(cc->host), VT_DEFAULT_VPCD_HOST);
         cc->port = VT_DEFAULT_VPCD_PORT;
+        cc->touch_timeout_ms = VT_DEFAULT_TOUCH_TIMEOUT_MS;
         char dir[3000];
         state_dir(dir, sizeof(dir));
         snprintf(cc->image, sizeof(cc->image), "%s/default", dir);

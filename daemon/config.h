@@ -5,9 +5,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VT_DEFAULT_VPCD_HOST "127.0.0.1"
-#define VT_DEFAULT_VPCD_PORT 35963
-#define VT_CONF_CARDS_MAX    16
+#define VT_DEFAULT_VPCD_HOST        "127.0.0.1"
+#define VT_DEFAULT_VPCD_PORT        35963
+#define VT_CONF_CARDS_MAX           16
+#define VT_DEFAULT_TOUCH_TIMEOUT_MS 15000
 
 struct conf_card {
         char name[64];
@@ -15,12 +16,14 @@ struct conf_card {
         char profile[16];
         char host[256];
         uint16_t port;
-        int line; /* of the section header, for messages */
+        uint32_t touch_timeout_ms; /* how long a command waits for a touch before 69 82 */
+        int line;                  /* of the section header, for messages */
 };
 
 struct conf {
-        char path[4096];     /* empty for the embedded default */
-        char control[4096];  /* control socket path, empty for none */
+        char path[4096];    /* empty for the embedded default */
+        char control[4096]; /* control socket path, empty for none */
+        char trace[4096];   /* APDU trace of every card, empty for none */
         int log_level;
         struct conf_card cards[VT_CONF_CARDS_MAX];
         size_t n_cards;

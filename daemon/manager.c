@@ -1,5 +1,6 @@
 #include "manager.h"
 
+#include "control.h"
 #include "log.h"
 #include "served.h"
 
@@ -24,23 +25,30 @@ int manager_new(struct manager **out)
         return 0;
 }
 
-static void add_card(struct manager *m, const struct conf_card *cc)
+static void add_card(struct manager *m, const struct conf_card *cc, const char *trace)
 {
         char err[1024];
         struct served_card *sc;
-        if (served_card_new(m, cc, &sc, err, sizeof(err)) < 0) {
+        if (served_card_new(m, cc, trace, &sc, err, sizeof(err)) < 0) {
                 vt_log(LOG_ERR, cc->name, NULL, "card refused: %s", err);
                 return;
         }
         m->cards[m->n_cards++] = sc;
-        vt_log(LOG_INFO, cc->name, NULL, "serving image %s on vpcd %s:%u", cc->image, cc->host, cc->port);
+        vt_log(LOG_INFO, cc->name, NULL, "serving image %s on vpcd %s:%u", cc->image, cc->host,
+               cc->port);
 }
 
 int manager_start(struct manager *m, const struct conf *conf)
 {
         m->conf = *conf;
         for (size_t i = 0; i < conf->n_cards; i++)
-                add_card(m, &conf->cards[i]);
+                add_card(m, &conf->cards[i], conf->trace);
+        int r = control_start(m, conf->control, &m->control);
+        if (r < 0)
+                log_error("no control socket %s: %s", conf->control, strerror(-r));
+        else if (m->control)
+                log_info("control socket %s",
+                         *control_path(m->control) ? control_path(m->control) : "from systemd");
         manager_update_status(m);
         return (int)m->n_cards;
 }
@@ -48,7 +56,8 @@ int manager_start(struct manager *m, const struct conf *conf)
 static bool same_card(const struct conf_card *a, const struct conf_card *b)
 {
         return strcmp(a->name, b->name) == 0 && strcmp(a->image, b->image) == 0 &&
-               strcmp(a->host, b->host) == 0 && a->port == b->port && strcmp(a->profile, b->profile) == 0;
+               strcmp(a->host, b->host) == 0 && a->port == b->port &&
+               strcmp(a->profile, b->profile) == 0;
 }
 
 int manager_reload(struct manager *m)
@@ -75,6 +84,7 @@ int manager_reload(struct manager *m)
         for (size_t i = 0; i < next.n_cards; i++) {
                 for (size_t j = 0; j < n_old; j++) {
                         if (old[j] && same_card(&old[j]->conf, &next.cards[i])) {
+                                old[j]->conf.touch_timeout_ms = next.cards[i].touch_timeout_ms;
                                 m->cards[m->n_cards++] = old[j];
                                 old[j] = NULL;
                                 break;
@@ -92,7 +102,7 @@ int manager_reload(struct manager *m)
                 for (size_t j = 0; j < m->n_cards; j++)
                         kept |= same_card(&m->cards[j]->conf, &next.cards[i]);
                 if (!kept)
-                        add_card(m, &next.cards[i]);
+                        add_card(m, &next.cards[i], next.trace);
         }
         char control[sizeof(m->conf.control)];
         memcpy(control, m->conf.control, sizeof(control));
@@ -125,6 +135,7 @@ void manager_free(struct manager *m)
 {
         if (!m)
                 return;
+        control_free(m->control);
         for (size_t i = 0; i < m->n_cards; i++)
                 served_card_free(m->cards[i]);
         sd_event_unref(m->event);

@@ -8,12 +8,14 @@
 #include <systemd/sd-event.h>
 
 struct served_card;
+struct control;
 
 struct manager {
         sd_event *event;
         struct conf conf;
         struct served_card *cards[VT_CONF_CARDS_MAX];
         size_t n_cards;
+        struct control *control;
         char status[1024];
 };
 

@@ -5,10 +5,14 @@
 #include "manager.h"
 #include "piv.h"
 #include "profile.h"
+#include "sw.h"
 
 #include <openssl/crypto.h>
 
 #include <dirent.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <time.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -17,10 +21,198 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#define CLA_CHAIN         0x10
+#define INS_GEN_AUTH      0x87
+#define INS_GET_RESPONSE  0xC0
+#define KEY_MANAGEMENT    0x9B
+#define TOUCH_CACHE_US    (15 * 1000000ULL) /* a CACHED touch counts for 15 s */
+#define TIMER_ACCURACY_US 1000
+
+static uint64_t now_us(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void note(struct served_command *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void note(struct served_command *c, const char *fmt, ...)
+{
+        size_t used = strlen(c->note);
+        if (used && used + 2 < sizeof(c->note))
+                used += (size_t)snprintf(c->note + used, sizeof(c->note) - used, "; ");
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(c->note + used, sizeof(c->note) - used, fmt, ap);
+        va_end(ap);
+}
+
+/* The command is answered (rsp, n) or abandoned (rsp NULL): trace it. */
+static void finish(struct served_card *sc, const uint8_t *rsp, size_t n)
+{
+        struct served_command *c = &sc->cur;
+        bool get_response = c->len >= 2 && c->cmd[1] == INS_GET_RESPONSE;
+        bool secret = trace_is_secret(c->cmd, c->len) || (get_response && sc->redact_more);
+        if (sc->trace.fd != -1) {
+                struct trace_entry e = {
+                    .card = sc->conf.name,
+                    .when = c->when,
+                    .duration_us = now_us() - c->start_us,
+                    .cmd = c->cmd,
+                    .cmd_len = c->len,
+                    .rsp = rsp,
+                    .rsp_len = n,
+                    .redact_rsp = secret,
+                    .note = c->note[0] ? c->note : NULL,
+                };
+                trace_sink_emit(&sc->trace, &e);
+        }
+        /* the rest of a secret answer comes with GET RESPONSE after 61 xx */
+        sc->redact_more = secret && rsp && n >= 2 && rsp[n - 2] == 0x61;
+        c->pending = false;
+        c->waiting_touch = false;
+        c->write_fail = false;
+        c->timer = sd_event_source_disable_unref(c->timer);
+}
+
+static size_t put_sw(uint8_t *out, uint16_t sw)
+{
+        out[0] = (uint8_t)(sw >> 8);
+        out[1] = (uint8_t)sw;
+        return 2;
+}
+
+/* The card processes the command. */
+static size_t execute(struct served_card *sc, uint8_t *out)
+{
+        struct served_command *c = &sc->cur;
+        if (c->write_fail)
+                sc->img->fail_writes = INT_MAX; /* every commit of this command fails */
+        size_t n = vt_card_transmit(&sc->card, c->cmd, c->len, out);
+        sc->img->fail_writes = 0;
+        finish(sc, out, n);
+        return n;
+}
+
+/* A GENERAL AUTHENTICATE with a key whose touch policy wants a touch now. The last part of a
+ * chain is the one held: the earlier parts only gather data. */
+static bool needs_touch(struct served_card *sc)
+{
+        const struct served_command *c = &sc->cur;
+        if (c->len < 4 || c->cmd[1] != INS_GEN_AUTH || (c->cmd[0] & CLA_CHAIN) ||
+            c->cmd[3] == KEY_MANAGEMENT)
+                return false;
+        const struct vt_slot *s = vt_image_slot(sc->img, c->cmd[3]);
+        if (!s || !s->key)
+                return false;
+        if (s->touch_policy == VT_TOUCH_ALWAYS)
+                return true;
+        return s->touch_policy == VT_TOUCH_CACHED &&
+               (!sc->touched_at[c->cmd[3]] ||
+                now_us() - sc->touched_at[c->cmd[3]] >= TOUCH_CACHE_US);
+}
+
+static int defer(struct served_card *sc, uint64_t usec, sd_event_time_handler_t fn)
+{
+        struct served_command *c = &sc->cur;
+        c->timer = sd_event_source_disable_unref(c->timer);
+        int r = sd_event_add_time_relative(sc->manager->event, &c->timer, CLOCK_MONOTONIC, usec,
+                                           TIMER_ACCURACY_US, fn, sc);
+        if (r < 0) {
+                vt_log(LOG_ERR, sc->conf.name, NULL, "cannot defer an answer: %s", strerror(-r));
+                return r;
+        }
+        c->pending = true;
+        return 0;
+}
+
+/* Answers a deferred command now. */
+static void respond(struct served_card *sc, size_t n)
+{
+        if (n == VPCD_APDU_PENDING)
+                return;
+        vpcd_link_respond(sc->link, sc->cur.rsp, n);
+}
+
+static int on_touch_timeout(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct served_card *sc = userdata;
+        (void)s;
+        (void)usec;
+        note(&sc->cur, "no touch within %u ms", sc->conf.touch_timeout_ms);
+        vt_log(LOG_INFO, sc->conf.name, NULL, "no touch within %u ms: 69 82",
+               sc->conf.touch_timeout_ms);
+        size_t n = put_sw(sc->cur.rsp, SW_SECURITY_STATUS_NOT_SATISFIED);
+        finish(sc, sc->cur.rsp, n);
+        respond(sc, n);
+        return 0;
+}
+
+/* After the faults: wait for a touch, or go to the card. */
+static size_t proceed(struct served_card *sc, uint8_t *out)
+{
+        struct served_command *c = &sc->cur;
+        if (!needs_touch(sc))
+                return execute(sc, out);
+        if (defer(sc, (uint64_t)sc->conf.touch_timeout_ms * 1000, on_touch_timeout) < 0) {
+                size_t n = put_sw(out, SW_UNKNOWN);
+                finish(sc, out, n);
+                return n;
+        }
+        c->waiting_touch = true;
+        vt_log(LOG_INFO, sc->conf.name, NULL, "key %02X waits for a touch (vtoken ctl touch %s)",
+               c->cmd[3], sc->conf.name);
+        return VPCD_APDU_PENDING;
+}
+
+static int on_delayed(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct served_card *sc = userdata;
+        (void)s;
+        (void)usec;
+        sc->cur.timer = sd_event_source_disable_unref(sc->cur.timer);
+        sc->cur.pending = false;
+        respond(sc, proceed(sc, sc->cur.rsp));
+        return 0;
+}
+
 static size_t on_apdu(void *user, const uint8_t *cmd, size_t len, uint8_t *out)
 {
         struct served_card *sc = user;
-        return vt_card_transmit(&sc->card, cmd, len, out);
+        struct served_command *c = &sc->cur;
+        memcpy(c->cmd, cmd, len);
+        c->len = len;
+        c->note[0] = '\0';
+        clock_gettime(CLOCK_REALTIME, &c->when);
+        c->start_us = now_us();
+
+        struct fault f;
+        if (!faults_take(&sc->faults, cmd, len, &f))
+                return proceed(sc, out);
+        char what[64];
+        fault_describe(&f, 0, what, sizeof(what));
+        note(c, "fault: %s", what);
+        switch (f.kind) {
+        case FAULT_SW: {
+                size_t n = put_sw(out, f.sw);
+                finish(sc, out, n);
+                return n;
+        }
+        case FAULT_DROP:
+                vt_log(LOG_INFO, sc->conf.name, NULL,
+                       "fault: dropping the vpcd connection mid-command");
+                finish(sc, NULL, 0);
+                return VPCD_APDU_DROP;
+        case FAULT_DELAY:
+                if (defer(sc, f.delay_us, on_delayed) == 0)
+                        return VPCD_APDU_PENDING;
+                break;
+        case FAULT_WRITE_FAIL:
+                c->write_fail = true;
+                break;
+        }
+        return proceed(sc, out);
 }
 
 static size_t on_atr(void *user, uint8_t *out)
@@ -33,12 +225,19 @@ static size_t on_atr(void *user, uint8_t *out)
 static void on_power(void *user, int ctrl)
 {
         struct served_card *sc = user;
-        if (ctrl == VPCD_CTRL_ON)
+        if (ctrl == VPCD_CTRL_ON) {
                 vt_card_power_on(&sc->card);
-        else if (ctrl == VPCD_CTRL_RESET)
+                return;
+        }
+        if (ctrl == VPCD_CTRL_RESET) {
                 vt_card_reset(&sc->card);
-        else
-                vt_card_power_off(&sc->card);
+                return;
+        }
+        if (sc->cur.pending) { /* the link dropped or the card was removed before the answer */
+                note(&sc->cur, "card gone before the answer");
+                finish(sc, NULL, 0);
+        }
+        vt_card_power_off(&sc->card);
 }
 
 static void on_state(void *user)
@@ -81,11 +280,13 @@ static int open_image(struct served_card *sc, char *err, size_t errlen)
                 make_parents(cc->image);
                 if (vt_image_create(cc->image, &o, err, errlen) < 0)
                         return -1;
-                vt_log(LOG_NOTICE, cc->name, NULL, "created image %s from profile %s", cc->image, cc->profile);
+                vt_log(LOG_NOTICE, cc->name, NULL, "created image %s from profile %s", cc->image,
+                       cc->profile);
                 if (o.initial_pin) {
                         char env[PATH_MAX];
                         vt_pin_envelope_path(cc->image, env, sizeof(env));
-                        vt_log(LOG_NOTICE, cc->name, NULL, "the initial PIN is in the PIN envelope %s", env);
+                        vt_log(LOG_NOTICE, cc->name, NULL,
+                               "the initial PIN is in the PIN envelope %s", env);
                         OPENSSL_cleanse(o.initial_pin, o.initial_pin_len);
                         free(o.initial_pin);
                 }
@@ -94,7 +295,8 @@ static int open_image(struct served_card *sc, char *err, size_t errlen)
         if (!sc->img)
                 return -1;
         if (strcmp(sc->img->applet, "piv") != 0) {
-                snprintf(err, errlen, "%s/card.ini: unknown applet '%s'", cc->image, sc->img->applet);
+                snprintf(err, errlen, "%s/card.ini: unknown applet '%s'", cc->image,
+                         sc->img->applet);
                 return -1;
         }
         sc->piv = vt_piv_new(sc->img);
@@ -113,8 +315,8 @@ static int open_image(struct served_card *sc, char *err, size_t errlen)
         return 0;
 }
 
-int served_card_new(struct manager *m, const struct conf_card *cc, struct served_card **out, char *err,
-                    size_t errlen)
+int served_card_new(struct manager *m, const struct conf_card *cc, const char *trace,
+                    struct served_card **out, char *err, size_t errlen)
 {
         struct served_card *sc = calloc(1, sizeof(*sc));
         if (!sc) {
@@ -123,12 +325,24 @@ int served_card_new(struct manager *m, const struct conf_card *cc, struct served
         }
         sc->conf = *cc;
         sc->manager = m;
+        sc->trace.fd = -1;
         if (open_image(sc, err, errlen) < 0) {
                 served_card_free(sc);
                 return -EINVAL;
         }
-        const struct vpcd_handler h = {
-                .user = sc, .apdu = on_apdu, .atr = on_atr, .power = on_power, .state_changed = on_state};
+        if (trace && *trace) {
+                int r = trace_sink_open(&sc->trace, trace, trace_format_for(trace));
+                if (r < 0) {
+                        snprintf(err, errlen, "trace %s: %s", trace, strerror(-r));
+                        served_card_free(sc);
+                        return r;
+                }
+        }
+        const struct vpcd_handler h = {.user = sc,
+                                       .apdu = on_apdu,
+                                       .atr = on_atr,
+                                       .power = on_power,
+                                       .state_changed = on_state};
         int r = vpcd_link_new(m->event, cc->name, cc->host, cc->port, &h, &sc->link);
         if (r < 0) {
                 snprintf(err, errlen, "vpcd %s:%u: %s", cc->host, cc->port, strerror(-r));
@@ -143,7 +357,10 @@ void served_card_free(struct served_card *sc)
 {
         if (!sc)
                 return;
+        sc->cur.timer = sd_event_source_disable_unref(sc->cur.timer);
+        sc->cur.pending = false;
         vpcd_link_free(sc->link);
+        trace_sink_close(&sc->trace);
         vt_piv_free(sc->piv);
         vt_image_free(sc->img);
         free(sc);
@@ -164,4 +381,143 @@ const char *served_card_state(const struct served_card *sc)
                 snprintf(buf, sizeof(buf), "waiting for vpcd %s", vpcd_link_endpoint(sc->link));
                 return buf;
         }
+}
+
+static const char *connection_name(enum vpcd_state s)
+{
+        switch (s) {
+        case VPCD_CONNECTED:
+        case VPCD_POWERED:
+                return "connected";
+        case VPCD_REMOVED:
+                return "removed";
+        case VPCD_WAITING:
+        default:
+                return "waiting";
+        }
+}
+
+static void json_str(FILE *f, const char *key, const char *v)
+{
+        fprintf(f, "\"%s\":", key);
+        if (!v) {
+                fputs("null", f);
+                return;
+        }
+        fputc('"', f);
+        for (; *v; v++) {
+                unsigned char ch = (unsigned char)*v;
+                if (ch == '"' || ch == '\\')
+                        fprintf(f, "\\%c", ch);
+                else if (ch < 0x20)
+                        fprintf(f, "\\u%04x", ch);
+                else
+                        fputc(ch, f);
+        }
+        fputc('"', f);
+}
+
+void served_card_status(const struct served_card *sc, FILE *f, bool json)
+{
+        const char *conn = connection_name(vpcd_link_state(sc->link));
+        const char *applet = vt_card_selected(&sc->card);
+        bool verified = vt_piv_pin_verified(sc->piv);
+        const char *trace = sc->trace.fd == -1             ? NULL
+                            : sc->trace.fd == TRACE_TO_LOG ? "(log)"
+                                                           : sc->trace.path;
+        char faults[FAULTS_MAX * 48] = "";
+        size_t used = 0;
+        for (size_t i = 0; i < sc->faults.n && used < sizeof(faults); i++) {
+                char d[64];
+                fault_describe(&sc->faults.list[i], 1, d, sizeof(d));
+                if (json)
+                        used += (size_t)snprintf(faults + used, sizeof(faults) - used, "%s\"%s\"",
+                                                 i ? "," : "", d);
+                else
+                        used += (size_t)snprintf(faults + used, sizeof(faults) - used, "%s%s",
+                                                 i ? ", " : "", d);
+        }
+        if (!json) {
+                fprintf(f,
+                        "%s: vpcd %s %s, %s, applet %s, PIN %s, PIN tries left %u/%u, PUK tries "
+                        "left %u/%u, "
+                        "%lu commands, trace %s, faults %s%s\n",
+                        sc->conf.name, vpcd_link_endpoint(sc->link), conn,
+                        sc->card.powered ? "powered" : "unpowered", applet ? applet : "none",
+                        verified ? "verified" : "not verified", sc->img->pin.tries_left,
+                        sc->img->pin.max_tries, sc->img->puk.tries_left, sc->img->puk.max_tries,
+                        sc->card.commands, trace ? trace : "off", sc->faults.n ? faults : "none",
+                        sc->cur.waiting_touch ? ", waiting for touch" : "");
+                return;
+        }
+        fputc('{', f);
+        json_str(f, "name", sc->conf.name);
+        fputc(',', f);
+        json_str(f, "vpcd", vpcd_link_endpoint(sc->link));
+        fputc(',', f);
+        json_str(f, "connection", conn);
+        fprintf(f, ",\"powered\":%s,", sc->card.powered ? "true" : "false");
+        json_str(f, "applet", applet);
+        fprintf(
+            f,
+            ",\"pin_verified\":%s,\"pin_tries_left\":%u,\"pin_max_tries\":%u,\"puk_tries_left\":%u,"
+            "\"puk_max_tries\":%u,\"commands\":%lu,",
+            verified ? "true" : "false", sc->img->pin.tries_left, sc->img->pin.max_tries,
+            sc->img->puk.tries_left, sc->img->puk.max_tries, sc->card.commands);
+        json_str(f, "trace", trace);
+        fprintf(f, ",\"faults\":[%s],\"waiting_for_touch\":%s,\"touch_timeout_ms\":%u}", faults,
+                sc->cur.waiting_touch ? "true" : "false", sc->conf.touch_timeout_ms);
+}
+
+void served_card_remove(struct served_card *sc)
+{
+        vpcd_link_remove(sc->link);
+}
+
+void served_card_insert(struct served_card *sc)
+{
+        vpcd_link_insert(sc->link);
+}
+
+void served_card_reset(struct served_card *sc)
+{
+        vt_card_reset(&sc->card);
+        sc->redact_more = false;
+}
+
+int served_card_trace(struct served_card *sc, bool on, const char *path, enum trace_format fmt)
+{
+        if (!on) {
+                trace_sink_close(&sc->trace);
+                return 0;
+        }
+        if (!path) {
+                trace_sink_to_log(&sc->trace, fmt);
+                return 0;
+        }
+        return trace_sink_open(&sc->trace, path, fmt);
+}
+
+int served_card_fault(struct served_card *sc, const struct fault *f)
+{
+        return faults_add(&sc->faults, f) < 0 ? -ENOSPC : 0;
+}
+
+void served_card_fault_clear(struct served_card *sc)
+{
+        sc->faults.n = 0;
+}
+
+int served_card_touch(struct served_card *sc)
+{
+        struct served_command *c = &sc->cur;
+        if (!c->waiting_touch)
+                return -ENOENT;
+        c->timer = sd_event_source_disable_unref(c->timer);
+        c->waiting_touch = false;
+        c->pending = false;
+        sc->touched_at[c->cmd[3]] = now_us();
+        note(c, "touched after %llu ms", (unsigned long long)((now_us() - c->start_us) / 1000));
+        respond(sc, execute(sc, c->rsp));
+        return 0;
 }

@@ -1,13 +1,35 @@
-/* A card as the daemon serves it: configuration, the card, its vpcd link. */
+/* A card as the daemon serves it: configuration, the card, its vpcd link, and what test
+ * authors do to it through the control socket: traces, faults, touch. */
 #ifndef VT_SERVED_H
 #define VT_SERVED_H
 
 #include "card.h"
 #include "config.h"
+#include "fault.h"
+#include "frame.h"
 #include "image.h"
+#include "trace.h"
 #include "vpcd.h"
 
+#include <stdio.h>
+#include <time.h>
+
 struct manager;
+
+/* The command being answered; it outlives on_apdu when its answer is deferred (a delay fault,
+ * a wait for touch). */
+struct served_command {
+        uint8_t cmd[FRAME_MAX];
+        size_t len;
+        struct timespec when; /* CLOCK_REALTIME on arrival, for the trace */
+        uint64_t start_us;    /* CLOCK_MONOTONIC on arrival */
+        bool pending;         /* the answer is deferred */
+        bool waiting_touch;
+        bool write_fail;
+        char note[160];
+        sd_event_source *timer;
+        uint8_t rsp[VT_RAPDU_MAX];
+};
 
 struct served_card {
         struct conf_card conf;
@@ -15,14 +37,34 @@ struct served_card {
         struct vpcd_link *link;
         struct vt_image *img;
         struct vt_piv *piv;
+        struct trace_sink trace;
+        struct faults faults;
+        bool redact_more;         /* GET RESPONSE continues an answer whose data is secret */
+        uint64_t touched_at[256]; /* CLOCK_MONOTONIC µs of the last touch, by key reference */
+        struct served_command cur;
         struct vt_card card;
 };
 
-/* Builds the card of cc and starts connecting it; on failure err says why. */
-int served_card_new(struct manager *m, const struct conf_card *cc, struct served_card **out, char *err,
-                    size_t errlen);
+/* Builds the card of cc and starts connecting it; on failure err says why. trace, when not
+ * NULL or empty, is a file every APDU of the card is traced to. */
+int served_card_new(struct manager *m, const struct conf_card *cc, const char *trace,
+                    struct served_card **out, char *err, size_t errlen);
 void served_card_free(struct served_card *sc);
 /* "waiting for vpcd HOST:PORT", "connected", "powered" or "removed". */
 const char *served_card_state(const struct served_card *sc);
+
+/* Writes the card's status: a line of text, or a JSON object. */
+void served_card_status(const struct served_card *sc, FILE *f, bool json);
+/* Takes the card out of the reader, puts it back, warm-resets it. */
+void served_card_remove(struct served_card *sc);
+void served_card_insert(struct served_card *sc);
+void served_card_reset(struct served_card *sc);
+/* Tracing on to path (NULL: to the daemon's log) in fmt, or off; 0 or a negative errno. */
+int served_card_trace(struct served_card *sc, bool on, const char *path, enum trace_format fmt);
+/* Arms a fault; -ENOSPC when FAULTS_MAX are armed. Clears them all. */
+int served_card_fault(struct served_card *sc, const struct fault *f);
+void served_card_fault_clear(struct served_card *sc);
+/* A touch: the command waiting for one goes to the card; -ENOENT when none waits. */
+int served_card_touch(struct served_card *sc);
 
 #endif

@@ -28,6 +28,7 @@ struct vpcd_link {
         enum vpcd_state state;
         int fd;
         bool connecting;
+        bool pending; /* an APDU waits for vpcd_link_respond() */
         sd_event_source *io;
         sd_event_source *retry;
         uint64_t backoff_us;
@@ -54,6 +55,7 @@ static void drop(struct vpcd_link *l)
                 close(l->fd);
         l->fd = -1;
         l->connecting = false;
+        l->pending = false;
         l->tx_len = l->tx_off = 0;
         frame_rx_init(&l->rx, l->rxbuf, sizeof(l->rxbuf));
         l->h.power(l->h.user, VPCD_CTRL_OFF);
@@ -103,17 +105,44 @@ static int answer(struct vpcd_link *l, const uint8_t *body, size_t len)
                         n = l->h.atr(l->h.user, l->tx + FRAME_HEADER);
                         break;
                 default:
-                        vt_log(LOG_WARNING, l->name, l->endpoint, "unknown vpcd control code %02X", body[0]);
+                        vt_log(LOG_WARNING, l->name, l->endpoint, "unknown vpcd control code %02X",
+                               body[0]);
                         return 0;
                 }
         } else if (len > 1) {
                 n = l->h.apdu(l->h.user, body, len, l->tx + FRAME_HEADER);
+                if (n == VPCD_APDU_DROP)
+                        return -ECONNABORTED;
+                if (n == VPCD_APDU_PENDING) {
+                        l->pending = true; /* stop reading until the answer is out */
+                        return sd_event_source_set_io_events(l->io, 0);
+                }
         } else {
                 return 0;
         }
         l->tx_len = frame_seal(l->tx, n);
         l->tx_off = 0;
         return flush(l);
+}
+
+/* Answers the whole frames received so far, one at a time. */
+static int process_frames(struct vpcd_link *l)
+{
+        for (;;) {
+                const uint8_t *body;
+                size_t len;
+                int r = frame_rx_next(&l->rx, &body, &len);
+                if (r < 0)
+                        return -EMSGSIZE;
+                if (r == 0)
+                        return 0;
+                r = answer(l, body, len);
+                frame_rx_consume(&l->rx);
+                if (r < 0)
+                        return r;
+                if (l->tx_len || l->pending)
+                        return 0; /* wait for the peer to take our answer first */
+        }
 }
 
 static int on_readable(struct vpcd_link *l)
@@ -131,21 +160,16 @@ static int on_readable(struct vpcd_link *l)
         if (n == 0)
                 return -ECONNRESET;
         frame_rx_commit(&l->rx, (size_t)n);
-        for (;;) {
-                const uint8_t *body;
-                size_t len;
-                int r = frame_rx_next(&l->rx, &body, &len);
-                if (r < 0)
-                        return -EMSGSIZE;
-                if (r == 0)
-                        return 0;
-                r = answer(l, body, len);
-                frame_rx_consume(&l->rx);
-                if (r < 0)
-                        return r;
-                if (l->tx_len)
-                        return 0; /* wait for the peer to take our answer first */
-        }
+        return process_frames(l);
+}
+
+static const char *why(int r)
+{
+        if (r == -ECONNRESET)
+                return "connection closed";
+        if (r == -ECONNABORTED)
+                return "connection dropped on purpose";
+        return strerror(-r);
 }
 
 static int on_io(sd_event_source *s, int fd, uint32_t events, void *userdata)
@@ -159,8 +183,8 @@ static int on_io(sd_event_source *s, int fd, uint32_t events, void *userdata)
                 socklen_t el = sizeof(err);
                 getsockopt(l->fd, SOL_SOCKET, SO_ERROR, &err, &el);
                 if (err) {
-                        vt_log(LOG_DEBUG, l->name, l->endpoint, "connect to vpcd %s: %s", l->endpoint,
-                               strerror(err));
+                        vt_log(LOG_DEBUG, l->name, l->endpoint, "connect to vpcd %s: %s",
+                               l->endpoint, strerror(err));
                         drop(l);
                         schedule_connect(l);
                         return 0;
@@ -171,12 +195,17 @@ static int on_io(sd_event_source *s, int fd, uint32_t events, void *userdata)
                 set_state(l, VPCD_CONNECTED);
                 return sd_event_source_set_io_events(l->io, EPOLLIN);
         }
+        if (l->pending) {
+                if (events & (EPOLLHUP | EPOLLERR))
+                        lost(l, "connection closed");
+                return 0;
+        }
         if (events & EPOLLOUT)
                 r = flush(l);
         if (r >= 0 && !l->tx_len && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
                 r = on_readable(l);
         if (r < 0)
-                lost(l, r == -ECONNRESET ? "connection closed" : strerror(-r));
+                lost(l, why(r));
         return 0;
 }
 
@@ -202,7 +231,8 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
         l->retry = sd_event_source_unref(l->retry);
         int r = try_connect(l);
         if (r < 0) {
-                vt_log(LOG_DEBUG, l->name, l->endpoint, "connect to vpcd %s: %s", l->endpoint, strerror(-r));
+                vt_log(LOG_DEBUG, l->name, l->endpoint, "connect to vpcd %s: %s", l->endpoint,
+                       strerror(-r));
                 drop(l);
                 schedule_connect(l);
         }
@@ -216,9 +246,11 @@ static void schedule_connect(struct vpcd_link *l)
                 return;
         uint64_t delay = l->backoff_us;
         l->backoff_us = l->backoff_us * 2 > BACKOFF_MAX_US ? BACKOFF_MAX_US : l->backoff_us * 2;
-        int r = sd_event_add_time_relative(l->event, &l->retry, CLOCK_MONOTONIC, delay, 1000, on_retry, l);
+        int r = sd_event_add_time_relative(l->event, &l->retry, CLOCK_MONOTONIC, delay, 1000,
+                                           on_retry, l);
         if (r < 0)
-                vt_log(LOG_ERR, l->name, l->endpoint, "cannot schedule reconnect: %s", strerror(-r));
+                vt_log(LOG_ERR, l->name, l->endpoint, "cannot schedule reconnect: %s",
+                       strerror(-r));
 }
 
 static int resolve(struct vpcd_link *l, const char *host, uint16_t port)
@@ -228,7 +260,8 @@ static int resolve(struct vpcd_link *l, const char *host, uint16_t port)
         snprintf(service, sizeof(service), "%u", port);
         int r = getaddrinfo(host, service, &hints, &res);
         if (r != 0) {
-                vt_log(LOG_ERR, l->name, l->endpoint, "cannot resolve vpcd host %s: %s", host, gai_strerror(r));
+                vt_log(LOG_ERR, l->name, l->endpoint, "cannot resolve vpcd host %s: %s", host,
+                       gai_strerror(r));
                 return -EADDRNOTAVAIL;
         }
         memcpy(&l->addr, res->ai_addr, res->ai_addrlen);
@@ -305,4 +338,27 @@ void vpcd_link_insert(struct vpcd_link *l)
         l->backoff_us = 0;
         schedule_connect(l);
         l->backoff_us = BACKOFF_MIN_US;
+}
+
+int vpcd_link_respond(struct vpcd_link *l, const uint8_t *rsp, size_t len)
+{
+        if (!l->pending || l->fd < 0 || len > VT_RAPDU_MAX)
+                return -EINVAL;
+        l->pending = false;
+        memcpy(l->tx + FRAME_HEADER, rsp, len);
+        l->tx_len = frame_seal(l->tx, len);
+        l->tx_off = 0;
+        int r = flush(l);
+        if (r >= 0 && !l->tx_len)
+                r = process_frames(l);
+        if (r < 0)
+                lost(l, why(r));
+        return 0;
+}
+
+void vpcd_link_reconnect(struct vpcd_link *l)
+{
+        if (l->state == VPCD_REMOVED || l->state == VPCD_WAITING)
+                return;
+        lost(l, "connection dropped on purpose");
 }

@@ -11,15 +11,22 @@
 #include <systemd/sd-event.h>
 
 enum vpcd_state {
-        VPCD_WAITING,    /* no connection; retrying with backoff */
-        VPCD_CONNECTED,  /* connected, card not powered */
-        VPCD_POWERED,    /* connected and powered */
-        VPCD_REMOVED,    /* disconnected on purpose: the card is out of the reader */
+        VPCD_WAITING,   /* no connection; retrying with backoff */
+        VPCD_CONNECTED, /* connected, card not powered */
+        VPCD_POWERED,   /* connected and powered */
+        VPCD_REMOVED,   /* disconnected on purpose: the card is out of the reader */
 };
+
+/* What vpcd_handler.apdu may return instead of a length. */
+#define VPCD_APDU_PENDING ((size_t)-1) /* answered later with vpcd_link_respond() */
+#define VPCD_APDU_DROP    ((size_t)-2) /* no answer: the connection is closed and re-made */
 
 struct vpcd_handler {
         void *user;
-        /* Answers one command APDU into out (room for 65538 bytes); returns its length. */
+        /* Answers one command APDU into out (room for 65538 bytes); returns its length, or
+         * VPCD_APDU_PENDING or VPCD_APDU_DROP. While an answer is pending nothing more is read
+         * from vpcd (it sends nothing before it has the answer). A pending answer is cancelled
+         * by power(VPCD_CTRL_OFF), which comes when the link drops or the card is removed. */
         size_t (*apdu)(void *user, const uint8_t *cmd, size_t len, uint8_t *out);
         /* Writes the ATR; returns its length. */
         size_t (*atr)(void *user, uint8_t *out);
@@ -38,5 +45,9 @@ const char *vpcd_link_endpoint(const struct vpcd_link *l); /* "HOST:PORT" */
 /* Pulls the card out of the reader (closes the link, no reconnect) or plugs it back in. */
 void vpcd_link_remove(struct vpcd_link *l);
 void vpcd_link_insert(struct vpcd_link *l);
+/* Sends the answer to the pending command; -EINVAL when none is pending. */
+int vpcd_link_respond(struct vpcd_link *l, const uint8_t *rsp, size_t len);
+/* Closes the connection and reconnects, as after a pcscd restart. */
+void vpcd_link_reconnect(struct vpcd_link *l);
 
 #endif

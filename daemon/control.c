@@ -1,0 +1,484 @@
+/* The control socket of vtokend.
+ *
+ * Protocol: a client connects, sends ONE request line (at most 1024 bytes with its "\n"; words
+ * separated by spaces), reads the reply until the daemon closes the connection. A reply is
+ * "ok\n" followed by the answer (possibly empty), or "error: REASON\n". Requests:
+ *
+ *   status [--json]                 every card: vpcd connection, power, selected applet,
+ *                                   PIN verified, PIN/PUK tries left, commands served, trace,
+ *                                   armed faults, waiting for touch (--json: one JSON object)
+ *   insert CARD | remove CARD       plug the card into its vpcd reader / pull it out
+ *   reset CARD                      warm reset: selection and security state cleared
+ *   trace CARD on [FILE] [--json]   APDU trace to FILE (an absolute path; appended) or to the
+ *   trace CARD off                  daemon's log; text, or JSON lines with --json or a FILE
+ *                                   named *.json / *.jsonl. Secrets are always redacted.
+ *   fault CARD KIND [--count N] [--ins XX]
+ *                                   the next N commands (default 1; with --ins only those with
+ *                                   that INS) get KIND: sw XXXX (answered with that status
+ *                                   word), delay TIME (answered TIME later: 500ms, 2s),
+ *                                   drop (the vpcd connection closes mid-command, then the
+ *                                   card reconnects), write-fail (image writes fail: 65 81)
+ *   fault CARD clear                disarm every fault of the card
+ *   touch CARD                      touch the key: the command waiting for a touch goes on
+ *
+ * CARD is a [card NAME] of vtokend.conf. A request that is too long, malformed, names an
+ * unknown verb or card gets an error reply and changes nothing. The socket is mode 0600 and
+ * a peer of another user (root excepted) is refused. A client has 10 s to send its line. */
+#include "control.h"
+
+#include "fault.h"
+#include "log.h"
+#include "manager.h"
+#include "served.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#define CONNS_MAX         16
+#define CLIENT_TIMEOUT_US (10 * 1000000ULL)
+
+struct control {
+        struct manager *m;
+        int fd;
+        bool bound; /* we created path and unlink it at the end */
+        char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+        sd_event_source *io;
+        size_t n_conns;
+        struct conn *conns; /* open connections, freed with the socket */
+};
+
+struct conn {
+        struct control *ctl;
+        struct conn *prev, *next;
+        int fd;
+        sd_event_source *io, *timer;
+        char in[CONTROL_LINE_MAX];
+        size_t in_len;
+        char *out;
+        size_t out_len, out_off;
+};
+
+/* ---- requests -------------------------------------------------------------------------- */
+
+int control_split(char *line, char **words, size_t max)
+{
+        size_t n = 0;
+        for (char *p = line; *p; p++)
+                if ((unsigned char)*p < 0x20 && *p != '\t')
+                        return -1;
+        for (char *p = line;;) {
+                p += strspn(p, " \t");
+                if (!*p)
+                        return (int)n;
+                if (n == max)
+                        return -1;
+                words[n++] = p;
+                p += strcspn(p, " \t");
+                if (*p)
+                        *p++ = '\0';
+        }
+}
+
+static void error(FILE *reply, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void error(FILE *reply, const char *fmt, ...)
+{
+        va_list ap;
+        fputs("error: ", reply);
+        va_start(ap, fmt);
+        vfprintf(reply, fmt, ap);
+        va_end(ap);
+        fputc('\n', reply);
+}
+
+static struct served_card *find_card(struct manager *m, const char *name)
+{
+        for (size_t i = 0; i < m->n_cards; i++)
+                if (strcmp(m->cards[i]->conf.name, name) == 0)
+                        return m->cards[i];
+        return NULL;
+}
+
+static void do_status(struct manager *m, char **w, size_t n, FILE *reply)
+{
+        bool json = n == 2 && strcmp(w[1], "--json") == 0;
+        if (n > 2 || (n == 2 && !json)) {
+                error(reply, "usage: status [--json]");
+                return;
+        }
+        fputs("ok\n", reply);
+        if (json)
+                fputs("{\"cards\":[", reply);
+        for (size_t i = 0; i < m->n_cards; i++) {
+                if (json && i)
+                        fputc(',', reply);
+                served_card_status(m->cards[i], reply, json);
+        }
+        if (json)
+                fputs("]}\n", reply);
+        else if (m->n_cards == 0)
+                fputs("no card served\n", reply);
+}
+
+static void do_trace(struct served_card *sc, char **w, size_t n, FILE *reply)
+{
+        bool on = n >= 3 && strcmp(w[2], "on") == 0, json = false;
+        const char *path = NULL;
+        if (n == 3 && strcmp(w[2], "off") == 0) {
+                served_card_trace(sc, false, NULL, TRACE_TEXT);
+                vt_log(LOG_INFO, sc->conf.name, NULL, "trace off");
+                fputs("ok\n", reply);
+                return;
+        }
+        for (size_t i = 3; on && i < n; i++) {
+                if (strcmp(w[i], "--json") == 0 && !json)
+                        json = true;
+                else if (w[i][0] == '/' && !path)
+                        path = w[i];
+                else
+                        on = false;
+        }
+        if (!on) {
+                error(reply, "usage: trace CARD on [/ABSOLUTE/FILE] [--json] | trace CARD off");
+                return;
+        }
+        enum trace_format fmt =
+            json || (path && trace_format_for(path) == TRACE_JSON) ? TRACE_JSON : TRACE_TEXT;
+        int r = served_card_trace(sc, true, path, fmt);
+        if (r < 0) {
+                error(reply, "cannot open %s: %s", path, strerror(-r));
+                return;
+        }
+        vt_log(LOG_INFO, sc->conf.name, NULL, "trace on to %s", path ? path : "the log");
+        fputs("ok\n", reply);
+}
+
+static void do_fault(struct served_card *sc, char **w, size_t n, FILE *reply)
+{
+        if (n == 3 && strcmp(w[2], "clear") == 0) {
+                served_card_fault_clear(sc);
+                vt_log(LOG_INFO, sc->conf.name, NULL, "faults cleared");
+                fputs("ok\n", reply);
+                return;
+        }
+        struct fault f;
+        char err[256], what[96];
+        if (fault_parse(w + 2, n - 2, &f, err, sizeof(err)) < 0) {
+                error(reply, "%s", err);
+                return;
+        }
+        if (served_card_fault(sc, &f) < 0) {
+                error(reply, "at most %d faults may be armed: 'fault %s clear' first", FAULTS_MAX,
+                      sc->conf.name);
+                return;
+        }
+        fault_describe(&f, 1, what, sizeof(what));
+        vt_log(LOG_INFO, sc->conf.name, NULL, "fault armed: %s", what);
+        fprintf(reply, "ok\n%s: fault armed: %s\n", sc->conf.name, what);
+}
+
+void control_execute(struct manager *m, char *line, FILE *reply)
+{
+        char *w[CONTROL_WORDS_MAX];
+        int n = control_split(line, w, CONTROL_WORDS_MAX);
+        if (n < 0) {
+                error(reply, "malformed request");
+                return;
+        }
+        if (n == 0) {
+                error(reply, "empty request");
+                return;
+        }
+        const char *verb = w[0];
+        if (strcmp(verb, "status") == 0) {
+                do_status(m, w, (size_t)n, reply);
+                return;
+        }
+        static const char *const card_verbs[] = {"insert", "remove", "reset",
+                                                 "touch",  "trace",  "fault"};
+        bool known = false;
+        for (size_t i = 0; i < sizeof(card_verbs) / sizeof(card_verbs[0]); i++)
+                known |= strcmp(verb, card_verbs[i]) == 0;
+        if (!known) {
+                error(reply,
+                      "unknown request '%.64s': expected status, insert, remove, reset, trace, "
+                      "fault or touch",
+                      verb);
+                return;
+        }
+        if (n < 2) {
+                error(reply, "%s needs a CARD", verb);
+                return;
+        }
+        struct served_card *sc = find_card(m, w[1]);
+        if (!sc) {
+                error(reply, "unknown card '%.64s'", w[1]);
+                return;
+        }
+        if (strcmp(verb, "trace") == 0) {
+                do_trace(sc, w, (size_t)n, reply);
+                return;
+        }
+        if (strcmp(verb, "fault") == 0) {
+                do_fault(sc, w, (size_t)n, reply);
+                return;
+        }
+        if (n != 2) {
+                error(reply, "usage: %s CARD", verb);
+                return;
+        }
+        if (strcmp(verb, "touch") == 0) {
+                if (served_card_touch(sc) < 0) {
+                        error(reply, "%s: no command is waiting for a touch", sc->conf.name);
+                        return;
+                }
+        } else if (strcmp(verb, "insert") == 0) {
+                served_card_insert(sc);
+        } else if (strcmp(verb, "remove") == 0) {
+                served_card_remove(sc);
+        } else {
+                served_card_reset(sc);
+        }
+        vt_log(LOG_INFO, sc->conf.name, NULL, "%s by the control socket", verb);
+        fputs("ok\n", reply);
+}
+
+/* ---- connections ----------------------------------------------------------------------- */
+
+static void conn_free(struct conn *c)
+{
+        c->io = sd_event_source_disable_unref(c->io);
+        c->timer = sd_event_source_disable_unref(c->timer);
+        if (c->fd >= 0)
+                close(c->fd);
+        if (c->prev)
+                c->prev->next = c->next;
+        else
+                c->ctl->conns = c->next;
+        if (c->next)
+                c->next->prev = c->prev;
+        c->ctl->n_conns--;
+        free(c->out);
+        free(c);
+}
+
+static void conn_reply(struct conn *c, const char *fixed)
+{
+        FILE *f = open_memstream(&c->out, &c->out_len);
+        if (!f) {
+                conn_free(c);
+                return;
+        }
+        if (fixed) {
+                fputs(fixed, f);
+        } else {
+                c->in[strcspn(c->in, "\n")] = '\0';
+                size_t len = strlen(c->in);
+                if (len && c->in[len - 1] == '\r')
+                        c->in[len - 1] = '\0';
+                control_execute(c->ctl->m, c->in, f);
+        }
+        if (fclose(f) != 0) {
+                conn_free(c);
+                return;
+        }
+        c->timer = sd_event_source_disable_unref(c->timer);
+        if (sd_event_source_set_io_events(c->io, EPOLLOUT) < 0)
+                conn_free(c);
+}
+
+static bool peer_allowed(int fd)
+{
+        struct ucred cred;
+        socklen_t len = sizeof(cred);
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+                return false;
+        return cred.uid == 0 || cred.uid == geteuid();
+}
+
+static int on_conn_io(sd_event_source *s, int fd, uint32_t events, void *userdata)
+{
+        struct conn *c = userdata;
+        (void)s;
+        if (c->out) { /* writing the reply */
+                ssize_t n = write(fd, c->out + c->out_off, c->out_len - c->out_off);
+                if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                        return 0;
+                if (n > 0)
+                        c->out_off += (size_t)n;
+                if (n <= 0 || c->out_off == c->out_len)
+                        conn_free(c);
+                return 0;
+        }
+        ssize_t n = read(fd, c->in + c->in_len, sizeof(c->in) - 1 - c->in_len);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                return 0;
+        if (n < 0 || (n == 0 && c->in_len == 0)) {
+                conn_free(c);
+                return 0;
+        }
+        c->in_len += (size_t)n;
+        c->in[c->in_len] = '\0';
+        if (memchr(c->in, '\0', c->in_len)) {
+                conn_reply(c, "error: malformed request\n");
+        } else if (memchr(c->in, '\n', c->in_len) || n == 0) {
+                conn_reply(c, NULL); /* a line, or what came before the client shut down */
+        } else if (c->in_len == sizeof(c->in) - 1) {
+                vt_log(LOG_WARNING, NULL, NULL, "control: request over %d bytes refused",
+                       CONTROL_LINE_MAX);
+                conn_reply(c, "error: request too long (at most 1024 bytes with its newline)\n");
+        }
+        (void)events;
+        return 0;
+}
+
+static int on_conn_timeout(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        (void)s;
+        (void)usec;
+        conn_reply(userdata, "error: no request line within 10 s\n");
+        return 0;
+}
+
+static int on_accept(sd_event_source *s, int fd, uint32_t events, void *userdata)
+{
+        struct control *ctl = userdata;
+        (void)s;
+        (void)events;
+        int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (cfd < 0)
+                return 0;
+        if (!peer_allowed(cfd)) {
+                static const char msg[] = "error: permission denied\n";
+                vt_log(LOG_WARNING, NULL, NULL, "control: a client of another user was refused");
+                (void)!write(cfd, msg, sizeof(msg) - 1);
+                close(cfd);
+                return 0;
+        }
+        struct conn *c = ctl->n_conns < CONNS_MAX ? calloc(1, sizeof(*c)) : NULL;
+        if (!c) {
+                close(cfd);
+                return 0;
+        }
+        c->ctl = ctl;
+        c->fd = cfd;
+        c->next = ctl->conns;
+        if (c->next)
+                c->next->prev = c;
+        ctl->conns = c;
+        ctl->n_conns++;
+        sd_event *e = sd_event_source_get_event(ctl->io);
+        if (sd_event_add_io(e, &c->io, cfd, EPOLLIN, on_conn_io, c) < 0 ||
+            sd_event_add_time_relative(e, &c->timer, CLOCK_MONOTONIC, CLIENT_TIMEOUT_US, 100000,
+                                       on_conn_timeout, c) < 0)
+                conn_free(c);
+        return 0;
+}
+
+/* ---- the listening socket -------------------------------------------------------------- */
+
+static int from_systemd(void)
+{
+        int n = sd_listen_fds(1);
+        for (int i = 0; i < n; i++)
+                if (sd_is_socket_unix(SD_LISTEN_FDS_START + i, SOCK_STREAM, 1, NULL, 0) > 0)
+                        return SD_LISTEN_FDS_START + i;
+        return -1;
+}
+
+/* A socket file nobody listens on is left over from a daemon that did not stop cleanly. */
+static int remove_stale(const struct sockaddr_un *sa)
+{
+        struct stat st;
+        if (lstat(sa->sun_path, &st) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (!S_ISSOCK(st.st_mode))
+                return -EEXIST;
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        int r = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
+        close(fd);
+        if (r == 0)
+                return -EADDRINUSE;
+        return unlink(sa->sun_path) < 0 ? -errno : 0;
+}
+
+static int listen_on(struct control *ctl, const char *path)
+{
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+        int r = remove_stale(&sa);
+        if (r < 0)
+                return r;
+        ctl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (ctl->fd < 0)
+                return -errno;
+        mode_t old = umask(0177); /* created 0600: no moment where others may connect */
+        r = bind(ctl->fd, (struct sockaddr *)&sa, sizeof(sa));
+        umask(old);
+        if (r < 0)
+                return -errno;
+        ctl->bound = true;
+        snprintf(ctl->path, sizeof(ctl->path), "%s", path);
+        if (chmod(path, 0600) < 0 || listen(ctl->fd, CONNS_MAX) < 0)
+                return -errno;
+        return 0;
+}
+
+int control_start(struct manager *m, const char *path, struct control **out)
+{
+        char def[PATH_MAX];
+        const char *rt = getenv("RUNTIME_DIRECTORY");
+        *out = NULL;
+        int sfd = from_systemd();
+        if (sfd < 0 && (!path || !*path)) {
+                if (!rt || !*rt)
+                        return 0;
+                snprintf(def, sizeof(def), "%.*s/control.sock", (int)strcspn(rt, ":"), rt);
+                path = def;
+        }
+        struct control *ctl = calloc(1, sizeof(*ctl));
+        if (!ctl)
+                return -ENOMEM;
+        ctl->m = m;
+        ctl->fd = sfd;
+        int r = sfd >= 0 ? 0 : listen_on(ctl, path);
+        if (r == 0)
+                r = sd_event_add_io(m->event, &ctl->io, ctl->fd, EPOLLIN, on_accept, ctl);
+        if (r < 0) {
+                control_free(ctl);
+                return r;
+        }
+        *out = ctl;
+        return 0;
+}
+
+void control_free(struct control *c)
+{
+        if (!c)
+                return;
+        while (c->conns)
+                conn_free(c->conns);
+        c->io = sd_event_source_disable_unref(c->io);
+        if (c->fd >= 0)
+                close(c->fd);
+        if (c->bound)
+                unlink(c->path);
+        free(c);
+}
+
+const char *control_path(const struct control *c)
+{
+        return c->path;
+}

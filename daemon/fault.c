@@ -1,0 +1,158 @@
+#include "fault.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define COUNT_MAX    1000000
+#define DELAY_MAX_US (3600ULL * 1000000ULL)
+
+static bool parse_hex(const char *s, size_t digits, unsigned long *out)
+{
+        char *end;
+        if (strlen(s) != digits || strspn(s, "0123456789abcdefABCDEF") != digits)
+                return false;
+        *out = strtoul(s, &end, 16);
+        return *end == '\0';
+}
+
+static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+        char *end;
+        if (!*s || strspn(s, "0123456789") != strlen(s))
+                return false;
+        errno = 0;
+        *out = strtoul(s, &end, 10);
+        return !errno && *out <= max;
+}
+
+/* "500ms", "2s", "1.5s", "250" (milliseconds) */
+static bool parse_time(const char *s, uint64_t *us)
+{
+        char *end;
+        if (!*s || !strchr("0123456789.", *s))
+                return false;
+        errno = 0;
+        double v = strtod(s, &end);
+        double scale;
+        if (strcmp(end, "") == 0 || strcmp(end, "ms") == 0)
+                scale = 1000;
+        else if (strcmp(end, "s") == 0)
+                scale = 1000000;
+        else if (strcmp(end, "us") == 0)
+                scale = 1;
+        else
+                return false;
+        if (errno || v < 0 || v * scale > (double)DELAY_MAX_US)
+                return false;
+        *us = (uint64_t)(v * scale);
+        return true;
+}
+
+int fault_parse(char *const *words, size_t n, struct fault *out, char *err, size_t errlen)
+{
+        struct fault f = {.ins = -1, .count = 1};
+        unsigned long v;
+        size_t i = 1;
+        if (n == 0) {
+                snprintf(err, errlen,
+                         "missing fault: sw XXXX, delay TIME, drop, write-fail or clear");
+                return -1;
+        }
+        const char *kind = words[0];
+        if (strcmp(kind, "sw") == 0) {
+                if (n < 2 || !parse_hex(words[1], 4, &v)) {
+                        snprintf(err, errlen,
+                                 "sw needs a status word of 4 hex digits, e.g. sw 6A82");
+                        return -1;
+                }
+                f.kind = FAULT_SW;
+                f.sw = (uint16_t)v;
+                i = 2;
+        } else if (strcmp(kind, "delay") == 0) {
+                if (n < 2 || !parse_time(words[1], &f.delay_us)) {
+                        snprintf(err, errlen,
+                                 "delay needs a time up to 1 hour, e.g. delay 500ms or delay 2s");
+                        return -1;
+                }
+                f.kind = FAULT_DELAY;
+                i = 2;
+        } else if (strcmp(kind, "drop") == 0) {
+                f.kind = FAULT_DROP;
+        } else if (strcmp(kind, "write-fail") == 0) {
+                f.kind = FAULT_WRITE_FAIL;
+        } else {
+                snprintf(err, errlen,
+                         "unknown fault '%.64s': expected sw, delay, drop, write-fail or clear",
+                         kind);
+                return -1;
+        }
+        for (; i < n; i += 2) {
+                const char *opt = words[i], *arg = i + 1 < n ? words[i + 1] : NULL;
+                if (strcmp(opt, "--count") == 0 && arg && parse_uint(arg, COUNT_MAX, &v) && v > 0) {
+                        f.count = (unsigned)v;
+                } else if (strcmp(opt, "--ins") == 0 && arg && parse_hex(arg, 2, &v)) {
+                        f.ins = (int)v;
+                } else {
+                        snprintf(err, errlen,
+                                 "bad option '%.64s': expected --count N (1-%d) or --ins XX (2 hex "
+                                 "digits)",
+                                 opt, COUNT_MAX);
+                        return -1;
+                }
+        }
+        *out = f;
+        return 0;
+}
+
+int faults_add(struct faults *fs, const struct fault *f)
+{
+        if (fs->n == FAULTS_MAX)
+                return -1;
+        fs->list[fs->n++] = *f;
+        return 0;
+}
+
+int faults_take(struct faults *fs, const uint8_t *cmd, size_t len, struct fault *out)
+{
+        for (size_t i = 0; i < fs->n; i++) {
+                struct fault *f = &fs->list[i];
+                if (f->ins >= 0 && (len < 2 || cmd[1] != f->ins))
+                        continue;
+                *out = *f;
+                if (--f->count == 0) {
+                        memmove(f, f + 1, (fs->n - i - 1) * sizeof(*f));
+                        fs->n--;
+                }
+                return 1;
+        }
+        return 0;
+}
+
+void fault_describe(const struct fault *f, int with_count, char *buf, size_t n)
+{
+        int k = 0;
+        switch (f->kind) {
+        case FAULT_SW:
+                k = snprintf(buf, n, "sw %04X", f->sw);
+                break;
+        case FAULT_DELAY:
+                k = snprintf(buf, n, "delay %" PRIu64 " ms", f->delay_us / 1000);
+                break;
+        case FAULT_DROP:
+                k = snprintf(buf, n, "drop");
+                break;
+        case FAULT_WRITE_FAIL:
+                k = snprintf(buf, n, "write-fail");
+                break;
+        }
+        if (k < 0 || (size_t)k >= n || !with_count)
+                return;
+        if (f->ins >= 0)
+                snprintf(buf + k, n - (size_t)k, " (%u left, INS %02X only)", f->count, f->ins);
+        else
+                snprintf(buf + k, n - (size_t)k, " (%u left)", f->count);
+}

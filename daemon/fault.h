@@ -1,0 +1,43 @@
+/* Fault injection: what a card does instead of (or besides) answering the next commands.
+ * Pure: parsing, matching and describing; served.c carries the faults out. */
+#ifndef VT_FAULT_H
+#define VT_FAULT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum fault_kind {
+        FAULT_SW,         /* answer this status word instead of processing the command */
+        FAULT_DELAY,      /* process the command after a delay */
+        FAULT_DROP,       /* close the vpcd connection instead of answering, then reconnect */
+        FAULT_WRITE_FAIL, /* the image cannot be written while the command runs (65 81) */
+};
+
+struct fault {
+        enum fault_kind kind;
+        int ins;        /* only commands with this INS, or -1 for all */
+        unsigned count; /* commands left */
+        uint16_t sw;
+        uint64_t delay_us;
+};
+
+#define FAULTS_MAX 8
+
+struct faults {
+        struct fault list[FAULTS_MAX];
+        size_t n;
+};
+
+/* Parses the words after "fault CARD": KIND [ARG] [--count N] [--ins XX], with KIND one of
+ *   sw XXXX | delay TIME (e.g. 500ms, 2s; plain numbers are milliseconds) | drop | write-fail
+ * 0, or -1 with the reason in err. */
+int fault_parse(char *const *words, size_t n, struct fault *out, char *err, size_t errlen);
+/* Adds f; -1 when FAULTS_MAX are armed. */
+int faults_add(struct faults *fs, const struct fault *f);
+/* Takes the first armed fault that applies to this command into out and spends one of its
+ * count; 1 when one applied, 0 when none. */
+int faults_take(struct faults *fs, const uint8_t *cmd, size_t len, struct fault *out);
+/* "sw 6A82", "delay 500 ms", "drop", "write-fail", with " (N left, INS 87 only)" when long. */
+void fault_describe(const struct fault *f, int with_count, char *buf, size_t n);
+
+#endif
