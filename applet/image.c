@@ -478,20 +478,13 @@ static int write_key(BIO *bio, const void *key)
         return PEM_write_bio_PrivateKey(bio, (EVP_PKEY *)key, NULL, NULL, 0, NULL, NULL);
 }
 
+/* The certificate's bytes exactly as the card holds them: PUT DATA may store bytes that are
+ * not X.509, and they must come back the same. */
 static int write_cert(BIO *bio, const void *slot)
 {
         const struct vt_slot *s = slot;
-        const unsigned char *p = s->cert;
-        X509 *x = d2i_X509(NULL, &p, (long)s->cert_len);
-        int r = 0;
 
-        /* a certificate written with PUT DATA may not parse: keep its bytes anyway */
-        if (x)
-                r = PEM_write_bio_X509(bio, x);
-        else
-                r = PEM_write_bio(bio, "CERTIFICATE", "", s->cert, (long)s->cert_len);
-        X509_free(x);
-        return r;
+        return PEM_write_bio(bio, "CERTIFICATE", "", s->cert, (long)s->cert_len);
 }
 
 /* Writes one PEM file of a slot, or removes it when the slot has no such thing. */
@@ -979,7 +972,9 @@ static int load_slot(struct vt_image *img, struct vt_slot *s, char *err, size_t 
         uint8_t *data;
         size_t len;
         BIO *bio;
-        X509 *x;
+        char *name = NULL, *header = NULL;
+        unsigned char *der = NULL;
+        long n = 0;
         int r;
 
         snprintf(path, sizeof(path), "%s/%02x.key.pem", img->dir, s->ref);
@@ -1004,13 +999,19 @@ static int load_slot(struct vt_image *img, struct vt_slot *s, char *err, size_t 
         if ((r = read_file(path, &data, &len, err, errlen)) <= 0)
                 return r;
         bio = BIO_new_mem_buf(data, (int)len);
-        x = bio ? PEM_read_bio_X509(bio, NULL, no_password, NULL) : NULL;
+        r = bio && PEM_read_bio(bio, &name, &header, &der, &n) &&
+            strcmp(name, "CERTIFICATE") == 0 && n > 0 && (s->cert = malloc((size_t)n));
+        if (r) {
+                memcpy(s->cert, der, (size_t)n);
+                s->cert_len = (size_t)n;
+        }
         BIO_free(bio);
         free(data);
-        r = x ? vt_cert_der(x, &s->cert, &s->cert_len) : -1;
-        X509_free(x);
-        if (r < 0) {
-                set_err(err, errlen, "%s: not a PEM X.509 certificate", path);
+        OPENSSL_free(name);
+        OPENSSL_free(header);
+        OPENSSL_free(der);
+        if (!r) {
+                set_err(err, errlen, "%s: not a PEM certificate", path);
                 return -1;
         }
         return 0;

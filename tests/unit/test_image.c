@@ -168,6 +168,11 @@ static int setup(void **state)
         /* a certificate without its key, as PUT DATA may leave a slot */
         set_cert(vt_image_slot(img, 0x82), vt_image_slot(img, 0x9A)->key, "retired");
         assert_int_equal(vt_image_set_object(img, 0x5FC109, printed, sizeof(printed)), 0);
+        /* PUT DATA may leave bytes that are not X.509 in a certificate object */
+        s = vt_image_slot(img, 0x83);
+        assert_non_null(s->cert = malloc(5));
+        memcpy(s->cert, "\x01\x02\x03\x04\x05", 5);
+        s->cert_len = 5;
 
         assert_int_equal(vt_image_commit_all(img), 0);
         f->img = img;
@@ -251,6 +256,8 @@ static void test_round_trip(void **state)
         assert_int_equal(vt_image_slot(b, 0x9C)->pin_policy, VT_PIN_ALWAYS);
         assert_null(vt_image_slot(b, 0x82)->key);
         assert_non_null(vt_image_slot(b, 0x82)->cert);
+        assert_int_equal(vt_image_slot(b, 0x83)->cert_len, 5);
+        assert_memory_equal(vt_image_slot(b, 0x83)->cert, "\x01\x02\x03\x04\x05", 5);
         assert_int_equal(b->n_objects, 1);
         assert_int_equal(vt_image_object(b, 0x5FC109)->len, 6);
         assert_null(vt_image_object(b, 0x5FC108));
