@@ -12,7 +12,9 @@
 #include "image.h"
 #include "keygen.h"
 #include "pin.h"
+#include "buf.h"
 #include "piv.h"
+#include "sw.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -22,6 +24,7 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 
 static const uint8_t test_atr[] = {0x3B, 0x88, 0x01, 0x50, 0x49, 0x56,
@@ -216,7 +219,7 @@ static inline uint16_t xfer(struct fixture *f, const char *hex)
 
 /* Sends data with a command, chained in 255-byte pieces as OpenSC and ykpiv do. */
 static inline uint16_t xfer_chained(struct fixture *f, uint8_t ins, uint8_t p1, uint8_t p2,
-                             const uint8_t *data, size_t len)
+                                    const uint8_t *data, size_t len)
 {
         uint8_t cmd[5 + 255 + 1];
         for (;;) {
@@ -267,6 +270,98 @@ static inline struct vt_image *reload(struct fixture *f)
         if (!img)
                 fail_msg("reload: %s", err);
         return img;
+}
+
+static inline const EVP_CIPHER *cipher_of(uint8_t alg)
+{
+        switch (alg) {
+        case VT_ALG_3DES:
+                return EVP_des_ede3_ecb();
+        case VT_ALG_AES128:
+                return EVP_aes_128_ecb();
+        case VT_ALG_AES192:
+                return EVP_aes_192_ecb();
+        default:
+                return EVP_aes_256_ecb();
+        }
+}
+
+/* What the host does with the management key: one block in ECB. */
+static inline void block(uint8_t alg, const uint8_t *key, bool enc, const uint8_t *in, uint8_t *out)
+{
+        EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+        int n, bs = EVP_CIPHER_get_block_size(cipher_of(alg));
+        assert_int_equal(EVP_CipherInit_ex(ctx, cipher_of(alg), NULL, key, NULL, enc), 1);
+        EVP_CIPHER_CTX_set_padding(ctx, 0);
+        assert_int_equal(EVP_CipherUpdate(ctx, out, &n, in, bs), 1);
+        assert_int_equal(n, bs);
+        EVP_CIPHER_CTX_free(ctx);
+}
+
+/* Mutual authentication as ykpiv does it; returns the status of the second step. */
+static inline uint16_t mutual_auth(struct fixture *f, uint8_t alg, const uint8_t *key)
+{
+        uint8_t cmd[64], witness[16], challenge[16], expected[16];
+        size_t bs = (size_t)EVP_CIPHER_get_block_size(cipher_of(alg));
+        snprintf((char *)cmd, sizeof(cmd), "00 87 %02X 9B 04 7C 02 80 00", alg);
+        assert_int_equal(xfer(f, (const char *)cmd), SW_OK);
+        /* 7C 0A 80 08 <witness encrypted> at fixed offsets */
+        assert_int_equal(f->resp_len, 4 + bs);
+        assert_int_equal(f->resp[0], 0x7C);
+        assert_int_equal(f->resp[1], 2 + bs);
+        assert_int_equal(f->resp[2], 0x80);
+        assert_int_equal(f->resp[3], bs);
+        block(alg, key, false, f->resp + 4, witness);
+        RAND_bytes(challenge, (int)bs);
+
+        struct writer w = wr_init(cmd, sizeof(cmd));
+        size_t m = wr_open(&w, 0x7C);
+        wr_tlv(&w, 0x80, witness, bs);
+        wr_tlv(&w, 0x81, challenge, bs); /* no empty 82: ykpiv leaves it out */
+        wr_close(&w, m);
+        uint16_t sw = xfer_chained(f, 0x87, alg, 0x9B, cmd, w.len);
+        if (sw != SW_OK)
+                return sw;
+        block(alg, key, true, challenge, expected);
+        assert_int_equal(f->resp_len, 4 + bs);
+        const uint8_t head[4] = {0x7C, (uint8_t)(2 + bs), 0x82, (uint8_t)bs};
+        assert_memory_equal(f->resp, head, 4);
+        assert_memory_equal(f->resp + 4, expected, bs);
+        return sw;
+}
+
+/* 7C { 82 00, <tag> <data> } */
+static inline size_t auth_template(uint32_t tag, const uint8_t *data, size_t len, uint8_t *out,
+                                   size_t cap)
+{
+        struct writer w = wr_init(out, cap);
+        size_t m = wr_open(&w, 0x7C);
+        wr_tlv(&w, 0x82, NULL, 0);
+        wr_tlv(&w, tag, data, len);
+        wr_close(&w, m);
+        assert_false(w.err);
+        return w.len;
+}
+
+/* Sends GENERAL AUTHENTICATE (chained when long) and returns the status; on 9000 the content
+ * of 82 in the answer is in *res. */
+static inline uint16_t gen_auth(struct fixture *f, uint8_t alg, uint8_t ref, uint32_t tag,
+                                const uint8_t *data, size_t len, struct reader *res)
+{
+        uint8_t cmd[2048];
+        size_t n = auth_template(tag, data, len, cmd, sizeof(cmd));
+        uint16_t sw = xfer_chained(f, 0x87, alg, ref, cmd, n);
+        if (sw != SW_OK)
+                return sw;
+        struct reader r = rd_init(f->resp, f->resp_len), t;
+        uint32_t tg;
+        assert_int_equal(rd_tlv(&r, &tg, &t), 0);
+        assert_int_equal(tg, 0x7C);
+        assert_int_equal(r.left, 0);
+        assert_int_equal(rd_tlv(&t, &tg, res), 0);
+        assert_int_equal(tg, 0x82);
+        assert_int_equal(t.left, 0);
+        return sw;
 }
 
 #endif

@@ -9,39 +9,6 @@
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 
-/* 7C { 82 00, <tag> <data> } */
-static size_t auth_template(uint32_t tag, const uint8_t *data, size_t len, uint8_t *out, size_t cap)
-{
-        struct writer w = wr_init(out, cap);
-        size_t m = wr_open(&w, 0x7C);
-        wr_tlv(&w, 0x82, NULL, 0);
-        wr_tlv(&w, tag, data, len);
-        wr_close(&w, m);
-        assert_false(w.err);
-        return w.len;
-}
-
-/* Sends GENERAL AUTHENTICATE (chained when long) and returns the status; on 9000 the content
- * of 82 in the answer is in *res. */
-static uint16_t gen_auth(struct fixture *f, uint8_t alg, uint8_t ref, uint32_t tag,
-                         const uint8_t *data, size_t len, struct reader *res)
-{
-        uint8_t cmd[2048];
-        size_t n = auth_template(tag, data, len, cmd, sizeof(cmd));
-        uint16_t sw = xfer_chained(f, 0x87, alg, ref, cmd, n);
-        if (sw != SW_OK)
-                return sw;
-        struct reader r = rd_init(f->resp, f->resp_len), t;
-        uint32_t tg;
-        assert_int_equal(rd_tlv(&r, &tg, &t), 0);
-        assert_int_equal(tg, 0x7C);
-        assert_int_equal(r.left, 0);
-        assert_int_equal(rd_tlv(&t, &tg, res), 0);
-        assert_int_equal(tg, 0x82);
-        assert_int_equal(t.left, 0);
-        return sw;
-}
-
 static void sha(const char *md, const char *msg, uint8_t *out, unsigned *len)
 {
         assert_int_equal(EVP_Digest(msg, strlen(msg), out, len, EVP_get_digestbyname(md), NULL), 1);

@@ -8,64 +8,6 @@
 #include <openssl/core_names.h>
 #include <openssl/rand.h>
 
-static const EVP_CIPHER *cipher_of(uint8_t alg)
-{
-        switch (alg) {
-        case VT_ALG_3DES:
-                return EVP_des_ede3_ecb();
-        case VT_ALG_AES128:
-                return EVP_aes_128_ecb();
-        case VT_ALG_AES192:
-                return EVP_aes_192_ecb();
-        default:
-                return EVP_aes_256_ecb();
-        }
-}
-
-/* What the host does with the management key: one block in ECB. */
-static void block(uint8_t alg, const uint8_t *key, bool enc, const uint8_t *in, uint8_t *out)
-{
-        EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-        int n, bs = EVP_CIPHER_get_block_size(cipher_of(alg));
-        assert_int_equal(EVP_CipherInit_ex(ctx, cipher_of(alg), NULL, key, NULL, enc), 1);
-        EVP_CIPHER_CTX_set_padding(ctx, 0);
-        assert_int_equal(EVP_CipherUpdate(ctx, out, &n, in, bs), 1);
-        assert_int_equal(n, bs);
-        EVP_CIPHER_CTX_free(ctx);
-}
-
-/* Mutual authentication as ykpiv does it; returns the status of the second step. */
-static uint16_t mutual_auth(struct fixture *f, uint8_t alg, const uint8_t *key)
-{
-        uint8_t cmd[64], witness[16], challenge[16], expected[16];
-        size_t bs = (size_t)EVP_CIPHER_get_block_size(cipher_of(alg));
-        snprintf((char *)cmd, sizeof(cmd), "00 87 %02X 9B 04 7C 02 80 00", alg);
-        assert_int_equal(xfer(f, (const char *)cmd), SW_OK);
-        /* 7C 0A 80 08 <witness encrypted> at fixed offsets */
-        assert_int_equal(f->resp_len, 4 + bs);
-        assert_int_equal(f->resp[0], 0x7C);
-        assert_int_equal(f->resp[1], 2 + bs);
-        assert_int_equal(f->resp[2], 0x80);
-        assert_int_equal(f->resp[3], bs);
-        block(alg, key, false, f->resp + 4, witness);
-        RAND_bytes(challenge, (int)bs);
-
-        struct writer w = wr_init(cmd, sizeof(cmd));
-        size_t m = wr_open(&w, 0x7C);
-        wr_tlv(&w, 0x80, witness, bs);
-        wr_tlv(&w, 0x81, challenge, bs); /* no empty 82: ykpiv leaves it out */
-        wr_close(&w, m);
-        uint16_t sw = xfer_chained(f, 0x87, alg, 0x9B, cmd, w.len);
-        if (sw != SW_OK)
-                return sw;
-        block(alg, key, true, challenge, expected);
-        assert_int_equal(f->resp_len, 4 + bs);
-        const uint8_t head[4] = {0x7C, (uint8_t)(2 + bs), 0x82, (uint8_t)bs};
-        assert_memory_equal(f->resp, head, 4);
-        assert_memory_equal(f->resp + 4, expected, bs);
-        return sw;
-}
-
 /* External authentication: the card's challenge comes back encrypted. */
 static uint16_t external_auth(struct fixture *f, uint8_t alg, const uint8_t *key)
 {
