@@ -22,7 +22,8 @@
  * writes; a corrupt or unreadable file fails the load with a message naming the file, the line
  * where there is one, and the reason. A commit writes a temporary file in the same directory,
  * fsyncs it, renames it over the old one and fsyncs the directory, so a crash leaves either
- * the old or the new file. */
+ * the old or the new file (and perhaps a ".NAME.XXXXXX.tmp", which the first commit after the
+ * next load removes). */
 #include "image.h"
 
 #include "keygen.h"
@@ -345,14 +346,44 @@ int vt_image_write_file(const struct vt_image *img, const char *name, const void
         return write_atomic(img->dir, name, data, len);
 }
 
-/* The fault injection hook: a commit fails as on a full disk while fail_writes > 0. */
-static int injected_failure(struct vt_image *img)
+/* Leftovers of writes interrupted by a crash: ".NAME.XXXXXX.tmp". */
+static bool is_leftover(const char *name)
 {
-        if (img->fail_writes <= 0)
-                return 0;
-        img->fail_writes--;
-        errno = EIO;
-        return 1;
+        size_t n = strlen(name);
+
+        return name[0] == '.' && n > 12 && strcmp(name + n - 4, ".tmp") == 0 && name[n - 11] == '.';
+}
+
+static void sweep_leftovers(struct vt_image *img)
+{
+        DIR *d = opendir(img->dir);
+        struct dirent *e;
+        char path[PATH_MAX];
+
+        if (!d)
+                return;
+        while ((e = readdir(d)))
+                if (e->d_type == DT_REG && is_leftover(e->d_name) &&
+                    (size_t)snprintf(path, sizeof(path), "%s/%s", img->dir, e->d_name) <
+                        sizeof(path))
+                        unlink(path);
+        closedir(d);
+}
+
+/* Every commit starts here: the fault injection hook (a commit fails as on a full disk while
+ * fail_writes > 0), and the first commit after a load removes what crashes left behind. */
+static int begin_commit(struct vt_image *img)
+{
+        if (img->fail_writes > 0) {
+                img->fail_writes--;
+                errno = EIO;
+                return -1;
+        }
+        if (!img->swept) {
+                sweep_leftovers(img);
+                img->swept = true;
+        }
+        return 0;
 }
 
 /* ---- commits ------------------------------------------------------------------------ */
@@ -440,14 +471,14 @@ static int commit_state(struct vt_image *img)
 
 int vt_image_commit_card(struct vt_image *img)
 {
-        if (injected_failure(img))
+        if (begin_commit(img) < 0)
                 return -1;
         return commit_card(img);
 }
 
 int vt_image_commit_state(struct vt_image *img)
 {
-        if (injected_failure(img))
+        if (begin_commit(img) < 0)
                 return -1;
         /* card.ini first: on load a tries_left above a lowered limit is clamped to it, so a
          * crash between the two writes never gives back a try */
@@ -522,7 +553,7 @@ int vt_image_commit_slot(struct vt_image *img, uint8_t ref)
                 errno = EINVAL;
                 return -1;
         }
-        if (injected_failure(img))
+        if (begin_commit(img) < 0)
                 return -1;
         /* key and certificate first, then the slot's policies in card.ini */
         if (commit_slot(img, s) < 0)
@@ -543,14 +574,14 @@ static int commit_object(struct vt_image *img, uint32_t tag)
 
 int vt_image_commit_object(struct vt_image *img, uint32_t tag)
 {
-        if (injected_failure(img))
+        if (begin_commit(img) < 0)
                 return -1;
         return commit_object(img, tag);
 }
 
 int vt_image_commit_all(struct vt_image *img)
 {
-        if (injected_failure(img))
+        if (begin_commit(img) < 0)
                 return -1;
         for (size_t i = 0; i < VT_SLOTS; i++)
                 if (commit_slot(img, &img->slots[i]) < 0)

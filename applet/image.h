@@ -114,6 +114,8 @@ struct vt_image {
         /* the retry limits card.ini holds: vt_image_commit_state rewrites card.ini too when
          * pin.max_tries or puk.max_tries differ from these */
         uint8_t saved_pin_max, saved_puk_max;
+        /* the first commit removed the temporary files of writes a crash interrupted */
+        bool swept;
 };
 
 /* Loads IMAGE; on failure returns NULL and puts a message naming the file and the reason in

@@ -398,6 +398,7 @@ static void test_fail_writes_leaves_old_file(void **state)
 static void test_no_temp_files_and_stale_ones_ignored(void **state)
 {
         struct fixture *f = *state;
+        char path[512];
         DIR *d;
         struct dirent *e;
         struct vt_image *b;
@@ -408,9 +409,17 @@ static void test_no_temp_files_and_stale_ones_ignored(void **state)
         while ((e = readdir(d)))
                 assert_null(strstr(e->d_name, ".tmp"));
         closedir(d);
-        /* what a crash in the middle of a write leaves behind */
+        /* what a crash in the middle of a write leaves behind: load ignores it and the
+         * first commit afterwards removes it, but nothing else */
         write_file(f->dir, ".state.Ab12Cd.tmp", "[pin]\nsalt = half");
+        write_file(f->dir, "notes.tmp", "mine");
         b = load_ok(f->dir);
+        snprintf(path, sizeof(path), "%s/.state.Ab12Cd.tmp", f->dir);
+        assert_int_equal(access(path, F_OK), 0);
+        assert_int_equal(vt_image_commit_object(b, 0x5FC109), 0);
+        assert_int_equal(access(path, F_OK), -1);
+        snprintf(path, sizeof(path), "%s/notes.tmp", f->dir);
+        assert_int_equal(access(path, F_OK), 0);
         vt_image_free(b);
 }
 
