@@ -16,5 +16,5 @@ exec build/vtoken run -- sh -c "
   echo '== pcsc_scan -r'; pcsc_scan -r
   echo '== opensc-tool --list-readers --name --atr'; opensc-tool -l; opensc-tool -n -a
   echo '== pkcs11-tool -L'; pkcs11-tool --module '$module' -L
-  echo '== pkcs11-tool -O'; pkcs11-tool --module '$module' -O
+  echo '== pkcs11-tool -O --type cert'; pkcs11-tool --module '$module' -O --type cert
 "
