@@ -1075,11 +1075,31 @@ static uint16_t mgmt_select(void *ctx, const struct apdu *a, struct writer *out)
         return SW_OK;
 }
 
+/* READ CONFIG (INS 1D), which ykman sends after the SELECT: a length byte and the device
+ * information TLVs of a YubiKey 5 with only the PIV application. */
+static uint16_t mgmt_read_config(const struct vt_piv *p, struct writer *out)
+{
+        static const uint8_t piv_only[2] = {0x00, 0x10}, usb_a_keychain = 0x01, unlocked = 0x00;
+        uint32_t n = p->img->serial;
+        const uint8_t serial[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8),
+                                   (uint8_t)n};
+        size_t start = out->len;
+        wr_u8(out, 0);                  /* the length, set below */
+        wr_tlv(out, 0x01, piv_only, 2); /* USB: supported applications */
+        wr_tlv(out, 0x02, serial, 4);
+        wr_tlv(out, 0x03, piv_only, 2); /* USB: enabled applications */
+        wr_tlv(out, 0x04, &usb_a_keychain, 1);
+        wr_tlv(out, 0x05, p->img->version, 3);
+        wr_tlv(out, 0x0A, &unlocked, 1);
+        if (!out->err)
+                out->p[start] = (uint8_t)(out->len - start - 1);
+        return SW_OK;
+}
+
 static uint16_t mgmt_process(void *ctx, const struct apdu *a, struct writer *out)
 {
-        (void)ctx;
-        (void)a;
-        (void)out;
+        if (a->ins == 0x1D && a->p1 == 0x00 && a->p2 == 0x00)
+                return mgmt_read_config(ctx, out);
         return SW_INS_NOT_SUPPORTED;
 }
 

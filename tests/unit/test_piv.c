@@ -322,6 +322,12 @@ static void test_yubikey_version_serial_and_management_aid(void **state)
         /* ykman reads the version from the management AID's SELECT answer */
         expect(f, "00 A4 04 00 08 A0 00 00 05 27 47 11 17", "35 2E 37 2E 31 90 00");
         assert_string_equal(vt_card_selected(&f->card), "yubikey-mgmt");
+        /* ykman then reads the device information: length, USB supported (PIV), serial, USB
+         * enabled (PIV), form factor, firmware version, configuration unlocked */
+        expect(f, "00 1D 00 00 00",
+               "19 01 02 00 10 02 04 00 12 D6 87 03 02 00 10 04 01 01 05 03 05 07 01 0A 01 00 "
+               "90 00");
+        expect(f, "00 CB 3F FF 03 5C 01 7E 00", "6D 00");
         expect(f, SELECT_PIV, "61 11 4F 06 00 00 10 00 01 00 79 07 4F 05 A0 00 00 03 08 90 00");
 }
 
