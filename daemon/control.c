@@ -45,6 +45,7 @@
 
 #define CONNS_MAX         16
 #define CLIENT_TIMEOUT_US (10 * 1000000ULL)
+#define LINGER_US         (2 * 1000000ULL)
 
 struct control {
         struct manager *m;
@@ -65,6 +66,7 @@ struct conn {
         size_t in_len;
         char *out;
         size_t out_len, out_off;
+        bool draining; /* reply sent: the rest of the request is read and dropped until EOF */
 };
 
 /* ---- requests -------------------------------------------------------------------------- */
@@ -290,7 +292,6 @@ static void conn_reply(struct conn *c, const char *fixed)
                 conn_free(c);
                 return;
         }
-        c->timer = sd_event_source_disable_unref(c->timer);
         if (sd_event_source_set_io_events(c->io, EPOLLOUT) < 0)
                 conn_free(c);
 }
@@ -304,18 +305,44 @@ static bool peer_allowed(int fd)
         return cred.uid == 0 || cred.uid == geteuid();
 }
 
+static int on_conn_timeout(sd_event_source *s, uint64_t usec, void *userdata);
+
+/* After the reply, unread request bytes would make closing reset the connection and lose the
+ * reply: shut down our side and read what is left until the client closes (or 2 s pass). */
+static void conn_drain(struct conn *c)
+{
+        c->draining = true;
+        c->timer = sd_event_source_disable_unref(c->timer);
+        shutdown(c->fd, SHUT_WR);
+        sd_event *e = sd_event_source_get_event(c->io);
+        if (sd_event_source_set_io_events(c->io, EPOLLIN) < 0 ||
+            sd_event_add_time_relative(e, &c->timer, CLOCK_MONOTONIC, LINGER_US, 100000,
+                                       on_conn_timeout, c) < 0)
+                conn_free(c);
+}
+
 static int on_conn_io(sd_event_source *s, int fd, uint32_t events, void *userdata)
 {
         struct conn *c = userdata;
         (void)s;
+        (void)events;
+        if (c->draining) {
+                char sink[4096];
+                ssize_t n = read(fd, sink, sizeof(sink));
+                if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+                        conn_free(c);
+                return 0;
+        }
         if (c->out) { /* writing the reply */
                 ssize_t n = write(fd, c->out + c->out_off, c->out_len - c->out_off);
                 if (n < 0 && (errno == EAGAIN || errno == EINTR))
                         return 0;
                 if (n > 0)
                         c->out_off += (size_t)n;
-                if (n <= 0 || c->out_off == c->out_len)
+                if (n <= 0)
                         conn_free(c);
+                else if (c->out_off == c->out_len)
+                        conn_drain(c);
                 return 0;
         }
         ssize_t n = read(fd, c->in + c->in_len, sizeof(c->in) - 1 - c->in_len);
@@ -336,15 +363,18 @@ static int on_conn_io(sd_event_source *s, int fd, uint32_t events, void *userdat
                        CONTROL_LINE_MAX);
                 conn_reply(c, "error: request too long (at most 1024 bytes with its newline)\n");
         }
-        (void)events;
         return 0;
 }
 
 static int on_conn_timeout(sd_event_source *s, uint64_t usec, void *userdata)
 {
+        struct conn *c = userdata;
         (void)s;
         (void)usec;
-        conn_reply(userdata, "error: no request line within 10 s\n");
+        if (c->draining || c->out)
+                conn_free(c);
+        else
+                conn_reply(c, "error: no request line within 10 s\n");
         return 0;
 }
 

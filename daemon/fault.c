@@ -116,20 +116,25 @@ int faults_add(struct faults *fs, const struct fault *f)
         return 0;
 }
 
-int faults_take(struct faults *fs, const uint8_t *cmd, size_t len, struct fault *out)
+int faults_find(const struct faults *fs, const uint8_t *cmd, size_t len, bool write_fail)
 {
         for (size_t i = 0; i < fs->n; i++) {
-                struct fault *f = &fs->list[i];
+                const struct fault *f = &fs->list[i];
+                if ((f->kind == FAULT_WRITE_FAIL) != write_fail)
+                        continue;
                 if (f->ins >= 0 && (len < 2 || cmd[1] != f->ins))
                         continue;
-                *out = *f;
-                if (--f->count == 0) {
-                        memmove(f, f + 1, (fs->n - i - 1) * sizeof(*f));
-                        fs->n--;
-                }
-                return 1;
+                return (int)i;
         }
-        return 0;
+        return -1;
+}
+
+void faults_spend(struct faults *fs, size_t i)
+{
+        if (i >= fs->n || --fs->list[i].count > 0)
+                return;
+        memmove(&fs->list[i], &fs->list[i + 1], (fs->n - i - 1) * sizeof(fs->list[0]));
+        fs->n--;
 }
 
 void fault_describe(const struct fault *f, int with_count, char *buf, size_t n)

@@ -3,6 +3,7 @@
 #ifndef VT_FAULT_H
 #define VT_FAULT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -10,7 +11,7 @@ enum fault_kind {
         FAULT_SW,         /* answer this status word instead of processing the command */
         FAULT_DELAY,      /* process the command after a delay */
         FAULT_DROP,       /* close the vpcd connection instead of answering, then reconnect */
-        FAULT_WRITE_FAIL, /* the image cannot be written while the command runs (65 81) */
+        FAULT_WRITE_FAIL, /* the next commands that write the image fail to (65 81) */
 };
 
 struct fault {
@@ -34,9 +35,12 @@ struct faults {
 int fault_parse(char *const *words, size_t n, struct fault *out, char *err, size_t errlen);
 /* Adds f; -1 when FAULTS_MAX are armed. */
 int faults_add(struct faults *fs, const struct fault *f);
-/* Takes the first armed fault that applies to this command into out and spends one of its
- * count; 1 when one applied, 0 when none. */
-int faults_take(struct faults *fs, const uint8_t *cmd, size_t len, struct fault *out);
+/* The index of the first armed fault that applies to this command, or -1. Write-fail faults
+ * (write_fail true) are looked up apart from the others: they count only commands that write
+ * the image, which is known after the command ran. */
+int faults_find(const struct faults *fs, const uint8_t *cmd, size_t len, bool write_fail);
+/* Spends one of the count of fault i; the fault goes when none is left. */
+void faults_spend(struct faults *fs, size_t i);
 /* "sw 6A82", "delay 500 ms", "drop", "write-fail", with " (N left, INS 87 only)" when long. */
 void fault_describe(const struct fault *f, int with_count, char *buf, size_t n);
 

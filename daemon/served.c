@@ -72,7 +72,6 @@ static void finish(struct served_card *sc, const uint8_t *rsp, size_t n)
         sc->redact_more = secret && rsp && n >= 2 && rsp[n - 2] == 0x61;
         c->pending = false;
         c->waiting_touch = false;
-        c->write_fail = false;
         c->timer = sd_event_source_disable_unref(c->timer);
 }
 
@@ -87,9 +86,13 @@ static size_t put_sw(uint8_t *out, uint16_t sw)
 static size_t execute(struct served_card *sc, uint8_t *out)
 {
         struct served_command *c = &sc->cur;
-        if (c->write_fail)
-                sc->img->fail_writes = INT_MAX; /* every commit of this command fails */
+        int wf = faults_find(&sc->faults, c->cmd, c->len, true);
+        sc->img->fail_writes = wf >= 0;
         size_t n = vt_card_transmit(&sc->card, c->cmd, c->len, out);
+        if (wf >= 0 && sc->img->fail_writes == 0) { /* the command wrote, and failed */
+                faults_spend(&sc->faults, (size_t)wf);
+                note(c, "fault: write-fail");
+        }
         sc->img->fail_writes = 0;
         finish(sc, out, n);
         return n;
@@ -187,9 +190,13 @@ static size_t on_apdu(void *user, const uint8_t *cmd, size_t len, uint8_t *out)
         clock_gettime(CLOCK_REALTIME, &c->when);
         c->start_us = now_us();
 
-        struct fault f;
-        if (!faults_take(&sc->faults, cmd, len, &f))
+        if (!sc->card.powered) /* a reconnected link: pcscd still takes the card as powered */
+                vt_card_power_on(&sc->card);
+        int i = faults_find(&sc->faults, cmd, len, false);
+        if (i < 0)
                 return proceed(sc, out);
+        struct fault f = sc->faults.list[i];
+        faults_spend(&sc->faults, (size_t)i);
         char what[64];
         fault_describe(&f, 0, what, sizeof(what));
         note(c, "fault: %s", what);
@@ -209,7 +216,6 @@ static size_t on_apdu(void *user, const uint8_t *cmd, size_t len, uint8_t *out)
                         return VPCD_APDU_PENDING;
                 break;
         case FAULT_WRITE_FAIL:
-                c->write_fail = true;
                 break;
         }
         return proceed(sc, out);

@@ -25,7 +25,6 @@ struct served_command {
         uint64_t start_us;    /* CLOCK_MONOTONIC on arrival */
         bool pending;         /* the answer is deferred */
         bool waiting_touch;
-        bool write_fail;
         char note[160];
         sd_event_source *timer;
         uint8_t rsp[VT_RAPDU_MAX];

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# vtoken ctl against a running vtokend: status, remove/insert seen by PC/SC clients
+# (SCardGetStatusChange through vtoken wait and pcsc_scan, SCARD_W_REMOVED_CARD in an open
+# session, pkcs11-tool failing while the card is out and working after), a warm reset clearing
+# the verified PIN, bad requests leaving the daemon serving, other users refused.
+source "$(dirname "$0")/lib.sh"
+
+echo hello >"$T/data"
+export T
+out=$("$VTOKEN" run --card "$T/card" -- bash -c '
+  set -u
+  sign() { pkcs11-tool --module "$OPENSC_MODULE" --login --pin 123456 --sign --id 01 -m SHA256-RSA-PKCS \
+           -i "$T/data" -o "$T/sig" 2>&1; echo "sign rc=$?"; }
+  echo "socket mode $(stat -c %a "$VTOKEN_CONTROL")"
+  "$VTOKEN" ctl status
+  "$VTOKEN" ctl status --json > "$T/status0.json"
+
+  pcsc_scan -n >"$T/scan.out" 2>&1 &
+  scan=$!
+  mkfifo "$T/in"
+  scriptor -r "Virtual PCD 00 00" <"$T/in" >"$T/scriptor.out" 2>&1 &
+  exec 3>"$T/in"
+  echo "00 A4 04 00 05 A0 00 00 03 08" >&3
+  echo "00 20 00 80 08 31 32 33 34 35 36 FF FF" >&3
+  sleep 0.5
+  "$VTOKEN" ctl status --json > "$T/status1.json"
+
+  echo "== warm reset"
+  "$VTOKEN" ctl reset card0 && echo "reset ok"
+  echo "00 20 00 80" >&3   # no applet selected after the reset
+  echo "00 A4 04 00 05 A0 00 00 03 08" >&3
+  echo "00 20 00 80" >&3   # PIN status after the reset: not verified any more
+  sleep 0.5
+
+  echo "== remove"
+  "$VTOKEN" ctl remove card0 && echo "remove ok"
+  "$VTOKEN" wait --exactly 0 --timeout 10 && echo "no card present"
+  "$VTOKEN" ctl status
+  sign
+  echo "00 A4 04 00 05 A0 00 00 03 08" >&3 || true  # the open session learns the card was removed
+  sleep 0.5
+  exec 3>&- || true
+
+  echo "== insert"
+  "$VTOKEN" ctl insert card0 && echo "insert ok"
+  "$VTOKEN" wait --exactly 1 --timeout 10 && echo "card present again"
+  sign
+  sleep 1.5
+  kill $scan
+  "$VTOKEN" ctl status
+' 2>&1)
+echo "$out"
+echo "--- scriptor"; cat "$T/scriptor.out"
+echo "--- pcsc_scan"; cat "$T/scan.out"
+
+expect_match "$out" '^socket mode 600$' "the control socket is mode 0600"
+expect_match "$out" '^card0: vpcd 127\.0\.0\.1:35963 connected, .*PIN not verified, PIN tries left 3/3, PUK tries left 3/3, [0-9]+ commands' \
+  "status names the card, its vpcd connection, PIN state, tries left and commands"
+python3 - "$T/status0.json" "$T/status1.json" <<'PY' || fail "status --json"
+import json, sys
+s0 = json.load(open(sys.argv[1]))["cards"][0]
+s1 = json.load(open(sys.argv[2]))["cards"][0]
+assert s0["name"] == "card0" and s0["connection"] == "connected", s0
+assert s0["pin_verified"] is False and s0["pin_tries_left"] == 3 and s0["puk_tries_left"] == 3, s0
+assert s1["pin_verified"] is True and s1["applet"] == "piv" and s1["powered"] is True, s1
+assert s1["commands"] >= s0["commands"] + 2, (s0, s1)
+PY
+pass "status --json: PIN verified, applet selected, powered, commands counted"
+
+
+expect_match "$out" 'no card present' "after remove, SCardGetStatusChange sees no card (vtoken wait --exactly 0)"
+expect_match "$out" 'card0: vpcd 127\.0\.0\.1:35963 removed' "status shows the card removed"
+expect_match "$(sed -n '/== remove/,/== insert/p' <<<"$out")" 'sign rc=1' "pkcs11-tool fails while the card is out"
+expect_match "$(sed -n '/== remove/,/== insert/p' <<<"$out")" 'No slot with a token was found' \
+  "pkcs11-tool reports no token while the card is out"
+expect_match "$(cat "$T/scriptor.out")" 'Card was removed' "an open PC/SC session sees SCARD_W_REMOVED_CARD"
+expect_match "$out" 'card present again' "after insert, SCardGetStatusChange sees the card again"
+expect_match "$(sed -n '/== insert/,$p' <<<"$out")" 'sign rc=0' "pkcs11-tool signs again after the insertion"
+scan=$(cat "$T/scan.out")
+expect_match "$(grep -A2 'Reader 0' <<<"$scan" | grep 'Card state' | tr -d '\n')" \
+  'Card inserted.*Card removed.*Card inserted' "pcsc_scan sees the card removed and inserted again"
+
+# Bad requests: an error reply each, and the daemon keeps serving.
+out=$("$VTOKEN" run --card "$T/card" -- bash -c '
+  set -u
+  try() { "$VTOKEN" ctl "$@" 2>&1; echo "rc=$?"; }
+  try bogus
+  try remove nosuchcard
+  try remove
+  try reset card0 extra
+  try fault card0 sw 12
+  try fault card0 explode
+  try trace card0 on relative/../but/made/absolute/by/ctl/x.txt --json --json
+  try touch card0
+  try status --yaml
+  raw() { python3 -c "
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+try:
+    s.sendall(sys.argv[2].encode(\"latin-1\"))
+except BrokenPipeError:
+    pass
+s.shutdown(socket.SHUT_WR)
+data = b\"\"
+while True:
+    b = s.recv(4096)
+    if not b: break
+    data += b
+print(\"reply:\", data.decode().strip())
+" "$VTOKEN_CONTROL" "$1"; }
+  raw "$(head -c 5000 /dev/zero | tr "\0" a)"
+  raw "$(head -c 100000 /dev/zero | tr "\0" a)"
+  raw "$(printf "status\001\n")"
+  raw ""
+  raw "   "
+  raw "status"
+  # the daemon still serves: a control request and a card operation
+  "$VTOKEN" ctl status && pkcs11-tool --module "$OPENSC_MODULE" -L >/dev/null && echo "still serving"
+  [ "$(pidof vtokend)" ] && echo "vtokend alive"
+  chmod 755 "$VTOKEN_RUN_DIR"
+  setpriv --reuid nobody --regid nogroup --clear-groups "$VTOKEN" ctl status 2>&1; echo "nobody rc=$?"
+' 2>&1)
+echo "$out"
+expect_match "$out" "vtoken ctl: unknown request 'bogus'" "an unknown verb is refused"
+expect_match "$out" "vtoken ctl: unknown card 'nosuchcard'" "an unknown card is refused"
+expect_match "$out" "vtoken ctl: remove needs a CARD" "a missing card name is refused"
+expect_match "$out" "vtoken ctl: usage: reset CARD" "extra words are refused"
+expect_match "$out" "vtoken ctl: sw needs a status word of 4 hex digits" "a bad status word is refused"
+expect_match "$out" "vtoken ctl: unknown fault 'explode'" "an unknown fault is refused"
+expect_match "$out" "vtoken ctl: usage: trace CARD on" "a malformed trace request is refused"
+expect_match "$out" "vtoken ctl: card0: no command is waiting for a touch" "a touch with nothing waiting is refused"
+expect_match "$out" "vtoken ctl: usage: status \[--json\]" "a bad status option is refused"
+expect_eq "$(grep -c '^rc=1$' <<<"$out")" 9 "every refused request exits 1"
+expect_eq "$(grep -c '^reply: error: request too long' <<<"$out")" 2 "oversized requests get an error reply"
+expect_match "$out" '^reply: error: malformed request' "a request with control characters is refused"
+expect_match "$out" '^reply: error: empty request' "an empty request is refused"
+expect_match "$out" '^reply: ok' "a request without newline before the client shuts down is served"
+expect_match "$out" 'still serving' "after bad requests the daemon and its card still serve"
+expect_match "$out" 'vtokend alive' "vtokend survived the bad requests"
+expect_match "$out" 'vtoken ctl: cannot connect to .*control.sock: Permission denied' \
+  "a client of another user is refused by the socket's permissions"
+expect_match "$out" '^nobody rc=69$' "a refused connection exits 69"
