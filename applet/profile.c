@@ -653,7 +653,7 @@ static int place(struct build *b, const char *dir)
                         remove_image(tmp, true);
         }
         /* an envelope of a replaced image no longer tells a valid PIN */
-        if (envelope ? rename(env_tmp, env) < 0 : unlink(env) < 0 && errno != ENOENT)
+        if (envelope ? rename(env_tmp, env) < 0 : w.replace && unlink(env) < 0 && errno != ENOENT)
                 fail(b, "warning: %s: %s", env, strerror(errno));
         vt_fsync_dir(w.parent);
         return 0;

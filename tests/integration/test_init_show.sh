@@ -185,6 +185,19 @@ grep -qxF "Initial PIN: $(sed -n 's/^Initial PIN: //p' out.txt)" ecert.pin-envel
 [ "$(sed -n 's/^Initial PIN: //p' out.txt)" != "$pin" ] || fail "same random PIN twice"
 pass "--force replaces the image and its envelope"
 
+# ---- an empty directory in a parent vtoken may not write (systemd's StateDirectory=) -------
+if unshare -m true 2>/dev/null; then
+  mkdir -p ro/img real
+  unshare -m bash -c 'mount --bind ro ro && mount -o remount,ro,bind ro && mount --bind real ro/img &&
+    "$0" init ro/img --generate 9a:p256 >out.txt 2>err.txt &&
+    ! "$0" init ro/img2 2>>err.txt' "$VTOKEN" || fail "init in place: $(cat err.txt)"
+  [ ! -s out.txt ] && fail "init in place said nothing"
+  grep -q warning err.txt && fail "init in place warned: $(cat err.txt)"
+  [ "$(mode real)" = 700 ] || fail "image filled in place is $(mode real)"
+  "$VTOKEN" show real --json | jq -e '.slots[0].key == "p256"' >/dev/null || fail "image filled in place"
+  pass "init fills an empty directory in place when its parent is read-only"
+fi
+
 # ---- show refuses a broken image, naming the file ----------------------------------------
 cp -a piv2 broken
 sed -i 's/^serial = .*/serial = twelve/' broken/card.ini
