@@ -7,10 +7,11 @@
 # `vtoken run`'s own network namespace) demands a client certificate issued by the e-Cert test CA
 # and accepts tstclnt using the token, and refuses clients without it.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/ecert/common.sh"
 
 img="$T/ecert"
 "$VTOKEN" init "$img" --profile ecert >/dev/null
-sed -n 's/^Initial PIN: //p' "$img.pin-envelope.txt" >"$T/pin"
+envelope_pin "$img" >"$T/pin"
 echo 'Wr0ng#pw' >"$T/badpin"
 nick="CHAN Tai Man:Certificate for PIV Authentication"
 port=4433
@@ -44,6 +45,7 @@ printf 'GET / HTTP/1.0\r\n\r\n' >"$T/request"
 
 cat >"$T/browser.sh" <<'EOF'
 set -u
+source "$ECERT_COMMON"
 profile=$1 other=$2
 # 4) Load, 5) Module Name "e-Cert Token", the library OpenSC's PKCS#11 module
 modutil -dbdir "sql:$profile" -add "e-Cert Token" -libfile "$OPENSC_MODULE" -force >"$T/modutil-add" 2>&1 || exit 1
@@ -51,17 +53,8 @@ modutil -dbdir "sql:$profile" -list "e-Cert Token" >"$T/modutil-list" 2>&1
 certutil -L -d "sql:$profile" -h all </dev/null >"$T/certutil-list" 2>"$T/certutil-list.err"
 certutil -K -d "sql:$profile" -h internal -f /dev/null </dev/null >"$T/certutil-softkeys" 2>&1
 
-mkfifo "$T/srv.fifo"
-selfserv -d "sql:$T/srvdb" -n server -p "$port" -r -r -v >"$T/srv.fifo" 2>&1 &
-srv=$!
-exec 3<"$T/srv.fifo"
-ready=no
-while read -r -t 30 line <&3; do
-  echo "$line" >>"$T/srv.log"
-  case $line in *"About to call accept"*) ready=yes; break ;; esac
-done
-[ "$ready" = yes ] || { echo "selfserv did not start"; exit 1; }
-cat <&3 >>"$T/srv.log" &
+# selfserv -v prints "selfserv: About to call accept." once it listens
+serve '*About to call accept*' "$T/srv.log" selfserv -d "sql:$T/srvdb" -n server -p "$port" -r -r -v || exit 1
 
 client() { # OUT PROFILE [ARGS]
   out=$1 db=$2; shift 2
@@ -73,8 +66,7 @@ client login-tls12 "$profile" -n "$nick" -W "$T/pin" -V tls1.2:tls1.2
 client no-cert "$other"
 client fake-cert "$other" -n fake
 client bad-pin "$profile" -n "$nick" -W "$T/badpin"
-kill "$srv"
-wait "$srv" 2>/dev/null
+stop_server
 exit 0
 EOF
 "$VTOKEN" run --card "$img" -- bash "$T/browser.sh" "$profile" "$other" >"$T/browser.out" 2>&1 ||
@@ -110,6 +102,6 @@ expect_match "$(cat "$T/fake-cert")" 'rc=[1-9]' "a forged e-Cert fails"
 expect_no_match "$(cat "$T/bad-pin")" 'HTTP/1.0 200 OK' "the token with a wrong password gets no page"
 # NSS asks its password callback again after a failure and tstclnt's file callback repeats the
 # same wrong password, so one run costs several tries: the token must have counted them.
-left=$("$VTOKEN" show "$img" --json | jq .pin.tries_left)
+left=$(show_json "$img" 'd["pin"]["tries_left"]')
 [ "$left" -lt 15 ] && [ "$left" -gt 0 ] || fail "the token did not count the wrong passwords (tries left: $left)"
 pass "the token counted the wrong passwords ($left of 15 left)"

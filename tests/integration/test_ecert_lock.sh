@@ -5,10 +5,11 @@
 # out — revoke and re-apply for a new e-Cert — is, for a virtual token, issuing a new one with
 # `vtoken init --profile ecert --force`.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/ecert/common.sh"
 
 img="$T/ecert"
 "$VTOKEN" init "$img" --profile ecert >/dev/null
-pin0=$(sed -n 's/^Initial PIN: //p' "$img.pin-envelope.txt")
+pin0=$(envelope_pin "$img")
 new='Unbl0ck!'
 puk=12345678
 export T
@@ -25,7 +26,6 @@ sign() {
     -m SHA256-RSA-PKCS -i "$T/doc" -o "$2" >/dev/null 2>&1
 }
 EOF
-tries() { "$VTOKEN" show "$img" --json | jq -r "\"\(.$1.tries_left)/\(.$1.max_tries)/\(.$1.blocked)\""; }
 
 # Run 1: 14 wrong passwords, each refused as incorrect; the token warns of the final try.
 cat >"$T/run1.sh" <<'EOF'
@@ -36,7 +36,7 @@ EOF
 "$VTOKEN" run --card "$img" -- bash "$T/run1.sh" || fail "run 1 failed"
 expect_eq "$(sort "$T/run1.codes" | uniq -c | tr -s ' ')" " 14 CKR_PIN_INCORRECT" "14 wrong passwords are each refused as incorrect"
 expect_match "$(cat "$T/run1.flags")" 'final user PIN try' "after 14 wrong passwords pkcs11-tool shows the final try"
-expect_eq "$(tries pin)" "1/15/false" "vtoken show: 1 of 15 tries left"
+expect_eq "$(tries "$img" pin)" "1/15/false" "vtoken show: 1 of 15 tries left"
 
 # Run 2 (a restart): the count was kept; the 15th wrong password locks the token.
 cat >"$T/run2.sh" <<'EOF'
@@ -49,7 +49,7 @@ EOF
 expect_eq "$(cat "$T/run2.15th")" CKR_PIN_INCORRECT "the 15th wrong password, after a restart, is refused"
 expect_eq "$(cat "$T/run2.right")" CKR_PIN_LOCKED "after 15 wrong passwords even the right one is refused: locked"
 expect_match "$(cat "$T/run2.flags")" 'user PIN locked' "pkcs11-tool shows the token locked"
-expect_eq "$(tries pin)" "0/15/true" "vtoken show: blocked"
+expect_eq "$(tries "$img" pin)" "0/15/true" "vtoken show: blocked"
 
 # Run 3 (a restart): still locked; no key can be used; a wrong PUK is refused and counted;
 # the PUK unblocks with a new strong password (the card enforces its policy here too).
@@ -73,8 +73,8 @@ openssl x509 -in "$img/9a.crt.pem" -pubkey -noout >"$T/9a.pub"
 openssl dgst -sha256 -verify "$T/9a.pub" -signature "$T/run3.new.sig" "$T/doc" >/dev/null ||
   fail "the signature after unblocking does not verify"
 pass "after unblocking the new password signs with the e-Cert key"
-expect_eq "$(tries pin)" "15/15/false" "vtoken show: 15 tries again after a correct password"
-expect_eq "$(tries puk)" "3/3/false" "a correct PUK resets the PUK's tries"
+expect_eq "$(tries "$img" pin)" "15/15/false" "vtoken show: 15 tries again after a correct password"
+expect_eq "$(tries "$img" puk)" "3/3/false" "a correct PUK resets the PUK's tries"
 
 # Run 4 (a restart): the new password still works.
 "$VTOKEN" run --card "$img" -- bash -c 'source "$T/lib-in.sh"; sign "$1" "$T/run4.sig"' x "$new" ||
@@ -97,20 +97,20 @@ expect_eq "$(sort "$T/run5.codes" | uniq -c | tr -s ' ')" " 15 CKR_PIN_INCORRECT
 expect_eq "$(cat "$T/run5.right")" CKR_PIN_LOCKED "locked again"
 expect_match "$(cat "$T/run5.unblock")" 'blocked' "even the right PUK no longer unblocks"
 expect_eq "$(cat "$T/run5.after")" CKR_PIN_LOCKED "still locked"
-expect_eq "$(tries pin)/$(tries puk)" "0/15/true/0/3/true" "vtoken show: PIN and PUK blocked"
+expect_eq "$(tries "$img" pin)/$(tries "$img" puk)" "0/15/true/0/3/true" "vtoken show: PIN and PUK blocked"
 
 # The guide's advice: revoke the e-Cert and apply for a new one. The virtual equivalent is a new
 # token: new keys, a newly issued certificate, a new PIN envelope.
 old_serial=$(openssl x509 -in "$img/9a.crt.pem" -noout -serial)
 old_pub=$(openssl x509 -in "$img/9a.crt.pem" -noout -pubkey)
 "$VTOKEN" init "$img" --profile ecert --force >/dev/null || fail "vtoken init --force"
-pin1=$(sed -n 's/^Initial PIN: //p' "$img.pin-envelope.txt")
+pin1=$(envelope_pin "$img")
 [ -n "$pin1" ] && [ "$pin1" != "$pin0" ] || fail "the re-issued token has no new envelope PIN"
 pass "a re-issued token comes with a new PIN envelope"
 [ "$(openssl x509 -in "$img/9a.crt.pem" -noout -serial)" != "$old_serial" ] || fail "same certificate after re-issue"
 [ "$(openssl x509 -in "$img/9a.crt.pem" -noout -pubkey)" != "$old_pub" ] || fail "same key after re-issue"
 pass "a re-issued token has a new key and certificate"
-expect_eq "$(tries pin)/$(tries puk)" "15/15/false/3/3/false" "a re-issued token has its full tries"
+expect_eq "$(tries "$img" pin)/$(tries "$img" puk)" "15/15/false/3/3/false" "a re-issued token has its full tries"
 "$VTOKEN" run --card "$img" -- bash -c 'source "$T/lib-in.sh"; sign "$1" "$T/run6.sig"' x "$pin1" ||
   fail "the re-issued token does not sign with its envelope PIN"
 openssl x509 -in "$img/9a.crt.pem" -pubkey -noout >"$T/9a.pub"

@@ -5,6 +5,7 @@
 # the new one works, also after the token is restarted (each `vtoken run` is a fresh pcscd,
 # vtokend and card power-up on the same image).
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/ecert/common.sh"
 
 img="$T/ecert"
 "$VTOKEN" init "$img" --profile ecert >"$T/init.out"
@@ -13,7 +14,7 @@ img="$T/ecert"
 envelope="$img.pin-envelope.txt"
 [ -f "$envelope" ] || fail "no PIN envelope at $envelope"
 expect_eq "$(stat -c %a "$envelope")" 600 "the PIN envelope is private (0600)"
-pin0=$(sed -n 's/^Initial PIN: //p' "$envelope")
+pin0=$(envelope_pin "$img")
 expect_eq "$(sed -n 's/^Initial PIN: //p' "$T/init.out")" "$pin0" "vtoken init prints the envelope's PIN once"
 expect_match "$pin0" '^.{8}$' "the initial PIN has 8 characters"
 for class in '[A-Z]' '[a-z]' '[0-9]' '[^A-Za-z0-9]'; do

@@ -5,10 +5,11 @@
 # `ssh -I opensc-pkcs11.so` logs in, asking for the token password through SSH_ASKPASS. Without
 # the token, or with a wrong password, the login is refused.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/ecert/common.sh"
 
 img="$T/ecert"
 "$VTOKEN" init "$img" --profile ecert >/dev/null
-sed -n 's/^Initial PIN: //p' "$img.pin-envelope.txt" >"$T/pin"
+envelope_pin "$img" >"$T/pin"
 echo 'Wr0ng#pw' >"$T/badpin"
 port=2222
 export T port
@@ -36,28 +37,19 @@ done
 
 cat >"$T/ssh.sh" <<'EOF'
 set -u
+source "$ECERT_COMMON"
 ssh-keygen -D "$OPENSC_MODULE" >"$T/authorized_keys" 2>"$T/keygen.err" || exit 1
 head -n1 "$T/authorized_keys" >"$T/id_ecert.pub"
 
 # sshd as root wants its privilege-separation directory /run/sshd: give it a private /run in a
 # mount namespace of its own (the PC/SC socket under the real /run stays visible to clients).
-mkfifo "$T/sshd.fifo"
+# sshd -D -e logs "Server listening on 127.0.0.1 port N." once it listens.
+sshd=(/usr/sbin/sshd -D -e -f "$T/sshd_config")
 if [ "$(id -u)" = 0 ]; then
-  unshare --mount --propagation private sh -c \
-    'mount -t tmpfs -o mode=0755 vt-sshd /run && mkdir -m 0755 /run/sshd && exec "$0" "$@"' \
-    /usr/sbin/sshd -D -e -f "$T/sshd_config" 2>"$T/sshd.fifo" &
-else
-  /usr/sbin/sshd -D -e -f "$T/sshd_config" 2>"$T/sshd.fifo" &
+  sshd=(unshare --mount --propagation private sh -c \
+    'mount -t tmpfs -o mode=0755 vt-sshd /run && mkdir -m 0755 /run/sshd && exec "$0" "$@"' "${sshd[@]}")
 fi
-sshd=$!
-exec 3<"$T/sshd.fifo"
-ready=no
-while read -r -t 30 line <&3; do
-  echo "$line" >>"$T/sshd.log"
-  case $line in *"Server listening on 127.0.0.1 port $port"*) ready=yes; break ;; esac
-done
-[ "$ready" = yes ] || { echo "sshd did not start: $(cat "$T/sshd.log")"; kill "$sshd"; exit 1; }
-cat <&3 >>"$T/sshd.log" &
+serve "*Server listening on 127.0.0.1 port $port*" "$T/sshd.log" "${sshd[@]}" || exit 1
 
 ssh_() { # OUT ASKPASS ARGS
   out=$1 askpass=$2; shift 2
@@ -72,8 +64,7 @@ ssh_ login "$T/askpass-pin" -I "$OPENSC_MODULE"
 ssh_ login-idonly "$T/askpass-pin" -I "$OPENSC_MODULE" -o IdentitiesOnly=yes -i "$T/id_ecert.pub"
 ssh_ no-token "$T/askpass-pin" -o IdentitiesOnly=yes -i "$T/id_ecert.pub"
 ssh_ bad-pin "$T/askpass-badpin" -I "$OPENSC_MODULE"
-kill "$sshd"
-wait "$sshd" 2>/dev/null
+stop_server
 exit 0
 EOF
 "$VTOKEN" run --card "$img" -- bash "$T/ssh.sh" >"$T/ssh.out" 2>&1 ||
@@ -100,6 +91,6 @@ expect_match "$(cat "$T/no-token")" 'Permission denied \(publickey\)' "without t
 expect_no_match "$(cat "$T/no-token")" 'logged in as' "  ... and no command runs"
 expect_match "$(cat "$T/bad-pin")" 'Permission denied \(publickey\)' "with a wrong token password the login is refused"
 expect_no_match "$(cat "$T/bad-pin")" 'logged in as' "  ... and no command runs"
-left=$("$VTOKEN" show "$img" --json | jq .pin.tries_left)
+left=$(show_json "$img" 'd["pin"]["tries_left"]')
 [ "$left" -lt 15 ] || fail "the wrong password was not counted by the token"
 pass "the token counted the wrong password ($left of 15 left)"

@@ -6,13 +6,13 @@
 # pkcs11: URIs. Clients without the token, with a forged certificate or with a wrong password
 # are refused.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/ecert/common.sh"
 
 img="$T/ecert"
 "$VTOKEN" init "$img" --profile ecert >/dev/null
-pin=$(sed -n 's/^Initial PIN: //p' "$img.pin-envelope.txt")
 # pkcs11: URI attribute values are percent-encoded; encode every byte of the PIN.
-pin_uri=$(printf '%s' "$pin" | od -An -tx1 | tr -d ' \n' | sed 's/../%&/g')
-bad_uri=$(printf '%s' 'Wr0ng#pw' | od -An -tx1 | tr -d ' \n' | sed 's/../%&/g')
+pin_uri=$(pct_encode "$(envelope_pin "$img")")
+bad_uri=$(pct_encode 'Wr0ng#pw')
 port=4443
 export T port pin_uri bad_uri
 
@@ -24,20 +24,13 @@ printf 'GET / HTTP/1.0\r\n\r\n' >"$T/request"
 
 cat >"$T/tls.sh" <<'EOF'
 set -u
+source "$ECERT_COMMON"
 ca=$1
 export PKCS11_MODULE_PATH="$OPENSC_MODULE"    # the module libp11's engine loads
-mkfifo "$T/srv.fifo"
-openssl s_server -accept "127.0.0.1:$port" -cert "$T/srv.crt" -key "$T/srv.key" \
-  -Verify 1 -verify_return_error -CAfile "$ca" -www >"$T/srv.fifo" 2>&1 &
-srv=$!
-exec 3<"$T/srv.fifo"
-ready=no
-while read -r -t 30 line <&3; do
-  echo "$line" >>"$T/srv.log"
-  case $line in ACCEPT*) ready=yes; break ;; esac
-done
-[ "$ready" = yes ] || { echo "s_server did not start"; exit 1; }
-cat <&3 >>"$T/srv.log" &
+# s_server prints ACCEPT once it listens. -verify_return_error: without it s_server only
+# requires *a* client certificate and accepts one that fails verification.
+serve 'ACCEPT*' "$T/srv.log" openssl s_server -accept "127.0.0.1:$port" \
+  -cert "$T/srv.crt" -key "$T/srv.key" -Verify 1 -verify_return_error -CAfile "$ca" -www || exit 1
 
 # The URI of the token's authentication e-Cert, as p11tool names it.
 p11tool --provider "$OPENSC_MODULE" --list-all-certs >"$T/p11tool-list"
@@ -65,8 +58,7 @@ curl_ curl-none
 curl_ curl-fake --cert "$T/fake.crt" --key "$T/fake.key"
 curl_ curl-badpin --engine pkcs11 --cert-type ENG --cert "$cert_uri" \
   --key-type ENG --key "$key_uri;pin-value=$bad_uri"
-kill "$srv"
-wait "$srv" 2>/dev/null
+stop_server
 exit 0
 EOF
 "$VTOKEN" run --card "$img" -- bash "$T/tls.sh" "$img/ca.crt.pem" >"$T/tls.out" 2>&1 ||
@@ -96,6 +88,6 @@ expect_match "$(cat "$T/curl-badpin")" 'rc=[1-9]' "curl with the token and a wro
 expect_no_match "$(cat "$T/curl-badpin")" 'Client certificate' "  ... and gets no page"
 expect_match "$slog" 'peer did not return a certificate' "s_server reports the client without a certificate"
 expect_match "$slog" 'verify error:num=(18|19|20|21):' "s_server reports the forged certificate's unknown issuer"
-left=$("$VTOKEN" show "$img" --json | jq .pin.tries_left)
+left=$(show_json "$img" 'd["pin"]["tries_left"]')
 [ "$left" -lt 15 ] || fail "the wrong password was not counted by the token"
 pass "the token counted the wrong password ($left of 15 left)"

@@ -4,6 +4,7 @@
 # by `vtoken show`; all of them show the same subject, issuer, serial and validity, which are the
 # ones of the certificate in the image, issued by the image's test CA.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/ecert/common.sh"
 
 img="$T/ecert"
 "$VTOKEN" init "$img" --profile ecert >"$T/init.out"
@@ -88,14 +89,14 @@ expect_match "$show" 'Issuer: +/C=HK/O=Hongkong Post/CN=Hongkong Post e-Cert TES
 expect_match "$show" "Serial: +${want_serial#serial=}" "vtoken show: certificate serial"
 expect_match "$show" 'PIN: +15 of 15 tries left' "vtoken show: a fresh e-Cert token has 15 tries"
 json=$("$VTOKEN" show "$img" --json)
-j() { jq -r "$1" <<<"$json"; }
-expect_eq "$(j '.profile')" ecert "vtoken show --json: profile"
-expect_eq "$(j '.slots[] | select(.slot=="9a") | .certificate.serial')" "${want_serial#serial=}" "vtoken show --json: serial"
+j() { show_json "$img" "$1"; }
+expect_eq "$(j 'd["profile"]')" ecert "vtoken show --json: profile"
+expect_eq "$(j 'slot(d, "9a")["certificate"]["serial"]')" "${want_serial#serial=}" "vtoken show --json: serial"
 nb=$(date -u -d "$(sed -n 's/^notBefore=//p' <<<"$want_dates")" +%Y-%m-%dT%H:%M:%SZ)
 na=$(date -u -d "$(sed -n 's/^notAfter=//p' <<<"$want_dates")" +%Y-%m-%dT%H:%M:%SZ)
-expect_eq "$(j '.slots[] | select(.slot=="9a") | .certificate.not_before')" "$nb" "vtoken show --json: not before"
-expect_eq "$(j '.slots[] | select(.slot=="9a") | .certificate.not_after')" "$na" "vtoken show --json: not after"
-expect_eq "$(j '.pin.max_tries')" 15 "vtoken show --json: 15 PIN tries"
-expect_eq "$(j '.pin_policy.charset')" strong "vtoken show --json: strong PIN policy"
-expect_no_match "$show$json" "$(sed -n 's/^Initial PIN: //p' "$img.pin-envelope.txt" | sed 's/[][\.*^$+?(){}|]/\\&/g')" \
-  "vtoken show does not reveal the PIN"
+expect_eq "$(j 'slot(d, "9a")["certificate"]["not_before"]')" "$nb" "vtoken show --json: not before"
+expect_eq "$(j 'slot(d, "9a")["certificate"]["not_after"]')" "$na" "vtoken show --json: not after"
+expect_eq "$(j 'd["pin"]["max_tries"]')" 15 "vtoken show --json: 15 PIN tries"
+expect_eq "$(j 'd["pin_policy"]["charset"]')" strong "vtoken show --json: strong PIN policy"
+if grep -qF -- "$(envelope_pin "$img")" <<<"$show$json"; then fail "vtoken show reveals the PIN"; fi
+pass "vtoken show does not reveal the PIN"
