@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Fault injection through `vtoken ctl fault`, one kind after the other, with what OpenSC's
+# pkcs11-tool reports for each: a status word, a delay (the daemon keeps serving meanwhile), a
+# connection dropped mid-command (the card comes back by itself), a failed image write (65 81,
+# nothing half-written). `fault CARD clear` disarms.
+source "$(dirname "$0")/lib.sh"
+
+echo "data to sign" >"$T/data"
+export T
+out=$("$VTOKEN" run --card "$T/card" --trace "$T/trace.txt" -- bash -c '
+  set -u
+  ms() { echo $(( $(date +%s%N) / 1000000 )); }
+  sign() { pkcs11-tool --module "$OPENSC_MODULE" --login --pin "${1:-123456}" --sign --id 01 -m SHA256-RSA-PKCS \
+           -i "$T/data" -o "$T/sig" 2>&1; echo "sign rc=$?"; }
+
+  echo "== sw"
+  "$VTOKEN" ctl fault card0 sw 6982 --ins 87 --count 5
+  "$VTOKEN" ctl status
+  sign
+  "$VTOKEN" ctl fault card0 clear && "$VTOKEN" ctl status
+  sign
+
+  echo "== delay"
+  "$VTOKEN" ctl fault card0 delay 1500ms --ins 87
+  start=$(ms)
+  sign >"$T/delayed.out" &
+  signer=$!
+  sleep 0.5
+  s=$(ms); "$VTOKEN" ctl status >/dev/null; echo "status during the delay took $(( $(ms) - s )) ms"
+  wait $signer
+  cat "$T/delayed.out"
+  echo "delayed sign took $(( $(ms) - start )) ms"
+
+  echo "== drop"
+  daemon=$(pidof vtokend)
+  "$VTOKEN" ctl fault card0 drop --ins 87
+  sign
+  "$VTOKEN" wait --timeout 10 && echo "card back"
+  sign
+  [ "$daemon" = "$(pidof vtokend)" ] && echo "same vtokend"
+
+  echo "== write-fail"
+  img=$T/card
+  before=$(cat "$img"/state "$img"/card.ini | sha256sum)
+  "$VTOKEN" ctl fault card0 write-fail --ins 24
+  pkcs11-tool --module "$OPENSC_MODULE" --login --pin 123456 --change-pin --new-pin 86427531 2>&1
+  echo "change-pin rc=$?"
+  after=$(cat "$img"/state "$img"/card.ini | sha256sum)
+  [ "$before" = "$after" ] && echo "image unchanged"
+  ls -A "$img" | grep -q "\.tmp" && echo "temporary file left" || echo "no temporary file"
+  "$VTOKEN" ctl fault card0 write-fail
+  sign
+  "$VTOKEN" ctl status
+  echo "-- after"
+  sign 123456
+  sign 86427531
+' 2>&1)
+echo "$out"
+section() { sed -n "/^== $1\$/,/^== /p" <<<"$out"; }
+
+expect_match "$(section sw)" 'card0: fault armed: sw 6982 \(5 left, INS 87 only\)' "a status-word fault is armed"
+expect_match "$(section sw)" 'faults sw 6982 \(5 left, INS 87 only\)' "status lists the armed fault"
+expect_match "$(section sw)" 'error: PKCS11 function C_SignFinal failed: rv = CKR_USER_NOT_LOGGED_IN' \
+  "pkcs11-tool reports CKR_USER_NOT_LOGGED_IN for 69 82 on the signature"
+expect_match "$(section sw)" 'faults none' "fault clear disarms"
+expect_eq "$(section sw | grep -c 'sign rc=')" 2 "two signatures in the sw section"
+expect_match "$(section sw | grep 'sign rc=' | tr '\n' ' ')" '^sign rc=1 sign rc=0 $' \
+  "the signature fails with the fault and works after clear"
+
+expect_match "$(section delay)" 'sign rc=0' "a delayed signature still succeeds"
+took=$(section delay | sed -n 's/^delayed sign took \([0-9]*\) ms$/\1/p')
+[ "$took" -ge 1500 ] || fail "the delayed signature took only $took ms"
+pass "the signature is answered after the delay ($took ms)"
+status_ms=$(section delay | sed -n 's/^status during the delay took \([0-9]*\) ms$/\1/p')
+[ "$status_ms" -lt 500 ] || fail "the daemon was blocked during the delay ($status_ms ms for status)"
+pass "the daemon keeps serving during a delay ($status_ms ms for status)"
+
+expect_match "$(section drop)" 'error: PKCS11 function C_SignFinal failed: rv = CKR_GENERAL_ERROR' \
+  "pkcs11-tool reports CKR_GENERAL_ERROR when the connection drops mid-signature"
+expect_match "$(section drop)" 'card back' "the card reconnects by itself after the drop"
+expect_match "$(section drop | grep 'sign rc=' | tr '\n' ' ')" '^sign rc=1 sign rc=0 $' \
+  "the signature fails with the drop and works after the card is back"
+expect_match "$(section drop)" 'same vtokend' "vtokend kept running"
+
+expect_match "$(section write-fail)" 'error: PKCS11 function C_SetPIN failed: rv = CKR_DEVICE_ERROR' \
+  "pkcs11-tool reports CKR_DEVICE_ERROR when the PIN change cannot be written"
+expect_match "$(section write-fail)" 'image unchanged' "nothing of the image was written"
+expect_match "$(section write-fail)" 'no temporary file' "no temporary file was left behind"
+expect_match "$(section write-fail)" 'error: PKCS11 function C_Login failed: rv = CKR_DEVICE_ERROR' \
+  "pkcs11-tool reports CKR_DEVICE_ERROR when the login cannot spend a try"
+expect_match "$(section write-fail)" 'PIN tries left 3/3' "no PIN try was spent"
+after=$(sed -n '/^-- after$/,$p' <<<"$out")
+expect_match "$(grep 'sign rc=' <<<"$after" | tr '\n' ' ')" '^sign rc=0 sign rc=1 $' \
+  "afterwards the old PIN still works and the new one was never set"
+
+trace=$(cat "$T/trace.txt")
+expect_match "$trace" 'GENERAL AUTHENTICATE .* -> SW 69 82 .*\[fault: sw 6982\]$' "the trace shows the status-word fault"
+expect_match "$trace" 'GENERAL AUTHENTICATE .* -> .*SW 90 00 \(1[5-9][0-9]{2}\.[0-9]{3} ms\) \[fault: delay 1500 ms\]$' \
+  "the trace shows the delay and its duration"
+expect_match "$trace" 'GENERAL AUTHENTICATE .* -> \(no answer\) .*\[fault: drop\]$' "the trace shows the dropped command"
+expect_match "$trace" 'CHANGE REFERENCE DATA 00 24 00 80 10 <redacted 16 bytes> -> SW 65 81 .*\[fault: write-fail\]$' \
+  "the trace shows the failed write"
