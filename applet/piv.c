@@ -165,6 +165,12 @@ static struct vt_secret *pin_ref(struct vt_piv *p, uint8_t ref)
 
 /* ---- slots and objects -------------------------------------------------------------------- */
 
+/* A key algorithm as clients number it: piv-go says 22 for Ed25519. */
+static uint8_t key_alg(uint8_t alg)
+{
+        return alg == ALG_ED25519_PIVGO ? VT_ALG_ED25519 : alg;
+}
+
 static bool is_key_ref(uint8_t ref)
 {
         return ref == REF_AUTH || ref == REF_SIGN || ref == REF_KEYMGMT || ref == REF_CARDAUTH ||
@@ -526,7 +532,7 @@ static uint16_t key_auth(struct vt_piv *p, const struct apdu *a, const struct au
                          struct writer *out)
 {
         struct vt_slot *s = key_slot(p, a->p2);
-        uint8_t alg = a->p1 == ALG_ED25519_PIVGO ? VT_ALG_ED25519 : a->p1;
+        uint8_t alg = key_alg(a->p1);
         if (!s)
                 return SW_INCORRECT_P1P2;
         if (!s->key)
@@ -698,6 +704,7 @@ static uint16_t generate(struct vt_piv *p, const struct apdu *a, struct writer *
                 return SW_WRONG_DATA;
         uint8_t pin = policy_byte(tmpl, TAG_PIN_POLICY, VT_PIN_ALWAYS, &bad);
         uint8_t touch = policy_byte(tmpl, TAG_TOUCH, VT_TOUCH_CACHED, &bad);
+        alg = key_alg(alg);
         if (bad || !vt_keyop_alg_known(alg))
                 return SW_WRONG_DATA;
         EVP_PKEY *key = vt_key_generate(alg);
@@ -881,16 +888,17 @@ static uint16_t yk_import(struct vt_piv *p, const struct apdu *a)
         struct vt_slot *s = key_slot(p, a->p2);
         struct reader data = rd_init(a->data, a->lc);
         bool bad = false;
-        if (!s || !vt_keyop_alg_known(a->p1))
+        uint8_t alg = key_alg(a->p1);
+        if (!s || !vt_keyop_alg_known(alg))
                 return SW_INCORRECT_P1P2;
         if (!p->mgm_authed)
                 return SW_SECURITY_STATUS_NOT_SATISFIED;
         uint8_t pin = policy_byte(data, TAG_PIN_POLICY, VT_PIN_ALWAYS, &bad);
         uint8_t touch = policy_byte(data, TAG_TOUCH, VT_TOUCH_CACHED, &bad);
-        EVP_PKEY *key = bad ? NULL : vt_keyop_import(a->p1, data);
+        EVP_PKEY *key = bad ? NULL : vt_keyop_import(alg, data);
         if (!key)
                 return SW_WRONG_DATA;
-        return install_key(p, s, key, a->p1, pin, touch, false);
+        return install_key(p, s, key, alg, pin, touch, false);
 }
 
 /* SET PIN RETRIES: P1 PIN tries, P2 PUK tries; PIN and PUK go back to the defaults. */

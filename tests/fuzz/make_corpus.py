@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Writes the seed corpus of fuzz_card: APDU sequences as clients send them (OpenSC, ykpiv,
-piv-tool), each record a 2-byte big-endian length and the command; length 0 resets the card."""
+piv-tool). A flags byte (1: management key authenticated first, 2: PIN verified first), then
+records of a 2-byte big-endian length and the command; length 0 resets the card."""
 import os
 import sys
 
@@ -33,6 +34,21 @@ def tlv(tag, value):
 def auth(alg, ref, tag, data):
     return chained(0x87, alg, ref, tlv("7C", tlv("82", b"") + tlv(tag, data)))
 
+
+# seeds that need the management key: name -> APDUs (run with flags 3)
+ADMIN = {
+    "put-data-objects": ["00 DB 3F FF 0B 5C 03 5F C1 09 53 04 01 02 41 42", "00 CB 3F FF 05 5C 03 5F C1 09 00",
+                         "00 DB 3F FF 07 5C 03 5F C1 09 53 00", "00 DB 3F FF 09 5C 03 5F C1 02 53 02 99 00"],
+    "put-cert-chained": chained(0xDB, 0x3F, 0xFF, tlv("5C", bytes.fromhex("5FC10A")) + tlv("53", tlv("70", b"\x30\x82\x01\x00" + bytes(256)) + tlv("71", b"\x00") + tlv("FE", b""))),
+    "generate-p256": ["00 47 00 9A 0B AC 09 80 01 11 AA 01 03 AB 01 02 00", "00 F7 00 9A 00", "00 F9 9A 00 00"],
+    "generate-ed25519": ["00 47 00 9E 05 AC 03 80 01 E0 00", "00 F9 9E 00 00"],
+    "import-p256": chained(0xFE, 0x11, 0x9C, tlv("06", bytes(range(1, 33))) + tlv("AA", b"\x01") + tlv("AB", b"\x01")),
+    "import-rsa1024": chained(0xFE, 0x06, 0x9D, b"".join(tlv("%02X" % t, b"\xC3" * 64) for t in range(1, 6))),
+    "import-x25519": chained(0xFE, 0xE1, 0x83, tlv("08", bytes(range(32)))),
+    "retries-reset": ["00 FA 05 04", "00 F7 00 80 00", "00 F7 00 81 00", "00 F7 00 9B 00", "00 FB 00 00"],
+    "set-mgm-aes": ["00 FF FF FF 13 08 9B 10 10 11 12 13 14 15 16 17 18 19 1A 1B 1C 1D 1E 1F",
+                    "00 87 08 9B 04 7C 02 80 00", "00 87 08 9B 04 7C 02 81 00"],
+}
 
 SEEDS = {
     "opensc-bind": [
@@ -79,9 +95,10 @@ def record(apdu):
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "corpus")
     os.makedirs(out, exist_ok=True)
-    for name, apdus in SEEDS.items():
-        with open(os.path.join(out, name), "wb") as f:
-            f.write(b"".join(record(a) for a in apdus))
+    for flags, seeds in ((0, SEEDS), (3, ADMIN)):
+        for name, apdus in seeds.items():
+            with open(os.path.join(out, name), "wb") as f:
+                f.write(bytes([flags]) + b"".join(record(a) for a in apdus))
 
 
 if __name__ == "__main__":
