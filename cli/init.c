@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -186,6 +187,9 @@ int vt_cmd_init(int argc, char **argv)
         if (err[0])
                 fprintf(stderr, "vtoken init: %s\n", err);
         printf("Created card image %s (profile %s)\n", image, o.profile ? o.profile : "piv");
+        snprintf(env, sizeof(env), "%s/ca.crt.pem", image);
+        if (access(env, F_OK) == 0)
+                printf("CA certificate: %s\n", env);
         if (pin[0]) {
                 /* the one place a PIN is shown: the envelope the holder gets with the token */
                 vt_pin_envelope_path(image, env, sizeof(env));
