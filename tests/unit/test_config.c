@@ -42,7 +42,8 @@ static void valid(void **state)
         struct conf c;
         char err[1200];
         assert_int_equal(load("[daemon]\ncontrol = /run/vtoken/control.sock ; a comment\n"
-                              "[card ecert]\nimage = /var/lib/vtoken/ecert\nvpcd = 127.0.0.1:35963\nprofile = ecert\n"
+                              "[card ecert]\nimage = /var/lib/vtoken/ecert\nvpcd = "
+                              "127.0.0.1:35963\nprofile = ecert\n"
                               "# another\n[card two]\nvpcd=localhost:35964\nimage=/x\n",
                               &c, err, sizeof(err)),
                          0);
@@ -55,6 +56,28 @@ static void valid(void **state)
         assert_string_equal(c.cards[0].profile, "ecert");
         assert_string_equal(c.cards[1].host, "localhost");
         assert_string_equal(c.cards[1].profile, "piv");
+        assert_int_equal(c.cards[0].touch_timeout_ms, 15000); /* the default */
+        assert_string_equal(c.trace, "");
+}
+
+static void trace_and_touch_timeout(void **state)
+{
+        (void)state;
+        struct conf c;
+        char err[1200];
+        assert_int_equal(load("[daemon]\ntrace = /tmp/apdus.txt\n[card a]\nimage = /x\nvpcd = h:1\n"
+                              "touch-timeout = 2.5\n",
+                              &c, err, sizeof(err)),
+                         0);
+        assert_string_equal(c.trace, "/tmp/apdus.txt");
+        assert_int_equal(c.cards[0].touch_timeout_ms, 2500);
+        expect_error("[card a]\nimage = /x\nvpcd = h:1\ntouch-timeout = 0\n", 4,
+                     "bad touch-timeout");
+        expect_error("[card a]\nimage = /x\nvpcd = h:1\ntouch-timeout = 5s\n", 4,
+                     "bad touch-timeout");
+        expect_error("[card a]\nimage = /x\nvpcd = h:1\ntouch-timeout = 3601\n", 4,
+                     "bad touch-timeout");
+        expect_error("[daemon]\ntrace =\n[card a]\nimage = /x\nvpcd = h:1\n", 2, "empty value");
 }
 
 static void errors_name_the_line(void **state)
@@ -62,13 +85,15 @@ static void errors_name_the_line(void **state)
         (void)state;
         expect_error("[card a]\nimage = /x\n", 1, "missing key 'vpcd'");
         expect_error("[daemon]\n\n[card a]\nvpcd = 127.0.0.1:1\n", 3, "missing key 'image'");
-        expect_error("[card a]\nimage = /x\nvpcd = 127.0.0.1:1\ncolour = red\n", 4, "unknown key 'colour'");
+        expect_error("[card a]\nimage = /x\nvpcd = 127.0.0.1:1\ncolour = red\n", 4,
+                     "unknown key 'colour'");
         expect_error("[card a]\nimage = /x\nvpcd = 127.0.0.1:70000\n", 3, "bad vpcd endpoint");
         expect_error("[card a]\nimage = /x\nvpcd = 127.0.0.1\n", 3, "bad vpcd endpoint");
         expect_error("[card a]\nimage = /x\nvpcd = 127.0.0.1:0\n", 3, "bad vpcd endpoint");
         expect_error("[card a]\nimage = /x\nvpcd = 127.0.0.1:abc\n", 3, "bad vpcd endpoint");
         expect_error("[cards]\nx = 1\n", 1, "unknown section");
-        expect_error("[card a]\nimage = /x\nvpcd = h:1\n[card a]\nimage = /y\n", 4, "defined twice");
+        expect_error("[card a]\nimage = /x\nvpcd = h:1\n[card a]\nimage = /y\n", 4,
+                     "defined twice");
         expect_error("[card a]\nimage = /x\nvpcd = h:1\n[card b]\nimage = /y\nvpcd = h:1\n", 6,
                      "already used");
         expect_error("[card a]\nimage = /x\nvpcd = h:1\nprofile = yubikey\n", 4, "unknown profile");
@@ -105,10 +130,11 @@ static void default_card(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(valid),
-                cmocka_unit_test(errors_name_the_line),
-                cmocka_unit_test(missing_file),
-                cmocka_unit_test(default_card),
+            cmocka_unit_test(valid),
+            cmocka_unit_test(trace_and_touch_timeout),
+            cmocka_unit_test(errors_name_the_line),
+            cmocka_unit_test(missing_file),
+            cmocka_unit_test(default_card),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
