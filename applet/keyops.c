@@ -1,6 +1,7 @@
 #include "keyops.h"
 
 #include "image.h"
+#include "keygen.h"
 
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
@@ -158,11 +159,11 @@ int vt_keyop_agree(EVP_PKEY *key, uint8_t alg, const uint8_t *peer, size_t peerl
 static void write_bn(struct writer *w, uint32_t tag, EVP_PKEY *key, const char *name)
 {
         BIGNUM *bn = NULL;
-        uint8_t buf[VT_KEYOP_MAX];
         int n;
         if (EVP_PKEY_get_bn_param(key, name, &bn) != 1 || (n = BN_num_bytes(bn)) > VT_KEYOP_MAX) {
                 w->err = true;
         } else {
+                uint8_t buf[VT_KEYOP_MAX];
                 BN_bn2bin(bn, buf);
                 wr_tlv(w, tag, buf, (size_t)n);
         }
@@ -300,20 +301,6 @@ static EVP_PKEY *import_raw(int type, uint32_t tag, struct reader data)
         return EVP_PKEY_new_raw_private_key(type, NULL, v.p, v.left);
 }
 
-static int rsa_bits(uint8_t alg)
-{
-        switch (alg) {
-        case VT_ALG_RSA1024:
-                return 1024;
-        case VT_ALG_RSA2048:
-                return 2048;
-        case VT_ALG_RSA3072:
-                return 3072;
-        default:
-                return 4096;
-        }
-}
-
 EVP_PKEY *vt_keyop_import(uint8_t alg, struct reader data)
 {
         EVP_PKEY *key = NULL;
@@ -325,7 +312,7 @@ EVP_PKEY *vt_keyop_import(uint8_t alg, struct reader data)
                 key = import_raw(EVP_PKEY_ED25519, TAG_IMPORT_ED25519, data);
         else if (alg == VT_ALG_X25519)
                 key = import_raw(EVP_PKEY_X25519, TAG_IMPORT_X25519, data);
-        if (key && is_rsa(alg) && EVP_PKEY_get_bits(key) != rsa_bits(alg)) {
+        if (key && vt_key_alg(key) != alg) { /* RSA primes of another size */
                 EVP_PKEY_free(key);
                 key = NULL;
         }

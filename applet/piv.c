@@ -753,16 +753,16 @@ static uint16_t put_cert(struct vt_piv *p, uint8_t ref, struct reader data)
 
 /* Any other object is kept as GET DATA returns it (53 L value); an empty value deletes it. */
 static uint16_t put_object(struct vt_piv *p, uint32_t tag, const uint8_t *raw, size_t len,
-                           bool delete)
+                           bool remove)
 {
         struct vt_image *img = p->img;
         struct vt_object *o = vt_image_object(img, tag);
         uint8_t *copy = NULL;
-        if (!o && delete)
+        if (!o && remove)
                 return SW_OK;
         if (!o && img->n_objects == VT_OBJECTS_MAX)
                 return SW_NOT_ENOUGH_MEMORY;
-        if (!delete &&!(copy = malloc(len)))
+        if (!remove && !(copy = malloc(len)))
                 return SW_NOT_ENOUGH_MEMORY;
         if (copy)
                 memcpy(copy, raw, len);
@@ -775,7 +775,7 @@ static uint16_t put_object(struct vt_piv *p, uint32_t tag, const uint8_t *raw, s
                 o = &img->objects[img->n_objects++];
                 o->tag = tag;
         }
-        if (delete) {
+        if (remove) {
                 *o = img->objects[--img->n_objects]; /* the last one takes its place */
         } else {
                 o->data = copy;
@@ -788,6 +788,7 @@ static uint16_t put_object(struct vt_piv *p, uint32_t tag, const uint8_t *raw, s
                 return SW_MEMORY_FAILURE;
         }
         free(old);
+        /* cppcheck-suppress memleak ; copy now belongs to img->objects */
         return SW_OK;
 }
 

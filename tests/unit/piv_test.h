@@ -223,8 +223,8 @@ static inline uint16_t xfer_chained(struct fixture *f, uint8_t ins, uint8_t p1, 
 {
         uint8_t cmd[5 + 255 + 1];
         for (;;) {
-                size_t n = len > 255 ? 255 : len;
-                bool last = n == len;
+                bool last = len <= 255;
+                size_t n = last ? len : 255;
                 cmd[0] = last ? 0x00 : 0x10;
                 cmd[1] = ins;
                 cmd[2] = p1;
@@ -287,7 +287,7 @@ static inline const EVP_CIPHER *cipher_of(uint8_t alg)
 }
 
 /* What the host does with the management key: one block in ECB. */
-static inline void block(uint8_t alg, const uint8_t *key, bool enc, const uint8_t *in, uint8_t *out)
+static inline void mgm_block(uint8_t alg, const uint8_t *key, bool enc, const uint8_t *in, uint8_t *out)
 {
         EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
         int n, bs = EVP_CIPHER_get_block_size(cipher_of(alg));
@@ -311,7 +311,7 @@ static inline uint16_t mutual_auth(struct fixture *f, uint8_t alg, const uint8_t
         assert_int_equal(f->resp[1], 2 + bs);
         assert_int_equal(f->resp[2], 0x80);
         assert_int_equal(f->resp[3], bs);
-        block(alg, key, false, f->resp + 4, witness);
+        mgm_block(alg, key, false, f->resp + 4, witness);
         RAND_bytes(challenge, (int)bs);
 
         struct writer w = wr_init(cmd, sizeof(cmd));
@@ -322,7 +322,7 @@ static inline uint16_t mutual_auth(struct fixture *f, uint8_t alg, const uint8_t
         uint16_t sw = xfer_chained(f, 0x87, alg, 0x9B, cmd, w.len);
         if (sw != SW_OK)
                 return sw;
-        block(alg, key, true, challenge, expected);
+        mgm_block(alg, key, true, challenge, expected);
         assert_int_equal(f->resp_len, 4 + bs);
         const uint8_t head[4] = {0x7C, (uint8_t)(2 + bs), 0x82, (uint8_t)bs};
         assert_memory_equal(f->resp, head, 4);

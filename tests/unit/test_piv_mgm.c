@@ -17,7 +17,7 @@ static uint16_t external_auth(struct fixture *f, uint8_t alg, const uint8_t *key
         assert_int_equal(xfer(f, (const char *)cmd), SW_OK);
         assert_int_equal(f->resp_len, 4 + bs);
         assert_int_equal(f->resp[2], 0x81);
-        block(alg, key, true, f->resp + 4, response);
+        mgm_block(alg, key, true, f->resp + 4, response);
         struct writer w = wr_init(cmd, sizeof(cmd));
         size_t m = wr_open(&w, 0x7C);
         wr_tlv(&w, 0x82, response, bs);
@@ -43,7 +43,7 @@ static void test_mutual_auth_3des_default_key(void **state)
         assert_int_equal(f->resp_len, 12);
         /* step two with an empty 82, as SP 800-73-4 writes it, works as well */
         uint8_t witness[8], cmd[32];
-        block(VT_ALG_3DES, test_mgm_key, false, f->resp + 4, witness);
+        mgm_block(VT_ALG_3DES, test_mgm_key, false, f->resp + 4, witness);
         struct writer w = wr_init(cmd, sizeof(cmd));
         size_t m = wr_open(&w, 0x7C);
         wr_tlv(&w, 0x80, witness, 8);
