@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# e-Cert guide, section 5 with OpenSSL clients: an https server (openssl s_server on 127.0.0.1,
-# inside `vtoken run`'s own network namespace) demands a client certificate issued by the e-Cert
-# test CA (IMAGE/ca.crt.pem). curl and openssl s_client log in with the e-Cert whose private key
-# stays on the virtual token, through OpenSSL's pkcs11 engine (libengine-pkcs11-openssl) and
-# pkcs11: URIs. Clients without the token, with a forged certificate or with a wrong password
-# are refused.
+# e-Cert guide, section 5 with OpenSSL and GnuTLS clients: an https server (openssl s_server on
+# 127.0.0.1, inside `vtoken run`'s own network namespace) demands a client certificate issued by
+# the e-Cert test CA (IMAGE/ca.crt.pem). curl and openssl s_client log in with the e-Cert whose
+# private key stays on the virtual token, through OpenSSL's pkcs11 engine
+# (libengine-pkcs11-openssl) and pkcs11: URIs; so does GnuTLS's gnutls-cli with the same URIs.
+# Clients without the token, with a forged certificate or with a wrong password are refused.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/ecert/common.sh"
 
@@ -14,7 +14,8 @@ img="$T/ecert"
 pin_uri=$(pct_encode "$(envelope_pin "$img")")
 bad_uri=$(pct_encode 'Wr0ng#pw')
 port=4443
-export T port pin_uri bad_uri
+ECERT_IMG=$img
+export T port pin_uri bad_uri ECERT_IMG
 
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/srv.key" -out "$T/srv.crt" -days 2 \
   -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
@@ -54,6 +55,11 @@ timeout 60 openssl s_client -connect "127.0.0.1:$port" -CAfile "$T/srv.crt" -ver
   -engine pkcs11 -keyform engine -key "$key_uri;pin-value=$pin_uri" -cert "$T/token.crt" \
   -ign_eof <"$T/request" >"$T/s_client" 2>&1
 echo "rc=$?" >>"$T/s_client"
+# GnuTLS: the same URIs, the PIN from GNUTLS_PIN
+GNUTLS_PIN="$(envelope_pin "$ECERT_IMG")" timeout 60 gnutls-cli --provider "$OPENSC_MODULE" \
+  --x509cafile "$T/srv.crt" --x509certfile "$cert_uri" --x509keyfile "$key_uri" \
+  -p "$port" 127.0.0.1 <"$T/request" >"$T/gnutls-cli" 2>&1
+echo "rc=$?" >>"$T/gnutls-cli"
 curl_ curl-none
 curl_ curl-fake --cert "$T/fake.crt" --key "$T/fake.key"
 curl_ curl-badpin --engine pkcs11 --cert-type ENG --cert "$cert_uri" \
@@ -65,7 +71,7 @@ EOF
   fail "the TLS session failed: $(cat "$T/tls.out")"
 
 expect_match "$(cat "$T/cert-uri")" '^pkcs11:.*token=CHAN%20Tai%20Man.*type=cert$' "p11tool gives the e-Cert's pkcs11: URI"
-for out in curl-token curl-tls12 s_client; do
+for out in curl-token curl-tls12 s_client gnutls-cli; do
   page=$(cat "$T/$out")
   expect_match "$page" 'rc=0' "$out: the client with the token succeeds"
   expect_match "$page" 'Client certificate' "$out: the server received a client certificate"
