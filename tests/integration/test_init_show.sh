@@ -6,7 +6,7 @@ source "$(dirname "$0")/lib.sh"
 
 W="$T/w"
 mkdir -p "$W"
-cd "$W"
+cd "$W" || exit 1
 
 mode() { stat -c %a "$1"; }
 # Every path and every file's content under $W but the inputs and the command's own output.
@@ -169,7 +169,7 @@ refused "does not match the CA certificate" bad --ca src/other.key:src/ca.crt
 refused "not a card image" src --force
 refused "IMAGE is missing" --profile piv
 [ ! -e bad ] && [ ! -e bad.pin-envelope.txt ] || fail "a refused init left an image"
-ls -a | grep -q '\.init-' && fail "a temporary directory was left behind"
+[ -z "$(find . -maxdepth 1 -name '.*.init-*')" ] || fail "a temporary directory was left behind"
 pass "bad input refused with clear errors, nothing written"
 
 # ---- --force replaces an image, all at once ----------------------------------------------
@@ -179,7 +179,7 @@ old_guid=$("$VTOKEN" show piv1 --json | jq -r .guid)
 [ "$(j .guid)" != "$old_guid" ] || fail "--force kept the GUID"
 [ "$(j '[.slots[].slot] | join(" ")')" = 9c ] || fail "--force kept old slots"
 [ ! -e piv1/9a.key.pem ] || fail "old key left in the replaced image"
-ls -a | grep -q '\.init-' && fail "the old image was left behind"
+[ -z "$(find . -maxdepth 1 -name '.*.init-*')" ] || fail "the old image was left behind"
 "$VTOKEN" init ecert --force --profile ecert >out.txt || fail "ecert --force"
 grep -qxF "Initial PIN: $(sed -n 's/^Initial PIN: //p' out.txt)" ecert.pin-envelope.txt || fail "new envelope"
 [ "$(sed -n 's/^Initial PIN: //p' out.txt)" != "$pin" ] || fail "same random PIN twice"
