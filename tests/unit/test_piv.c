@@ -91,6 +91,18 @@ static void test_certificate_is_the_provisioned_der(void **state)
         expect(f, "00 CB 3F FF 05 5C 03 5F C1 06 08", "6A 82"); /* security object */
 }
 
+static void test_extended_apdus(void **state)
+{
+        struct fixture *f = *state;
+        const struct vt_slot *s = vt_image_slot(f->img, 0x9A);
+        xfer(f, SELECT_PIV);
+        /* extended Lc and Le (ykman may send these): the certificate comes whole, no 61xx */
+        assert_int_equal(xfer(f, "00 CB 3F FF 00 00 05 5C 03 5F C1 05 00 00"), SW_OK);
+        assert_int_equal(f->apdus, 1);
+        assert_int_equal(f->resp_len, 4 + 4 + s->cert_len + 5);
+        expect(f, "00 20 00 80 00 00 08 31 32 33 34 35 36 FF FF", "90 00");
+}
+
 static void test_get_data_rejects_malformed_requests(void **state)
 {
         struct fixture *f = *state;
@@ -348,6 +360,7 @@ int main(void)
             T(test_chuid_carries_test_fascn_and_guid),
             T(test_ccc_and_key_history),
             T(test_certificate_is_the_provisioned_der),
+            T(test_extended_apdus),
             T(test_get_data_rejects_malformed_requests),
             T(test_pin_protected_objects_need_the_pin),
             T(test_verify_counts_down_and_restores),
