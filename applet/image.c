@@ -44,7 +44,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#define FILE_MAX (1024 * 1024)
+#define FILE_MAX (1024L * 1024)
 
 static const uint8_t slot_refs[VT_SLOTS] = {
     0x9A, 0x9C, 0x9D, 0x9E, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8A,
