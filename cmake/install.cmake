@@ -1,8 +1,8 @@
 # Installation (cmake --install) and the Debian package (cpack -G DEB).
 #
-# FHS places through GNUInstallDirs; systemd's own directories come from systemd.pc. For a
-# Debian package configure with -DCMAKE_INSTALL_PREFIX=/usr (then the sample configuration
-# goes to /etc/vtoken, not /usr/etc/vtoken) and run `cpack -G DEB` in the build directory.
+# FHS places through GNUInstallDirs; systemd's own directories come from systemd.pc. The
+# package: `cpack -G DEB` in any build directory (it installs with prefix /usr, so the sample
+# configuration goes to /etc/vtoken).
 
 install(TARGETS vtokend vtoken RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
@@ -19,23 +19,45 @@ endfunction()
 vt_systemd_dir(VT_SYSTEMD_UNITDIR systemdsystemunitdir ${CMAKE_INSTALL_PREFIX}/lib/systemd/system)
 vt_systemd_dir(VT_SYSUSERSDIR sysusersdir ${CMAKE_INSTALL_PREFIX}/lib/sysusers.d)
 
-# The units name /usr/bin/vtokend and /etc/vtoken: rewrite them for this prefix.
-set(VT_CONFDIR ${CMAKE_INSTALL_FULL_SYSCONFDIR}/vtoken)
-foreach(unit vtokend.service vtokend@.service)
-  file(READ ${PROJECT_SOURCE_DIR}/systemd/${unit} text)
-  string(REPLACE "/usr/bin/vtokend" "${CMAKE_INSTALL_FULL_BINDIR}/vtokend" text "${text}")
-  string(REPLACE "/etc/vtoken/" "${VT_CONFDIR}/" text "${text}")
-  file(WRITE ${PROJECT_BINARY_DIR}/systemd/${unit} "${text}")
-endforeach()
+# The units name /usr/bin/vtokend and /etc/vtoken/; the installed copies name this install's
+# places. Those are decided when installing, not when configuring, so that cpack (which
+# installs with prefix /usr) makes a Debian package with /etc/vtoken from any build directory,
+# and `cmake --install --prefix P` gets units that start P/bin/vtokend. The sample configuration
+# serves only what vtokend serves without one, and only once the service is enabled.
 set_property(DIRECTORY ${PROJECT_SOURCE_DIR} APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
   ${PROJECT_SOURCE_DIR}/systemd/vtokend.service ${PROJECT_SOURCE_DIR}/systemd/vtokend@.service)
-install(FILES ${PROJECT_BINARY_DIR}/systemd/vtokend.service ${PROJECT_BINARY_DIR}/systemd/vtokend@.service
-  DESTINATION ${VT_SYSTEMD_UNITDIR})
+install(CODE "set(VT_SRC [[${PROJECT_SOURCE_DIR}]])
+set(VT_STAGE [[${PROJECT_BINARY_DIR}/systemd]])
+set(VT_UNITDIR [[${VT_SYSTEMD_UNITDIR}]])
+set(VT_BINDIR [[${CMAKE_INSTALL_BINDIR}]])
+set(VT_SYSCONFDIR [[${CMAKE_INSTALL_SYSCONFDIR}]])")
+install(CODE [==[
+function(vt_full var dir) # GNUInstallDirs' rule, with the prefix of this install
+  if(IS_ABSOLUTE "${dir}")
+    set(${var} "${dir}" PARENT_SCOPE)
+  elseif(dir STREQUAL "etc" AND CMAKE_INSTALL_PREFIX STREQUAL "/usr")
+    set(${var} "/etc" PARENT_SCOPE)
+  else()
+    set(${var} "${CMAKE_INSTALL_PREFIX}/${dir}" PARENT_SCOPE)
+  endif()
+endfunction()
+vt_full(vt_bindir "${VT_BINDIR}")
+vt_full(vt_confdir "${VT_SYSCONFDIR}")
+string(APPEND vt_confdir "/vtoken")
+set(vt_units)
+foreach(unit vtokend.service vtokend@.service)
+  file(READ "${VT_SRC}/systemd/${unit}" text)
+  string(REPLACE "/usr/bin/vtokend" "${vt_bindir}/vtokend" text "${text}")
+  string(REPLACE "/etc/vtoken/" "${vt_confdir}/" text "${text}")
+  file(WRITE "${VT_STAGE}/${unit}" "${text}")
+  list(APPEND vt_units "${VT_STAGE}/${unit}")
+endforeach()
+list(APPEND CMAKE_ABSOLUTE_DESTINATION_FILES "${VT_UNITDIR}/vtokend.service"
+  "${VT_UNITDIR}/vtokend@.service" "${vt_confdir}/vtokend.conf")
+file(INSTALL DESTINATION "${VT_UNITDIR}" TYPE FILE FILES ${vt_units})
+file(INSTALL DESTINATION "${vt_confdir}" TYPE FILE FILES "${VT_SRC}/config/vtokend.conf")
+]==])
 install(FILES ${PROJECT_SOURCE_DIR}/systemd/vtoken.sysusers DESTINATION ${VT_SYSUSERSDIR} RENAME vtoken.conf)
-
-# The sample serves only what vtokend serves without configuration, and only once the
-# administrator enables the service. A conffile in the package.
-install(FILES ${PROJECT_SOURCE_DIR}/config/vtokend.conf DESTINATION ${VT_CONFDIR})
 
 # Man pages, compressed as Debian installs them (gzip -n: no name or time stamp inside).
 find_program(VT_GZIP gzip REQUIRED)
@@ -65,7 +87,7 @@ set(CPACK_PACKAGE_DESCRIPTION
   "token in it. vtoken makes card images and runs programs against private PC/SC\n"
   "environments with cards inserted. The vtokend service is installed but not enabled.")
 string(REPLACE ";" "" CPACK_PACKAGE_DESCRIPTION "${CPACK_PACKAGE_DESCRIPTION}")
-set(CPACK_PACKAGING_INSTALL_PREFIX ${CMAKE_INSTALL_PREFIX})
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${VT_DEB_MAINTAINER}")
 set(CPACK_DEBIAN_PACKAGE_SECTION utils)
@@ -74,14 +96,11 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # of these libraries it is built against, and a build needs no dpkg-dev.
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
   "pcscd, vsmartcard-vpcd, libpcsclite1, libsystemd0, libssl3, libinih1, libc6, passwd")
-if(NOT CMAKE_INSTALL_PREFIX STREQUAL "/usr")
-  message(STATUS "vtoken: CMAKE_INSTALL_PREFIX is ${CMAKE_INSTALL_PREFIX}; a Debian package wants /usr")
-endif()
 
 # Maintainer scripts. postinst creates the system user and enables or starts nothing: the
 # administrator does that with systemctl. Upgrades restart only services already running.
 set(VT_DEB_DIR ${PROJECT_BINARY_DIR}/deb)
-file(CONFIGURE OUTPUT ${VT_DEB_DIR}/conffiles CONTENT "${VT_CONFDIR}/vtokend.conf\n" @ONLY)
+file(CONFIGURE OUTPUT ${VT_DEB_DIR}/conffiles CONTENT "/etc/vtoken/vtokend.conf\n" @ONLY)
 file(CONFIGURE OUTPUT ${VT_DEB_DIR}/postinst @ONLY CONTENT [=[#!/bin/sh
 set -e
 if [ "$1" = configure ]; then

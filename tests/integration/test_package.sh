@@ -5,7 +5,7 @@
 # in a private mount namespace; the host is not touched): the user is created, nothing is
 # enabled or started, the installed units verify, and purge leaves no card images.
 # Needs: cmake, dpkg, gzip, groff-base, systemd, util-linux; root for the install part.
-# Env: VT_SRC (source dir), VT_BUILD (a build dir, used when configured for /usr).
+# Env: VT_SRC (source dir), VT_BUILD (a build dir, reused unless it is a sanitizer build).
 set -euo pipefail
 
 : "${VT_SRC:?VT_SRC must name the source directory}"
@@ -19,17 +19,28 @@ done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# A package wants prefix /usr (sysconfdir /etc). Reuse VT_BUILD when it is configured so and
-# not sanitized; otherwise build the tree afresh, without tests.
+# cpack installs with prefix /usr whatever the build directory's prefix. Reuse VT_BUILD unless
+# it is a sanitizer build (no package of those); otherwise build the tree afresh, without tests.
 build=${VT_BUILD:-}
-cache_has() { grep -qxF "$1" "$build/CMakeCache.txt" 2>/dev/null; }
-if [ -z "$build" ] || ! cache_has "CMAKE_INSTALL_PREFIX:PATH=/usr" || cache_has "VT_SANITIZE:BOOL=ON"; then
+if [ -z "$build" ] || [ ! -f "$build/CPackConfig.cmake" ] ||
+    grep -qxF "VT_SANITIZE:BOOL=ON" "$build/CMakeCache.txt"; then
     build=$tmp/build
-    echo "== fresh build for /usr in $build"
-    cmake -S "$VT_SRC" -B "$build" -DCMAKE_INSTALL_PREFIX=/usr -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-        -DBUILD_TESTING=OFF >"$tmp/configure.log" 2>&1 || { cat "$tmp/configure.log"; fail "configure"; }
+    echo "== fresh build in $build"
+    cmake -S "$VT_SRC" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF \
+        >"$tmp/configure.log" 2>&1 || { cat "$tmp/configure.log"; fail "configure"; }
     cmake --build "$build" -j"$(nproc)" >"$tmp/build.log" 2>&1 || { tail -n 40 "$tmp/build.log"; fail "build"; }
 fi
+
+echo "== cmake --install --prefix: the units name the installed daemon and configuration"
+DESTDIR="$tmp/dest" cmake --install "$build" --prefix /opt/vt >"$tmp/install.log" 2>&1 ||
+    { cat "$tmp/install.log"; fail "cmake --install"; }
+unit=$(find "$tmp/dest" -name vtokend.service) && [ -n "$unit" ] || fail "cmake --install put no vtokend.service"
+grep -qxF "ExecStart=/opt/vt/bin/vtokend --config /opt/vt/etc/vtoken/vtokend.conf" "$unit" ||
+    fail "installed unit does not start /opt/vt/bin/vtokend: $(grep ExecStart "$unit")"
+for f in bin/vtokend bin/vtoken etc/vtoken/vtokend.conf share/man/man8/vtokend.8.gz; do
+    [ -e "$tmp/dest/opt/vt/$f" ] || fail "cmake --install --prefix /opt/vt put no $f"
+done
+ok "cmake --install --prefix /opt/vt"
 echo "== cpack"
 if ! (cd "$build" && cpack -G DEB -B "$tmp/pkg") >"$tmp/cpack.log" 2>&1; then
     cat "$tmp/cpack.log"
