@@ -45,6 +45,18 @@ out=$("$VTOKEN" run --card "$T/card" -- bash -c '
   "$VTOKEN" ctl insert card0 && echo "insert ok"
   "$VTOKEN" wait --exactly 1 --timeout 10 && echo "card present again"
   sign
+
+  echo "== pulled mid-signature"
+  "$VTOKEN" ctl fault card0 delay 3s --ins 87 # holds the signature in the card
+  sign >"$T/pulled.out" &
+  signer=$!
+  sleep 1
+  "$VTOKEN" ctl remove card0
+  wait $signer
+  cat "$T/pulled.out"
+  "$VTOKEN" ctl insert card0
+  "$VTOKEN" wait --exactly 1 --timeout 10
+  sign
   sleep 1.5
   kill $scan
   "$VTOKEN" ctl status
@@ -75,7 +87,12 @@ expect_match "$(sed -n '/== remove/,/== insert/p' <<<"$out")" 'No slot with a to
   "pkcs11-tool reports no token while the card is out"
 expect_match "$(cat "$T/scriptor.out")" 'Card was removed' "an open PC/SC session sees SCARD_W_REMOVED_CARD"
 expect_match "$out" 'card present again' "after insert, SCardGetStatusChange sees the card again"
-expect_match "$(sed -n '/== insert/,$p' <<<"$out")" 'sign rc=0' "pkcs11-tool signs again after the insertion"
+expect_match "$(sed -n '/== insert/,/== pulled/p' <<<"$out")" 'sign rc=0' "pkcs11-tool signs again after the insertion"
+pulled=$(sed -n '/== pulled/,$p' <<<"$out")
+expect_match "$pulled" 'C_SignFinal failed: rv = CKR_DEVICE_REMOVED' \
+  "a signature under way when the card is pulled fails with CKR_DEVICE_REMOVED"
+expect_match "$(grep 'sign rc=' <<<"$pulled" | tr '\n' ' ')" '^sign rc=1 sign rc=0 $' \
+  "and the next signature after the insertion works"
 scan=$(cat "$T/scan.out")
 expect_match "$(grep -A2 'Reader 0' <<<"$scan" | grep 'Card state' | tr -d '\n')" \
   'Card inserted.*Card removed.*Card inserted' "pcsc_scan sees the card removed and inserted again"
