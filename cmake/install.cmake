@@ -24,8 +24,6 @@ vt_systemd_dir(VT_SYSUSERSDIR sysusersdir ${CMAKE_INSTALL_PREFIX}/lib/sysusers.d
 # installs with prefix /usr) makes a Debian package with /etc/vtoken from any build directory,
 # and `cmake --install --prefix P` gets units that start P/bin/vtokend. The sample configuration
 # serves only what vtokend serves without one, and only once the service is enabled.
-set_property(DIRECTORY ${PROJECT_SOURCE_DIR} APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
-  ${PROJECT_SOURCE_DIR}/systemd/vtokend.service ${PROJECT_SOURCE_DIR}/systemd/vtokend@.service)
 install(CODE "set(VT_SRC [[${PROJECT_SOURCE_DIR}]])
 set(VT_STAGE [[${PROJECT_BINARY_DIR}/systemd]])
 set(VT_UNITDIR [[${VT_SYSTEMD_UNITDIR}]])
