@@ -923,7 +923,8 @@ static uint16_t yk_set_retries(struct vt_piv *p, const struct apdu *a)
 }
 
 /* RESET: only a card whose PIN and PUK are both blocked; every key, certificate and object
- * goes (the attestation key stays), PIN, PUK and management key return to the defaults. */
+ * goes (the attestation key stays), PIN, PUK and management key return to the defaults: the
+ * YubiKey's values, with the profile's tries (the e-Cert token allows 15 PIN tries). */
 static uint16_t yk_reset(struct vt_piv *p)
 {
         static const uint8_t default_mgm[24] = {1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4,
@@ -933,7 +934,7 @@ static uint16_t yk_reset(struct vt_piv *p)
         if (img->pin.tries_left != 0 || img->puk.tries_left != 0)
                 return SW_CONDITIONS_NOT_SATISFIED;
         clear_security(p);
-        reset_secret(&img->pin, yk_default_pin, 3);
+        reset_secret(&img->pin, yk_default_pin, strcmp(img->profile, "ecert") == 0 ? 15 : 3);
         reset_secret(&img->puk, yk_default_puk, 3);
         img->mgm_alg = VT_ALG_3DES;
         memcpy(img->mgm_key, default_mgm, sizeof(default_mgm));

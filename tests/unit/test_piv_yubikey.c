@@ -172,6 +172,18 @@ static void test_reset_only_when_pin_and_puk_are_blocked(void **state)
         vt_image_free(disk);
 }
 
+static void test_reset_keeps_the_profiles_tries(void **state)
+{
+        struct fixture *f = *state;
+        snprintf(f->img->profile, sizeof(f->img->profile), "ecert");
+        f->img->pin.tries_left = f->img->puk.tries_left = 0;
+        xfer(f, SELECT_PIV);
+        expect(f, "00 FB 00 00", "90 00");
+        expect(f, PIN_STATUS, "63 CF"); /* the e-Cert token's 15 tries */
+        expect(f, "00 24 00 81 10 31 32 33 34 35 36 37 38 30 30 30 30 30 30 30 30", "90 00");
+        assert_int_equal(f->img->puk.max_tries, 3);
+}
+
 static void test_metadata(void **state)
 {
         struct fixture *f = *state;
