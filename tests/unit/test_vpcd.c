@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -26,6 +27,7 @@ struct fake {
         int powers[16];
         size_t n_powers;
         size_t apdus, last_len;
+        size_t answer; /* 0: echo; else what h_apdu returns (VPCD_APDU_PENDING, VPCD_APDU_DROP) */
 };
 
 static size_t h_apdu(void *u, const uint8_t *cmd, size_t len, uint8_t *out)
@@ -33,6 +35,8 @@ static size_t h_apdu(void *u, const uint8_t *cmd, size_t len, uint8_t *out)
         struct fake *f = u;
         f->apdus++;
         f->last_len = len;
+        if (f->answer)
+                return f->answer;
         out[0] = cmd[1]; /* echo INS, then 90 00 */
         out[1] = 0x90;
         out[2] = 0x00;
@@ -233,6 +237,73 @@ static void broken_stream(void **state)
         assert_int_equal(recv_frame(f, buf, sizeof(buf)), 4);
 }
 
+/* An answer given later (a delay, a wait for touch): nothing is read or sent meanwhile, then
+ * the answer goes out and the next frame is served. */
+static void deferred_answer(void **state)
+{
+        struct fake *f = *state;
+        uint8_t buf[64];
+        assert_int_equal(vpcd_link_respond(f->link, (const uint8_t[]){0x90, 0x00}, 2), -EINVAL);
+        f->answer = VPCD_APDU_PENDING;
+        send_frame(f, (const uint8_t[]){0x00, 0x87, 0x07, 0x9A}, 4);
+        send_frame(f, (const uint8_t[]){VPCD_CTRL_ATR}, 1); /* vpcd would not, but if it did */
+        for (int i = 0; i < 20; i++)
+                sd_event_run(f->e, 1000);
+        assert_int_equal(f->apdus, 1);
+        assert_int_equal(readable(f->fd), 0);
+        f->answer = 0;
+        assert_int_equal(vpcd_link_respond(f->link, (const uint8_t[]){0x69, 0x82}, 2), 0);
+        assert_int_equal(recv_frame(f, buf, sizeof(buf)), 2);
+        assert_memory_equal(buf, ((uint8_t[]){0x69, 0x82}), 2);
+        assert_int_equal(recv_frame(f, buf, sizeof(buf)), 4); /* then the ATR */
+        assert_int_equal(buf[0], 0x3B);
+        assert_int_equal(vpcd_link_respond(f->link, buf, 2), -EINVAL); /* nothing pending */
+}
+
+/* A pending answer is cancelled by the link going away: the card is powered off. */
+static void pending_then_removed(void **state)
+{
+        struct fake *f = *state;
+        f->answer = VPCD_APDU_PENDING;
+        send_frame(f, (const uint8_t[]){0x00, 0x87, 0x07, 0x9A}, 4);
+        for (int i = 0; i < 20 && f->apdus == 0; i++)
+                sd_event_run(f->e, 1000);
+        size_t before = f->n_powers;
+        vpcd_link_remove(f->link);
+        assert_int_equal(f->powers[before], VPCD_CTRL_OFF);
+        assert_int_equal(vpcd_link_respond(f->link, (const uint8_t[]){0x90, 0x00}, 2), -EINVAL);
+}
+
+/* A command answered by dropping the connection: the reader sees it close, and the card
+ * connects again by itself, as after a pcscd restart. */
+static void dropped_mid_command(void **state)
+{
+        struct fake *f = *state;
+        size_t before = f->n_powers;
+        f->answer = VPCD_APDU_DROP;
+        send_frame(f, (const uint8_t[]){0x00, 0x87, 0x07, 0x9A}, 4);
+        uint8_t b;
+        assert_int_equal(pump(f, f->fd, 0), 0);
+        assert_int_equal(read(f->fd, &b, 1), 0);
+        assert_int_equal(f->powers[before], VPCD_CTRL_OFF);
+        close(f->fd);
+        assert_int_equal(pump(f, f->lfd, 0), 0);
+        f->fd = accept(f->lfd, NULL, NULL);
+        assert_int_equal(pump(f, -1, VPCD_CONNECTED), 0);
+        f->answer = 0;
+        uint8_t buf[8];
+        send_frame(f, (const uint8_t[]){0x00, 0xA4, 0x04, 0x00}, 4);
+        assert_int_equal(recv_frame(f, buf, sizeof(buf)), 3);
+        /* and a reconnect asked for from outside (the control socket) does the same */
+        vpcd_link_reconnect(f->link);
+        assert_int_equal(pump(f, f->fd, 0), 0);
+        assert_int_equal(read(f->fd, &b, 1), 0);
+        close(f->fd);
+        assert_int_equal(pump(f, f->lfd, 0), 0);
+        f->fd = accept(f->lfd, NULL, NULL);
+        assert_int_equal(pump(f, -1, VPCD_CONNECTED), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -241,6 +312,9 @@ int main(void)
                 cmocka_unit_test_setup_teardown(reconnects, setup, teardown),
                 cmocka_unit_test_setup_teardown(removal, setup, teardown),
                 cmocka_unit_test_setup_teardown(broken_stream, setup, teardown),
+                cmocka_unit_test_setup_teardown(deferred_answer, setup, teardown),
+                cmocka_unit_test_setup_teardown(pending_then_removed, setup, teardown),
+                cmocka_unit_test_setup_teardown(dropped_mid_command, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
