@@ -26,7 +26,7 @@
 #define ECERT_HOLDER_DN "/C=HK/O=Hongkong Post e-Cert (Personal) TEST/CN=CHAN Tai Man"
 #define CERT_DAYS       (5 * 365)
 #define CA_DAYS         (10 * 365)
-#define IMPORT_FILE_MAX (1024 * 1024)
+#define IMPORT_FILE_MAX ((size_t)1024 * 1024)
 
 static const uint8_t neutral_atr[] = {0x3B, 0x88, 0x01, 0x50, 0x49, 0x56,
                                       0x73, 0x69, 0x6D, 0x30, 0x31, 0xB0};
