@@ -255,6 +255,7 @@ int main(void)
             T(test_import_ed25519_and_x25519),
             T(test_set_pin_retries),
             T(test_reset_only_when_pin_and_puk_are_blocked),
+            T(test_reset_keeps_the_profiles_tries),
             T(test_metadata),
             T(test_attestation_certificate_verifies),
         };
