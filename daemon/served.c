@@ -53,7 +53,11 @@ static void finish(struct served_card *sc, const uint8_t *rsp, size_t n)
 {
         struct served_command *c = &sc->cur;
         bool get_response = c->len >= 2 && c->cmd[1] == INS_GET_RESPONSE;
-        bool secret = trace_is_secret(c->cmd, c->len) || (get_response && sc->redact_more);
+        bool chained = c->len >= 2 && (c->cmd[0] & CLA_CHAIN);
+        bool secret_cmd =
+            trace_is_secret(c->cmd, c->len) || (c->len >= 2 && c->cmd[1] == sc->secret_chain);
+        bool secret_rsp = secret_cmd || trace_answer_is_secret(c->cmd, c->len) ||
+                          (get_response && sc->redact_more);
         if (sc->trace.fd != -1) {
                 struct trace_entry e = {
                     .card = sc->conf.name,
@@ -63,13 +67,16 @@ static void finish(struct served_card *sc, const uint8_t *rsp, size_t n)
                     .cmd_len = c->len,
                     .rsp = rsp,
                     .rsp_len = n,
-                    .redact_rsp = secret,
+                    .redact_cmd = secret_cmd,
+                    .redact_rsp = secret_rsp,
                     .note = c->note[0] ? c->note : NULL,
                 };
                 trace_sink_emit(&sc->trace, &e);
         }
+        /* the later parts of a secret chain carry the secret without naming it */
+        sc->secret_chain = chained && secret_cmd ? c->cmd[1] : -1;
         /* the rest of a secret answer comes with GET RESPONSE after 61 xx */
-        sc->redact_more = secret && rsp && n >= 2 && rsp[n - 2] == 0x61;
+        sc->redact_more = secret_rsp && rsp && n >= 2 && rsp[n - 2] == 0x61;
         c->pending = false;
         c->waiting_touch = false;
         c->timer = sd_event_source_disable_unref(c->timer);
@@ -332,6 +339,7 @@ int served_card_new(struct manager *m, const struct conf_card *cc, const char *t
         sc->conf = *cc;
         sc->manager = m;
         sc->trace.fd = -1;
+        sc->secret_chain = -1;
         if (open_image(sc, err, errlen) < 0) {
                 served_card_free(sc);
                 return -EINVAL;
@@ -489,6 +497,7 @@ void served_card_reset(struct served_card *sc)
 {
         vt_card_reset(&sc->card);
         sc->redact_more = false;
+        sc->secret_chain = -1;
 }
 
 int served_card_trace(struct served_card *sc, bool on, const char *path, enum trace_format fmt)

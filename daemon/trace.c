@@ -16,6 +16,8 @@
 #define INS_IMPORT     0xFE
 #define INS_SET_MGM    0xFF
 #define KEY_MANAGEMENT 0x9B
+#define INS_GET_DATA   0xCB
+#define INS_PUT_DATA   0xDB
 
 static const struct {
         uint8_t ins;
@@ -49,11 +51,32 @@ const char *trace_ins_name(uint8_t ins, char buf[8])
         return buf;
 }
 
+/* Where a command's data starts: after a short Lc (5) or an extended one (7); 0 when the
+ * command has no data (at most header and Le). */
+static size_t data_offset(const uint8_t *cmd, size_t len)
+{
+        if (len <= 5)
+                return 0;
+        if (cmd[4] != 0)
+                return 5;
+        return len > 7 ? 7 : 0;
+}
+
+/* GET DATA / PUT DATA naming the printed-information object: data 5C 03 5F C1 09. */
+static bool names_printed_info(const uint8_t *cmd, size_t len)
+{
+        static const uint8_t tag[] = {0x5C, 0x03, 0x5F, 0xC1, 0x09};
+        size_t off = data_offset(cmd, len);
+        return off && len >= off + sizeof(tag) && memcmp(cmd + off, tag, sizeof(tag)) == 0;
+}
+
 bool trace_is_secret(const uint8_t *cmd, size_t len)
 {
         if (len < 4)
                 return false;
         switch (cmd[1]) {
+        case INS_PUT_DATA:
+                return names_printed_info(cmd, len);
         case INS_VERIFY:
         case INS_CHANGE:
         case INS_RESET_RC:
@@ -67,15 +90,18 @@ bool trace_is_secret(const uint8_t *cmd, size_t len)
         }
 }
 
+bool trace_answer_is_secret(const uint8_t *cmd, size_t len)
+{
+        return trace_is_secret(cmd, len) ||
+               (len >= 4 && cmd[1] == INS_GET_DATA && names_printed_info(cmd, len));
+}
+
 /* How much of a command is shown: the header and the length field; the rest is its data (and
  * Le), hidden for a secret. */
 static size_t shown_prefix(const uint8_t *cmd, size_t len)
 {
-        if (len <= 5)
-                return len; /* no data: header and at most Le */
-        if (cmd[4] != 0)
-                return 5;
-        return len >= 7 ? 7 : len; /* extended Lc */
+        size_t off = data_offset(cmd, len);
+        return off ? off : len;
 }
 
 static void hex(FILE *f, const uint8_t *p, size_t n, const char *sep)
@@ -103,14 +129,14 @@ struct view {
 static struct view view_of(const struct trace_entry *e)
 {
         struct view v = {.cmd_shown = e->cmd_len};
-        bool secret = trace_is_secret(e->cmd, e->cmd_len);
+        bool secret = e->redact_cmd || trace_is_secret(e->cmd, e->cmd_len);
         if (secret) {
                 v.cmd_shown = shown_prefix(e->cmd, e->cmd_len);
                 v.cmd_hidden = e->cmd_len - v.cmd_shown;
         }
         if (e->rsp && e->rsp_len >= 2) {
                 v.rsp_data = e->rsp_len - 2;
-                if (secret || e->redact_rsp)
+                if (secret || e->redact_rsp || trace_answer_is_secret(e->cmd, e->cmd_len))
                         v.rsp_hidden = v.rsp_data;
         }
         return v;

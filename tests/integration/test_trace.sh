@@ -6,13 +6,17 @@ source "$(dirname "$0")/lib.sh"
 
 echo "data to sign" >"$T/data"
 export T
-out=$("$VTOKEN" run --card "$T/card" --reader-name "Yubico YubiKey" --trace "$T/trace.txt" -- bash -c '
+out=$("$VTOKEN" run --card "$T/card" --reader-name "Yubico YubiKey CCID" --trace "$T/trace.txt" -- bash -c '
   set -eu
   pkcs11-tool --module "$OPENSC_MODULE" --login --pin 123456 --sign --id 01 -m SHA256-RSA-PKCS \
     -i "$T/data" -o "$T/sig" && echo "signed"
   pkcs11-tool --module "$OPENSC_MODULE" --login --pin 123456 --change-pin --new-pin 86427531 && echo "PIN changed"
   pkcs11-tool --module "$OPENSC_MODULE" --login --pin 86427531 --change-pin --new-pin 123456 && echo "PIN changed back"
   yubico-piv-tool -a set-chuid && echo "management key used"
+  # a new random management key, PIN-protected: ykman keeps it in object 5FC109
+  ykman --reader "CCID 00 00" piv access change-management-key -m 010203040506070801020304050607080102030405060708 \
+    --generate --protect -P 123456 -f && echo "management key changed and protected"
+  ykman --reader "CCID 00 00" piv objects generate CHUID -P 123456 && echo "protected key read back"
   "$VTOKEN" ctl status --json >"$T/status.json"
   "$VTOKEN" ctl trace card0 on "$T/trace.jsonl"
   pkcs11-tool --module "$OPENSC_MODULE" --login --pin 123456 --sign --id 01 -m SHA256-RSA-PKCS \
@@ -25,6 +29,9 @@ echo "$out"
 expect_match "$out" '^signed$' "pkcs11-tool logs in and signs with tracing on"
 expect_match "$out" '^PIN changed back$' "the PIN is changed and changed back"
 expect_match "$out" '^management key used$' "yubico-piv-tool authenticates with the management key"
+expect_match "$out" '^management key changed and protected$' "ykman sets a PIN-protected management key"
+newkey=$(sed -n 's/^key = //p' "$T/card/state")
+[ -n "$newkey" ] && [ "$newkey" != 010203040506070801020304050607080102030405060708 ] || fail "no new management key"
 trace=$(cat "$T/trace.txt")
 echo "--- trace (first lines)"
 head -n 5 <<<"$trace"
@@ -62,7 +69,14 @@ for f in "$T/trace.txt" "$T/trace.jsonl"; do
   done
   mgm=010203040506070801020304050607080102030405060708
   expect_no_match "$flat" "$mgm" "$(basename "$f") does not contain the management key"
+  expect_no_match "$flat" "$newkey" "$(basename "$f") does not contain the new, PIN-protected management key"
 done
+expect_match "$trace" 'SET MANAGEMENT KEY 00 FF FF FF (00 00 )?1B <redacted 27 bytes> -> SW 90 00' \
+  "SET MANAGEMENT KEY is traced with its data redacted"
+expect_match "$trace" 'PUT DATA 00 DB 3F FF (00 00 )?[0-9A-F]{2} <redacted [0-9]+ bytes> -> SW 90 00' \
+  "PUT DATA of the protected management key is redacted"
+expect_match "$trace" 'GET DATA 00 CB 3F FF (00 00 )?05 5C 03 5F C1 09 [0-9A-F ]*-> <redacted [0-9]+ bytes> SW 90 00' \
+  "GET DATA of the protected management key shows no data"
 
 # JSON lines from `vtoken ctl trace card0 on FILE.jsonl`
 python3 - "$T/trace.jsonl" <<'PY' || fail "the JSON-lines trace is not what it should be"

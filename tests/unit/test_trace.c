@@ -158,6 +158,58 @@ static void secrets_never_show(void **state)
             "2023-11-14T22:13:20.123456Z card0 VERIFY 00 20 00 80 -> SW 63 C3 (1.234 ms)\n");
 }
 
+/* ykman keeps a PIN-protected management key in the printed-information object 5FC109, and
+ * sends extended APDUs: PUT DATA of it is hidden, the answer to GET DATA of it too. */
+static void protected_management_key(void **state)
+{
+        (void)state;
+        const uint8_t put[] = {0x00, 0xDB, 0x3F, 0xFF, 0x00, 0x00, 0x0F, 0x5C, 0x03, 0x5F, 0xC1,
+                               0x09, 0x53, 0x08, 0x88, 0x06, 0x89, 0x04, 0x31, 0x32, 0x33, 0x34};
+        assert_true(trace_is_secret(put, sizeof(put)));
+        assert_string_equal(LINE(TRACE_TEXT, put, ok, NULL),
+                            "2023-11-14T22:13:20.123456Z card0 PUT DATA 00 DB 3F FF "
+                            "00 00 0F <redacted 15 bytes> -> SW 90 00 (1.234 ms)\n");
+        const uint8_t put_short[] = {0x00, 0xDB, 0x3F, 0xFF, 0x07, 0x5C,
+                                     0x03, 0x5F, 0xC1, 0x09, 0x53, 0x00};
+        assert_true(trace_is_secret(put_short, sizeof(put_short)));
+        const uint8_t get[] = {0x00, 0xCB, 0x3F, 0xFF, 0x05, 0x5C, 0x03, 0x5F, 0xC1, 0x09, 0x00};
+        const uint8_t obj[] = {0x53, 0x04, 0x88, 0x02, 0x89, 0x00, 0x90, 0x00};
+        assert_false(trace_is_secret(get, sizeof(get)));
+        assert_true(trace_answer_is_secret(get, sizeof(get)));
+        assert_string_equal(
+            LINE(TRACE_TEXT, get, obj, NULL),
+            "2023-11-14T22:13:20.123456Z card0 GET DATA 00 CB 3F FF 05 5C 03 5F C1 09 00 -> "
+            "<redacted 6 bytes> SW 90 00 (1.234 ms)\n");
+        const uint8_t cert[] = {0x00, 0xCB, 0x3F, 0xFF, 0x05, 0x5C, 0x03, 0x5F, 0xC1, 0x05, 0x00};
+        const uint8_t put_cert[] = {0x00, 0xDB, 0x3F, 0xFF, 0x07, 0x5C,
+                                    0x03, 0x5F, 0xC1, 0x05, 0x53, 0x00};
+        assert_false(trace_answer_is_secret(cert, sizeof(cert)));
+        assert_false(trace_is_secret(put_cert, sizeof(put_cert)));
+        const uint8_t mgm[] = {0x00, 0x87, 0x03, 0x9B, 0x04, 0x7C, 0x02, 0x80, 0x00};
+        assert_true(trace_answer_is_secret(mgm, sizeof(mgm)));
+}
+
+/* A later part of a secret chain, which does not name the object: the caller says so. */
+static void redacted_command(void **state)
+{
+        (void)state;
+        const uint8_t part[] = {0x00, 0xDB, 0x3F, 0xFF, 0x02, 0x31, 0x32};
+        struct trace_entry e = {.card = "c",
+                                .when = when,
+                                .cmd = part,
+                                .cmd_len = sizeof(part),
+                                .rsp = ok,
+                                .rsp_len = 2,
+                                .redact_cmd = true};
+        char buf[512];
+        FILE *f = fmemopen(buf, sizeof(buf), "w");
+        trace_write(f, TRACE_TEXT, &e);
+        fclose(f);
+        assert_string_equal(
+            buf, "2023-11-14T22:13:20.123456Z c PUT DATA 00 DB 3F FF 02 <redacted 2 bytes> -> SW "
+                 "90 00 (0.000 ms)\n");
+}
+
 /* GET RESPONSE continuing a secret answer: the caller asks for the data to be hidden. */
 static void redacted_answer(void **state)
 {
@@ -226,6 +278,8 @@ int main(void)
             cmocka_unit_test(which_commands_are_secret),
             cmocka_unit_test(secrets_never_show),
             cmocka_unit_test(redacted_answer),
+            cmocka_unit_test(protected_management_key),
+            cmocka_unit_test(redacted_command),
             cmocka_unit_test(sink_appends_whole_lines),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
