@@ -4,8 +4,9 @@
 # our units fails the test); a broken copy of a unit is caught, so the check can fail; the
 # service contract is in the units; the exposure stays under a budget; the sysusers entry
 # and the configuration the units name are valid.
-# Needs: systemd (systemd-analyze, systemd-sysusers), man-db (Documentation= links).
-# Env: VT_SRC (source dir), VTOKEND (the built daemon) or VT_BUILD.
+# Needs: systemd (systemd-analyze, systemd-sysusers), man-db (Documentation= links), strace,
+# procps, opensc, opensc-pkcs11, pcscd, vsmartcard-vpcd (the system call check).
+# Env: VT_SRC (source dir), VTOKEND and VTOKEN (the built programs) or VT_BUILD.
 set -euo pipefail
 
 : "${VT_SRC:?VT_SRC must name the source directory}"
@@ -114,6 +115,57 @@ IFS=: read -r _ _ uid _ _ home shell <<<"$user"
 [ "$home" = /var/lib/vtoken ] || fail "vtoken's home is $home, not the StateDirectory"
 case "$shell" in */nologin) ;; *) fail "vtoken has a login shell: $shell" ;; esac
 grep -q '^vtoken:' "$tmp/root/etc/group" || fail "sysusers created no group vtoken"
+
+echo "== the daemon's system calls and socket families pass the unit's filters"
+# No service manager here, so the sandbox cannot be applied; instead vtokend runs under strace
+# in a private PC/SC environment (image created from the profile, a client lists and signs,
+# a reload, the control socket) and every system call it made must be in the unit's
+# SystemCallFilter=, every socket family in RestrictAddressFamilies=.
+filter_names() { # @GROUP or NAME...: the system call names, groups expanded
+    local x
+    for x in "$@"; do
+        case $x in
+        @*) filter_names $(systemd-analyze syscall-filter "$x" | sed -n 's/^ \{1,\}\([@a-z0-9_-]\{1,\}\)$/\1/p') ;;
+        *) echo "$x" ;;
+        esac
+    done
+}
+unit_values() { # KEY: the values of KEY= in vtokend.service, one a line
+    sed -n "s/^$1=//p" "$VT_SRC/systemd/vtokend.service" | tr ' ' '\n' | sed '/^$/d'
+}
+# A SystemCallFilter= line starting with ~ denies all its names; the others allow theirs.
+allow=$(filter_names $(sed -n 's/^SystemCallFilter=\([^~]\)/\1/p' "$VT_SRC/systemd/vtokend.service") | sort -u)
+deny=$(filter_names $(sed -n 's/^SystemCallFilter=~//p' "$VT_SRC/systemd/vtokend.service") | sort -u)
+[ "$(wc -l <<<"$allow")" -gt 100 ] || fail "could not expand the unit's SystemCallFilter="
+VTOKEN=${VTOKEN:-$(dirname "$VTOKEND")/vtoken}
+module=$(dpkg -L opensc-pkcs11 2>/dev/null | grep -m1 '/opensc-pkcs11\.so$') || true
+for pkg in strace procps opensc pcscd vsmartcard-vpcd; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || fail "Debian package '$pkg' is missing: apt-get install $pkg"
+done
+[ -n "$module" ] || fail "Debian package 'opensc-pkcs11' is missing: apt-get install opensc-pkcs11"
+mkdir "$tmp/strace"
+printf '#!/bin/sh\nexec strace -f -qq -ff -o %q %q "$@"\n' "$tmp/strace/trace" "$VTOKEND" >"$tmp/vtokend-strace"
+chmod +x "$tmp/vtokend-strace"
+echo hello >"$tmp/data"
+VTOKEND="$tmp/vtokend-strace" "$VTOKEN" run --card "$tmp/card" -- sh -c '
+    set -e
+    pkcs11-tool --module "$1" -L >/dev/null
+    pkcs11-tool --module "$1" --login --pin 123456 --sign -m ECDSA --id 02 -i "$2" -o "$2.sig" 2>/dev/null
+    kill -HUP "$(pgrep -x vtokend)"
+    "$3" ctl status >/dev/null
+' sh "$module" "$tmp/data" "$VTOKEN" >"$tmp/run.log" 2>&1 || { cat "$tmp/run.log"; fail "vtoken run under strace"; }
+used=$(cat "$tmp"/strace/trace.* | sed -n 's/^\([a-z_0-9]\{1,\}\)(.*/\1/p' | sort -u)
+[ "$(wc -l <<<"$used")" -gt 20 ] || fail "strace saw too few system calls: $used"
+outside=$(comm -23 <(echo "$used") <(echo "$allow"))
+denied=$(comm -12 <(echo "$used") <(echo "$deny"))
+[ -z "$outside$denied" ] ||
+    fail "vtokend makes system calls the unit forbids: ${outside//$'\n'/ } ${denied//$'\n'/ }"
+families=$(cat "$tmp"/strace/trace.* | sed -n 's/^socket(\(AF_[A-Z0-9]*\).*/\1/p' | sort -u)
+for family in $families; do
+    unit_values RestrictAddressFamilies | grep -qx "$family" ||
+        fail "vtokend opens $family sockets, not in RestrictAddressFamilies="
+done
+echo "ok - $(wc -l <<<"$used") system calls, families ${families//$'\n'/ }: all allowed by the unit"
 
 echo "== the configuration the units name"
 "$VTOKEND" --check-config --config "$VT_SRC/config/vtokend.conf" ||
