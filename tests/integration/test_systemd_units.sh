@@ -144,10 +144,11 @@ for pkg in strace procps opensc pcscd vsmartcard-vpcd; do
 done
 [ -n "$module" ] || fail "Debian package 'opensc-pkcs11' is missing: apt-get install opensc-pkcs11"
 mkdir "$tmp/strace"
-printf '#!/bin/sh\nexec strace -f -qq -ff -o %q %q "$@"\n' "$tmp/strace/trace" "$VTOKEND" >"$tmp/vtokend-strace"
+printf '#!/bin/sh\nexec strace -f -y -qq -ff -o %q %q "$@"\n' "$tmp/strace/trace" "$VTOKEND" >"$tmp/vtokend-strace"
 chmod +x "$tmp/vtokend-strace"
 echo hello >"$tmp/data"
-VTOKEND="$tmp/vtokend-strace" "$VTOKEN" run --card "$tmp/card" -- sh -c '
+mkdir -m 0700 "$tmp/state"
+VTOKEND="$tmp/vtokend-strace" "$VTOKEN" run --card "$tmp/state/card" -- sh -c '
     set -e
     pkcs11-tool --module "$1" -L >/dev/null
     pkcs11-tool --module "$1" --login --pin 123456 --sign -m ECDSA --id 02 -i "$2" -o "$2.sig" 2>/dev/null
@@ -166,6 +167,42 @@ for family in $families; do
         fail "vtokend opens $family sockets, not in RestrictAddressFamilies="
 done
 echo "ok - $(wc -l <<<"$used") system calls, families ${families//$'\n'/ }: all allowed by the unit"
+
+# ProtectSystem=strict and ProtectHome=yes leave it the state directory (images, made beside
+# their place and renamed into it) and the control socket (RuntimeDirectory=) to write;
+# MemoryDenyWriteExecute=yes forbids writable code.
+python3 - "$tmp/state" "$tmp"/strace/trace.* <<'PY' || fail "vtokend does what the unit's sandbox forbids"
+import re, sys
+state, traces = sys.argv[1], sys.argv[2:]
+writes = re.compile(r'^(open|openat|creat|mkdir|mkdirat|rename|renameat2?|unlink|unlinkat|rmdir|'
+                    r'chmod|fchmodat|link|linkat|symlink|symlinkat|truncate|mknod|mknodat|bind)\(')
+control, bad = None, []
+inside = lambda p: p == state or p.startswith(state + '/')
+for name in traces:
+    for line in open(name, errors='replace'):
+        call, _, result = line.rpartition(') = ')  # a call that failed here fails there too
+        if result.startswith('-1'):
+            continue
+        if re.match(r'^(mmap|mprotect|pkey_mprotect)\(', call) and 'PROT_EXEC' in call and (
+                'PROT_WRITE' in call or not call.startswith('mmap')):
+            bad.append('writable or late code: ' + line.strip())
+        m = writes.match(call)
+        if not m or (m.group(1).startswith('open') and not re.search(r'O_(WRONLY|RDWR|CREAT)', call)):
+            continue
+        if m.group(1) == 'bind':
+            control = re.search(r'sun_path="([^"]*)"', call).group(1)
+            continue
+        # each path argument: "abs", AT_FDCWD<cwd> "rel" (cwd is / under systemd), fd</dir> "rel"
+        for dirfd, path in re.findall(r'(?:(AT_FDCWD<[^>]*>|\d+<[^>]*>), )?"([^"]*)"', call):
+            where = path if path.startswith('/') or not dirfd.startswith(tuple('0123456789')) \
+                else dirfd.split('<', 1)[1][:-1] + '/' + path
+            if where != control and not inside(where):
+                bad.append('write outside the state directory: ' + line.strip())
+for b in bad[:10]:
+    print(b)
+sys.exit(1 if bad else 0)
+PY
+echo "ok - writes only below its state directory and to its control socket, no writable code"
 
 echo "== the configuration the units name"
 "$VTOKEND" --check-config --config "$VT_SRC/config/vtokend.conf" ||
