@@ -72,6 +72,10 @@ foreach(page vtoken.1 vtokend.conf.5 vtokend.8)
 endforeach()
 add_custom_target(vt_man ALL DEPENDS ${VT_MAN_GZ})
 
+# The user guides: how to run the service, the e-Cert token step by step.
+install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/docs/ecert-guide.md
+  DESTINATION ${CMAKE_INSTALL_DOCDIR} OPTIONAL)
+
 # ---- Debian package -------------------------------------------------------------------
 set(VT_DEB_MAINTAINER "vtoken developers <vtoken@localhost>" CACHE STRING "Maintainer field of the .deb")
 

@@ -94,8 +94,9 @@ expect_file '-rw-r--r--' /etc/vtoken/vtokend.conf
 expect_file '-rw-r--r--' /usr/share/man/man1/vtoken.1.gz
 expect_file '-rw-r--r--' /usr/share/man/man5/vtokend.conf.5.gz
 expect_file '-rw-r--r--' /usr/share/man/man8/vtokend.8.gz
+expect_file '-rw-r--r--' /usr/share/doc/vtoken/README.md
 if grep -E ' \./(usr/local|usr/etc|home|tmp|build)' "$tmp/contents"; then fail "files outside FHS places"; fi
-ok "binaries, units, sysusers, conffile and man pages in their places"
+ok "binaries, units, sysusers, conffile, man pages and guides in their places"
 
 mkdir "$tmp/x"
 dpkg-deb -x "$deb" "$tmp/x"
@@ -160,6 +161,12 @@ unshare --mount --propagation private bash -euo pipefail -c '
     ok "installed units verify"
 
     echo "; edited by the administrator" >>"$R/etc/vtoken/vtokend.conf"
+    dpkg --root="$R" $FORCE -i "$DEB" >"$OV/upgrade.log" 2>&1 || { cat "$OV/upgrade.log"; fail "dpkg -i again"; }
+    grep -q "edited by the administrator" "$R/etc/vtoken/vtokend.conf" || fail "an upgrade lost the edited conffile"
+    state=$(systemctl --root="$R" is-enabled vtokend.service 2>&1 || true)
+    [ "$state" = disabled ] || fail "vtokend.service is $state after an upgrade"
+    ok "an upgrade keeps the edited configuration and enables nothing"
+
     mkdir -p "$R/var/lib/vtoken/default" && touch "$R/var/lib/vtoken/default/card.ini"
     dpkg --root="$R" -r vtoken >"$OV/remove.log" 2>&1 || { cat "$OV/remove.log"; fail "dpkg -r"; }
     [ ! -e "$R/usr/bin/vtokend" ] || fail "vtokend left after remove"
