@@ -74,7 +74,7 @@ expect() { # UNIT LINE...
     done
 }
 common=(
-    "Type=notify" "NotifyAccess=main" "Restart=on-failure" "Wants=pcscd.socket" "After=pcscd.socket"
+    "Type=notify" "NotifyAccess=main" "Restart=on-failure" "RestartPreventExitStatus=64 78" "Wants=pcscd.socket" "After=pcscd.socket"
     "User=vtoken" "StateDirectory=vtoken" "ConfigurationDirectory=vtoken"
     "ExecReload=/bin/kill -HUP \$MAINPID" "IPAddressAllow=localhost" "IPAddressDeny=any"
     "WantedBy=multi-user.target"
