@@ -75,7 +75,7 @@ expect() { # UNIT LINE...
 }
 common=(
     "Type=notify" "NotifyAccess=main" "Restart=on-failure" "RestartPreventExitStatus=64 78" "Wants=pcscd.socket" "After=pcscd.socket"
-    "User=vtoken" "StateDirectory=vtoken" "ConfigurationDirectory=vtoken"
+    "User=vtoken" "StateDirectory=vtoken" "ConfigurationDirectory=vtoken" "LogsDirectory=vtoken"
     "ExecReload=/bin/kill -HUP \$MAINPID" "IPAddressAllow=localhost" "IPAddressDeny=any"
     "WantedBy=multi-user.target"
     # pcscd.service of pcsc-lite 2.x (PrivateUsers=identity needs systemd 257: =yes here)
