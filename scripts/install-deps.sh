@@ -14,7 +14,7 @@ packages=(
   gnutls-bin libnss3-tools libengine-pkcs11-openssl openssl
   openssh-client openssh-server curl
   # test and packaging tools
-  iproute2 util-linux procps psmisc systemd dpkg-dev fakeroot file groff-base python3
+  iproute2 util-linux procps psmisc systemd strace man-db dpkg-dev fakeroot file groff-base python3
 )
 
 missing=()
