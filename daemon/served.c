@@ -193,6 +193,7 @@ static size_t on_apdu(void *user, const uint8_t *cmd, size_t len, uint8_t *out)
         struct served_command *c = &sc->cur;
         memcpy(c->cmd, cmd, len);
         c->len = len;
+        sc->commands++;
         c->note[0] = '\0';
         clock_gettime(CLOCK_REALTIME, &c->when);
         c->start_us = now_us();
@@ -460,7 +461,7 @@ void served_card_status(const struct served_card *sc, FILE *f, bool json)
                         sc->card.powered ? "powered" : "unpowered", applet ? applet : "none",
                         verified ? "verified" : "not verified", sc->img->pin.tries_left,
                         sc->img->pin.max_tries, sc->img->puk.tries_left, sc->img->puk.max_tries,
-                        sc->card.commands, trace ? trace : "off", sc->faults.n ? faults : "none",
+                        sc->commands, trace ? trace : "off", sc->faults.n ? faults : "none",
                         sc->cur.waiting_touch ? ", waiting for touch" : "");
                 return;
         }
@@ -477,7 +478,7 @@ void served_card_status(const struct served_card *sc, FILE *f, bool json)
             ",\"pin_verified\":%s,\"pin_tries_left\":%u,\"pin_max_tries\":%u,\"puk_tries_left\":%u,"
             "\"puk_max_tries\":%u,\"commands\":%lu,",
             verified ? "true" : "false", sc->img->pin.tries_left, sc->img->pin.max_tries,
-            sc->img->puk.tries_left, sc->img->puk.max_tries, sc->card.commands);
+            sc->img->puk.tries_left, sc->img->puk.max_tries, sc->commands);
         json_str(f, "trace", trace);
         fprintf(f, ",\"faults\":[%s],\"waiting_for_touch\":%s,\"touch_timeout_ms\":%u}", faults,
                 sc->cur.waiting_touch ? "true" : "false", sc->conf.touch_timeout_ms);

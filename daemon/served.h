@@ -40,6 +40,7 @@ struct served_card {
         struct faults faults;
         bool redact_more;         /* GET RESPONSE continues an answer whose data is secret */
         int secret_chain;         /* INS of a chain of secret commands under way, or -1 */
+        unsigned long commands;   /* APDUs received, answered by the card or by a fault */
         uint64_t touched_at[256]; /* CLOCK_MONOTONIC µs of the last touch, by key reference */
         struct served_command cur;
         struct vt_card card;
