@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #define DEFAULT_SOCKET "/run/vtoken/control.sock"
-#define REPLY_MAX      (1024 * 1024)
-#define LINE_MAX_SEND  (64 * 1024)
+#define REPLY_MAX      ((size_t)1024 * 1024)
+#define LINE_MAX_SEND  ((size_t)64 * 1024)
 
 static void usage(FILE *f)
 {
@@ -36,6 +36,8 @@ static void usage(FILE *f)
             "  insert CARD                     put the card back into its reader\n"
             "  remove CARD                     pull the card out (clients see it removed)\n"
             "  reset CARD                      warm reset: selection and security state cleared\n"
+                "                                  (PC/SC has no way to tell clients; their next\n"
+                "                                  command finds the card reset)\n"
             "  trace CARD on [FILE] [--json]   trace every APDU to FILE (appended; JSON lines "
             "with\n"
             "                                  --json or a FILE named *.json/*.jsonl), or to the\n"
@@ -179,7 +181,7 @@ static int touch_wait(const char *path, char **argv, double seconds)
         char line[512];
         if (build_line(2, argv, line, sizeof(line)) < 0)
                 return EX_USAGE;
-        struct timespec start, now, pause = {0, 20 * 1000000};
+        struct timespec start, now, pause = {0, 20L * 1000000};
         clock_gettime(CLOCK_MONOTONIC, &start);
         for (;;) {
                 char *reply = request(path, line);
