@@ -3,6 +3,7 @@
 #include "control.h"
 #include "log.h"
 #include "served.h"
+#include "trace.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -60,6 +61,23 @@ static bool same_card(const struct conf_card *a, const struct conf_card *b)
                strcmp(a->profile, b->profile) == 0;
 }
 
+/* A card kept by a reload takes the new settings that do not change its identity: the touch
+ * timeout, and the daemon-wide trace file when its trace came from the configuration. */
+static void keep_card(struct manager *m, struct served_card *sc, const struct conf_card *cc,
+                      const char *trace)
+{
+        sc->conf.touch_timeout_ms = cc->touch_timeout_ms;
+        if (strcmp(trace, m->conf.trace) == 0)
+                return;
+        bool from_conf = sc->trace.fd >= 0 && strcmp(sc->trace.path, m->conf.trace) == 0;
+        if (!from_conf && sc->trace.fd != -1)
+                return; /* a trace set through the control socket stays */
+        int r =
+            served_card_trace(sc, *trace != '\0', *trace ? trace : NULL, trace_format_for(trace));
+        if (r < 0)
+                vt_log(LOG_ERR, sc->conf.name, NULL, "trace %s: %s", trace, strerror(-r));
+}
+
 int manager_reload(struct manager *m)
 {
         struct conf next;
@@ -84,7 +102,7 @@ int manager_reload(struct manager *m)
         for (size_t i = 0; i < next.n_cards; i++) {
                 for (size_t j = 0; j < n_old; j++) {
                         if (old[j] && same_card(&old[j]->conf, &next.cards[i])) {
-                                old[j]->conf.touch_timeout_ms = next.cards[i].touch_timeout_ms;
+                                keep_card(m, old[j], &next.cards[i], next.trace);
                                 m->cards[m->n_cards++] = old[j];
                                 old[j] = NULL;
                                 break;

@@ -236,7 +236,9 @@ int trace_sink_open(struct trace_sink *s, const char *path, enum trace_format fm
 {
         if (strlen(path) >= sizeof(s->path))
                 return -ENAMETOOLONG;
-        int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+        /* never blocks the loop: a FIFO without reader is refused, a full one loses lines */
+        int fd =
+            open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
         if (fd < 0)
                 return -errno;
         trace_sink_close(s);

@@ -94,3 +94,24 @@ assert sign and sign[-1]["sw"][:2] in ("90", "61") and sign[-1]["response"].star
 print("json ok:", len(lines), "lines")
 PY
 pass "vtoken ctl trace writes JSON lines with names, redaction, status words and durations"
+
+# `trace = FILE` in [daemon] taken up by SIGHUP for the running cards, and dropped again
+out=$("$VTOKEN" run --card "$T/card" -- bash -c '
+  set -eu
+  conf=$VTOKEN_RUN_DIR/vtokend.conf
+  sed -i "/^\[daemon\]/a trace = $T/reload.trace" "$conf"
+  kill -HUP "$(pidof vtokend)"
+  for i in $(seq 50); do "$VTOKEN" ctl status | grep -q "trace $T/reload.trace" && break; sleep 0.1; done
+  "$VTOKEN" ctl status
+  opensc-tool -s "00 A4 04 00 05 A0 00 00 03 08" >/dev/null
+  sed -i "/^trace = /d" "$conf"
+  kill -HUP "$(pidof vtokend)"
+  for i in $(seq 50); do "$VTOKEN" ctl status | grep -q "trace off" && break; sleep 0.1; done
+  "$VTOKEN" ctl status
+  opensc-tool -s "00 A4 04 00 05 A0 00 00 03 08" >/dev/null
+' 2>&1)
+echo "$out"
+expect_match "$out" "card0: .*, trace $T/reload.trace," "a trace file added to the configuration applies to running cards on SIGHUP"
+expect_match "$out" "card0: .*, trace off," "and is dropped again when removed from it"
+expect_eq "$(grep -c 'card0 SELECT 00 A4 04 00 05 A0 00 00 03 08 ' "$T/reload.trace")" 1 \
+  "exactly the SELECT sent while the configuration named the trace is traced"
