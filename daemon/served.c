@@ -106,21 +106,28 @@ static size_t execute(struct served_card *sc, uint8_t *out)
 }
 
 /* A GENERAL AUTHENTICATE with a key whose touch policy wants a touch now. The last part of a
- * chain is the one held: the earlier parts only gather data. */
+ * chain is the one held: the earlier parts only gather data. With the management key (9B) it
+ * is the step that carries the client's answer, not the request for a challenge (7C 02 8x 00). */
 static bool needs_touch(struct served_card *sc)
 {
         const struct served_command *c = &sc->cur;
-        if (c->len < 4 || c->cmd[1] != INS_GEN_AUTH || (c->cmd[0] & CLA_CHAIN) ||
-            c->cmd[3] == KEY_MANAGEMENT)
+        if (c->len < 4 || c->cmd[1] != INS_GEN_AUTH || (c->cmd[0] & CLA_CHAIN))
                 return false;
-        const struct vt_slot *s = vt_image_slot(sc->img, c->cmd[3]);
-        if (!s || !s->key)
-                return false;
-        if (s->touch_policy == VT_TOUCH_ALWAYS)
+        uint8_t ref = c->cmd[3], policy;
+        if (ref == KEY_MANAGEMENT) {
+                if (c->len <= 9)
+                        return false;
+                policy = sc->img->mgm_touch;
+        } else {
+                const struct vt_slot *s = vt_image_slot(sc->img, ref);
+                if (!s || !s->key)
+                        return false;
+                policy = s->touch_policy;
+        }
+        if (policy == VT_TOUCH_ALWAYS)
                 return true;
-        return s->touch_policy == VT_TOUCH_CACHED &&
-               (!sc->touched_at[c->cmd[3]] ||
-                now_us() - sc->touched_at[c->cmd[3]] >= TOUCH_CACHE_US);
+        return policy == VT_TOUCH_CACHED &&
+               (!sc->touched_at[ref] || now_us() - sc->touched_at[ref] >= TOUCH_CACHE_US);
 }
 
 static int defer(struct served_card *sc, uint64_t usec, sd_event_time_handler_t fn)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Touch policy: a signature with a key whose touch_policy is "always" waits in vtokend (the
 # daemon keeps serving) until `vtoken ctl touch`, and fails with 69 82 when no touch comes
-# within the card's touch-timeout; "cached" asks once per 15 seconds.
+# within the card's touch-timeout; "cached" asks once per 15 seconds. A management key set with
+# a touch policy (yubico-piv-tool set-mgm-key --touch-policy=always) wants a touch too.
 source "$(dirname "$0")/lib.sh"
 
 "$VTOKEN" init "$T/card" >/dev/null
@@ -17,7 +18,7 @@ PY
 grep -A4 '^\[slot 9c\]' "$T/card/card.ini" | grep -q 'touch_policy = always' || fail "card.ini not edited"
 echo "data to sign" >"$T/data"
 export T
-out=$("$VTOKEN" run --card "$T/card" --trace "$T/trace.txt" -- bash -c '
+out=$("$VTOKEN" run --card "$T/card" --reader-name "Yubico YubiKey" --trace "$T/trace.txt" -- bash -c '
   set -u
   ms() { echo $(( $(date +%s%N) / 1000000 )); }
   sign() { pkcs11-tool --module "$OPENSC_MODULE" --login --pin 123456 --sign --id "$1" -m ECDSA-SHA256 \
@@ -54,6 +55,17 @@ out=$("$VTOKEN" run --card "$T/card" --trace "$T/trace.txt" -- bash -c '
   start=$(ms)
   sign 04
   echo "second cached sign took $(( $(ms) - start )) ms"
+
+  echo "== management key"
+  mgm=010203040506070801020304050607080102030405060708
+  yubico-piv-tool -a set-mgm-key -n $mgm --touch-policy=always && echo "management key needs touch"
+  yubico-piv-tool -a set-chuid >"$T/chuid.out" 2>&1 &
+  tool=$!
+  "$VTOKEN" ctl touch card0 --wait 10 && echo "management key touched"
+  wait $tool && echo "set-chuid with touch rc=0"
+  start=$(ms)
+  yubico-piv-tool -a set-chuid 2>&1; echo "set-chuid without touch rc=$?"
+  echo "untouched management key took $(( $(ms) - start )) ms"
   echo "== end"
 ' 2>&1)
 echo "$out"
@@ -77,6 +89,13 @@ expect_eq "$(section cached | grep -c 'sign rc=0')" 2 "both cached-policy signat
 took=$(section cached | sed -n 's/^second cached sign took \([0-9]*\) ms$/\1/p')
 [ "$took" -lt 1000 ] || fail "the second cached signature waited ($took ms)"
 pass "within 15 s a cached-policy key needs no new touch ($took ms)"
+
+expect_match "$(section 'management key')" 'management key touched' "authentication with a touch-policy management key waits for a touch"
+expect_match "$(section 'management key')" 'set-chuid with touch rc=0' "and succeeds after it"
+expect_match "$(section 'management key')" 'set-chuid without touch rc=1' "without a touch it fails"
+took=$(section 'management key' | sed -n 's/^untouched management key took \([0-9]*\) ms$/\1/p')
+[ "$took" -ge 1000 ] || fail "the untouched management-key authentication failed after $took ms"
+pass "the untouched management-key authentication failed after the touch-timeout ($took ms)"
 
 trace=$(cat "$T/trace.txt")
 expect_match "$trace" 'GENERAL AUTHENTICATE 00 87 11 9C .* -> .*SW 90 00 .*\[touched after [0-9]+ ms\]$' \
