@@ -98,6 +98,8 @@ expect_match "$(grep -A2 'Reader 0' <<<"$scan" | grep 'Card state' | tr -d '\n')
   'Card inserted.*Card removed.*Card inserted' "pcsc_scan sees the card removed and inserted again"
 
 # Bad requests: an error reply each, and the daemon keeps serving.
+HOST_UID=$(id -u)
+export HOST_UID
 out=$("$VTOKEN" run --card "$T/card" -- bash -c '
   set -u
   try() { "$VTOKEN" ctl "$@" 2>&1; echo "rc=$?"; }
@@ -134,8 +136,10 @@ print(\"reply:\", data.decode().strip())
   # the daemon still serves: a control request and a card operation
   "$VTOKEN" ctl status && pkcs11-tool --module "$OPENSC_MODULE" -L >/dev/null && echo "still serving"
   [ "$(pidof vtokend)" ] && echo "vtokend alive"
-  chmod 755 "$VTOKEN_RUN_DIR"
-  setpriv --reuid nobody --regid nogroup --clear-groups "$VTOKEN" ctl status 2>&1; echo "nobody rc=$?"
+  if [ "$HOST_UID" = 0 ]; then  # other users exist only for root (else one uid is mapped)
+    chmod 755 "$VTOKEN_RUN_DIR"
+    setpriv --reuid nobody --regid nogroup --clear-groups "$VTOKEN" ctl status 2>&1; echo "nobody rc=$?"
+  fi
 ' 2>&1)
 echo "$out"
 expect_match "$out" "vtoken ctl: unknown request 'bogus'" "an unknown verb is refused"
@@ -154,6 +158,10 @@ expect_match "$out" '^reply: error: empty request' "an empty request is refused"
 expect_match "$out" '^reply: ok' "a request without newline before the client shuts down is served"
 expect_match "$out" 'still serving' "after bad requests the daemon and its card still serve"
 expect_match "$out" 'vtokend alive' "vtokend survived the bad requests"
-expect_match "$out" 'vtoken ctl: cannot connect to .*control.sock: Permission denied' \
-  "a client of another user is refused by the socket's permissions"
-expect_match "$out" '^nobody rc=69$' "a refused connection exits 69"
+if [ "$HOST_UID" = 0 ]; then
+  expect_match "$out" 'vtoken ctl: cannot connect to .*control.sock: Permission denied' \
+    "a client of another user is refused by the socket's permissions"
+  expect_match "$out" '^nobody rc=69$' "a refused connection exits 69"
+else
+  echo "skip - a client of another user (needs root to switch users)"
+fi
