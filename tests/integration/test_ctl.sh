@@ -165,3 +165,18 @@ if [ "$HOST_UID" = 0 ]; then
 else
   echo "skip - a client of another user (needs root to switch users)"
 fi
+
+# Two cards: each is controlled by its name, the other is left alone.
+out=$("$VTOKEN" run --card "$T/card" --card "$T/card2" -- bash -c '
+  set -eu
+  "$VTOKEN" ctl remove card1
+  "$VTOKEN" wait --exactly 1 --timeout 10 && echo "one card left"
+  "$VTOKEN" ctl status
+  "$VTOKEN" ctl insert card1
+  "$VTOKEN" wait --exactly 2 --timeout 10 && echo "both cards back"
+' 2>&1)
+echo "$out"
+expect_match "$out" 'one card left' "removing card1 leaves one card present"
+expect_match "$out" '^card0: vpcd 127\.0\.0\.1:35963 connected' "card0 stays connected"
+expect_match "$out" '^card1: vpcd 127\.0\.0\.1:35964 removed' "card1 is removed"
+expect_match "$out" 'both cards back' "card1 comes back"
