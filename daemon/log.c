@@ -35,7 +35,8 @@ void vt_log_set_level(int max_level)
 
 int vt_log_level_from_string(const char *s)
 {
-        static const char *names[] = {"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"};
+        static const char *names[] = {"emerg",   "alert",  "crit", "err",
+                                      "warning", "notice", "info", "debug"};
         for (int i = 0; i < 8; i++)
                 if (strcmp(s, names[i]) == 0)
                         return i;
@@ -56,8 +57,9 @@ void vt_log(int level, const char *card, const char *vpcd, const char *fmt, ...)
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
         if (to_journal) {
-                sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", level, "CARD=%s", card ? card : "",
-                                "VPCD=%s", vpcd ? vpcd : "", "SYSLOG_IDENTIFIER=vtokend", NULL);
+                sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", level, "CARD=%s",
+                                card ? card : "", "VPCD=%s", vpcd ? vpcd : "",
+                                "SYSLOG_IDENTIFIER=vtokend", NULL);
                 return;
         }
         if (card)

@@ -10,7 +10,7 @@ void vt_log_set_level(int max_level);
 int vt_log_level_from_string(const char *s); /* -1 when unknown */
 /* card and vpcd may be NULL. */
 void vt_log(int level, const char *card, const char *vpcd, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 #define log_error(...) vt_log(LOG_ERR, NULL, NULL, __VA_ARGS__)
 #define log_warn(...)  vt_log(LOG_WARNING, NULL, NULL, __VA_ARGS__)

@@ -14,24 +14,25 @@
 
 static void usage(FILE *f)
 {
-        fprintf(f,
-                "Usage: vtokend [--config FILE] [--check-config] [--version] [--help]\n"
-                "\n"
-                "Serves virtual smart cards (PIV) to pcscd through vsmartcard's vpcd driver, so\n"
-                "that every PC/SC program sees a reader with a token in it.\n"
-                "\n"
-                "  -c, --config FILE   read cards from FILE (INI; see vtokend.conf(5)). Without it,\n"
-                "                      one PIV card is served on vpcd 127.0.0.1:35963, its image kept\n"
-                "                      in $STATE_DIRECTORY, $XDG_STATE_HOME/vtoken or /var/lib/vtoken\n"
-                "                      (sub-directory 'default'), created on first start.\n"
-                "  -t, --check-config  validate the configuration and exit: 0 when valid, 78 with\n"
-                "                      FILE:LINE: reason when not\n"
-                "  -V, --version       print the version and exit\n"
-                "  -h, --help          print this help and exit\n"
-                "\n"
-                "Signals: SIGTERM/SIGINT stop the daemon; SIGHUP reloads the configuration file\n"
-                "(added cards appear, removed ones go, unchanged ones keep their state).\n"
-                "Runs under systemd as Type=notify (READY=1, STATUS=, WATCHDOG=1).\n");
+        fprintf(
+            f,
+            "Usage: vtokend [--config FILE] [--check-config] [--version] [--help]\n"
+            "\n"
+            "Serves virtual smart cards (PIV) to pcscd through vsmartcard's vpcd driver, so\n"
+            "that every PC/SC program sees a reader with a token in it.\n"
+            "\n"
+            "  -c, --config FILE   read cards from FILE (INI; see vtokend.conf(5)). Without it,\n"
+            "                      one PIV card is served on vpcd 127.0.0.1:35963, its image kept\n"
+            "                      in $STATE_DIRECTORY, $XDG_STATE_HOME/vtoken or /var/lib/vtoken\n"
+            "                      (sub-directory 'default'), created on first start.\n"
+            "  -t, --check-config  validate the configuration and exit: 0 when valid, 78 with\n"
+            "                      FILE:LINE: reason when not\n"
+            "  -V, --version       print the version and exit\n"
+            "  -h, --help          print this help and exit\n"
+            "\n"
+            "Signals: SIGTERM/SIGINT stop the daemon; SIGHUP reloads the configuration file\n"
+            "(added cards appear, removed ones go, unchanged ones keep their state).\n"
+            "Runs under systemd as Type=notify (READY=1, STATUS=, WATCHDOG=1).\n");
 }
 
 static int on_stop(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
@@ -54,11 +55,11 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
 int main(int argc, char **argv)
 {
         static const struct option opts[] = {
-                {"config", required_argument, NULL, 'c'},
-                {"check-config", no_argument, NULL, 't'},
-                {"version", no_argument, NULL, 'V'},
-                {"help", no_argument, NULL, 'h'},
-                {0},
+            {"config", required_argument, NULL, 'c'},
+            {"check-config", no_argument, NULL, 't'},
+            {"version", no_argument, NULL, 'V'},
+            {"help", no_argument, NULL, 'h'},
+            {0},
         };
         const char *config = NULL;
         int check = 0, c;
@@ -99,8 +100,9 @@ int main(int argc, char **argv)
                 conf_default(&conf);
         }
         if (check) {
-                printf("%s: configuration valid, %zu card%s\n", config ? config : "(embedded default)",
-                       conf.n_cards, conf.n_cards == 1 ? "" : "s");
+                printf("%s: configuration valid, %zu card%s\n",
+                       config ? config : "(embedded default)", conf.n_cards,
+                       conf.n_cards == 1 ? "" : "s");
                 return 0;
         }
         vt_log_set_level(conf.log_level);
