@@ -1,6 +1,7 @@
 #include "served.h"
 
 #include "frame.h"
+#include "json.h"
 #include "log.h"
 #include "manager.h"
 #include "piv.h"
@@ -422,21 +423,7 @@ static const char *connection_name(enum vpcd_state s)
 static void json_str(FILE *f, const char *key, const char *v)
 {
         fprintf(f, "\"%s\":", key);
-        if (!v) {
-                fputs("null", f);
-                return;
-        }
-        fputc('"', f);
-        for (; *v; v++) {
-                unsigned char ch = (unsigned char)*v;
-                if (ch == '"' || ch == '\\')
-                        fprintf(f, "\\%c", ch);
-                else if (ch < 0x20)
-                        fprintf(f, "\\u%04x", ch);
-                else
-                        fputc(ch, f);
-        }
-        fputc('"', f);
+        json_string(f, v);
 }
 
 void served_card_status(const struct served_card *sc, FILE *f, bool json)

@@ -1,5 +1,6 @@
 #include "trace.h"
 
+#include "json.h"
 #include "log.h"
 
 #include <errno.h>
@@ -165,21 +166,6 @@ static void write_text(FILE *f, const struct trace_entry *e, const struct view *
         if (e->note)
                 fprintf(f, " [%s]", e->note);
         fputc('\n', f);
-}
-
-static void json_string(FILE *f, const char *s)
-{
-        fputc('"', f);
-        for (; *s; s++) {
-                unsigned char c = (unsigned char)*s;
-                if (c == '"' || c == '\\')
-                        fprintf(f, "\\%c", c);
-                else if (c < 0x20)
-                        fprintf(f, "\\u%04x", c);
-                else
-                        fputc(c, f);
-        }
-        fputc('"', f);
 }
 
 static void write_json(FILE *f, const struct trace_entry *e, const struct view *v, const char *name)
