@@ -38,6 +38,17 @@ static char *line(enum trace_format fmt, const uint8_t *cmd, size_t cmd_len, con
         return buf;
 }
 
+/* The text line of an entry built by the test. */
+static char *text_of(const struct trace_entry *e)
+{
+        static char buf[512];
+        FILE *f = fmemopen(buf, sizeof(buf), "w");
+        assert_non_null(f);
+        trace_write(f, TRACE_TEXT, e);
+        fclose(f);
+        return buf;
+}
+
 #define LINE(fmt, c, r, note) line(fmt, c, sizeof(c), r, sizeof(r), note)
 
 static const uint8_t ok[] = {0x90, 0x00};
@@ -201,13 +212,10 @@ static void redacted_command(void **state)
                                 .rsp = ok,
                                 .rsp_len = 2,
                                 .redact_cmd = true};
-        char buf[512];
-        FILE *f = fmemopen(buf, sizeof(buf), "w");
-        trace_write(f, TRACE_TEXT, &e);
-        fclose(f);
         assert_string_equal(
-            buf, "2023-11-14T22:13:20.123456Z c PUT DATA 00 DB 3F FF 02 <redacted 2 bytes> -> SW "
-                 "90 00 (0.000 ms)\n");
+            text_of(&e),
+            "2023-11-14T22:13:20.123456Z c PUT DATA 00 DB 3F FF 02 <redacted 2 bytes> -> SW "
+            "90 00 (0.000 ms)\n");
 }
 
 /* GET RESPONSE continuing a secret answer: the caller asks for the data to be hidden. */
@@ -223,13 +231,10 @@ static void redacted_answer(void **state)
                                 .rsp = rsp,
                                 .rsp_len = sizeof(rsp),
                                 .redact_rsp = true};
-        char buf[512];
-        FILE *f = fmemopen(buf, sizeof(buf), "w");
-        trace_write(f, TRACE_TEXT, &e);
-        fclose(f);
         assert_string_equal(
-            buf, "2023-11-14T22:13:20.123456Z c GET RESPONSE 00 C0 00 00 10 -> <redacted 4 bytes> "
-                 "SW 90 00 (0.000 ms)\n");
+            text_of(&e),
+            "2023-11-14T22:13:20.123456Z c GET RESPONSE 00 C0 00 00 10 -> <redacted 4 bytes> "
+            "SW 90 00 (0.000 ms)\n");
 }
 
 static void sink_appends_whole_lines(void **state)
