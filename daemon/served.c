@@ -298,20 +298,21 @@ static int open_image(struct served_card *sc, char *err, size_t errlen)
 {
         const struct conf_card *cc = &sc->conf;
         if (needs_creating(cc->image)) {
-                struct vt_init_opts o = {.profile = cc->profile};
+                char pin[64] = "";
+                struct vt_init_opts o = {.profile = cc->profile, .initial_pin = pin,
+                                         .initial_pin_len = sizeof(pin)};
                 make_parents(cc->image);
                 if (vt_image_create(cc->image, &o, err, errlen) < 0)
                         return -1;
                 vt_log(LOG_NOTICE, cc->name, NULL, "created image %s from profile %s", cc->image,
                        cc->profile);
-                if (o.initial_pin) {
+                if (pin[0]) {
                         char env[PATH_MAX];
                         vt_pin_envelope_path(cc->image, env, sizeof(env));
                         vt_log(LOG_NOTICE, cc->name, NULL,
                                "the initial PIN is in the PIN envelope %s", env);
-                        OPENSSL_cleanse(o.initial_pin, o.initial_pin_len);
-                        free(o.initial_pin);
                 }
+                OPENSSL_cleanse(pin, sizeof(pin));
         }
         sc->img = vt_image_load(cc->image, err, errlen);
         if (!sc->img)
