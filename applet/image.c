@@ -4,7 +4,10 @@
  *
  *   card.ini — identity and policy, INI; unknown sections or keys are errors:
  *       [card]    profile, applet, atr (hex bytes, spaces allowed), guid (32 hex digits),
- *                 serial (decimal), version (x.y.z), yubikey_mgmt_aid, global_pin (yes|no)
+ *                 serial (decimal), version (x.y.z), yubikey_mgmt_aid, global_pin (yes|no),
+ *                 compat (none|yubikey; optional, default none). compat = yubikey makes the
+ *                 card present a YubiKey 5 NFC's ATR and answer the YubiKey management AID
+ *                 whatever atr and yubikey_mgmt_aid say; they stay in the file for none.
  *       [pin]     min_length, max_length (1..8), charset (any|digits|strong), retries (1..15)
  *       [puk]     retries (1..15)
  *       [slot 9a] pin_policy (default|never|once|always),
@@ -17,13 +20,17 @@
  *       key reference in two lower-case hex digits; the slot's algorithm is the key's own.
  *   obj-5fc109.bin — a data object by its tag in lower-case hex, the raw bytes GET DATA returns.
  *
+ *   f9.key.pem, f9.crt.pem — the attestation key (slot F9) and its certificate, issued by the
+ *       image's own attestation CA, whose certificate is attestation-ca.crt.pem (its key is not
+ *       kept); F9 signs the certificates of ATTEST.
+ *
  * card.ini and state are required; slot and object files are optional. Other files (such as
- * ca.crt.pem or leftover ".*.tmp" files of an interrupted write) are ignored. Loading never
- * writes; a corrupt or unreadable file fails the load with a message naming the file, the line
- * where there is one, and the reason. A commit writes a temporary file in the same directory,
- * fsyncs it, renames it over the old one and fsyncs the directory, so a crash leaves either
- * the old or the new file (and perhaps a ".NAME.XXXXXX.tmp", which the first commit after the
- * next load removes). */
+ * ca.crt.pem, attestation-ca.crt.pem or leftover ".*.tmp" files of an interrupted write) are
+ * ignored. Loading never writes; a corrupt or unreadable file fails the load with a message naming
+ * the file, the line where there is one, and the reason. A commit writes a temporary file in the
+ * same directory, fsyncs it, renames it over the old one and fsyncs the directory, so a crash
+ * leaves either the old or the new file (and perhaps a ".NAME.XXXXXX.tmp", which the first commit
+ * after the next load removes). */
 #include "image.h"
 
 #include "keygen.h"
@@ -54,6 +61,12 @@ static const uint8_t slot_refs[VT_SLOTS] = {
 static const char *const pin_policies[] = {"default", "never", "once", "always"};
 static const char *const touch_policies[] = {"default", "never", "always", "cached"};
 static const char *const charsets[] = {"any", "digits", "strong"};
+static const char *const compats[] = {"none", "yubikey"};
+
+/* A YubiKey 5 NFC's ATR: OpenSC 0.23 types the card as a YubiKey by its historical bytes. */
+static const uint8_t yubikey_atr[] = {0x3B, 0xFD, 0x13, 0x00, 0x00, 0x81, 0x31, 0xFE,
+                                      0x15, 0x80, 0x73, 0xC0, 0x21, 0xC0, 0x57, 0x59,
+                                      0x75, 0x62, 0x69, 0x4B, 0x65, 0x79, 0x40};
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -75,6 +88,37 @@ const char *vt_touch_policy_name(uint8_t policy)
 const char *vt_charset_name(uint8_t charset)
 {
         return name_of(charsets, N(charsets), charset);
+}
+
+const char *vt_compat_name(uint8_t compat)
+{
+        return name_of(compats, N(compats), compat);
+}
+
+static int parse_name(const char *v, const char *const *names, size_t n, uint8_t *out);
+
+int vt_compat_parse(const char *name, uint8_t *compat)
+{
+        return parse_name(name, compats, N(compats), compat);
+}
+
+void vt_image_set_compat(struct vt_image *img, uint8_t compat)
+{
+        if (img->compat == VT_COMPAT_NONE) {
+                memcpy(img->own_atr, img->atr, sizeof(img->atr));
+                img->own_atr_len = img->atr_len;
+                img->own_mgmt_aid = img->yubikey_mgmt_aid;
+        } else {
+                memcpy(img->atr, img->own_atr, sizeof(img->atr));
+                img->atr_len = img->own_atr_len;
+                img->yubikey_mgmt_aid = img->own_mgmt_aid;
+        }
+        img->compat = compat;
+        if (compat == VT_COMPAT_YUBIKEY) {
+                memcpy(img->atr, yubikey_atr, sizeof(yubikey_atr));
+                img->atr_len = sizeof(yubikey_atr);
+                img->yubikey_mgmt_aid = true;
+        }
 }
 
 /* ---- in-memory image ---------------------------------------------------------------- */
@@ -390,15 +434,24 @@ static int begin_commit(struct vt_image *img)
 
 static void card_text(const struct vt_image *img, struct text *t)
 {
+        /* card.ini keeps its own ATR and management-AID setting under a compat that overrides
+         * them, so that compat = none brings them back */
+        bool compat = img->compat != VT_COMPAT_NONE;
+
         put(t, "; vtoken card image: identity and policy (secrets and counters are in 'state')\n");
         put(t, "[card]\nprofile = %s\napplet = %s\natr = ", img->profile, img->applet);
-        put_hex(t, img->atr, img->atr_len, " ");
+        put_hex(t, compat ? img->own_atr : img->atr, compat ? img->own_atr_len : img->atr_len, " ");
         put(t, "\nguid = ");
         put_hex(t, img->guid, sizeof(img->guid), NULL);
         put(t, "\nserial = %u\nversion = %u.%u.%u\n", (unsigned)img->serial, img->version[0],
             img->version[1], img->version[2]);
-        put(t, "yubikey_mgmt_aid = %s\nglobal_pin = %s\n", img->yubikey_mgmt_aid ? "yes" : "no",
+        put(t, "yubikey_mgmt_aid = %s\nglobal_pin = %s\n",
+            (compat ? img->own_mgmt_aid : img->yubikey_mgmt_aid) ? "yes" : "no",
             img->global_pin ? "yes" : "no");
+        if (compat)
+                put(t, "; yubikey: the card presents a YubiKey 5 NFC's ATR and answers the\n"
+                       "; management AID, whatever atr and yubikey_mgmt_aid say\n");
+        put(t, "compat = %s\n", compat ? "yubikey" : "none");
         put(t, "\n[pin]\nmin_length = %u\nmax_length = %u\ncharset = %s\nretries = %u\n",
             img->pin_rules.min_len, img->pin_rules.max_len, vt_charset_name(img->pin_rules.charset),
             img->pin.max_tries);
@@ -432,7 +485,7 @@ static int commit_card(struct vt_image *img)
 {
         struct text t = {0};
 
-        if (img->pin_rules.charset >= N(charsets)) {
+        if (img->pin_rules.charset >= N(charsets) || img->compat >= N(compats)) {
                 errno = EINVAL;
                 return -1;
         }
@@ -599,7 +652,8 @@ int vt_image_commit_all(struct vt_image *img)
 struct load {
         struct vt_image *img;
         char reason[200];
-        unsigned seen; /* bits of the required keys found */
+        unsigned seen;  /* bits of the required keys found */
+        uint8_t compat; /* applied once card.ini is read */
 };
 
 static int fail(struct load *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -738,6 +792,9 @@ static int card_key(struct load *l, const char *key, const char *v)
                 img->version[1] = (uint8_t)b;
                 img->version[2] = (uint8_t)c;
                 l->seen |= SEEN_VERSION;
+        } else if (!strcmp(key, "compat")) {
+                if (vt_compat_parse(v, &l->compat) < 0)
+                        return fail(l, "compat must be none or yubikey, not '%s'", v);
         } else if (!strcmp(key, "yubikey_mgmt_aid")) {
                 if (parse_bool(v, &img->yubikey_mgmt_aid) < 0)
                         return fail(l, "%s must be yes or no", key);
@@ -1119,6 +1176,7 @@ struct vt_image *vt_image_load(const char *dir, char *err, size_t errlen)
                 set_err(err, errlen, "%s/card.ini: [pin] min_length above max_length", dir);
                 goto fail;
         }
+        vt_image_set_compat(img, l.compat);
         img->saved_pin_max = img->pin.max_tries;
         img->saved_puk_max = img->puk.max_tries;
         if (parse_ini(&l, dir, "state", state_handler, err, errlen) < 0)

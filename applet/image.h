@@ -5,6 +5,8 @@
  *   IMAGE/9a.key.pem      private key of slot 9A (PKCS#8 PEM), and so on per slot
  *   IMAGE/9a.crt.pem      certificate of slot 9A
  *   IMAGE/obj-5fc109.bin  other data objects written with PUT DATA, by tag
+ *   IMAGE/f9.key.pem, f9.crt.pem, attestation-ca.crt.pem  the attestation key, its
+ *                         certificate and the per-image CA that issued it
  *
  * Directory 0700, files 0600. Every write is atomic: temporary file, fsync, rename, fsync of
  * the directory. Loading never writes. */
@@ -18,6 +20,11 @@
 #include <openssl/evp.h>
 
 #define VT_ATR_MAX_IMG 33
+
+/* card.ini's compat: what the card pretends to be for tools that only trust one maker's
+ * tokens. yubikey: the ATR of a YubiKey 5 NFC and the YubiKey management AID answered,
+ * whatever atr and yubikey_mgmt_aid say (the image's version stays its own). */
+enum vt_compat { VT_COMPAT_NONE = 0, VT_COMPAT_YUBIKEY = 1 };
 
 /* PIV algorithm identifiers (SP 800-78 and YubiKey extensions). */
 enum vt_alg {
@@ -86,14 +93,15 @@ struct vt_object {
 
 struct vt_image {
         char *dir;
-        char profile[16]; /* piv | ecert */
-        char applet[16];  /* piv */
-        uint8_t atr[VT_ATR_MAX_IMG];
+        char profile[16];            /* piv | ecert */
+        char applet[16];             /* piv */
+        uint8_t compat;              /* enum vt_compat */
+        uint8_t atr[VT_ATR_MAX_IMG]; /* the ATR the card presents (compat's when set) */
         size_t atr_len;
         uint8_t guid[16];
         uint32_t serial;
         uint8_t version[3];    /* reported by the YubiKey FD command */
-        bool yubikey_mgmt_aid; /* answer SELECT of the YubiKey management AID */
+        bool yubikey_mgmt_aid; /* answer SELECT of the YubiKey management AID (compat's) */
         bool global_pin;       /* the global PIN (reference 00) is enabled */
 
         struct vt_pin_rules pin_rules;
@@ -116,6 +124,10 @@ struct vt_image {
         uint8_t saved_pin_max, saved_puk_max;
         /* the first commit removed the temporary files of writes a crash interrupted */
         bool swept;
+        /* atr and yubikey_mgmt_aid as card.ini has them, kept while compat overrides them */
+        uint8_t own_atr[VT_ATR_MAX_IMG];
+        size_t own_atr_len;
+        bool own_mgmt_aid;
 };
 
 /* Loads IMAGE; on failure returns NULL and puts a message naming the file and the reason in
@@ -155,6 +167,13 @@ bool vt_mgm_key_is_default(const struct vt_image *img);
 const char *vt_pin_policy_name(uint8_t policy);
 const char *vt_touch_policy_name(uint8_t policy);
 const char *vt_charset_name(uint8_t charset);
+
+/* Switches the card's compatibility mode: sets atr and yubikey_mgmt_aid from it, and back to
+ * card.ini's own values when it goes to none. Does not commit. */
+void vt_image_set_compat(struct vt_image *img, uint8_t compat);
+/* "none", "yubikey"; NULL for an unknown value. Parse: 0 or -1. */
+const char *vt_compat_name(uint8_t compat);
+int vt_compat_parse(const char *name, uint8_t *compat);
 
 /* PIN and PUK reference data. */
 void vt_secret_set(struct vt_secret *s, const uint8_t padded[8]);

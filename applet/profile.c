@@ -24,6 +24,9 @@
 
 #define ECERT_CA_DN     "/C=HK/O=Hongkong Post/CN=Hongkong Post e-Cert TEST CA"
 #define ECERT_HOLDER_DN "/C=HK/O=Hongkong Post e-Cert (Personal) TEST/CN=CHAN Tai Man"
+/* the attestation CA says it is a test CA and which card it belongs to, by the image serial */
+#define ATTEST_CA_DN    "/O=vtoken/CN=vtoken TEST Attestation CA %u"
+#define ATTEST_DN       "/O=vtoken/CN=vtoken PIV Attestation %u"
 #define CERT_DAYS       (5 * 365)
 #define CA_DAYS         (10 * 365)
 #define IMPORT_FILE_MAX ((size_t)1024 * 1024)
@@ -68,6 +71,7 @@ struct build {
         struct vt_image *img;
         EVP_PKEY *ca_key;
         X509 *ca_cert;
+        X509 *attest_ca; /* saved as attestation-ca.crt.pem */
         X509_NAME *subject;
         char pin[VT_PIN_FIELD + 1];
         char *err;
@@ -153,6 +157,7 @@ static int identity(struct build *b)
 {
         struct vt_image *img = b->img;
         uint32_t serial;
+        uint8_t compat = VT_COMPAT_NONE;
 
         snprintf(img->profile, sizeof(img->profile), "%s", b->p->name);
         memcpy(img->atr, neutral_atr, sizeof(neutral_atr));
@@ -166,6 +171,9 @@ static int identity(struct build *b)
         img->mgm_alg = VT_ALG_3DES;
         memcpy(img->mgm_key, default_mgm_key, sizeof(default_mgm_key));
         img->mgm_key_len = sizeof(default_mgm_key);
+        if (b->o->compat && vt_compat_parse(b->o->compat, &compat) < 0)
+                return fail(b, "unknown compat '%s' (none or yubikey)", b->o->compat);
+        vt_image_set_compat(img, compat);
         return 0;
 }
 
@@ -383,6 +391,36 @@ static int make_test_ca(struct build *b)
         return b->ca_cert ? 0 : fail(b, "cannot make the test CA");
 }
 
+/* The attestation key F9 (P-256, as fast to make as it is to use) and its certificate, issued
+ * by a CA made for this image alone; only the CA's certificate is kept, so nothing else can
+ * be certified by it later. */
+static int make_attestation(struct build *b)
+{
+        struct vt_slot *f9 = vt_image_slot(b->img, 0xF9);
+        EVP_PKEY *ca_key = vt_key_generate(VT_ALG_P256);
+        X509_NAME *ca_name, *name;
+        X509 *cert = NULL;
+        char dn[128];
+        int r = -1;
+
+        snprintf(dn, sizeof(dn), ATTEST_CA_DN, (unsigned)b->img->serial);
+        ca_name = vt_dn_parse(dn);
+        snprintf(dn, sizeof(dn), ATTEST_DN, (unsigned)b->img->serial);
+        name = vt_dn_parse(dn);
+        f9->key = vt_key_generate(VT_ALG_P256);
+        f9->alg = VT_ALG_P256;
+        f9->generated = true;
+        if (ca_key && ca_name && name && f9->key &&
+            (b->attest_ca = vt_cert_make(ca_key, ca_name, NULL, NULL, CA_DAYS, 1)) &&
+            (cert = vt_cert_make(f9->key, name, ca_key, b->attest_ca, CA_DAYS, 1)))
+                r = vt_cert_der(cert, &f9->cert, &f9->cert_len);
+        X509_free(cert);
+        X509_NAME_free(name);
+        X509_NAME_free(ca_name);
+        EVP_PKEY_free(ca_key);
+        return r < 0 ? fail(b, "cannot make the attestation key and certificate") : 0;
+}
+
 static int generate_key(struct build *b, const struct vt_init_key *k)
 {
         struct vt_slot *s = vt_image_slot(b->img, k->slot);
@@ -459,7 +497,7 @@ static int keys(struct build *b)
         for (size_t i = 0; i < n_gen; i++)
                 if (generate_key(b, &gen[i]) < 0)
                         return -1;
-        return 0;
+        return make_attestation(b);
 }
 
 /* ---- placing the image ------------------------------------------------------------- */
@@ -507,23 +545,30 @@ static int dir_is_empty(const char *dir)
         return empty;
 }
 
-static int write_contents(struct build *b)
+static int save_cert(struct build *b, const char *name, X509 *cert)
 {
         BIO *bio = NULL;
         char *pem;
         long n;
         int r = 0;
 
-        if (vt_image_commit_all(b->img) < 0)
-                return fail(b, "%s: %s", b->img->dir, strerror(errno));
-        if (!b->ca_cert)
+        if (!cert)
                 return 0;
-        if (!(bio = BIO_new(BIO_s_mem())) || !PEM_write_bio_X509(bio, b->ca_cert) ||
+        if (!(bio = BIO_new(BIO_s_mem())) || !PEM_write_bio_X509(bio, cert) ||
             (n = BIO_get_mem_data(bio, &pem)) <= 0 ||
-            vt_image_write_file(b->img, "ca.crt.pem", pem, (size_t)n) < 0)
-                r = fail(b, "%s/ca.crt.pem: %s", b->img->dir, strerror(errno));
+            vt_image_write_file(b->img, name, pem, (size_t)n) < 0)
+                r = fail(b, "%s/%s: %s", b->img->dir, name, strerror(errno));
         BIO_free(bio);
         return r;
+}
+
+static int write_contents(struct build *b)
+{
+        if (vt_image_commit_all(b->img) < 0)
+                return fail(b, "%s: %s", b->img->dir, strerror(errno));
+        if (save_cert(b, "attestation-ca.crt.pem", b->attest_ca) < 0)
+                return -1;
+        return save_cert(b, "ca.crt.pem", b->ca_cert);
 }
 
 /* The PIN envelope, written to a temporary file beside its final name. */
@@ -691,6 +736,7 @@ int vt_image_create(const char *dir, const struct vt_init_opts *o, char *err, si
         vt_image_free(b.img);
         EVP_PKEY_free(b.ca_key);
         X509_free(b.ca_cert);
+        X509_free(b.attest_ca);
         X509_NAME_free(b.subject);
         return r;
 }

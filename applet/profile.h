@@ -14,6 +14,11 @@
  *          ("Hongkong Post e-Cert TEST CA", or the --ca given); the CA certificate is saved as
  *          IMAGE/ca.crt.pem.
  *
+ * Both profiles make the attestation key F9 (P-256) with a certificate issued by an attestation
+ * CA made for the image ("vtoken TEST Attestation CA <serial>"), saved as
+ * IMAGE/attestation-ca.crt.pem; the CA's key is not kept. With compat "yubikey" the card
+ * presents a YubiKey 5 NFC's ATR and answers the YubiKey management AID.
+ *
  * The PIN envelope is IMAGE.pin-envelope.txt, beside the image directory (0600), as the paper
  * envelope travels apart from the token. Every image gets a random GUID and serial. */
 #ifndef VT_PROFILE_H
@@ -44,6 +49,7 @@ struct vt_init_opts {
         const char *subject;          /* /CN=.../O=... of generated certificates */
         const char *ca_key, *ca_cert; /* files; issue generated certificates with this CA */
         bool force;                   /* replace an existing image */
+        const char *compat;           /* card.ini's compat: "none" (NULL) or "yubikey" */
 
         /* out: the initial PIN when the profile chose one at random (ecert); may be NULL */
         char *initial_pin;

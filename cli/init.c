@@ -36,12 +36,17 @@ static void usage(FILE *f)
             "  --p12-pass PASS      password of PKCS#12 files and encrypted PEM keys\n"
             "  --ca KEY:CERT        issue generated certificates with this CA (PEM files)\n"
             "  --subject DN         subject of generated certificates, /CN=.../O=...\n"
+            "  --compat yubikey|none  yubikey: the card presents a YubiKey 5 NFC's ATR and\n"
+            "                       answers the YubiKey management AID, for tools that only\n"
+            "                       trust YubiKeys (card.ini: [card] compat); default none\n"
             "  --force              replace an existing image\n"
             "  -h, --help           this text\n"
             "\n"
             "Without --generate and --import the profile's keys are made: piv: rsa2048 in 9a\n"
             "and 9d, p256 in 9c and 9e; ecert: rsa2048 in 9a and 9c issued by a test CA whose\n"
-            "certificate is saved as IMAGE/ca.crt.pem.\n");
+            "certificate is saved as IMAGE/ca.crt.pem. Every image gets an attestation key in\n"
+            "f9 with a certificate from its own attestation CA, saved as\n"
+            "IMAGE/attestation-ca.crt.pem (yubico-piv-tool -a attest certificates chain to it).\n");
 }
 
 static int split(const char *arg, const char *opt, char **left, const char **right)
@@ -93,7 +98,8 @@ int vt_cmd_init(int argc, char **argv)
                 O_P12,
                 O_CA,
                 O_SUBJ,
-                O_FORCE
+                O_FORCE,
+                O_COMPAT
         };
         static const struct option options[] = {
             {"profile", required_argument, NULL, O_PROFILE},
@@ -106,6 +112,7 @@ int vt_cmd_init(int argc, char **argv)
             {"ca", required_argument, NULL, O_CA},
             {"subject", required_argument, NULL, O_SUBJ},
             {"force", no_argument, NULL, O_FORCE},
+            {"compat", required_argument, NULL, O_COMPAT},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
         };
@@ -162,6 +169,9 @@ int vt_cmd_init(int argc, char **argv)
                 case O_FORCE:
                         o.force = true;
                         break;
+                case O_COMPAT:
+                        o.compat = optarg;
+                        break;
                 case 'h':
                         usage(stdout);
                         status = 0;
@@ -190,6 +200,11 @@ int vt_cmd_init(int argc, char **argv)
         snprintf(env, sizeof(env), "%s/ca.crt.pem", image);
         if (access(env, F_OK) == 0)
                 printf("CA certificate: %s\n", env);
+        snprintf(env, sizeof(env), "%s/attestation-ca.crt.pem", image);
+        if (access(env, F_OK) == 0)
+                printf("Attestation CA certificate: %s\n", env);
+        if (o.compat && strcmp(o.compat, "none"))
+                printf("Compatibility: %s\n", o.compat);
         if (pin[0]) {
                 /* the one place a PIN is shown: the envelope the holder gets with the token */
                 vt_pin_envelope_path(image, env, sizeof(env));

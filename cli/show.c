@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sysexits.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/bn.h>
 #include <openssl/x509.h>
@@ -81,10 +82,48 @@ static void hex(FILE *f, const uint8_t *v, size_t n, const char *sep)
                 fprintf(f, "%s%02X", i && sep ? sep : "", v[i]);
 }
 
+#define VT_SLOT_ATTEST 0xF9
+
 static const char *key_name(const struct vt_slot *s)
 {
         const char *name = vt_alg_name(s->alg);
         return s->key ? (name ? name : "unknown") : "none";
+}
+
+/* Where the image keeps the certificate of the CA that issued the attestation key's. */
+static void attest_ca_path(const struct vt_image *img, char *out, size_t cap)
+{
+        snprintf(out, cap, "%s/attestation-ca.crt.pem", img->dir);
+        if (access(out, F_OK) < 0)
+                out[0] = '\0';
+}
+
+static void slot_text(const struct vt_image *img, const struct vt_slot *s)
+{
+        struct cert_info ci;
+        char ca[4096];
+
+        printf("\nSlot %02x (%s)\n", s->ref, vt_slot_purpose(s->ref));
+        printf("  Key:          %s", key_name(s));
+        if (s->key)
+                printf(", %s, PIN policy %s, touch policy %s",
+                       s->generated ? "generated" : "imported", vt_pin_policy_name(s->pin_policy),
+                       vt_touch_policy_name(s->touch_policy));
+        printf("\n");
+        if (!s->cert)
+                printf("  Certificate:  none\n");
+        else if (cert_info(s, &ci) < 0)
+                printf("  Certificate:  %zu bytes that are not X.509\n", s->cert_len);
+        else
+                printf("  Subject:      %s\n  Issuer:       %s\n  Serial:       %s\n"
+                       "  Valid:        %s to %s\n",
+                       ci.subject, ci.issuer, ci.serial, ci.not_before, ci.not_after);
+        if (s->ref == VT_SLOT_ATTEST) {
+                attest_ca_path(img, ca, sizeof(ca));
+                printf("  Signs:        the certificates of ATTEST (yubico-piv-tool -a attest)\n");
+                if (ca[0])
+                        printf("  CA file:      %s\n", ca);
+        }
 }
 
 static void show_text(const struct vt_image *img)
@@ -98,6 +137,9 @@ static void show_text(const struct vt_image *img)
         printf("\nATR:            ");
         hex(stdout, img->atr, img->atr_len, " ");
         printf("\nVersion:        %u.%u.%u\n", img->version[0], img->version[1], img->version[2]);
+        printf("Compatibility:  %s\n", img->compat == VT_COMPAT_YUBIKEY
+                                           ? "yubikey (YubiKey 5 NFC ATR, management AID)"
+                                           : "none");
         printf("PIN:            %u of %u tries left%s\n", img->pin.tries_left, img->pin.max_tries,
                img->pin.tries_left ? "" : " (blocked)");
         printf("PUK:            %u of %u tries left%s\n", img->puk.tries_left, img->puk.max_tries,
@@ -108,29 +150,9 @@ static void show_text(const struct vt_image *img)
                                                  : "");
         printf("Management key: %s%s\n", vt_alg_name(img->mgm_alg),
                vt_mgm_key_is_default(img) ? " (the well-known default)" : "");
-        for (size_t i = 0; i < VT_SLOTS; i++) {
-                const struct vt_slot *s = &img->slots[i];
-                struct cert_info ci;
-
-                if (!s->key && !s->cert)
-                        continue;
-                printf("\nSlot %02x (%s)\n", s->ref, vt_slot_purpose(s->ref));
-                printf("  Key:          %s", key_name(s));
-                if (s->key)
-                        printf(", %s, PIN policy %s, touch policy %s",
-                               s->generated ? "generated" : "imported",
-                               vt_pin_policy_name(s->pin_policy),
-                               vt_touch_policy_name(s->touch_policy));
-                printf("\n");
-                if (!s->cert)
-                        printf("  Certificate:  none\n");
-                else if (cert_info(s, &ci) < 0)
-                        printf("  Certificate:  %zu bytes that are not X.509\n", s->cert_len);
-                else
-                        printf("  Subject:      %s\n  Issuer:       %s\n  Serial:       %s\n"
-                               "  Valid:        %s to %s\n",
-                               ci.subject, ci.issuer, ci.serial, ci.not_before, ci.not_after);
-        }
+        for (size_t i = 0; i < VT_SLOTS; i++)
+                if (img->slots[i].key || img->slots[i].cert)
+                        slot_text(img, &img->slots[i]);
         for (size_t i = 0; i < img->n_objects; i++)
                 printf("%s%x (%zu bytes)\n",
                        i ? "                " : "\nObjects:        ", (unsigned)img->objects[i].tag,
@@ -158,9 +180,34 @@ static void json_secret(const char *name, const struct vt_secret *s)
                s->tries_left, s->max_tries, s->tries_left ? "false" : "true");
 }
 
+/* {"slot": ..., "purpose": ..., "key": ..., [policies,] "certificate": {...} | null} */
+static void json_slot(const struct vt_slot *s)
+{
+        struct cert_info ci;
+
+        printf("{\"slot\": \"%02x\", \"purpose\": \"%s\", \"key\": \"%s\"", s->ref,
+               vt_slot_purpose(s->ref), key_name(s));
+        if (s->key)
+                printf(", \"origin\": \"%s\", \"pin_policy\": \"%s\", \"touch_policy\": \"%s\"",
+                       s->generated ? "generated" : "imported", vt_pin_policy_name(s->pin_policy),
+                       vt_touch_policy_name(s->touch_policy));
+        if (!s->cert || cert_info(s, &ci) < 0) {
+                printf(", \"certificate\": null}");
+                return;
+        }
+        printf(",\n     \"certificate\": {\"subject\": ");
+        json_str(ci.subject);
+        printf(", \"issuer\": ");
+        json_str(ci.issuer);
+        printf(", \"serial\": \"%s\", \"not_before\": \"%s\", \"not_after\": \"%s\"}}", ci.serial,
+               ci.not_before, ci.not_after);
+}
+
 static void show_json(const struct vt_image *img)
 {
         const struct vt_pin_rules *r = &img->pin_rules;
+        const struct vt_slot *attest;
+        char ca[4096];
         bool first = true;
 
         printf("{\n  \"image\": ");
@@ -175,6 +222,7 @@ static void show_json(const struct vt_image *img)
         hex(stdout, img->atr, img->atr_len, " ");
         printf("\",\n  \"version\": \"%u.%u.%u\"", img->version[0], img->version[1],
                img->version[2]);
+        printf(",\n  \"compat\": \"%s\"", img->compat == VT_COMPAT_YUBIKEY ? "yubikey" : "none");
         json_secret("pin", &img->pin);
         json_secret("puk", &img->puk);
         printf(",\n  \"pin_policy\": {\"min_length\": %u, \"max_length\": %u, \"charset\": "
@@ -185,35 +233,31 @@ static void show_json(const struct vt_image *img)
         printf(",\n  \"slots\": [");
         for (size_t i = 0; i < VT_SLOTS; i++) {
                 const struct vt_slot *s = &img->slots[i];
-                struct cert_info ci;
 
-                if (!s->key && !s->cert)
+                if ((!s->key && !s->cert) || s->ref == VT_SLOT_ATTEST)
                         continue;
-                printf("%s\n    {\"slot\": \"%02x\", \"purpose\": \"%s\", \"key\": \"%s\"",
-                       first ? "" : ",", s->ref, vt_slot_purpose(s->ref), key_name(s));
+                printf("%s\n    ", first ? "" : ",");
+                json_slot(s);
                 first = false;
-                if (s->key)
-                        printf(", \"origin\": \"%s\", \"pin_policy\": \"%s\", "
-                               "\"touch_policy\": \"%s\"",
-                               s->generated ? "generated" : "imported",
-                               vt_pin_policy_name(s->pin_policy),
-                               vt_touch_policy_name(s->touch_policy));
-                if (!s->cert || cert_info(s, &ci) < 0) {
-                        printf(", \"certificate\": null}");
-                        continue;
-                }
-                printf(",\n     \"certificate\": {\"subject\": ");
-                json_str(ci.subject);
-                printf(", \"issuer\": ");
-                json_str(ci.issuer);
-                printf(", \"serial\": \"%s\", \"not_before\": \"%s\", \"not_after\": \"%s\"}}",
-                       ci.serial, ci.not_before, ci.not_after);
         }
         printf("%s],\n  \"objects\": [", first ? "" : "\n  ");
         for (size_t i = 0; i < img->n_objects; i++)
                 printf("%s{\"tag\": \"%x\", \"length\": %zu}", i ? ", " : "",
                        (unsigned)img->objects[i].tag, img->objects[i].len);
-        printf("]\n}\n");
+        printf("],\n  \"attestation\": ");
+        attest = vt_image_slot((struct vt_image *)img, VT_SLOT_ATTEST);
+        if (!attest->key && !attest->cert) {
+                printf("null\n}\n");
+                return;
+        }
+        json_slot(attest);
+        attest_ca_path(img, ca, sizeof(ca));
+        printf(",\n  \"attestation_ca\": ");
+        if (ca[0])
+                json_str(ca);
+        else
+                printf("null");
+        printf("\n}\n");
 }
 
 int vt_cmd_show(int argc, char **argv)

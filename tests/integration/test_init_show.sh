@@ -56,7 +56,29 @@ grep -E "PRIVATE|010203040506070801020304050607080102030405060708|salt|hash" sho
 "$VTOKEN" init piv2 >/dev/null || fail "init piv2"
 [ "$("$VTOKEN" show piv2 --json | jq -r .guid)" != "$(j .guid)" ] || fail "two images share a GUID"
 [ "$("$VTOKEN" show piv2 --json | jq -r .serial)" != "$(j .serial)" ] || fail "two images share a serial"
-pass "piv profile: identity, default keys, text and JSON agree, no secrets, 0700/0600"
+# the attestation key F9, certified by the image's own attestation CA
+[ "$(j .attestation.key) $(j .attestation.origin)" = "p256 generated" ] || fail "attestation key: $(j .attestation)"
+[ "$(j .attestation.certificate.issuer)" = "/O=vtoken/CN=vtoken TEST Attestation CA $(j .serial)" ] ||
+  fail "attestation issuer: $(j .attestation.certificate.issuer)"
+[ "$(j .attestation_ca)" = piv1/attestation-ca.crt.pem ] || fail "attestation CA file: $(j .attestation_ca)"
+openssl verify -CAfile piv1/attestation-ca.crt.pem piv1/f9.crt.pem >/dev/null || fail "F9 does not chain to its CA"
+grep -q "^Slot f9 (Attestation)$" show.txt || fail "text shows no attestation slot"
+grep -qF "CA file:      piv1/attestation-ca.crt.pem" show.txt || fail "text names no attestation CA file"
+grep -q "^Attestation CA certificate: piv1/attestation-ca.crt.pem$" out.txt || fail "init names no attestation CA"
+[ "$(j .compat)" = none ] && grep -q "^Compatibility: *none$" show.txt || fail "compat none"
+pass "piv profile: identity, default keys, text and JSON agree, no secrets, 0700/0600, attestation"
+
+# ---- --compat yubikey: a YubiKey 5 NFC's ATR, the image's version --------------------------
+"$VTOKEN" init yk --compat yubikey >out.txt || fail "init --compat yubikey"
+grep -q "^Compatibility: yubikey$" out.txt || fail "init does not say compat"
+"$VTOKEN" show yk --json >show.json
+[ "$(j .compat) $(j .version)" = "yubikey 5.7.1" ] || fail "compat in JSON: $(j .compat) $(j .version)"
+[ "$(j .atr)" = "3B FD 13 00 00 81 31 FE 15 80 73 C0 21 C0 57 59 75 62 69 4B 65 79 40" ] || fail "compat ATR $(j .atr)"
+"$VTOKEN" show yk | grep -q "^Compatibility: *yubikey" || fail "compat in text"
+grep -qx "compat = yubikey" yk/card.ini || fail "card.ini has no compat"
+sed -i 's/^compat = yubikey/compat = none/' yk/card.ini
+[ "$("$VTOKEN" show yk --json | jq -r .atr)" = "3B 88 01 50 49 56 73 69 6D 30 31 B0" ] || fail "compat = none keeps the image's own ATR"
+pass "--compat yubikey: YubiKey 5 NFC ATR and version 5.7.1 in show; compat = none in card.ini brings the own ATR back"
 
 # ---- ecert profile: random strong PIN in an envelope, test CA ----------------------------
 "$VTOKEN" init ecert --profile ecert >out.txt || fail "init ecert"
@@ -164,6 +186,7 @@ refused "6 to 8 characters" bad --pin 12345
 refused "PUK must have 6 to 8" bad --puk 123
 refused "--retries must be 1..15" bad --retries 16
 refused "unknown profile" bad --profile yubikey
+refused "unknown compat 'yubikey4'" bad --compat yubikey4
 refused "bad --subject" bad --subject "CN=no slash"
 refused "does not match the CA certificate" bad --ca src/other.key:src/ca.crt
 refused "not a card image" src --force

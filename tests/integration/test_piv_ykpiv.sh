@@ -9,12 +9,6 @@ DEFAULT_MGM=010203040506070801020304050607080102030405060708
 NEW_MGM=0F0E0D0C0B0A09080706050403020100F0E0D0C0B0A09080
 "$VTOKEN" init "$T/card" >/dev/null
 
-# The attestation key and its CA certificate (vtoken init makes these per image when it can).
-openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/card/f9.key.pem" 2>/dev/null
-openssl req -x509 -new -key "$T/card/f9.key.pem" -subj "/CN=vtoken attestation" -days 30 \
-  -addext basicConstraints=critical,CA:TRUE -out "$T/card/f9.crt.pem" 2>/dev/null
-chmod 600 "$T/card/f9.key.pem" "$T/card/f9.crt.pem"
-
 # Keys to import, and a CA that certifies keys generated on the card.
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out "$T/import.pem" 2>/dev/null
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/p12key.pem" 2>/dev/null
@@ -54,6 +48,7 @@ step import-pem; \$Y -a import-key -s 9d -i $T/import.pem && echo import-pem-ok
 step import-p12; \$Y -a import-key -a import-certificate -s 82 -K PKCS12 -p secret -i $T/import.p12 && echo import-p12-ok
 step read-p12; \$Y -a read-certificate -s 82 -o $T/read-82.pem && echo read-p12-ok
 step attest; \$Y -a attest -s 9c -o $T/attest-9c.pem && echo attest-ok
+step read-f9; \$Y -a read-certificate -s f9 -o $T/f9.pem && echo read-f9-ok
 step opensc-sign
 pkcs11-tool --module $M --login --pin 123456 --sign --id 01 -m SHA256-RSA-PKCS -i $T/client.sh -o $T/sig.bin && echo opensc-sign-ok
 step retries; \$Y -a verify-pin -P 123456 -a pin-retries --pin-retries=5 --puk-retries=4 && echo retries-ok
@@ -70,7 +65,7 @@ echo "$log" | sed 's/^/# /'
 expect_match "$log" 'Version:[[:space:]]+5\.7\.1' "status shows the card's version"
 expect_match "$log" "Serial Number:[[:space:]]+$(sed -n 's/^serial = //p' "$T/card/card.ini")" "status shows the card's serial"
 for w in verify change-pin verify-new change-puk unblock set-mgm mgm-back generate-9a generate-9c \
-  generate-9e import-cert read-cert import-pem import-p12 read-p12 attest opensc-sign retries reset \
+  generate-9e import-cert read-cert import-pem import-p12 read-p12 attest read-f9 opensc-sign retries reset \
   after-reset; do
   expect_match "$log" "^$w-ok\$" "yubico-piv-tool: $w"
 done
@@ -82,9 +77,20 @@ expect_eq "$(openssl x509 -in "$T/read-9a.pem" -outform DER | sha256sum)" \
   "$(openssl x509 -in "$T/gen-9a.crt" -outform DER | sha256sum)" "read-certificate returns the imported certificate"
 expect_eq "$(openssl x509 -in "$T/read-82.pem" -outform DER | sha256sum)" \
   "$(openssl x509 -in "$T/p12cert.pem" -outform DER | sha256sum)" "the PKCS#12 certificate went into 82"
-openssl verify -CAfile "$T/card/f9.crt.pem" "$T/attest-9c.pem" >/dev/null 2>&1 ||
-  fail "the attestation certificate does not verify against the attestation CA"
-pass "attestation chain verifies with openssl"
+# The image's attestation CA (made by vtoken init, its key not kept) issued F9, and F9 the
+# certificate of the key generated in 9C.
+expect_match "$(openssl x509 -in "$T/card/attestation-ca.crt.pem" -noout -subject)" \
+  "CN ?= ?vtoken TEST Attestation CA $(sed -n 's/^serial = //p' "$T/card/card.ini")\$" \
+  "the attestation CA says it is vtoken's test CA for this card's serial"
+expect_eq "$(openssl x509 -in "$T/f9.pem" -outform DER | sha256sum)" \
+  "$(openssl x509 -in "$T/card/f9.crt.pem" -outform DER | sha256sum)" "read-certificate -s f9 returns the F9 certificate"
+out=$(openssl verify -CAfile "$T/card/attestation-ca.crt.pem" -untrusted "$T/f9.pem" "$T/attest-9c.pem" 2>&1) ||
+  fail "the attestation certificate does not chain to F9 and the image's attestation CA: $out"
+pass "attestation chain verifies with openssl: 9C's certificate -> F9 -> the image's attestation CA"
+if openssl verify -CAfile "$T/f9.pem" "$T/attest-9c.pem" >/dev/null 2>&1; then
+  fail "F9 alone is trusted as a root"
+fi
+[ ! -e "$T/card/attestation-ca.key.pem" ] || fail "the attestation CA's key is kept in the image"
 expect_eq "$(openssl x509 -in "$T/attest-9c.pem" -pubkey -noout)" "$(cat "$T/gen-9c.pem")" \
   "the attestation certifies the key generated in 9C"
 openssl dgst -sha256 -verify "$T/gen-9a.pem" -signature "$T/sig.bin" "$T/client.sh" >/dev/null ||

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "attest.h"
 #include "image.h"
 #include "keygen.h"
 #include "pin.h"
@@ -16,6 +17,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 struct fixture {
         char parent[64];
@@ -143,13 +148,173 @@ static void test_piv_defaults(void **state)
         assert_int_equal(vt_image_slot(img, 0x9E)->alg, VT_ALG_P256);
         for (size_t i = 0; i < VT_SLOTS; i++) {
                 struct vt_slot *s = &img->slots[i];
-                bool used = s->ref == 0x9A || s->ref == 0x9C || s->ref == 0x9D || s->ref == 0x9E;
+                bool used = s->ref == 0x9A || s->ref == 0x9C || s->ref == 0x9D || s->ref == 0x9E ||
+                            s->ref == 0xF9;
                 assert_int_equal(!!s->key, used);
                 assert_int_equal(!!s->cert, used);
                 assert_int_equal(s->generated, used);
         }
+        assert_int_equal(img->compat, VT_COMPAT_NONE);
+        assert_true(img->yubikey_mgmt_aid);
         vt_image_free(img);
         assert_int_equal(entries(f->parent), 1); /* the image, and no envelope, no temp dir */
+}
+
+static X509 *read_cert(const char *path)
+{
+        FILE *fp = fopen(path, "r");
+        X509 *x;
+
+        assert_non_null(fp);
+        x = PEM_read_X509(fp, NULL, NULL, NULL);
+        fclose(fp);
+        assert_non_null(x);
+        return x;
+}
+
+static X509 *slot_cert(const struct vt_slot *s)
+{
+        const uint8_t *p = s->cert;
+        X509 *x = d2i_X509(NULL, &p, (long)s->cert_len);
+
+        assert_non_null(x);
+        return x;
+}
+
+static void cn_of(X509 *x, char *out, int cap)
+{
+        assert_true(X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, out, cap) >
+                    0);
+}
+
+/* Verifies leaf against the trusted CA with untrusted intermediates, as `openssl verify
+ * -CAfile ca -untrusted f9 leaf` does. */
+static int chain_verifies(X509 *ca, X509 *mid, X509 *leaf)
+{
+        X509_STORE *store = X509_STORE_new();
+        X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+        STACK_OF(X509) *untrusted = sk_X509_new_null();
+        int r;
+
+        assert_int_equal(X509_STORE_add_cert(store, ca), 1);
+        if (mid)
+                assert_true(sk_X509_push(untrusted, mid) > 0);
+        assert_int_equal(X509_STORE_CTX_init(ctx, store, leaf, untrusted), 1);
+        r = X509_verify_cert(ctx);
+        X509_STORE_CTX_free(ctx);
+        sk_X509_free(untrusted);
+        X509_STORE_free(store);
+        return r;
+}
+
+/* Each image has its attestation key F9 and certificate, issued by a CA of its own whose
+ * certificate is in the image; an attestation certificate of a slot chains through F9 to it. */
+static void check_attestation(const char *dir, const struct vt_image *other_ca_of)
+{
+        char path[256], cn[128], want[128];
+        struct vt_image *img = load(dir);
+        struct vt_slot *f9 = vt_image_slot(img, 0xF9), *s = vt_image_slot(img, 0x9A);
+        X509 *ca, *f9x, *att, *leaf;
+        uint8_t *der;
+        size_t len;
+
+        assert_non_null(f9->key);
+        assert_int_equal(f9->alg, VT_ALG_P256);
+        assert_true(f9->generated);
+        snprintf(path, sizeof(path), "%s/attestation-ca.crt.pem", dir);
+        ca = read_cert(path);
+        f9x = slot_cert(f9);
+        cn_of(ca, cn, sizeof(cn));
+        snprintf(want, sizeof(want), "vtoken TEST Attestation CA %u", (unsigned)img->serial);
+        assert_string_equal(cn, want);
+        assert_int_equal(X509_check_issued(ca, f9x), X509_V_OK);
+        assert_int_equal(X509_check_ca(f9x), 1); /* F9 issues the attestation certificates */
+        assert_int_equal(vt_key_matches_cert(f9->key, f9x), 1);
+        assert_int_equal(chain_verifies(ca, NULL, f9x), 1);
+
+        /* what ATTEST answers for 9A */
+        assert_int_equal(vt_attest(img, f9, s, VT_PIN_ONCE, VT_TOUCH_NEVER, &der, &len), 0);
+        const uint8_t *p = der;
+        att = d2i_X509(NULL, &p, (long)len);
+        assert_non_null(att);
+        OPENSSL_free(der);
+        assert_int_equal(chain_verifies(ca, f9x, att), 1);
+        assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(att), s->key), 1);
+        /* another image's CA does not vouch for this card */
+        if (other_ca_of) {
+                leaf = slot_cert(vt_image_slot((struct vt_image *)other_ca_of, 0xF9));
+                assert_int_equal(chain_verifies(ca, NULL, leaf), 0);
+                X509_free(leaf);
+        }
+        X509_free(att);
+        X509_free(f9x);
+        X509_free(ca);
+        vt_image_free(img);
+}
+
+static void test_attestation_per_image(void **state)
+{
+        struct fixture *f = *state;
+        struct vt_init_opts o = {0};
+        char err[512], second[128];
+        struct vt_image *first;
+
+        create_ok(f->dir, &o);
+        check_attestation(f->dir, NULL);
+        first = load(f->dir);
+        snprintf(second, sizeof(second), "%s/ecert", f->parent);
+        o.profile = "ecert";
+        create_ok(second, &o);
+        check_attestation(second, first);
+        vt_image_free(first);
+        /* --generate and --import leave F9 to the image too */
+        o = (struct vt_init_opts){
+            .force = true, .n_generate = 1, .generate = {{0x9A, VT_ALG_ED25519, NULL}}};
+        assert_int_equal(vt_image_create(f->dir, &o, err, sizeof(err)), 0);
+        check_attestation(f->dir, NULL);
+}
+
+static void test_yubikey_compat(void **state)
+{
+        struct fixture *f = *state;
+        static const uint8_t yk_atr[] = {0x3B, 0xFD, 0x13, 0x00, 0x00, 0x81, 0x31, 0xFE,
+                                         0x15, 0x80, 0x73, 0xC0, 0x21, 0xC0, 0x57, 0x59,
+                                         0x75, 0x62, 0x69, 0x4B, 0x65, 0x79, 0x40};
+        static const uint8_t neutral[] = {0x3B, 0x88, 0x01, 0x50, 0x49, 0x56,
+                                          0x73, 0x69, 0x6D, 0x30, 0x31, 0xB0};
+        struct vt_init_opts o = {.compat = "yubikey"};
+        struct vt_image *img;
+        char err[512];
+
+        create_ok(f->dir, &o);
+        img = load(f->dir);
+        assert_int_equal(img->compat, VT_COMPAT_YUBIKEY);
+        assert_int_equal(img->atr_len, sizeof(yk_atr));
+        assert_memory_equal(img->atr, yk_atr, sizeof(yk_atr));
+        assert_true(img->yubikey_mgmt_aid);
+        assert_memory_equal(img->version, "\x05\x07\x01", 3);
+        /* card.ini keeps its own ATR and setting: compat = none brings them back */
+        img->own_mgmt_aid = false;
+        assert_int_equal(vt_image_commit_card(img), 0);
+        vt_image_free(img);
+        img = load(f->dir);
+        assert_memory_equal(img->atr, yk_atr, sizeof(yk_atr));
+        assert_true(img->yubikey_mgmt_aid);
+        vt_image_set_compat(img, VT_COMPAT_NONE);
+        assert_int_equal(img->atr_len, sizeof(neutral));
+        assert_memory_equal(img->atr, neutral, sizeof(neutral));
+        assert_false(img->yubikey_mgmt_aid);
+        assert_int_equal(vt_image_commit_card(img), 0);
+        vt_image_free(img);
+        img = load(f->dir);
+        assert_int_equal(img->compat, VT_COMPAT_NONE);
+        assert_memory_equal(img->atr, neutral, sizeof(neutral));
+        assert_false(img->yubikey_mgmt_aid);
+        vt_image_free(img);
+
+        o = (struct vt_init_opts){.compat = "yubikey5", .force = true};
+        assert_int_equal(vt_image_create(f->dir, &o, err, sizeof(err)), -1);
+        assert_non_null(strstr(err, "unknown compat"));
 }
 
 static void test_ecert_random_pin_and_envelope(void **state)
@@ -260,6 +425,7 @@ static void test_refused_leaves_nothing(void **state)
             {.n_generate = 2, .generate = {{0x9A, VT_ALG_P256, NULL}, {0x9A, VT_ALG_P384, NULL}}},
             {.n_import = 1, .import = {{0x9A, 0, "/nonexistent.p12"}}},
             {.ca_key = "/nonexistent.key"},
+            {.compat = "yubikey4"},
         };
 
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -335,6 +501,8 @@ int main(void)
         const struct CMUnitTest tests[] = {
             T(test_piv_defaults),
             T(test_ecert_random_pin_and_envelope),
+            T(test_attestation_per_image),
+            T(test_yubikey_compat),
             T(test_random_pins_differ),
             cmocka_unit_test(test_envelope_path),
             cmocka_unit_test(test_slot_parse),
