@@ -902,6 +902,17 @@ static uint16_t yk_import(struct vt_piv *p, const struct apdu *a)
         return install_key(p, s, key, alg, pin, touch, false);
 }
 
+/* FA and FB give the PIN the YubiKey's default, 123456. A card whose PIN policy that value
+ * violates (the e-Cert profile's strong policy) refuses both: the e-Cert token has neither a
+ * reset nor settable tries, and its holder revokes the certificate and gets a new token
+ * (`vtoken init --force`) instead. */
+static bool defaults_allowed(const struct vt_image *img)
+{
+        uint8_t padded[VT_PIN_FIELD];
+        vt_pin_pad(yk_default_pin, padded);
+        return vt_pin_acceptable(&img->pin_rules, padded);
+}
+
 /* SET PIN RETRIES: P1 PIN tries, P2 PUK tries; PIN and PUK go back to the defaults. */
 static uint16_t yk_set_retries(struct vt_piv *p, const struct apdu *a)
 {
@@ -910,6 +921,8 @@ static uint16_t yk_set_retries(struct vt_piv *p, const struct apdu *a)
                 return SW_SECURITY_STATUS_NOT_SATISFIED;
         if (a->p1 < 1 || a->p1 > 15 || a->p2 < 1 || a->p2 > 15)
                 return SW_INCORRECT_P1P2;
+        if (!defaults_allowed(img))
+                return SW_CONDITIONS_NOT_SATISFIED;
         struct vt_secret pin = img->pin, puk = img->puk;
         reset_secret(&img->pin, yk_default_pin, a->p1);
         reset_secret(&img->puk, yk_default_puk, a->p2);
@@ -922,19 +935,20 @@ static uint16_t yk_set_retries(struct vt_piv *p, const struct apdu *a)
         return SW_OK;
 }
 
-/* RESET: only a card whose PIN and PUK are both blocked; every key, certificate and object
- * goes (the attestation key stays), PIN, PUK and management key return to the defaults: the
- * YubiKey's values, with the profile's tries (the e-Cert token allows 15 PIN tries). */
+/* RESET: only a card whose PIN and PUK are both blocked, and whose policy allows the default
+ * PIN (see defaults_allowed); every key, certificate and object goes (the attestation key
+ * stays), PIN, PUK and management key return to the YubiKey's defaults: 123456 and 12345678
+ * with 3 tries each, 010203...08 (3DES). */
 static uint16_t yk_reset(struct vt_piv *p)
 {
         static const uint8_t default_mgm[24] = {1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4,
                                                 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8};
         struct vt_image *img = p->img;
         int failed = 0;
-        if (img->pin.tries_left != 0 || img->puk.tries_left != 0)
+        if (img->pin.tries_left != 0 || img->puk.tries_left != 0 || !defaults_allowed(img))
                 return SW_CONDITIONS_NOT_SATISFIED;
         clear_security(p);
-        reset_secret(&img->pin, yk_default_pin, strcmp(img->profile, "ecert") == 0 ? 15 : 3);
+        reset_secret(&img->pin, yk_default_pin, 3);
         reset_secret(&img->puk, yk_default_puk, 3);
         img->mgm_alg = VT_ALG_3DES;
         memcpy(img->mgm_key, default_mgm, sizeof(default_mgm));

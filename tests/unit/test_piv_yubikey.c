@@ -4,6 +4,13 @@
 
 #include <openssl/core_names.h>
 
+static bool secret_is_value(const struct vt_secret *s, const char *value)
+{
+        uint8_t padded[8];
+        vt_pin_pad(value, padded);
+        return vt_secret_matches(s, padded);
+}
+
 static size_t bn_param(EVP_PKEY *key, const char *name, uint8_t *out, size_t width)
 {
         BIGNUM *bn = NULL;
@@ -172,16 +179,41 @@ static void test_reset_only_when_pin_and_puk_are_blocked(void **state)
         vt_image_free(disk);
 }
 
-static void test_reset_keeps_the_profiles_tries(void **state)
+/* A card whose PIN policy the default PIN 123456 violates (the e-Cert profile's strong policy)
+ * has no RESET and no SET PIN RETRIES: 6985, and nothing changes, on the card or on disk. */
+static void test_no_reset_under_a_strong_pin_policy(void **state)
 {
         struct fixture *f = *state;
+        uint8_t padded[8];
         snprintf(f->img->profile, sizeof(f->img->profile), "ecert");
-        f->img->pin.tries_left = f->img->puk.tries_left = 0;
+        f->img->pin_rules = (struct vt_pin_rules){8, 8, VT_PIN_CHARS_STRONG};
+        f->img->pin.max_tries = f->img->pin.tries_left = 15;
+        vt_pin_pad("Hk#2026p", padded);
+        vt_secret_set(&f->img->pin, padded);
+        assert_int_equal(vt_image_commit_all(f->img), 0);
         xfer(f, SELECT_PIV);
-        expect(f, "00 FB 00 00", "90 00");
-        expect(f, PIN_STATUS, "63 CF"); /* the e-Cert token's 15 tries */
-        expect(f, "00 24 00 81 10 31 32 33 34 35 36 37 38 30 30 30 30 30 30 30 30", "90 00");
-        assert_int_equal(f->img->puk.max_tries, 3);
+        /* SET PIN RETRIES, with every authentication it needs */
+        assert_int_equal(mutual_auth(f, VT_ALG_3DES, test_mgm_key), SW_OK);
+        expect(f, "00 20 00 80 08 48 6B 23 32 30 32 36 70", "90 00");
+        expect(f, "00 FA 05 04", "69 85");
+        expect(f, PIN_STATUS, "90 00");
+        /* RESET, with PIN and PUK both blocked */
+        for (int i = 0; i < 15; i++)
+                xfer(f, VERIFY_WRONG);
+        for (int i = 0; i < 3; i++)
+                xfer(f, "00 24 00 81 10 30 30 30 30 30 30 30 30 30 30 30 30 30 30 30 30");
+        expect(f, PIN_STATUS, "69 83");
+        expect(f, "00 FB 00 00", "69 85");
+        expect(f, PIN_STATUS, "69 83");
+        expect(f, VERIFY_PIN, "69 83");
+        struct vt_image *disk = reload(f);
+        assert_non_null(vt_image_slot(disk, 0x9A)->key);
+        assert_non_null(vt_image_slot(disk, 0x9A)->cert);
+        assert_int_equal(disk->pin.tries_left, 0);
+        assert_int_equal(disk->pin.max_tries, 15);
+        assert_int_equal(disk->puk.tries_left, 0);
+        assert_false(secret_is_value(&disk->pin, "123456"));
+        vt_image_free(disk);
 }
 
 static void test_metadata(void **state)
@@ -255,7 +287,7 @@ int main(void)
             T(test_import_ed25519_and_x25519),
             T(test_set_pin_retries),
             T(test_reset_only_when_pin_and_puk_are_blocked),
-            T(test_reset_keeps_the_profiles_tries),
+            T(test_no_reset_under_a_strong_pin_policy),
             T(test_metadata),
             T(test_attestation_certificate_verifies),
         };
