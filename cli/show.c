@@ -280,9 +280,10 @@ int vt_cmd_show(int argc, char **argv)
                         break;
                 case 'h':
                         printf("Usage: vtoken show IMAGE [--json]\n\n"
-                               "Describes a card image: identity (serial, GUID, ATR, version), "
-                               "PIN policy and\ntries left, and each slot's key type and "
-                               "certificate. Never shows a secret.\n");
+                               "Describes a card image: identity (serial, GUID, ATR, version, "
+                               "compatibility\nmode), PIN policy and tries left, each slot's key "
+                               "type and certificate, and\nthe attestation key (slot f9) with its "
+                               "CA certificate file. Never shows a secret.\n");
                         return 0;
                 default:
                         fprintf(stderr, "Usage: vtoken show IMAGE [--json]\n");
