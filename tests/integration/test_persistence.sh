@@ -9,6 +9,9 @@
 #          refused and the new one accepted; the object reads back the same; the old PIN is
 #          refused and the new one accepted; then three wrong PINs block it.
 #   run 3: the PIN is still blocked, the right one too is refused.
+# The image does not exist before run 1: vtokend creates it from the piv profile, attestation
+# key and CA included, and in run 2 yubico-piv-tool -a attest certifies the key generated in
+# run 1 with a chain to that CA.
 # (test_ecert_password.sh and test_ecert_lock.sh check the same for a changed and a blocked
 # PIN through OpenSC on the ecert profile.)
 source "$(dirname "$0")/lib.sh"
@@ -16,7 +19,6 @@ source "$(dirname "$0")/lib.sh"
 M=$OPENSC_MODULE
 DEFAULT_MGM=010203040506070801020304050607080102030405060708
 NEW_MGM=0F0E0D0C0B0A09080706050403020100F0E0D0C0B0A09080
-"$VTOKEN" init "$T/card" >/dev/null
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/ca.key" 2>/dev/null
 openssl req -x509 -new -key "$T/ca.key" -subj "/CN=persistence test CA" -days 30 -out "$T/ca.crt" 2>/dev/null
 head -c 40 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/printed.hex"
@@ -54,6 +56,7 @@ Y="yubico-piv-tool -r Yubico"
 P11="pkcs11-tool --module $M"
 \$Y -a read-certificate -s 9d -o $T/read-9d.pem && echo read-9d-ok
 \$Y -a read-certificate -s 82 -o $T/read-82.pem && echo read-82-ok
+\$Y -a attest -s 9d -o $T/attest-9d.pem && echo attest-9d-ok
 \$P11 --login --pin 654321 --sign --id 03 -m SHA256-RSA-PKCS -i $T/data -o $T/sig-9d.bin && echo sign-9d-ok
 \$P11 --login --pin 654321 --sign --id 05 -m ECDSA-SHA256 --signature-format openssl -i $T/data \
   -o $T/sig-82.bin && echo sign-82-ok
@@ -76,12 +79,15 @@ log=$(cat "$T/run1.log")
 for w in gen-9d gen-82 import-9d import-82 write-object set-mgm change-pin; do
   expect_match "$log" "^$w-ok\$" "run 1: $w"
 done
+[ -e "$T/card/f9.key.pem" ] && [ -e "$T/card/attestation-ca.crt.pem" ] ||
+  fail "the image vtokend created has no attestation key or CA"
+pass "vtokend created the missing image with an attestation key and CA"
 pub9d=$(openssl pkey -pubin -in "$T/gen-9d.pem")
 pub82=$(openssl pkey -pubin -in "$T/gen-82.pem")
 
 run run2
 log=$(cat "$T/run2.log")
-for w in read-9d read-82 sign-9d sign-82 new-mgm read-object new-pin; do
+for w in read-9d read-82 attest-9d sign-9d sign-82 new-mgm read-object new-pin; do
   expect_match "$log" "^$w-ok\$" "after a restart: $w"
 done
 for s in 9d 82; do
@@ -96,6 +102,10 @@ pass "after a restart: pkcs11-tool signs with the generated 9D key, openssl veri
 openssl dgst -sha256 -verify "$T/gen-82.pem" -signature "$T/sig-82.bin" "$T/data" >/dev/null ||
   fail "the 82 signature after a restart does not verify with the key generated before it"
 pass "after a restart: pkcs11-tool signs with the generated 82 key, openssl verifies"
+out=$(openssl verify -CAfile "$T/card/attestation-ca.crt.pem" -untrusted "$T/card/f9.crt.pem" "$T/attest-9d.pem" 2>&1) ||
+  fail "the attestation of 9D does not chain to the image's attestation CA: $out"
+expect_eq "$(openssl x509 -in "$T/attest-9d.pem" -noout -pubkey)" "$pub9d" \
+  "after a restart: ATTEST certifies the key generated before it, chained to the image's attestation CA"
 expect_match "$log" '^old-mgm-refused$' "after a restart: the old management key is refused"
 expect_eq "$(tr -d ' \n' <"$T/printed-back.hex" | tr 'A-F' 'a-f')" "$(cat "$T/printed.hex")" \
   "after a restart: printed information (5FC109) reads back as written"
