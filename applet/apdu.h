@@ -10,7 +10,7 @@ struct apdu {
         uint8_t cla, ins, p1, p2;
         const uint8_t *data; /* Lc bytes; NULL when lc == 0 */
         size_t lc;
-        size_t ne;           /* expected response length; 0 when Le is absent */
+        size_t ne; /* expected response length; 0 when Le is absent */
         bool has_le;
         bool extended;
 };

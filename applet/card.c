@@ -116,7 +116,8 @@ static uint16_t dispatch(struct vt_card *c, const struct apdu *a, struct writer 
 static uint16_t gather_chain(struct vt_card *c, struct apdu *a)
 {
         bool more = a->cla & CLA_CHAIN;
-        if (c->chaining && (a->ins != c->chain_ins || a->p1 != c->chain_p1 || a->p2 != c->chain_p2)) {
+        if (c->chaining &&
+            (a->ins != c->chain_ins || a->p1 != c->chain_p1 || a->p2 != c->chain_p2)) {
                 c->chaining = false; /* another command breaks the chain off */
                 c->chain_len = 0;
         }
@@ -153,8 +154,8 @@ size_t vt_card_transmit(struct vt_card *c, const uint8_t *cmd, size_t len, uint8
         if (sw != 0)
                 return put_sw(out, 0, sw);
         if ((a.cla & ~CLA_CHAIN) != 0)
-                return put_sw(out, 0, (a.cla & 0x03) ? SW_LOGICAL_CHANNEL_UNSUPPORTED
-                                                    : SW_CLA_NOT_SUPPORTED);
+                return put_sw(
+                    out, 0, (a.cla & 0x03) ? SW_LOGICAL_CHANNEL_UNSUPPORTED : SW_CLA_NOT_SUPPORTED);
         /* Clients send case-3 commands without Le and still expect data. */
         size_t ne = a.has_le ? a.ne : SHORT_RESPONSE_MAX;
         if (!a.extended && ne > SHORT_RESPONSE_MAX)

@@ -36,7 +36,8 @@ static void wait_for_socket(long ms)
                 return;
         /* While the directory is missing, or between the socket's creation and its listen(),
          * an event may never come: the short poll timeout bounds that case. */
-        if (inotify_add_watch(fd, dirname(dir), IN_CREATE | IN_ATTRIB | IN_MOVED_TO) < 0 || ms > RETRY_MS)
+        if (inotify_add_watch(fd, dirname(dir), IN_CREATE | IN_ATTRIB | IN_MOVED_TO) < 0 ||
+            ms > RETRY_MS)
                 ms = RETRY_MS;
         struct pollfd p = {.fd = fd, .events = POLLIN};
         poll(&p, 1, (int)ms);
@@ -73,8 +74,8 @@ static size_t list_readers(SCARDCONTEXT ctx, char *buf, DWORD buflen, SCARD_READ
         return n;
 }
 
-int vt_wait_cards(size_t want, bool exact, long timeout_ms, int (*keep_going)(void *), void *arg, char *err,
-                  size_t errlen)
+int vt_wait_cards(size_t want, bool exact, long timeout_ms, int (*keep_going)(void *), void *arg,
+                  char *err, size_t errlen)
 {
         long deadline = now_ms() + timeout_ms;
         SCARDCONTEXT ctx;
@@ -107,8 +108,10 @@ int vt_wait_cards(size_t want, bool exact, long timeout_ms, int (*keep_going)(vo
                         continue;
                 }
                 if (rv == SCARD_E_TIMEOUT) {
-                        snprintf(err, errlen, "timed out after %ld ms: %zu card%s present, %s%zu wanted",
-                                 timeout_ms, present, present == 1 ? "" : "s", exact ? "exactly " : "", want);
+                        snprintf(err, errlen,
+                                 "timed out after %ld ms: %zu card%s present, %s%zu wanted",
+                                 timeout_ms, present, present == 1 ? "" : "s",
+                                 exact ? "exactly " : "", want);
                         break;
                 }
                 if (rv != SCARD_S_SUCCESS && rv != SCARD_E_UNKNOWN_READER) {

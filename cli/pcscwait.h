@@ -10,7 +10,7 @@
 /* Returns 0 once at least n readers (exactly n with exact) hold a present card, -1 with a
  * message in err when the timeout (milliseconds) passes first or PC/SC fails. keep_going is
  * polled between waits and may stop the wait early (returns -1). */
-int vt_wait_cards(size_t n, bool exact, long timeout_ms, int (*keep_going)(void *), void *arg, char *err,
-                  size_t errlen);
+int vt_wait_cards(size_t n, bool exact, long timeout_ms, int (*keep_going)(void *), void *arg,
+                  char *err, size_t errlen);
 
 #endif

@@ -58,36 +58,40 @@ static void forward(int sig)
 
 static void usage(FILE *f)
 {
-        fprintf(f,
-                "Usage: vtoken run [--card IMAGE]... [--reader-name NAME] [--trace FILE]\n"
-                "                  [--timeout SECONDS] [--verbose] -- COMMAND [ARGS...]\n"
-                "\n"
-                "Runs COMMAND in a private PC/SC environment: private mount, network and PID\n"
-                "namespaces with their own pcscd (vpcd driver) and vtokend, the cards inserted and\n"
-                "present before COMMAND starts. The host's pcscd is not touched. Exits with COMMAND's\n"
-                "status (128+N when a signal N ended it, %d when the environment could not be set\n"
-                "up) and leaves nothing running.\n"
-                "\n"
-                "  --card IMAGE        a card image directory (at most %d; created from the piv\n"
-                "                      profile when missing). Without --card: the default card.\n"
-                "  --reader-name NAME  the reader's name (default \"Virtual PCD\"); PC/SC shows\n"
-                "                      \"NAME 00 00\" (and \"NAME 00 01\" for a second card)\n"
-                "  --trace FILE        write an APDU trace of every card to FILE\n"
-                "  --timeout SECONDS   how long to wait for the cards (default 30)\n"
-                "  --verbose           show pcscd's and vtokend's logs\n"
-                "\n"
-                "Inside, VTOKEN_CONTROL names vtokend's control socket (used by 'vtoken ctl') and\n"
-                "VTOKEN_CARDS the number of cards (used by 'vtoken wait').\n",
-                RUN_FAILED, RUN_CARDS_MAX);
+        fprintf(
+            f,
+            "Usage: vtoken run [--card IMAGE]... [--reader-name NAME] [--trace FILE]\n"
+            "                  [--timeout SECONDS] [--verbose] -- COMMAND [ARGS...]\n"
+            "\n"
+            "Runs COMMAND in a private PC/SC environment: private mount, network and PID\n"
+            "namespaces with their own pcscd (vpcd driver) and vtokend, the cards inserted and\n"
+            "present before COMMAND starts. The host's pcscd is not touched. Exits with COMMAND's\n"
+            "status (128+N when a signal N ended it, %d when the environment could not be set\n"
+            "up) and leaves nothing running.\n"
+            "\n"
+            "  --card IMAGE        a card image directory (at most %d; created from the piv\n"
+            "                      profile when missing). Without --card: the default card.\n"
+            "  --reader-name NAME  the reader's name (default \"Virtual PCD\"); PC/SC shows\n"
+            "                      \"NAME 00 00\" (and \"NAME 00 01\" for a second card)\n"
+            "  --trace FILE        write an APDU trace of every card to FILE\n"
+            "  --timeout SECONDS   how long to wait for the cards (default 30)\n"
+            "  --verbose           show pcscd's and vtokend's logs\n"
+            "\n"
+            "Inside, VTOKEN_CONTROL names vtokend's control socket (used by 'vtoken ctl') and\n"
+            "VTOKEN_CARDS the number of cards (used by 'vtoken wait').\n",
+            RUN_FAILED, RUN_CARDS_MAX);
 }
 
 static int parse(struct run *r, int argc, char **argv)
 {
         static const struct option opts[] = {
-                {"card", required_argument, NULL, 'c'},     {"reader-name", required_argument, NULL, 'n'},
-                {"trace", required_argument, NULL, 't'},    {"timeout", required_argument, NULL, 'T'},
-                {"verbose", no_argument, NULL, 'v'},        {"help", no_argument, NULL, 'h'},
-                {0},
+            {"card", required_argument, NULL, 'c'},
+            {"reader-name", required_argument, NULL, 'n'},
+            {"trace", required_argument, NULL, 't'},
+            {"timeout", required_argument, NULL, 'T'},
+            {"verbose", no_argument, NULL, 'v'},
+            {"help", no_argument, NULL, 'h'},
+            {0},
         };
         int c;
         char *end;
@@ -98,7 +102,9 @@ static int parse(struct run *r, int argc, char **argv)
                 switch (c) {
                 case 'c':
                         if (r->n_cards == RUN_CARDS_MAX) {
-                                fprintf(stderr, "vtoken run: at most %d cards (one pcscd with vpcd has two slots)\n",
+                                fprintf(stderr,
+                                        "vtoken run: at most %d cards (one pcscd with vpcd has two "
+                                        "slots)\n",
                                         RUN_CARDS_MAX);
                                 return EX_USAGE;
                         }
@@ -117,7 +123,9 @@ static int parse(struct run *r, int argc, char **argv)
                 case 'T':
                         r->timeout_ms = (long)(strtod(optarg, &end) * 1000);
                         if (*end || r->timeout_ms <= 0) {
-                                fprintf(stderr, "vtoken run: bad --timeout '%s': expected seconds > 0\n", optarg);
+                                fprintf(stderr,
+                                        "vtoken run: bad --timeout '%s': expected seconds > 0\n",
+                                        optarg);
                                 return EX_USAGE;
                         }
                         break;
@@ -133,7 +141,9 @@ static int parse(struct run *r, int argc, char **argv)
                 }
         }
         if (optind >= argc) {
-                fprintf(stderr, "vtoken run: no COMMAND given (vtoken run [OPTIONS] -- COMMAND [ARGS...])\n");
+                fprintf(
+                    stderr,
+                    "vtoken run: no COMMAND given (vtoken run [OPTIONS] -- COMMAND [ARGS...])\n");
                 return EX_USAGE;
         }
         r->command = argv + optind;
@@ -178,7 +188,8 @@ static int write_config(struct run *r)
         if (write_file(sub, "vpcd", buf) < 0)
                 return -1;
 
-        n += (size_t)snprintf(buf + n, sizeof(buf) - n, "[daemon]\ncontrol = %s/control.sock\n", r->dir);
+        n += (size_t)snprintf(buf + n, sizeof(buf) - n, "[daemon]\ncontrol = %s/control.sock\n",
+                              r->dir);
         if (r->trace)
                 n += (size_t)snprintf(buf + n, sizeof(buf) - n, "trace = %s\n", r->trace);
         if (r->n_cards == 0) {
@@ -270,7 +281,8 @@ static int setup_mounts(void)
                 return -1;
         }
         if (mount("tmpfs", "/run/pcscd", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0) {
-                fprintf(stderr, "vtoken run: cannot mount a tmpfs on /run/pcscd: %s\n", strerror(errno));
+                fprintf(stderr, "vtoken run: cannot mount a tmpfs on /run/pcscd: %s\n",
+                        strerror(errno));
                 return -1;
         }
         /* a /proc that shows this PID namespace (best effort: tools only read their own) */
@@ -330,7 +342,8 @@ static int run_inside(struct run *r)
         sigaction(SIGALRM, &sa, NULL); /* no SA_RESTART: interrupts waitpid */
         if (setup_mounts() < 0 || loopback_up() < 0) {
                 if (errno)
-                        fprintf(stderr, "vtoken run: cannot set up the private network: %s\n", strerror(errno));
+                        fprintf(stderr, "vtoken run: cannot set up the private network: %s\n",
+                                strerror(errno));
                 return RUN_FAILED;
         }
         char readers[PATH_MAX + 32], conf[PATH_MAX + 32], log[PATH_MAX + 32], vtokend[PATH_MAX];
@@ -346,7 +359,8 @@ static int run_inside(struct run *r)
         r->vtokend = spawn(vtokend_argv, log, r->verbose);
 
         char err[512];
-        if (vt_wait_cards(r->n_cards, false, r->timeout_ms, helpers_alive, r, err, sizeof(err)) < 0) {
+        if (vt_wait_cards(r->n_cards, false, r->timeout_ms, helpers_alive, r, err, sizeof(err)) <
+            0) {
                 fprintf(stderr, "vtoken run: the cards did not become present: %s\n", err);
                 show_log(r, "vtokend.log");
                 show_log(r, "pcscd.log");
@@ -399,7 +413,8 @@ static int enter_namespaces(void)
         if (flags & CLONE_NEWUSER) {
                 char map[64];
                 snprintf(map, sizeof(map), "0 %u 1\n", uid);
-                if (write_file("/proc/self", "setgroups", "deny") < 0 || write_file("/proc/self", "uid_map", map) < 0)
+                if (write_file("/proc/self", "setgroups", "deny") < 0 ||
+                    write_file("/proc/self", "uid_map", map) < 0)
                         goto map_failed;
                 snprintf(map, sizeof(map), "0 %u 1\n", gid);
                 if (write_file("/proc/self", "gid_map", map) < 0)
@@ -407,7 +422,8 @@ static int enter_namespaces(void)
         }
         return 0;
 map_failed:
-        fprintf(stderr, "vtoken run: cannot map the user into its namespace: %s\n", strerror(errno));
+        fprintf(stderr, "vtoken run: cannot map the user into its namespace: %s\n",
+                strerror(errno));
         return -1;
 }
 
@@ -428,11 +444,13 @@ int vt_cmd_run(int argc, char **argv)
         const char *tmp = getenv("TMPDIR");
         snprintf(r.dir, sizeof(r.dir), "%s/vtoken-run.XXXXXX", tmp && *tmp ? tmp : "/tmp");
         if (!mkdtemp(r.dir)) {
-                fprintf(stderr, "vtoken run: cannot create a temporary directory: %s\n", strerror(errno));
+                fprintf(stderr, "vtoken run: cannot create a temporary directory: %s\n",
+                        strerror(errno));
                 return RUN_FAILED;
         }
         if (write_config(&r) < 0) {
-                fprintf(stderr, "vtoken run: cannot write the configuration in %s: %s\n", r.dir, strerror(errno));
+                fprintf(stderr, "vtoken run: cannot write the configuration in %s: %s\n", r.dir,
+                        strerror(errno));
                 rc = RUN_FAILED;
                 goto out;
         }

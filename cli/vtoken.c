@@ -18,7 +18,8 @@ static void usage(FILE *f)
                    "  wait [--timeout SECONDS]               wait until the cards are present\n"
                    "  ctl [--socket PATH] VERB ...           control a running vtokend\n"
                    "\n"
-                   "'vtoken COMMAND --help' describes each command. vtoken --version prints the version.\n");
+                   "'vtoken COMMAND --help' describes each command. vtoken --version prints the "
+                   "version.\n");
 }
 
 int main(int argc, char **argv)
@@ -27,14 +28,15 @@ int main(int argc, char **argv)
                 const char *name;
                 int (*fn)(int, char **);
         } cmds[] = {
-                {"init", vt_cmd_init}, {"show", vt_cmd_show}, {"run", vt_cmd_run},
-                {"wait", vt_cmd_wait}, {"ctl", vt_cmd_ctl},
+            {"init", vt_cmd_init}, {"show", vt_cmd_show}, {"run", vt_cmd_run},
+            {"wait", vt_cmd_wait}, {"ctl", vt_cmd_ctl},
         };
         if (argc < 2) {
                 usage(stderr);
                 return EX_USAGE;
         }
-        if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+            strcmp(argv[1], "help") == 0) {
                 usage(stdout);
                 return 0;
         }

@@ -10,22 +10,23 @@
 
 static void usage(FILE *f)
 {
-        fprintf(f, "Usage: vtoken wait [--timeout SECONDS] [--cards N | --exactly N]\n"
-                   "\n"
-                   "Waits until at least N readers hold a present card (default: $VTOKEN_CARDS inside\n"
-                   "'vtoken run', else 1), or exactly N with --exactly (0 waits for every card to be\n"
-                   "gone), watching PC/SC events, and exits 0; exits 1 with a message when SECONDS\n"
-                   "(default 30) pass first. Honours PCSCLITE_CSOCK_NAME.\n");
+        fprintf(
+            f, "Usage: vtoken wait [--timeout SECONDS] [--cards N | --exactly N]\n"
+               "\n"
+               "Waits until at least N readers hold a present card (default: $VTOKEN_CARDS inside\n"
+               "'vtoken run', else 1), or exactly N with --exactly (0 waits for every card to be\n"
+               "gone), watching PC/SC events, and exits 0; exits 1 with a message when SECONDS\n"
+               "(default 30) pass first. Honours PCSCLITE_CSOCK_NAME.\n");
 }
 
 int vt_cmd_wait(int argc, char **argv)
 {
         static const struct option opts[] = {
-                {"timeout", required_argument, NULL, 't'},
-                {"cards", required_argument, NULL, 'n'},
-                {"exactly", required_argument, NULL, 'x'},
-                {"help", no_argument, NULL, 'h'},
-                {0},
+            {"timeout", required_argument, NULL, 't'},
+            {"cards", required_argument, NULL, 'n'},
+            {"exactly", required_argument, NULL, 'x'},
+            {"help", no_argument, NULL, 'h'},
+            {0},
         };
         double timeout = 30;
         const char *env = getenv("VTOKEN_CARDS");
@@ -39,7 +40,9 @@ int vt_cmd_wait(int argc, char **argv)
                 case 't':
                         timeout = strtod(optarg, &end);
                         if (*end || timeout < 0) {
-                                fprintf(stderr, "vtoken wait: bad --timeout '%s': expected seconds\n", optarg);
+                                fprintf(stderr,
+                                        "vtoken wait: bad --timeout '%s': expected seconds\n",
+                                        optarg);
                                 return EX_USAGE;
                         }
                         break;
@@ -67,7 +70,8 @@ int vt_cmd_wait(int argc, char **argv)
         if (cards < 0)
                 cards = 1;
         char err[512];
-        if (vt_wait_cards((size_t)cards, exact, (long)(timeout * 1000), NULL, NULL, err, sizeof(err)) < 0) {
+        if (vt_wait_cards((size_t)cards, exact, (long)(timeout * 1000), NULL, NULL, err,
+                          sizeof(err)) < 0) {
                 fprintf(stderr, "vtoken wait: %s\n", err);
                 return 1;
         }

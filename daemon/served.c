@@ -299,8 +299,8 @@ static int open_image(struct served_card *sc, char *err, size_t errlen)
         const struct conf_card *cc = &sc->conf;
         if (needs_creating(cc->image)) {
                 char pin[64] = "";
-                struct vt_init_opts o = {.profile = cc->profile, .initial_pin = pin,
-                                         .initial_pin_len = sizeof(pin)};
+                struct vt_init_opts o = {
+                    .profile = cc->profile, .initial_pin = pin, .initial_pin_len = sizeof(pin)};
                 make_parents(cc->image);
                 if (vt_image_create(cc->image, &o, err, errlen) < 0)
                         return -1;

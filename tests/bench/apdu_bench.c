@@ -9,7 +9,7 @@
 #include <time.h>
 #include <winscard.h>
 
-#define BATCH 50
+#define BATCH       50
 #define MAX_READERS 4
 
 static double now_ms(void)
@@ -52,9 +52,11 @@ int main(int argc, char **argv)
         if (SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &ctx) != SCARD_S_SUCCESS)
                 return 1;
         for (int i = 0; i < n; i++) {
-                LONG rv = SCardConnect(ctx, argv[2 + i], SCARD_SHARE_SHARED, SCARD_PROTOCOL_T1, &h[i], &proto);
+                LONG rv = SCardConnect(ctx, argv[2 + i], SCARD_SHARE_SHARED, SCARD_PROTOCOL_T1,
+                                       &h[i], &proto);
                 if (rv != SCARD_S_SUCCESS) {
-                        fprintf(stderr, "SCardConnect %s: %s\n", argv[2 + i], pcsc_stringify_error(rv));
+                        fprintf(stderr, "SCardConnect %s: %s\n", argv[2 + i],
+                                pcsc_stringify_error(rv));
                         return 1;
                 }
                 if (transmit(h[i], select, sizeof(select)) < 0)
@@ -75,8 +77,8 @@ int main(int argc, char **argv)
                 for (int r = 0; r < rounds; r++)
                         sum += s[r];
                 qsort(s, (size_t)rounds, sizeof(double), cmp);
-                printf("%s\tmedian_ms=%.4f\tmean_ms=%.4f\tapdus=%d\n", argv[2 + i], s[rounds / 2], sum / rounds,
-                       rounds * BATCH);
+                printf("%s\tmedian_ms=%.4f\tmean_ms=%.4f\tapdus=%d\n", argv[2 + i], s[rounds / 2],
+                       sum / rounds, rounds * BATCH);
                 SCardDisconnect(h[i], SCARD_LEAVE_CARD);
         }
         SCardReleaseContext(ctx);

@@ -14,7 +14,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static const uint8_t atr[] = {0x3B, 0x88, 0x01, 0x46, 0x6C, 0x6F, 0x6F, 0x72, 0x63, 0x61, 0x72, 0x64};
+static const uint8_t atr[] = {0x3B, 0x88, 0x01, 0x46, 0x6C, 0x6F,
+                              0x6F, 0x72, 0x63, 0x61, 0x72, 0x64};
 
 static size_t on_apdu(void *u, const uint8_t *cmd, size_t len, uint8_t *out)
 {
@@ -48,7 +49,9 @@ static int read_all(int fd, uint8_t *p, size_t n)
 /* What a naive card process does: blocking reads, length and body written separately. */
 static int plain(uint16_t port)
 {
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_port = htons(port),
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
         int fd = socket(AF_INET, SOCK_STREAM, 0);
         if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
                 perror("connect");

@@ -16,7 +16,8 @@ static size_t parse_hex(const char *s, BYTE *out, size_t cap)
                         continue;
                 if (!isxdigit((unsigned char)*s))
                         return 0;
-                int v = isdigit((unsigned char)*s) ? *s - '0' : (tolower((unsigned char)*s) - 'a' + 10);
+                int v =
+                    isdigit((unsigned char)*s) ? *s - '0' : (tolower((unsigned char)*s) - 'a' + 10);
                 if (hi < 0) {
                         hi = v;
                 } else {

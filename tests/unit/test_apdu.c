@@ -111,21 +111,25 @@ static void malformed(void **state)
         /* Lc beyond the data */
         assert_int_equal(PARSE(&a, 0x00, 0xA4, 0x04, 0x00, 0x05, 0xA0, 0x00), SW_WRONG_LENGTH);
         /* more than one Le byte after short data */
-        assert_int_equal(PARSE(&a, 0x00, 0xA4, 0x04, 0x00, 0x01, 0xA0, 0x00, 0x00), SW_WRONG_LENGTH);
+        assert_int_equal(PARSE(&a, 0x00, 0xA4, 0x04, 0x00, 0x01, 0xA0, 0x00, 0x00),
+                         SW_WRONG_LENGTH);
         /* extended: truncated Lc, Lc beyond data, Lc of zero, one-byte Le */
         assert_int_equal(PARSE(&a, 0x00, 0xCA, 0x00, 0x00, 0x00, 0x01), SW_WRONG_LENGTH);
-        assert_int_equal(PARSE(&a, 0x00, 0xCA, 0x00, 0x00, 0x00, 0x00, 0x05, 0x01), SW_WRONG_LENGTH);
-        assert_int_equal(PARSE(&a, 0x00, 0xCA, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01), SW_WRONG_LENGTH);
-        assert_int_equal(PARSE(&a, 0x00, 0xCA, 0x00, 0x00, 0x00, 0x00, 0x01, 0x01, 0x00), SW_WRONG_LENGTH);
+        assert_int_equal(PARSE(&a, 0x00, 0xCA, 0x00, 0x00, 0x00, 0x00, 0x05, 0x01),
+                         SW_WRONG_LENGTH);
+        assert_int_equal(PARSE(&a, 0x00, 0xCA, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01),
+                         SW_WRONG_LENGTH);
+        assert_int_equal(PARSE(&a, 0x00, 0xCA, 0x00, 0x00, 0x00, 0x00, 0x01, 0x01, 0x00),
+                         SW_WRONG_LENGTH);
 }
 
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(case1),          cmocka_unit_test(case2_short),
-                cmocka_unit_test(case3_short),    cmocka_unit_test(case4_short),
-                cmocka_unit_test(case2_extended), cmocka_unit_test(case3_and_4_extended),
-                cmocka_unit_test(extended_large), cmocka_unit_test(malformed),
+            cmocka_unit_test(case1),          cmocka_unit_test(case2_short),
+            cmocka_unit_test(case3_short),    cmocka_unit_test(case4_short),
+            cmocka_unit_test(case2_extended), cmocka_unit_test(case3_and_4_extended),
+            cmocka_unit_test(extended_large), cmocka_unit_test(malformed),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

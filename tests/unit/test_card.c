@@ -10,7 +10,8 @@
 #include "card.h"
 #include "sw.h"
 
-static const uint8_t atr[] = {0x3B, 0x88, 0x01, 0x50, 0x49, 0x56, 0x73, 0x69, 0x6D, 0x30, 0x31, 0xB0};
+static const uint8_t atr[] = {0x3B, 0x88, 0x01, 0x50, 0x49, 0x56,
+                              0x73, 0x69, 0x6D, 0x30, 0x31, 0xB0};
 static const uint8_t aid[] = {0xA0, 0x00, 0x00, 0x03, 0x08, 0x00, 0x00, 0x10, 0x00, 0x01, 0x00};
 
 /* A test applet: INS 01 echoes its data, INS 02 answers P1*256+P2 bytes 0..255 repeated,
@@ -46,7 +47,10 @@ static uint8_t out[VT_RAPDU_MAX];
 static int setup(void **state)
 {
         (void)state;
-        struct vt_applet ap = {.name = "test", .aid = aid, .aid_len = sizeof(aid), .process = t_process,
+        struct vt_applet ap = {.name = "test",
+                               .aid = aid,
+                               .aid_len = sizeof(aid),
+                               .process = t_process,
                                .reset = t_reset};
         vt_card_init(&card, atr, sizeof(atr));
         vt_card_add_applet(&card, &ap);
@@ -74,13 +78,15 @@ static void unknown_aid_and_ins(void **state)
         (void)state;
         /* nothing selected: every INS is unknown */
         assert_int_equal(sw(TX(0x00, 0xCA, 0xDF, 0x30, 0x05)), SW_INS_NOT_SUPPORTED);
-        assert_int_equal(sw(TX(0x00, 0xA4, 0x04, 0x00, 0x07, 0x62, 0x76, 0x01, 0xFF, 0x00, 0x00, 0x00)),
-                         SW_FILE_NOT_FOUND);
+        assert_int_equal(
+            sw(TX(0x00, 0xA4, 0x04, 0x00, 0x07, 0x62, 0x76, 0x01, 0xFF, 0x00, 0x00, 0x00)),
+            SW_FILE_NOT_FOUND);
         /* select by a 5-byte prefix */
         assert_int_equal(sw(TX(0x00, 0xA4, 0x04, 0x00, 0x05, 0xA0, 0x00, 0x00, 0x03, 0x08)), SW_OK);
         assert_string_equal(vt_card_selected(&card), "test");
         /* an unknown AID does not deselect */
-        assert_int_equal(sw(TX(0x00, 0xA4, 0x04, 0x00, 0x06, 0xA0, 0x00, 0x00, 0x00, 0x01, 0x01)), SW_FILE_NOT_FOUND);
+        assert_int_equal(sw(TX(0x00, 0xA4, 0x04, 0x00, 0x06, 0xA0, 0x00, 0x00, 0x00, 0x01, 0x01)),
+                         SW_FILE_NOT_FOUND);
         assert_string_equal(vt_card_selected(&card), "test");
         size_t n = TX(0x00, 0x01, 0x00, 0x00, 0x02, 0xAB, 0xCD);
         assert_int_equal(n, 4);
@@ -177,11 +183,11 @@ static void power_clears_state(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test_setup(unknown_aid_and_ins, setup),
-                cmocka_unit_test_setup(chaining, setup),
-                cmocka_unit_test_setup(chain_overflow, setup),
-                cmocka_unit_test_setup(get_response, setup),
-                cmocka_unit_test_setup(power_clears_state, setup),
+            cmocka_unit_test_setup(unknown_aid_and_ins, setup),
+            cmocka_unit_test_setup(chaining, setup),
+            cmocka_unit_test_setup(chain_overflow, setup),
+            cmocka_unit_test_setup(get_response, setup),
+            cmocka_unit_test_setup(power_clears_state, setup),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

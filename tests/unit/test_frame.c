@@ -25,7 +25,8 @@ static void split_reads(void **state)
         uint8_t buf[64];
         struct frame_rx rx;
         frame_rx_init(&rx, buf, sizeof(buf));
-        const uint8_t stream[] = {0x00, 0x01, 0x04, 0x00, 0x04, 0x00, 0xA4, 0x04, 0x00, 0x00, 0x01, 0x00};
+        const uint8_t stream[] = {0x00, 0x01, 0x04, 0x00, 0x04, 0x00,
+                                  0xA4, 0x04, 0x00, 0x00, 0x01, 0x00};
         const uint8_t *body;
         size_t len;
         /* one byte at a time: nothing until the frame is whole */
@@ -69,7 +70,8 @@ static void largest_frame(void **state)
         /* in uneven pieces, as TCP delivers them */
         size_t off = 0, step = 1;
         while (off < FRAME_HEADER + FRAME_MAX) {
-                size_t n = step < FRAME_HEADER + FRAME_MAX - off ? step : FRAME_HEADER + FRAME_MAX - off;
+                size_t n =
+                    step < FRAME_HEADER + FRAME_MAX - off ? step : FRAME_HEADER + FRAME_MAX - off;
                 assert_int_equal(frame_rx_next(&rx, &body, &len), 0);
                 feed(&rx, src + off, n);
                 off += n;
@@ -122,10 +124,10 @@ static void empty_frame(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(split_reads),
-                cmocka_unit_test(largest_frame),
-                cmocka_unit_test(length_larger_than_buffer),
-                cmocka_unit_test(empty_frame),
+            cmocka_unit_test(split_reads),
+            cmocka_unit_test(largest_frame),
+            cmocka_unit_test(length_larger_than_buffer),
+            cmocka_unit_test(empty_frame),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

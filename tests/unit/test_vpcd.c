@@ -74,7 +74,8 @@ static int pump(struct fake *f, int fd, int want)
 
 static void listen_on(struct fake *f, uint16_t port)
 {
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_port = htons(port),
                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
         socklen_t al = sizeof(a);
         int one = 1;
@@ -307,14 +308,14 @@ static void dropped_mid_command(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test_setup_teardown(control_codes, setup, teardown),
-                cmocka_unit_test_setup_teardown(apdu_and_largest_frame, setup, teardown),
-                cmocka_unit_test_setup_teardown(reconnects, setup, teardown),
-                cmocka_unit_test_setup_teardown(removal, setup, teardown),
-                cmocka_unit_test_setup_teardown(broken_stream, setup, teardown),
-                cmocka_unit_test_setup_teardown(deferred_answer, setup, teardown),
-                cmocka_unit_test_setup_teardown(pending_then_removed, setup, teardown),
-                cmocka_unit_test_setup_teardown(dropped_mid_command, setup, teardown),
+            cmocka_unit_test_setup_teardown(control_codes, setup, teardown),
+            cmocka_unit_test_setup_teardown(apdu_and_largest_frame, setup, teardown),
+            cmocka_unit_test_setup_teardown(reconnects, setup, teardown),
+            cmocka_unit_test_setup_teardown(removal, setup, teardown),
+            cmocka_unit_test_setup_teardown(broken_stream, setup, teardown),
+            cmocka_unit_test_setup_teardown(deferred_answer, setup, teardown),
+            cmocka_unit_test_setup_teardown(pending_then_removed, setup, teardown),
+            cmocka_unit_test_setup_teardown(dropped_mid_command, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
