@@ -240,17 +240,22 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
 }
 
 /* Capped exponential backoff: 10 ms, 20 ms, ... 1 s, forever. */
-static void schedule_connect(struct vpcd_link *l)
+static void connect_in(struct vpcd_link *l, uint64_t delay_us)
 {
         if (l->state == VPCD_REMOVED || l->retry)
                 return;
-        uint64_t delay = l->backoff_us;
-        l->backoff_us = l->backoff_us * 2 > BACKOFF_MAX_US ? BACKOFF_MAX_US : l->backoff_us * 2;
-        int r = sd_event_add_time_relative(l->event, &l->retry, CLOCK_MONOTONIC, delay, 1000,
+        int r = sd_event_add_time_relative(l->event, &l->retry, CLOCK_MONOTONIC, delay_us, 1000,
                                            on_retry, l);
         if (r < 0)
                 vt_log(LOG_ERR, l->name, l->endpoint, "cannot schedule reconnect: %s",
                        strerror(-r));
+}
+
+static void schedule_connect(struct vpcd_link *l)
+{
+        uint64_t delay = l->backoff_us;
+        l->backoff_us = l->backoff_us * 2 > BACKOFF_MAX_US ? BACKOFF_MAX_US : l->backoff_us * 2;
+        connect_in(l, delay);
 }
 
 static int resolve(struct vpcd_link *l, const char *host, uint16_t port)
@@ -335,9 +340,7 @@ void vpcd_link_insert(struct vpcd_link *l)
                 return;
         l->backoff_us = BACKOFF_MIN_US;
         set_state(l, VPCD_WAITING);
-        l->backoff_us = 0;
-        schedule_connect(l);
-        l->backoff_us = BACKOFF_MIN_US;
+        connect_in(l, 0);
 }
 
 int vpcd_link_respond(struct vpcd_link *l, const uint8_t *rsp, size_t len)
