@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <systemd/sd-journal.h>
 
 static int log_max = LOG_INFO;
@@ -57,9 +58,20 @@ void vt_log(int level, const char *card, const char *vpcd, const char *fmt, ...)
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
         if (to_journal) {
-                sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", level, "CARD=%s",
-                                card ? card : "", "VPCD=%s", vpcd ? vpcd : "",
-                                "SYSLOG_IDENTIFIER=vtokend", NULL);
+                /* fields only where they apply, so journalctl CARD=x finds just that card */
+                char f[5][1200];
+                struct iovec iov[5];
+                int n = 0;
+                snprintf(f[n++], sizeof(f[0]), "SYSLOG_IDENTIFIER=vtokend");
+                snprintf(f[n++], sizeof(f[0]), "MESSAGE=%s", msg);
+                snprintf(f[n++], sizeof(f[0]), "PRIORITY=%d", level);
+                if (card)
+                        snprintf(f[n++], sizeof(f[0]), "CARD=%s", card);
+                if (vpcd)
+                        snprintf(f[n++], sizeof(f[0]), "VPCD=%s", vpcd);
+                for (int i = 0; i < n; i++)
+                        iov[i] = (struct iovec){f[i], strlen(f[i])};
+                sd_journal_sendv(iov, n);
                 return;
         }
         if (card)

@@ -35,8 +35,9 @@ static void add_card(struct manager *m, const struct conf_card *cc, const char *
                 return;
         }
         m->cards[m->n_cards++] = sc;
-        vt_log(LOG_INFO, cc->name, NULL, "serving image %s on vpcd %s:%u", cc->image, cc->host,
-               cc->port);
+        char vpcd[300];
+        snprintf(vpcd, sizeof(vpcd), "%s:%u", cc->host, cc->port);
+        vt_log(LOG_INFO, cc->name, vpcd, "serving image %s on vpcd %s", cc->image, vpcd);
 }
 
 int manager_start(struct manager *m, const struct conf *conf)
