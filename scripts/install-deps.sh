@@ -11,7 +11,7 @@ packages=(
   pcscd vsmartcard-vpcd pcsc-tools
   # clients the tests drive
   opensc opensc-pkcs11 yubico-piv-tool yubikey-manager softhsm2
-  gnutls-bin libnss3-tools libengine-pkcs11-openssl openssl
+  gnutls-bin libnss3-tools libengine-pkcs11-openssl openssl firefox-esr
   openssh-client openssh-server curl
   # test and packaging tools
   iproute2 util-linux procps psmisc systemd strace man-db dpkg-dev fakeroot file groff-base python3
