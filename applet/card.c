@@ -2,6 +2,8 @@
 
 #include "sw.h"
 
+#include <openssl/crypto.h>
+
 #include <string.h>
 
 #define CLA_CHAIN          0x10
@@ -28,15 +30,28 @@ int vt_card_add_applet(struct vt_card *c, const struct vt_applet *applet)
         return 0;
 }
 
+/* Chained data and responses may hold PINs, keys and decrypted data: wiped once done with. */
+static void drop_chain(struct vt_card *c)
+{
+        OPENSSL_cleanse(c->chain, c->chain_len);
+        c->chaining = false;
+        c->chain_len = 0;
+}
+
+static void drop_pending(struct vt_card *c)
+{
+        OPENSSL_cleanse(c->response, c->pending_len);
+        c->pending_len = c->pending_off = 0;
+}
+
 static void clear_session(struct vt_card *c)
 {
         for (size_t i = 0; i < c->n_applets; i++)
                 if (c->applets[i].reset)
                         c->applets[i].reset(c->applets[i].ctx);
         c->selected = -1;
-        c->chaining = false;
-        c->chain_len = 0;
-        c->pending_len = c->pending_off = 0;
+        drop_chain(c);
+        drop_pending(c);
 }
 
 void vt_card_power_on(struct vt_card *c)
@@ -79,7 +94,7 @@ static size_t send_pending(struct vt_card *c, size_t ne, uint8_t *out)
         c->pending_off += n;
         left -= n;
         if (left == 0) {
-                c->pending_len = c->pending_off = 0;
+                drop_pending(c);
                 return put_sw(out, n, SW_OK);
         }
         return put_sw(out, n, (uint16_t)SW_BYTES_REMAINING(left));
@@ -116,16 +131,12 @@ static uint16_t dispatch(struct vt_card *c, const struct apdu *a, struct writer 
 static uint16_t gather_chain(struct vt_card *c, struct apdu *a)
 {
         bool more = a->cla & CLA_CHAIN;
-        if (c->chaining &&
-            (a->ins != c->chain_ins || a->p1 != c->chain_p1 || a->p2 != c->chain_p2)) {
-                c->chaining = false; /* another command breaks the chain off */
-                c->chain_len = 0;
-        }
+        if (c->chaining && (a->ins != c->chain_ins || a->p1 != c->chain_p1 || a->p2 != c->chain_p2))
+                drop_chain(c); /* another command breaks the chain off */
         if (!more && !c->chaining)
                 return 0;
         if (a->lc > VT_CHAIN_MAX - c->chain_len) {
-                c->chaining = false;
-                c->chain_len = 0;
+                drop_chain(c);
                 return SW_NOT_ENOUGH_MEMORY;
         }
         if (a->lc)
@@ -166,7 +177,7 @@ size_t vt_card_transmit(struct vt_card *c, const uint8_t *cmd, size_t len, uint8
                         return put_sw(out, 0, SW_CONDITIONS_NOT_SATISFIED);
                 return send_pending(c, ne, out);
         }
-        c->pending_len = c->pending_off = 0;
+        drop_pending(c);
 
         sw = gather_chain(c, &a);
         if (sw != 0)
@@ -174,10 +185,14 @@ size_t vt_card_transmit(struct vt_card *c, const uint8_t *cmd, size_t len, uint8
 
         struct writer w = wr_init(c->response, sizeof(c->response));
         sw = dispatch(c, &a, &w);
+        if (a.data == c->chain)
+                OPENSSL_cleanse(c->chain, a.lc);
         if (w.err)
                 sw = SW_UNKNOWN;
-        if (sw != SW_OK || w.len == 0)
+        if (sw != SW_OK || w.len == 0) {
+                OPENSSL_cleanse(c->response, w.len);
                 return put_sw(out, 0, sw);
+        }
         c->pending_len = w.len;
         c->pending_off = 0;
         return send_pending(c, ne, out);

@@ -428,8 +428,12 @@ static uint16_t change_reference(struct vt_piv *p, const struct apdu *a)
         if (!acceptable(p, a->p2, new))
                 return SW_WRONG_DATA; /* checked first: a rejected PIN costs no try */
         uint16_t sw = use_secret(p, s, old);
-        if (sw != SW_OK)
+        if (sw != SW_OK) {
+                /* as after a wrong VERIFY: a PIN just blocked here must not stay usable */
+                if (s == &p->img->pin)
+                        p->pin_verified = p->pin_fresh = false;
                 return sw;
+        }
         return set_secret(p, s, new);
 }
 
