@@ -1025,7 +1025,8 @@ static uint16_t yk_metadata(struct vt_piv *p, const struct apdu *a, struct write
         return vt_keyop_write_public(s->key, s->alg, TAG_MD_PUBLIC, out) == 0 ? SW_OK : SW_UNKNOWN;
 }
 
-/* ATTEST (P1 the slot): a certificate for the slot's key issued by the attestation key. */
+/* ATTEST (P1 the slot): a certificate for the slot's key, generated on the card, issued by the
+ * attestation key. */
 static uint16_t yk_attest(struct vt_piv *p, const struct apdu *a, struct writer *out)
 {
         struct vt_slot *s = key_slot(p, a->p1);
@@ -1036,6 +1037,8 @@ static uint16_t yk_attest(struct vt_piv *p, const struct apdu *a, struct writer 
                 return SW_INCORRECT_P1P2;
         if (!s->key || !f9 || !f9->key || !f9->cert)
                 return SW_FILE_NOT_FOUND;
+        if (!s->generated)
+                return SW_WRONG_DATA; /* as a YubiKey: only a key made on the card is attested */
         uint8_t touch = s->touch_policy == VT_TOUCH_DEFAULT ? VT_TOUCH_NEVER : s->touch_policy;
         if (vt_attest(p->img, f9, s, pin_policy(s), touch, &der, &len) != 0)
                 return SW_UNKNOWN;

@@ -252,6 +252,10 @@ static void test_attestation_certificate_verifies(void **state)
         put_attestation_key(f);
         expect(f, "00 F9 90 00 00", "6A 82"); /* an empty slot */
         expect(f, "00 F9 9B 00 00", "6A 86");
+        /* an imported key is not attested: attestation says the key was made on the card */
+        assert_false(vt_image_slot(f->img, 0x9A)->generated);
+        expect(f, "00 F9 9A 00 00", "6A 80");
+        vt_image_slot(f->img, 0x9A)->generated = true;
         assert_int_equal(xfer(f, "00 F9 9A 00 00"), SW_OK);
         assert_int_equal(f->resp[0], 0x30);
 
