@@ -44,7 +44,8 @@ static void wait_for_socket(long ms)
         close(fd);
 }
 
-static int establish(SCARDCONTEXT *ctx, long deadline, char *err, size_t errlen)
+static int establish(SCARDCONTEXT *ctx, long deadline, int (*keep_going)(void *), void *arg,
+                     char *err, size_t errlen)
 {
         for (;;) {
                 LONG rv = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, ctx);
@@ -53,6 +54,10 @@ static int establish(SCARDCONTEXT *ctx, long deadline, char *err, size_t errlen)
                 long left = deadline - now_ms();
                 if (rv != SCARD_E_NO_SERVICE || left <= 0) {
                         snprintf(err, errlen, "cannot reach pcscd: %s", pcsc_stringify_error(rv));
+                        return -1;
+                }
+                if (keep_going && !keep_going(arg)) {
+                        snprintf(err, errlen, "gave up waiting");
                         return -1;
                 }
                 wait_for_socket(left);
@@ -79,7 +84,7 @@ int vt_wait_cards(size_t want, bool exact, long timeout_ms, int (*keep_going)(vo
 {
         long deadline = now_ms() + timeout_ms;
         SCARDCONTEXT ctx;
-        if (establish(&ctx, deadline, err, errlen) < 0)
+        if (establish(&ctx, deadline, keep_going, arg, err, errlen) < 0)
                 return -1;
         char names[4096];
         SCARD_READERSTATE st[MAX_READERS + 1];

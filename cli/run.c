@@ -46,14 +46,18 @@ struct run {
         char **command;
         char dir[PATH_MAX];
         pid_t pcscd, vtokend, child;
+        char gone[64]; /* which helper exited while we waited for the cards */
 };
 
-static volatile sig_atomic_t forward_to; /* pid that receives SIGINT/SIGTERM/SIGHUP */
+static volatile sig_atomic_t forward_to;  /* pid that receives SIGINT/SIGTERM/SIGHUP */
+static volatile sig_atomic_t stop_signal; /* one came while there was nobody to forward it to */
 
 static void forward(int sig)
 {
         if (forward_to > 0)
                 kill(forward_to, sig);
+        else
+                stop_signal = sig;
 }
 
 static void usage(FILE *f)
@@ -66,8 +70,8 @@ static void usage(FILE *f)
             "Runs COMMAND in a private PC/SC environment: private mount, network and PID\n"
             "namespaces with their own pcscd (vpcd driver) and vtokend, the cards inserted and\n"
             "present before COMMAND starts. The host's pcscd is not touched. Exits with COMMAND's\n"
-            "status (128+N when a signal N ended it, %d when the environment could not be set\n"
-            "up) and leaves nothing running.\n"
+            "status (128+N when a signal N ended it or stopped vtoken run before it started, %d\n"
+            "when the environment could not be set up) and leaves nothing running.\n"
             "\n"
             "  --card IMAGE        a card image directory (at most %d; created from the piv\n"
             "                      profile when missing). Without --card: the default card.\n"
@@ -303,10 +307,27 @@ static void show_log(const struct run *r, const char *name)
         fclose(f);
 }
 
+/* Reaps a helper that exited (and forgets it) and says so in r->gone. */
+static bool helper_exited(struct run *r, pid_t *pid, const char *name)
+{
+        int st;
+        if (*pid <= 0 || waitpid(*pid, &st, WNOHANG) != *pid)
+                return false;
+        *pid = 0;
+        if (WIFEXITED(st))
+                snprintf(r->gone, sizeof(r->gone), "%s exited with status %d", name,
+                         WEXITSTATUS(st));
+        else
+                snprintf(r->gone, sizeof(r->gone), "%s was killed by signal %d", name,
+                         WTERMSIG(st));
+        return true;
+}
+
 static int helpers_alive(void *arg)
 {
         struct run *r = arg;
-        return waitpid(r->pcscd, NULL, WNOHANG) == 0 && waitpid(r->vtokend, NULL, WNOHANG) == 0;
+        return !stop_signal && !helper_exited(r, &r->pcscd, "pcscd") &&
+               !helper_exited(r, &r->vtokend, "vtokend");
 }
 
 static void stop(pid_t pid)
@@ -359,14 +380,30 @@ static int run_inside(struct run *r)
         r->vtokend = spawn(vtokend_argv, log, r->verbose);
 
         char err[512];
-        if (vt_wait_cards(r->n_cards, false, r->timeout_ms, helpers_alive, r, err, sizeof(err)) <
-            0) {
-                fprintf(stderr, "vtoken run: the cards did not become present: %s\n", err);
-                show_log(r, "vtokend.log");
-                show_log(r, "pcscd.log");
+        sigset_t forwarded, old;
+        sigemptyset(&forwarded);
+        sigaddset(&forwarded, SIGINT);
+        sigaddset(&forwarded, SIGTERM);
+        sigaddset(&forwarded, SIGHUP);
+        int waited =
+            vt_wait_cards(r->n_cards, false, r->timeout_ms, helpers_alive, r, err, sizeof(err));
+        /* from here a signal is either seen in stop_signal or forwarded to COMMAND */
+        sigprocmask(SIG_BLOCK, &forwarded, &old);
+        if (waited < 0 || stop_signal) {
+                int sig = stop_signal;
+                if (sig)
+                        fprintf(stderr, "vtoken run: %s before COMMAND started; stopping\n",
+                                strsignal(sig));
+                else
+                        fprintf(stderr, "vtoken run: the cards did not become present: %s\n",
+                                r->gone[0] ? r->gone : err);
+                if (!sig) {
+                        show_log(r, "vtokend.log");
+                        show_log(r, "pcscd.log");
+                }
                 stop(r->vtokend);
                 stop(r->pcscd);
-                return RUN_FAILED;
+                return sig ? 128 + sig : RUN_FAILED;
         }
 
         char control[PATH_MAX + 32], ncards[8];
@@ -377,6 +414,7 @@ static int run_inside(struct run *r)
         setenv("VTOKEN_RUN_DIR", r->dir, 1);
         pid_t cmd = spawn(r->command, NULL, true);
         forward_to = cmd;
+        sigprocmask(SIG_SETMASK, &old, NULL);
 
         int status = 0;
         for (;;) { /* as PID 1, reap every orphan until COMMAND is done */
@@ -471,6 +509,8 @@ int vt_cmd_run(int argc, char **argv)
         if (init == 0)
                 _exit(run_inside(&r));
         forward_to = init;
+        if (stop_signal) /* came before init could take it */
+                kill(init, stop_signal);
         int status;
         while (waitpid(init, &status, 0) < 0 && errno == EINTR)
                 ;

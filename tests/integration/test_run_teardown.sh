@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# vtoken run when the environment does not come up: pcscd missing, vtokend dying, a signal
+# while it waits for the cards. Each fails at once with a message naming the cause (not after
+# --timeout), never runs COMMAND, and leaves no process and no directory behind.
+source "$(dirname "$0")/lib.sh"
+
+nothing_left() {
+  if pgrep -f "$T/" >/dev/null; then fail "$1: processes left behind: $(pgrep -af "$T/")"; fi
+  [ -z "$(ls -d "$T"/vtoken-run.* 2>/dev/null)" ] || fail "$1: the environment's directory was left behind"
+  pass "$1: nothing left behind"
+}
+
+# pcscd missing: found out as soon as it fails to start, not after --timeout
+mkdir "$T/bin"
+set +e
+err=$(timeout -k 5 20 env PATH="$T/bin" "$VTOKEN" run --timeout 120 --card "$T/card" -- /bin/sh -c 'echo COMMAND RAN' 2>&1)
+rc=$?
+set -e
+expect_eq "$rc" 125 "pcscd missing: 125 at once"
+expect_match "$err" 'did not become present: pcscd exited with status 127' "pcscd missing: the cause is named"
+expect_match "$err" 'cannot execute pcscd' "pcscd missing: its log is shown"
+expect_no_match "$err" 'COMMAND RAN' "pcscd missing: COMMAND does not run"
+nothing_left "pcscd missing"
+
+# vtokend dying before the cards are present
+set +e
+err=$(VTOKEND=/bin/false timeout -k 5 20 "$VTOKEN" run --timeout 120 --card "$T/card" -- /bin/sh -c 'echo COMMAND RAN' 2>&1)
+rc=$?
+set -e
+expect_eq "$rc" 125 "vtokend dying: 125 at once"
+expect_match "$err" 'did not become present: vtokend exited with status 1' "vtokend dying: the cause is named"
+expect_no_match "$err" 'COMMAND RAN' "vtokend dying: COMMAND does not run"
+nothing_left "vtokend dying"
+
+# SIGTERM while waiting for the cards (the second image is corrupt: it never comes)
+"$VTOKEN" init "$T/good" >/dev/null
+"$VTOKEN" init "$T/bad" >/dev/null
+printf '[pin]\nsalt = zz\n' >"$T/bad/state"
+timeout -k 5 60 "$VTOKEN" run --timeout 120 --card "$T/good" --card "$T/bad" -- sh -c "echo COMMAND RAN >$T/ran" 2>"$T/err" &
+runpid=$!
+for _ in $(seq 200); do grep -qs 'card refused' "$T"/vtoken-run.*/vtokend.log && break; sleep 0.05; done
+grep -qs 'card refused' "$T"/vtoken-run.*/vtokend.log || fail "vtokend did not start"
+kill -TERM "$runpid"
+set +e
+wait "$runpid"
+rc=$?
+set -e
+expect_eq "$rc" 143 "SIGTERM while waiting for the cards: 128+15 at once"
+expect_match "$(cat "$T/err")" 'before COMMAND started' "SIGTERM while waiting: says so"
+[ ! -e "$T/ran" ] || fail "COMMAND ran after vtoken run was told to stop"
+pass "SIGTERM while waiting: COMMAND does not run"
+nothing_left "SIGTERM while waiting"
