@@ -62,7 +62,7 @@ struct conn {
         struct conn *prev, *next;
         int fd;
         sd_event_source *io, *timer;
-        char in[CONTROL_LINE_MAX];
+        char in[CONTROL_LINE_MAX + 1]; /* the line and a terminating NUL */
         size_t in_len;
         char *out;
         size_t out_len, out_off;

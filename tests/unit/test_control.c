@@ -271,15 +271,15 @@ static void socket_end_to_end(void **state)
         memset(big, 'a', sizeof(big));
         assert_string_equal(ask(t, big, sizeof(big)),
                             "error: request too long (at most 1024 bytes with its newline)\n");
-        memset(big, 's', CONTROL_LINE_MAX - 1);
-        big[CONTROL_LINE_MAX - 1] = '\n';
-        assert_string_equal(ask(t, big, CONTROL_LINE_MAX),
+        memset(big, 's', CONTROL_LINE_MAX);
+        big[CONTROL_LINE_MAX] = '\n';
+        assert_string_equal(ask(t, big, CONTROL_LINE_MAX + 1),
                             "error: request too long (at most 1024 bytes with its newline)\n");
         memcpy(big, "status", 6);
-        memset(big + 6, ' ', CONTROL_LINE_MAX - 8);
-        big[CONTROL_LINE_MAX - 2] = '\n';
-        assert_string_equal(ask(t, big, CONTROL_LINE_MAX - 1),
-                            "ok\nno card served\n"); /* the largest line */
+        memset(big + 6, ' ', CONTROL_LINE_MAX - 7);
+        big[CONTROL_LINE_MAX - 1] = '\n';
+        assert_string_equal(ask(t, big, CONTROL_LINE_MAX),
+                            "ok\nno card served\n"); /* the largest line: 1024 bytes */
         /* and still serving */
         assert_string_equal(ask(t, "status\n", 7), "ok\nno card served\n");
 
