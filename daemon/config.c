@@ -35,13 +35,26 @@ static int fail(struct parse *p, int line, const char *fmt, const char *a, const
         return 0;
 }
 
-/* inih does not pass line numbers to the handler: count them as they are read. */
+/* inih does not pass line numbers to the handler: count them as they are read. It reads at
+ * most num - 1 bytes at a time: a longer line would come as two, the rest misread. */
 static char *read_line(char *str, int num, void *stream)
 {
         struct parse *p = stream;
+        if (p->failed)
+                return NULL;
         char *r = fgets(str, num, p->f);
         if (r) {
                 p->line++;
+                if (!strchr(str, '\n') && strlen(str) == (size_t)num - 1) {
+                        int next = getc(p->f);
+                        if (next != EOF) {
+                                char what[64];
+                                snprintf(what, sizeof(what), "%d", num - 2);
+                                fail(p, p->line, "line too long: at most %s characters%s", what,
+                                     "");
+                                return NULL;
+                        }
+                }
                 if (str[strspn(str, " \t")] == '[')
                         p->header_line = p->line;
         }

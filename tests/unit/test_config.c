@@ -102,6 +102,27 @@ static void errors_name_the_line(void **state)
         expect_error("[card a]\nthis line is not ini\n", 2, "syntax error");
 }
 
+/* inih reads lines of at most 198 characters: a longer one is named, not split in two */
+static void long_lines(void **state)
+{
+        (void)state;
+        char text[1024], value[300];
+        struct conf c;
+        char err[1200];
+        memset(value, 'x', sizeof(value) - 1);
+        value[sizeof(value) - 1] = '\0';
+        snprintf(text, sizeof(text), "[card a]\nimage = /%s\nvpcd = h:1\n", value);
+        expect_error(text, 2, "line too long");
+        snprintf(text, sizeof(text), "[card a]\nvpcd = h:1\nimage = /%s", value);
+        expect_error(text, 3, "line too long"); /* the last line, without a newline */
+        value[198 - strlen("image = /")] = '\0';
+        snprintf(text, sizeof(text), "[card a]\nimage = /%s\nvpcd = h:1\n", value);
+        assert_int_equal(load(text, &c, err, sizeof(err)), 0);
+        assert_int_equal(strlen(c.cards[0].image), 198 - strlen("image = "));
+        snprintf(text, sizeof(text), "[card a]\nvpcd = h:1\nimage = /%s", value);
+        assert_int_equal(load(text, &c, err, sizeof(err)), 0);
+}
+
 static void missing_file(void **state)
 {
         (void)state;
@@ -133,6 +154,7 @@ int main(void)
             cmocka_unit_test(valid),
             cmocka_unit_test(trace_and_touch_timeout),
             cmocka_unit_test(errors_name_the_line),
+            cmocka_unit_test(long_lines),
             cmocka_unit_test(missing_file),
             cmocka_unit_test(default_card),
         };
