@@ -952,13 +952,6 @@ static uint16_t yk_reset(struct vt_piv *p)
         if (img->pin.tries_left != 0 || img->puk.tries_left != 0 || !defaults_allowed(img))
                 return SW_CONDITIONS_NOT_SATISFIED;
         clear_security(p);
-        reset_secret(&img->pin, yk_default_pin, 3);
-        reset_secret(&img->puk, yk_default_puk, 3);
-        img->mgm_alg = VT_ALG_3DES;
-        memcpy(img->mgm_key, default_mgm, sizeof(default_mgm));
-        img->mgm_key_len = sizeof(default_mgm);
-        img->mgm_touch = VT_TOUCH_DEFAULT;
-        failed |= vt_image_commit_state(img);
         for (size_t i = 0; i < VT_SLOTS; i++) {
                 struct vt_slot *s = &img->slots[i];
                 if (s->ref == REF_ATTEST || (!s->key && !s->cert))
@@ -973,8 +966,17 @@ static uint16_t yk_reset(struct vt_piv *p)
                 free(o->data);
                 failed |= vt_image_commit_object(img, o->tag);
         }
-        /* a failure leaves a partly reset image on disk; the card says so */
-        return failed ? SW_MEMORY_FAILURE : SW_OK;
+        /* the default PIN only once no key is left on disk for it to open; a failure leaves a
+         * partly reset image with PIN and PUK still blocked, and the card says so */
+        if (failed)
+                return SW_MEMORY_FAILURE;
+        reset_secret(&img->pin, yk_default_pin, 3);
+        reset_secret(&img->puk, yk_default_puk, 3);
+        img->mgm_alg = VT_ALG_3DES;
+        memcpy(img->mgm_key, default_mgm, sizeof(default_mgm));
+        img->mgm_key_len = sizeof(default_mgm);
+        img->mgm_touch = VT_TOUCH_DEFAULT;
+        return vt_image_commit_state(img) != 0 ? SW_MEMORY_FAILURE : SW_OK;
 }
 
 static void write_policy(struct writer *out, uint8_t pin, uint8_t touch)

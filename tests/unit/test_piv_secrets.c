@@ -4,6 +4,7 @@
 #include "piv_test.h"
 
 #include <openssl/rsa.h>
+#include <sys/stat.h>
 
 /* RSA-2048 ciphertext of "hello" (PKCS#1 v1.5) under the 9A key. */
 static size_t rsa_ciphertext(uint8_t ct[256])
@@ -132,6 +133,41 @@ static void test_pending_decrypted_data_is_wiped(void **state)
         }
 }
 
+/* RESET gives the PIN its well-known default only once every key is gone from the disk: when a
+ * key file cannot be removed, the PIN and PUK stay blocked, in memory and on disk. */
+static void test_reset_keeps_pin_blocked_while_a_key_remains(void **state)
+{
+        struct fixture *f = *state;
+        char path[128], inner[160];
+        xfer(f, SELECT_PIV);
+        for (int i = 0; i < 3; i++)
+                xfer(f, VERIFY_WRONG);
+        for (int i = 0; i < 3; i++)
+                xfer(f, "00 24 00 81 10 30 30 30 30 30 30 30 30 30 30 30 30 30 30 30 30");
+        assert_int_equal(f->img->pin.tries_left, 0);
+        assert_int_equal(f->img->puk.tries_left, 0);
+        /* 9C's key file cannot be unlinked: a non-empty directory stands in its place */
+        snprintf(path, sizeof(path), "%s/9c.key.pem", f->dir);
+        snprintf(inner, sizeof(inner), "%s/x", path);
+        assert_int_equal(unlink(path), 0);
+        assert_int_equal(mkdir(path, 0700), 0);
+        FILE *x = fopen(inner, "w");
+        assert_non_null(x);
+        fclose(x);
+
+        expect(f, "00 FB 00 00", "65 81");
+        expect(f, VERIFY_PIN, "69 83");
+        assert_int_equal(f->img->pin.tries_left, 0);
+        assert_int_equal(f->img->puk.tries_left, 0);
+
+        assert_int_equal(unlink(inner), 0);
+        assert_int_equal(rmdir(path), 0);
+        struct vt_image *disk = reload(f);
+        assert_int_equal(disk->pin.tries_left, 0);
+        assert_int_equal(disk->puk.tries_left, 0);
+        vt_image_free(disk);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -142,6 +178,7 @@ int main(void)
             T(test_chained_pin_is_wiped),
             T(test_decrypted_data_is_wiped_after_delivery),
             T(test_pending_decrypted_data_is_wiped),
+            T(test_reset_keeps_pin_blocked_while_a_key_remains),
         };
         return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
