@@ -200,9 +200,13 @@ static int on_io(sd_event_source *s, int fd, uint32_t events, void *userdata)
                         lost(l, "connection closed");
                 return 0;
         }
-        if (events & EPOLLOUT)
+        if (events & EPOLLOUT) {
                 r = flush(l);
-        if (r >= 0 && !l->tx_len && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+                /* frames that came behind the answer: no new data may come to wake us */
+                if (r >= 0 && !l->tx_len)
+                        r = process_frames(l);
+        }
+        if (r >= 0 && !l->tx_len && !l->pending && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
                 r = on_readable(l);
         if (r < 0)
                 lost(l, why(r));

@@ -28,6 +28,7 @@ struct fake {
         size_t n_powers;
         size_t apdus, last_len;
         size_t answer; /* 0: echo; else what h_apdu returns (VPCD_APDU_PENDING, VPCD_APDU_DROP) */
+        size_t answer_len; /* with answer 0: an echo this long */
 };
 
 static size_t h_apdu(void *u, const uint8_t *cmd, size_t len, uint8_t *out)
@@ -37,6 +38,12 @@ static size_t h_apdu(void *u, const uint8_t *cmd, size_t len, uint8_t *out)
         f->last_len = len;
         if (f->answer)
                 return f->answer;
+        if (f->answer_len) {
+                memset(out, cmd[1], f->answer_len - 2);
+                out[f->answer_len - 2] = 0x90;
+                out[f->answer_len - 1] = 0x00;
+                return f->answer_len;
+        }
         out[0] = cmd[1]; /* echo INS, then 90 00 */
         out[1] = 0x90;
         out[2] = 0x00;
@@ -305,6 +312,41 @@ static void dropped_mid_command(void **state)
         assert_int_equal(pump(f, -1, VPCD_CONNECTED), 0);
 }
 
+/* Frames that came while an answer waited for room in the socket are answered once it has
+ * gone out, without new data to wake the link up. */
+static void frames_behind_a_slow_answer(void **state)
+{
+        struct fake *f = *state;
+        enum { N = 200, LEN = 60000 };
+        f->answer_len = LEN;
+        for (int i = 0; i < N; i++)
+                send_frame(f, (const uint8_t[]){0x00, (uint8_t)i, 0x00, 0x00}, 4);
+        for (int i = 0; i < 20; i++) /* answers fill the socket buffers */
+                sd_event_run(f->e, 1000);
+        uint8_t *buf = malloc(FRAME_HEADER + LEN);
+        size_t frames = 0, have = 0;
+        for (int idle = 0; frames < N && idle < 2000;) {
+                ssize_t n = recv(f->fd, buf + have, FRAME_HEADER + LEN - have, MSG_DONTWAIT);
+                if (n > 0) {
+                        have += (size_t)n;
+                        idle = 0;
+                } else {
+                        sd_event_run(f->e, 5000);
+                        idle++;
+                }
+                if (have == FRAME_HEADER + LEN) {
+                        assert_int_equal((size_t)buf[0] << 8 | buf[1], LEN);
+                        assert_int_equal(buf[2], (uint8_t)frames);
+                        frames++;
+                        have = 0;
+                }
+        }
+        free(buf);
+        assert_int_equal(frames, N);
+        assert_int_equal(f->apdus, N);
+        assert_int_equal(vpcd_link_state(f->link), VPCD_CONNECTED);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -316,6 +358,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(deferred_answer, setup, teardown),
             cmocka_unit_test_setup_teardown(pending_then_removed, setup, teardown),
             cmocka_unit_test_setup_teardown(dropped_mid_command, setup, teardown),
+            cmocka_unit_test_setup_teardown(frames_behind_a_slow_answer, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
