@@ -1,6 +1,7 @@
 /* Secrets that must not outlive their use: a PIN blocked in CHANGE REFERENCE DATA ends the
- * session's verification, and the card's chaining and response buffers keep no PIN and no
- * decrypted data once the command is done. */
+ * session's verification, the card's chaining and response buffers keep no PIN and no
+ * decrypted data once the command is done, and RESET never leaves the default PIN beside an
+ * old key. */
 #include "piv_test.h"
 
 #include <openssl/rsa.h>
