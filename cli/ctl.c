@@ -240,7 +240,7 @@ int vt_cmd_ctl(int argc, char **argv)
         if (strcmp(argv[0], "touch") == 0 && argc == 4 && strcmp(argv[2], "--wait") == 0) {
                 char *end;
                 double s = strtod(argv[3], &end);
-                if (*end || s < 0) {
+                if (*end || !(s >= 0 && s <= 1e9)) {
                         fprintf(stderr, "vtoken ctl: bad --wait '%s': expected seconds\n", argv[3]);
                         return EX_USAGE;
                 }

@@ -30,7 +30,7 @@ int vt_cmd_wait(int argc, char **argv)
         };
         double timeout = 30;
         const char *env = getenv("VTOKEN_CARDS");
-        long cards = env ? strtol(env, NULL, 10) : 1;
+        long cards = -1;
         bool exact = false;
         char *end;
         int c;
@@ -39,7 +39,7 @@ int vt_cmd_wait(int argc, char **argv)
                 switch (c) {
                 case 't':
                         timeout = strtod(optarg, &end);
-                        if (*end || timeout < 0) {
+                        if (*end || !(timeout >= 0 && timeout <= 1e9)) {
                                 fprintf(stderr,
                                         "vtoken wait: bad --timeout '%s': expected seconds\n",
                                         optarg);
@@ -66,6 +66,14 @@ int vt_cmd_wait(int argc, char **argv)
         if (optind < argc) {
                 fprintf(stderr, "vtoken wait: unexpected argument '%s'\n", argv[optind]);
                 return EX_USAGE;
+        }
+        if (cards < 0 && env && *env) {
+                cards = strtol(env, &end, 10);
+                if (*end || cards < 1) {
+                        fprintf(stderr, "vtoken wait: bad VTOKEN_CARDS '%s': expected N >= 1\n",
+                                env);
+                        return EX_USAGE;
+                }
         }
         if (cards < 0)
                 cards = 1;

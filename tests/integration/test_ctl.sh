@@ -180,3 +180,12 @@ expect_match "$out" 'one card left' "removing card1 leaves one card present"
 expect_match "$out" '^card0: vpcd 127\.0\.0\.1:35963 connected' "card0 stays connected"
 expect_match "$out" '^card1: vpcd 127\.0\.0\.1:35964 removed' "card1 is removed"
 expect_match "$out" 'both cards back' "card1 comes back"
+
+# touch --wait takes seconds: anything else is a usage error, not an endless wait
+for bad in nan -1 1x; do
+  set +e
+  timeout -k 2 10 "$VTOKEN" ctl --socket "$T/none.sock" touch card0 --wait "$bad" 2>/dev/null
+  rc=$?
+  set -e
+  expect_eq "$rc" 64 "touch --wait $bad is a usage error"
+done

@@ -25,3 +25,20 @@ set +e
 rc=$?
 set -e
 expect_eq "$rc" 64 "a bad --timeout is a usage error"
+
+# a bad VTOKEN_CARDS is named, not taken as 0 cards (which every reader state satisfies)
+for bad in abc 0 -1 2x; do
+  set +e
+  err=$(VTOKEN_CARDS=$bad PCSCLITE_CSOCK_NAME="$T/none/pcscd.comm" "$VTOKEN" wait --timeout 0.3 2>&1)
+  rc=$?
+  set -e
+  expect_eq "$rc" 64 "VTOKEN_CARDS=$bad is a usage error"
+  expect_match "$err" "bad VTOKEN_CARDS '$bad'" "VTOKEN_CARDS=$bad is named"
+done
+for bad in nan inf 1e300; do
+  set +e
+  "$VTOKEN" wait --timeout "$bad" 2>/dev/null
+  rc=$?
+  set -e
+  expect_eq "$rc" 64 "--timeout $bad is a usage error"
+done
