@@ -104,12 +104,18 @@ static int start_section(struct parse *p, const char *section)
                             "");
         const char *name = section + 5;
         if (strlen(name) >= sizeof(p->c->cards[0].name))
-                return fail(p, p->line, "card name '%s' is too long%s", name, "");
+                return fail(p, p->header_line, "card name '%s' is too long%s", name, "");
+        for (const char *s = name; *s; s++)
+                if ((unsigned char)*s <= ' ')
+                        return fail(p, p->header_line,
+                                    "card name '%s' has a blank: vtoken ctl names a card by one "
+                                    "word%s",
+                                    name, "");
         for (size_t i = 0; i < p->c->n_cards; i++)
                 if (strcmp(p->c->cards[i].name, name) == 0)
                         return fail(p, p->header_line, "card '%s' is defined twice%s", name, "");
         if (p->c->n_cards == VT_CONF_CARDS_MAX)
-                return fail(p, p->line, "too many cards%s%s", "", "");
+                return fail(p, p->header_line, "too many cards%s%s", "", "");
         p->card = &p->c->cards[p->c->n_cards++];
         memset(p->card, 0, sizeof(*p->card));
         snprintf(p->card->name, sizeof(p->card->name), "%s", name);

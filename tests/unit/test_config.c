@@ -100,6 +100,15 @@ static void errors_name_the_line(void **state)
         expect_error("[daemon]\nlog-level = loud\n", 2, "unknown log-level");
         expect_error("[daemon]\ncontrol = /x\n", 2, "no [card NAME] section");
         expect_error("[card a]\nthis line is not ini\n", 2, "syntax error");
+        /* the header's line, not the first key's */
+        char many[2048] = "";
+        for (int i = 0; i <= VT_CONF_CARDS_MAX; i++)
+                snprintf(many + strlen(many), sizeof(many) - strlen(many),
+                         "[card c%d]\nimage = /x\nvpcd = h:%d\n", i, i + 1);
+        expect_error(many, 3 * VT_CONF_CARDS_MAX + 1, "too many cards");
+        /* vtoken ctl names a card by one word */
+        expect_error("[daemon]\n[card my card]\nimage = /x\nvpcd = h:1\n", 2,
+                     "card name 'my card'");
 }
 
 /* inih reads lines of at most 198 characters: a longer one is named, not split in two */
