@@ -52,12 +52,15 @@ struct run {
 static volatile sig_atomic_t forward_to;  /* pid that receives SIGINT/SIGTERM/SIGHUP */
 static volatile sig_atomic_t stop_signal; /* one came while there was nobody to forward it to */
 
-static void forward(int sig)
+/* A signal from the terminal (Ctrl-C, a hangup) reaches the whole foreground process group,
+ * COMMAND included: forwarding it would deliver it twice. */
+static void forward(int sig, siginfo_t *si, void *uc)
 {
-        if (forward_to > 0)
-                kill(forward_to, sig);
-        else
+        (void)uc;
+        if (forward_to <= 0)
                 stop_signal = sig;
+        else if (si->si_code != SI_KERNEL)
+                kill(forward_to, sig);
 }
 
 static void usage(FILE *f)
@@ -236,11 +239,15 @@ static void find_vtokend(char *out, size_t n)
         snprintf(out, n, "vtokend");
 }
 
+/* log: a helper, in a process group of its own (the terminal's Ctrl-C is for COMMAND; the
+ * helpers are stopped after it), its output to log unless verbose. */
 static pid_t spawn(char *const argv[], const char *log, bool verbose)
 {
         pid_t pid = fork();
         if (pid != 0)
                 return pid;
+        if (log)
+                setpgid(0, 0);
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
@@ -496,7 +503,7 @@ int vt_cmd_run(int argc, char **argv)
                 rc = RUN_FAILED;
                 goto out;
         }
-        struct sigaction sa = {.sa_handler = forward};
+        struct sigaction sa = {.sa_sigaction = forward, .sa_flags = SA_SIGINFO};
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
         sigaction(SIGHUP, &sa, NULL);
