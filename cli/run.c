@@ -26,6 +26,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sysexits.h>
@@ -181,6 +182,28 @@ static int abspath(const char *p, char *out, size_t n)
         return 0;
 }
 
+/* vtokend.conf is INI read by inih: a value cannot hold a newline, ';' or '#' would start a
+ * comment, and a line holds at most 198 characters. */
+#define CONF_VALUE_MAX 180
+static int conf_value_ok(const char *what, const char *v)
+{
+        if (strpbrk(v, "\n;#")) {
+                fprintf(stderr,
+                        "vtoken run: %s '%s' contains a newline, ';' or '#', which vtokend.conf "
+                        "cannot hold\n",
+                        what, v);
+                return 0;
+        }
+        if (strlen(v) > CONF_VALUE_MAX) {
+                fprintf(stderr,
+                        "vtoken run: %s '%s' is longer than %d characters, more than vtokend.conf "
+                        "holds\n",
+                        what, v, CONF_VALUE_MAX);
+                return 0;
+        }
+        return 1;
+}
+
 static int write_config(struct run *r)
 {
         char buf[16384], sub[PATH_MAX + 64];
@@ -197,8 +220,11 @@ static int write_config(struct run *r)
 
         n += (size_t)snprintf(buf + n, sizeof(buf) - n, "[daemon]\ncontrol = %s/control.sock\n",
                               r->dir);
-        if (r->trace)
+        if (r->trace) {
+                if (!conf_value_ok("the trace file", r->trace))
+                        return -2;
                 n += (size_t)snprintf(buf + n, sizeof(buf) - n, "trace = %s\n", r->trace);
+        }
         if (r->n_cards == 0) {
                 struct conf def;
                 conf_default(&def);
@@ -208,6 +234,8 @@ static int write_config(struct run *r)
                 char img[PATH_MAX];
                 if (abspath(r->cards[i], img, sizeof(img)) < 0)
                         return -1;
+                if (!conf_value_ok("the card image", img))
+                        return -2;
                 n += (size_t)snprintf(buf + n, sizeof(buf) - n,
                                       "[card card%zu]\nimage = %s\nvpcd = 127.0.0.1:%d\n", i, img,
                                       VPCD_FIRST_PORT + (int)i);
@@ -493,10 +521,20 @@ int vt_cmd_run(int argc, char **argv)
                         strerror(errno));
                 return RUN_FAILED;
         }
-        if (write_config(&r) < 0) {
-                fprintf(stderr, "vtoken run: cannot write the configuration in %s: %s\n", r.dir,
-                        strerror(errno));
+        if (strlen(r.dir) + sizeof("/control.sock") > sizeof(((struct sockaddr_un *)0)->sun_path)) {
+                fprintf(stderr,
+                        "vtoken run: the temporary directory %s is too long for a socket path; set "
+                        "a shorter TMPDIR\n",
+                        r.dir);
                 rc = RUN_FAILED;
+                goto out;
+        }
+        int w = write_config(&r);
+        if (w < 0) {
+                if (w == -1)
+                        fprintf(stderr, "vtoken run: cannot write the configuration in %s: %s\n",
+                                r.dir, strerror(errno));
+                rc = w == -1 ? RUN_FAILED : EX_USAGE;
                 goto out;
         }
         if (enter_namespaces() < 0) {

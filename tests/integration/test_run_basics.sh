@@ -70,3 +70,19 @@ expect_match "$err" 'at most 2 cards' "a third card is refused"
 # --reader-name sets the PC/SC reader name
 out=$("$VTOKEN" run --card "$T/card" --reader-name "Yubico YubiKey OTP+FIDO+CCID" -- opensc-tool -l)
 expect_match "$out" 'Yubico YubiKey OTP\+FIDO\+CCID 00 00' "--reader-name names the reader"
+
+# paths vtokend.conf cannot hold are refused before anything starts, with the reason
+set +e
+err=$("$VTOKEN" run --card "$T/a;b" -- true 2>&1)
+rc=$?
+set -e
+expect_eq "$rc" 64 "an image path with ';' is a usage error"
+expect_match "$err" "contains a newline, ';' or '#'" "and the message says why"
+long="$T/$(printf 'd%.0s' $(seq 120))"
+mkdir -p "$long"
+set +e
+err=$(TMPDIR="$long" "$VTOKEN" run --card "$T/card" -- true 2>&1)
+rc=$?
+set -e
+expect_eq "$rc" 125 "a TMPDIR too long for the control socket fails"
+expect_match "$err" 'too long for a socket path; set a shorter TMPDIR' "and says what to do"
