@@ -8,6 +8,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include "card.h"
 #include "image.h"
 #include "keygen.h"
@@ -67,23 +69,6 @@ static inline size_t hex_decode(const char *hex, uint8_t *out, size_t cap)
                 hex += 2;
         }
         return n;
-}
-
-static inline void rm_rf(const char *dir)
-{
-        DIR *d = opendir(dir);
-        struct dirent *e;
-        char path[512];
-        if (!d)
-                return;
-        while ((e = readdir(d))) {
-                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                        continue;
-                snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-                unlink(path);
-        }
-        closedir(d);
-        rmdir(dir);
 }
 
 static inline void put_key(struct vt_image *img, uint8_t ref, EVP_PKEY *key, const char *cn)

@@ -5,6 +5,10 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "test_util.h"
+
+#define load_ok(dir) load_image_or_fail((dir), "load failed")
+
 #include "image.h"
 #include "keygen.h"
 #include "pin.h"
@@ -27,24 +31,6 @@ struct fixture {
         char dir[64];
         struct vt_image *img;
 };
-
-static void rm_rf(const char *dir)
-{
-        DIR *d = opendir(dir);
-        struct dirent *e;
-        char path[512];
-
-        if (!d)
-                return;
-        while ((e = readdir(d))) {
-                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                        continue;
-                snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-                unlink(path);
-        }
-        closedir(d);
-        rmdir(dir);
-}
 
 static void write_file(const char *dir, const char *name, const char *text)
 {
@@ -188,16 +174,6 @@ static int teardown(void **state)
         rm_rf(f->dir);
         free(f);
         return 0;
-}
-
-static struct vt_image *load_ok(const char *dir)
-{
-        char err[512] = "";
-        struct vt_image *img = vt_image_load(dir, err, sizeof(err));
-
-        if (!img)
-                fail_msg("load failed: %s", err);
-        return img;
 }
 
 /* Loads a broken image: it must fail, name `file` and `reason` in the message, write nothing. */

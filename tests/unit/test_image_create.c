@@ -5,6 +5,10 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "test_util.h"
+
+#define load(dir) load_image_or_fail((dir), "load failed")
+
 #include "attest.h"
 #include "image.h"
 #include "keygen.h"
@@ -26,28 +30,6 @@ struct fixture {
         char parent[64];
         char dir[96];
 };
-
-static void rm_rf(const char *dir)
-{
-        DIR *d = opendir(dir);
-        struct dirent *e;
-        char path[512];
-        struct stat st;
-
-        if (!d)
-                return;
-        while ((e = readdir(d))) {
-                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                        continue;
-                snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-                if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
-                        rm_rf(path);
-                else
-                        unlink(path);
-        }
-        closedir(d);
-        rmdir(dir);
-}
 
 static int entries(const char *dir)
 {
@@ -80,16 +62,6 @@ static int teardown(void **state)
         rm_rf(f->parent);
         free(f);
         return 0;
-}
-
-static struct vt_image *load(const char *dir)
-{
-        char err[512] = "";
-        struct vt_image *img = vt_image_load(dir, err, sizeof(err));
-
-        if (!img)
-                fail_msg("%s", err);
-        return img;
 }
 
 static bool secret_is(const struct vt_secret *s, const char *value)

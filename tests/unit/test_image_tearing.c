@@ -5,6 +5,10 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "test_util.h"
+
+#define load(dir) load_image_or_fail((dir), "after a kill the image does not load")
+
 #include "image.h"
 #include "keygen.h"
 
@@ -34,16 +38,6 @@ static void set_counter(struct vt_image *img, uint64_t v)
 {
         for (int i = 7; i >= 0; i--, v >>= 8)
                 img->mgm_key[i] = (uint8_t)v;
-}
-
-static struct vt_image *load(const char *dir)
-{
-        char err[512] = "";
-        struct vt_image *img = vt_image_load(dir, err, sizeof(err));
-
-        if (!img)
-                fail_msg("after a kill the image does not load: %s", err);
-        return img;
 }
 
 static void child(const char *dir)
