@@ -530,7 +530,7 @@ static void remove_image(const char *dir, bool rmself)
                 rmdir(dir);
 }
 
-static int dir_is_empty(const char *dir)
+int vt_dir_is_empty(const char *dir)
 {
         DIR *d = opendir(dir);
         struct dirent *e;
@@ -638,7 +638,7 @@ static int locate(struct build *b, const char *dir, struct where *w)
         w->exists = true;
         if (!S_ISDIR(st.st_mode))
                 return fail(b, "%s exists and is not a directory", dir);
-        if ((empty = dir_is_empty(w->path)) < 0)
+        if ((empty = vt_dir_is_empty(w->path)) < 0)
                 return fail(b, "%s: %s", dir, strerror(errno));
         if (empty)
                 return 0;

@@ -10,7 +10,6 @@
 
 #include <openssl/crypto.h>
 
-#include <dirent.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <time.h>
@@ -272,15 +271,8 @@ static void on_state(void *user)
  * loaded as it is and never overwritten. */
 static bool needs_creating(const char *dir)
 {
-        DIR *d = opendir(dir);
-        if (!d)
-                return errno == ENOENT;
-        struct dirent *e;
-        bool empty = true;
-        while (empty && (e = readdir(d)))
-                empty = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
-        closedir(d);
-        return empty;
+        int empty = vt_dir_is_empty(dir);
+        return empty < 0 ? errno == ENOENT : empty == 1;
 }
 
 static void make_parents(const char *dir)
