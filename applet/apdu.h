@@ -6,6 +6,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The instructions and class bits of ISO 7816-4 that the card core handles itself. */
+#define CLA_CHAIN        0x10
+#define INS_SELECT       0xA4
+#define INS_GET_RESPONSE 0xC0
+
 struct apdu {
         uint8_t cla, ins, p1, p2;
         const uint8_t *data; /* Lc bytes; NULL when lc == 0 */

@@ -4,11 +4,9 @@
 
 #include <openssl/crypto.h>
 
+#include <stdio.h>
 #include <string.h>
 
-#define CLA_CHAIN          0x10
-#define INS_SELECT         0xA4
-#define INS_GET_RESPONSE   0xC0
 #define SELECT_BY_AID      0x04
 #define SHORT_RESPONSE_MAX 256
 
@@ -30,18 +28,29 @@ int vt_card_add_applet(struct vt_card *c, const struct vt_applet *applet)
         return 0;
 }
 
+void vt_card_release(struct vt_card *c)
+{
+        vt_card_power_off(c);
+        for (size_t i = 0; i < c->n_applets; i++)
+                if (c->applets[i].destroy)
+                        c->applets[i].destroy(c->applets[i].ctx);
+        c->n_applets = 0;
+}
+
 /* Chained data and responses may hold PINs, keys and decrypted data: wiped once done with. */
 static void drop_chain(struct vt_card *c)
 {
         OPENSSL_cleanse(c->chain, c->chain_len);
         c->chaining = false;
         c->chain_len = 0;
+        c->chain_secrecy = 0;
 }
 
 static void drop_pending(struct vt_card *c)
 {
         OPENSSL_cleanse(c->response, c->pending_len);
         c->pending_len = c->pending_off = 0;
+        c->pending_secret = false;
 }
 
 static void clear_session(struct vt_card *c)
@@ -50,6 +59,7 @@ static void clear_session(struct vt_card *c)
                 if (c->applets[i].reset)
                         c->applets[i].reset(c->applets[i].ctx);
         c->selected = -1;
+        c->ready = false;
         drop_chain(c);
         drop_pending(c);
 }
@@ -76,6 +86,32 @@ void vt_card_reset(struct vt_card *c)
 const char *vt_card_selected(const struct vt_card *c)
 {
         return c->selected >= 0 ? c->applets[c->selected].name : NULL;
+}
+
+const char *vt_card_ins_name(const struct vt_card *c, uint8_t ins, char buf[8])
+{
+        if (ins == INS_SELECT)
+                return "SELECT";
+        if (ins == INS_GET_RESPONSE)
+                return "GET RESPONSE";
+        for (size_t i = 0; i < c->n_applets; i++) {
+                size_t k = c->selected >= 0 ? (i + (size_t)c->selected) % c->n_applets : i;
+                const char *name = c->applets[k].ins_name ? c->applets[k].ins_name(ins) : NULL;
+                if (name)
+                        return name;
+        }
+        snprintf(buf, 8, "INS %02X", ins);
+        return buf;
+}
+
+bool vt_card_status(const struct vt_card *c, struct vt_applet_status *st)
+{
+        for (size_t i = 0; i < c->n_applets; i++)
+                if (c->applets[i].status) {
+                        c->applets[i].status(c->applets[i].ctx, st);
+                        return true;
+                }
+        return false;
 }
 
 static size_t put_sw(uint8_t *out, size_t len, uint16_t sw)
@@ -126,8 +162,21 @@ static uint16_t dispatch(struct vt_card *c, const struct apdu *a, struct writer 
         return ap->process(ap->ctx, a, w);
 }
 
+/* What the applets say of a command's secrets. Every applet is asked, not only the selected
+ * one: a PIN sent to the wrong applet (or to none) is still a PIN. */
+static unsigned secrecy_of(const struct vt_card *c, const struct apdu *a)
+{
+        unsigned s = 0;
+        if (a->ins == INS_SELECT || a->ins == INS_GET_RESPONSE)
+                return 0;
+        for (size_t i = 0; i < c->n_applets; i++)
+                if (c->applets[i].secrecy)
+                        s |= c->applets[i].secrecy(c->applets[i].ctx, a);
+        return s;
+}
+
 /* Gathers chained command data; returns 0 when the chain is complete in *a, or the status
- * word to answer now. */
+ * word to answer now (9000 for a part that continues the chain). */
 static uint16_t gather_chain(struct vt_card *c, struct apdu *a)
 {
         bool more = a->cla & CLA_CHAIN;
@@ -142,31 +191,55 @@ static uint16_t gather_chain(struct vt_card *c, struct apdu *a)
         if (a->lc)
                 memcpy(c->chain + c->chain_len, a->data, a->lc);
         c->chain_len += a->lc;
+        a->data = c->chain;
+        a->lc = c->chain_len;
         if (more) {
                 c->chaining = true;
                 c->chain_ins = a->ins;
                 c->chain_p1 = a->p1;
                 c->chain_p2 = a->p2;
+                c->chain_secrecy |= secrecy_of(c, a);
                 return SW_OK;
         }
         c->chaining = false;
         a->cla &= (uint8_t)~CLA_CHAIN;
-        a->data = c->chain;
-        a->lc = c->chain_len;
         c->chain_len = 0;
         return 0;
 }
 
-size_t vt_card_transmit(struct vt_card *c, const uint8_t *cmd, size_t len, uint8_t *out)
+unsigned vt_card_peek_secrecy(const struct vt_card *c, const uint8_t *cmd, size_t len)
+{
+        struct apdu a;
+        if (apdu_parse(cmd, len, &a) != 0)
+                return len > 4 ? VT_SECRET_COMMAND : 0; /* data of unknown extent */
+        if (a.ins == INS_GET_RESPONSE)
+                return c->pending_secret ? VT_SECRET_RESPONSE : 0;
+        unsigned s = secrecy_of(c, &a);
+        if (c->chaining && a.ins == c->chain_ins)
+                s |= c->chain_secrecy;
+        return s;
+}
+
+static void answer(struct vt_card_step *step, uint8_t *out, uint16_t sw)
+{
+        step->ready = false;
+        step->len = put_sw(out, 0, sw);
+}
+
+void vt_card_receive(struct vt_card *c, const uint8_t *cmd, size_t len, uint8_t *out,
+                     struct vt_card_step *step)
 {
         struct apdu a;
         uint16_t sw = apdu_parse(cmd, len, &a);
+        *step = (struct vt_card_step){0};
         c->commands++;
+        c->ready = false;
         if (sw != 0)
-                return put_sw(out, 0, sw);
+                return answer(step, out, sw);
         if ((a.cla & ~CLA_CHAIN) != 0)
-                return put_sw(
-                    out, 0, (a.cla & 0x03) ? SW_LOGICAL_CHANNEL_UNSUPPORTED : SW_CLA_NOT_SUPPORTED);
+                return answer(step, out,
+                              (a.cla & 0x03) ? SW_LOGICAL_CHANNEL_UNSUPPORTED
+                                             : SW_CLA_NOT_SUPPORTED);
         /* Clients send case-3 commands without Le and still expect data. */
         size_t ne = a.has_le ? a.ne : SHORT_RESPONSE_MAX;
         if (!a.extended && ne > SHORT_RESPONSE_MAX)
@@ -174,17 +247,39 @@ size_t vt_card_transmit(struct vt_card *c, const uint8_t *cmd, size_t len, uint8
 
         if (a.ins == INS_GET_RESPONSE && !(a.cla & CLA_CHAIN)) {
                 if (c->pending_len == 0)
-                        return put_sw(out, 0, SW_CONDITIONS_NOT_SATISFIED);
-                return send_pending(c, ne, out);
+                        return answer(step, out, SW_CONDITIONS_NOT_SATISFIED);
+                step->secrecy = c->pending_secret ? VT_SECRET_RESPONSE : 0;
+                step->len = send_pending(c, ne, out);
+                return;
         }
         drop_pending(c);
 
+        bool chained = c->chaining || (a.cla & CLA_CHAIN);
         sw = gather_chain(c, &a);
-        if (sw != 0)
-                return put_sw(out, 0, sw);
+        if (sw != 0) {
+                step->secrecy = chained ? c->chain_secrecy | secrecy_of(c, &a) : 0;
+                return answer(step, out, sw);
+        }
+        step->secrecy = secrecy_of(c, &a) | (chained ? c->chain_secrecy : 0);
+        c->chain_secrecy = 0;
+        c->cmd = a;
+        c->ne = ne;
+        c->ready = true;
+        step->ready = true;
+        if (c->selected >= 0 && c->applets[c->selected].touch && a.ins != INS_SELECT)
+                step->touch = c->applets[c->selected].touch(c->applets[c->selected].ctx, &a,
+                                                            &step->touch_key);
+        c->ready_secrecy = step->secrecy;
+}
 
+size_t vt_card_execute(struct vt_card *c, uint8_t *out)
+{
+        if (!c->ready)
+                return put_sw(out, 0, SW_CONDITIONS_NOT_SATISFIED);
+        c->ready = false;
+        struct apdu a = c->cmd;
         struct writer w = wr_init(c->response, sizeof(c->response));
-        sw = dispatch(c, &a, &w);
+        uint16_t sw = dispatch(c, &a, &w);
         if (a.data == c->chain)
                 OPENSSL_cleanse(c->chain, a.lc);
         if (w.err)
@@ -195,5 +290,13 @@ size_t vt_card_transmit(struct vt_card *c, const uint8_t *cmd, size_t len, uint8
         }
         c->pending_len = w.len;
         c->pending_off = 0;
-        return send_pending(c, ne, out);
+        c->pending_secret = c->ready_secrecy & VT_SECRET_RESPONSE;
+        return send_pending(c, c->ne, out);
+}
+
+size_t vt_card_transmit(struct vt_card *c, const uint8_t *cmd, size_t len, uint8_t *out)
+{
+        struct vt_card_step step;
+        vt_card_receive(c, cmd, len, out, &step);
+        return step.ready ? vt_card_execute(c, out) : step.len;
 }

@@ -70,7 +70,7 @@ static int parse_key(const char *arg, bool generate, struct vt_init_key *k)
 
         if (split(arg, generate ? "--generate" : "--import", &slot, &rest) < 0)
                 return -1;
-        if (vt_slot_parse(slot, &k->slot) < 0)
+        if (piv_slot_parse(slot, &k->slot) < 0)
                 fprintf(stderr, "vtoken init: unknown slot '%s' (9a, 9c, 9d, 9e or 82..95)\n",
                         slot);
         else if (generate && !vt_alg_is_key(k->alg = vt_alg_from_name(rest)))
@@ -136,7 +136,7 @@ int vt_cmd_init(int argc, char **argv)
                         break;
                 case O_RETRIES:
                         n = strtol(optarg, &end, 10);
-                        if (*end || !*optarg || n < 1 || n > 15) {
+                        if (*end || !*optarg || n < 1 || n > VT_PIV_TRIES_MAX) {
                                 fprintf(stderr, "vtoken init: --retries must be 1..15\n");
                                 goto out;
                         }

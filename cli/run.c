@@ -8,7 +8,7 @@
  *          └─ COMMAND
  * When init exits the kernel kills whatever is left in the PID namespace: nothing survives. */
 #include "commands.h"
-#include "config.h"
+#include "defaults.h"
 #include "pcscwait.h"
 
 #include <errno.h>
@@ -34,7 +34,6 @@
 
 #define RUN_CARDS_MAX   2 /* Debian's vpcd offers two slots per pcscd */
 #define RUN_FAILED      125
-#define VPCD_FIRST_PORT 35963
 #define STOP_TIMEOUT_S  5
 
 struct run {
@@ -214,7 +213,7 @@ static int write_config(struct run *r)
         snprintf(buf, sizeof(buf),
                  "FRIENDLYNAME \"%s\"\nDEVICENAME /dev/null:0x%04X\n"
                  "LIBPATH /usr/lib/pcsc/drivers/serial/libifdvpcd.so\nCHANNELID 0x%04X\n",
-                 r->reader_name, VPCD_FIRST_PORT, VPCD_FIRST_PORT);
+                 r->reader_name, VT_DEFAULT_VPCD_PORT, VT_DEFAULT_VPCD_PORT);
         if (write_file(sub, "vpcd", buf) < 0)
                 return -1;
 
@@ -226,9 +225,9 @@ static int write_config(struct run *r)
                 n += (size_t)snprintf(buf + n, sizeof(buf) - n, "trace = %s\n", r->trace);
         }
         if (r->n_cards == 0) {
-                struct conf def;
-                conf_default(&def);
-                r->cards[r->n_cards++] = strdup(def.cards[0].image);
+                char def[PATH_MAX];
+                vt_default_image(def, sizeof(def));
+                r->cards[r->n_cards++] = strdup(def);
         }
         for (size_t i = 0; i < r->n_cards; i++) {
                 char img[PATH_MAX];
@@ -238,7 +237,7 @@ static int write_config(struct run *r)
                         return -2;
                 n += (size_t)snprintf(buf + n, sizeof(buf) - n,
                                       "[card card%zu]\nimage = %s\nvpcd = 127.0.0.1:%d\n", i, img,
-                                      VPCD_FIRST_PORT + (int)i);
+                                      VT_DEFAULT_VPCD_PORT + (int)i);
         }
         return write_file(r->dir, "vtokend.conf", buf);
 }

@@ -2,7 +2,7 @@
  * certificate. Never a secret: no PIN, PUK, management key or private key material. */
 #include "commands.h"
 
-#include "image.h"
+#include "image_store.h"
 #include "keygen.h"
 
 #include <getopt.h>

@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include "defaults.h"
+
 #include "log.h"
 
 #include <errno.h>
@@ -236,32 +238,15 @@ int conf_load(const char *path, struct conf *c, char *err, size_t errlen)
         return p.failed ? -1 : 0;
 }
 
-static void state_dir(char *out, size_t n)
-{
-        const char *s = getenv("STATE_DIRECTORY");
-        if (s && *s) {
-                snprintf(out, n, "%.*s", (int)strcspn(s, ":"), s);
-                return;
-        }
-        s = getenv("XDG_STATE_HOME");
-        if (s && *s) {
-                snprintf(out, n, "%s/vtoken", s);
-                return;
-        }
-        snprintf(out, n, "/var/lib/vtoken");
-}
-
 void conf_default(struct conf *c)
 {
         memset(c, 0, sizeof(*c));
         c->log_level = LOG_INFO;
         struct conf_card *cc = &c->cards[c->n_cards++];
         snprintf(cc->name, sizeof(cc->name), "default");
-        snprintf(cc->profile, sizeof(cc->profile), "piv");
+        snprintf(cc->profile, sizeof(cc->profile), VT_DEFAULT_PROFILE);
         snprintf(cc->host, sizeof(cc->host), VT_DEFAULT_VPCD_HOST);
         cc->port = VT_DEFAULT_VPCD_PORT;
         cc->touch_timeout_ms = VT_DEFAULT_TOUCH_TIMEOUT_MS;
-        char dir[3000];
-        state_dir(dir, sizeof(dir));
-        snprintf(cc->image, sizeof(cc->image), "%s/default", dir);
+        vt_default_image(cc->image, sizeof(cc->image));
 }

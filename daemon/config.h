@@ -2,11 +2,11 @@
 #ifndef VT_CONFIG_H
 #define VT_CONFIG_H
 
+#include "defaults.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
-#define VT_DEFAULT_VPCD_HOST        "127.0.0.1"
-#define VT_DEFAULT_VPCD_PORT        35963
 #define VT_CONF_CARDS_MAX           16
 #define VT_DEFAULT_TOUCH_TIMEOUT_MS 15000
 

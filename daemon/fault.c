@@ -161,3 +161,22 @@ void fault_describe(const struct fault *f, int with_count, char *buf, size_t n)
         else
                 snprintf(buf + k, n - (size_t)k, " (%u left)", f->count);
 }
+
+static int fault_commit(void *ctx, const char *applet, const void *change)
+{
+        struct fault_store *fs = ctx;
+        if (fs->armed) {
+                fs->armed = false;
+                fs->fired = true;
+                return -EIO;
+        }
+        return vt_store_commit(&fs->inner, applet, change);
+}
+
+static const struct vt_store_ops fault_ops = {.commit = fault_commit};
+
+struct vt_store fault_store(struct fault_store *fs)
+{
+        struct vt_store s = {&fault_ops, fs};
+        return s;
+}

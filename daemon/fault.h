@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store.h"
+
 enum fault_kind {
         FAULT_SW,         /* answer this status word instead of processing the command */
         FAULT_DELAY,      /* process the command after a delay */
@@ -28,6 +30,16 @@ struct faults {
         struct fault list[FAULTS_MAX];
         size_t n;
 };
+
+/* The write-fail fault: a store (applet/store.h) wrapped so that, while armed, its next commit
+ * fails as on a full disk (EIO). fired tells that one did. */
+struct fault_store {
+        struct vt_store inner;
+        bool armed;
+        bool fired;
+};
+
+struct vt_store fault_store(struct fault_store *fs);
 
 /* Parses the words after "fault CARD": KIND [ARG] [--count N] [--ins XX], with KIND one of
  *   sw XXXX | delay TIME (e.g. 500ms, 2s; plain numbers are milliseconds) | drop | write-fail

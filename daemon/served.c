@@ -4,8 +4,8 @@
 #include "json.h"
 #include "log.h"
 #include "manager.h"
-#include "piv.h"
 #include "profile.h"
+#include "registry.h"
 #include "sw.h"
 
 #include <openssl/crypto.h>
@@ -21,10 +21,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define CLA_CHAIN         0x10
-#define INS_GEN_AUTH      0x87
-#define INS_GET_RESPONSE  0xC0
-#define KEY_MANAGEMENT    0x9B
 #define TOUCH_CACHE_US    (15 * 1000000ULL) /* a CACHED touch counts for 15 s */
 #define TIMER_ACCURACY_US 1000
 
@@ -52,12 +48,6 @@ static void note(struct served_command *c, const char *fmt, ...)
 static void finish(struct served_card *sc, const uint8_t *rsp, size_t n)
 {
         struct served_command *c = &sc->cur;
-        bool get_response = c->len >= 2 && c->cmd[1] == INS_GET_RESPONSE;
-        bool chained = c->len >= 2 && (c->cmd[0] & CLA_CHAIN);
-        bool secret_cmd =
-            trace_is_secret(c->cmd, c->len) || (c->len >= 2 && c->cmd[1] == sc->secret_chain);
-        bool secret_rsp = secret_cmd || trace_answer_is_secret(c->cmd, c->len) ||
-                          (get_response && sc->redact_more);
         if (sc->trace.fd != -1) {
                 struct trace_entry e = {
                     .card = sc->conf.name,
@@ -67,16 +57,13 @@ static void finish(struct served_card *sc, const uint8_t *rsp, size_t n)
                     .cmd_len = c->len,
                     .rsp = rsp,
                     .rsp_len = n,
-                    .redact_cmd = secret_cmd,
-                    .redact_rsp = secret_rsp,
+                    .name = c->name,
+                    .redact_cmd = c->secrecy & VT_SECRET_COMMAND,
+                    .redact_rsp = c->secrecy & VT_SECRET_RESPONSE,
                     .note = c->note[0] ? c->note : NULL,
                 };
                 trace_sink_emit(&sc->trace, &e);
         }
-        /* the later parts of a secret chain carry the secret without naming it */
-        sc->secret_chain = chained && secret_cmd ? c->cmd[1] : -1;
-        /* the rest of a secret answer comes with GET RESPONSE after 61 xx */
-        sc->redact_more = secret_rsp && rsp && n >= 2 && rsp[n - 2] == 0x61;
         c->pending = false;
         c->waiting_touch = false;
         c->timer = sd_event_source_disable_unref(c->timer);
@@ -89,45 +76,31 @@ static size_t put_sw(uint8_t *out, uint16_t sw)
         return 2;
 }
 
-/* The card processes the command. */
+/* The card runs the command it has received whole. */
 static size_t execute(struct served_card *sc, uint8_t *out)
 {
         struct served_command *c = &sc->cur;
         int wf = faults_find(&sc->faults, c->cmd, c->len, true);
-        sc->img->fail_writes = wf >= 0;
-        size_t n = vt_card_transmit(&sc->card, c->cmd, c->len, out);
-        if (wf >= 0 && sc->img->fail_writes == 0) { /* the command wrote, and failed */
+        sc->writes.armed = wf >= 0;
+        sc->writes.fired = false;
+        size_t n = vt_card_execute(&sc->card, out);
+        if (wf >= 0 && sc->writes.fired) { /* the command wrote, and failed */
                 faults_spend(&sc->faults, (size_t)wf);
                 note(c, "fault: write-fail");
         }
-        sc->img->fail_writes = 0;
+        sc->writes.armed = false;
         finish(sc, out, n);
         return n;
 }
 
-/* A GENERAL AUTHENTICATE with a key whose touch policy wants a touch now. The last part of a
- * chain is the one held: the earlier parts only gather data. With the management key (9B) it
- * is the step that carries the client's answer, not the request for a challenge (7C 02 8x 00). */
-static bool needs_touch(struct served_card *sc)
+/* Whether the command the card holds waits for a touch: its applet says so, and a cached
+ * touch of the same key is not recent enough. */
+static bool needs_touch(struct served_card *sc, const struct vt_card_step *step)
 {
-        const struct served_command *c = &sc->cur;
-        if (c->len < 4 || c->cmd[1] != INS_GEN_AUTH || (c->cmd[0] & CLA_CHAIN))
-                return false;
-        uint8_t ref = c->cmd[3], policy;
-        if (ref == KEY_MANAGEMENT) {
-                if (c->len <= 9)
-                        return false;
-                policy = sc->img->mgm_touch;
-        } else {
-                const struct vt_slot *s = vt_image_slot(sc->img, ref);
-                if (!s || !s->key)
-                        return false;
-                policy = s->touch_policy;
-        }
-        if (policy == VT_TOUCH_ALWAYS)
+        uint64_t last = sc->touched_at[step->touch_key];
+        if (step->touch == VT_TOUCH_EACH)
                 return true;
-        return policy == VT_TOUCH_CACHED &&
-               (!sc->touched_at[ref] || now_us() - sc->touched_at[ref] >= TOUCH_CACHE_US);
+        return step->touch == VT_TOUCH_CACHABLE && (!last || now_us() - last >= TOUCH_CACHE_US);
 }
 
 static int defer(struct served_card *sc, uint64_t usec, sd_event_time_handler_t fn)
@@ -166,11 +139,18 @@ static int on_touch_timeout(sd_event_source *s, uint64_t usec, void *userdata)
         return 0;
 }
 
-/* After the faults: wait for a touch, or go to the card. */
+/* After the faults: the card takes the command; a whole one waits for a touch or runs. */
 static size_t proceed(struct served_card *sc, uint8_t *out)
 {
         struct served_command *c = &sc->cur;
-        if (!needs_touch(sc))
+        struct vt_card_step step;
+        vt_card_receive(&sc->card, c->cmd, c->len, out, &step);
+        c->secrecy = step.secrecy;
+        if (!step.ready) {
+                finish(sc, out, step.len);
+                return step.len;
+        }
+        if (!needs_touch(sc, &step))
                 return execute(sc, out);
         if (defer(sc, (uint64_t)sc->conf.touch_timeout_ms * 1000, on_touch_timeout) < 0) {
                 size_t n = put_sw(out, SW_UNKNOWN);
@@ -178,8 +158,9 @@ static size_t proceed(struct served_card *sc, uint8_t *out)
                 return n;
         }
         c->waiting_touch = true;
+        c->touch_key = step.touch_key;
         vt_log(LOG_INFO, sc->conf.name, NULL, "key %02X waits for a touch (vtoken ctl touch %s)",
-               c->cmd[3], sc->conf.name);
+               step.touch_key, sc->conf.name);
         return VPCD_APDU_PENDING;
 }
 
@@ -204,6 +185,9 @@ static size_t on_apdu(void *user, const uint8_t *cmd, size_t len, uint8_t *out)
         c->note[0] = '\0';
         clock_gettime(CLOCK_REALTIME, &c->when);
         c->start_us = now_us();
+        c->name = len >= 2 ? vt_card_ins_name(&sc->card, cmd[1], c->name_buf) : NULL;
+        /* a command a fault answers never reaches the card: ask what it would have hidden */
+        c->secrecy = vt_card_peek_secrecy(&sc->card, cmd, len);
 
         if (!sc->card.powered) /* a reconnected link: pcscd still takes the card as powered */
                 vt_card_power_on(&sc->card);
@@ -309,23 +293,16 @@ static int open_image(struct served_card *sc, char *err, size_t errlen)
         sc->img = vt_image_load(cc->image, err, errlen);
         if (!sc->img)
                 return -1;
-        if (strcmp(sc->img->applet, "piv") != 0) {
-                snprintf(err, errlen, "%s/card.ini: unknown applet '%s'", cc->image,
-                         sc->img->applet);
+        if (vt_file_store_init(&sc->files, cc->image, sc->img) < 0) {
+                snprintf(err, errlen, "%s: path too long", cc->image);
                 return -1;
         }
-        sc->piv = vt_piv_new(sc->img);
-        if (!sc->piv) {
-                snprintf(err, errlen, "out of memory");
+        sc->writes.inner = vt_file_store(&sc->files);
+        struct vt_store store = fault_store(&sc->writes);
+        char why[200];
+        if (vt_card_setup(&sc->card, sc->img, &store, why, sizeof(why)) < 0) {
+                snprintf(err, errlen, "%s/card.ini: %s", cc->image, why);
                 return -1;
-        }
-        struct vt_applet ap;
-        vt_card_init(&sc->card, sc->img->atr, sc->img->atr_len);
-        vt_piv_applet(sc->piv, &ap);
-        vt_card_add_applet(&sc->card, &ap);
-        if (sc->img->yubikey_mgmt_aid) {
-                vt_piv_mgmt_applet(sc->piv, &ap);
-                vt_card_add_applet(&sc->card, &ap);
         }
         return 0;
 }
@@ -341,7 +318,6 @@ int served_card_new(struct manager *m, const struct conf_card *cc, const char *t
         sc->conf = *cc;
         sc->manager = m;
         sc->trace.fd = -1;
-        sc->secret_chain = -1;
         if (open_image(sc, err, errlen) < 0) {
                 served_card_free(sc);
                 return -EINVAL;
@@ -377,7 +353,7 @@ void served_card_free(struct served_card *sc)
         sc->cur.pending = false;
         vpcd_link_free(sc->link);
         trace_sink_close(&sc->trace);
-        vt_piv_free(sc->piv);
+        vt_card_release(&sc->card);
         vt_image_free(sc->img);
         free(sc);
 }
@@ -423,7 +399,9 @@ void served_card_status(const struct served_card *sc, FILE *f, bool json)
 {
         const char *conn = connection_name(vpcd_link_state(sc->link));
         const char *applet = vt_card_selected(&sc->card);
-        bool verified = vt_piv_pin_verified(sc->piv);
+        struct vt_applet_status st = {0};
+        vt_card_status(&sc->card, &st);
+        bool verified = st.pin_verified;
         const char *trace = sc->trace.fd == -1             ? NULL
                             : sc->trace.fd == TRACE_TO_LOG ? "(log)"
                                                            : sc->trace.path;
@@ -446,8 +424,8 @@ void served_card_status(const struct served_card *sc, FILE *f, bool json)
                         "%lu commands, trace %s, faults %s%s\n",
                         sc->conf.name, vpcd_link_endpoint(sc->link), conn,
                         sc->card.powered ? "powered" : "unpowered", applet ? applet : "none",
-                        verified ? "verified" : "not verified", sc->img->pin.tries_left,
-                        sc->img->pin.max_tries, sc->img->puk.tries_left, sc->img->puk.max_tries,
+                        verified ? "verified" : "not verified", st.pin_tries_left, st.pin_max_tries,
+                        st.puk_tries_left, st.puk_max_tries,
                         sc->commands, trace ? trace : "off", sc->faults.n ? faults : "none",
                         sc->cur.waiting_touch ? ", waiting for touch" : "");
                 return;
@@ -464,8 +442,8 @@ void served_card_status(const struct served_card *sc, FILE *f, bool json)
             f,
             ",\"pin_verified\":%s,\"pin_tries_left\":%u,\"pin_max_tries\":%u,\"puk_tries_left\":%u,"
             "\"puk_max_tries\":%u,\"commands\":%lu,",
-            verified ? "true" : "false", sc->img->pin.tries_left, sc->img->pin.max_tries,
-            sc->img->puk.tries_left, sc->img->puk.max_tries, sc->commands);
+            verified ? "true" : "false", st.pin_tries_left, st.pin_max_tries, st.puk_tries_left,
+            st.puk_max_tries, sc->commands);
         json_str(f, "trace", trace);
         fprintf(f, ",\"faults\":[%s],\"waiting_for_touch\":%s,\"touch_timeout_ms\":%u}", faults,
                 sc->cur.waiting_touch ? "true" : "false", sc->conf.touch_timeout_ms);
@@ -484,8 +462,6 @@ void served_card_insert(struct served_card *sc)
 void served_card_reset(struct served_card *sc)
 {
         vt_card_reset(&sc->card);
-        sc->redact_more = false;
-        sc->secret_chain = -1;
 }
 
 int served_card_trace(struct served_card *sc, bool on, const char *path, enum trace_format fmt)
@@ -519,7 +495,7 @@ int served_card_touch(struct served_card *sc)
         c->timer = sd_event_source_disable_unref(c->timer);
         c->waiting_touch = false;
         c->pending = false;
-        sc->touched_at[c->cmd[3]] = now_us();
+        sc->touched_at[c->touch_key] = now_us();
         note(c, "touched after %llu ms", (unsigned long long)((now_us() - c->start_us) / 1000));
         respond(sc, execute(sc, c->rsp));
         return 0;

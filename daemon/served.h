@@ -7,7 +7,7 @@
 #include "config.h"
 #include "fault.h"
 #include "frame.h"
-#include "image.h"
+#include "image_store.h"
 #include "trace.h"
 #include "vpcd.h"
 
@@ -25,6 +25,10 @@ struct served_command {
         uint64_t start_us;    /* CLOCK_MONOTONIC on arrival */
         bool pending;         /* the answer is deferred */
         bool waiting_touch;
+        uint8_t touch_key;    /* the key reference the touch is for */
+        unsigned secrecy;     /* VT_SECRET_* of the command and its answer */
+        char name_buf[8];
+        const char *name;     /* the command's name for the trace */
         char note[160];
         sd_event_source *timer;
         uint8_t rsp[VT_RAPDU_MAX];
@@ -35,11 +39,10 @@ struct served_card {
         struct manager *manager;
         struct vpcd_link *link;
         struct vt_image *img;
-        struct vt_piv *piv;
+        struct vt_file_store files; /* the image's files */
+        struct fault_store writes;  /* wraps files: the write-fail fault */
         struct trace_sink trace;
         struct faults faults;
-        bool redact_more;         /* GET RESPONSE continues an answer whose data is secret */
-        int secret_chain;         /* INS of a chain of secret commands under way, or -1 */
         unsigned long commands;   /* APDUs received, answered by the card or by a fault */
         uint64_t touched_at[256]; /* CLOCK_MONOTONIC µs of the last touch, by key reference */
         struct served_command cur;

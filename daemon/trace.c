@@ -1,5 +1,6 @@
 #include "trace.h"
 
+#include "apdu.h"
 #include "json.h"
 #include "log.h"
 
@@ -9,100 +10,22 @@
 #include <string.h>
 #include <unistd.h>
 
-#define CLA_CHAIN      0x10
-#define INS_VERIFY     0x20
-#define INS_CHANGE     0x24
-#define INS_RESET_RC   0x2C
-#define INS_GEN_AUTH   0x87
-#define INS_IMPORT     0xFE
-#define INS_SET_MGM    0xFF
-#define KEY_MANAGEMENT 0x9B
-#define INS_GET_DATA   0xCB
-#define INS_PUT_DATA   0xDB
-
-static const struct {
-        uint8_t ins;
-        const char *name;
-} ins_names[] = {
-    {0x20, "VERIFY"},
-    {0x24, "CHANGE REFERENCE DATA"},
-    {0x2C, "RESET RETRY COUNTER"},
-    {0x47, "GENERATE ASYMMETRIC KEY PAIR"},
-    {0x87, "GENERAL AUTHENTICATE"},
-    {0xA4, "SELECT"},
-    {0xC0, "GET RESPONSE"},
-    {0xCB, "GET DATA"},
-    {0xDB, "PUT DATA"},
-    {0xF7, "GET METADATA"},
-    {0xF8, "GET SERIAL"},
-    {0xF9, "ATTEST"},
-    {0xFA, "SET PIN RETRIES"},
-    {0xFB, "RESET"},
-    {0xFD, "GET VERSION"},
-    {0xFE, "IMPORT KEY"},
-    {0xFF, "SET MANAGEMENT KEY"},
-};
-
-const char *trace_ins_name(uint8_t ins, char buf[8])
+/* Where a command's data lies: after the header and Lc, before Le (ISO 7816-3 framing, which
+ * the card core parses). A command that does not parse shows its header only when secret. */
+static void framing(const uint8_t *cmd, size_t len, size_t *data_off, size_t *data_len)
 {
-        for (size_t i = 0; i < sizeof(ins_names) / sizeof(ins_names[0]); i++)
-                if (ins_names[i].ins == ins)
-                        return ins_names[i].name;
-        snprintf(buf, 8, "INS %02X", ins);
-        return buf;
-}
-
-/* Where a command's data starts: after a short Lc (5) or an extended one (7); 0 when the
- * command has no data (at most header and Le). */
-static size_t data_offset(const uint8_t *cmd, size_t len)
-{
-        if (len <= 5)
-                return 0;
-        if (cmd[4] != 0)
-                return 5;
-        return len > 7 ? 7 : 0;
-}
-
-/* GET DATA / PUT DATA naming the printed-information object: data 5C 03 5F C1 09. */
-static bool names_printed_info(const uint8_t *cmd, size_t len)
-{
-        static const uint8_t tag[] = {0x5C, 0x03, 0x5F, 0xC1, 0x09};
-        size_t off = data_offset(cmd, len);
-        return off && len >= off + sizeof(tag) && memcmp(cmd + off, tag, sizeof(tag)) == 0;
-}
-
-bool trace_is_secret(const uint8_t *cmd, size_t len)
-{
-        if (len < 4)
-                return false;
-        switch (cmd[1]) {
-        case INS_PUT_DATA:
-                return names_printed_info(cmd, len);
-        case INS_VERIFY:
-        case INS_CHANGE:
-        case INS_RESET_RC:
-        case INS_IMPORT:
-        case INS_SET_MGM:
-                return true;
-        case INS_GEN_AUTH:
-                return cmd[3] == KEY_MANAGEMENT;
-        default:
-                return false;
+        struct apdu a;
+        *data_off = len;
+        *data_len = 0;
+        if (apdu_parse(cmd, len, &a) != 0) {
+                *data_off = len < 4 ? len : 4;
+                *data_len = len - *data_off;
+                return;
         }
-}
-
-bool trace_answer_is_secret(const uint8_t *cmd, size_t len)
-{
-        return trace_is_secret(cmd, len) ||
-               (len >= 4 && cmd[1] == INS_GET_DATA && names_printed_info(cmd, len));
-}
-
-/* How much of a command is shown: the header and the length field; the rest is its data (and
- * Le), hidden for a secret. */
-static size_t shown_prefix(const uint8_t *cmd, size_t len)
-{
-        size_t off = data_offset(cmd, len);
-        return off ? off : len;
+        if (a.lc == 0)
+                return;
+        *data_off = 4 + (a.extended ? 3 : 1);
+        *data_len = a.lc;
 }
 
 static void hex(FILE *f, const uint8_t *p, size_t n, const char *sep)
@@ -120,9 +43,12 @@ static void timestamp(FILE *f, const struct timespec *ts)
         fprintf(f, "%s.%06ldZ", buf, ts->tv_nsec / 1000);
 }
 
-/* The command's and the answer's visible parts. */
+/* The command's and the answer's visible parts: a secret command shows its header, Lc and Le,
+ * its data counted but hidden. */
 struct view {
         size_t cmd_shown, cmd_hidden;
+        const uint8_t *le; /* what follows hidden data (Le), shown */
+        size_t le_len;
         size_t rsp_hidden; /* data bytes of the answer hidden, SW always shown */
         size_t rsp_data;
 };
@@ -130,14 +56,17 @@ struct view {
 static struct view view_of(const struct trace_entry *e)
 {
         struct view v = {.cmd_shown = e->cmd_len};
-        bool secret = e->redact_cmd || trace_is_secret(e->cmd, e->cmd_len);
-        if (secret) {
-                v.cmd_shown = shown_prefix(e->cmd, e->cmd_len);
-                v.cmd_hidden = e->cmd_len - v.cmd_shown;
+        if (e->redact_cmd) {
+                size_t off, n;
+                framing(e->cmd, e->cmd_len, &off, &n);
+                v.cmd_shown = off;
+                v.cmd_hidden = n;
+                v.le = e->cmd + off + n;
+                v.le_len = e->cmd_len - off - n;
         }
         if (e->rsp && e->rsp_len >= 2) {
                 v.rsp_data = e->rsp_len - 2;
-                if (secret || e->redact_rsp || trace_answer_is_secret(e->cmd, e->cmd_len))
+                if (e->redact_cmd || e->redact_rsp)
                         v.rsp_hidden = v.rsp_data;
         }
         return v;
@@ -150,6 +79,8 @@ static void write_text(FILE *f, const struct trace_entry *e, const struct view *
         hex(f, e->cmd, v->cmd_shown, " ");
         if (v->cmd_hidden)
                 fprintf(f, " <redacted %zu bytes>", v->cmd_hidden);
+        if (v->le_len)
+                fprintf(f, " Le "), hex(f, v->le, v->le_len, " ");
         if (!e->rsp) {
                 fprintf(f, " -> (no answer)");
         } else {
@@ -179,6 +110,11 @@ static void write_json(FILE *f, const struct trace_entry *e, const struct view *
         fprintf(f, ",\"command\":\"");
         hex(f, e->cmd, v->cmd_shown, "");
         fprintf(f, "\",\"command_redacted\":%zu", v->cmd_hidden);
+        if (v->le_len) {
+                fprintf(f, ",\"command_le\":\"");
+                hex(f, v->le, v->le_len, "");
+                fputc('"', f);
+        }
         if (e->rsp) {
                 fprintf(f, ",\"response\":\"");
                 if (!v->rsp_hidden)
@@ -200,8 +136,7 @@ static void write_json(FILE *f, const struct trace_entry *e, const struct view *
 
 void trace_write(FILE *f, enum trace_format fmt, const struct trace_entry *e)
 {
-        char buf[8];
-        const char *name = e->cmd_len >= 2 ? trace_ins_name(e->cmd[1], buf) : "MALFORMED";
+        const char *name = e->cmd_len >= 2 && e->name ? e->name : "MALFORMED";
         struct view v = view_of(e);
         if (fmt == TRACE_JSON)
                 write_json(f, e, &v, name);

@@ -1,10 +1,8 @@
 /* APDU traces: one line per command and its response, with the time it arrived and how long
- * the answer took, as human-readable text or as JSON lines. Secrets never reach a trace: the
- * data of VERIFY, CHANGE REFERENCE DATA, RESET RETRY COUNTER, IMPORT KEY, SET MANAGEMENT KEY,
- * GENERAL AUTHENTICATE with the management key (P2 9B) and PUT DATA of the printed-information
- * object 5FC109 (where ykman keeps a PIN-protected management key), chained parts included, is
- * replaced by "<redacted N bytes>", and so is the data of their answers and of GET DATA of
- * 5FC109. */
+ * the answer took, as human-readable text or as JSON lines. Secrets never reach a trace: what
+ * the card's applets call secret (PINs, keys, the management key's exchanges, secret data
+ * objects; applet/card.h, VT_SECRET_*) is replaced by "<redacted N bytes>", chained parts and
+ * GET RESPONSE continuations included. */
 #ifndef VT_TRACE_H
 #define VT_TRACE_H
 
@@ -24,18 +22,12 @@ struct trace_entry {
         size_t cmd_len;
         const uint8_t *rsp; /* NULL when no answer was sent (connection dropped, card removed) */
         size_t rsp_len;
-        bool redact_cmd;  /* hide the command's data (e.g. a later part of a secret chain) */
-        bool redact_rsp;  /* hide the answer's data (e.g. GET RESPONSE after a secret answer) */
+        const char *name; /* the command's name ("VERIFY", "INS 12") */
+        bool redact_cmd;  /* hide the command's data (Le stays shown) and the answer's */
+        bool redact_rsp;  /* hide the answer's data */
         const char *note; /* NULL, or what the daemon did: "fault: sw 6A82", "touched", ... */
 };
 
-/* True when the command carries a secret (see above). */
-bool trace_is_secret(const uint8_t *cmd, size_t len);
-/* True when the answer to this command carries a secret: the answer to a secret command, or
- * to GET DATA of 5FC109. */
-bool trace_answer_is_secret(const uint8_t *cmd, size_t len);
-/* "VERIFY", "GENERAL AUTHENTICATE", ... or "INS XX" for an unknown one; buf has 8 bytes. */
-const char *trace_ins_name(uint8_t ins, char buf[8]);
 /* Writes one line (with its newline) to f. */
 void trace_write(FILE *f, enum trace_format fmt, const struct trace_entry *e);
 

@@ -6,6 +6,9 @@
 #include "keygen.h"
 #include "pin.h"
 
+#include "atomic.h"
+#include "image_store.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -60,8 +63,8 @@ struct profile {
 };
 
 static const struct profile profiles[] = {
-    {"piv", "123456", "12345678", 3, 3, {6, 8, VT_PIN_CHARS_ANY}, piv_defaults, 4, false},
-    {"ecert", NULL, "12345678", 15, 3, {8, 8, VT_PIN_CHARS_STRONG}, ecert_defaults, 2, true},
+    {"piv", VT_PIV_DEFAULT_PIN, VT_PIV_DEFAULT_PUK, VT_PIV_DEFAULT_TRIES, VT_PIV_DEFAULT_TRIES, {6, 8, VT_PIN_CHARS_ANY}, piv_defaults, 4, false},
+    {"ecert", NULL, VT_PIV_DEFAULT_PUK, VT_PIV_TRIES_MAX, VT_PIV_DEFAULT_TRIES, {8, 8, VT_PIN_CHARS_STRONG}, ecert_defaults, 2, true},
 };
 
 /* What vt_image_create builds in memory before it writes anything. */
@@ -86,20 +89,6 @@ static int __attribute__((format(printf, 2, 3))) fail(struct build *b, const cha
         vsnprintf(b->err, b->errlen, fmt, ap);
         va_end(ap);
         return -1;
-}
-
-int vt_slot_parse(const char *name, uint8_t *ref)
-{
-        char *end;
-        unsigned long v;
-
-        if (!name || strlen(name) != 2)
-                return -1;
-        v = strtoul(name, &end, 16);
-        if (*end || !((v >= 0x82 && v <= 0x95) || v == 0x9A || v == 0x9C || v == 0x9D || v == 0x9E))
-                return -1;
-        *ref = (uint8_t)v;
-        return 0;
 }
 
 int vt_pin_envelope_path(const char *dir, char *out, size_t outlen)
@@ -211,7 +200,7 @@ static int secrets(struct build *b)
 
         b->img->pin_rules = b->p->rules;
         if (o->retries) {
-                if (o->retries < 1 || o->retries > 15)
+                if (o->retries < 1 || o->retries > VT_PIV_TRIES_MAX)
                         return fail(b, "--retries must be 1..15");
                 pin_tries = puk_tries = (uint8_t)o->retries;
         }
@@ -449,16 +438,14 @@ static int check_keys(struct build *b)
 {
         const struct vt_init_opts *o = b->o;
         bool used[256] = {false};
-        uint8_t ref;
 
         if (o->n_generate > VT_SLOTS || o->n_import > VT_SLOTS)
                 return fail(b, "too many keys");
         for (size_t i = 0; i < o->n_generate + o->n_import; i++) {
                 const struct vt_init_key *k =
                     i < o->n_generate ? &o->generate[i] : &o->import[i - o->n_generate];
-                char name[3];
-                snprintf(name, sizeof(name), "%02x", k->slot);
-                if (vt_slot_parse(name, &ref) < 0)
+                const struct piv_slot_info *info = piv_slot_info(k->slot);
+                if (!info || !info->general_auth)
                         return fail(b, "unknown slot %02x (9a, 9c, 9d, 9e or 82..95)", k->slot);
                 if (used[k->slot])
                         return fail(b, "slot %02x is given twice", k->slot);
@@ -530,21 +517,6 @@ static void remove_image(const char *dir, bool rmself)
                 rmdir(dir);
 }
 
-int vt_dir_is_empty(const char *dir)
-{
-        DIR *d = opendir(dir);
-        struct dirent *e;
-        int empty = 1;
-
-        if (!d)
-                return -1;
-        while ((e = readdir(d)))
-                if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-                        empty = 0;
-        closedir(d);
-        return empty;
-}
-
 static int save_cert(struct build *b, const char *name, X509 *cert)
 {
         BIO *bio = NULL;
@@ -556,7 +528,7 @@ static int save_cert(struct build *b, const char *name, X509 *cert)
                 return 0;
         if (!(bio = BIO_new(BIO_s_mem())) || !PEM_write_bio_X509(bio, cert) ||
             (n = BIO_get_mem_data(bio, &pem)) <= 0 ||
-            vt_image_write_file(b->img, name, pem, (size_t)n) < 0)
+            vt_write_atomic(b->img->dir, name, pem, (size_t)n) < 0)
                 r = fail(b, "%s/%s: %s", b->img->dir, name, strerror(errno));
         BIO_free(bio);
         return r;
@@ -564,7 +536,7 @@ static int save_cert(struct build *b, const char *name, X509 *cert)
 
 static int write_contents(struct build *b)
 {
-        if (vt_image_commit_all(b->img) < 0)
+        if (vt_image_save(b->img->dir, b->img) < 0)
                 return fail(b, "%s: %s", b->img->dir, strerror(errno));
         if (save_cert(b, "attestation-ca.crt.pem", b->attest_ca) < 0)
                 return -1;

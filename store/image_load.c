@@ -31,7 +31,7 @@
  * same directory, fsyncs it, renames it over the old one and fsyncs the directory, so a crash
  * leaves either the old or the new file (and perhaps a ".NAME.XXXXXX.tmp", which the first commit
  * after the next load removes). */
-#include "image.h"
+#include "image_store.h"
 
 #include "keygen.h"
 
@@ -52,600 +52,6 @@
 #include <openssl/x509.h>
 
 #define FILE_MAX (1024L * 1024)
-
-static const uint8_t slot_refs[VT_SLOTS] = {
-    0x9A, 0x9C, 0x9D, 0x9E, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8A,
-    0x8B, 0x8C, 0x8D, 0x8E, 0x8F, 0x90, 0x91, 0x92, 0x93, 0x94, 0x95, 0xF9,
-};
-
-static const char *const pin_policies[] = {"default", "never", "once", "always"};
-static const char *const touch_policies[] = {"default", "never", "always", "cached"};
-static const char *const charsets[] = {"any", "digits", "strong"};
-static const char *const compats[] = {"none", "yubikey"};
-
-/* A YubiKey 5 NFC's ATR: OpenSC 0.23 types the card as a YubiKey by its historical bytes. */
-static const uint8_t yubikey_atr[] = {0x3B, 0xFD, 0x13, 0x00, 0x00, 0x81, 0x31, 0xFE,
-                                      0x15, 0x80, 0x73, 0xC0, 0x21, 0xC0, 0x57, 0x59,
-                                      0x75, 0x62, 0x69, 0x4B, 0x65, 0x79, 0x40};
-
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-
-static const char *name_of(const char *const *names, size_t n, uint8_t v)
-{
-        return v < n ? names[v] : NULL;
-}
-
-const char *vt_pin_policy_name(uint8_t policy)
-{
-        return name_of(pin_policies, N(pin_policies), policy);
-}
-
-const char *vt_touch_policy_name(uint8_t policy)
-{
-        return name_of(touch_policies, N(touch_policies), policy);
-}
-
-const char *vt_charset_name(uint8_t charset)
-{
-        return name_of(charsets, N(charsets), charset);
-}
-
-const char *vt_compat_name(uint8_t compat)
-{
-        return name_of(compats, N(compats), compat);
-}
-
-static int parse_name(const char *v, const char *const *names, size_t n, uint8_t *out);
-
-int vt_compat_parse(const char *name, uint8_t *compat)
-{
-        return parse_name(name, compats, N(compats), compat);
-}
-
-void vt_image_set_compat(struct vt_image *img, uint8_t compat)
-{
-        if (img->compat == VT_COMPAT_NONE) {
-                memcpy(img->own_atr, img->atr, sizeof(img->atr));
-                img->own_atr_len = img->atr_len;
-                img->own_mgmt_aid = img->yubikey_mgmt_aid;
-        } else {
-                memcpy(img->atr, img->own_atr, sizeof(img->atr));
-                img->atr_len = img->own_atr_len;
-                img->yubikey_mgmt_aid = img->own_mgmt_aid;
-        }
-        img->compat = compat;
-        if (compat == VT_COMPAT_YUBIKEY) {
-                memcpy(img->atr, yubikey_atr, sizeof(yubikey_atr));
-                img->atr_len = sizeof(yubikey_atr);
-                img->yubikey_mgmt_aid = true;
-        }
-}
-
-/* ---- in-memory image ---------------------------------------------------------------- */
-
-struct vt_image *vt_image_new(const char *dir)
-{
-        struct vt_image *img = calloc(1, sizeof(*img));
-
-        if (!img || !(img->dir = strdup(dir))) {
-                free(img);
-                return NULL;
-        }
-        for (size_t i = 0; i < VT_SLOTS; i++)
-                img->slots[i].ref = slot_refs[i];
-        snprintf(img->profile, sizeof(img->profile), "piv");
-        snprintf(img->applet, sizeof(img->applet), "piv");
-        img->pin_rules = (struct vt_pin_rules){6, 8, VT_PIN_CHARS_ANY};
-        img->pin.max_tries = img->pin.tries_left = 3;
-        img->puk.max_tries = img->puk.tries_left = 3;
-        img->mgm_alg = VT_ALG_3DES;
-        return img;
-}
-
-void vt_image_free(struct vt_image *img)
-{
-        if (!img)
-                return;
-        free(img->dir);
-        for (size_t i = 0; i < VT_SLOTS; i++) {
-                EVP_PKEY_free(img->slots[i].key);
-                free(img->slots[i].cert);
-        }
-        for (size_t i = 0; i < img->n_objects; i++)
-                free(img->objects[i].data);
-        OPENSSL_cleanse(img, sizeof(*img));
-        free(img);
-}
-
-const char *vt_slot_purpose(uint8_t ref)
-{
-        switch (ref) {
-        case 0x9A:
-                return "PIV Authentication";
-        case 0x9C:
-                return "Digital Signature";
-        case 0x9D:
-                return "Key Management";
-        case 0x9E:
-                return "Card Authentication";
-        case 0xF9:
-                return "Attestation";
-        default:
-                return "Retired Key Management";
-        }
-}
-
-bool vt_mgm_key_is_default(const struct vt_image *img)
-{
-        static const uint8_t def[24] = {1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4,
-                                        5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8};
-
-        return img->mgm_alg == VT_ALG_3DES && img->mgm_key_len == sizeof(def) &&
-               CRYPTO_memcmp(img->mgm_key, def, sizeof(def)) == 0;
-}
-
-struct vt_slot *vt_image_slot(struct vt_image *img, uint8_t ref)
-{
-        for (size_t i = 0; i < VT_SLOTS; i++)
-                if (img->slots[i].ref == ref)
-                        return &img->slots[i];
-        return NULL;
-}
-
-struct vt_object *vt_image_object(struct vt_image *img, uint32_t tag)
-{
-        for (size_t i = 0; i < img->n_objects; i++)
-                if (img->objects[i].tag == tag)
-                        return &img->objects[i];
-        return NULL;
-}
-
-struct vt_object *vt_image_object_add(struct vt_image *img, uint32_t tag)
-{
-        struct vt_object *o = vt_image_object(img, tag);
-
-        if (o || img->n_objects == VT_OBJECTS_MAX)
-                return o;
-        o = &img->objects[img->n_objects++];
-        *o = (struct vt_object){.tag = tag};
-        return o;
-}
-
-int vt_image_set_object(struct vt_image *img, uint32_t tag, const uint8_t *data, size_t len)
-{
-        struct vt_object *o;
-        uint8_t *copy = NULL;
-
-        if (len == 0) {
-                if ((o = vt_image_object(img, tag))) {
-                        free(o->data);
-                        *o = img->objects[--img->n_objects];
-                }
-                return 0;
-        }
-        if (!(copy = malloc(len)) || !(o = vt_image_object_add(img, tag))) {
-                free(copy);
-                return -1;
-        }
-        memcpy(copy, data, len);
-        free(o->data);
-        o->data = copy;
-        o->len = len;
-        return 0;
-}
-
-/* ---- text building ------------------------------------------------------------------ */
-
-struct text {
-        char *p;
-        size_t len, cap;
-        int err;
-};
-
-static void __attribute__((format(printf, 2, 3))) put(struct text *t, const char *fmt, ...)
-{
-        va_list ap;
-        int n;
-
-        if (t->err)
-                return;
-        for (;;) {
-                va_start(ap, fmt);
-                n = vsnprintf(t->p ? t->p + t->len : NULL, t->cap - t->len, fmt, ap);
-                va_end(ap);
-                if (n < 0) {
-                        t->err = 1;
-                        return;
-                }
-                if (t->len + (size_t)n < t->cap) {
-                        t->len += (size_t)n;
-                        return;
-                }
-                size_t cap = (t->cap ? t->cap * 2 : 1024) + (size_t)n;
-                char *p = malloc(cap);
-                if (!p) {
-                        t->err = 1;
-                        return;
-                }
-                if (t->p) {
-                        memcpy(p, t->p, t->len);
-                        OPENSSL_cleanse(t->p, t->cap);
-                        free(t->p);
-                }
-                t->p = p;
-                t->cap = cap;
-        }
-}
-
-static void put_hex(struct text *t, const uint8_t *v, size_t n, const char *sep)
-{
-        for (size_t i = 0; i < n; i++)
-                put(t, "%s%02X", i && sep ? sep : "", v[i]);
-}
-
-static void text_free(struct text *t)
-{
-        if (t->p)
-                OPENSSL_cleanse(t->p, t->cap);
-        free(t->p);
-        *t = (struct text){0};
-}
-
-/* ---- durable writes ----------------------------------------------------------------- */
-
-int vt_fsync_dir(const char *dir)
-{
-        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        int r;
-
-        if (fd < 0)
-                return -1;
-        r = fsync(fd);
-        if (r < 0) {
-                int e = errno;
-                close(fd);
-                errno = e;
-                return -1;
-        }
-        return close(fd);
-}
-
-static int write_atomic(const char *dir, const char *name, const void *data, size_t len)
-{
-        char tmp[PATH_MAX], path[PATH_MAX];
-        const uint8_t *p = data;
-        int fd, e;
-
-        if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX.tmp", dir, name) >= sizeof(tmp) ||
-            (size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path)) {
-                errno = ENAMETOOLONG;
-                return -1;
-        }
-        if ((fd = mkostemps(tmp, 4, O_CLOEXEC)) < 0)
-                return -1;
-        if (fchmod(fd, 0600) < 0)
-                goto fail;
-        while (len > 0) {
-                ssize_t n = write(fd, p, len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0) {
-                        if (n == 0)
-                                errno = EIO;
-                        goto fail;
-                }
-                p += n;
-                len -= (size_t)n;
-        }
-        if (fsync(fd) < 0)
-                goto fail;
-        if (close(fd) < 0) {
-                fd = -1;
-                goto fail;
-        }
-        fd = -1;
-        if (rename(tmp, path) < 0)
-                goto fail;
-        return vt_fsync_dir(dir);
-fail:
-        e = errno;
-        if (fd >= 0)
-                close(fd);
-        unlink(tmp);
-        errno = e;
-        return -1;
-}
-
-static int remove_durable(const char *dir, const char *name)
-{
-        char path[PATH_MAX];
-
-        if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path)) {
-                errno = ENAMETOOLONG;
-                return -1;
-        }
-        if (unlink(path) < 0)
-                return errno == ENOENT ? 0 : -1;
-        return vt_fsync_dir(dir);
-}
-
-static int write_text(const struct vt_image *img, const char *name, struct text *t)
-{
-        int r, e;
-
-        if (t->err) {
-                text_free(t);
-                errno = ENOMEM;
-                return -1;
-        }
-        r = write_atomic(img->dir, name, t->p ? t->p : "", t->len);
-        e = errno;
-        text_free(t);
-        errno = e;
-        return r;
-}
-
-int vt_image_write_file(const struct vt_image *img, const char *name, const void *data, size_t len)
-{
-        return write_atomic(img->dir, name, data, len);
-}
-
-/* Leftovers of writes interrupted by a crash: ".NAME.XXXXXX.tmp". */
-static bool is_leftover(const char *name)
-{
-        size_t n = strlen(name);
-
-        return name[0] == '.' && n > 12 && strcmp(name + n - 4, ".tmp") == 0 && name[n - 11] == '.';
-}
-
-static void sweep_leftovers(struct vt_image *img)
-{
-        DIR *d = opendir(img->dir);
-        struct dirent *e;
-        char path[PATH_MAX];
-
-        if (!d)
-                return;
-        while ((e = readdir(d)))
-                if (e->d_type == DT_REG && is_leftover(e->d_name) &&
-                    (size_t)snprintf(path, sizeof(path), "%s/%s", img->dir, e->d_name) <
-                        sizeof(path))
-                        unlink(path);
-        closedir(d);
-}
-
-/* Every commit starts here: the fault injection hook (a commit fails as on a full disk while
- * fail_writes > 0), and the first commit after a load removes what crashes left behind. */
-static int begin_commit(struct vt_image *img)
-{
-        if (img->fail_writes > 0) {
-                img->fail_writes--;
-                errno = EIO;
-                return -1;
-        }
-        if (!img->swept) {
-                sweep_leftovers(img);
-                img->swept = true;
-        }
-        return 0;
-}
-
-/* ---- commits ------------------------------------------------------------------------ */
-
-static void card_text(const struct vt_image *img, struct text *t)
-{
-        /* card.ini keeps its own ATR and management-AID setting under a compat that overrides
-         * them, so that compat = none brings them back */
-        bool compat = img->compat != VT_COMPAT_NONE;
-
-        put(t, "; vtoken card image: identity and policy (secrets and counters are in 'state')\n");
-        put(t, "[card]\nprofile = %s\napplet = %s\natr = ", img->profile, img->applet);
-        put_hex(t, compat ? img->own_atr : img->atr, compat ? img->own_atr_len : img->atr_len, " ");
-        put(t, "\nguid = ");
-        put_hex(t, img->guid, sizeof(img->guid), NULL);
-        put(t, "\nserial = %u\nversion = %u.%u.%u\n", (unsigned)img->serial, img->version[0],
-            img->version[1], img->version[2]);
-        put(t, "yubikey_mgmt_aid = %s\nglobal_pin = %s\n",
-            (compat ? img->own_mgmt_aid : img->yubikey_mgmt_aid) ? "yes" : "no",
-            img->global_pin ? "yes" : "no");
-        if (compat)
-                put(t, "; yubikey: the card presents a YubiKey 5 NFC's ATR and answers the\n"
-                       "; management AID, whatever atr and yubikey_mgmt_aid say\n");
-        put(t, "compat = %s\n", compat ? "yubikey" : "none");
-        put(t, "\n[pin]\nmin_length = %u\nmax_length = %u\ncharset = %s\nretries = %u\n",
-            img->pin_rules.min_len, img->pin_rules.max_len, vt_charset_name(img->pin_rules.charset),
-            img->pin.max_tries);
-        put(t, "\n[puk]\nretries = %u\n", img->puk.max_tries);
-        for (size_t i = 0; i < VT_SLOTS; i++) {
-                const struct vt_slot *s = &img->slots[i];
-                const char *alg = vt_alg_name(vt_key_alg(s->key));
-
-                if (!s->key && !s->cert)
-                        continue;
-                put(t, "\n[slot %02x]\n", s->ref);
-                if (s->key)
-                        put(t, "; %s key in %02x.key.pem\n", alg ? alg : "unknown", s->ref);
-                put(t, "pin_policy = %s\ntouch_policy = %s\norigin = %s\n",
-                    vt_pin_policy_name(s->pin_policy), vt_touch_policy_name(s->touch_policy),
-                    s->generated ? "generated" : "imported");
-        }
-}
-
-static void secret_text(struct text *t, const char *section, const struct vt_secret *s)
-{
-        put(t, "\n[%s]\nsalt = ", section);
-        put_hex(t, s->salt, sizeof(s->salt), NULL);
-        put(t, "\nhash = ");
-        put_hex(t, s->hash, sizeof(s->hash), NULL);
-        put(t, "\ntries_left = %u\nblocked = %s\n", s->tries_left,
-            s->tries_left == 0 ? "yes" : "no");
-}
-
-static int commit_card(struct vt_image *img)
-{
-        struct text t = {0};
-
-        if (img->pin_rules.charset >= N(charsets) || img->compat >= N(compats)) {
-                errno = EINVAL;
-                return -1;
-        }
-        for (size_t i = 0; i < VT_SLOTS; i++)
-                if (img->slots[i].pin_policy >= N(pin_policies) ||
-                    img->slots[i].touch_policy >= N(touch_policies)) {
-                        errno = EINVAL;
-                        return -1;
-                }
-        card_text(img, &t);
-        if (write_text(img, "card.ini", &t) < 0)
-                return -1;
-        img->saved_pin_max = img->pin.max_tries;
-        img->saved_puk_max = img->puk.max_tries;
-        return 0;
-}
-
-static int commit_state(struct vt_image *img)
-{
-        struct text t = {0};
-        const char *alg = vt_alg_name(img->mgm_alg);
-        const char *touch = vt_touch_policy_name(img->mgm_touch);
-
-        if (!alg || !touch || img->mgm_key_len > sizeof(img->mgm_key)) {
-                errno = EINVAL;
-                return -1;
-        }
-        put(&t, "; vtoken card state: PIN and PUK as salted hashes, tries left, management key\n");
-        secret_text(&t, "pin", &img->pin);
-        secret_text(&t, "puk", &img->puk);
-        put(&t, "\n[management]\nalg = %s\nkey = ", alg);
-        put_hex(&t, img->mgm_key, img->mgm_key_len, NULL);
-        put(&t, "\ntouch = %s\n", touch);
-        return write_text(img, "state", &t);
-}
-
-int vt_image_commit_card(struct vt_image *img)
-{
-        if (begin_commit(img) < 0)
-                return -1;
-        return commit_card(img);
-}
-
-int vt_image_commit_state(struct vt_image *img)
-{
-        if (begin_commit(img) < 0)
-                return -1;
-        /* card.ini first: on load a tries_left above a lowered limit is clamped to it, so a
-         * crash between the two writes never gives back a try */
-        if ((img->pin.max_tries != img->saved_pin_max ||
-             img->puk.max_tries != img->saved_puk_max) &&
-            commit_card(img) < 0)
-                return -1;
-        return commit_state(img);
-}
-
-static int pem_of(struct text *t, int (*writer)(BIO *, const void *), const void *obj)
-{
-        BIO *bio = BIO_new(BIO_s_secmem());
-        char *data;
-        long n;
-        int r = -1;
-
-        if (bio && writer(bio, obj) && (n = BIO_get_mem_data(bio, &data)) > 0) {
-                put(t, "%.*s", (int)n, data);
-                r = t->err ? -1 : 0;
-        }
-        BIO_free(bio);
-        return r;
-}
-
-static int write_key(BIO *bio, const void *key)
-{
-        return PEM_write_bio_PrivateKey(bio, (EVP_PKEY *)key, NULL, NULL, 0, NULL, NULL);
-}
-
-/* The certificate's bytes exactly as the card holds them: PUT DATA may store bytes that are
- * not X.509, and they must come back the same. */
-static int write_cert(BIO *bio, const void *slot)
-{
-        const struct vt_slot *s = slot;
-
-        return PEM_write_bio(bio, "CERTIFICATE", "", s->cert, (long)s->cert_len);
-}
-
-/* Writes one PEM file of a slot, or removes it when the slot has no such thing. */
-static int commit_pem(struct vt_image *img, const char *name, int (*writer)(BIO *, const void *),
-                      const void *obj)
-{
-        struct text t = {0};
-
-        if (!obj)
-                return remove_durable(img->dir, name);
-        if (pem_of(&t, writer, obj) < 0) {
-                text_free(&t);
-                errno = EINVAL;
-                return -1;
-        }
-        return write_text(img, name, &t);
-}
-
-static int commit_slot(struct vt_image *img, struct vt_slot *s)
-{
-        char key[32], crt[32];
-
-        snprintf(key, sizeof(key), "%02x.key.pem", s->ref);
-        snprintf(crt, sizeof(crt), "%02x.crt.pem", s->ref);
-        if (commit_pem(img, key, write_key, s->key) < 0)
-                return -1;
-        return commit_pem(img, crt, write_cert, s->cert && s->cert_len ? s : NULL);
-}
-
-int vt_image_commit_slot(struct vt_image *img, uint8_t ref)
-{
-        struct vt_slot *s = vt_image_slot(img, ref);
-
-        if (!s) {
-                errno = EINVAL;
-                return -1;
-        }
-        if (begin_commit(img) < 0)
-                return -1;
-        /* key and certificate first, then the slot's policies in card.ini */
-        if (commit_slot(img, s) < 0)
-                return -1;
-        return commit_card(img);
-}
-
-static int commit_object(struct vt_image *img, uint32_t tag)
-{
-        char name[32];
-        struct vt_object *o = vt_image_object(img, tag);
-
-        snprintf(name, sizeof(name), "obj-%x.bin", (unsigned)tag);
-        if (!o || !o->len)
-                return remove_durable(img->dir, name);
-        return write_atomic(img->dir, name, o->data, o->len);
-}
-
-int vt_image_commit_object(struct vt_image *img, uint32_t tag)
-{
-        if (begin_commit(img) < 0)
-                return -1;
-        return commit_object(img, tag);
-}
-
-int vt_image_commit_all(struct vt_image *img)
-{
-        if (begin_commit(img) < 0)
-                return -1;
-        for (size_t i = 0; i < VT_SLOTS; i++)
-                if (commit_slot(img, &img->slots[i]) < 0)
-                        return -1;
-        for (size_t i = 0; i < img->n_objects; i++)
-                if (commit_object(img, img->objects[i].tag) < 0)
-                        return -1;
-        if (commit_card(img) < 0)
-                return -1;
-        return commit_state(img);
-}
 
 /* ---- loading ------------------------------------------------------------------------ */
 
@@ -730,21 +136,11 @@ static int parse_bool(const char *v, bool *out)
         return 0;
 }
 
-static int parse_name(const char *v, const char *const *names, size_t n, uint8_t *out)
-{
-        for (size_t i = 0; i < n; i++)
-                if (!strcmp(v, names[i])) {
-                        *out = (uint8_t)i;
-                        return 0;
-                }
-        return -1;
-}
-
 static int parse_tries(struct load *l, const char *v, uint8_t *out)
 {
         unsigned long n;
 
-        if (parse_uint(v, 15, &n) < 0 || n < 1)
+        if (parse_uint(v, VT_PIV_TRIES_MAX, &n) < 0 || n < 1)
                 return fail(l, "retries must be 1..15, not '%s'", v);
         *out = (uint8_t)n;
         return 1;
@@ -817,7 +213,7 @@ static int pin_key(struct load *l, const char *key, const char *v)
                         return fail(l, "%s must be 1..8, not '%s'", key, v);
                 *(key[1] == 'i' ? &img->pin_rules.min_len : &img->pin_rules.max_len) = (uint8_t)n;
         } else if (!strcmp(key, "charset")) {
-                if (parse_name(v, charsets, N(charsets), &img->pin_rules.charset) < 0)
+                if (vt_charset_parse(v, &img->pin_rules.charset) < 0)
                         return fail(l, "charset must be any, digits or strong, not '%s'", v);
         } else if (!strcmp(key, "retries")) {
                 l->seen |= SEEN_PIN_RETRIES;
@@ -831,10 +227,10 @@ static int pin_key(struct load *l, const char *key, const char *v)
 static int slot_key(struct load *l, struct vt_slot *s, const char *key, const char *v)
 {
         if (!strcmp(key, "pin_policy")) {
-                if (parse_name(v, pin_policies, N(pin_policies), &s->pin_policy) < 0)
+                if (vt_pin_policy_parse(v, &s->pin_policy) < 0)
                         return fail(l, "bad pin_policy '%s'", v);
         } else if (!strcmp(key, "touch_policy")) {
-                if (parse_name(v, touch_policies, N(touch_policies), &s->touch_policy) < 0)
+                if (vt_touch_policy_parse(v, &s->touch_policy) < 0)
                         return fail(l, "bad touch_policy '%s'", v);
         } else if (!strcmp(key, "origin")) {
                 if (strcmp(v, "generated") && strcmp(v, "imported"))
@@ -905,7 +301,7 @@ static int secret_key(struct load *l, struct vt_secret *s, unsigned shift, const
                         return fail(l, "hash must be 64 hex digits");
                 l->seen |= SEEN_HASH << shift;
         } else if (!strcmp(key, "tries_left")) {
-                if (parse_uint(v, 15, &n) < 0)
+                if (parse_uint(v, VT_PIV_TRIES_MAX, &n) < 0)
                         return fail(l, "tries_left must be 0..15, not '%s'", v);
                 s->tries_left = (uint8_t)n;
                 l->seen |= SEEN_TRIES << shift;
@@ -948,7 +344,7 @@ static int state_handler(void *user, const char *section, const char *key, const
                         return fail(l, "management key is not hex of at most 32 bytes");
                 l->seen |= SEEN_MGM_KEY;
         } else if (!strcmp(key, "touch")) {
-                if (parse_name(v, touch_policies, N(touch_policies), &img->mgm_touch) < 0)
+                if (vt_touch_policy_parse(v, &img->mgm_touch) < 0)
                         return fail(l, "bad management touch '%s'", v);
         } else {
                 return fail(l, "unknown key '%s' in [management]", key);
@@ -1105,6 +501,29 @@ static int load_slot(struct vt_image *img, struct vt_slot *s, char *err, size_t 
         return 0;
 }
 
+int vt_object_file_tag(const char *name, uint32_t *tag)
+{
+        char canonical[32];
+        size_t n = strlen(name);
+        uint32_t v = 0;
+
+        /* exactly "obj-" + 1..6 lower-case hex digits without leading zeros + ".bin", as
+         * vt_save_object names it: sscanf would also take "obj- 5fc109.bin" or "obj-+5.bin" */
+        if (n < 9 || n > 14 || strncmp(name, "obj-", 4) || strcmp(name + n - 4, ".bin"))
+                return -1;
+        for (size_t i = 4; i < n - 4; i++) {
+                int d = hexval(name[i]);
+                if (d < 0 || (name[i] >= 'A' && name[i] <= 'F'))
+                        return -1;
+                v = v << 4 | (uint32_t)d;
+        }
+        snprintf(canonical, sizeof(canonical), "obj-%x.bin", (unsigned)v);
+        if (strcmp(canonical, name) != 0)
+                return -1;
+        *tag = v;
+        return 0;
+}
+
 static int load_objects(struct vt_image *img, char *err, size_t errlen)
 {
         DIR *d = opendir(img->dir);
@@ -1117,12 +536,10 @@ static int load_objects(struct vt_image *img, char *err, size_t errlen)
                 return -1;
         }
         while (r == 0 && (e = readdir(d))) {
-                unsigned tag;
-                int end = 0;
+                uint32_t tag;
                 struct vt_object *o;
 
-                if (sscanf(e->d_name, "obj-%6x.bin%n", &tag, &end) != 1 ||
-                    (size_t)end != strlen(e->d_name) || e->d_name[4] == '+' || e->d_name[4] == '-')
+                if (vt_object_file_tag(e->d_name, &tag) < 0)
                         continue;
                 snprintf(path, sizeof(path), "%s/%s", img->dir, e->d_name);
                 if (vt_image_object(img, tag)) {
@@ -1177,8 +594,6 @@ struct vt_image *vt_image_load(const char *dir, char *err, size_t errlen)
                 goto fail;
         }
         vt_image_set_compat(img, l.compat);
-        img->saved_pin_max = img->pin.max_tries;
-        img->saved_puk_max = img->puk.max_tries;
         if (parse_ini(&l, dir, "state", state_handler, err, errlen) < 0)
                 goto fail;
         if (l.seen !=

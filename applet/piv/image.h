@@ -1,21 +1,15 @@
-/* The card image: a directory a person can read, and its in-memory form.
- *
- *   IMAGE/card.ini        identity and policy ([card], [pin], [puk], [slot 9a] ...)
- *   IMAGE/state           PIN/PUK salted hashes, tries left, blocked flags, management key
- *   IMAGE/9a.key.pem      private key of slot 9A (PKCS#8 PEM), and so on per slot
- *   IMAGE/9a.crt.pem      certificate of slot 9A
- *   IMAGE/obj-5fc109.bin  other data objects written with PUT DATA, by tag
- *   IMAGE/f9.key.pem, f9.crt.pem, attestation-ca.crt.pem  the attestation key, its
- *                         certificate and the per-image CA that issued it
- *
- * Directory 0700, files 0600. Every write is atomic: temporary file, fsync, rename, fsync of
- * the directory. Loading never writes. */
+/* A card image in memory: the card's identity and policy, and the PIV application's
+ * persistent state (slots, PIN and PUK, management key, data objects). Pure: how it is kept on
+ * disk is store/'s business (store/image_store.h); applets change it only through a store
+ * (applet/store.h), committing first and applying after. */
 #ifndef VT_IMAGE_H
 #define VT_IMAGE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "table.h"
 
 #include <openssl/evp.h>
 
@@ -51,9 +45,6 @@ enum vt_touch_policy {
         VT_TOUCH_ALWAYS = 2,
         VT_TOUCH_CACHED = 3
 };
-
-/* Key references that hold a key: 9A, 9C, 9D, 9E, retired 82..95, attestation F9. */
-#define VT_SLOTS 25
 
 struct vt_slot {
         uint8_t ref;          /* key reference, e.g. 0x9A */
@@ -116,49 +107,43 @@ struct vt_image {
         struct vt_object objects[VT_OBJECTS_MAX];
         size_t n_objects;
 
-        /* set by a fault injection: the next commits fail as a full disk would */
-        int fail_writes;
-
-        /* the retry limits card.ini holds: vt_image_commit_state rewrites card.ini too when
-         * pin.max_tries or puk.max_tries differ from these */
-        uint8_t saved_pin_max, saved_puk_max;
-        /* the first commit removed the temporary files of writes a crash interrupted */
-        bool swept;
         /* atr and yubikey_mgmt_aid as card.ini has them, kept while compat overrides them */
         uint8_t own_atr[VT_ATR_MAX_IMG];
         size_t own_atr_len;
         bool own_mgmt_aid;
 };
 
-/* Loads IMAGE; on failure returns NULL and puts a message naming the file and the reason in
- * err. Never writes. */
-struct vt_image *vt_image_load(const char *dir, char *err, size_t errlen);
 void vt_image_free(struct vt_image *img);
 
-/* Durable commits; each returns 0 or -1 (errno set). The card answers 65 81 on failure. */
-int vt_image_commit_state(struct vt_image *img);
-int vt_image_commit_slot(struct vt_image *img, uint8_t ref);
-int vt_image_commit_object(struct vt_image *img, uint32_t tag);
-int vt_image_commit_card(struct vt_image *img);
+/* What an applet proposes to a store (applet/store.h, applet name "piv"): the new state of one
+ * part of the image. img is the image as it is (unchanged until the commit succeeded). */
+enum piv_change_kind {
+        PIV_CHANGE_SECRETS, /* proposed: PIN, PUK (tries and limits), management key */
+        PIV_CHANGE_SLOT,    /* slot: a slot's new key, certificate and policies */
+        PIV_CHANGE_OBJECT,  /* tag, data, len: a data object's new value; len 0 removes it */
+};
+
+struct piv_change {
+        enum piv_change_kind kind;
+        const struct vt_image *img;
+        const struct vt_image *proposed;
+        const struct vt_slot *slot;
+        uint32_t tag;
+        const uint8_t *data;
+        size_t len;
+};
 
 struct vt_slot *vt_image_slot(struct vt_image *img, uint8_t ref);
 struct vt_object *vt_image_object(struct vt_image *img, uint32_t tag);
 
-/* An image in memory only: all slots laid out and empty, YubiKey-like defaults, nothing on
- * disk. dir is copied. NULL when out of memory. */
+/* An image in memory only: all slots laid out and empty, YubiKey-like defaults. dir (the
+ * directory it is or will be kept in) is copied. NULL when out of memory. */
 struct vt_image *vt_image_new(const char *dir);
-/* Writes every file of the image into img->dir (which must exist): card.ini, state, slots,
- * objects. 0 or -1 (errno set). */
-int vt_image_commit_all(struct vt_image *img);
 /* The object with this tag, created empty when missing; NULL when the table is full. */
 struct vt_object *vt_image_object_add(struct vt_image *img, uint32_t tag);
 /* Replaces an object's value with a copy of data (len 0 removes the object); 0 or -1. Does not
  * commit. */
 int vt_image_set_object(struct vt_image *img, uint32_t tag, const uint8_t *data, size_t len);
-/* Writes a file into the image directory atomically (0600, fsync, rename, fsync of the
- * directory); 0 or -1. */
-int vt_image_write_file(const struct vt_image *img, const char *name, const void *data, size_t len);
-int vt_fsync_dir(const char *dir);
 /* "PIV Authentication", "Digital Signature", ... for a key reference. */
 const char *vt_slot_purpose(uint8_t ref);
 /* The management key is the well-known YubiKey default (3DES 0102...08 three times). */
@@ -167,6 +152,12 @@ bool vt_mgm_key_is_default(const struct vt_image *img);
 const char *vt_pin_policy_name(uint8_t policy);
 const char *vt_touch_policy_name(uint8_t policy);
 const char *vt_charset_name(uint8_t charset);
+/* The reverse: 0, or -1 for a name that is none of them. */
+int vt_pin_policy_parse(const char *name, uint8_t *policy);
+int vt_touch_policy_parse(const char *name, uint8_t *policy);
+int vt_charset_parse(const char *name, uint8_t *charset);
+/* Whether every policy and charset value of the image has a name (so it can be written). */
+bool vt_image_names_valid(const struct vt_image *img);
 
 /* Switches the card's compatibility mode: sets atr and yubikey_mgmt_aid from it, and back to
  * card.ini's own values when it goes to none. Does not commit. */

@@ -60,13 +60,6 @@ struct vt_init_opts {
  * nothing is written and an existing image is left as it was. */
 int vt_image_create(const char *dir, const struct vt_init_opts *opts, char *err, size_t errlen);
 
-/* 1 when dir holds no entries, 0 when it does, -1 (errno set) when it cannot be read. An empty
- * directory counts as a missing image: vt_image_create fills it. */
-int vt_dir_is_empty(const char *dir);
-
-/* Parses a slot name (9a, 9c, 9d, 9e, 82..95; case-insensitive); 0 or -1. */
-int vt_slot_parse(const char *name, uint8_t *ref);
-
 /* The path of the PIN envelope of an image: dir without trailing slashes + ".pin-envelope.txt". */
 int vt_pin_envelope_path(const char *dir, char *out, size_t outlen);
 

@@ -1,0 +1,26 @@
+#include "store.h"
+
+#include <errno.h>
+
+static int mem_commit(void *ctx, const char *applet, const void *change)
+{
+        struct vt_mem_store *m = ctx;
+        (void)applet;
+        (void)change;
+        if (m->fail_always || m->fail_next > 0) {
+                if (m->fail_next > 0)
+                        m->fail_next--;
+                m->failures++;
+                return -EIO;
+        }
+        m->commits++;
+        return 0;
+}
+
+static const struct vt_store_ops mem_ops = {.commit = mem_commit};
+
+struct vt_store vt_mem_store(struct vt_mem_store *m)
+{
+        struct vt_store s = {&mem_ops, m};
+        return s;
+}

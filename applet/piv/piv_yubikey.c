@@ -1,0 +1,283 @@
+/* The YubiKey 5 extensions of PIV that clients rely on (yubico-piv-tool, ykman, piv-go):
+ * GET VERSION, GET SERIAL, SET MANAGEMENT KEY, SET PIN RETRIES, RESET, GET METADATA, ATTEST,
+ * and the YubiKey management application's SELECT and READ CONFIG. */
+#include "piv_internal.h"
+
+#include "attest.h"
+#include "keyops.h"
+#include "mgmkey.h"
+#include "pin.h"
+
+#include <openssl/crypto.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#define TAG_MD_ALG     0x01
+#define TAG_MD_POLICY  0x02
+#define TAG_MD_ORIGIN  0x03
+#define TAG_MD_PUBLIC  0x04
+#define TAG_MD_DEFAULT 0x05
+#define TAG_MD_RETRIES 0x06
+
+static const uint8_t mgmt_aid[] = {0xA0, 0x00, 0x00, 0x05, 0x27, 0x47, 0x11, 0x17};
+
+static uint16_t yk_version(struct vt_piv *p, struct writer *out)
+{
+        wr_bytes(out, p->img->version, sizeof(p->img->version));
+        return SW_OK;
+}
+
+static uint16_t yk_serial(struct vt_piv *p, struct writer *out)
+{
+        uint32_t s = p->img->serial;
+        uint8_t b[4] = {(uint8_t)(s >> 24), (uint8_t)(s >> 16), (uint8_t)(s >> 8), (uint8_t)s};
+        wr_bytes(out, b, sizeof(b));
+        return SW_OK;
+}
+
+static uint16_t yk_set_mgmkey(struct vt_piv *p, const struct apdu *a)
+{
+        struct reader r = rd_init(a->data, a->lc);
+        uint8_t alg, ref, len;
+        const uint8_t *key;
+        struct vt_image *img = p->img;
+        if (a->p1 != 0xFF || (a->p2 != 0xFF && a->p2 != 0xFE))
+                return SW_INCORRECT_P1P2;
+        if (!p->mgm_authed)
+                return SW_SECURITY_STATUS_NOT_SATISFIED;
+        if (rd_u8(&r, &alg) != 0 || rd_u8(&r, &ref) != 0 || rd_u8(&r, &len) != 0 ||
+            rd_bytes(&r, len, &key) != 0 || r.left != 0 || ref != REF_MGM ||
+            vt_mgm_key_len(alg) != len || len > sizeof(img->mgm_key))
+                return SW_WRONG_DATA;
+        struct vt_image next = *img;
+        next.mgm_alg = alg;
+        next.mgm_touch = a->p2 == 0xFE ? VT_TOUCH_ALWAYS : VT_TOUCH_NEVER;
+        memcpy(next.mgm_key, key, len);
+        next.mgm_key_len = len;
+        uint16_t sw = piv_commit_secrets(p, &next);
+        OPENSSL_cleanse(&next, sizeof(next));
+        return sw;
+}
+
+static void reset_secret(struct vt_secret *s, const char *value, uint8_t tries)
+{
+        uint8_t padded[VT_PIN_FIELD];
+        vt_pin_pad(value, padded);
+        vt_secret_set(s, padded);
+        s->max_tries = s->tries_left = tries;
+        OPENSSL_cleanse(padded, sizeof(padded));
+}
+
+static bool secret_is(const struct vt_secret *s, const char *value)
+{
+        uint8_t padded[VT_PIN_FIELD];
+        vt_pin_pad(value, padded);
+        return vt_secret_matches(s, padded);
+}
+
+/* FA and FB give the PIN the YubiKey's default, 123456. A card whose PIN policy that value
+ * violates (the e-Cert profile's strong policy) refuses both: the e-Cert token has neither a
+ * reset nor settable tries, and its holder revokes the certificate and gets a new token
+ * (`vtoken init --force`) instead. */
+static bool defaults_allowed(const struct vt_image *img)
+{
+        uint8_t padded[VT_PIN_FIELD];
+        vt_pin_pad(VT_PIV_DEFAULT_PIN, padded);
+        return vt_pin_acceptable(&img->pin_rules, padded);
+}
+
+/* SET PIN RETRIES: P1 PIN tries, P2 PUK tries; PIN and PUK go back to the defaults. */
+static uint16_t yk_set_retries(struct vt_piv *p, const struct apdu *a)
+{
+        struct vt_image *img = p->img;
+        if (!p->mgm_authed || !p->pin_verified)
+                return SW_SECURITY_STATUS_NOT_SATISFIED;
+        if (a->p1 < 1 || a->p1 > VT_PIV_TRIES_MAX || a->p2 < 1 || a->p2 > VT_PIV_TRIES_MAX)
+                return SW_INCORRECT_P1P2;
+        if (!defaults_allowed(img))
+                return SW_CONDITIONS_NOT_SATISFIED;
+        struct vt_image next = *img;
+        reset_secret(&next.pin, VT_PIV_DEFAULT_PIN, a->p1);
+        reset_secret(&next.puk, VT_PIV_DEFAULT_PUK, a->p2);
+        uint16_t sw = piv_commit_secrets(p, &next);
+        OPENSSL_cleanse(&next, sizeof(next));
+        if (sw == SW_OK)
+                p->pin_verified = p->pin_fresh = false;
+        return sw;
+}
+
+/* RESET: only a card whose PIN and PUK are both blocked, and whose policy allows the default
+ * PIN (see defaults_allowed); every key, certificate and object goes (the attestation key
+ * stays), PIN, PUK and management key return to the YubiKey's defaults: 123456 and 12345678
+ * with 3 tries each, 010203...08 (3DES). */
+static uint16_t yk_reset(struct vt_piv *p)
+{
+        struct vt_image *img = p->img;
+        uint16_t sw = SW_OK;
+        if (img->pin.tries_left != 0 || img->puk.tries_left != 0 || !defaults_allowed(img))
+                return SW_CONDITIONS_NOT_SATISFIED;
+        piv_clear_security(p);
+        for (size_t i = 0; i < VT_SLOTS && sw == SW_OK; i++) {
+                const struct vt_slot *s = &img->slots[i];
+                if (s->ref == REF_ATTEST || (!s->key && !s->cert))
+                        continue;
+                const struct vt_slot empty = {.ref = s->ref};
+                sw = piv_commit_slot(p, &empty);
+        }
+        while (img->n_objects > 0 && sw == SW_OK)
+                sw = piv_commit_object(p, img->objects[img->n_objects - 1].tag, NULL, 0);
+        /* the default PIN only once no key is left on disk for it to open; a failure leaves a
+         * partly reset image with PIN and PUK still blocked, and the card says so */
+        if (sw != SW_OK)
+                return sw;
+        struct vt_image next = *img;
+        reset_secret(&next.pin, VT_PIV_DEFAULT_PIN, VT_PIV_DEFAULT_TRIES);
+        reset_secret(&next.puk, VT_PIV_DEFAULT_PUK, VT_PIV_DEFAULT_TRIES);
+        next.mgm_alg = VT_ALG_3DES;
+        memcpy(next.mgm_key, vt_piv_default_mgm_key, sizeof(vt_piv_default_mgm_key));
+        next.mgm_key_len = sizeof(vt_piv_default_mgm_key);
+        next.mgm_touch = VT_TOUCH_DEFAULT;
+        sw = piv_commit_secrets(p, &next);
+        OPENSSL_cleanse(&next, sizeof(next));
+        return sw;
+}
+
+static void write_policy(struct writer *out, uint8_t pin, uint8_t touch)
+{
+        const uint8_t v[2] = {pin, touch};
+        wr_tlv(out, TAG_MD_POLICY, v, sizeof(v));
+}
+
+static uint16_t metadata_secret(const struct vt_secret *s, const char *dflt, struct writer *out)
+{
+        const uint8_t alg = 0xFF, is_default = secret_is(s, dflt);
+        const uint8_t retries[2] = {s->max_tries, s->tries_left};
+        wr_tlv(out, TAG_MD_ALG, &alg, 1);
+        wr_tlv(out, TAG_MD_DEFAULT, &is_default, 1);
+        wr_tlv(out, TAG_MD_RETRIES, retries, sizeof(retries));
+        return SW_OK;
+}
+
+/* GET METADATA (P2 a reference): what ykman shows in `piv info`. */
+static uint16_t yk_metadata(struct vt_piv *p, const struct apdu *a, struct writer *out)
+{
+        struct vt_image *img = p->img;
+        if (a->p1 != 0x00)
+                return SW_INCORRECT_P1P2;
+        if (a->p2 == REF_PIN)
+                return metadata_secret(&img->pin, VT_PIV_DEFAULT_PIN, out);
+        if (a->p2 == REF_PUK)
+                return metadata_secret(&img->puk, VT_PIV_DEFAULT_PUK, out);
+        if (a->p2 == REF_MGM) {
+                const uint8_t is_default = vt_mgm_key_is_default(img);
+                wr_tlv(out, TAG_MD_ALG, &img->mgm_alg, 1);
+                write_policy(out, VT_PIN_NEVER,
+                             img->mgm_touch == VT_TOUCH_ALWAYS ? VT_TOUCH_ALWAYS : VT_TOUCH_NEVER);
+                wr_tlv(out, TAG_MD_DEFAULT, &is_default, 1);
+                return SW_OK;
+        }
+        struct vt_slot *s = vt_image_slot(img, a->p2);
+        if (!s)
+                return SW_INCORRECT_P1P2;
+        if (!s->key)
+                return SW_FILE_NOT_FOUND;
+        const uint8_t origin = s->generated ? 0x01 : 0x02;
+        wr_tlv(out, TAG_MD_ALG, &s->alg, 1);
+        write_policy(out, piv_pin_policy(s), piv_touch_policy(s));
+        wr_tlv(out, TAG_MD_ORIGIN, &origin, 1);
+        return vt_keyop_write_public(s->key, s->alg, TAG_MD_PUBLIC, out) == 0 ? SW_OK : SW_UNKNOWN;
+}
+
+/* ATTEST (P1 the slot): a certificate for the slot's key, generated on the card, issued by the
+ * attestation key. */
+static uint16_t yk_attest(struct vt_piv *p, const struct apdu *a, struct writer *out)
+{
+        struct vt_slot *s = piv_key_slot(p, a->p1);
+        struct vt_slot *f9 = vt_image_slot(p->img, REF_ATTEST);
+        uint8_t *der;
+        size_t len;
+        if (!s || a->p2 != 0x00)
+                return SW_INCORRECT_P1P2;
+        if (!s->key || !f9 || !f9->key || !f9->cert)
+                return SW_FILE_NOT_FOUND;
+        if (!s->generated)
+                return SW_WRONG_DATA; /* as a YubiKey: only a key made on the card is attested */
+        if (vt_attest(p->img, f9, s, piv_pin_policy(s), piv_touch_policy(s), &der, &len) != 0)
+                return SW_UNKNOWN;
+        wr_bytes(out, der, len);
+        OPENSSL_free(der);
+        return SW_OK;
+}
+
+uint16_t piv_yk_process(struct vt_piv *p, const struct apdu *a, struct writer *out)
+{
+        switch (a->ins) {
+        case INS_YK_GET_VERSION:
+                return yk_version(p, out);
+        case INS_YK_GET_SERIAL:
+                return yk_serial(p, out);
+        case INS_YK_SET_MGMKEY:
+                return yk_set_mgmkey(p, a);
+        case INS_YK_SET_RETRIES:
+                return yk_set_retries(p, a);
+        case INS_YK_RESET:
+                return yk_reset(p);
+        case INS_YK_METADATA:
+                return yk_metadata(p, a, out);
+        case INS_YK_ATTEST:
+                return yk_attest(p, a, out);
+        default:
+                return SW_INS_NOT_SUPPORTED;
+        }
+}
+
+static uint16_t mgmt_select(void *ctx, const struct apdu *a, struct writer *out)
+{
+        const struct vt_piv *p = ctx;
+        char v[16];
+        (void)a;
+        int n = snprintf(v, sizeof(v), "%u.%u.%u", p->img->version[0], p->img->version[1],
+                         p->img->version[2]);
+        wr_bytes(out, v, (size_t)n);
+        return SW_OK;
+}
+
+/* READ CONFIG (INS 1D), which ykman sends after the SELECT: a length byte and the device
+ * information TLVs of a YubiKey 5 with only the PIV application. */
+static uint16_t mgmt_read_config(const struct vt_piv *p, struct writer *out)
+{
+        static const uint8_t piv_only[2] = {0x00, 0x10}, usb_a_keychain = 0x01, unlocked = 0x00;
+        uint32_t n = p->img->serial;
+        const uint8_t serial[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8),
+                                   (uint8_t)n};
+        size_t start = out->len;
+        wr_u8(out, 0);                  /* the length, set below */
+        wr_tlv(out, 0x01, piv_only, 2); /* USB: supported applications */
+        wr_tlv(out, 0x02, serial, 4);
+        wr_tlv(out, 0x03, piv_only, 2); /* USB: enabled applications */
+        wr_tlv(out, 0x04, &usb_a_keychain, 1);
+        wr_tlv(out, 0x05, p->img->version, 3);
+        wr_tlv(out, 0x0A, &unlocked, 1);
+        if (!out->err)
+                out->p[start] = (uint8_t)(out->len - start - 1);
+        return SW_OK;
+}
+
+static uint16_t mgmt_process(void *ctx, const struct apdu *a, struct writer *out)
+{
+        if (a->ins == 0x1D && a->p1 == 0x00 && a->p2 == 0x00)
+                return mgmt_read_config(ctx, out);
+        return SW_INS_NOT_SUPPORTED;
+}
+
+void piv_yk_mgmt_applet(struct vt_piv *p, struct vt_applet *out)
+{
+        memset(out, 0, sizeof(*out));
+        out->name = "yubikey-mgmt";
+        out->aid = mgmt_aid;
+        out->aid_len = sizeof(mgmt_aid);
+        out->ctx = p;
+        out->select = mgmt_select;
+        out->process = mgmt_process;
+}

@@ -1,0 +1,43 @@
+#include "registry.h"
+
+#include "piv/piv.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+        const char *name;
+        int (*install)(struct vt_card *c, struct vt_image *img, const struct vt_store *store);
+} applets[] = {
+    {"piv", vt_piv_install},
+};
+
+static int find(const char *name)
+{
+        for (size_t i = 0; i < sizeof(applets) / sizeof(applets[0]); i++)
+                if (strcmp(applets[i].name, name) == 0)
+                        return (int)i;
+        return -1;
+}
+
+int vt_applet_known(const char *name)
+{
+        return find(name) >= 0;
+}
+
+int vt_card_setup(struct vt_card *c, struct vt_image *img, const struct vt_store *store,
+                  char *err, size_t errlen)
+{
+        int i = find(img->applet);
+        vt_card_init(c, img->atr, img->atr_len);
+        if (i < 0) {
+                snprintf(err, errlen, "unknown applet '%s'", img->applet);
+                return -1;
+        }
+        if (applets[i].install(c, img, store) < 0) {
+                vt_card_release(c);
+                snprintf(err, errlen, "out of memory");
+                return -1;
+        }
+        return 0;
+}

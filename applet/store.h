@@ -1,0 +1,45 @@
+/* The store a card is given: where an applet's proposed changes are made durable.
+ *
+ * Commit first, then apply: an applet builds the new state of what a command changes, hands it
+ * to vt_store_commit, and changes its live state only when that returned 0. A failed commit
+ * leaves the live state as it was, and a store leaves what it holds as it was too.
+ *
+ * The change is applet-specific (its type is named by the applet, e.g. struct piv_change of
+ * applet/piv/image.h); a store knows the applets whose sections it keeps. The image store of
+ * store/ writes files; vt_mem_store (below) keeps nothing and serves unit tests and the fuzzer;
+ * the daemon's write-fail fault wraps a store. */
+#ifndef VT_STORE_H
+#define VT_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct vt_store_ops {
+        /* Makes one change durable; 0 or a negative errno. applet names the change's type. */
+        int (*commit)(void *ctx, const char *applet, const void *change);
+};
+
+struct vt_store {
+        const struct vt_store_ops *ops;
+        void *ctx;
+};
+
+static inline int vt_store_commit(const struct vt_store *s, const char *applet,
+                                  const void *change)
+{
+        return s->ops->commit(s->ctx, applet, change);
+}
+
+/* A store that keeps nothing: every commit succeeds, except while fail_next > 0 (each failed
+ * commit spends one) or fail_always; it counts what it was asked. */
+struct vt_mem_store {
+        unsigned commits;  /* commits that succeeded */
+        unsigned failures; /* commits refused */
+        unsigned fail_next;
+        bool fail_always;
+};
+
+/* A vt_store over m. */
+struct vt_store vt_mem_store(struct vt_mem_store *m);
+
+#endif

@@ -1,0 +1,86 @@
+/* The file store: a card's proposed changes made durable in its image directory, each before
+ * the card applies it. */
+#include "image_store.h"
+
+#include "atomic.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+int vt_file_store_init(struct vt_file_store *fs, const char *dir, const struct vt_image *img)
+{
+        memset(fs, 0, sizeof(*fs));
+        if ((size_t)snprintf(fs->dir, sizeof(fs->dir), "%s", dir) >= sizeof(fs->dir))
+                return -1;
+        fs->saved_pin_max = img->pin.max_tries;
+        fs->saved_puk_max = img->puk.max_tries;
+        return 0;
+}
+
+static int save_secrets(struct vt_file_store *fs, const struct vt_image *next)
+{
+        /* card.ini first: on load a tries_left above a lowered limit is clamped to it, so a
+         * crash between the two writes never gives back a try */
+        if (next->pin.max_tries != fs->saved_pin_max || next->puk.max_tries != fs->saved_puk_max) {
+                if (vt_save_card(fs->dir, next) < 0)
+                        return -1;
+                fs->saved_pin_max = next->pin.max_tries;
+                fs->saved_puk_max = next->puk.max_tries;
+        }
+        return vt_save_state(fs->dir, next);
+}
+
+/* Key and certificate first, then the slot's policies in card.ini. */
+static int save_slot(struct vt_file_store *fs, const struct vt_image *img,
+                     const struct vt_slot *slot)
+{
+        struct vt_image next = *img; /* shallow: card.ini as it will be */
+        size_t i = 0;
+        while (i < VT_SLOTS && next.slots[i].ref != slot->ref)
+                i++;
+        if (i == VT_SLOTS) {
+                errno = EINVAL;
+                return -1;
+        }
+        next.slots[i] = *slot;
+        if (vt_save_slot_files(fs->dir, slot) < 0)
+                return -1;
+        return vt_save_card(fs->dir, &next);
+}
+
+static int commit_piv(struct vt_file_store *fs, const struct piv_change *ch)
+{
+        switch (ch->kind) {
+        case PIV_CHANGE_SECRETS:
+                return save_secrets(fs, ch->proposed);
+        case PIV_CHANGE_SLOT:
+                return save_slot(fs, ch->img, ch->slot);
+        case PIV_CHANGE_OBJECT:
+                return vt_save_object(fs->dir, ch->tag, ch->data, ch->len);
+        }
+        errno = EINVAL;
+        return -1;
+}
+
+static int file_commit(void *ctx, const char *applet, const void *change)
+{
+        struct vt_file_store *fs = ctx;
+        if (!fs->swept) {
+                vt_sweep_leftovers(fs->dir);
+                fs->swept = true;
+        }
+        if (strcmp(applet, "piv") != 0)
+                return -EINVAL;
+        if (commit_piv(fs, change) < 0)
+                return errno ? -errno : -EIO;
+        return 0;
+}
+
+static const struct vt_store_ops file_ops = {.commit = file_commit};
+
+struct vt_store vt_file_store(struct vt_file_store *fs)
+{
+        struct vt_store s = {&file_ops, fs};
+        return s;
+}

@@ -1,0 +1,51 @@
+/* Card images on disk: loading an image directory, writing one whole, and the file store that
+ * makes a card's changes durable (applet/store.h). The format is described in image_load.c. */
+#ifndef VT_IMAGE_STORE_H
+#define VT_IMAGE_STORE_H
+
+#include "image.h"
+#include "store.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Loads the image in dir; on failure returns NULL and puts a message naming the file and the
+ * reason in err. Never writes. */
+struct vt_image *vt_image_load(const char *dir, char *err, size_t errlen);
+
+/* Writes every file of img into dir (which must exist): slots, objects, card.ini, state. 0 or -1
+ * (errno set). */
+int vt_image_save(const char *dir, const struct vt_image *img);
+/* The parts of it; 0 or -1 (errno set). A slot without key or certificate has its files
+ * removed, an object of length 0 too. */
+int vt_save_card(const char *dir, const struct vt_image *img);
+int vt_save_state(const char *dir, const struct vt_image *img);
+int vt_save_slot_files(const char *dir, const struct vt_slot *s);
+int vt_save_object(const char *dir, uint32_t tag, const uint8_t *data, size_t len);
+
+/* The tag of an object file name ("obj-5fc109.bin", exactly as vt_save_object writes it); 0,
+ * or -1 for any other name. */
+int vt_object_file_tag(const char *name, uint32_t *tag);
+
+/* 1 when dir holds no entries, 0 when it does, -1 (errno set) when it cannot be read. An empty
+ * directory counts as a missing image. */
+int vt_dir_is_empty(const char *dir);
+
+/* The store of a loaded image: each change goes to the files of dir (see
+ * vt_file_store_commit). */
+struct vt_file_store {
+        char dir[4096];
+        /* the retry limits card.ini holds: a change of the secrets rewrites card.ini first
+         * when the proposed limits differ */
+        uint8_t saved_pin_max, saved_puk_max;
+        /* the first commit removes the temporary files of writes a crash interrupted */
+        bool swept;
+};
+
+/* Sets fs up for the image img loaded from dir; 0, or -1 when dir is too long. */
+int vt_file_store_init(struct vt_file_store *fs, const char *dir, const struct vt_image *img);
+/* A vt_store over fs. */
+struct vt_store vt_file_store(struct vt_file_store *fs);
+
+#endif
