@@ -1,18 +1,21 @@
 #include "store.h"
 
+#include "piv/image.h"
+
 #include <errno.h>
+#include <string.h>
 
 static int mem_commit(void *ctx, const char *applet, const void *change)
 {
         struct vt_mem_store *m = ctx;
-        (void)applet;
-        (void)change;
         if (m->fail_always || m->fail_next > 0) {
                 if (m->fail_next > 0)
                         m->fail_next--;
                 m->failures++;
                 return -EIO;
         }
+        if (m->mirror && strcmp(applet, "piv") == 0 && vt_image_apply(m->mirror, change) < 0)
+                return -ENOMEM;
         m->commits++;
         return 0;
 }

@@ -30,9 +30,12 @@ static inline int vt_store_commit(const struct vt_store *s, const char *applet,
         return s->ops->commit(s->ctx, applet, change);
 }
 
-/* A store that keeps nothing: every commit succeeds, except while fail_next > 0 (each failed
- * commit spends one) or fail_always; it counts what it was asked. */
+/* A store in memory: every commit succeeds, except while fail_next > 0 (each failed commit
+ * spends one) or fail_always; it counts what it was asked. With a mirror, each change it
+ * accepts is applied to that image too (vt_image_apply): what a disk would hold. */
+struct vt_image;
 struct vt_mem_store {
+        struct vt_image *mirror;
         unsigned commits;  /* commits that succeeded */
         unsigned failures; /* commits refused */
         unsigned fail_next;

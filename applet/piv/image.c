@@ -204,3 +204,76 @@ int vt_image_set_object(struct vt_image *img, uint32_t tag, const uint8_t *data,
         return 0;
 }
 
+
+/* A copy of a slot's key and certificate for another image. */
+static int copy_slot(struct vt_slot *dst, const struct vt_slot *src)
+{
+        *dst = *src;
+        dst->key = NULL;
+        dst->cert = NULL;
+        if (src->cert && !(dst->cert = malloc(src->cert_len)))
+                return -1;
+        if (src->cert)
+                memcpy(dst->cert, src->cert, src->cert_len);
+        if (src->key && EVP_PKEY_up_ref(src->key) == 1)
+                dst->key = src->key;
+        else if (src->key)
+                return -1;
+        return 0;
+}
+
+static void free_slot(struct vt_slot *s)
+{
+        EVP_PKEY_free(s->key);
+        free(s->cert);
+        s->key = NULL;
+        s->cert = NULL;
+}
+
+struct vt_image *vt_image_clone(const struct vt_image *img)
+{
+        struct vt_image *c = vt_image_new(img->dir ? img->dir : "");
+        if (!c)
+                return NULL;
+        char *dir = c->dir;
+        *c = *img;
+        c->dir = dir;
+        c->n_objects = 0;
+        for (size_t i = 0; i < VT_SLOTS; i++)
+                c->slots[i].key = NULL, c->slots[i].cert = NULL;
+        for (size_t i = 0; i < VT_SLOTS; i++)
+                if (copy_slot(&c->slots[i], &img->slots[i]) < 0)
+                        goto fail;
+        for (size_t i = 0; i < img->n_objects; i++)
+                if (vt_image_set_object(c, img->objects[i].tag, img->objects[i].data,
+                                        img->objects[i].len) < 0)
+                        goto fail;
+        return c;
+fail:
+        vt_image_free(c);
+        return NULL;
+}
+
+int vt_image_apply(struct vt_image *img, const struct piv_change *ch)
+{
+        struct vt_slot *s, copy;
+        switch (ch->kind) {
+        case PIV_CHANGE_SECRETS:
+                img->pin = ch->proposed->pin;
+                img->puk = ch->proposed->puk;
+                img->mgm_alg = ch->proposed->mgm_alg;
+                memcpy(img->mgm_key, ch->proposed->mgm_key, sizeof(img->mgm_key));
+                img->mgm_key_len = ch->proposed->mgm_key_len;
+                img->mgm_touch = ch->proposed->mgm_touch;
+                return 0;
+        case PIV_CHANGE_SLOT:
+                if (!(s = vt_image_slot(img, ch->slot->ref)) || copy_slot(&copy, ch->slot) < 0)
+                        return -1;
+                free_slot(s);
+                *s = copy;
+                return 0;
+        case PIV_CHANGE_OBJECT:
+                return vt_image_set_object(img, ch->tag, ch->data, ch->len);
+        }
+        return -1;
+}

@@ -133,6 +133,12 @@ struct piv_change {
         size_t len;
 };
 
+/* A deep copy of img (keys shared by reference count); NULL when out of memory. */
+struct vt_image *vt_image_clone(const struct vt_image *img);
+/* Applies a change to img as a store keeps it (a copy of what the change holds); 0 or -1 when
+ * out of memory or the change names no slot of img. */
+int vt_image_apply(struct vt_image *img, const struct piv_change *ch);
+
 struct vt_slot *vt_image_slot(struct vt_image *img, uint8_t ref);
 struct vt_object *vt_image_object(struct vt_image *img, uint32_t tag);
 
