@@ -27,8 +27,8 @@
 
 /* What an applet says of a command's need for a touch (vt_applet.touch). */
 enum vt_touch_need {
-        VT_TOUCH_NONE = 0,   /* no touch */
-        VT_TOUCH_EACH = 1,   /* a touch for this command */
+        VT_TOUCH_NONE = 0,    /* no touch */
+        VT_TOUCH_EACH = 1,    /* a touch for this command */
         VT_TOUCH_CACHABLE = 2 /* a touch, unless the same key was touched a moment ago */
 };
 
@@ -104,8 +104,8 @@ void vt_card_reset(struct vt_card *c);
 
 /* What vt_card_receive made of one APDU. */
 struct vt_card_step {
-        bool ready;      /* a whole command waits for vt_card_execute; else out holds the answer */
-        size_t len;      /* the answer's length when !ready */
+        bool ready;       /* a whole command waits for vt_card_execute; else out holds the answer */
+        size_t len;       /* the answer's length when !ready */
         unsigned secrecy; /* VT_SECRET_* of this APDU and of its answer */
         enum vt_touch_need touch; /* when ready */
         uint8_t touch_key;

@@ -25,8 +25,8 @@ int vt_applet_known(const char *name)
         return find(name) >= 0;
 }
 
-int vt_card_setup(struct vt_card *c, struct vt_image *img, const struct vt_store *store,
-                  char *err, size_t errlen)
+int vt_card_setup(struct vt_card *c, struct vt_image *img, const struct vt_store *store, char *err,
+                  size_t errlen)
 {
         int i = find(img->applet);
         vt_card_init(c, img->atr, img->atr_len);

@@ -24,8 +24,7 @@ struct vt_store {
         void *ctx;
 };
 
-static inline int vt_store_commit(const struct vt_store *s, const char *applet,
-                                  const void *change)
+static inline int vt_store_commit(const struct vt_store *s, const char *applet, const void *change)
 {
         return s->ops->commit(s->ctx, applet, change);
 }

@@ -32,9 +32,9 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#define RUN_CARDS_MAX   2 /* Debian's vpcd offers two slots per pcscd */
-#define RUN_FAILED      125
-#define STOP_TIMEOUT_S  5
+#define RUN_CARDS_MAX  2 /* Debian's vpcd offers two slots per pcscd */
+#define RUN_FAILED     125
+#define STOP_TIMEOUT_S 5
 
 struct run {
         const char *cards[RUN_CARDS_MAX];

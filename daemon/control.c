@@ -26,10 +26,7 @@
  * a peer of another user (root excepted) is refused. A client has 10 s to send its line. */
 #include "control.h"
 
-#include "fault.h"
 #include "log.h"
-#include "manager.h"
-#include "served.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -48,7 +45,8 @@
 #define LINGER_US         (2 * 1000000ULL)
 
 struct control {
-        struct manager *m;
+        control_handler handler;
+        void *user;
         int fd;
         bool bound; /* we created path and unlink it at the end */
         char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -68,190 +66,6 @@ struct conn {
         size_t out_len, out_off;
         bool draining; /* reply sent: the rest of the request is read and dropped until EOF */
 };
-
-/* ---- requests -------------------------------------------------------------------------- */
-
-int control_split(char *line, char **words, size_t max)
-{
-        size_t n = 0;
-        for (char *p = line; *p; p++)
-                if ((unsigned char)*p < 0x20 && *p != '\t')
-                        return -1;
-        for (char *p = line;;) {
-                p += strspn(p, " \t");
-                if (!*p)
-                        return (int)n;
-                if (n == max)
-                        return -1;
-                words[n++] = p;
-                p += strcspn(p, " \t");
-                if (*p)
-                        *p++ = '\0';
-        }
-}
-
-static void error(FILE *reply, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void error(FILE *reply, const char *fmt, ...)
-{
-        va_list ap;
-        fputs("error: ", reply);
-        va_start(ap, fmt);
-        vfprintf(reply, fmt, ap);
-        va_end(ap);
-        fputc('\n', reply);
-}
-
-static struct served_card *find_card(struct manager *m, const char *name)
-{
-        for (size_t i = 0; i < m->n_cards; i++)
-                if (strcmp(m->cards[i]->conf.name, name) == 0)
-                        return m->cards[i];
-        return NULL;
-}
-
-static void do_status(struct manager *m, char **w, size_t n, FILE *reply)
-{
-        bool json = n == 2 && strcmp(w[1], "--json") == 0;
-        if (n > 2 || (n == 2 && !json)) {
-                error(reply, "usage: status [--json]");
-                return;
-        }
-        fputs("ok\n", reply);
-        if (json)
-                fputs("{\"cards\":[", reply);
-        for (size_t i = 0; i < m->n_cards; i++) {
-                if (json && i)
-                        fputc(',', reply);
-                served_card_status(m->cards[i], reply, json);
-        }
-        if (json)
-                fputs("]}\n", reply);
-        else if (m->n_cards == 0)
-                fputs("no card served\n", reply);
-}
-
-static void do_trace(struct served_card *sc, char **w, size_t n, FILE *reply)
-{
-        bool on = n >= 3 && strcmp(w[2], "on") == 0, json = false;
-        const char *path = NULL;
-        if (n == 3 && strcmp(w[2], "off") == 0) {
-                served_card_trace(sc, false, NULL, TRACE_TEXT);
-                vt_log(LOG_INFO, sc->conf.name, NULL, "trace off");
-                fputs("ok\n", reply);
-                return;
-        }
-        for (size_t i = 3; on && i < n; i++) {
-                if (strcmp(w[i], "--json") == 0 && !json)
-                        json = true;
-                else if (w[i][0] == '/' && !path)
-                        path = w[i];
-                else
-                        on = false;
-        }
-        if (!on) {
-                error(reply, "usage: trace CARD on [/ABSOLUTE/FILE] [--json] | trace CARD off");
-                return;
-        }
-        enum trace_format fmt =
-            json || (path && trace_format_for(path) == TRACE_JSON) ? TRACE_JSON : TRACE_TEXT;
-        int r = served_card_trace(sc, true, path, fmt);
-        if (r < 0) {
-                error(reply, "cannot open %s: %s", path, strerror(-r));
-                return;
-        }
-        vt_log(LOG_INFO, sc->conf.name, NULL, "trace on to %s", path ? path : "the log");
-        fputs("ok\n", reply);
-}
-
-static void do_fault(struct served_card *sc, char **w, size_t n, FILE *reply)
-{
-        if (n == 3 && strcmp(w[2], "clear") == 0) {
-                served_card_fault_clear(sc);
-                vt_log(LOG_INFO, sc->conf.name, NULL, "faults cleared");
-                fputs("ok\n", reply);
-                return;
-        }
-        struct fault f;
-        char err[256], what[96];
-        if (fault_parse(w + 2, n - 2, &f, err, sizeof(err)) < 0) {
-                error(reply, "%s", err);
-                return;
-        }
-        if (served_card_fault(sc, &f) < 0) {
-                error(reply, "at most %d faults may be armed: 'fault %s clear' first", FAULTS_MAX,
-                      sc->conf.name);
-                return;
-        }
-        fault_describe(&f, 1, what, sizeof(what));
-        vt_log(LOG_INFO, sc->conf.name, NULL, "fault armed: %s", what);
-        fprintf(reply, "ok\n%s: fault armed: %s\n", sc->conf.name, what);
-}
-
-void control_execute(struct manager *m, char *line, FILE *reply)
-{
-        char *w[CONTROL_WORDS_MAX];
-        int n = control_split(line, w, CONTROL_WORDS_MAX);
-        if (n < 0) {
-                error(reply, "malformed request");
-                return;
-        }
-        if (n == 0) {
-                error(reply, "empty request");
-                return;
-        }
-        const char *verb = w[0];
-        if (strcmp(verb, "status") == 0) {
-                do_status(m, w, (size_t)n, reply);
-                return;
-        }
-        static const char *const card_verbs[] = {"insert", "remove", "reset",
-                                                 "touch",  "trace",  "fault"};
-        bool known = false;
-        for (size_t i = 0; i < sizeof(card_verbs) / sizeof(card_verbs[0]); i++)
-                known |= strcmp(verb, card_verbs[i]) == 0;
-        if (!known) {
-                error(reply,
-                      "unknown request '%.64s': expected status, insert, remove, reset, trace, "
-                      "fault or touch",
-                      verb);
-                return;
-        }
-        if (n < 2) {
-                error(reply, "%s needs a CARD", verb);
-                return;
-        }
-        struct served_card *sc = find_card(m, w[1]);
-        if (!sc) {
-                error(reply, "unknown card '%.64s'", w[1]);
-                return;
-        }
-        if (strcmp(verb, "trace") == 0) {
-                do_trace(sc, w, (size_t)n, reply);
-                return;
-        }
-        if (strcmp(verb, "fault") == 0) {
-                do_fault(sc, w, (size_t)n, reply);
-                return;
-        }
-        if (n != 2) {
-                error(reply, "usage: %s CARD", verb);
-                return;
-        }
-        if (strcmp(verb, "touch") == 0) {
-                if (served_card_touch(sc) < 0) {
-                        error(reply, "%s: no command is waiting for a touch", sc->conf.name);
-                        return;
-                }
-        } else if (strcmp(verb, "insert") == 0) {
-                served_card_insert(sc);
-        } else if (strcmp(verb, "remove") == 0) {
-                served_card_remove(sc);
-        } else {
-                served_card_reset(sc);
-        }
-        vt_log(LOG_INFO, sc->conf.name, NULL, "%s by the control socket", verb);
-        fputs("ok\n", reply);
-}
 
 /* ---- connections ----------------------------------------------------------------------- */
 
@@ -286,7 +100,7 @@ static void conn_reply(struct conn *c, const char *fixed)
                 size_t len = strlen(c->in);
                 if (len && c->in[len - 1] == '\r')
                         c->in[len - 1] = '\0';
-                control_execute(c->ctl->m, c->in, f);
+                c->ctl->handler(c->ctl->user, c->in, f);
         }
         if (fclose(f) != 0) {
                 conn_free(c);
@@ -466,7 +280,8 @@ static int listen_on(struct control *ctl, const char *path)
         return 0;
 }
 
-int control_start(struct manager *m, const char *path, struct control **out)
+int control_start(sd_event *event, const char *path, control_handler handler, void *user,
+                  struct control **out)
 {
         char def[PATH_MAX];
         const char *rt = getenv("RUNTIME_DIRECTORY");
@@ -481,11 +296,12 @@ int control_start(struct manager *m, const char *path, struct control **out)
         struct control *ctl = calloc(1, sizeof(*ctl));
         if (!ctl)
                 return -ENOMEM;
-        ctl->m = m;
+        ctl->handler = handler;
+        ctl->user = user;
         ctl->fd = sfd;
         int r = sfd >= 0 ? 0 : listen_on(ctl, path);
         if (r == 0)
-                r = sd_event_add_io(m->event, &ctl->io, ctl->fd, EPOLLIN, on_accept, ctl);
+                r = sd_event_add_io(event, &ctl->io, ctl->fd, EPOLLIN, on_accept, ctl);
         if (r < 0) {
                 control_free(ctl);
                 return r;

@@ -4,6 +4,7 @@
 #include "log.h"
 #include "served.h"
 #include "trace.h"
+#include "verbs.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -26,11 +27,28 @@ int manager_new(struct manager **out)
         return 0;
 }
 
+static void on_card_changed(void *user)
+{
+        manager_update_status(user);
+}
+
+static struct served_card *nth_card(void *ctx, size_t i)
+{
+        struct manager *m = ctx;
+        return i < m->n_cards ? m->cards[i] : NULL;
+}
+
+void manager_execute(void *user, char *line, FILE *reply)
+{
+        const struct card_lookup cards = {.ctx = user, .nth = nth_card};
+        verbs_execute(&cards, line, reply);
+}
+
 static void add_card(struct manager *m, const struct conf_card *cc, const char *trace)
 {
         char err[1024];
         struct served_card *sc;
-        if (served_card_new(m, cc, trace, &sc, err, sizeof(err)) < 0) {
+        if (served_card_new(m->event, cc, trace, on_card_changed, m, &sc, err, sizeof(err)) < 0) {
                 vt_log(LOG_ERR, cc->name, NULL, "card refused: %s", err);
                 return;
         }
@@ -45,7 +63,7 @@ int manager_start(struct manager *m, const struct conf *conf)
         m->conf = *conf;
         for (size_t i = 0; i < conf->n_cards; i++)
                 add_card(m, &conf->cards[i], conf->trace);
-        int r = control_start(m, conf->control, &m->control);
+        int r = control_start(m->event, conf->control, manager_execute, m, &m->control);
         if (r < 0)
                 log_error("no control socket %s: %s", conf->control, strerror(-r));
         else if (m->control)

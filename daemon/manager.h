@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <systemd/sd-event.h>
 
 struct served_card;
@@ -27,6 +28,8 @@ void manager_free(struct manager *m);
 /* Re-reads the configuration file: added cards appear, removed ones go, unchanged ones keep
  * their connection and security state. A bad file is refused and the running one stays. */
 int manager_reload(struct manager *m);
+/* Carries out a control request on the manager's cards (a control_handler). */
+void manager_execute(void *user, char *line, FILE *reply);
 /* Sends STATUS= with each card's state. */
 void manager_update_status(struct manager *m);
 

@@ -3,7 +3,6 @@
 #include "frame.h"
 #include "json.h"
 #include "log.h"
-#include "manager.h"
 #include "profile.h"
 #include "registry.h"
 #include "sw.h"
@@ -107,7 +106,7 @@ static int defer(struct served_card *sc, uint64_t usec, sd_event_time_handler_t 
 {
         struct served_command *c = &sc->cur;
         c->timer = sd_event_source_disable_unref(c->timer);
-        int r = sd_event_add_time_relative(sc->manager->event, &c->timer, CLOCK_MONOTONIC, usec,
+        int r = sd_event_add_time_relative(sc->event, &c->timer, CLOCK_MONOTONIC, usec,
                                            TIMER_ACCURACY_US, fn, sc);
         if (r < 0) {
                 vt_log(LOG_ERR, sc->conf.name, NULL, "cannot defer an answer: %s", strerror(-r));
@@ -248,7 +247,8 @@ static void on_power(void *user, int ctrl)
 static void on_state(void *user)
 {
         struct served_card *sc = user;
-        manager_update_status(sc->manager);
+        if (sc->changed)
+                sc->changed(sc->user);
 }
 
 /* A missing (or empty) image directory is created from the card's profile; anything else is
@@ -307,8 +307,9 @@ static int open_image(struct served_card *sc, char *err, size_t errlen)
         return 0;
 }
 
-int served_card_new(struct manager *m, const struct conf_card *cc, const char *trace,
-                    struct served_card **out, char *err, size_t errlen)
+int served_card_new(sd_event *event, const struct conf_card *cc, const char *trace,
+                    void (*changed)(void *user), void *user, struct served_card **out, char *err,
+                    size_t errlen)
 {
         struct served_card *sc = calloc(1, sizeof(*sc));
         if (!sc) {
@@ -316,7 +317,9 @@ int served_card_new(struct manager *m, const struct conf_card *cc, const char *t
                 return -ENOMEM;
         }
         sc->conf = *cc;
-        sc->manager = m;
+        sc->event = event;
+        sc->changed = changed;
+        sc->user = user;
         sc->trace.fd = -1;
         if (open_image(sc, err, errlen) < 0) {
                 served_card_free(sc);
@@ -335,7 +338,7 @@ int served_card_new(struct manager *m, const struct conf_card *cc, const char *t
                                        .atr = on_atr,
                                        .power = on_power,
                                        .state_changed = on_state};
-        int r = vpcd_link_new(m->event, cc->name, cc->host, cc->port, &h, &sc->link);
+        int r = vpcd_link_new(event, cc->name, cc->host, cc->port, &h, &sc->link);
         if (r < 0) {
                 snprintf(err, errlen, "vpcd %s:%u: %s", cc->host, cc->port, strerror(-r));
                 served_card_free(sc);
@@ -425,8 +428,8 @@ void served_card_status(const struct served_card *sc, FILE *f, bool json)
                         sc->conf.name, vpcd_link_endpoint(sc->link), conn,
                         sc->card.powered ? "powered" : "unpowered", applet ? applet : "none",
                         verified ? "verified" : "not verified", st.pin_tries_left, st.pin_max_tries,
-                        st.puk_tries_left, st.puk_max_tries,
-                        sc->commands, trace ? trace : "off", sc->faults.n ? faults : "none",
+                        st.puk_tries_left, st.puk_max_tries, sc->commands, trace ? trace : "off",
+                        sc->faults.n ? faults : "none",
                         sc->cur.waiting_touch ? ", waiting for touch" : "");
                 return;
         }

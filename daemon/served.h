@@ -14,8 +14,6 @@
 #include <stdio.h>
 #include <time.h>
 
-struct manager;
-
 /* The command being answered; it outlives on_apdu when its answer is deferred (a delay fault,
  * a wait for touch). */
 struct served_command {
@@ -25,10 +23,10 @@ struct served_command {
         uint64_t start_us;    /* CLOCK_MONOTONIC on arrival */
         bool pending;         /* the answer is deferred */
         bool waiting_touch;
-        uint8_t touch_key;    /* the key reference the touch is for */
-        unsigned secrecy;     /* VT_SECRET_* of the command and its answer */
+        uint8_t touch_key; /* the key reference the touch is for */
+        unsigned secrecy;  /* VT_SECRET_* of the command and its answer */
         char name_buf[8];
-        const char *name;     /* the command's name for the trace */
+        const char *name; /* the command's name for the trace */
         char note[160];
         sd_event_source *timer;
         uint8_t rsp[VT_RAPDU_MAX];
@@ -36,7 +34,9 @@ struct served_command {
 
 struct served_card {
         struct conf_card conf;
-        struct manager *manager;
+        sd_event *event;
+        void (*changed)(void *user); /* the card's state changed (connection, power) */
+        void *user;
         struct vpcd_link *link;
         struct vt_image *img;
         struct vt_file_store files; /* the image's files */
@@ -49,10 +49,12 @@ struct served_card {
         struct vt_card card;
 };
 
-/* Builds the card of cc and starts connecting it; on failure err says why. trace, when not
- * NULL or empty, is a file every APDU of the card is traced to. */
-int served_card_new(struct manager *m, const struct conf_card *cc, const char *trace,
-                    struct served_card **out, char *err, size_t errlen);
+/* Builds the card of cc on event and starts connecting it; on failure err says why. trace, when
+ * not NULL or empty, is a file every APDU of the card is traced to. changed (may be NULL) is
+ * called with user when the card's state changes. */
+int served_card_new(sd_event *event, const struct conf_card *cc, const char *trace,
+                    void (*changed)(void *user), void *user, struct served_card **out, char *err,
+                    size_t errlen);
 void served_card_free(struct served_card *sc);
 /* "waiting for vpcd HOST:PORT", "connected", "powered" or "removed". */
 const char *served_card_state(const struct served_card *sc);

@@ -63,8 +63,24 @@ struct profile {
 };
 
 static const struct profile profiles[] = {
-    {"piv", VT_PIV_DEFAULT_PIN, VT_PIV_DEFAULT_PUK, VT_PIV_DEFAULT_TRIES, VT_PIV_DEFAULT_TRIES, {6, 8, VT_PIN_CHARS_ANY}, piv_defaults, 4, false},
-    {"ecert", NULL, VT_PIV_DEFAULT_PUK, VT_PIV_TRIES_MAX, VT_PIV_DEFAULT_TRIES, {8, 8, VT_PIN_CHARS_STRONG}, ecert_defaults, 2, true},
+    {"piv",
+     VT_PIV_DEFAULT_PIN,
+     VT_PIV_DEFAULT_PUK,
+     VT_PIV_DEFAULT_TRIES,
+     VT_PIV_DEFAULT_TRIES,
+     {6, 8, VT_PIN_CHARS_ANY},
+     piv_defaults,
+     4,
+     false},
+    {"ecert",
+     NULL,
+     VT_PIV_DEFAULT_PUK,
+     VT_PIV_TRIES_MAX,
+     VT_PIV_DEFAULT_TRIES,
+     {8, 8, VT_PIN_CHARS_STRONG},
+     ecert_defaults,
+     2,
+     true},
 };
 
 /* What vt_image_create builds in memory before it writes anything. */

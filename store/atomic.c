@@ -108,12 +108,10 @@ void vt_sweep_leftovers(const char *dir)
                 return;
         while ((e = readdir(d)))
                 if (e->d_type == DT_REG && is_leftover(e->d_name) &&
-                    (size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) <
-                        sizeof(path))
+                    (size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) < sizeof(path))
                         unlink(path);
         closedir(d);
 }
-
 
 int vt_dir_is_empty(const char *dir)
 {

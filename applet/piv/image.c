@@ -204,7 +204,6 @@ int vt_image_set_object(struct vt_image *img, uint32_t tag, const uint8_t *data,
         return 0;
 }
 
-
 /* A copy of a slot's key and certificate for another image. */
 static int copy_slot(struct vt_slot *dst, const struct vt_slot *src)
 {

@@ -11,8 +11,8 @@
 #include <stdint.h>
 
 /* The defaults a YubiKey ships with (and returns to on RESET). */
-#define VT_PIV_DEFAULT_PIN "123456"
-#define VT_PIV_DEFAULT_PUK "12345678"
+#define VT_PIV_DEFAULT_PIN   "123456"
+#define VT_PIV_DEFAULT_PUK   "12345678"
 #define VT_PIV_DEFAULT_TRIES 3
 #define VT_PIV_TRIES_MAX     15 /* retry counters are 1..15: the e-Cert token's 15 */
 extern const uint8_t vt_piv_default_mgm_key[24]; /* 3DES 0102030405060708 three times */
@@ -35,7 +35,7 @@ struct piv_object_info {
                              key in the printed information): traces redact it */
 };
 
-#define VT_SLOTS 25
+#define VT_SLOTS             25
 #define VT_PIV_RETIRED_FIRST 0x82 /* retired key management keys: 82..95 */
 #define VT_PIV_RETIRED_LAST  0x95
 extern const struct piv_slot_info piv_slots[VT_SLOTS];
