@@ -1,5 +1,6 @@
-/* What the PIV tests share: a card with the PIV applet over a card image in a temporary
- * directory, keys of every type in the slots, and APDUs written as hex. */
+/* What the PIV tests share: a card with the PIV applet over a card image in memory, committing
+ * to an in-memory store whose mirror image stands for the disk; keys of every type in the
+ * slots, and APDUs written as hex. Nothing touches the file system. */
 #ifndef VT_PIV_TEST_H
 #define VT_PIV_TEST_H
 
@@ -8,22 +9,19 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "test_util.h"
-
 #include "card.h"
 #include "image.h"
 #include "keygen.h"
 #include "pin.h"
 #include "buf.h"
 #include "piv.h"
+#include "store.h"
 #include "sw.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -44,8 +42,9 @@ struct test_keys {
 static struct test_keys keys;
 
 struct fixture {
-        char dir[64];
-        struct vt_image *img;
+        struct vt_image *img;    /* the live image the card works on */
+        struct vt_mem_store mem; /* mem.mirror: what the disk would hold */
+        struct vt_store store;   /* over mem */
         struct vt_piv *piv;
         struct vt_card card;
         uint8_t resp[VT_RAPDU_MAX]; /* data of the last exchange, after GET RESPONSE */
@@ -119,15 +118,13 @@ static inline int group_teardown(void **state)
 
 /* A YubiKey-like card: PIN 123456, PUK 12345678, 3 tries each, default management key;
  * 9A RSA-2048, 9C P-256, 9D P-384 with certificates; 9E P-256, 82 Ed25519, 83 X25519, 84
- * RSA-1024 without. Everything is on disk as well. */
+ * RSA-1024 without. The store's mirror starts as a copy of it. */
 static inline int setup(void **state)
 {
         struct fixture *f = calloc(1, sizeof(*f));
         uint8_t padded[8];
         assert_non_null(f);
-        snprintf(f->dir, sizeof(f->dir), "/tmp/vt-piv-test-XXXXXX");
-        assert_non_null(mkdtemp(f->dir));
-        assert_non_null(f->img = vt_image_new(f->dir));
+        assert_non_null(f->img = vt_image_new("mem"));
         memcpy(f->img->atr, test_atr, sizeof(test_atr));
         f->img->atr_len = sizeof(test_atr);
         memcpy(f->img->guid, test_guid, sizeof(test_guid));
@@ -149,8 +146,9 @@ static inline int setup(void **state)
         put_key(f->img, 0x82, keys.ed25519, NULL);
         put_key(f->img, 0x83, keys.x25519, NULL);
         put_key(f->img, 0x84, keys.rsa1024, NULL);
-        assert_int_equal(vt_image_commit_all(f->img), 0);
-        assert_non_null(f->piv = vt_piv_new(f->img));
+        assert_non_null(f->mem.mirror = vt_image_clone(f->img));
+        f->store = vt_mem_store(&f->mem);
+        assert_non_null(f->piv = vt_piv_new(f->img, &f->store));
 
         struct vt_applet app;
         vt_card_init(&f->card, test_atr, sizeof(test_atr));
@@ -166,9 +164,10 @@ static inline int setup(void **state)
 static inline int teardown(void **state)
 {
         struct fixture *f = *state;
+        vt_card_release(&f->card);
         vt_piv_free(f->piv);
         vt_image_free(f->img);
-        rm_rf(f->dir);
+        vt_image_free(f->mem.mirror);
         free(f);
         return 0;
 }
@@ -249,14 +248,54 @@ static inline void expect_sw(struct fixture *f, const char *cmd, uint16_t sw)
 #define VERIFY_WRONG "00 20 00 80 08 30 30 30 30 30 30 FF FF"
 #define PIN_STATUS   "00 20 00 80"
 
-/* The same card image as it is on disk now. */
+/* The card image as the store holds it now (a copy: vt_image_free it). */
 static inline struct vt_image *reload(struct fixture *f)
 {
-        char err[256];
-        struct vt_image *img = vt_image_load(f->dir, err, sizeof(err));
-        if (!img)
-                fail_msg("reload: %s", err);
+        struct vt_image *img = vt_image_clone(f->mem.mirror);
+        assert_non_null(img);
         return img;
+}
+
+/* The store's mirror becomes a copy of the live image, as if a test's direct changes to
+ * f->img had been written to disk. */
+static inline void sync_mirror(struct fixture *f)
+{
+        vt_image_free(f->mem.mirror);
+        assert_non_null(f->mem.mirror = vt_image_clone(f->img));
+}
+
+/* a and b hold the same persistent state a card changes: PIN, PUK, management key, slots
+ * (keys compared by value) and data objects. */
+static inline void assert_same_image(struct vt_image *a, struct vt_image *b)
+{
+        assert_memory_equal(&a->pin, &b->pin, sizeof(a->pin));
+        assert_memory_equal(&a->puk, &b->puk, sizeof(a->puk));
+        assert_int_equal(a->mgm_alg, b->mgm_alg);
+        assert_int_equal(a->mgm_key_len, b->mgm_key_len);
+        assert_memory_equal(a->mgm_key, b->mgm_key, sizeof(a->mgm_key));
+        assert_int_equal(a->mgm_touch, b->mgm_touch);
+        for (size_t i = 0; i < VT_SLOTS; i++) {
+                const struct vt_slot *x = &a->slots[i], *y = &b->slots[i];
+                assert_int_equal(x->ref, y->ref);
+                assert_int_equal(x->alg, y->alg);
+                assert_int_equal(x->pin_policy, y->pin_policy);
+                assert_int_equal(x->touch_policy, y->touch_policy);
+                assert_int_equal(x->generated, y->generated);
+                assert_int_equal(!x->key, !y->key);
+                if (x->key)
+                        assert_int_equal(EVP_PKEY_eq(x->key, y->key), 1);
+                assert_int_equal(x->cert_len, y->cert_len);
+                if (x->cert_len)
+                        assert_memory_equal(x->cert, y->cert, x->cert_len);
+        }
+        assert_int_equal(a->n_objects, b->n_objects);
+        for (size_t i = 0; i < a->n_objects; i++) {
+                const struct vt_object *x = &a->objects[i];
+                const struct vt_object *y = vt_image_object(b, x->tag);
+                assert_non_null(y);
+                assert_int_equal(x->len, y->len);
+                assert_memory_equal(x->data, y->data, x->len);
+        }
 }
 
 static inline const EVP_CIPHER *cipher_of(uint8_t alg)

@@ -196,15 +196,15 @@ static void test_failed_commit_answers_6581_and_does_not_compare(void **state)
 {
         struct fixture *f = *state;
         xfer(f, SELECT_PIV);
-        f->img->fail_writes = 1;
+        f->mem.fail_next = 1;
         expect(f, VERIFY_PIN, "65 81");
         assert_false(vt_piv_pin_verified(f->piv));
         assert_int_equal(f->img->pin.tries_left, 3);
-        f->img->fail_writes = 1;
+        f->mem.fail_next = 1;
         expect(f, VERIFY_WRONG, "65 81");
         assert_int_equal(f->img->pin.tries_left, 3);
-        /* the restoring commit fails: not verified, and memory agrees with the disk */
-        f->img->fail_writes = 0;
+        assert_int_equal(f->mem.failures, 2);
+        assert_int_equal(f->mem.mirror->pin.tries_left, 3);
         expect(f, VERIFY_WRONG, "63 C2");
         struct vt_image *disk = reload(f);
         assert_int_equal(disk->pin.tries_left, 2);

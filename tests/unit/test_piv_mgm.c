@@ -150,7 +150,7 @@ static void test_generate_refusals_change_nothing(void **state)
         expect(f, "00 47 00 9A 05 AC 03 80 01 03", "6A 80"); /* 3DES is no key pair */
         expect(f, "00 47 00 9A 05 AC 03 81 01 11", "6A 80");
         expect(f, "00 47 00 9A 08 AC 06 80 01 11 AA 01 07", "6A 80");
-        f->img->fail_writes = 1;
+        f->mem.fail_next = 1;
         expect(f, "00 47 00 9A 05 AC 03 80 01 11", "65 81");
         assert_ptr_equal(vt_image_slot(f->img, 0x9A)->key, before);
         assert_int_equal(vt_image_slot(f->img, 0x9A)->alg, VT_ALG_RSA2048);
@@ -211,7 +211,7 @@ static void test_put_data_objects(void **state)
         expect(f, "00 DB 3F FF 05 5C 03 5F C1 09", "6A 80");
         expect(f, "00 DB 3F FF 09 5C 03 5F C1 09 54 02 01 02", "6A 80");
         expect(f, "00 DB 3F FF 07 5C 01 7E 53 02 01 02", "6A 86");
-        f->img->fail_writes = 1;
+        f->mem.fail_next = 1;
         expect(f, "00 DB 3F FF 09 5C 03 5F C1 09 53 02 01 02", "65 81");
         expect(f, "00 CB 3F FF 05 5C 03 5F C1 09 00", "53 04 01 02 41 42 90 00");
 }

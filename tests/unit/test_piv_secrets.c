@@ -5,7 +5,6 @@
 #include "piv_test.h"
 
 #include <openssl/rsa.h>
-#include <sys/stat.h>
 
 /* RSA-2048 ciphertext of "hello" (PKCS#1 v1.5) under the 9A key. */
 static size_t rsa_ciphertext(uint8_t ct[256])
@@ -134,12 +133,12 @@ static void test_pending_decrypted_data_is_wiped(void **state)
         }
 }
 
-/* RESET gives the PIN its well-known default only once every key is gone from the disk: when a
- * key file cannot be removed, the PIN and PUK stay blocked, in memory and on disk. */
+/* RESET gives the PIN its well-known default only once every key is gone from the store: when
+ * the store fails to remove a key, the PIN and PUK stay blocked, on the card and in the store. */
 static void test_reset_keeps_pin_blocked_while_a_key_remains(void **state)
 {
         struct fixture *f = *state;
-        char path[128], inner[160];
+        EVP_PKEY *key9a = vt_image_slot(f->img, 0x9A)->key;
         xfer(f, SELECT_PIV);
         for (int i = 0; i < 3; i++)
                 xfer(f, VERIFY_WRONG);
@@ -147,25 +146,20 @@ static void test_reset_keeps_pin_blocked_while_a_key_remains(void **state)
                 xfer(f, "00 24 00 81 10 30 30 30 30 30 30 30 30 30 30 30 30 30 30 30 30");
         assert_int_equal(f->img->pin.tries_left, 0);
         assert_int_equal(f->img->puk.tries_left, 0);
-        /* 9C's key file cannot be unlinked: a non-empty directory stands in its place */
-        snprintf(path, sizeof(path), "%s/9c.key.pem", f->dir);
-        snprintf(inner, sizeof(inner), "%s/x", path);
-        assert_int_equal(unlink(path), 0);
-        assert_int_equal(mkdir(path, 0700), 0);
-        FILE *x = fopen(inner, "w");
-        assert_non_null(x);
-        fclose(x);
+        /* the first slot commit of RESET (the removal of 9A's key) fails */
+        f->mem.fail_next = 1;
 
         expect(f, "00 FB 00 00", "65 81");
+        assert_int_equal(f->mem.failures, 1);
         expect(f, VERIFY_PIN, "69 83");
         assert_int_equal(f->img->pin.tries_left, 0);
         assert_int_equal(f->img->puk.tries_left, 0);
+        assert_ptr_equal(vt_image_slot(f->img, 0x9A)->key, key9a);
 
-        assert_int_equal(unlink(inner), 0);
-        assert_int_equal(rmdir(path), 0);
         struct vt_image *disk = reload(f);
         assert_int_equal(disk->pin.tries_left, 0);
         assert_int_equal(disk->puk.tries_left, 0);
+        assert_ptr_equal(vt_image_slot(disk, 0x9A)->key, key9a);
         vt_image_free(disk);
 }
 

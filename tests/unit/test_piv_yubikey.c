@@ -160,8 +160,8 @@ static void test_reset_only_when_pin_and_puk_are_blocked(void **state)
                 xfer(f, "00 24 00 81 10 30 30 30 30 30 30 30 30 30 30 30 30 30 30 30 30");
         assert_int_equal(vt_image_set_object(f->img, 0x5FC109, (const uint8_t *)"\x53\x01\x00", 3),
                          0);
-        assert_int_equal(vt_image_commit_object(f->img, 0x5FC109), 0);
         f->img->mgm_key[0] = 0x55;
+        sync_mirror(f);
         expect(f, "00 FB 00 00", "90 00");
 
         expect(f, PIN_STATUS, "63 C3");
@@ -190,7 +190,7 @@ static void test_no_reset_under_a_strong_pin_policy(void **state)
         f->img->pin.max_tries = f->img->pin.tries_left = 15;
         vt_pin_pad("Hk#2026p", padded);
         vt_secret_set(&f->img->pin, padded);
-        assert_int_equal(vt_image_commit_all(f->img), 0);
+        sync_mirror(f);
         xfer(f, SELECT_PIV);
         /* SET PIN RETRIES, with every authentication it needs */
         assert_int_equal(mutual_auth(f, VT_ALG_3DES, test_mgm_key), SW_OK);
