@@ -203,7 +203,7 @@ int vt_cmd_init(int argc, char **argv)
         snprintf(env, sizeof(env), "%s/attestation-ca.crt.pem", image);
         if (access(env, F_OK) == 0)
                 printf("Attestation CA certificate: %s\n", env);
-        if (o.compat && strcmp(o.compat, "none"))
+        if (o.compat && strcmp(o.compat, "none") != 0)
                 printf("Compatibility: %s\n", o.compat);
         if (pin[0]) {
                 /* the one place a PIN is shown: the envelope the holder gets with the token */

@@ -314,8 +314,10 @@ void control_free(struct control *c)
 {
         if (!c)
                 return;
-        while (c->conns)
-                conn_free(c->conns);
+        for (struct conn *n = c->conns, *next; n; n = next) {
+                next = n->next;
+                conn_free(n);
+        }
         c->io = sd_event_source_disable_unref(c->io);
         if (c->fd >= 0)
                 close(c->fd);

@@ -1,5 +1,7 @@
 #include "log.h"
 
+#include <errno.h>
+
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,9 +18,17 @@ static bool to_journal;
 static bool stderr_is_journal(void)
 {
         const char *e = getenv("JOURNAL_STREAM");
-        unsigned long long dev, ino;
+        char *end;
         struct stat st;
-        if (!e || sscanf(e, "%llu:%llu", &dev, &ino) != 2 || fstat(2, &st) != 0)
+        if (!e || fstat(2, &st) != 0)
+                return false;
+        errno = 0;
+        unsigned long long dev = strtoull(e, &end, 10);
+        if (errno || end == e || *end != ':')
+                return false;
+        const char *rest = end + 1;
+        unsigned long long ino = strtoull(rest, &end, 10);
+        if (errno || end == rest || *end)
                 return false;
         return st.st_dev == dev && st.st_ino == ino;
 }

@@ -523,7 +523,7 @@ static void remove_image(const char *dir, bool rmself)
 
         if (d) {
                 while ((e = readdir(d)))
-                        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+                        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
                             (size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) <
                                 sizeof(path))
                                 unlink(path);

@@ -122,7 +122,7 @@ int vt_dir_is_empty(const char *dir)
         if (!d)
                 return -1;
         while ((e = readdir(d)))
-                if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+                if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
                         empty = 0;
         closedir(d);
         return empty;

@@ -127,12 +127,33 @@ static int parse_hex_exact(const char *v, uint8_t *out, size_t n)
 
 static int parse_bool(const char *v, bool *out)
 {
-        if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1"))
+        if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
                 *out = true;
-        else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "0"))
+        else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
                 *out = false;
         else
                 return -1;
+        return 0;
+}
+
+/* x.y.z, each 0..255 in decimal digits only. */
+static int parse_version(const char *v, uint8_t out[3])
+{
+        for (int i = 0; i < 3; i++) {
+                unsigned long n = 0;
+                size_t digits = strspn(v, "0123456789");
+                if (digits == 0 || digits > 3)
+                        return -1;
+                for (size_t k = 0; k < digits; k++)
+                        n = n * 10 + (unsigned long)(v[k] - '0');
+                if (n > 255)
+                        return -1;
+                out[i] = (uint8_t)n;
+                v += digits;
+                if (*v != (i < 2 ? '.' : '\0'))
+                        return -1;
+                v++;
+        }
         return 0;
 }
 
@@ -159,42 +180,36 @@ static int card_key(struct load *l, const char *key, const char *v)
 {
         struct vt_image *img = l->img;
         unsigned long n;
-        unsigned a, b, c;
-        char extra;
 
-        if (!strcmp(key, "profile") || !strcmp(key, "applet")) {
+        if (strcmp(key, "profile") == 0 || strcmp(key, "applet") == 0) {
                 char *dst = key[0] == 'p' ? img->profile : img->applet;
                 if (!*v || strlen(v) >= sizeof(img->profile))
                         return fail(l, "bad %s '%s'", key, v);
                 snprintf(dst, sizeof(img->profile), "%s", v);
-        } else if (!strcmp(key, "atr")) {
+        } else if (strcmp(key, "atr") == 0) {
                 if (parse_hex(v, img->atr, sizeof(img->atr), &img->atr_len) < 0 || img->atr_len < 2)
                         return fail(l, "bad atr '%s'", v);
                 l->seen |= SEEN_ATR;
-        } else if (!strcmp(key, "guid")) {
+        } else if (strcmp(key, "guid") == 0) {
                 if (parse_hex_exact(v, img->guid, sizeof(img->guid)) < 0)
                         return fail(l, "guid must be 32 hex digits");
                 l->seen |= SEEN_GUID;
-        } else if (!strcmp(key, "serial")) {
+        } else if (strcmp(key, "serial") == 0) {
                 if (parse_uint(v, UINT32_MAX, &n) < 0)
                         return fail(l, "bad serial '%s'", v);
                 img->serial = (uint32_t)n;
                 l->seen |= SEEN_SERIAL;
-        } else if (!strcmp(key, "version")) {
-                if (sscanf(v, "%u.%u.%u%c", &a, &b, &c, &extra) != 3 || a > 255 || b > 255 ||
-                    c > 255)
+        } else if (strcmp(key, "version") == 0) {
+                if (parse_version(v, img->version) < 0)
                         return fail(l, "version must be x.y.z, not '%s'", v);
-                img->version[0] = (uint8_t)a;
-                img->version[1] = (uint8_t)b;
-                img->version[2] = (uint8_t)c;
                 l->seen |= SEEN_VERSION;
-        } else if (!strcmp(key, "compat")) {
+        } else if (strcmp(key, "compat") == 0) {
                 if (vt_compat_parse(v, &l->compat) < 0)
                         return fail(l, "compat must be none or yubikey, not '%s'", v);
-        } else if (!strcmp(key, "yubikey_mgmt_aid")) {
+        } else if (strcmp(key, "yubikey_mgmt_aid") == 0) {
                 if (parse_bool(v, &img->yubikey_mgmt_aid) < 0)
                         return fail(l, "%s must be yes or no", key);
-        } else if (!strcmp(key, "global_pin")) {
+        } else if (strcmp(key, "global_pin") == 0) {
                 if (parse_bool(v, &img->global_pin) < 0)
                         return fail(l, "%s must be yes or no", key);
         } else {
@@ -208,14 +223,14 @@ static int pin_key(struct load *l, const char *key, const char *v)
         struct vt_image *img = l->img;
         unsigned long n;
 
-        if (!strcmp(key, "min_length") || !strcmp(key, "max_length")) {
+        if (strcmp(key, "min_length") == 0 || strcmp(key, "max_length") == 0) {
                 if (parse_uint(v, 8, &n) < 0 || n < 1)
                         return fail(l, "%s must be 1..8, not '%s'", key, v);
                 *(key[1] == 'i' ? &img->pin_rules.min_len : &img->pin_rules.max_len) = (uint8_t)n;
-        } else if (!strcmp(key, "charset")) {
+        } else if (strcmp(key, "charset") == 0) {
                 if (vt_charset_parse(v, &img->pin_rules.charset) < 0)
                         return fail(l, "charset must be any, digits or strong, not '%s'", v);
-        } else if (!strcmp(key, "retries")) {
+        } else if (strcmp(key, "retries") == 0) {
                 l->seen |= SEEN_PIN_RETRIES;
                 return parse_tries(l, v, &img->pin.max_tries);
         } else {
@@ -226,14 +241,14 @@ static int pin_key(struct load *l, const char *key, const char *v)
 
 static int slot_key(struct load *l, struct vt_slot *s, const char *key, const char *v)
 {
-        if (!strcmp(key, "pin_policy")) {
+        if (strcmp(key, "pin_policy") == 0) {
                 if (vt_pin_policy_parse(v, &s->pin_policy) < 0)
                         return fail(l, "bad pin_policy '%s'", v);
-        } else if (!strcmp(key, "touch_policy")) {
+        } else if (strcmp(key, "touch_policy") == 0) {
                 if (vt_touch_policy_parse(v, &s->touch_policy) < 0)
                         return fail(l, "bad touch_policy '%s'", v);
-        } else if (!strcmp(key, "origin")) {
-                if (strcmp(v, "generated") && strcmp(v, "imported"))
+        } else if (strcmp(key, "origin") == 0) {
+                if (strcmp(v, "generated") != 0 && strcmp(v, "imported") != 0)
                         return fail(l, "origin must be generated or imported, not '%s'", v);
                 s->generated = v[0] == 'g';
         } else {
@@ -244,13 +259,12 @@ static int slot_key(struct load *l, struct vt_slot *s, const char *key, const ch
 
 static struct vt_slot *section_slot(struct vt_image *img, const char *section)
 {
-        unsigned ref;
-        char extra;
+        int hi, lo;
 
-        if (strncmp(section, "slot ", 5) || strlen(section) != 7 ||
-            sscanf(section + 5, "%2x%c", &ref, &extra) != 1)
+        if (strncmp(section, "slot ", 5) != 0 || strlen(section) != 7 ||
+            (hi = hexval(section[5])) < 0 || (lo = hexval(section[6])) < 0)
                 return NULL;
-        return vt_image_slot(img, (uint8_t)ref);
+        return vt_image_slot(img, (uint8_t)(hi << 4 | lo));
 }
 
 static int card_handler(void *user, const char *section, const char *key, const char *v)
@@ -260,12 +274,12 @@ static int card_handler(void *user, const char *section, const char *key, const 
 
         if (!key)
                 return 1; /* a section header alone */
-        if (!strcmp(section, "card"))
+        if (strcmp(section, "card") == 0)
                 return card_key(l, key, v);
-        if (!strcmp(section, "pin"))
+        if (strcmp(section, "pin") == 0)
                 return pin_key(l, key, v);
-        if (!strcmp(section, "puk")) {
-                if (strcmp(key, "retries"))
+        if (strcmp(section, "puk") == 0) {
+                if (strcmp(key, "retries") != 0)
                         return fail(l, "unknown key '%s' in [puk]", key);
                 l->seen |= SEEN_PUK_RETRIES;
                 return parse_tries(l, v, &l->img->puk.max_tries);
@@ -292,20 +306,20 @@ static int secret_key(struct load *l, struct vt_secret *s, unsigned shift, const
         unsigned long n;
         bool blocked;
 
-        if (!strcmp(key, "salt")) {
+        if (strcmp(key, "salt") == 0) {
                 if (parse_hex_exact(v, s->salt, sizeof(s->salt)) < 0)
                         return fail(l, "salt must be 32 hex digits");
                 l->seen |= SEEN_SALT << shift;
-        } else if (!strcmp(key, "hash")) {
+        } else if (strcmp(key, "hash") == 0) {
                 if (parse_hex_exact(v, s->hash, sizeof(s->hash)) < 0)
                         return fail(l, "hash must be 64 hex digits");
                 l->seen |= SEEN_HASH << shift;
-        } else if (!strcmp(key, "tries_left")) {
+        } else if (strcmp(key, "tries_left") == 0) {
                 if (parse_uint(v, VT_PIV_TRIES_MAX, &n) < 0)
                         return fail(l, "tries_left must be 0..15, not '%s'", v);
                 s->tries_left = (uint8_t)n;
                 l->seen |= SEEN_TRIES << shift;
-        } else if (!strcmp(key, "blocked")) {
+        } else if (strcmp(key, "blocked") == 0) {
                 if (parse_bool(v, &blocked) < 0)
                         return fail(l, "blocked must be yes or no");
                 if (!(l->seen & (SEEN_TRIES << shift)) || blocked != (s->tries_left == 0))
@@ -325,13 +339,13 @@ static int state_handler(void *user, const char *section, const char *key, const
 
         if (!key)
                 return 1;
-        if (!strcmp(section, "pin"))
+        if (strcmp(section, "pin") == 0)
                 return secret_key(l, &img->pin, 0, key, v);
-        if (!strcmp(section, "puk"))
+        if (strcmp(section, "puk") == 0)
                 return secret_key(l, &img->puk, SEEN_PUK_SHIFT, key, v);
-        if (strcmp(section, "management"))
+        if (strcmp(section, "management") != 0)
                 return fail(l, "unknown section [%s]", section);
-        if (!strcmp(key, "alg")) {
+        if (strcmp(key, "alg") == 0) {
                 alg = vt_alg_from_name(v);
                 if (alg != VT_ALG_3DES && alg != VT_ALG_AES128 && alg != VT_ALG_AES192 &&
                     alg != VT_ALG_AES256)
@@ -339,11 +353,11 @@ static int state_handler(void *user, const char *section, const char *key, const
                                     v);
                 img->mgm_alg = alg;
                 l->seen |= SEEN_MGM_ALG;
-        } else if (!strcmp(key, "key")) {
+        } else if (strcmp(key, "key") == 0) {
                 if (parse_hex(v, img->mgm_key, sizeof(img->mgm_key), &img->mgm_key_len) < 0)
                         return fail(l, "management key is not hex of at most 32 bytes");
                 l->seen |= SEEN_MGM_KEY;
-        } else if (!strcmp(key, "touch")) {
+        } else if (strcmp(key, "touch") == 0) {
                 if (vt_touch_policy_parse(v, &img->mgm_touch) < 0)
                         return fail(l, "bad management touch '%s'", v);
         } else {
@@ -509,7 +523,7 @@ int vt_object_file_tag(const char *name, uint32_t *tag)
 
         /* exactly "obj-" + 1..6 lower-case hex digits without leading zeros + ".bin", as
          * vt_save_object names it: sscanf would also take "obj- 5fc109.bin" or "obj-+5.bin" */
-        if (n < 9 || n > 14 || strncmp(name, "obj-", 4) || strcmp(name + n - 4, ".bin"))
+        if (n < 9 || n > 14 || strncmp(name, "obj-", 4) != 0 || strcmp(name + n - 4, ".bin") != 0)
                 return -1;
         for (size_t i = 4; i < n - 4; i++) {
                 int d = hexval(name[i]);

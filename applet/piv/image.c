@@ -214,10 +214,12 @@ static int copy_slot(struct vt_slot *dst, const struct vt_slot *src)
                 return -1;
         if (src->cert)
                 memcpy(dst->cert, src->cert, src->cert_len);
-        if (src->key && EVP_PKEY_up_ref(src->key) == 1)
-                dst->key = src->key;
-        else if (src->key)
+        if (src->key && EVP_PKEY_up_ref(src->key) != 1) {
+                free(dst->cert);
+                dst->cert = NULL;
                 return -1;
+        }
+        dst->key = src->key;
         return 0;
 }
 

@@ -96,6 +96,6 @@ int vt_pin_pad(const char *value, uint8_t padded[VT_PIN_FIELD])
         if (n > VT_PIN_FIELD)
                 return -1;
         memset(padded, PIN_PAD, VT_PIN_FIELD);
-        memcpy(padded, value, n);
+        memcpy(padded, value, n); /* NOLINT(bugprone-not-null-terminated-result): FF-padded */
         return 0;
 }

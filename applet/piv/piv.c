@@ -65,23 +65,24 @@ uint16_t piv_commit_object(struct vt_piv *p, uint32_t tag, const uint8_t *data, 
         struct vt_object *o = vt_image_object(img, tag);
         const struct piv_change ch = {
             .kind = PIV_CHANGE_OBJECT, .img = img, .tag = tag, .data = data, .len = len};
-        uint8_t *copy = NULL;
-        if (len == 0 && !o)
-                return SW_OK; /* nothing to remove */
-        if (len > 0 && !o && img->n_objects == VT_OBJECTS_MAX)
+        if (len == 0) { /* removal */
+                if (!o)
+                        return SW_OK;
+                uint16_t sw = commit(p, &ch);
+                if (sw == SW_OK)
+                        vt_image_set_object(img, tag, NULL, 0);
+                return sw;
+        }
+        if (!o && img->n_objects == VT_OBJECTS_MAX)
                 return SW_NOT_ENOUGH_MEMORY;
-        if (len > 0 && !(copy = malloc(len)))
+        uint8_t *copy = malloc(len);
+        if (!copy)
                 return SW_NOT_ENOUGH_MEMORY;
-        if (copy)
-                memcpy(copy, data, len);
+        memcpy(copy, data, len);
         uint16_t sw = commit(p, &ch);
         if (sw != SW_OK) {
                 free(copy);
                 return sw;
-        }
-        if (len == 0) {
-                vt_image_set_object(img, tag, NULL, 0);
-                return SW_OK;
         }
         if (!o)
                 o = vt_image_object_add(img, tag); /* there is room: checked above */

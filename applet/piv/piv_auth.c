@@ -124,7 +124,7 @@ uint16_t piv_change_reference(struct vt_piv *p, const struct apdu *a)
         if (a->p1 != 0x00 || (a->p2 != REF_PUK && !is_pin_ref(p, a->p2)))
                 return SW_INCORRECT_P1P2;
         enum secret_ref which = a->p2 == REF_PUK ? SECRET_PUK : SECRET_PIN;
-        if (a->lc != 2 * VT_PIN_FIELD)
+        if (a->lc != (size_t)VT_PIN_FIELD * 2)
                 return SW_WRONG_DATA;
         const uint8_t *old = a->data, *new = a->data + VT_PIN_FIELD;
         if (!acceptable(p, a->p2, new))
@@ -143,7 +143,7 @@ uint16_t piv_reset_retry_counter(struct vt_piv *p, const struct apdu *a)
 {
         if (a->p1 != 0x00 || !is_pin_ref(p, a->p2))
                 return SW_INCORRECT_P1P2;
-        if (a->lc != 2 * VT_PIN_FIELD)
+        if (a->lc != (size_t)VT_PIN_FIELD * 2)
                 return SW_WRONG_DATA;
         const uint8_t *puk = a->data, *new = a->data + VT_PIN_FIELD;
         if (!acceptable(p, REF_PIN, new))

@@ -11,7 +11,7 @@
 #define TAG_PUBLIC_KEY 0x7F49
 
 /* Puts a new key into a slot (its certificate stays), durably; the key is freed on failure. */
-static uint16_t install_key(struct vt_piv *p, struct vt_slot *s, EVP_PKEY *key, uint8_t alg,
+static uint16_t install_key(struct vt_piv *p, const struct vt_slot *s, EVP_PKEY *key, uint8_t alg,
                             uint8_t pin, uint8_t touch, bool generated)
 {
         struct vt_slot next = *s;
