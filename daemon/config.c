@@ -5,6 +5,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <ini.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -26,11 +27,16 @@ struct parse {
         char section[128];
 };
 
-static int fail(struct parse *p, int line, const char *fmt, const char *a, const char *b)
+static int fail(struct parse *p, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(struct parse *p, int line, const char *fmt, ...)
 {
         if (!p->failed) {
                 char what[512];
-                snprintf(what, sizeof(what), fmt, a, b);
+                va_list ap;
+                va_start(ap, fmt);
+                vsnprintf(what, sizeof(what), fmt, ap);
+                va_end(ap);
                 snprintf(p->err, p->errlen, "%s:%d: %s", p->path, line, what);
         }
         p->failed = true;
@@ -50,10 +56,7 @@ static char *read_line(char *str, int num, void *stream)
                 if (!strchr(str, '\n') && strlen(str) == (size_t)num - 1) {
                         int next = getc(p->f);
                         if (next != EOF) {
-                                char what[64];
-                                snprintf(what, sizeof(what), "%d", num - 2);
-                                fail(p, p->line, "line too long: at most %s characters%s", what,
-                                     "");
+                                fail(p, p->line, "line too long: at most %d characters", num - 2);
                                 return NULL;
                         }
                 }
@@ -84,10 +87,9 @@ static int finish_card(struct parse *p)
         if (!p->card)
                 return 0;
         if (!p->seen_image)
-                return fail(p, p->card->line, "[card %s]: missing key 'image'%s", p->card->name,
-                            "");
+                return fail(p, p->card->line, "[card %s]: missing key 'image'", p->card->name);
         if (!p->seen_vpcd)
-                return fail(p, p->card->line, "[card %s]: missing key 'vpcd'%s", p->card->name, "");
+                return fail(p, p->card->line, "[card %s]: missing key 'vpcd'", p->card->name);
         return 1;
 }
 
@@ -102,22 +104,21 @@ static int start_section(struct parse *p, const char *section)
                 return 1;
         if (strncmp(section, "card ", 5) != 0 || section[5] == '\0')
                 return fail(p, p->header_line,
-                            "unknown section [%s]; expected [daemon] or [card NAME]%s", section,
-                            "");
+                            "unknown section [%s]; expected [daemon] or [card NAME]", section);
         const char *name = section + 5;
         if (strlen(name) >= sizeof(p->c->cards[0].name))
-                return fail(p, p->header_line, "card name '%s' is too long%s", name, "");
+                return fail(p, p->header_line, "card name '%s' is too long", name);
         for (const char *s = name; *s; s++)
                 if ((unsigned char)*s <= ' ')
                         return fail(p, p->header_line,
                                     "card name '%s' has a blank: vtoken ctl names a card by one "
-                                    "word%s",
-                                    name, "");
+                                    "word",
+                                    name);
         for (size_t i = 0; i < p->c->n_cards; i++)
                 if (strcmp(p->c->cards[i].name, name) == 0)
-                        return fail(p, p->header_line, "card '%s' is defined twice%s", name, "");
+                        return fail(p, p->header_line, "card '%s' is defined twice", name);
         if (p->c->n_cards == VT_CONF_CARDS_MAX)
-                return fail(p, p->header_line, "too many cards%s%s", "", "");
+                return fail(p, p->header_line, "too many cards");
         p->card = &p->c->cards[p->c->n_cards++];
         memset(p->card, 0, sizeof(*p->card));
         snprintf(p->card->name, sizeof(p->card->name), "%s", name);
@@ -131,9 +132,9 @@ static int start_section(struct parse *p, const char *section)
 static int copy_value(struct parse *p, char *dst, size_t n, const char *name, const char *value)
 {
         if (strlen(value) >= n)
-                return fail(p, p->line, "value of '%s' is too long%s", name, "");
+                return fail(p, p->line, "value of '%s' is too long", name);
         if (value[0] == '\0')
-                return fail(p, p->line, "'%s' has an empty value%s", name, "");
+                return fail(p, p->line, "'%s' has an empty value", name);
         memcpy(dst, value, strlen(value) + 1);
         return 1;
 }
@@ -148,10 +149,9 @@ static int card_key(struct parse *p, const char *name, const char *value)
         if (strcmp(name, "vpcd") == 0) {
                 p->seen_vpcd = true;
                 if (conf_parse_endpoint(value, cc->host, sizeof(cc->host), &cc->port) != 0)
-                        return fail(
-                            p, p->line,
-                            "bad vpcd endpoint '%s': expected HOST:PORT with PORT 1-65535%s", value,
-                            "");
+                        return fail(p, p->line,
+                                    "bad vpcd endpoint '%s': expected HOST:PORT with PORT 1-65535",
+                                    value);
                 for (size_t i = 0; i + 1 < p->c->n_cards; i++)
                         if (p->c->cards[i].port == cc->port &&
                             strcmp(p->c->cards[i].host, cc->host) == 0)
@@ -161,8 +161,8 @@ static int card_key(struct parse *p, const char *name, const char *value)
         }
         if (strcmp(name, "profile") == 0) {
                 if (strcmp(value, "piv") != 0 && strcmp(value, "ecert") != 0)
-                        return fail(p, p->line, "unknown profile '%s': expected piv or ecert%s",
-                                    value, "");
+                        return fail(p, p->line, "unknown profile '%s': expected piv or ecert",
+                                    value);
                 return copy_value(p, cc->profile, sizeof(cc->profile), name, value);
         }
         if (strcmp(name, "touch-timeout") == 0) {
@@ -171,8 +171,8 @@ static int card_key(struct parse *p, const char *name, const char *value)
                 double v = strtod(value, &end);
                 if (errno || end == value || *end || !(v >= 0.1 && v <= 3600))
                         return fail(p, p->line,
-                                    "bad touch-timeout '%s': expected seconds from 0.1 to 3600%s",
-                                    value, "");
+                                    "bad touch-timeout '%s': expected seconds from 0.1 to 3600",
+                                    value);
                 cc->touch_timeout_ms = (uint32_t)(v * 1000 + 0.5);
                 return 1;
         }
@@ -188,10 +188,9 @@ static int daemon_key(struct parse *p, const char *name, const char *value)
         if (strcmp(name, "log-level") == 0) {
                 int l = vt_log_level_from_string(value);
                 if (l < 0)
-                        return fail(
-                            p, p->line,
-                            "unknown log-level '%s': expected err, warning, info or debug%s", value,
-                            "");
+                        return fail(p, p->line,
+                                    "unknown log-level '%s': expected err, warning, info or debug",
+                                    value);
                 p->c->log_level = l;
                 return 1;
         }
@@ -210,7 +209,7 @@ static int handler(void *user, const char *section, const char *name, const char
         if (!name)
                 return 1; /* a section header alone */
         if (!value)
-                return fail(p, p->line, "'%s' has no value%s", name, "");
+                return fail(p, p->line, "'%s' has no value", name);
         return p->card ? card_key(p, name, value) : daemon_key(p, name, value);
 }
 
@@ -228,13 +227,13 @@ int conf_load(const char *path, struct conf *c, char *err, size_t errlen)
         int r = ini_parse_stream(read_line, &p, handler, &p);
         fclose(p.f);
         if (!p.failed && r > 0)
-                fail(&p, r, "syntax error: expected [section] or key = value%s%s", "", "");
+                fail(&p, r, "syntax error: expected [section] or key = value");
         if (!p.failed && r < 0)
                 snprintf(err, errlen, "%s: cannot read (%d)", path, r), p.failed = true;
         if (!p.failed)
                 finish_card(&p);
         if (!p.failed && c->n_cards == 0)
-                fail(&p, p.line, "no [card NAME] section: nothing to serve%s%s", "", "");
+                fail(&p, p.line, "no [card NAME] section: nothing to serve");
         return p.failed ? -1 : 0;
 }
 

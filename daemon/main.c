@@ -121,10 +121,14 @@ int main(int argc, char **argv)
                 log_error("cannot create the event loop: %s", strerror(-r));
                 return EXIT_FAILURE;
         }
-        sd_event_add_signal(m->event, NULL, SIGTERM, on_stop, m);
-        sd_event_add_signal(m->event, NULL, SIGINT, on_stop, m);
-        sd_event_add_signal(m->event, NULL, SIGHUP, on_reload, m);
-        sd_event_set_watchdog(m->event, 1);
+        if ((r = sd_event_add_signal(m->event, NULL, SIGTERM, on_stop, m)) < 0 ||
+            (r = sd_event_add_signal(m->event, NULL, SIGINT, on_stop, m)) < 0 ||
+            (r = sd_event_add_signal(m->event, NULL, SIGHUP, on_reload, m)) < 0 ||
+            (r = sd_event_set_watchdog(m->event, 1)) < 0) {
+                log_error("cannot set up the event loop's signals and watchdog: %s", strerror(-r));
+                manager_free(m);
+                return EXIT_FAILURE;
+        }
 
         r = manager_start(m, &conf);
         if (r <= 0) {
