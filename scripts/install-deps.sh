@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   # build
-  build-essential cmake pkg-config clang libclang-rt-14-dev clang-format cppcheck
+  build-essential cmake pkg-config clang libclang-rt-14-dev clang-format clang-tidy cppcheck
   libpcsclite-dev libsystemd-dev libssl-dev libinih-dev libcmocka-dev
   # the PC/SC stack the cards plug into
   pcscd vsmartcard-vpcd pcsc-tools
