@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes the seed corpus of fuzz_card: APDU sequences as clients send them (OpenSC, ykpiv,
-piv-tool). A flags byte (1: management key authenticated first, 2: PIN verified first), then
-records of a 2-byte big-endian length and the command; length 0 resets the card."""
+piv-tool). A flags byte (1: management key authenticated first, 2: PIN verified first; bits
+2..7: after that, commit k fails when bit 2 + k % 6 is set), then records of a 2-byte big-endian
+length and the command; length 0 resets the card."""
 import os
 import sys
 
@@ -87,6 +88,17 @@ SEEDS = {
 }
 
 
+# seeds with a store that refuses commits: name -> (flags, APDUs)
+FAILING = {
+    # GENERATE's commit fails (k = 0)
+    "generate-store-fails": (3 | 0b000001 << 2, ADMIN["generate-p256"]),
+    # the object's removal fails (k = 1), the CHUID's write succeeds
+    "put-data-store-fails": (3 | 0b000010 << 2, ADMIN["put-data-objects"]),
+    # CHANGE REFERENCE DATA: the try spent (k = 0) and given back (k = 1), the new PIN refused
+    "change-pin-store-fails": (0b000100 << 2, SEEDS["change-unblock"]),
+}
+
+
 def record(apdu):
     b = apdu if isinstance(apdu, bytes) else bytes.fromhex(apdu)
     return len(b).to_bytes(2, "big") + b
@@ -95,10 +107,12 @@ def record(apdu):
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "corpus")
     os.makedirs(out, exist_ok=True)
-    for flags, seeds in ((0, SEEDS), (3, ADMIN)):
-        for name, apdus in seeds.items():
-            with open(os.path.join(out, name), "wb") as f:
-                f.write(bytes([flags]) + b"".join(record(a) for a in apdus))
+    seeds = [(name, 0, apdus) for name, apdus in SEEDS.items()]
+    seeds += [(name, 3, apdus) for name, apdus in ADMIN.items()]
+    seeds += [(name, flags, apdus) for name, (flags, apdus) in FAILING.items()]
+    for name, flags, apdus in seeds:
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(bytes([flags]) + b"".join(record(a) for a in apdus))
 
 
 if __name__ == "__main__":
