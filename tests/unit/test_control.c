@@ -1,5 +1,5 @@
-/* The control socket: request lines split into words, fault descriptions parsed, faults
- * matched and spent, requests answered, and the socket itself (mode 0600, a stale socket
+/* The control socket and its verbs: request lines split into words, fault descriptions parsed,
+ * faults matched and spent, requests answered, and the socket itself (mode 0600, a stale socket
  * replaced, oversized and malformed requests answered with an error, the daemon unaffected). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,32 +21,35 @@
 #include "control.h"
 #include "fault.h"
 #include "manager.h"
+#include "profile.h"
+#include "served.h"
+#include "verbs.h"
 
 static void split(void **state)
 {
         (void)state;
-        char *w[CONTROL_WORDS_MAX];
+        char *w[VERBS_WORDS_MAX];
         char a[] = "  fault\tcard0  sw 6A82 ";
-        assert_int_equal(control_split(a, w, CONTROL_WORDS_MAX), 4);
+        assert_int_equal(verbs_split(a, w, VERBS_WORDS_MAX), 4);
         assert_string_equal(w[0], "fault");
         assert_string_equal(w[1], "card0");
         assert_string_equal(w[2], "sw");
         assert_string_equal(w[3], "6A82");
         char empty[] = " \t ";
-        assert_int_equal(control_split(empty, w, CONTROL_WORDS_MAX), 0);
+        assert_int_equal(verbs_split(empty, w, VERBS_WORDS_MAX), 0);
         char ctl[] = "status\x01";
-        assert_int_equal(control_split(ctl, w, CONTROL_WORDS_MAX), -1);
+        assert_int_equal(verbs_split(ctl, w, VERBS_WORDS_MAX), -1);
         char esc[] = "status \x1b[2J";
-        assert_int_equal(control_split(esc, w, CONTROL_WORDS_MAX), -1);
+        assert_int_equal(verbs_split(esc, w, VERBS_WORDS_MAX), -1);
         char many[] = "a b c d";
-        assert_int_equal(control_split(many, w, 3), -1);
+        assert_int_equal(verbs_split(many, w, 3), -1);
 }
 
 static struct fault parse_ok(const char *text)
 {
         char buf[256], *w[16], err[256];
         snprintf(buf, sizeof(buf), "%s", text);
-        int n = control_split(buf, w, 16);
+        int n = verbs_split(buf, w, 16);
         struct fault f;
         if (fault_parse(w, (size_t)n, &f, err, sizeof(err)) != 0)
                 fail_msg("'%s' refused: %s", text, err);
@@ -57,7 +60,7 @@ static void parse_bad(const char *text, const char *why)
 {
         char buf[256], *w[16], err[256] = "";
         snprintf(buf, sizeof(buf), "%s", text);
-        int n = control_split(buf, w, 16);
+        int n = verbs_split(buf, w, 16);
         struct fault f;
         if (fault_parse(w, (size_t)n, &f, err, sizeof(err)) != -1 || !strstr(err, why))
                 fail_msg("'%s': expected an error mentioning '%s', got '%s'", text, why, err);
@@ -149,7 +152,7 @@ static char *execute(struct manager *m, const char *request)
         char line[1024];
         snprintf(line, sizeof(line), "%s", request);
         FILE *f = fmemopen(out, sizeof(out), "w");
-        control_execute(m, line, f);
+        manager_execute(m, line, f);
         fclose(f);
         return out;
 }
@@ -173,6 +176,104 @@ static void requests(void **state)
         assert_string_equal(execute(m, "a b c d e f g h i j k l m n o p q"),
                             "error: malformed request\n");
         manager_free(m);
+}
+
+/* ---- the verbs on a manager with cards ---------------------------------------------------- */
+
+struct cards_test {
+        char dir[64];
+        struct manager *m;
+};
+
+static void rm_tree(const char *dir)
+{
+        char cmd[128];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        assert_int_equal(system(cmd), 0);
+}
+
+static int cards_setup(void **state)
+{
+        struct cards_test *t = calloc(1, sizeof(*t));
+        struct conf conf = {.log_level = 3};
+        char err[512];
+        assert_non_null(t);
+        snprintf(t->dir, sizeof(t->dir), "/tmp/vt-verbs-XXXXXX");
+        assert_non_null(mkdtemp(t->dir));
+        for (int i = 0; i < 2; i++) {
+                struct conf_card *cc = &conf.cards[conf.n_cards++];
+                snprintf(cc->name, sizeof(cc->name), "card%d", i);
+                snprintf(cc->image, sizeof(cc->image), "%s/img%d", t->dir, i);
+                snprintf(cc->profile, sizeof(cc->profile), "piv");
+                snprintf(cc->host, sizeof(cc->host), "127.0.0.1");
+                cc->port = 9; /* nothing listens: the card waits for vpcd */
+                cc->touch_timeout_ms = 15000;
+                struct vt_init_opts o = {.profile = "piv"};
+                o.generate[o.n_generate++] = (struct vt_init_key){.slot = 0x9E, .alg = VT_ALG_P256};
+                if (vt_image_create(cc->image, &o, err, sizeof(err)) < 0)
+                        fail_msg("image: %s", err);
+        }
+        assert_int_equal(manager_new(&t->m), 0);
+        assert_int_equal(manager_start(t->m, &conf), 2);
+        *state = t;
+        return 0;
+}
+
+static int cards_teardown(void **state)
+{
+        struct cards_test *t = *state;
+        manager_free(t->m);
+        rm_tree(t->dir);
+        free(t);
+        return 0;
+}
+
+static void verbs_with_cards(void **state)
+{
+        struct cards_test *t = *state;
+        struct manager *m = t->m;
+        char *out = execute(m, "status");
+        assert_non_null(strstr(out, "ok\ncard0: vpcd 127.0.0.1:9 waiting, unpowered, applet none, "
+                                    "PIN not verified, PIN tries left 3/3, PUK tries left 3/3, 0 "
+                                    "commands, trace off, faults none\n"));
+        assert_non_null(strstr(out, "\ncard1: vpcd 127.0.0.1:9 waiting"));
+        out = execute(m, "status --json");
+        assert_non_null(strstr(out, "{\"cards\":[{\"name\":\"card0\""));
+        assert_non_null(strstr(out, "},{\"name\":\"card1\""));
+
+        assert_string_equal(execute(m, "remove card0"), "ok\n");
+        assert_non_null(strstr(execute(m, "status"), "card0: vpcd 127.0.0.1:9 removed"));
+        assert_string_equal(execute(m, "insert card0"), "ok\n");
+        assert_string_equal(execute(m, "reset card1"), "ok\n");
+        assert_string_equal(execute(m, "reset card1 now"), "error: usage: reset CARD\n");
+        assert_string_equal(execute(m, "touch card0"),
+                            "error: card0: no command is waiting for a touch\n");
+
+        assert_string_equal(execute(m, "fault card1 sw 6982 --ins 87 --count 2"),
+                            "ok\ncard1: fault armed: sw 6982 (2 left, INS 87 only)\n");
+        assert_non_null(strstr(execute(m, "status"), "faults sw 6982 (2 left, INS 87 only)\n"));
+        assert_non_null(strstr(execute(m, "status"), "card0: vpcd 127.0.0.1:9 waiting, unpowered, "
+                                                     "applet none, PIN not verified, PIN tries "
+                                                     "left 3/3, PUK tries left 3/3, 0 commands, "
+                                                     "trace off, faults none"));
+        assert_string_equal(execute(m, "fault card1 clear"), "ok\n");
+        assert_null(strstr(execute(m, "status"), "6982"));
+        assert_non_null(strstr(execute(m, "fault card1 sw 69"), "error: "));
+
+        char trace[128], req[200];
+        snprintf(trace, sizeof(trace), "%s/t.log", t->dir);
+        snprintf(req, sizeof(req), "trace card0 on %s", trace);
+        assert_string_equal(execute(m, req), "ok\n");
+        snprintf(req, sizeof(req), "trace %s", trace);
+        assert_non_null(strstr(execute(m, "status"), req));
+        struct stat st;
+        assert_int_equal(stat(trace, &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0600);
+        assert_string_equal(execute(m, "trace card0 off"), "ok\n");
+        assert_string_equal(execute(m, "trace card0 on relative.log"),
+                            "error: usage: trace CARD on [/ABSOLUTE/FILE] [--json] | trace CARD "
+                            "off\n");
+        assert_string_equal(execute(m, "insert card2"), "error: unknown card 'card2'\n");
 }
 
 /* ---- the socket, driven through the event loop ------------------------------------------ */
@@ -248,7 +349,8 @@ static void socket_end_to_end(void **state)
         close(stale);
 
         unsetenv("LISTEN_FDS");
-        assert_int_equal(control_start(t->m, t->path, &t->m->control), 0);
+        assert_int_equal(control_start(t->m->event, t->path, manager_execute, t->m, &t->m->control),
+                         0);
         assert_non_null(t->m->control);
         assert_string_equal(control_path(t->m->control), t->path);
         struct stat st;
@@ -258,7 +360,8 @@ static void socket_end_to_end(void **state)
 
         /* a second daemon on the same live socket is refused */
         struct control *other;
-        assert_int_equal(control_start(t->m, t->path, &other), -EADDRINUSE);
+        assert_int_equal(control_start(t->m->event, t->path, manager_execute, t->m, &other),
+                         -EADDRINUSE);
 
         assert_string_equal(ask(t, "status\n", 7), "ok\nno card served\n");
         assert_string_equal(ask(t, "status --json\r\n", 15), "ok\n{\"cards\":[]}\n");
@@ -294,15 +397,17 @@ static void no_socket_without_a_path(void **state)
         struct control *c = (struct control *)1;
         unsetenv("LISTEN_FDS");
         unsetenv("RUNTIME_DIRECTORY");
-        assert_int_equal(control_start(t->m, "", &c), 0);
+        assert_int_equal(control_start(t->m->event, "", manager_execute, t->m, &c), 0);
         assert_null(c);
         setenv("RUNTIME_DIRECTORY", t->dir, 1);
-        assert_int_equal(control_start(t->m, NULL, &c), 0);
+        assert_int_equal(control_start(t->m->event, NULL, manager_execute, t->m, &c), 0);
         assert_non_null(c);
         assert_string_equal(control_path(c), t->path);
         control_free(c);
         unsetenv("RUNTIME_DIRECTORY");
-        assert_int_equal(control_start(t->m, "/nonexistent/dir/control.sock", &c), -ENOENT);
+        assert_int_equal(
+            control_start(t->m->event, "/nonexistent/dir/control.sock", manager_execute, t->m, &c),
+            -ENOENT);
 }
 
 int main(void)
@@ -312,6 +417,7 @@ int main(void)
             cmocka_unit_test(fault_words),
             cmocka_unit_test(faults_match_and_spend),
             cmocka_unit_test(requests),
+            cmocka_unit_test_setup_teardown(verbs_with_cards, cards_setup, cards_teardown),
             cmocka_unit_test_setup_teardown(socket_end_to_end, sock_setup, sock_teardown),
             cmocka_unit_test_setup_teardown(no_socket_without_a_path, sock_setup, sock_teardown),
         };
