@@ -116,6 +116,22 @@ static inline int group_teardown(void **state)
         return 0;
 }
 
+/* (Re)builds f->piv and f->card, powered, over f->img, committing to store (which must outlive
+ * them). */
+static inline void card_over(struct fixture *f, const struct vt_store *store)
+{
+        struct vt_applet app;
+        vt_card_release(&f->card);
+        vt_piv_free(f->piv);
+        assert_non_null(f->piv = vt_piv_new(f->img, store));
+        vt_card_init(&f->card, test_atr, sizeof(test_atr));
+        vt_piv_applet(f->piv, &app);
+        assert_int_equal(vt_card_add_applet(&f->card, &app), 0);
+        vt_piv_mgmt_applet(f->piv, &app);
+        assert_int_equal(vt_card_add_applet(&f->card, &app), 0);
+        vt_card_power_on(&f->card);
+}
+
 /* A YubiKey-like card: PIN 123456, PUK 12345678, 3 tries each, default management key;
  * 9A RSA-2048, 9C P-256, 9D P-384 with certificates; 9E P-256, 82 Ed25519, 83 X25519, 84
  * RSA-1024 without. The store's mirror starts as a copy of it. */
@@ -148,15 +164,7 @@ static inline int setup(void **state)
         put_key(f->img, 0x84, keys.rsa1024, NULL);
         assert_non_null(f->mem.mirror = vt_image_clone(f->img));
         f->store = vt_mem_store(&f->mem);
-        assert_non_null(f->piv = vt_piv_new(f->img, &f->store));
-
-        struct vt_applet app;
-        vt_card_init(&f->card, test_atr, sizeof(test_atr));
-        vt_piv_applet(f->piv, &app);
-        assert_int_equal(vt_card_add_applet(&f->card, &app), 0);
-        vt_piv_mgmt_applet(f->piv, &app);
-        assert_int_equal(vt_card_add_applet(&f->card, &app), 0);
-        vt_card_power_on(&f->card);
+        card_over(f, &f->store);
         *state = f;
         return 0;
 }
@@ -296,6 +304,35 @@ static inline void assert_same_image(struct vt_image *a, struct vt_image *b)
                 assert_int_equal(x->len, y->len);
                 assert_memory_equal(x->data, y->data, x->len);
         }
+}
+
+/* The card's image and the store's at one moment, and how many commits the store had taken and
+ * refused until then. */
+struct snapshot {
+        struct vt_image *live, *mirror;
+        unsigned commits, failures;
+};
+
+static inline struct snapshot snap(struct fixture *f)
+{
+        struct snapshot s = {vt_image_clone(f->img), vt_image_clone(f->mem.mirror), f->mem.commits,
+                             f->mem.failures};
+        assert_non_null(s.live);
+        assert_non_null(s.mirror);
+        return s;
+}
+
+/* Nothing changed since s, on the card or in the store: no commit went through, and the store
+ * refused `refused` more. Frees s. */
+static inline void unchanged(struct fixture *f, struct snapshot *s, unsigned refused)
+{
+        assert_int_equal(f->mem.commits, s->commits);
+        assert_int_equal(f->mem.failures, s->failures + refused);
+        assert_same_image(f->img, s->live);
+        assert_same_image(f->mem.mirror, s->mirror);
+        vt_image_free(s->live);
+        vt_image_free(s->mirror);
+        *s = (struct snapshot){0};
 }
 
 static inline const EVP_CIPHER *cipher_of(uint8_t alg)
