@@ -1,5 +1,6 @@
-/* The card image store: what commits write, what load reads back, and how it refuses a broken
- * image without touching it. */
+/* The card image store: what vt_image_save and the file store's commits write, what load reads
+ * back, how it refuses a broken image without touching it, and which object file names it
+ * takes. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -9,7 +10,8 @@
 
 #define load_ok(dir) load_image_or_fail((dir), "load failed")
 
-#include "image.h"
+#include "fault.h"
+#include "image_store.h"
 #include "keygen.h"
 #include "pin.h"
 
@@ -160,7 +162,7 @@ static int setup(void **state)
         memcpy(s->cert, "\x01\x02\x03\x04\x05", 5);
         s->cert_len = 5;
 
-        assert_int_equal(vt_image_commit_all(img), 0);
+        assert_int_equal(vt_image_save(f->dir, img), 0);
         f->img = img;
         *state = f;
         return 0;
@@ -188,6 +190,19 @@ static void load_fails(const char *dir, const char *file, const char *reason)
         snprintf(want, sizeof(want), "%s/%s", dir, file);
         if (!strstr(err, want) || !strstr(err, reason))
                 fail_msg("error '%s' should name '%s' and say '%s'", err, want, reason);
+}
+
+/* Hands one change to a file store over the image directory and, once it is durable, applies it
+ * to f->img, as the card does. */
+static int commit(struct fixture *f, const struct piv_change *ch)
+{
+        struct vt_file_store fs;
+        assert_int_equal(vt_file_store_init(&fs, f->dir, f->img), 0);
+        struct vt_store store = vt_file_store(&fs);
+        int r = vt_store_commit(&store, "piv", ch);
+        if (r == 0)
+                assert_int_equal(vt_image_apply(f->img, ch), 0);
+        return r;
 }
 
 static void test_round_trip(void **state)
@@ -269,26 +284,31 @@ static void test_files_are_private_and_readable(void **state)
         assert_int_equal(access(path, F_OK), -1);
 }
 
-static void test_commit_state_persists_tries(void **state)
+static void test_commit_of_secrets_persists_tries(void **state)
 {
         struct fixture *f = *state;
-        struct vt_image *b;
+        struct vt_image *next = vt_image_clone(f->img), *b;
+        const struct piv_change ch = {.kind = PIV_CHANGE_SECRETS, .img = f->img, .proposed = next};
 
-        f->img->pin.tries_left = 0;
-        assert_int_equal(vt_image_commit_state(f->img), 0);
+        assert_non_null(next);
+        next->pin.tries_left = 0;
+        assert_int_equal(commit(f, &ch), 0);
         b = load_ok(f->dir);
         assert_int_equal(b->pin.tries_left, 0);
         vt_image_free(b);
 
         /* a changed limit is written to card.ini as well */
-        f->img->pin.max_tries = 5;
-        f->img->pin.tries_left = 5;
-        assert_int_equal(vt_image_commit_state(f->img), 0);
-        assert_non_null(strstr(read_text(f->dir, "card.ini"), "[pin]\nmin_length = 8\n"));
+        next->pin.max_tries = 5;
+        next->pin.tries_left = 5;
+        assert_int_equal(commit(f, &ch), 0);
+        assert_non_null(strstr(read_text(f->dir, "card.ini"),
+                               "[pin]\nmin_length = 8\nmax_length = 8\ncharset = strong\n"
+                               "retries = 5\n"));
         b = load_ok(f->dir);
         assert_int_equal(b->pin.max_tries, 5);
         assert_int_equal(b->pin.tries_left, 5);
         vt_image_free(b);
+        vt_image_free(next);
 }
 
 static void test_tries_clamped_to_limit(void **state)
@@ -304,31 +324,29 @@ static void test_tries_clamped_to_limit(void **state)
         vt_image_free(b);
 }
 
-static void test_commit_slot_and_object(void **state)
+static void test_commit_of_slots_and_objects(void **state)
 {
         struct fixture *f = *state;
-        struct vt_slot *s = vt_image_slot(f->img, 0x9A);
+        struct vt_slot empty = {.ref = 0x9A}, rsa = *vt_image_slot(f->img, 0x9D),
+                       bogus = {.ref = 0x11};
+        struct piv_change ch = {.kind = PIV_CHANGE_SLOT, .img = f->img, .slot = &empty};
         struct vt_image *b;
         char path[512];
 
-        EVP_PKEY_free(s->key);
-        s->key = NULL;
-        s->alg = VT_ALG_NONE;
-        free(s->cert);
-        s->cert = NULL;
-        s->cert_len = 0;
-        s = vt_image_slot(f->img, 0x9D);
-        assert_non_null(s->key = vt_key_generate(VT_ALG_RSA1024));
-        s->alg = VT_ALG_RSA1024;
-        s->touch_policy = VT_TOUCH_NEVER;
-        assert_int_equal(vt_image_commit_slot(f->img, 0x9A), 0);
-        assert_int_equal(vt_image_commit_slot(f->img, 0x9D), 0);
-        assert_int_equal(vt_image_set_object(f->img, 0x5FC109, NULL, 0), 0);
-        assert_int_equal(vt_image_commit_object(f->img, 0x5FC109), 0);
-        assert_int_equal(vt_image_set_object(f->img, 0x7E, (const uint8_t *)"\x7e\x00", 2), 0);
-        assert_int_equal(vt_image_commit_object(f->img, 0x7E), 0);
-        assert_int_equal(vt_image_commit_slot(f->img, 0x11), -1);
-        assert_int_equal(errno, EINVAL);
+        assert_int_equal(commit(f, &ch), 0);
+        assert_non_null(rsa.key = vt_key_generate(VT_ALG_RSA1024));
+        rsa.alg = VT_ALG_RSA1024;
+        rsa.touch_policy = VT_TOUCH_NEVER;
+        ch.slot = &rsa;
+        assert_int_equal(commit(f, &ch), 0);
+        ch = (struct piv_change){.kind = PIV_CHANGE_OBJECT, .img = f->img, .tag = 0x5FC109};
+        assert_int_equal(commit(f, &ch), 0);
+        ch.tag = 0x7E;
+        ch.data = (const uint8_t *)"\x7e\x00";
+        ch.len = 2;
+        assert_int_equal(commit(f, &ch), 0);
+        ch = (struct piv_change){.kind = PIV_CHANGE_SLOT, .img = f->img, .slot = &bogus};
+        assert_int_equal(commit(f, &ch), -EINVAL);
 
         snprintf(path, sizeof(path), "%s/9a.key.pem", f->dir);
         assert_int_equal(access(path, F_OK), -1);
@@ -339,36 +357,50 @@ static void test_commit_slot_and_object(void **state)
         assert_null(vt_image_slot(b, 0x9A)->cert);
         assert_int_equal(vt_image_slot(b, 0x9D)->alg, VT_ALG_RSA1024);
         assert_int_equal(vt_image_slot(b, 0x9D)->touch_policy, VT_TOUCH_NEVER);
-        assert_int_equal(EVP_PKEY_eq(vt_image_slot(b, 0x9D)->key, s->key), 1);
+        assert_int_equal(EVP_PKEY_eq(vt_image_slot(b, 0x9D)->key, rsa.key), 1);
+        /* the rest of card.ini as it was: 9C keeps its policies */
+        assert_int_equal(vt_image_slot(b, 0x9C)->pin_policy, VT_PIN_ALWAYS);
         assert_null(vt_image_object(b, 0x5FC109));
         assert_int_equal(vt_image_object(b, 0x7E)->len, 2);
         vt_image_free(b);
+        EVP_PKEY_free(rsa.key);
 }
 
-static void test_fail_writes_leaves_old_file(void **state)
+/* The daemon's write-fail fault over the file store: the commit fails as on a full disk, and
+ * every file stays as it was; the next commit goes through. */
+static void test_failed_commit_leaves_old_files(void **state)
 {
         struct fixture *f = *state;
         char before[8192], after[8192];
-        struct vt_image *b;
+        struct vt_image *next = vt_image_clone(f->img), *b;
+        struct vt_slot empty = {.ref = 0x9A};
+        struct piv_change secrets = {.kind = PIV_CHANGE_SECRETS, .img = f->img, .proposed = next},
+                          slot = {.kind = PIV_CHANGE_SLOT, .img = f->img, .slot = &empty};
+        struct vt_file_store files;
+        struct fault_store faults = {.armed = true};
 
+        assert_non_null(next);
+        assert_int_equal(vt_file_store_init(&files, f->dir, f->img), 0);
+        faults.inner = vt_file_store(&files);
+        struct vt_store store = fault_store(&faults);
         snapshot(f->dir, before, sizeof(before));
-        f->img->fail_writes = 2;
-        f->img->pin.tries_left = 1;
-        errno = 0;
-        assert_int_equal(vt_image_commit_state(f->img), -1);
-        assert_int_equal(errno, EIO);
-        assert_int_equal(vt_image_commit_slot(f->img, 0x9A), -1);
-        assert_int_equal(errno, EIO);
-        assert_int_equal(f->img->fail_writes, 0);
+        next->pin.tries_left = 1;
+        assert_int_equal(vt_store_commit(&store, "piv", &secrets), -EIO);
+        assert_true(faults.fired);
+        faults.armed = true;
+        assert_int_equal(vt_store_commit(&store, "piv", &slot), -EIO);
         snapshot(f->dir, after, sizeof(after));
         assert_string_equal(before, after);
         b = load_ok(f->dir);
         assert_int_equal(b->pin.tries_left, 14);
+        assert_non_null(vt_image_slot(b, 0x9A)->key);
         vt_image_free(b);
-        assert_int_equal(vt_image_commit_state(f->img), 0);
+
+        assert_int_equal(vt_store_commit(&store, "piv", &secrets), 0);
         b = load_ok(f->dir);
         assert_int_equal(b->pin.tries_left, 1);
         vt_image_free(b);
+        vt_image_free(next);
 }
 
 static void test_no_temp_files_and_stale_ones_ignored(void **state)
@@ -380,19 +412,23 @@ static void test_no_temp_files_and_stale_ones_ignored(void **state)
         struct vt_image *b;
 
         for (int i = 0; i < 5; i++)
-                assert_int_equal(vt_image_commit_state(f->img), 0);
+                assert_int_equal(vt_save_state(f->dir, f->img), 0);
         assert_non_null(d = opendir(f->dir));
         while ((e = readdir(d)))
                 assert_null(strstr(e->d_name, ".tmp"));
         closedir(d);
         /* what a crash in the middle of a write leaves behind: load ignores it and the
-         * first commit afterwards removes it, but nothing else */
+         * file store's first commit afterwards removes it, but nothing else */
         write_file(f->dir, ".state.Ab12Cd.tmp", "[pin]\nsalt = half");
         write_file(f->dir, "notes.tmp", "mine");
         b = load_ok(f->dir);
         snprintf(path, sizeof(path), "%s/.state.Ab12Cd.tmp", f->dir);
         assert_int_equal(access(path, F_OK), 0);
-        assert_int_equal(vt_image_commit_object(b, 0x5FC109), 0);
+        struct vt_file_store fs;
+        const struct piv_change ch = {.kind = PIV_CHANGE_OBJECT, .img = b, .tag = 0x5FC109};
+        assert_int_equal(vt_file_store_init(&fs, f->dir, b), 0);
+        struct vt_store store = vt_file_store(&fs);
+        assert_int_equal(vt_store_commit(&store, "piv", &ch), 0);
         assert_int_equal(access(path, F_OK), -1);
         snprintf(path, sizeof(path), "%s/notes.tmp", f->dir);
         assert_int_equal(access(path, F_OK), 0);
@@ -524,6 +560,62 @@ static void test_missing_image(void **state)
         assert_non_null(strstr(err, strerror(ENOENT)));
 }
 
+/* Object files are named exactly as vt_save_object writes them; any other name is no object. */
+static void test_object_file_names(void **state)
+{
+        static const char *const refused[] = {
+            "obj- 5fc109.bin", "obj-+5fc109.bin", "obj-05fc109.bin", "obj-5FC109.bin",
+            "obj-5fc109.binx", "obj-.bin",        "obj-1234567.bin", "obj-5fc109",
+            "obj-0x7e.bin",    "xobj-7e.bin",     "obj-7e.bin.tmp",  ".obj-7e.bin.Ab12Cd.tmp",
+        };
+        uint32_t tag = 0;
+
+        (void)state;
+        assert_int_equal(vt_object_file_tag("obj-5fc109.bin", &tag), 0);
+        assert_int_equal(tag, 0x5FC109);
+        assert_int_equal(vt_object_file_tag("obj-7e.bin", &tag), 0);
+        assert_int_equal(tag, 0x7E);
+        for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+                tag = 0x42;
+                if (vt_object_file_tag(refused[i], &tag) != -1)
+                        fail_msg("'%s' taken for object %x", refused[i], tag);
+                assert_int_equal(tag, 0x42);
+        }
+}
+
+static void test_empty_directory(void **state)
+{
+        char dir[64] = "/tmp/vt-empty-XXXXXX", path[128];
+
+        (void)state;
+        assert_non_null(mkdtemp(dir));
+        assert_int_equal(vt_dir_is_empty(dir), 1);
+        write_file(dir, ".hidden", "");
+        assert_int_equal(vt_dir_is_empty(dir), 0);
+        snprintf(path, sizeof(path), "%s/.hidden", dir);
+        assert_int_equal(unlink(path), 0);
+        assert_int_equal(rmdir(dir), 0);
+        errno = 0;
+        assert_int_equal(vt_dir_is_empty(dir), -1);
+        assert_int_equal(errno, ENOENT);
+}
+
+static void test_file_store_dir_too_long(void **state)
+{
+        struct vt_file_store fs;
+        char dir[sizeof(fs.dir) + 1];
+        struct vt_image *img = vt_image_new("x");
+
+        (void)state;
+        assert_non_null(img);
+        memset(dir, 'a', sizeof(dir) - 1);
+        dir[sizeof(dir) - 1] = '\0';
+        assert_int_equal(vt_file_store_init(&fs, dir, img), -1);
+        dir[sizeof(dir) - 2] = '\0';
+        assert_int_equal(vt_file_store_init(&fs, dir, img), 0);
+        vt_image_free(img);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -531,10 +623,10 @@ int main(void)
         const struct CMUnitTest tests[] = {
             T(test_round_trip),
             T(test_files_are_private_and_readable),
-            T(test_commit_state_persists_tries),
+            T(test_commit_of_secrets_persists_tries),
             T(test_tries_clamped_to_limit),
-            T(test_commit_slot_and_object),
-            T(test_fail_writes_leaves_old_file),
+            T(test_commit_of_slots_and_objects),
+            T(test_failed_commit_leaves_old_files),
             T(test_no_temp_files_and_stale_ones_ignored),
             T(test_corrupt_card_ini),
             T(test_card_ini_unknown_key),
@@ -549,6 +641,9 @@ int main(void)
             T(test_corrupt_cert),
             T(test_unreadable_file),
             cmocka_unit_test(test_missing_image),
+            cmocka_unit_test(test_object_file_names),
+            cmocka_unit_test(test_empty_directory),
+            cmocka_unit_test(test_file_store_dir_too_long),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

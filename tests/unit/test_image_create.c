@@ -267,7 +267,7 @@ static void test_yubikey_compat(void **state)
         assert_memory_equal(img->version, "\x05\x07\x01", 3);
         /* card.ini keeps its own ATR and setting: compat = none brings them back */
         img->own_mgmt_aid = false;
-        assert_int_equal(vt_image_commit_card(img), 0);
+        assert_int_equal(vt_save_card(f->dir, img), 0);
         vt_image_free(img);
         img = load(f->dir);
         assert_memory_equal(img->atr, yk_atr, sizeof(yk_atr));
@@ -276,7 +276,7 @@ static void test_yubikey_compat(void **state)
         assert_int_equal(img->atr_len, sizeof(neutral));
         assert_memory_equal(img->atr, neutral, sizeof(neutral));
         assert_false(img->yubikey_mgmt_aid);
-        assert_int_equal(vt_image_commit_card(img), 0);
+        assert_int_equal(vt_save_card(f->dir, img), 0);
         vt_image_free(img);
         img = load(f->dir);
         assert_int_equal(img->compat, VT_COMPAT_NONE);
@@ -364,20 +364,20 @@ static void test_slot_parse(void **state)
         uint8_t ref;
 
         (void)state;
-        assert_int_equal(vt_slot_parse("9a", &ref), 0);
+        assert_int_equal(piv_slot_parse("9a", &ref), 0);
         assert_int_equal(ref, 0x9A);
-        assert_int_equal(vt_slot_parse("9E", &ref), 0);
+        assert_int_equal(piv_slot_parse("9E", &ref), 0);
         assert_int_equal(ref, 0x9E);
-        assert_int_equal(vt_slot_parse("82", &ref), 0);
-        assert_int_equal(vt_slot_parse("95", &ref), 0);
+        assert_int_equal(piv_slot_parse("82", &ref), 0);
+        assert_int_equal(piv_slot_parse("95", &ref), 0);
         assert_int_equal(ref, 0x95);
-        assert_int_equal(vt_slot_parse("9b", &ref), -1);
-        assert_int_equal(vt_slot_parse("96", &ref), -1);
-        assert_int_equal(vt_slot_parse("81", &ref), -1);
-        assert_int_equal(vt_slot_parse("f9", &ref), -1);
-        assert_int_equal(vt_slot_parse("9a0", &ref), -1);
-        assert_int_equal(vt_slot_parse("", &ref), -1);
-        assert_int_equal(vt_slot_parse("x9", &ref), -1);
+        assert_int_equal(piv_slot_parse("9b", &ref), -1);
+        assert_int_equal(piv_slot_parse("96", &ref), -1);
+        assert_int_equal(piv_slot_parse("81", &ref), -1);
+        assert_int_equal(piv_slot_parse("f9", &ref), -1);
+        assert_int_equal(piv_slot_parse("9a0", &ref), -1);
+        assert_int_equal(piv_slot_parse("", &ref), -1);
+        assert_int_equal(piv_slot_parse("x9", &ref), -1);
 }
 
 /* Each refused creation leaves the parent directory as empty as it was. */

@@ -1,5 +1,6 @@
-/* Commits torn by SIGKILL: a child commits a counter as fast as it can and is killed at random
- * moments; after every kill the image loads, and the counter never goes back. */
+/* Writes torn by SIGKILL: a child writes a counter into the image as fast as it can, as the file
+ * store's commits do, and a timer it armed kills it at a random moment; after every kill the
+ * image loads, and the counter never goes back. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -9,10 +10,8 @@
 
 #define load(dir) load_image_or_fail((dir), "after a kill the image does not load")
 
-#include "image.h"
-#include "keygen.h"
+#include "image_store.h"
 
-#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +39,20 @@ static void set_counter(struct vt_image *img, uint64_t v)
                 img->mgm_key[i] = (uint8_t)v;
 }
 
+/* Dies by SIGKILL 1 to 21 ms from now, whatever it is doing then. */
+static void arm_kill(void)
+{
+        struct sigevent ev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGKILL};
+        struct itimerspec when = {0};
+        uint32_t r = 0;
+        timer_t t;
+
+        RAND_bytes((unsigned char *)&r, sizeof(r));
+        when.it_value.tv_nsec = 1000000 + (long)(r % 20000) * 1000;
+        if (timer_create(CLOCK_MONOTONIC, &ev, &t) < 0 || timer_settime(t, 0, &when, NULL) < 0)
+                _exit(4);
+}
+
 static void child(const char *dir)
 {
         char err[512];
@@ -48,23 +61,22 @@ static void child(const char *dir)
 
         if (!img)
                 _exit(2);
+        arm_kill();
         n = counter_of(img);
         for (;;) {
                 set_counter(img, ++n);
                 img->pin.tries_left = (uint8_t)(n % 16);
-                /* a commit of card.ini now and then, as a key generation does */
-                if (vt_image_commit_state(img) < 0 || (n % 7 == 0 && vt_image_commit_card(img) < 0))
+                /* card.ini now and then, as a change of the retry limits does */
+                if (vt_save_state(dir, img) < 0 || (n % 7 == 0 && vt_save_card(dir, img) < 0))
                         _exit(3);
         }
 }
 
 static void test_kill_during_commits(void **state)
 {
-        char dir[] = "/tmp/vt-tearing-XXXXXX", path[512];
+        char dir[] = "/tmp/vt-tearing-XXXXXX";
         struct vt_image *img;
         uint64_t last = 0;
-        DIR *d;
-        struct dirent *e;
 
         (void)state;
         assert_non_null(mkdtemp(dir));
@@ -72,22 +84,19 @@ static void test_kill_during_commits(void **state)
         img->atr[0] = 0x3B, img->atr[1] = 0x00, img->atr_len = 2;
         img->pin.max_tries = 15;
         img->mgm_key_len = 24;
-        assert_int_equal(vt_image_commit_all(img), 0);
+        assert_int_equal(vt_image_save(dir, img), 0);
         vt_image_free(img);
 
         for (int round = 0; round < ROUNDS; round++) {
-                uint32_t wait_us;
                 int status;
                 pid_t pid = fork();
 
                 assert_true(pid >= 0);
                 if (pid == 0)
                         child(dir);
-                RAND_bytes((unsigned char *)&wait_us, sizeof(wait_us));
-                usleep(1000 + wait_us % 20000);
-                kill(pid, SIGKILL);
                 assert_int_equal(waitpid(pid, &status, 0), pid);
-                assert_true(WIFSIGNALED(status)); /* and not an exit on a failed commit */
+                /* killed, and not an exit on a failed write */
+                assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
                 img = load(dir);
                 assert_true(counter_of(img) >= last);
                 last = counter_of(img);
@@ -95,15 +104,8 @@ static void test_kill_during_commits(void **state)
         }
         assert_true(last > 0);
 
-        /* leftovers of interrupted writes were ignored by load; remove everything */
-        assert_non_null(d = opendir(dir));
-        while ((e = readdir(d))) {
-                snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-                if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-                        unlink(path);
-        }
-        closedir(d);
-        rmdir(dir);
+        /* leftovers of interrupted writes were ignored by load */
+        rm_rf(dir);
 }
 
 int main(void)

@@ -2,7 +2,7 @@
 #ifndef VT_TEST_UTIL_H
 #define VT_TEST_UTIL_H
 
-#include "image.h"
+#include "image_store.h"
 
 #include <dirent.h>
 #include <stdio.h>
