@@ -9,6 +9,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include "card.h"
 #include "image.h"
 #include "keygen.h"
@@ -18,7 +20,6 @@
 #include "store.h"
 #include "sw.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,23 +53,6 @@ struct fixture {
         uint16_t sw;
         unsigned apdus; /* commands sent for the last exchange */
 };
-
-static inline size_t hex_decode(const char *hex, uint8_t *out, size_t cap)
-{
-        size_t n = 0;
-        while (*hex) {
-                if (isspace((unsigned char)*hex)) {
-                        hex++;
-                        continue;
-                }
-                unsigned v;
-                assert_true(sscanf(hex, "%2x", &v) == 1);
-                assert_true(n < cap);
-                out[n++] = (uint8_t)v;
-                hex += 2;
-        }
-        return n;
-}
 
 static inline void put_key(struct vt_image *img, uint8_t ref, EVP_PKEY *key, const char *cn)
 {

@@ -6,7 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "test_util.h"
+#include "store_test.h"
 
 #define load(dir) load_image_or_fail((dir), "after a kill the image does not load")
 

@@ -2,46 +2,27 @@
 #ifndef VT_TEST_UTIL_H
 #define VT_TEST_UTIL_H
 
-#include "image_store.h"
-
-#include <dirent.h>
+#include <ctype.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-/* Removes a directory tree made by a test. */
-static inline void rm_rf(const char *dir)
+/* Bytes written as hex, spaces allowed ("00 A4 04 00"); returns how many. */
+static inline size_t hex_decode(const char *hex, uint8_t *out, size_t cap)
 {
-        DIR *d = opendir(dir);
-        struct dirent *e;
-        char path[512];
-        struct stat st;
-
-        if (!d)
-                return;
-        while ((e = readdir(d))) {
-                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+        size_t n = 0;
+        while (*hex) {
+                if (isspace((unsigned char)*hex)) {
+                        hex++;
                         continue;
-                snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-                if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
-                        rm_rf(path);
-                else
-                        unlink(path);
+                }
+                unsigned v;
+                assert_true(sscanf(hex, "%2x", &v) == 1);
+                assert_true(n < cap);
+                out[n++] = (uint8_t)v;
+                hex += 2;
         }
-        closedir(d);
-        rmdir(dir);
-}
-
-/* Loads an image that must load; fails the test with what and the loader's message. */
-static inline struct vt_image *load_image_or_fail(const char *dir, const char *what)
-{
-        char err[512] = "";
-        struct vt_image *img = vt_image_load(dir, err, sizeof(err));
-
-        if (!img)
-                fail_msg("%s: %s", what, err);
-        return img;
+        return n;
 }
 
 #endif
