@@ -91,19 +91,23 @@ int main(int argc, char **argv)
                 fprintf(stderr, "usage: floor-card [--plain] PORT\n");
                 return 2;
         }
-        sd_event *e;
+        sd_event *e = NULL;
         struct vpcd_link *l;
         sigset_t m;
+        int r;
         sigemptyset(&m);
         sigaddset(&m, SIGTERM);
         sigprocmask(SIG_BLOCK, &m, NULL);
-        sd_event_default(&e);
-        sd_event_add_signal(e, NULL, SIGTERM, on_term, NULL);
         const struct vpcd_handler h = {.apdu = on_apdu, .atr = on_atr, .power = on_power};
-        if (vpcd_link_new(e, "floor", "127.0.0.1", (uint16_t)atoi(argv[1]), &h, &l) < 0)
+        if ((r = sd_event_default(&e)) < 0 ||
+            (r = sd_event_add_signal(e, NULL, SIGTERM, on_term, NULL)) < 0 ||
+            (r = vpcd_link_new(e, "floor", "127.0.0.1", (uint16_t)atoi(argv[1]), &h, &l)) < 0) {
+                fprintf(stderr, "floor-card: %s\n", strerror(-r));
+                sd_event_unref(e);
                 return 1;
-        sd_event_loop(e);
+        }
+        r = sd_event_loop(e);
         vpcd_link_free(l);
         sd_event_unref(e);
-        return 0;
+        return r < 0;
 }
