@@ -256,40 +256,6 @@ static inline void sync_mirror(struct fixture *f)
         assert_non_null(f->mem.mirror = vt_image_clone(f->img));
 }
 
-/* a and b hold the same persistent state a card changes: PIN, PUK, management key, slots
- * (keys compared by value) and data objects. */
-static inline void assert_same_image(struct vt_image *a, struct vt_image *b)
-{
-        assert_memory_equal(&a->pin, &b->pin, sizeof(a->pin));
-        assert_memory_equal(&a->puk, &b->puk, sizeof(a->puk));
-        assert_int_equal(a->mgm_alg, b->mgm_alg);
-        assert_int_equal(a->mgm_key_len, b->mgm_key_len);
-        assert_memory_equal(a->mgm_key, b->mgm_key, sizeof(a->mgm_key));
-        assert_int_equal(a->mgm_touch, b->mgm_touch);
-        for (size_t i = 0; i < VT_SLOTS; i++) {
-                const struct vt_slot *x = &a->slots[i], *y = &b->slots[i];
-                assert_int_equal(x->ref, y->ref);
-                assert_int_equal(x->alg, y->alg);
-                assert_int_equal(x->pin_policy, y->pin_policy);
-                assert_int_equal(x->touch_policy, y->touch_policy);
-                assert_int_equal(x->generated, y->generated);
-                assert_int_equal(!x->key, !y->key);
-                if (x->key)
-                        assert_int_equal(EVP_PKEY_eq(x->key, y->key), 1);
-                assert_int_equal(x->cert_len, y->cert_len);
-                if (x->cert_len)
-                        assert_memory_equal(x->cert, y->cert, x->cert_len);
-        }
-        assert_int_equal(a->n_objects, b->n_objects);
-        for (size_t i = 0; i < a->n_objects; i++) {
-                const struct vt_object *x = &a->objects[i];
-                const struct vt_object *y = vt_image_object(b, x->tag);
-                assert_non_null(y);
-                assert_int_equal(x->len, y->len);
-                assert_memory_equal(x->data, y->data, x->len);
-        }
-}
-
 /* The card's image and the store's at one moment, and how many commits the store had taken and
  * refused until then. */
 struct snapshot {

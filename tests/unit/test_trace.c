@@ -184,34 +184,50 @@ static unsigned secrecy(const char *hex)
 #define VERIFY_PIN "00 20 00 80 08 31 32 33 34 35 36 FF FF"
 #define MGM_KEY    "01 02 03 04 05 06 07 08 01 02 03 04 05 06 07 08 01 02 03 04 05 06 07 08"
 
+/* A sequence of APDUs given to the card in order, each with what it must be said of it. */
+struct said {
+        const char *apdu;
+        unsigned secrecy;
+};
+
+static void expect_said(const struct said *seq, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                unsigned s = secrecy(seq[i].apdu);
+                if (s != seq[i].secrecy)
+                        fail_msg("%s: secrecy %u, expected %u", seq[i].apdu, s, seq[i].secrecy);
+        }
+}
+
+#define EXPECT_SAID(seq) expect_said(seq, sizeof(seq) / sizeof(seq[0]))
+
 static void pins_and_keys_are_secret(void **state)
 {
+        static const struct said seq[] = {
+            /* a PIN is a PIN, sent to the applet or to none */
+            {VERIFY_PIN, SECRET},
+            {SELECT_PIV, 0},
+            {VERIFY_PIN, SECRET},
+            {"00 20 00 80", SECRET}, /* nothing to hide, but a VERIFY */
+            {"00 24 00 80 10 31 32 33 34 35 36 FF FF 36 35 34 33 32 31 FF FF", SECRET},
+            {"00 24 00 81 10 31 32 33 34 35 36 37 38 38 37 36 35 34 33 32 31", SECRET},
+            {"00 2C 00 80 10 31 32 33 34 35 36 37 38 31 32 33 34 35 36 FF FF", SECRET},
+            {"00 FE 11 9A 22 06 20 01 02 03 04 05 06 07 08 09 0A 0B 0C 0D 0E 0F 10 11 12 13 14 15 "
+             "16 17 18 19 1A 1B 1C 1D 1E 1F 20",
+             SECRET},
+            {"10 FE 11 9A 04 06 20 01 02", SECRET}, /* chained */
+            {"00 FE 11 9A 03 03 04 05", SECRET},
+            {"00 FF FF FF 1B 03 9B 18 " MGM_KEY, SECRET},
+            /* the management key's exchanges, not those of a slot's key */
+            {"00 87 03 9B 04 7C 02 80 00", SECRET},
+            {"00 87 03 9B 04 7C 02 81 00", SECRET},
+            {"00 87 07 9A 06 7C 04 82 00 81 00", 0},
+            {"10 87 11 9C 02 7C 04", 0},
+            {"00 47 00 9A 05 AC 03 80 01 11", 0},
+            {"00 CB 3F FF 03 5C 01 7E 00", 0},
+        };
         (void)state;
-        /* a PIN is a PIN, sent to the applet or to none */
-        assert_int_equal(secrecy(VERIFY_PIN), SECRET);
-        assert_int_equal(secrecy(SELECT_PIV), 0);
-        assert_int_equal(secrecy(VERIFY_PIN), SECRET);
-        assert_int_equal(secrecy("00 20 00 80"), SECRET); /* nothing to hide, but a VERIFY */
-        assert_int_equal(secrecy("00 24 00 80 10 31 32 33 34 35 36 FF FF 36 35 34 33 32 31 FF FF"),
-                         SECRET);
-        assert_int_equal(secrecy("00 24 00 81 10 31 32 33 34 35 36 37 38 38 37 36 35 34 33 32 31"),
-                         SECRET);
-        assert_int_equal(secrecy("00 2C 00 80 10 31 32 33 34 35 36 37 38 31 32 33 34 35 36 FF FF"),
-                         SECRET);
-        assert_int_equal(
-            secrecy("00 FE 11 9A 22 06 20 01 02 03 04 05 06 07 08 09 0A 0B 0C 0D 0E 0F "
-                    "10 11 12 13 14 15 16 17 18 19 1A 1B 1C 1D 1E 1F 20"),
-            SECRET);
-        assert_int_equal(secrecy("10 FE 11 9A 04 06 20 01 02"), SECRET); /* chained */
-        assert_int_equal(secrecy("00 FE 11 9A 03 03 04 05"), SECRET);
-        assert_int_equal(secrecy("00 FF FF FF 1B 03 9B 18 " MGM_KEY), SECRET);
-        /* the management key's exchanges, not those of a slot's key */
-        assert_int_equal(secrecy("00 87 03 9B 04 7C 02 80 00"), SECRET);
-        assert_int_equal(secrecy("00 87 03 9B 04 7C 02 81 00"), SECRET);
-        assert_int_equal(secrecy("00 87 07 9A 06 7C 04 82 00 81 00"), 0);
-        assert_int_equal(secrecy("10 87 11 9C 02 7C 04"), 0);
-        assert_int_equal(secrecy("00 47 00 9A 05 AC 03 80 01 11"), 0);
-        assert_int_equal(secrecy("00 CB 3F FF 03 5C 01 7E 00"), 0);
+        EXPECT_SAID(seq);
 }
 
 /* The printed information 5FC109 may hold the management key: written, the command and its
@@ -219,27 +235,28 @@ static void pins_and_keys_are_secret(void **state)
  * certificate is no secret either way. */
 static void the_printed_information_is_secret(void **state)
 {
+        static const struct said seq[] = {
+            {SELECT_PIV, 0},
+            {"00 DB 3F FF 13 5C 03 5F C1 09 53 0C 88 0A 89 08 01 02 03 04 05 06 07 08", SECRET},
+            /* extended, as ykman sends it */
+            {"00 DB 3F FF 00 00 13 5C 03 5F C1 09 53 0C 88 0A 89 08 01 02 03 04 05 06 07 08",
+             SECRET},
+            /* chained: the first part names the object, the later ones do not */
+            {"10 DB 3F FF 05 5C 03 5F C1 09", SECRET},
+            {"10 DB 3F FF 04 53 0C 88 0A", SECRET},
+            {"00 DB 3F FF 0A 89 08 01 02 03 04 05 06 07 08", SECRET},
+            /* the first part names the object and carries secret data already */
+            {"10 DB 3F FF 09 5C 03 5F C1 09 53 0C 88 0A", SECRET},
+            {"00 DB 3F FF 0A 89 08 01 02 03 04 05 06 07 08", SECRET},
+            {"00 CB 3F FF 05 5C 03 5F C1 09 00", VT_SECRET_RESPONSE},
+            /* a certificate */
+            {"00 CB 3F FF 05 5C 03 5F C1 05 00", 0},
+            {"00 DB 3F FF 07 5C 03 5F C1 05 53 00", 0},
+            {"10 DB 3F FF 05 5C 03 5F C1 05", 0},
+            {"00 DB 3F FF 05 53 03 70 01 00", 0},
+        };
         (void)state;
-        assert_int_equal(secrecy(SELECT_PIV), 0);
-        assert_int_equal(
-            secrecy("00 DB 3F FF 13 5C 03 5F C1 09 53 0C 88 0A 89 08 01 02 03 04 05 06 07 08"),
-            SECRET);
-        assert_int_equal(
-            secrecy(
-                "00 DB 3F FF 00 00 13 5C 03 5F C1 09 53 0C 88 0A 89 08 01 02 03 04 05 06 07 08"),
-            SECRET); /* extended, as ykman sends it */
-        assert_int_equal(secrecy("10 DB 3F FF 05 5C 03 5F C1 09"), SECRET);
-        assert_int_equal(secrecy("10 DB 3F FF 04 53 0C 88 0A"), SECRET);
-        assert_int_equal(secrecy("00 DB 3F FF 0A 89 08 01 02 03 04 05 06 07 08"), SECRET);
-        /* the first part names the object and carries secret data already */
-        assert_int_equal(secrecy("10 DB 3F FF 09 5C 03 5F C1 09 53 0C 88 0A"), SECRET);
-        assert_int_equal(secrecy("00 DB 3F FF 0A 89 08 01 02 03 04 05 06 07 08"), SECRET);
-
-        assert_int_equal(secrecy("00 CB 3F FF 05 5C 03 5F C1 09 00"), VT_SECRET_RESPONSE);
-        assert_int_equal(secrecy("00 CB 3F FF 05 5C 03 5F C1 05 00"), 0);
-        assert_int_equal(secrecy("00 DB 3F FF 07 5C 03 5F C1 05 53 00"), 0);
-        assert_int_equal(secrecy("10 DB 3F FF 05 5C 03 5F C1 05"), 0);
-        assert_int_equal(secrecy("00 DB 3F FF 05 53 03 70 01 00"), 0);
+        EXPECT_SAID(seq);
 }
 
 /* GET RESPONSE hands out the rest of an answer: secret when that answer is. */
