@@ -89,3 +89,32 @@ print(v if isinstance(v, str) else json.dumps(v))' "$1" "$2"
 card_status_is() {
   [ "$(card_status_field "$1" "$2")" = "$3" ]
 }
+
+# card_sign [--pin PIN] [--id KEYID] [--mech MECHANISM] [--in FILE] [--out FILE] [--report]:
+# a login and one signature with the key KEYID through OpenSC's pkcs11-tool, as an application
+# makes it. Defaults: PIN 123456, key 01 (slot 9A), SHA256-RSA-PKCS, $T/data, $T/sig. Returns
+# pkcs11-tool's status; with --report prints pkcs11-tool's output (stderr too) followed by a line
+# "sign rc=STATUS" and returns 0, for tests that check a transcript.
+card_sign() {
+  local pin=123456 id=01 mech=SHA256-RSA-PKCS in=$T/data out=$T/sig report='' rc=0
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --pin) pin=$2 && shift ;;
+      --id) id=$2 && shift ;;
+      --mech) mech=$2 && shift ;;
+      --in) in=$2 && shift ;;
+      --out) out=$2 && shift ;;
+      --report) report=1 ;;
+      *) fail "card_sign: unknown option '$1'" ;;
+    esac
+    shift
+  done
+  local sign=(pkcs11-tool --module "$OPENSC_MODULE" --login --pin "$pin" --sign --id "$id" -m "$mech"
+    -i "$in" -o "$out")
+  if [ -z "$report" ]; then
+    "${sign[@]}"
+    return
+  fi
+  "${sign[@]}" 2>&1 || rc=$?
+  echo "sign rc=$rc"
+}

@@ -9,8 +9,7 @@ echo hello >"$T/data"
 export T
 out=$("$VTOKEN" run --card "$T/card" -- bash -c '
   set -u
-  sign() { pkcs11-tool --module "$OPENSC_MODULE" --login --pin 123456 --sign --id 01 -m SHA256-RSA-PKCS \
-           -i "$T/data" -o "$T/sig" 2>&1; echo "sign rc=$?"; }
+  source "$VT_LIB"
   echo "socket mode $(stat -c %a "$VTOKEN_CONTROL")"
   "$VTOKEN" ctl status
   "$VTOKEN" ctl status --json > "$T/status0.json"
@@ -36,7 +35,7 @@ out=$("$VTOKEN" run --card "$T/card" -- bash -c '
   "$VTOKEN" ctl remove card0 && echo "remove ok"
   "$VTOKEN" wait --exactly 0 --timeout 10 && echo "no card present"
   "$VTOKEN" ctl status
-  sign
+  card_sign --report
   echo "00 A4 04 00 05 A0 00 00 03 08" >&3 || true  # the open session learns the card was removed
   sleep 0.5
   exec 3>&- || true
@@ -44,11 +43,11 @@ out=$("$VTOKEN" run --card "$T/card" -- bash -c '
   echo "== insert"
   "$VTOKEN" ctl insert card0 && echo "insert ok"
   "$VTOKEN" wait --exactly 1 --timeout 10 && echo "card present again"
-  sign
+  card_sign --report
 
   echo "== pulled mid-signature"
   "$VTOKEN" ctl fault card0 delay 3s --ins 87 # holds the signature in the card
-  sign >"$T/pulled.out" &
+  card_sign --report >"$T/pulled.out" &
   signer=$!
   sleep 1
   "$VTOKEN" ctl remove card0
@@ -56,7 +55,7 @@ out=$("$VTOKEN" run --card "$T/card" -- bash -c '
   cat "$T/pulled.out"
   "$VTOKEN" ctl insert card0
   "$VTOKEN" wait --exactly 1 --timeout 10
-  sign
+  card_sign --report
   sleep 1.5
   kill $scan
   "$VTOKEN" ctl status

@@ -20,13 +20,12 @@ echo "data to sign" >"$T/data"
 export T
 out=$("$VTOKEN" run --card "$T/card" --reader-name "Yubico YubiKey" --trace "$T/trace.txt" -- bash -c '
   set -u
+  source "$VT_LIB"
   ms() { echo $(( $(date +%s%N) / 1000000 )); }
-  sign() { pkcs11-tool --module "$OPENSC_MODULE" --login --pin 123456 --sign --id "$1" -m ECDSA-SHA256 \
-           -i "$T/data" -o "$T/sig" 2>&1; echo "sign rc=$?"; }
 
   echo "== touched"
   start=$(ms)
-  sign 02 >"$T/sign1.out" &
+  card_sign --report --id 02 --mech ECDSA-SHA256 >"$T/sign1.out" &
   signer=$!
   for i in $(seq 100); do "$VTOKEN" ctl status | grep -q "waiting for touch" && break; sleep 0.1; done
   "$VTOKEN" ctl status
@@ -43,17 +42,17 @@ out=$("$VTOKEN" run --card "$T/card" --reader-name "Yubico YubiKey" --trace "$T/
   kill -HUP "$(pidof vtokend)"
   for i in $(seq 50); do "$VTOKEN" ctl status --json | grep -q "\"touch_timeout_ms\":1000" && break; sleep 0.1; done
   start=$(ms)
-  sign 02
+  card_sign --report --id 02 --mech ECDSA-SHA256
   echo "untouched sign took $(( $(ms) - start )) ms"
 
   echo "== cached"
-  sign 04 >"$T/sign2.out" &
+  card_sign --report --id 04 --mech ECDSA-SHA256 >"$T/sign2.out" &
   signer=$!
   "$VTOKEN" ctl touch card0 --wait 10 && echo "cached key touched"
   wait $signer
   cat "$T/sign2.out"
   start=$(ms)
-  sign 04
+  card_sign --report --id 04 --mech ECDSA-SHA256
   echo "second cached sign took $(( $(ms) - start )) ms"
 
   echo "== management key"

@@ -8,8 +8,8 @@ echo "data to sign" >"$T/data"
 export T
 out=$("$VTOKEN" run --card "$T/card" --reader-name "Yubico YubiKey CCID" --trace "$T/trace.txt" -- bash -c '
   set -eu
-  pkcs11-tool --module "$OPENSC_MODULE" --login --pin 123456 --sign --id 01 -m SHA256-RSA-PKCS \
-    -i "$T/data" -o "$T/sig" && echo "signed"
+  source "$VT_LIB"
+  card_sign && echo "signed"
   pkcs11-tool --module "$OPENSC_MODULE" --login --pin 123456 --change-pin --new-pin 86427531 && echo "PIN changed"
   pkcs11-tool --module "$OPENSC_MODULE" --login --pin 86427531 --change-pin --new-pin 123456 && echo "PIN changed back"
   yubico-piv-tool -a set-chuid && echo "management key used"
@@ -19,8 +19,7 @@ out=$("$VTOKEN" run --card "$T/card" --reader-name "Yubico YubiKey CCID" --trace
   ykman --reader "CCID 00 00" piv objects generate CHUID -P 123456 && echo "protected key read back"
   "$VTOKEN" ctl status --json >"$T/status.json"
   "$VTOKEN" ctl trace card0 on "$T/trace.jsonl"
-  pkcs11-tool --module "$OPENSC_MODULE" --login --pin 123456 --sign --id 01 -m SHA256-RSA-PKCS \
-    -i "$T/data" -o "$T/sig" && echo "signed again"
+  card_sign && echo "signed again"
   "$VTOKEN" ctl trace card0 off
   "$VTOKEN" ctl status --json >"$T/status2.json"
   opensc-tool -n >/dev/null
