@@ -90,6 +90,29 @@ card_status_is() {
   [ "$(card_status_field "$1" "$2")" = "$3" ]
 }
 
+# show_json IMAGE EXPR: a value from `vtoken show IMAGE --json`; EXPR is Python over the document
+# `d`, e.g. 'd["pin"]["tries_left"]' or 'slot(d, "9a")["certificate"]["serial"]'. Booleans print
+# as true/false.
+show_json() {
+  "$VTOKEN" show "$1" --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+def slot(d, name):
+    return next(s for s in d["slots"] if s["slot"] == name)
+v = eval(sys.argv[1])
+print(str(v).lower() if isinstance(v, bool) else v)' "$2"
+}
+
+# expect_pin_tries_counted IMAGE MAX [MIN]: after wrong PINs, the image records fewer than MAX
+# PIN tries left (the wrong PINs were counted), and at least MIN (default 0) tries left.
+expect_pin_tries_counted() {
+  local left
+  left=$(show_json "$1" 'd["pin"]["tries_left"]')
+  [ "$left" -lt "$2" ] && [ "$left" -ge "${3:-0}" ] ||
+    fail "the token did not count the wrong PINs as it should (tries left: $left, expected $2 > left >= ${3:-0})"
+  pass "the token counted the wrong PINs ($left of $2 left)"
+}
+
 # card_sign [--pin PIN] [--id KEYID] [--mech MECHANISM] [--in FILE] [--out FILE] [--report]:
 # a login and one signature with the key KEYID through OpenSC's pkcs11-tool, as an application
 # makes it. Defaults: PIN 123456, key 01 (slot 9A), SHA256-RSA-PKCS, $T/data, $T/sig. Returns

@@ -8,7 +8,7 @@ expect_match "$out" '^0: Virtual PCD 00 00' "pcsc_scan lists the vpcd reader"
 atr=$(tr -d ':' <<<"$out" | grep -Ei '^3b[0-9a-f]+$' | head -n1)
 [ -n "$atr" ] || fail "opensc-tool -a printed no ATR: $out"
 expect_no_match "$atr" '^3b80800101$' "the ATR is not the one OpenSC takes for a PIVKEY"
-configured=$("$VTOKEN" show "$T/card" --json | sed -n 's/.*"atr": "\([0-9A-F ]*\)".*/\1/p' | tr -d ' ')
+configured=$(show_json "$T/card" 'd["atr"]' | tr -d ' ')
 expect_eq "${atr^^}" "$configured" "opensc-tool -a shows the ATR configured in the image"
 expect_match "$(opensc-tool --help 2>&1 || true)" 'atr' "opensc-tool is the real one"
 
