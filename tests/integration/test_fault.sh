@@ -24,7 +24,7 @@ out=$("$VTOKEN" run --card "$T/card" --trace "$T/trace.txt" -- bash -c '
   start=$(ms)
   card_sign --report >"$T/delayed.out" &
   signer=$!
-  sleep 0.5
+  wait_until 10 "the signature is held in the card (the delay fault spent)" -- card_status_is card0 faults "[]"
   s=$(ms); "$VTOKEN" ctl status >/dev/null; echo "status during the delay took $(( $(ms) - s )) ms"
   wait $signer
   cat "$T/delayed.out"
@@ -53,7 +53,7 @@ out=$("$VTOKEN" run --card "$T/card" --trace "$T/trace.txt" -- bash -c '
   echo "-- after"
   card_sign --report --pin 123456
   card_sign --report --pin 86427531
-' 2>&1)
+' 2>&1) || fail "fault injection: $out"
 echo "$out"
 section() { sed -n "/^== $1\$/,/^== /p" <<<"$out"; }
 
