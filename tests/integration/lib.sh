@@ -1,26 +1,34 @@
+# shellcheck shell=bash
 # Shared helpers for integration tests (sourced). Each test runs real pcscd, vpcd, vtokend and
 # clients inside `vtoken run`'s private namespaces, so tests run in parallel without clashes.
-set -euo pipefail
+# A test sources this file first; the scripts it runs inside `vtoken run` source it again
+# (`source "$VT_LIB"`) for the helpers alone, which leaves their shell options, $T and traps
+# as they are. There `fail` ends the script, so the test checks the script's status.
+if [ -z "${VT_LIB:-}" ]; then
+  set -euo pipefail
 
-: "${VTOKEN:?set by ctest: path of vtoken}"
-: "${VTOKEND:?set by ctest: path of vtokend}"
-: "${VT_SRC:?set by ctest: source directory}"
-export VTOKEND
+  : "${VTOKEN:?set by ctest: path of vtoken}"
+  : "${VTOKEND:?set by ctest: path of vtokend}"
+  : "${VT_SRC:?set by ctest: source directory}"
+  export VTOKEND
+  VT_LIB=$(realpath "${BASH_SOURCE[0]}")
+  export VT_LIB
 
-OPENSC_MODULE=/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so
-[ -e "$OPENSC_MODULE" ] || OPENSC_MODULE=$(dpkg -L opensc-pkcs11 2>/dev/null | grep '/opensc-pkcs11.so$' | head -n1)
-export OPENSC_MODULE
+  OPENSC_MODULE=/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so
+  [ -e "$OPENSC_MODULE" ] || OPENSC_MODULE=$(dpkg -L opensc-pkcs11 2>/dev/null | grep '/opensc-pkcs11.so$' | head -n1)
+  export OPENSC_MODULE
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/vt-test.XXXXXX")
-chmod 755 "$T"
-trap 'rm -rf "$T"' EXIT
-# vtoken run makes its private environment's directory under TMPDIR: keep it in ours, so a test
-# can tell its own processes from those of tests running beside it.
-export TMPDIR="$T"
-# Each test gets its own OpenSC cache, so parallel tests and cards never mix.
-export XDG_CACHE_HOME="$T/cache"
-export OPENSC_CONF="$T/opensc.conf"
-printf 'app default {\n  framework pkcs15 {\n    use_file_caching = no;\n  }\n}\n' >"$OPENSC_CONF"
+  T=$(mktemp -d "${TMPDIR:-/tmp}/vt-test.XXXXXX")
+  chmod 755 "$T"
+  trap 'rm -rf "$T"' EXIT
+  # vtoken run makes its private environment's directory under TMPDIR: keep it in ours, so a
+  # test can tell its own processes from those of tests running beside it.
+  export TMPDIR="$T"
+  # Each test gets its own OpenSC cache, so parallel tests and cards never mix.
+  export XDG_CACHE_HOME="$T/cache"
+  export OPENSC_CONF="$T/opensc.conf"
+  printf 'app default {\n  framework pkcs15 {\n    use_file_caching = no;\n  }\n}\n' >"$OPENSC_CONF"
+fi
 
 fail() {
   echo "FAIL: $*" >&2
@@ -48,4 +56,88 @@ expect_no_match() {
   if grep -Eq -- "$2" <<<"$1"; then fail "$3: '$2' unexpectedly found in:
 $1"; fi
   pass "$3"
+}
+
+# wait_until SECONDS WHAT -- COMMAND [ARG...]: runs COMMAND (its output discarded) until it
+# succeeds, and fails the test with "timed out after SECONDS s waiting until WHAT" when it has
+# not succeeded within SECONDS (whole seconds). COMMAND is a simple command: a test wraps a
+# pipeline or a glob that must be expanded anew on each try in a function.
+wait_until() {
+  [ $# -ge 4 ] && [ "$3" = -- ] && [[ $1 =~ ^[0-9]+$ ]] || fail "usage: wait_until SECONDS WHAT -- COMMAND..."
+  local seconds=$1 what=$2 deadline
+  shift 3
+  deadline=$((${EPOCHREALTIME/[.,]/} + seconds * 1000000))
+  until "$@" >/dev/null 2>&1; do
+    ((${EPOCHREALTIME/[.,]/} < deadline)) || fail "timed out after $seconds s waiting until $what"
+    sleep 0.05 # wait_until's polling interval: the wait itself is on COMMAND, bounded by SECONDS
+  done
+}
+
+# card_status_field CARD FIELD: FIELD of CARD as `vtoken ctl status --json` shows it (inside
+# `vtoken run`, whose $VTOKEN_CONTROL names the daemon): a string as it is, true/false, null, a
+# number, or a list or object as JSON (an empty list is []). Fails when the daemon does not
+# answer or has no such card or field.
+card_status_field() {
+  "$VTOKEN" ctl status --json | python3 -c '
+import json, sys
+card, field = sys.argv[1:]
+v = next(c for c in json.load(sys.stdin)["cards"] if c["name"] == card)[field]
+print(v if isinstance(v, str) else json.dumps(v))' "$1" "$2"
+}
+
+# card_status_is CARD FIELD VALUE: whether card_status_field CARD FIELD prints VALUE
+card_status_is() {
+  [ "$(card_status_field "$1" "$2")" = "$3" ]
+}
+
+# show_json IMAGE EXPR: a value from `vtoken show IMAGE --json`; EXPR is Python over the document
+# `d`, e.g. 'd["pin"]["tries_left"]' or 'slot(d, "9a")["certificate"]["serial"]'. Booleans print
+# as true/false.
+show_json() {
+  "$VTOKEN" show "$1" --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+def slot(d, name):
+    return next(s for s in d["slots"] if s["slot"] == name)
+v = eval(sys.argv[1])
+print(str(v).lower() if isinstance(v, bool) else v)' "$2"
+}
+
+# expect_pin_tries_counted IMAGE MAX [MIN]: after wrong PINs, the image records fewer than MAX
+# PIN tries left (the wrong PINs were counted), and at least MIN (default 0) tries left.
+expect_pin_tries_counted() {
+  local left
+  left=$(show_json "$1" 'd["pin"]["tries_left"]')
+  [ "$left" -lt "$2" ] && [ "$left" -ge "${3:-0}" ] ||
+    fail "the token did not count the wrong PINs as it should (tries left: $left, expected $2 > left >= ${3:-0})"
+  pass "the token counted the wrong PINs ($left of $2 left)"
+}
+
+# card_sign [--pin PIN] [--id KEYID] [--mech MECHANISM] [--in FILE] [--out FILE] [--report]:
+# a login and one signature with the key KEYID through OpenSC's pkcs11-tool, as an application
+# makes it. Defaults: PIN 123456, key 01 (slot 9A), SHA256-RSA-PKCS, $T/data, $T/sig. Returns
+# pkcs11-tool's status; with --report prints pkcs11-tool's output (stderr too) followed by a line
+# "sign rc=STATUS" and returns 0, for tests that check a transcript.
+card_sign() {
+  local pin=123456 id=01 mech=SHA256-RSA-PKCS in=$T/data out=$T/sig report='' rc=0
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --pin) pin=$2 && shift ;;
+      --id) id=$2 && shift ;;
+      --mech) mech=$2 && shift ;;
+      --in) in=$2 && shift ;;
+      --out) out=$2 && shift ;;
+      --report) report=1 ;;
+      *) fail "card_sign: unknown option '$1'" ;;
+    esac
+    shift
+  done
+  local sign=(pkcs11-tool --module "$OPENSC_MODULE" --login --pin "$pin" --sign --id "$id" -m "$mech"
+    -i "$in" -o "$out")
+  if [ -z "$report" ]; then
+    "${sign[@]}"
+    return
+  fi
+  "${sign[@]}" 2>&1 || rc=$?
+  echo "sign rc=$rc"
 }

@@ -15,7 +15,7 @@ CONF
 systemd-socket-activate -l "$T/ctl.sock" "$VTOKEND" --config "$T/vtokend.conf" >"$T/activate.log" 2>&1 &
 act=$!
 trap 'kill $act 2>/dev/null || true; rm -rf "$T"' EXIT
-for i in $(seq 50); do [ -S "$T/ctl.sock" ] && break; sleep 0.1; done
+wait_until 10 "systemd-socket-activate listens on $T/ctl.sock" -- test -S "$T/ctl.sock"
 out=$("$VTOKEN" ctl --socket "$T/ctl.sock" status 2>&1) || fail "status through the activated socket: $out"
 echo "$out"
 expect_match "$out" '^solo: vpcd 127\.0\.0\.1:1 waiting, ' "vtokend answers on the socket systemd passed"
@@ -29,7 +29,7 @@ mkdir "$T/rt"
 RUNTIME_DIRECTORY="$T/rt" "$VTOKEND" --config "$T/vtokend.conf" >"$T/rt.log" 2>&1 &
 d=$!
 trap 'kill $d 2>/dev/null || true; rm -rf "$T"' EXIT
-for i in $(seq 50); do [ -S "$T/rt/control.sock" ] && break; sleep 0.1; done
+wait_until 10 "vtokend listens on \$RUNTIME_DIRECTORY/control.sock" -- test -S "$T/rt/control.sock"
 out=$("$VTOKEN" ctl --socket "$T/rt/control.sock" status 2>&1) || fail "status through \$RUNTIME_DIRECTORY: $out"
 expect_match "$out" '^solo: ' "without 'control =' the socket is \$RUNTIME_DIRECTORY/control.sock"
 kill $d

@@ -22,11 +22,12 @@ expect_match "$out" "no card could be served" "vtokend exits when no card can be
 
 # beside a good card: the good one is served, the bad one refused
 out=$("$VTOKEN" run --card "$T/good" -- bash -c '
+  source "$VT_LIB"
   printf "[card bad]\nimage = %s\nvpcd = 127.0.0.1:35964\n" "$T/bad" >>"$VTOKEN_RUN_DIR/vtokend.conf"
   kill -HUP "$(pidof vtokend)"
   "$VTOKEN" ctl status
   opensc-tool -l
-  pkcs11-tool --module "$OPENSC_MODULE" --login --pin 123456 --sign --id 01 -m SHA256-RSA-PKCS -i /etc/hostname -o "$T/sig" && echo "good card signs"
+  card_sign --in /etc/hostname && echo "good card signs"
   cat "$VTOKEN_RUN_DIR/vtokend.log"
 ' 2>&1)
 echo "$out"

@@ -9,8 +9,17 @@ echo hello >"$T/data"
 export T
 out=$("$VTOKEN" run --card "$T/card" -- bash -c '
   set -u
-  sign() { pkcs11-tool --module "$OPENSC_MODULE" --login --pin 123456 --sign --id 01 -m SHA256-RSA-PKCS \
-           -i "$T/data" -o "$T/sig" 2>&1; echo "sign rc=$?"; }
+  source "$VT_LIB"
+  answered() { [ "$(card_status_field card0 commands)" -ge "$1" ]; } # the card answered $1 commands
+  # pcscd asks the reader driver for the card every 0.4 s; while a command is held in the card
+  # that check waits on the driver (a pcscd thread in a futex wait). Only a check already
+  # waiting sees a pull before OpenSC, after the failed command, asks whether the card is there
+  # and reports CKR_DEVICE_REMOVED (else CKR_GENERAL_ERROR).
+  pcscd_check_waits() { grep -qs futex /proc/"$(pidof pcscd)"/task/*/wchan; }
+  scan_saw_reinsertion() {
+    grep -A2 "Reader 0" "$T/scan.out" | grep "Card state" | tr -d "\n" |
+      grep -Eq "Card inserted.*Card removed.*Card inserted"
+  }
   echo "socket mode $(stat -c %a "$VTOKEN_CONTROL")"
   "$VTOKEN" ctl status
   "$VTOKEN" ctl status --json > "$T/status0.json"
@@ -20,47 +29,50 @@ out=$("$VTOKEN" run --card "$T/card" -- bash -c '
   mkfifo "$T/in"
   scriptor -r "Virtual PCD 00 00" <"$T/in" >"$T/scriptor.out" 2>&1 &
   exec 3>"$T/in"
+  n=$(card_status_field card0 commands)
   echo "00 A4 04 00 05 A0 00 00 03 08" >&3
   echo "00 20 00 80 08 31 32 33 34 35 36 FF FF" >&3
-  sleep 0.5
+  wait_until 10 "the card answered SELECT and VERIFY from scriptor" -- answered $((n + 2))
   "$VTOKEN" ctl status --json > "$T/status1.json"
 
   echo "== warm reset"
   "$VTOKEN" ctl reset card0 && echo "reset ok"
+  n=$(card_status_field card0 commands)
   echo "00 20 00 80" >&3   # no applet selected after the reset
   echo "00 A4 04 00 05 A0 00 00 03 08" >&3
   echo "00 20 00 80" >&3   # PIN status after the reset: not verified any more
-  sleep 0.5
+  wait_until 10 "the card answered the three commands after the reset" -- answered $((n + 3))
 
   echo "== remove"
   "$VTOKEN" ctl remove card0 && echo "remove ok"
   "$VTOKEN" wait --exactly 0 --timeout 10 && echo "no card present"
   "$VTOKEN" ctl status
-  sign
+  card_sign --report
   echo "00 A4 04 00 05 A0 00 00 03 08" >&3 || true  # the open session learns the card was removed
-  sleep 0.5
+  wait_until 10 "scriptor reports the card removed" -- grep -q "Card was removed" "$T/scriptor.out"
   exec 3>&- || true
 
   echo "== insert"
   "$VTOKEN" ctl insert card0 && echo "insert ok"
   "$VTOKEN" wait --exactly 1 --timeout 10 && echo "card present again"
-  sign
+  card_sign --report
 
   echo "== pulled mid-signature"
   "$VTOKEN" ctl fault card0 delay 3s --ins 87 # holds the signature in the card
-  sign >"$T/pulled.out" &
+  card_sign --report >"$T/pulled.out" &
   signer=$!
-  sleep 1
+  wait_until 10 "the signature is held in the card (the delay fault spent)" -- card_status_is card0 faults "[]"
+  wait_until 10 "pcscd checks for the card behind the held signature" -- pcscd_check_waits
   "$VTOKEN" ctl remove card0
   wait $signer
   cat "$T/pulled.out"
   "$VTOKEN" ctl insert card0
   "$VTOKEN" wait --exactly 1 --timeout 10
-  sign
-  sleep 1.5
+  card_sign --report
+  wait_until 10 "pcsc_scan reports the card removed and inserted again" -- scan_saw_reinsertion
   kill $scan
   "$VTOKEN" ctl status
-' 2>&1)
+' 2>&1) || fail "vtoken ctl against a running vtokend: $out"
 echo "$out"
 echo "--- scriptor"; cat "$T/scriptor.out"
 echo "--- pcsc_scan"; cat "$T/scan.out"

@@ -13,18 +13,15 @@ pin0=$(envelope_pin "$img")
 new='Unbl0ck!'
 puk=12345678
 export T
-echo "e-Cert test document" >"$T/doc"
+echo "e-Cert test document" >"$T/data"
 
 cat >"$T/lib-in.sh" <<'EOF'
+source "$VT_LIB"
 # login PIN: one PKCS#11 login; prints the CKR_ code of a failure, nothing on success
 login() {
   pkcs11-tool --module "$OPENSC_MODULE" --login --pin "$1" --show-info 2>&1 | grep -o 'CKR_[A-Z_]*' || true
 }
 flags() { pkcs11-tool --module "$OPENSC_MODULE" --list-token-slots | sed -n 's/^ *token flags *: //p'; }
-sign() {
-  pkcs11-tool --module "$OPENSC_MODULE" --login --pin "$1" --sign --id 01 \
-    -m SHA256-RSA-PKCS -i "$T/doc" -o "$2" >/dev/null 2>&1
-}
 EOF
 
 # Run 1: 14 wrong passwords, each refused as incorrect; the token warns of the final try.
@@ -56,12 +53,12 @@ expect_eq "$(tries "$img" pin)" "0/15/true" "vtoken show: blocked"
 cat >"$T/run3.sh" <<'EOF'
 source "$T/lib-in.sh"
 login "$1" >"$T/run3.right"
-if sign "$1" "$T/run3.sig"; then echo "signed with a locked token"; exit 1; fi
+if card_sign --pin "$1" --out "$T/run3.sig" >/dev/null 2>&1; then echo "signed with a locked token"; exit 1; fi
 pkcs15-tool --unblock-pin --puk 87654321 --new-pin "$2" >"$T/run3.wrongpuk" 2>&1
 pkcs15-tool --unblock-pin --puk "$3" --new-pin 12345678 >"$T/run3.weak" 2>&1
 pkcs15-tool --unblock-pin --puk "$3" --new-pin "$2" >"$T/run3.unblock" 2>&1 || { cat "$T/run3.unblock"; exit 1; }
 login "$1" >"$T/run3.old"
-sign "$2" "$T/run3.new.sig" || { echo "the new password does not sign after unblocking"; exit 1; }
+card_sign --pin "$2" --out "$T/run3.new.sig" >/dev/null 2>&1 || { echo "the new password does not sign after unblocking"; exit 1; }
 EOF
 "$VTOKEN" run --card "$img" -- bash "$T/run3.sh" "$pin0" "$new" "$puk" || fail "run 3 failed"
 expect_eq "$(cat "$T/run3.right")" CKR_PIN_LOCKED "the lock survives a restart"
@@ -70,14 +67,14 @@ expect_match "$(cat "$T/run3.weak")" 'failed' "unblocking to a password that mis
 expect_no_match "$(cat "$T/run3.unblock")" 'failed|error' "pkcs15-tool --unblock-pin with the PUK"
 expect_eq "$(cat "$T/run3.old")" CKR_PIN_INCORRECT "after unblocking the envelope password is no longer valid"
 openssl x509 -in "$img/9a.crt.pem" -pubkey -noout >"$T/9a.pub"
-openssl dgst -sha256 -verify "$T/9a.pub" -signature "$T/run3.new.sig" "$T/doc" >/dev/null ||
+openssl dgst -sha256 -verify "$T/9a.pub" -signature "$T/run3.new.sig" "$T/data" >/dev/null ||
   fail "the signature after unblocking does not verify"
 pass "after unblocking the new password signs with the e-Cert key"
 expect_eq "$(tries "$img" pin)" "15/15/false" "vtoken show: 15 tries again after a correct password"
 expect_eq "$(tries "$img" puk)" "3/3/false" "a correct PUK resets the PUK's tries"
 
 # Run 4 (a restart): the new password still works.
-"$VTOKEN" run --card "$img" -- bash -c 'source "$T/lib-in.sh"; sign "$1" "$T/run4.sig"' x "$new" ||
+"$VTOKEN" run --card "$img" -- bash -c 'source "$T/lib-in.sh"; card_sign --pin "$1" --out "$T/run4.sig" >/dev/null 2>&1' x "$new" ||
   fail "the new password does not work after a restart"
 pass "the unblocked token works after a restart"
 
@@ -111,9 +108,9 @@ pass "a re-issued token comes with a new PIN envelope"
 [ "$(openssl x509 -in "$img/9a.crt.pem" -noout -pubkey)" != "$old_pub" ] || fail "same key after re-issue"
 pass "a re-issued token has a new key and certificate"
 expect_eq "$(tries "$img" pin)/$(tries "$img" puk)" "15/15/false/3/3/false" "a re-issued token has its full tries"
-"$VTOKEN" run --card "$img" -- bash -c 'source "$T/lib-in.sh"; sign "$1" "$T/run6.sig"' x "$pin1" ||
+"$VTOKEN" run --card "$img" -- bash -c 'source "$T/lib-in.sh"; card_sign --pin "$1" --out "$T/run6.sig" >/dev/null 2>&1' x "$pin1" ||
   fail "the re-issued token does not sign with its envelope PIN"
 openssl x509 -in "$img/9a.crt.pem" -pubkey -noout >"$T/9a.pub"
-openssl dgst -sha256 -verify "$T/9a.pub" -signature "$T/run6.sig" "$T/doc" >/dev/null ||
+openssl dgst -sha256 -verify "$T/9a.pub" -signature "$T/run6.sig" "$T/data" >/dev/null ||
   fail "the re-issued token's signature does not verify"
 pass "the re-issued token works with its envelope PIN"

@@ -28,14 +28,12 @@ pass "each e-Cert image gets its own random initial PIN"
 new='Hk#2026p'
 openssl x509 -in "$img/9a.crt.pem" -pubkey -noout >"$T/9a.pub"
 openssl x509 -in "$img/9c.crt.pem" -pubkey -noout >"$T/9c.pub"
-echo "e-Cert test document $RANDOM" >"$T/doc"
+echo "e-Cert test document $RANDOM" >"$T/data"
 
-# sign PIN KEYID OUT: a PKCS#11 login and a signature on the token, as an application does.
+# The scripts below run inside `vtoken run` with their output in $T/client.log: card_sign (lib.sh)
+# is a PKCS#11 login and a signature on the token, as an application does.
 cat >"$T/lib-in.sh" <<'EOF'
-sign() {
-  pkcs11-tool --module "$OPENSC_MODULE" --login --pin "$1" --sign --id "$2" \
-    -m SHA256-RSA-PKCS -i "$T/doc" -o "$3" >>"$T/client.log" 2>&1
-}
+source "$VT_LIB"
 # change OLD NEW: pkcs11-tool --change-pin; prints the client's own message
 change11() {
   pkcs11-tool --module "$OPENSC_MODULE" --change-pin --pin "$1" --new-pin "$2" 2>&1
@@ -50,8 +48,8 @@ cat >"$T/first-use.sh" <<'EOF'
 set -u
 source "$T/lib-in.sh"
 pin0=$1 new=$2
-sign "$pin0" 01 "$T/sig-9a" || { echo "first use: envelope PIN did not sign with 9A"; exit 1; }
-sign "$pin0" 02 "$T/sig-9c" || { echo "first use: envelope PIN did not sign with 9C"; exit 1; }
+card_sign --pin "$pin0" --id 01 --out "$T/sig-9a" || { echo "first use: envelope PIN did not sign with 9A"; exit 1; }
+card_sign --pin "$pin0" --id 02 --out "$T/sig-9c" || { echo "first use: envelope PIN did not sign with 9C"; exit 1; }
 # policy violations, each of which OpenSC passes on to the card
 change11 "$pin0" 12345678 >"$T/refuse-digits"; echo "rc=$?" >>"$T/refuse-digits"
 change11 "$pin0" 1234567 >"$T/refuse-short"; echo "rc=$?" >>"$T/refuse-short"
@@ -59,20 +57,20 @@ pkcs15-tool --change-pin --pin "$pin0" --new-pin 87654321 >"$T/refuse-pkcs15" 2>
 for bad in abcdefgh ABCDEFG1 Abcdefg1 'abc$efg1' 'Ab1!' 'Ab1!Ab1!9'; do
   { echo "== $bad"; changeyk "$pin0" "$bad"; echo "rc=$?"; } >>"$T/refuse-yk"
 done
-sign "$pin0" 01 "$T/sig-still" || { echo "a refused change altered the PIN"; exit 1; }
+card_sign --pin "$pin0" --id 01 --out "$T/sig-still" || { echo "a refused change altered the PIN"; exit 1; }
 # the change itself: 目前的權杖密碼 (current), 新權杖密碼 (new)
 changeyk "$pin0" "$new" >"$T/change.out"; echo "rc=$?" >>"$T/change.out"
-if sign "$pin0" 01 "$T/sig-old"; then echo "the old PIN still works after the change"; exit 1; fi
-sign "$new" 01 "$T/sig-new" || { echo "the new PIN does not work after the change"; exit 1; }
+if card_sign --pin "$pin0" --id 01 --out "$T/sig-old"; then echo "the old PIN still works after the change"; exit 1; fi
+card_sign --pin "$new" --id 01 --out "$T/sig-new" || { echo "the new PIN does not work after the change"; exit 1; }
 exit 0
 EOF
 export T
-"$VTOKEN" run --card "$img" -- bash "$T/first-use.sh" "$pin0" "$new" >"$T/run1.out" 2>&1 ||
-  fail "first use: $(cat "$T/run1.out" "$T/client.log")"
+"$VTOKEN" run --card "$img" -- bash "$T/first-use.sh" "$pin0" "$new" >>"$T/client.log" 2>&1 ||
+  fail "first use: $(cat "$T/client.log")"
 
-openssl dgst -sha256 -verify "$T/9a.pub" -signature "$T/sig-9a" "$T/doc" >/dev/null ||
+openssl dgst -sha256 -verify "$T/9a.pub" -signature "$T/sig-9a" "$T/data" >/dev/null ||
   fail "the 9A signature made with the envelope PIN does not verify"
-openssl dgst -sha256 -verify "$T/9c.pub" -signature "$T/sig-9c" "$T/doc" >/dev/null ||
+openssl dgst -sha256 -verify "$T/9c.pub" -signature "$T/sig-9c" "$T/data" >/dev/null ||
   fail "the 9C signature made with the envelope PIN does not verify"
 pass "first use: the envelope PIN logs in and both e-Cert keys sign"
 
@@ -95,15 +93,15 @@ cat >"$T/after-restart.sh" <<'EOF'
 set -u
 source "$T/lib-in.sh"
 pin0=$1 new=$2 tag=$3
-if sign "$pin0" 01 "$T/sig-old-$tag"; then echo "$tag: the old PIN works again"; exit 1; fi
-sign "$new" 01 "$T/sig-new-$tag" || { echo "$tag: the new PIN does not work"; exit 1; }
-sign "$new" 02 "$T/sig-new9c-$tag" || { echo "$tag: the new PIN does not sign with 9C"; exit 1; }
+if card_sign --pin "$pin0" --id 01 --out "$T/sig-old-$tag"; then echo "$tag: the old PIN works again"; exit 1; fi
+card_sign --pin "$new" --id 01 --out "$T/sig-new-$tag" || { echo "$tag: the new PIN does not work"; exit 1; }
+card_sign --pin "$new" --id 02 --out "$T/sig-new9c-$tag" || { echo "$tag: the new PIN does not sign with 9C"; exit 1; }
 exit 0
 EOF
 for tag in restart1 restart2; do
-  "$VTOKEN" run --card "$img" -- bash "$T/after-restart.sh" "$pin0" "$new" "$tag" >"$T/$tag.out" 2>&1 ||
-    fail "$tag: $(cat "$T/$tag.out")"
-  openssl dgst -sha256 -verify "$T/9c.pub" -signature "$T/sig-new9c-$tag" "$T/doc" >/dev/null ||
+  "$VTOKEN" run --card "$img" -- bash "$T/after-restart.sh" "$pin0" "$new" "$tag" >>"$T/client.log" 2>&1 ||
+    fail "$tag: $(cat "$T/client.log")"
+  openssl dgst -sha256 -verify "$T/9c.pub" -signature "$T/sig-new9c-$tag" "$T/data" >/dev/null ||
     fail "$tag: the 9C signature with the new PIN does not verify"
   pass "$tag: the old PIN fails, the new PIN signs"
 done

@@ -9,23 +9,22 @@ echo "data to sign" >"$T/data"
 export T
 out=$("$VTOKEN" run --card "$T/card" --trace "$T/trace.txt" -- bash -c '
   set -u
+  source "$VT_LIB"
   ms() { echo $(( $(date +%s%N) / 1000000 )); }
-  sign() { pkcs11-tool --module "$OPENSC_MODULE" --login --pin "${1:-123456}" --sign --id 01 -m SHA256-RSA-PKCS \
-           -i "$T/data" -o "$T/sig" 2>&1; echo "sign rc=$?"; }
 
   echo "== sw"
   "$VTOKEN" ctl fault card0 sw 6982 --ins 87 --count 5
   "$VTOKEN" ctl status
-  sign
+  card_sign --report
   "$VTOKEN" ctl fault card0 clear && "$VTOKEN" ctl status
-  sign
+  card_sign --report
 
   echo "== delay"
   "$VTOKEN" ctl fault card0 delay 1500ms --ins 87
   start=$(ms)
-  sign >"$T/delayed.out" &
+  card_sign --report >"$T/delayed.out" &
   signer=$!
-  sleep 0.5
+  wait_until 10 "the signature is held in the card (the delay fault spent)" -- card_status_is card0 faults "[]"
   s=$(ms); "$VTOKEN" ctl status >/dev/null; echo "status during the delay took $(( $(ms) - s )) ms"
   wait $signer
   cat "$T/delayed.out"
@@ -34,9 +33,9 @@ out=$("$VTOKEN" run --card "$T/card" --trace "$T/trace.txt" -- bash -c '
   echo "== drop"
   daemon=$(pidof vtokend)
   "$VTOKEN" ctl fault card0 drop --ins 87
-  sign
+  card_sign --report
   "$VTOKEN" wait --timeout 10 && echo "card back"
-  sign
+  card_sign --report
   [ "$daemon" = "$(pidof vtokend)" ] && echo "same vtokend"
 
   echo "== write-fail"
@@ -49,12 +48,12 @@ out=$("$VTOKEN" run --card "$T/card" --trace "$T/trace.txt" -- bash -c '
   [ "$before" = "$after" ] && echo "image unchanged"
   ls -A "$img" | grep -q "\.tmp" && echo "temporary file left" || echo "no temporary file"
   "$VTOKEN" ctl fault card0 write-fail
-  sign
+  card_sign --report
   "$VTOKEN" ctl status
   echo "-- after"
-  sign 123456
-  sign 86427531
-' 2>&1)
+  card_sign --report --pin 123456
+  card_sign --report --pin 86427531
+' 2>&1) || fail "fault injection: $out"
 echo "$out"
 section() { sed -n "/^== $1\$/,/^== /p" <<<"$out"; }
 

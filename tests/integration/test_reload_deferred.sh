@@ -6,14 +6,11 @@ source "$(dirname "$0")/lib.sh"
 
 export T
 out=$("$VTOKEN" run --card "$T/a" --card "$T/b" -- bash -c '
+  source "$VT_LIB"
   conf=$VTOKEN_RUN_DIR/vtokend.conf
   select="00 A4 04 00 05 A0 00 00 03 08"
   pending() { # the armed fault was spent: its command waits
-    for _ in $(seq 200); do
-      "$VTOKEN" ctl status | grep -q "^$1: .*faults none" && return 0
-      sleep 0.05
-    done
-    echo "$1: no command waiting"
+    wait_until 10 "a command waits in $1 (its delay fault spent)" -- card_status_is "$1" faults "[]"
   }
   "$VTOKEN" ctl fault card0 delay 2s >/dev/null
   "$VTOKEN" ctl fault card1 delay 60s >/dev/null
@@ -39,7 +36,7 @@ PY
   echo "--- kept"; cat "$T/kept.out"; echo "--- gone"; cat "$T/gone.out"
   pidof vtokend >/dev/null && echo "vtokend alive"
   cat "$VTOKEN_RUN_DIR/vtokend.log"
-' 2>&1)
+' 2>&1) || fail "SIGHUP while commands wait: $out"
 echo "$out"
 expect_match "$out" 'kept rc=0' "the kept card answered its waiting command"
 expect_match "$(sed -n '/^--- kept/,/^--- gone/p' <<<"$out")" '90 00 : Normal processing' "with the card's answer"

@@ -8,12 +8,12 @@ expect_match "$out" '^0: Virtual PCD 00 00' "pcsc_scan lists the vpcd reader"
 atr=$(tr -d ':' <<<"$out" | grep -Ei '^3b[0-9a-f]+$' | head -n1)
 [ -n "$atr" ] || fail "opensc-tool -a printed no ATR: $out"
 expect_no_match "$atr" '^3b80800101$' "the ATR is not the one OpenSC takes for a PIVKEY"
-configured=$("$VTOKEN" show "$T/card" --json | sed -n 's/.*"atr": "\([0-9A-F ]*\)".*/\1/p' | tr -d ' ')
+configured=$(show_json "$T/card" 'd["atr"]' | tr -d ' ')
 expect_eq "${atr^^}" "$configured" "opensc-tool -a shows the ATR configured in the image"
 expect_match "$(opensc-tool --help 2>&1 || true)" 'atr' "opensc-tool is the real one"
 
 # pcsc_scan shows the same ATR as the card's image
-scan=$("$VTOKEN" run --card "$T/card" -- timeout 5 pcsc_scan -t 1 2>&1 || true)
+scan=$("$VTOKEN" run --card "$T/card" -- timeout 5 pcsc_scan -c 2>&1 || true)
 expect_match "$(tr -d ' ' <<<"$scan" | tr a-f A-F)" "ATR:${atr^^}" "pcsc_scan sees the card's ATR"
 
 # COMMAND's status comes back, success or failure
@@ -31,7 +31,7 @@ expect_eq "$rc_missing" 127 "a COMMAND that cannot run gives 127"
 
 # nothing survives: a background process started by COMMAND is gone afterwards
 marker="vt-orphan-$$-$RANDOM"
-"$VTOKEN" run --card "$T/card" -- sh -c "(exec -a $marker sleep 300) & echo started"
+"$VTOKEN" run --card "$T/card" -- sh -c "(exec -a $marker sleep 300) & echo started" # sleep: a process that must not survive, not a wait
 if pgrep -f "$marker" >/dev/null; then fail "a process of COMMAND survived vtoken run"; fi
 pass "no process of COMMAND left behind"
 if pgrep -f "$T/" >/dev/null; then
@@ -43,7 +43,7 @@ pass "temporary directory removed"
 
 # SIGTERM to vtoken run reaches COMMAND and tears everything down
 mkfifo "$T/ready"
-"$VTOKEN" run --card "$T/card" -- sh -c "trap 'exit 42' TERM; echo ready > $T/ready; sleep 300 & wait" &
+"$VTOKEN" run --card "$T/card" -- sh -c "trap 'exit 42' TERM; echo ready > $T/ready; sleep 300 & wait" & # sleep: keeps COMMAND running until SIGTERM, not a wait
 runpid=$!
 read -rt 30 line <"$T/ready" || fail "COMMAND did not start"
 kill -TERM "$runpid"

@@ -12,7 +12,7 @@ script = r'''
 n=0
 trap 'n=$((n+1)); echo "trap $n"; opensc-tool -a >/dev/null 2>&1 && echo "card still there"; exit 7' INT
 echo ready
-sleep 300 & wait
+sleep 300 & wait  # sleep: a long-running child for Ctrl-C to interrupt, not a wait
 '''
 pid, fd = pty.fork()
 if pid == 0:

@@ -38,8 +38,8 @@ nothing_left "vtokend dying"
 printf '[pin]\nsalt = zz\n' >"$T/bad/state"
 timeout -k 5 60 "$VTOKEN" run --timeout 120 --card "$T/good" --card "$T/bad" -- sh -c "echo COMMAND RAN >$T/ran" 2>"$T/err" &
 runpid=$!
-for _ in $(seq 200); do grep -qs 'card refused' "$T"/vtoken-run.*/vtokend.log && break; sleep 0.05; done
-grep -qs 'card refused' "$T"/vtoken-run.*/vtokend.log || fail "vtokend did not start"
+refused() { grep -qs 'card refused' "$T"/vtoken-run.*/vtokend.log; }
+wait_until 10 "vtokend started and refused the corrupt card" -- refused
 kill -TERM "$runpid"
 set +e
 wait "$runpid"

@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 export T
 
 "$VTOKEN" init "$T/card" --retries 15 >/dev/null
-tries() { "$VTOKEN" show "$T/card" --json | grep -o '"pin": {"tries_left": [0-9]*' | grep -o '[0-9]*$'; }
+tries() { show_json "$T/card" 'd["pin"]["tries_left"]'; }
 prev=$(tries)
 expect_eq "$prev" 15 "a fresh image has 15 tries"
 

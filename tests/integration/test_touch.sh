@@ -20,18 +20,17 @@ echo "data to sign" >"$T/data"
 export T
 out=$("$VTOKEN" run --card "$T/card" --reader-name "Yubico YubiKey" --trace "$T/trace.txt" -- bash -c '
   set -u
+  source "$VT_LIB"
   ms() { echo $(( $(date +%s%N) / 1000000 )); }
-  sign() { pkcs11-tool --module "$OPENSC_MODULE" --login --pin 123456 --sign --id "$1" -m ECDSA-SHA256 \
-           -i "$T/data" -o "$T/sig" 2>&1; echo "sign rc=$?"; }
 
   echo "== touched"
   start=$(ms)
-  sign 02 >"$T/sign1.out" &
+  card_sign --report --id 02 --mech ECDSA-SHA256 >"$T/sign1.out" &
   signer=$!
-  for i in $(seq 100); do "$VTOKEN" ctl status | grep -q "waiting for touch" && break; sleep 0.1; done
+  wait_until 10 "the signature waits for a touch" -- card_status_is card0 waiting_for_touch true
   "$VTOKEN" ctl status
-  sleep 1
-  kill -0 $signer 2>/dev/null && echo "still waiting after 1 s"
+  # without a touch the signature does not finish: the signer has not exited 1 s later
+  timeout 1 tail --pid=$signer -s 0.05 -f /dev/null || echo "still waiting after 1 s"
   "$VTOKEN" ctl status --json | grep -q "\"waiting_for_touch\":true" && echo "status --json: waiting"
   "$VTOKEN" ctl touch card0 && echo "touched after $(( $(ms) - start )) ms"
   wait $signer
@@ -41,19 +40,19 @@ out=$("$VTOKEN" run --card "$T/card" --reader-name "Yubico YubiKey" --trace "$T/
   echo "== timeout"
   sed -i "/^\[card card0\]/a touch-timeout = 1" "$VTOKEN_RUN_DIR/vtokend.conf"
   kill -HUP "$(pidof vtokend)"
-  for i in $(seq 50); do "$VTOKEN" ctl status --json | grep -q "\"touch_timeout_ms\":1000" && break; sleep 0.1; done
+  wait_until 10 "SIGHUP set the touch timeout to 1 s" -- card_status_is card0 touch_timeout_ms 1000
   start=$(ms)
-  sign 02
+  card_sign --report --id 02 --mech ECDSA-SHA256
   echo "untouched sign took $(( $(ms) - start )) ms"
 
   echo "== cached"
-  sign 04 >"$T/sign2.out" &
+  card_sign --report --id 04 --mech ECDSA-SHA256 >"$T/sign2.out" &
   signer=$!
   "$VTOKEN" ctl touch card0 --wait 10 && echo "cached key touched"
   wait $signer
   cat "$T/sign2.out"
   start=$(ms)
-  sign 04
+  card_sign --report --id 04 --mech ECDSA-SHA256
   echo "second cached sign took $(( $(ms) - start )) ms"
 
   echo "== management key"
@@ -67,7 +66,7 @@ out=$("$VTOKEN" run --card "$T/card" --reader-name "Yubico YubiKey" --trace "$T/
   yubico-piv-tool -a set-chuid 2>&1; echo "set-chuid without touch rc=$?"
   echo "untouched management key took $(( $(ms) - start )) ms"
   echo "== end"
-' 2>&1)
+' 2>&1) || fail "touch policy: $out"
 echo "$out"
 section() { sed -n "/^== $1\$/,/^== /p" <<<"$out"; }
 

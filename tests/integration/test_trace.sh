@@ -8,8 +8,8 @@ echo "data to sign" >"$T/data"
 export T
 out=$("$VTOKEN" run --card "$T/card" --reader-name "Yubico YubiKey CCID" --trace "$T/trace.txt" -- bash -c '
   set -eu
-  pkcs11-tool --module "$OPENSC_MODULE" --login --pin 123456 --sign --id 01 -m SHA256-RSA-PKCS \
-    -i "$T/data" -o "$T/sig" && echo "signed"
+  source "$VT_LIB"
+  card_sign && echo "signed"
   pkcs11-tool --module "$OPENSC_MODULE" --login --pin 123456 --change-pin --new-pin 86427531 && echo "PIN changed"
   pkcs11-tool --module "$OPENSC_MODULE" --login --pin 86427531 --change-pin --new-pin 123456 && echo "PIN changed back"
   yubico-piv-tool -a set-chuid && echo "management key used"
@@ -19,8 +19,7 @@ out=$("$VTOKEN" run --card "$T/card" --reader-name "Yubico YubiKey CCID" --trace
   ykman --reader "CCID 00 00" piv objects generate CHUID -P 123456 && echo "protected key read back"
   "$VTOKEN" ctl status --json >"$T/status.json"
   "$VTOKEN" ctl trace card0 on "$T/trace.jsonl"
-  pkcs11-tool --module "$OPENSC_MODULE" --login --pin 123456 --sign --id 01 -m SHA256-RSA-PKCS \
-    -i "$T/data" -o "$T/sig" && echo "signed again"
+  card_sign && echo "signed again"
   "$VTOKEN" ctl trace card0 off
   "$VTOKEN" ctl status --json >"$T/status2.json"
   opensc-tool -n >/dev/null
@@ -98,18 +97,19 @@ pass "vtoken ctl trace writes JSON lines with names, redaction, status words and
 # `trace = FILE` in [daemon] taken up by SIGHUP for the running cards, and dropped again
 out=$("$VTOKEN" run --card "$T/card" -- bash -c '
   set -eu
+  source "$VT_LIB"
   conf=$VTOKEN_RUN_DIR/vtokend.conf
   sed -i "/^\[daemon\]/a trace = $T/reload.trace" "$conf"
   kill -HUP "$(pidof vtokend)"
-  for i in $(seq 50); do "$VTOKEN" ctl status | grep -q "trace $T/reload.trace" && break; sleep 0.1; done
+  wait_until 10 "SIGHUP gave the card the trace file" -- card_status_is card0 trace "$T/reload.trace"
   "$VTOKEN" ctl status
   opensc-tool -s "00 A4 04 00 05 A0 00 00 03 08" >/dev/null
   sed -i "/^trace = /d" "$conf"
   kill -HUP "$(pidof vtokend)"
-  for i in $(seq 50); do "$VTOKEN" ctl status | grep -q "trace off" && break; sleep 0.1; done
+  wait_until 10 "SIGHUP took the trace file away" -- card_status_is card0 trace null
   "$VTOKEN" ctl status
   opensc-tool -s "00 A4 04 00 05 A0 00 00 03 08" >/dev/null
-' 2>&1)
+' 2>&1) || fail "trace file from the configuration: $out"
 echo "$out"
 expect_match "$out" "card0: .*, trace $T/reload.trace," "a trace file added to the configuration applies to running cards on SIGHUP"
 expect_match "$out" "card0: .*, trace off," "and is dropped again when removed from it"

@@ -3,19 +3,6 @@
 # and by the scripts the tests run inside `vtoken run` (through $ECERT_COMMON, with $T exported).
 export ECERT_COMMON="${BASH_SOURCE[0]}"
 
-# show_json IMAGE EXPR: a value from `vtoken show IMAGE --json`; EXPR is Python over the document
-# `d`, e.g. 'd["pin"]["tries_left"]' or 'slot(d, "9a")["certificate"]["serial"]'. Booleans print
-# as true/false.
-show_json() {
-  "$VTOKEN" show "$1" --json | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-def slot(d, name):
-    return next(s for s in d["slots"] if s["slot"] == name)
-v = eval(sys.argv[1])
-print(str(v).lower() if isinstance(v, bool) else v)' "$2"
-}
-
 # tries IMAGE pin|puk: "LEFT/MAX/BLOCKED" as the image records them, e.g. "15/15/false"
 tries() {
   show_json "$1" "'%s/%s/%s' % (d['$2']['tries_left'], d['$2']['max_tries'], str(d['$2']['blocked']).lower())"
