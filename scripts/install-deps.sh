@@ -15,6 +15,7 @@ packages=(
   openssh-client openssh-server curl
   # test and packaging tools
   iproute2 util-linux procps psmisc systemd strace man-db dpkg-dev fakeroot file groff-base python3
+  jq xxd
 )
 
 missing=()
