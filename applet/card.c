@@ -210,13 +210,26 @@ static uint16_t gather_chain(struct vt_card *c, struct apdu *a)
 unsigned vt_card_peek_secrecy(const struct vt_card *c, const uint8_t *cmd, size_t len)
 {
         struct apdu a;
-        if (apdu_parse(cmd, len, &a) != 0)
-                return len > 4 ? VT_SECRET_COMMAND : 0; /* data of unknown extent */
-        if (a.ins == INS_GET_RESPONSE)
+        if (apdu_parse(cmd, len, &a) != 0) /* data of unknown extent: all of it hidden */
+                return len > 4 ? VT_SECRET_COMMAND | VT_SECRET_RESPONSE : 0;
+        if (a.ins == INS_GET_RESPONSE && !(a.cla & CLA_CHAIN))
                 return c->pending_secret ? VT_SECRET_RESPONSE : 0;
         unsigned s = secrecy_of(c, &a);
-        if (c->chaining && a.ins == c->chain_ins)
-                s |= c->chain_secrecy;
+        if (c->chaining && a.ins == c->chain_ins && a.p1 == c->chain_p1 && a.p2 == c->chain_p2) {
+                /* a later part: judged with the data gathered so far (a tag list may be split
+                 * between two parts), as far as the chain has room */
+                uint8_t whole[VT_CHAIN_MAX];
+                size_t n = c->chain_len, room = VT_CHAIN_MAX - n;
+                size_t add = a.lc < room ? a.lc : room;
+                struct apdu w = a;
+                memcpy(whole, c->chain, n);
+                if (add)
+                        memcpy(whole + n, a.data, add);
+                w.data = whole;
+                w.lc = n + add;
+                s |= c->chain_secrecy | secrecy_of(c, &w);
+                OPENSSL_cleanse(whole, n + add);
+        }
         return s;
 }
 
@@ -232,6 +245,9 @@ void vt_card_receive(struct vt_card *c, const uint8_t *cmd, size_t len, uint8_t 
         struct apdu a;
         uint16_t sw = apdu_parse(cmd, len, &a);
         *step = (struct vt_card_step){0};
+        /* judged before anything changes, so that every answer below (an error, a part of a
+         * chain, an overflow) carries it */
+        step->secrecy = vt_card_peek_secrecy(c, cmd, len);
         c->commands++;
         c->ready = false;
         if (sw != 0)
@@ -248,19 +264,15 @@ void vt_card_receive(struct vt_card *c, const uint8_t *cmd, size_t len, uint8_t 
         if (a.ins == INS_GET_RESPONSE && !(a.cla & CLA_CHAIN)) {
                 if (c->pending_len == 0)
                         return answer(step, out, SW_CONDITIONS_NOT_SATISFIED);
-                step->secrecy = c->pending_secret ? VT_SECRET_RESPONSE : 0;
                 step->len = send_pending(c, ne, out);
                 return;
         }
         drop_pending(c);
 
-        bool chained = c->chaining || (a.cla & CLA_CHAIN);
         sw = gather_chain(c, &a);
-        if (sw != 0) {
-                step->secrecy = chained ? c->chain_secrecy | secrecy_of(c, &a) : 0;
+        if (sw != 0)
                 return answer(step, out, sw);
-        }
-        step->secrecy = secrecy_of(c, &a) | (chained ? c->chain_secrecy : 0);
+        step->secrecy |= secrecy_of(c, &a);
         c->chain_secrecy = 0;
         c->cmd = a;
         c->ne = ne;

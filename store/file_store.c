@@ -4,6 +4,8 @@
 
 #include "atomic.h"
 
+#include <stdbool.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,35 +20,56 @@ int vt_file_store_init(struct vt_file_store *fs, const char *dir, const struct v
         return 0;
 }
 
+/* card.ini (when the retry limits change) and state, put in place in that order: on load a
+ * tries_left above a lowered limit is clamped to it, so a crash between the two renames never
+ * gives back a try. */
 static int save_secrets(struct vt_file_store *fs, const struct vt_image *next)
 {
-        /* card.ini first: on load a tries_left above a lowered limit is clamped to it, so a
-         * crash between the two writes never gives back a try */
-        if (next->pin.max_tries != fs->saved_pin_max || next->puk.max_tries != fs->saved_puk_max) {
-                if (vt_save_card(fs->dir, next) < 0)
-                        return -1;
-                fs->saved_pin_max = next->pin.max_tries;
-                fs->saved_puk_max = next->puk.max_tries;
-        }
-        return vt_save_state(fs->dir, next);
+        struct vt_batch b;
+        bool limits =
+            next->pin.max_tries != fs->saved_pin_max || next->puk.max_tries != fs->saved_puk_max;
+
+        vt_batch_init(&b, fs->dir);
+        if ((limits && vt_batch_card(&b, next) < 0) || vt_batch_state(&b, next) < 0)
+                goto fail;
+        if (vt_batch_commit(&b) < 0)
+                return -1;
+        fs->saved_pin_max = next->pin.max_tries;
+        fs->saved_puk_max = next->puk.max_tries;
+        return 0;
+fail:
+        vt_batch_abort(&b);
+        return -1;
 }
 
-/* Key and certificate first, then the slot's policies in card.ini. */
+/* The slot's key and certificate files that change, then card.ini with the slot's policies,
+ * all written before any is put in place: a failed write leaves every file as it was. */
 static int save_slot(struct vt_file_store *fs, const struct vt_image *img,
                      const struct vt_slot *slot)
 {
         struct vt_image next = *img; /* shallow: card.ini as it will be */
+        struct vt_batch b;
         size_t i = 0;
+        int e;
+
         while (i < VT_SLOTS && next.slots[i].ref != slot->ref)
                 i++;
         if (i == VT_SLOTS) {
                 errno = EINVAL;
                 return -1;
         }
+        const struct vt_slot *old = &img->slots[i];
+        bool key = slot->key != old->key;
+        bool cert = slot->cert != old->cert || slot->cert_len != old->cert_len;
         next.slots[i] = *slot;
-        if (vt_save_slot_files(fs->dir, slot) < 0)
+        vt_batch_init(&b, fs->dir);
+        if (vt_batch_slot(&b, slot, key, cert) < 0 || vt_batch_card(&b, &next) < 0) {
+                e = errno;
+                vt_batch_abort(&b);
+                errno = e;
                 return -1;
-        return vt_save_card(fs->dir, &next);
+        }
+        return vt_batch_commit(&b);
 }
 
 static int commit_piv(struct vt_file_store *fs, const struct piv_change *ch)

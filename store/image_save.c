@@ -70,7 +70,7 @@ static void text_free(struct text *t)
         *t = (struct text){0};
 }
 
-static int write_text(const char *dir, const char *name, struct text *t)
+static int write_text(struct vt_batch *b, const char *name, struct text *t)
 {
         int r, e;
 
@@ -79,11 +79,23 @@ static int write_text(const char *dir, const char *name, struct text *t)
                 errno = ENOMEM;
                 return -1;
         }
-        r = vt_write_atomic(dir, name, t->p ? t->p : "", t->len);
+        r = vt_batch_write(b, name, t->p ? t->p : "", t->len);
         e = errno;
         text_free(t);
         errno = e;
         return r;
+}
+
+/* One batch of one part: fn adds it, the batch commits it. */
+static int commit_one(int r, struct vt_batch *b)
+{
+        if (r < 0) {
+                int e = errno;
+                vt_batch_abort(b);
+                errno = e;
+                return -1;
+        }
+        return vt_batch_commit(b);
 }
 
 static void card_text(const struct vt_image *img, struct text *t)
@@ -135,7 +147,7 @@ static void secret_text(struct text *t, const char *section, const struct vt_sec
             s->tries_left == 0 ? "yes" : "no");
 }
 
-int vt_save_card(const char *dir, const struct vt_image *img)
+int vt_batch_card(struct vt_batch *b, const struct vt_image *img)
 {
         struct text t = {0};
 
@@ -144,10 +156,10 @@ int vt_save_card(const char *dir, const struct vt_image *img)
                 return -1;
         }
         card_text(img, &t);
-        return write_text(dir, "card.ini", &t);
+        return write_text(b, "card.ini", &t);
 }
 
-int vt_save_state(const char *dir, const struct vt_image *img)
+int vt_batch_state(struct vt_batch *b, const struct vt_image *img)
 {
         struct text t = {0};
         const char *alg = vt_alg_name(img->mgm_alg);
@@ -163,7 +175,7 @@ int vt_save_state(const char *dir, const struct vt_image *img)
         put(&t, "\n[management]\nalg = %s\nkey = ", alg);
         put_hex(&t, img->mgm_key, img->mgm_key_len, NULL);
         put(&t, "\ntouch = %s\n", touch);
-        return write_text(dir, "state", &t);
+        return write_text(b, "state", &t);
 }
 
 static int pem_of(struct text *t, int (*writer)(BIO *, const void *), const void *obj)
@@ -195,41 +207,75 @@ static int write_cert(BIO *bio, const void *slot)
         return PEM_write_bio(bio, "CERTIFICATE", "", s->cert, (long)s->cert_len);
 }
 
-/* Writes one PEM file of a slot, or removes it when the slot has no such thing. */
-static int save_pem(const char *dir, const char *name, int (*writer)(BIO *, const void *),
+/* Adds one PEM file of a slot, or its removal when the slot has no such thing. */
+static int save_pem(struct vt_batch *b, const char *name, int (*writer)(BIO *, const void *),
                     const void *obj)
 {
         struct text t = {0};
 
         if (!obj)
-                return vt_remove_durable(dir, name);
+                return vt_batch_remove(b, name);
         if (pem_of(&t, writer, obj) < 0) {
                 text_free(&t);
                 errno = EINVAL;
                 return -1;
         }
-        return write_text(dir, name, &t);
+        return write_text(b, name, &t);
 }
 
-int vt_save_slot_files(const char *dir, const struct vt_slot *s)
+int vt_batch_slot(struct vt_batch *b, const struct vt_slot *s, bool key, bool cert)
 {
-        char key[32], crt[32];
+        char name[32];
 
-        snprintf(key, sizeof(key), "%02x.key.pem", s->ref);
-        snprintf(crt, sizeof(crt), "%02x.crt.pem", s->ref);
-        if (save_pem(dir, key, write_key, s->key) < 0)
+        snprintf(name, sizeof(name), "%02x.key.pem", s->ref);
+        if (key && save_pem(b, name, write_key, s->key) < 0)
                 return -1;
-        return save_pem(dir, crt, write_cert, s->cert && s->cert_len ? s : NULL);
+        snprintf(name, sizeof(name), "%02x.crt.pem", s->ref);
+        if (cert && save_pem(b, name, write_cert, s->cert && s->cert_len ? s : NULL) < 0)
+                return -1;
+        return 0;
 }
 
-int vt_save_object(const char *dir, uint32_t tag, const uint8_t *data, size_t len)
+int vt_batch_object(struct vt_batch *b, uint32_t tag, const uint8_t *data, size_t len)
 {
         char name[32];
 
         snprintf(name, sizeof(name), "obj-%x.bin", (unsigned)tag);
         if (!len)
-                return vt_remove_durable(dir, name);
-        return vt_write_atomic(dir, name, data, len);
+                return vt_batch_remove(b, name);
+        return vt_batch_write(b, name, data, len);
+}
+
+int vt_save_card(const char *dir, const struct vt_image *img)
+{
+        struct vt_batch b;
+
+        vt_batch_init(&b, dir);
+        return commit_one(vt_batch_card(&b, img), &b);
+}
+
+int vt_save_state(const char *dir, const struct vt_image *img)
+{
+        struct vt_batch b;
+
+        vt_batch_init(&b, dir);
+        return commit_one(vt_batch_state(&b, img), &b);
+}
+
+int vt_save_slot_files(const char *dir, const struct vt_slot *s)
+{
+        struct vt_batch b;
+
+        vt_batch_init(&b, dir);
+        return commit_one(vt_batch_slot(&b, s, true, true), &b);
+}
+
+int vt_save_object(const char *dir, uint32_t tag, const uint8_t *data, size_t len)
+{
+        struct vt_batch b;
+
+        vt_batch_init(&b, dir);
+        return commit_one(vt_batch_object(&b, tag, data, len), &b);
 }
 
 int vt_image_save(const char *dir, const struct vt_image *img)

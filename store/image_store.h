@@ -24,6 +24,14 @@ int vt_save_state(const char *dir, const struct vt_image *img);
 int vt_save_slot_files(const char *dir, const struct vt_slot *s);
 int vt_save_object(const char *dir, uint32_t tag, const uint8_t *data, size_t len);
 
+/* The same parts added to a batch of atomic writes (store/atomic.h), to be put in place
+ * together: a slot's key and/or certificate file. 0 or -1 (errno set). */
+struct vt_batch;
+int vt_batch_card(struct vt_batch *b, const struct vt_image *img);
+int vt_batch_state(struct vt_batch *b, const struct vt_image *img);
+int vt_batch_slot(struct vt_batch *b, const struct vt_slot *s, bool key, bool cert);
+int vt_batch_object(struct vt_batch *b, uint32_t tag, const uint8_t *data, size_t len);
+
 /* The tag of an object file name ("obj-5fc109.bin", exactly as vt_save_object writes it); 0,
  * or -1 for any other name. */
 int vt_object_file_tag(const char *name, uint32_t *tag);

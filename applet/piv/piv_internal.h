@@ -66,8 +66,8 @@ extern const uint8_t piv_aid[11];
  * made them durable. SW_OK, or SW_MEMORY_FAILURE with nothing changed. */
 uint16_t piv_commit_secrets(struct vt_piv *p, const struct vt_image *next);
 /* Proposes a slot's new content (key, certificate, policies; next->ref names the slot) and,
- * once durable, puts it in the slot and frees what it replaced. On failure the slot stays, and
- * the new key and certificate are freed unless keep_on_failure. */
+ * once durable, puts it in the slot and frees what it replaced. On failure the slot stays as it
+ * was, and the caller still owns next's key and certificate. */
 uint16_t piv_commit_slot(struct vt_piv *p, const struct vt_slot *next);
 /* Proposes a data object's new value (a copy of data; len 0 removes it). */
 uint16_t piv_commit_object(struct vt_piv *p, uint32_t tag, const uint8_t *data, size_t len);

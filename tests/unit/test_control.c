@@ -23,6 +23,7 @@
 #include "manager.h"
 #include "profile.h"
 #include "served.h"
+#include "store_test.h"
 #include "verbs.h"
 
 static void split(void **state)
@@ -185,13 +186,6 @@ struct cards_test {
         struct manager *m;
 };
 
-static void rm_tree(const char *dir)
-{
-        char cmd[128];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-        assert_int_equal(system(cmd), 0);
-}
-
 static int cards_setup(void **state)
 {
         struct cards_test *t = calloc(1, sizeof(*t));
@@ -223,7 +217,7 @@ static int cards_teardown(void **state)
 {
         struct cards_test *t = *state;
         manager_free(t->m);
-        rm_tree(t->dir);
+        rm_rf(t->dir);
         free(t);
         return 0;
 }

@@ -384,6 +384,39 @@ static void test_failed_commit_leaves_old_files(void **state)
         vt_image_free(next);
 }
 
+/* A slot's files go in place together: when one of them cannot (its name taken by a
+ * directory), the commit fails before any moves, and the key on disk stays the old one. */
+static void test_failed_slot_commit_moves_nothing(void **state)
+{
+        struct fixture *f = *state;
+        char before[8192], after[8192], crt[512];
+        struct vt_slot next = *vt_image_slot(f->img, 0x9A);
+        struct piv_change ch = {.kind = PIV_CHANGE_SLOT, .img = f->img, .slot = &next};
+        struct vt_file_store files;
+        struct vt_image *b;
+
+        assert_int_equal(vt_file_store_init(&files, f->dir, f->img), 0);
+        struct vt_store store = vt_file_store(&files);
+        assert_non_null(next.key = vt_key_generate(VT_ALG_P256));
+        next.cert = NULL;
+        set_cert(&next, next.key, "new 9a");
+        snprintf(crt, sizeof(crt), "%s/9a.crt.pem", f->dir);
+        assert_int_equal(unlink(crt), 0);
+        assert_int_equal(mkdir(crt, 0700), 0);
+        snapshot(f->dir, before, sizeof(before));
+        assert_int_equal(vt_store_commit(&store, "piv", &ch), -EISDIR);
+        snapshot(f->dir, after, sizeof(after));
+        assert_string_equal(before, after); /* no temporary file left either */
+        assert_int_equal(rmdir(crt), 0);
+        assert_int_equal(vt_save_slot_files(f->dir, vt_image_slot(f->img, 0x9A)), 0);
+        b = load_ok(f->dir);
+        assert_int_equal(EVP_PKEY_eq(vt_image_slot(b, 0x9A)->key, vt_image_slot(f->img, 0x9A)->key),
+                         1);
+        vt_image_free(b);
+        EVP_PKEY_free(next.key);
+        free(next.cert);
+}
+
 static void test_no_temp_files_and_stale_ones_ignored(void **state)
 {
         struct fixture *f = *state;
@@ -608,6 +641,7 @@ int main(void)
             T(test_tries_clamped_to_limit),
             T(test_commit_of_slots_and_objects),
             T(test_failed_commit_leaves_old_files),
+            T(test_failed_slot_commit_moves_nothing),
             T(test_no_temp_files_and_stale_ones_ignored),
             T(test_corrupt_card_ini),
             T(test_card_ini_unknown_key),

@@ -259,6 +259,41 @@ static void the_printed_information_is_secret(void **state)
         EXPECT_SAID(seq);
 }
 
+/* Commands the card refuses before looking at them are judged all the same: a PIN with a bad
+ * class or a wrong length, a tag list split between two parts of a chain, a part that
+ * overflows the chain. */
+static void refused_and_split_commands_keep_their_secrets(void **state)
+{
+        static char big[3 * 5 + 255 * 3 + 1];
+        static const struct said seq[] = {
+            {SELECT_PIV, 0},
+            {"80 20 00 80 08 31 32 33 34 35 36 FF FF", SECRET}, /* bad class: 6E00 */
+            {"0C 20 00 80 08 31 32 33 34 35 36 FF FF", SECRET}, /* secure messaging */
+            {"00 20 00 80 09 31 32 33 34 35 36 FF FF", SECRET}, /* Lc says 9: 6700 */
+            /* 5C 03 5F C1 | 09: the object named only once both parts are there */
+            {"10 DB 3F FF 04 5C 03 5F C1", 0},
+            {"00 DB 3F FF 0B 09 53 08 88 06 89 04 01 02 03 04", SECRET},
+        };
+        (void)state;
+        EXPECT_SAID(seq);
+        /* a chain of 5FC109 that grows past what the card holds: the part that overflows
+         * (answered 6A84) is as secret as the rest */
+        assert_int_equal(secrecy("10 DB 3F FF 05 5C 03 5F C1 09"), SECRET);
+        size_t n = 0;
+        n += (size_t)snprintf(big + n, sizeof(big) - n, "10 DB 3F FF FF");
+        for (int i = 0; i < 255; i++)
+                n += (size_t)snprintf(big + n, sizeof(big) - n, " 00");
+        for (int k = 0; k < VT_CHAIN_MAX / 255; k++)
+                assert_int_equal(secrecy(big), SECRET);
+        struct vt_card_step step;
+        uint8_t cmd[5 + 255];
+        size_t len = hex_decode(big, cmd, sizeof(cmd));
+        vt_card_receive(&card, cmd, len, out, &step);
+        assert_false(step.ready);
+        assert_int_equal(out[0] << 8 | out[1], 0x6A84);
+        assert_int_equal(step.secrecy, SECRET);
+}
+
 /* GET RESPONSE hands out the rest of an answer: secret when that answer is. */
 static void get_response_continues_a_secret_answer(void **state)
 {
@@ -458,6 +493,8 @@ int main(void)
             cmocka_unit_test(text_form),
             cmocka_unit_test(json_form),
             cmocka_unit_test_setup_teardown(pins_and_keys_are_secret, card_setup, card_teardown),
+            cmocka_unit_test_setup_teardown(refused_and_split_commands_keep_their_secrets,
+                                            card_setup, card_teardown),
             cmocka_unit_test_setup_teardown(the_printed_information_is_secret, card_setup,
                                             card_teardown),
             cmocka_unit_test_setup_teardown(get_response_continues_a_secret_answer, card_setup,
