@@ -239,8 +239,23 @@ static bool names_secret_object(const struct apdu *a)
                (o = piv_object_info(tag)) != NULL && o->secret;
 }
 
+/* Whether GENERAL AUTHENTICATE carries a key agreement (85) or runs a key-management key (9D,
+ * retired 82..95), whose answers are shared secrets and decrypted data: the card cannot tell an
+ * RSA decryption from a signature, so every answer of such a key is hidden. */
+static bool answers_plaintext(const struct apdu *a)
+{
+        struct reader r = rd_init(a->data, a->lc), body, v;
+        uint32_t tag;
+        if (a->p2 == 0x9D || (a->p2 >= VT_PIV_RETIRED_FIRST && a->p2 <= VT_PIV_RETIRED_LAST))
+                return true;
+        if (rd_tlv(&r, &tag, &body) != 0 || tag != TAG_DYN_AUTH)
+                return false;
+        return rd_find(body, TAG_EXPONENT, &v) == 0;
+}
+
 /* PINs, PUKs, keys and the management key's challenges and answers are secret, in the
- * command and in its answer; so is a secret data object written or read. */
+ * command and in its answer; so is a secret data object written or read, and what a
+ * decryption or key agreement answers. */
 static unsigned piv_secrecy(void *ctx, const struct apdu *a)
 {
         const unsigned both = VT_SECRET_COMMAND | VT_SECRET_RESPONSE;
@@ -253,7 +268,9 @@ static unsigned piv_secrecy(void *ctx, const struct apdu *a)
         case INS_YK_SET_MGMKEY:
                 return both;
         case INS_GENERAL_AUTH:
-                return a->p2 == REF_MGM ? both : 0;
+                if (a->p2 == REF_MGM)
+                        return both;
+                return answers_plaintext(a) ? VT_SECRET_RESPONSE : 0;
         case INS_PUT_DATA:
                 return names_secret_object(a) ? both : 0;
         case INS_GET_DATA:

@@ -222,6 +222,10 @@ static void pins_and_keys_are_secret(void **state)
             {"00 87 03 9B 04 7C 02 80 00", SECRET},
             {"00 87 03 9B 04 7C 02 81 00", SECRET},
             {"00 87 07 9A 06 7C 04 82 00 81 00", 0},
+            /* what decryption and key agreement answer is secret, not what they are sent */
+            {"00 87 07 9D 06 7C 04 82 00 81 00", VT_SECRET_RESPONSE},
+            {"00 87 07 95 06 7C 04 82 00 81 00", VT_SECRET_RESPONSE},
+            {"00 87 11 9E 06 7C 04 82 00 85 00", VT_SECRET_RESPONSE},
             {"10 87 11 9C 02 7C 04", 0},
             {"00 47 00 9A 05 AC 03 80 01 11", 0},
             {"00 CB 3F FF 03 5C 01 7E 00", 0},
