@@ -1,6 +1,7 @@
 /* vtokend: serves virtual smart cards to pcscd through vpcd. */
 #include "config.h"
 #include "log.h"
+#include "defaults.h"
 #include "manager.h"
 #include "version.h"
 
@@ -22,7 +23,7 @@ static void usage(FILE *f)
             "that every PC/SC program sees a reader with a token in it.\n"
             "\n"
             "  -c, --config FILE   read cards from FILE (INI; see vtokend.conf(5)). Without it,\n"
-            "                      one PIV card is served on vpcd 127.0.0.1:35963, its image kept\n"
+            "                      one PIV card is served on vpcd %s:%d, its image kept\n"
             "                      in $STATE_DIRECTORY, $XDG_STATE_HOME/vtoken or /var/lib/vtoken\n"
             "                      (sub-directory 'default'), created on first start.\n"
             "  -t, --check-config  validate the configuration and exit: 0 when valid, 78 with\n"
@@ -32,7 +33,8 @@ static void usage(FILE *f)
             "\n"
             "Signals: SIGTERM/SIGINT stop the daemon; SIGHUP reloads the configuration file\n"
             "(added cards appear, removed ones go, unchanged ones keep their state).\n"
-            "Runs under systemd as Type=notify (READY=1, STATUS=, WATCHDOG=1).\n");
+            "Runs under systemd as Type=notify (READY=1, STATUS=, WATCHDOG=1).\n",
+            VT_DEFAULT_VPCD_HOST, VT_DEFAULT_VPCD_PORT);
 }
 
 static int on_stop(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
