@@ -161,25 +161,33 @@ static int random_strong_pin(char out[VT_PIN_FIELD + 1])
 /* The firmware the card answers as: --firmware, else 5.4.3 (whose 3DES default management key
  * every client knows, Debian 12's yubico-piv-tool 2.2 included), else 5.7.1 when a key asked
  * for needs it (settle_firmware). */
+/* x.y.z, each a number of one or two digits. */
+static int parse_firmware(const char *v, uint8_t out[3])
+{
+        for (int i = 0; i < 3; i++) {
+                char *end;
+                size_t digits = strspn(v, "0123456789");
+                unsigned long n = strtoul(v, &end, 10);
+                if (digits == 0 || digits > 2 || end != v + digits || *end != (i < 2 ? '.' : 0))
+                        return -1;
+                out[i] = (uint8_t)n;
+                v = end + 1;
+        }
+        return 0;
+}
+
 static int firmware(struct build *b)
 {
         const char *v = b->o->firmware;
         struct vt_image *img = b->img;
-        unsigned maj, min, pat;
-        char end;
 
         img->firmware = true;
-        if (!v) {
-                img->version[0] = 5, img->version[1] = 4, img->version[2] = 3;
-        } else if (sscanf(v, "%u.%u.%u%c", &maj, &min, &pat, &end) != 3 || maj != 5 || min > 99 ||
-                   pat > 99 || strspn(v, "0123456789.") != strlen(v)) {
-                return fail(b, "--firmware wants a YubiKey 5 version such as 5.4.3 or 5.7.1, not "
-                               "'%s'",
+        img->version[0] = 5, img->version[1] = 4, img->version[2] = 3;
+        if (v && (parse_firmware(v, img->version) < 0 || img->version[0] != 5))
+                return fail(b,
+                            "--firmware wants a YubiKey 5 version such as 5.4.3 or 5.7.1, not "
+                            "'%s'",
                             v);
-        } else {
-                img->version[0] = (uint8_t)maj, img->version[1] = (uint8_t)min;
-                img->version[2] = (uint8_t)pat;
-        }
         if (b->o->pin_complexity && !vt_fw_at_least(img, 5, 7))
                 return fail(b, "--pin-complexity needs --firmware 5.7.1 or later");
         img->pin_complexity = b->o->pin_complexity;

@@ -46,14 +46,14 @@ struct vt_init_opts {
         size_t n_generate;
         struct vt_init_key import[VT_SLOTS];
         size_t n_import;
-        const char *p12_pass;         /* password of PKCS#12 files and encrypted PEM keys */
-        const char *subject;          /* /CN=.../O=... of generated certificates */
-        const char *ca_key, *ca_cert; /* files; issue generated certificates with this CA */
-        bool force;                   /* replace an existing image */
-        const char *compat;           /* card.ini's compat: "none" (NULL) or "yubikey" */
-        const char *firmware;         /* "5.4.3", "5.7.1", ...; NULL: 5.4.3, or 5.7.1 when a
-                                         key needs it (RSA-3072/4096, Ed25519, X25519) */
-        bool pin_complexity;          /* 5.7's PIN complexity (firmware 5.7 or later) */
+        const char *p12_pass;             /* password of PKCS#12 files and encrypted PEM keys */
+        const char *subject;              /* /CN=.../O=... of generated certificates */
+        const char *ca_key, *ca_cert;     /* files; issue generated certificates with this CA */
+        bool force;                       /* replace an existing image */
+        const char *compat;               /* card.ini's compat: "none" (NULL) or "yubikey" */
+        const char *firmware;             /* "5.4.3", "5.7.1", ...; NULL: 5.4.3, or 5.7.1 when a
+                                             key needs it (RSA-3072/4096, Ed25519, X25519) */
+        bool pin_complexity;              /* 5.7's PIN complexity (firmware 5.7 or later) */
         struct vt_init_key eku[VT_SLOTS]; /* --eku: file is the extended key usage of the
                                              certificate made for slot ("codeSigning", ...) */
         size_t n_eku;

@@ -216,20 +216,21 @@ void vt_slot_usage(uint8_t ref, EVP_PKEY *key, struct vt_cert_usage *u)
                 u->eku = "clientAuth";
                 break;
         case 0x9C:
-                u->ku = agree ? "critical,keyAgreement" : "critical,digitalSignature,nonRepudiation";
+                u->ku =
+                    agree ? "critical,keyAgreement" : "critical,digitalSignature,nonRepudiation";
                 u->eku = "emailProtection";
                 break;
         default: /* 9D and the retired key management keys */
-                u->ku = rsa             ? "critical,keyEncipherment"
-                        : ec || agree   ? "critical,keyAgreement"
-                                        : "critical,digitalSignature";
+                u->ku = rsa           ? "critical,keyEncipherment"
+                        : ec || agree ? "critical,keyAgreement"
+                                      : "critical,digitalSignature";
                 u->eku = "emailProtection";
                 break;
         }
 }
 
-X509 *vt_cert_make_usage(EVP_PKEY *key, const X509_NAME *subject, EVP_PKEY *ca_key,
-                         X509 *ca_cert, int days, int ca, const struct vt_cert_usage *usage)
+X509 *vt_cert_make_usage(EVP_PKEY *key, const X509_NAME *subject, EVP_PKEY *ca_key, X509 *ca_cert,
+                         int days, int ca, const struct vt_cert_usage *usage)
 {
         X509 *cert = X509_new();
         EVP_PKEY *throwaway = NULL, *signer = ca_key;

@@ -43,8 +43,8 @@ struct vt_cert_usage {
 
 /* vt_cert_make with the given usage (vt_cert_make: the usage a key can have, for client
  * authentication and mail). NULL also when usage holds a value OpenSSL does not know. */
-X509 *vt_cert_make_usage(EVP_PKEY *key, const X509_NAME *subject, EVP_PKEY *ca_key,
-                         X509 *ca_cert, int days, int ca, const struct vt_cert_usage *usage);
+X509 *vt_cert_make_usage(EVP_PKEY *key, const X509_NAME *subject, EVP_PKEY *ca_key, X509 *ca_cert,
+                         int days, int ca, const struct vt_cert_usage *usage);
 
 /* The usage that fits a slot's purpose and its key: 9A and 9E client authentication, 9C
  * signatures (non-repudiation, mail protection), 9D and the retired keys key encipherment or

@@ -105,7 +105,8 @@ bool vt_pin_complex(const uint8_t padded[VT_PIN_FIELD])
         if (!varied)
                 return false;
         for (size_t i = 0; i < sizeof(common_pins) / sizeof(common_pins[0]); i++)
-                if (strlen(common_pins[i]) == (size_t)n && memcmp(common_pins[i], padded, (size_t)n) == 0)
+                if (strlen(common_pins[i]) == (size_t)n &&
+                    memcmp(common_pins[i], padded, (size_t)n) == 0)
                         return false;
         return true;
 }

@@ -249,7 +249,8 @@ static uint16_t key_auth(struct vt_piv *p, const struct apdu *a, const struct au
         if (!s->key)
                 return SW_FILE_NOT_FOUND;
         if (alg != s->alg)
-                return SW_WRONG_DATA; /* as a YubiKey: ykman's check_key reads 6A80 as "not this key" */
+                return SW_WRONG_DATA; /* as a YubiKey: ykman's check_key reads 6A80 as "not this
+                                         key" */
         bool sign = tmpl_is(t, E(A_RESPONSE) | E(A_CHALLENGE), E(A_RESPONSE));
         bool agree = tmpl_is(t, E(A_RESPONSE) | E(A_EXPONENT), E(A_RESPONSE));
         if (!sign && !agree)

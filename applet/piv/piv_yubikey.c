@@ -242,7 +242,8 @@ static uint16_t yk_move_key(struct vt_piv *p, const struct apdu *a)
                         return sw;
                 }
         }
-        const struct vt_slot empty = {.ref = from->ref, .cert = from->cert, .cert_len = from->cert_len};
+        const struct vt_slot empty = {
+            .ref = from->ref, .cert = from->cert, .cert_len = from->cert_len};
         return piv_commit_slot(p, &empty);
 }
 

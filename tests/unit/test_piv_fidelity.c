@@ -169,15 +169,18 @@ static void test_firmware_5_4_algorithms(void **state)
         expect(f, "00 47 00 9A 05 AC 03 80 01 E1", "6A 80");
         expect(f, "00 47 00 9A 05 AC 03 80 01 05", "6A 80");
         expect(f, "00 47 00 9A 05 AC 03 80 01 16", "6A 80");
-        expect(f, "00 FE E0 9A 22 07 20 01 02 03 04 05 06 07 08 09 0A 0B 0C 0D 0E 0F 10 11 12 13 "
-                  "14 15 16 17 18 19 1A 1B 1C 1D 1E 1F 20",
+        expect(f,
+               "00 FE E0 9A 22 07 20 01 02 03 04 05 06 07 08 09 0A 0B 0C 0D 0E 0F 10 11 12 13 "
+               "14 15 16 17 18 19 1A 1B 1C 1D 1E 1F 20",
                "6A 86");
         /* AES-128 as the management key */
-        expect(f, "00 FF FF FF 13 08 9B 10 01 02 03 04 05 06 07 08 01 02 03 04 05 06 07 08", "90 00");
+        expect(f, "00 FF FF FF 13 08 9B 10 01 02 03 04 05 06 07 08 01 02 03 04 05 06 07 08",
+               "90 00");
         set_firmware(f, 5, 3, 0);
         assert_int_equal(mutual_auth(f, VT_ALG_AES128, aes192_default), SW_OK);
-        expect(f, "00 FF FF FF 1B 0A 9B 18 01 02 03 04 05 06 07 08 01 02 03 04 05 06 07 08 01 02 03 "
-                  "04 05 06 07 08",
+        expect(f,
+               "00 FF FF FF 1B 0A 9B 18 01 02 03 04 05 06 07 08 01 02 03 04 05 06 07 08 01 02 03 "
+               "04 05 06 07 08",
                "6A 80");
 }
 
@@ -206,13 +209,15 @@ static void test_default_management_key_by_firmware(void **state)
         expect(f, "00 87 03 9B 04 7C 02 80 00", "6A 86"); /* 3DES is not the key's */
         assert_int_equal(mutual_auth(f, VT_ALG_AES192, aes192_default), SW_OK);
         /* another key is not the default; the default bytes as 3DES are */
-        expect(f, "00 FF FF FF 1B 0A 9B 18 01 01 03 04 05 06 07 08 01 02 03 04 05 06 07 08 01 02 03 "
-                  "04 05 06 07 08",
+        expect(f,
+               "00 FF FF FF 1B 0A 9B 18 01 01 03 04 05 06 07 08 01 02 03 04 05 06 07 08 01 02 03 "
+               "04 05 06 07 08",
                "90 00");
         expect(f, "00 F7 00 9B 00", "01 01 0A 02 02 01 01 05 01 00 90 00");
         assert_int_equal(mutual_auth(f, VT_ALG_AES192, f->img->mgm_key), SW_OK);
-        expect(f, "00 FF FF FF 1B 03 9B 18 01 02 03 04 05 06 07 08 01 02 03 04 05 06 07 08 01 02 03 "
-                  "04 05 06 07 08",
+        expect(f,
+               "00 FF FF FF 1B 03 9B 18 01 02 03 04 05 06 07 08 01 02 03 04 05 06 07 08 01 02 03 "
+               "04 05 06 07 08",
                "90 00");
         expect(f, "00 F7 00 9B 00", "01 01 03 02 02 01 01 05 01 01 90 00");
 
@@ -239,10 +244,10 @@ static void test_pin_complexity(void **state)
         f->img->pin_complexity = true;
         xfer(f, SELECT_PIV);
         /* ykman's TestPinComplexity values */
-        static const char *const refused[] = {
-            "31 31 31 31 31 31 FF FF", "32 32 32 32 32 32 32 32", "33 33 33 33 33 33 FF FF",
-            "34 34 34 34 34 34 34 FF", "61 62 63 31 32 33 FF FF", "70 61 73 73 77 6F 72 64",
-            "31 32 33 31 32 33 FF FF"};
+        static const char *const refused[] = {"31 31 31 31 31 31 FF FF", "32 32 32 32 32 32 32 32",
+                                              "33 33 33 33 33 33 FF FF", "34 34 34 34 34 34 34 FF",
+                                              "61 62 63 31 32 33 FF FF", "70 61 73 73 77 6F 72 64",
+                                              "31 32 33 31 32 33 FF FF"};
         char cmd[128];
         for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
                 snprintf(cmd, sizeof(cmd), "00 24 00 80 10 31 32 33 34 35 36 FF FF %s", refused[i]);
