@@ -283,6 +283,60 @@ static void test_no_pin_complexity_by_default(void **state)
         assert_int_not_equal(rd_find(r, 0x16, &v), 0);
 }
 
+/* PUT DATA to a certificate object keeps whatever is written (yubico-piv-tool's api test writes
+ * text as a certificate; ykman's tests plant compressed ones, CertInfo 01) and GET DATA returns
+ * it as written; a plain certificate goes back into its slot and replaces it. */
+static void test_certificate_objects_hold_anything(void **state)
+{
+        struct fixture *f = *state;
+        uint8_t cmd[2048];
+        xfer(f, SELECT_PIV);
+        assert_int_equal(mutual_auth(f, VT_ALG_3DES, test_mgm_key), SW_OK);
+        /* 5C 03 5FC105, 53 { 70 "0123456789", 71 00, FE 00 }: not a certificate */
+        const char *junk =
+            "5C 03 5F C1 05 53 11 70 0A 30 31 32 33 34 35 36 37 38 39 71 01 00 FE 00";
+        size_t n = hex_decode(junk, cmd, sizeof(cmd));
+        assert_int_equal(xfer_chained(f, 0xDB, 0x3F, 0xFF, cmd, n), SW_OK);
+        assert_null(vt_image_slot(f->img, 0x9A)->cert);
+        expect(f, "00 CB 3F FF 05 5C 03 5F C1 05 00",
+               "53 11 70 0A 30 31 32 33 34 35 36 37 38 39 71 01 00 FE 00 90 00");
+        struct vt_image *disk = reload(f);
+        assert_null(vt_image_slot(disk, 0x9A)->cert);
+        assert_non_null(vt_image_object(disk, 0x5FC105));
+        vt_image_free(disk);
+        /* compressed (CertInfo 01): kept as written */
+        const char *gz = "5C 03 5F C1 0A 53 0B 70 04 1F 8B 08 00 71 01 01 FE 00";
+        n = hex_decode(gz, cmd, sizeof(cmd));
+        assert_int_equal(xfer_chained(f, 0xDB, 0x3F, 0xFF, cmd, n), SW_OK);
+        expect(f, "00 CB 3F FF 05 5C 03 5F C1 0A 00",
+               "53 0B 70 04 1F 8B 08 00 71 01 01 FE 00 90 00");
+        assert_null(vt_image_slot(f->img, 0x9C)->cert);
+        /* a plain certificate into 9A again: back in the slot, the object gone */
+        const struct vt_slot *s9d = vt_image_slot(f->img, 0x9D);
+        struct writer w = wr_init(cmd, sizeof(cmd));
+        wr_tlv(&w, 0x5C, "\x5F\xC1\x05", 3);
+        size_t m = wr_open(&w, 0x53);
+        wr_tlv(&w, 0x70, s9d->cert, s9d->cert_len);
+        wr_tlv(&w, 0x71, "\x00", 1);
+        wr_tlv(&w, 0xFE, NULL, 0);
+        wr_close(&w, m);
+        assert_int_equal(xfer_chained(f, 0xDB, 0x3F, 0xFF, cmd, w.len), SW_OK);
+        assert_null(vt_image_object(f->img, 0x5FC105));
+        assert_int_equal(vt_image_slot(f->img, 0x9A)->cert_len, s9d->cert_len);
+        assert_int_equal(xfer(f, "00 CB 3F FF 05 5C 03 5F C1 05 00"), SW_OK);
+        assert_int_equal(f->resp_len, w.len - 5);
+        assert_memory_equal(f->resp, cmd + 5, w.len - 5);
+        /* an empty value deletes either form */
+        expect(f, "00 DB 3F FF 07 5C 03 5F C1 05 53 00", "90 00");
+        expect(f, "00 DB 3F FF 07 5C 03 5F C1 0A 53 00", "90 00");
+        expect(f, "00 CB 3F FF 05 5C 03 5F C1 05 00", "6A 82");
+        expect(f, "00 CB 3F FF 05 5C 03 5F C1 0A 00", "6A 82");
+        disk = reload(f);
+        assert_null(vt_image_object(disk, 0x5FC10A));
+        assert_null(vt_image_slot(disk, 0x9A)->cert);
+        vt_image_free(disk);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -299,6 +353,7 @@ int main(void)
             T(test_default_management_key_by_firmware),
             T(test_pin_complexity),
             T(test_no_pin_complexity_by_default),
+            T(test_certificate_objects_hold_anything),
         };
         return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
