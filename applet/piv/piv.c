@@ -5,9 +5,9 @@
  * piv_yubikey.c (the YubiKey extensions).
  *
  * Status words for GENERAL AUTHENTICATE and GENERATE, as a YubiKey answers them: a reference
- * that is no key is 6A86; a slot without a key 6A82; an algorithm that is not the slot's key's,
- * or one the firmware lacks, and a data field that does not fit (template, lengths, points)
- * 6A80; missing PIN or management-key authentication 6982. */
+ * that is no key is 6A86; a slot without a key, an algorithm that is not the slot's key's or
+ * one the firmware lacks, and a data field that does not fit (template, lengths, points) 6A80;
+ * missing PIN or management-key authentication 6982. */
 #include "piv_internal.h"
 
 #include <openssl/crypto.h>

@@ -246,8 +246,10 @@ static uint16_t key_auth(struct vt_piv *p, const struct apdu *a, const struct au
         uint8_t alg = piv_key_alg(a->p1);
         if (!s)
                 return SW_INCORRECT_P1P2;
+        /* no key, or one of another algorithm: 6A80, as a YubiKey (yubikit reads 6A80 as "no
+         * key?", and ykman's check_key as "not this key") */
         if (!s->key)
-                return SW_FILE_NOT_FOUND;
+                return SW_WRONG_DATA;
         if (alg != s->alg)
                 return SW_WRONG_DATA; /* as a YubiKey: ykman's check_key reads 6A80 as "not this
                                          key" */

@@ -177,7 +177,8 @@ static uint16_t yk_metadata(struct vt_piv *p, const struct apdu *a, struct write
         if (a->p2 == REF_MGM) {
                 const uint8_t is_default = vt_mgm_key_is_default(img);
                 wr_tlv(out, TAG_MD_ALG, &img->mgm_alg, 1);
-                write_policy(out, VT_PIN_NEVER,
+                /* PIN policy 00, as a YubiKey answers (Yubico's APDU reference) */
+                write_policy(out, VT_PIN_DEFAULT,
                              img->mgm_touch == VT_TOUCH_ALWAYS ? VT_TOUCH_ALWAYS : VT_TOUCH_NEVER);
                 wr_tlv(out, TAG_MD_DEFAULT, &is_default, 1);
                 return SW_OK;

@@ -84,6 +84,7 @@ step reset; eval "\$K piv reset -f" && ok reset
 step after-reset-pin; eval "\$Y -a verify-pin -P 123456" && ok after-reset-pin
 step after-reset-mgm; eval "\$Y -a generate -s 9a -A ECCP256 -o $T/after.pem" && ok after-reset-mgm
 step after-reset-info; eval "\$K piv info"
+step verify-empty; eval "\$K piv certificates import -m $DEFAULT_MGM -P 123456 --verify 9d $T/other.crt" 2>&1; echo "empty-rc=\$?"
 # 5.7.1: AES-192 by default; ykman authenticates with it, yubico-piv-tool 2.2 (3DES) cannot
 step info57; eval "\$K1 piv info" && ok info57
 step ykpiv57; eval "\$Y1 -a generate -s 9a -A ECCP256 -o $T/nope57.pem" 2>&1 || echo ykpiv57-refused
@@ -155,6 +156,8 @@ expect_match "$log" '^reset-ok$' "ykman piv reset (blocks PIN and PUK itself, th
 expect_match "$log" '^after-reset-pin-ok$' "after reset the PIN is 123456"
 expect_match "$log" '^after-reset-mgm-ok$' "after reset a 5.4.3 card's management key is the 3DES default"
 expect_match "$(section after-reset-info)" 'PIN tries remaining:[[:space:]]+3' "after reset 3 PIN tries"
+expect_match "$(section verify-empty)" 'empty-rc=[1-9]' "import --verify into an empty slot is refused"
+expect_no_match "$(section verify-empty)" 'Traceback|Error: .*6[Aa]8[26]' "... cleanly (6A80 for no key, as a YubiKey)"
 
 expect_match "$log" '^info57-ok$' "ykman piv info on a 5.7.1 card"
 expect_match "$(section info57)" 'PIV version:[[:space:]]+5\.7\.1' "the 5.7.1 card says 5.7.1"

@@ -98,7 +98,7 @@ static void test_metadata_6a88_and_version_gate(void **state)
         struct fixture *f = *state;
         xfer(f, SELECT_PIV);
         expect(f, "00 F7 00 95 00", "6A 88");
-        expect(f, "00 F7 00 9B 00", "01 01 03 02 02 01 01 05 01 01 90 00");
+        expect(f, "00 F7 00 9B 00", "01 01 03 02 02 00 01 05 01 01 90 00");
         expect(f, "00 F7 00 00 00", "6A 88");
         set_firmware(f, 5, 2, 7);
         expect(f, "00 F7 00 80 00", "6D 00");
@@ -205,7 +205,7 @@ static void test_default_management_key_by_firmware(void **state)
         set_firmware(f, 5, 7, 1);
         block_and_reset(f);
         assert_int_equal(f->mem.mirror->mgm_alg, VT_ALG_AES192);
-        expect(f, "00 F7 00 9B 00", "01 01 0A 02 02 01 01 05 01 01 90 00");
+        expect(f, "00 F7 00 9B 00", "01 01 0A 02 02 00 01 05 01 01 90 00");
         expect(f, "00 87 03 9B 04 7C 02 80 00", "6A 86"); /* 3DES is not the key's */
         assert_int_equal(mutual_auth(f, VT_ALG_AES192, aes192_default), SW_OK);
         /* another key is not the default; the default bytes as 3DES are */
@@ -213,13 +213,13 @@ static void test_default_management_key_by_firmware(void **state)
                "00 FF FF FF 1B 0A 9B 18 01 01 03 04 05 06 07 08 01 02 03 04 05 06 07 08 01 02 03 "
                "04 05 06 07 08",
                "90 00");
-        expect(f, "00 F7 00 9B 00", "01 01 0A 02 02 01 01 05 01 00 90 00");
+        expect(f, "00 F7 00 9B 00", "01 01 0A 02 02 00 01 05 01 00 90 00");
         assert_int_equal(mutual_auth(f, VT_ALG_AES192, f->img->mgm_key), SW_OK);
         expect(f,
                "00 FF FF FF 1B 03 9B 18 01 02 03 04 05 06 07 08 01 02 03 04 05 06 07 08 01 02 03 "
                "04 05 06 07 08",
                "90 00");
-        expect(f, "00 F7 00 9B 00", "01 01 03 02 02 01 01 05 01 01 90 00");
+        expect(f, "00 F7 00 9B 00", "01 01 03 02 02 00 01 05 01 01 90 00");
 
         set_firmware(f, 5, 4, 3);
         block_and_reset(f);
