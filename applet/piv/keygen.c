@@ -204,7 +204,8 @@ void vt_general_usage(EVP_PKEY *key, struct vt_cert_usage *u)
 /* What a slot's purpose asks of its certificate (SP 800-73-4 part 1, 3.1): 9A and 9E
  * authenticate (client authentication), 9C signs documents and mail (non-repudiation), 9D and
  * the retired keys decipher or agree keys (mail encryption). A key that cannot do what the slot
- * is for says what it can: X25519 agrees keys, Ed25519 signs. */
+ * is for says what it can: X25519 agrees keys, Ed25519 signs; an EC authentication key may
+ * also agree keys. */
 void vt_slot_usage(uint8_t ref, EVP_PKEY *key, struct vt_cert_usage *u)
 {
         int rsa = EVP_PKEY_is_a(key, "RSA"), ec = EVP_PKEY_is_a(key, "EC");
@@ -212,7 +213,10 @@ void vt_slot_usage(uint8_t ref, EVP_PKEY *key, struct vt_cert_usage *u)
         switch (ref) {
         case 0x9A:
         case 0x9E:
-                u->ku = agree ? "critical,keyAgreement" : "critical,digitalSignature";
+                /* an EC key authenticates by ECDH too (pkcs11-tool --derive with 9E) */
+                u->ku = agree ? "critical,keyAgreement"
+                        : ec  ? "critical,digitalSignature,keyAgreement"
+                              : "critical,digitalSignature";
                 u->eku = "clientAuth";
                 break;
         case 0x9C:

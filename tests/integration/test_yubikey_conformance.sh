@@ -97,6 +97,22 @@ log=$(cat "$T/client.log")
 echo "$log" | sed 's/^/# /'
 section() { awk -v s="== $1" '$0 == s { on = 1; next } /^== / { on = 0 } on' "$T/client.log"; }
 
+# certificates made by vtoken init fit their slot's purpose, or the one asked for
+"$VTOKEN" init "$T/plain" >/dev/null
+"$VTOKEN" init "$T/usage" --eku 9c:codeSigning >/dev/null
+purpose() { openssl verify -partial_chain -purpose "$1" -CAfile "$2" "$2" >/dev/null 2>&1; }
+purpose sslclient "$T/plain/9a.crt.pem" && purpose sslclient "$T/plain/9e.crt.pem" ||
+  fail "9A and 9E certificates are not for client authentication"
+purpose smimesign "$T/plain/9c.crt.pem" && ! purpose sslclient "$T/plain/9c.crt.pem" ||
+  fail "the 9C certificate is not for signatures (mail) alone"
+openssl x509 -in "$T/plain/9d.crt.pem" -noout -ext keyUsage | grep -q "Key Encipherment" ||
+  fail "the 9D certificate does not allow key encipherment"
+openssl x509 -in "$T/usage/9c.crt.pem" -noout -ext extendedKeyUsage | grep -q "Code Signing" ||
+  fail "--eku 9c:codeSigning"
+openssl x509 -in "$T/usage/9c.crt.pem" -noout -ext keyUsage | grep -q "Digital Signature" ||
+  fail "a code-signing certificate without digitalSignature"
+pass "init's certificates: 9A/9E client authentication, 9C signatures, 9D encipherment; --eku 9c:codeSigning"
+
 expect_match "$log" '^info-ok$' "ykman piv info"
 expect_match "$(section info)" 'PIN tries remaining:[[:space:]]+3' "piv info reads the PIN tries (GET METADATA)"
 for w in change-pin new-pin change-puk unblock unblocked set-retries; do
