@@ -265,6 +265,15 @@ static int set_secret(struct build *b, struct vt_secret *s, const char *what, co
         return 0;
 }
 
+/* Whether a value given at init passes PIN complexity (NULL: none given). */
+static bool trivial_ok(const char *value)
+{
+        uint8_t padded[VT_PIN_FIELD];
+        bool ok = !value || (vt_pin_pad(value, padded) == 0 && vt_pin_complex(padded));
+        OPENSSL_cleanse(padded, sizeof(padded));
+        return ok;
+}
+
 static int secrets(struct build *b)
 {
         const struct vt_init_opts *o = b->o;
@@ -278,6 +287,11 @@ static int secrets(struct build *b)
         }
         if (o->pin && strlen(o->pin) > VT_PIN_FIELD)
                 return fail(b, "the PIN is longer than %d characters", VT_PIN_FIELD);
+        /* a YubiKey with PIN complexity still ships with 123456 and 12345678; values chosen at
+         * init meet the policy, as the card would ask of a change */
+        if (b->img->pin_complexity && (!trivial_ok(o->pin) || !trivial_ok(o->puk)))
+                return fail(b, "with --pin-complexity the PIN and PUK need two different "
+                               "characters and must not be common values such as 123456");
         if (o->pin || b->p->pin)
                 snprintf(b->pin, sizeof(b->pin), "%s", o->pin ? o->pin : b->p->pin);
         else if (random_strong_pin(b->pin) < 0)

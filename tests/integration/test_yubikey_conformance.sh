@@ -183,3 +183,21 @@ expect_match "$log" '^mgm57-use-ok$' "the new AES-256 management key works"
 show=$("$VTOKEN" show "$T/card57" --json)
 [ "$(jq -r .management_key.alg <<<"$show")" = aes256 ] || fail "card57's management key is $(jq -r .management_key.alg <<<"$show")"
 pass "the 5.7.1 image now holds the AES-256 management key"
+
+# An image made before vtoken chose a firmware (card.ini `version = 5.7.1`, a 3DES management
+# key) loads and behaves as it did: after ykman's reset the management key is still the 3DES
+# default that yubico-piv-tool 2.2 uses, and card.ini keeps `version`.
+"$VTOKEN" init "$T/legacy" --compat yubikey >/dev/null
+sed -i 's/^firmware = .*/version = 5.7.1/' "$T/legacy/card.ini"
+[ "$(show_json "$T/legacy" 'd["firmware"]') $(show_json "$T/legacy" 'd["version"]')" = "false 5.7.1" ] ||
+  fail "an image with version = 5.7.1 does not load as one made before firmware was chosen"
+"$VTOKEN" run --reader-name "Yubico YubiKey OTP+FIDO+CCID" --card "$T/legacy" -- bash -c "
+  ykman --reader '00 00' piv reset -f && echo legacy-reset-ok
+  yubico-piv-tool -r '00 00' -a generate -s 9a -A ECCP256 -o $T/legacy.pub && echo legacy-3des-ok" \
+  >"$T/legacy.log" 2>&1 || true
+sed 's/^/# /' "$T/legacy.log"
+expect_match "$(cat "$T/legacy.log")" '^legacy-reset-ok$' "ykman resets an image made before"
+expect_match "$(cat "$T/legacy.log")" '^legacy-3des-ok$' "... whose default management key stays 3DES"
+grep -qx "version = 5.7.1" "$T/legacy/card.ini" && ! grep -q "^firmware" "$T/legacy/card.ini" ||
+  fail "card.ini of an image made before changed its version key"
+pass "card.ini keeps version = 5.7.1 after the card wrote it"
