@@ -19,6 +19,8 @@ openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/import.p
 openssl pkey -in "$T/import.pem" -pubout -out "$T/import.pub.pem"
 openssl req -x509 -new -key "$T/import.pem" -subj "/CN=other" -days 30 -out "$T/other.crt" 2>/dev/null
 echo "signed by a key on the card" >"$T/data"
+printf 'not a certificate at all' >"$T/junk.bin"
+openssl x509 -in "$T/other.crt" -outform DER | gzip -c >"$T/other.der.gz"
 
 cat >"$T/client.sh" <<SH
 K="ykman --reader 'CCID 00 00'"
@@ -70,6 +72,11 @@ step ccc; eval "\$K piv objects generate -m $DEFAULT_MGM ccc" && ok ccc
 step export-chuid; eval "\$K piv objects export chuid $T/chuid.bin" && ok export-chuid
 step object-import; eval "\$K piv objects import -m $DEFAULT_MGM 0x5fc10d $T/data" && ok object-import
 step object-export; eval "\$K piv objects export 0x5fc10d $T/obj.bin" && ok object-export
+# certificate objects hold whatever is written: text, and a compressed certificate (CertInfo 01)
+step junk-write; eval "\$Y -a write-object --id 0x5fc105 -f binary -i $T/junk.bin" && ok junk-write
+step junk-read; eval "\$Y -a read-object --id 0x5fc105 -f binary -o $T/junk.back" && ok junk-read
+step gz-import; eval "\$Y -a import-certificate -s 9e -K GZIP -i $T/other.der.gz" && ok gz-import
+step gz-read; eval "\$Y -a read-object --id 0x5fc101 -f binary -o $T/gz.back" && ok gz-read
 # ykcs11, Yubico's PKCS#11 module: a login and a signature with the key in 9C (PIN always)
 step ykcs11-list; pkcs11-tool --module $YKCS11 --list-objects --login --pin 123456 2>&1
 step ykcs11-sign
@@ -159,6 +166,16 @@ for w in chuid ccc export-chuid object-import object-export; do
 done
 cmp -s "$T/data" "$T/obj.bin" || fail "the object read back differs from the one written"
 pass "an object reads back as written"
+
+for w in junk-write junk-read gz-import gz-read; do expect_match "$log" "^$w-ok\$" "yubico-piv-tool: $w"; done
+cmp -s "$T/junk.bin" "$T/junk.back" || fail "a certificate object written with text reads back otherwise"
+pass "a certificate object holds text, as on a YubiKey"
+python3 - "$T/gz.back" "$T/other.der.gz" <<'PY' || fail "the compressed certificate does not read back as written"
+import sys
+back, gz = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read()
+assert gz in back and b"\x71\x01\x01" in back, back.hex()
+PY
+pass "a compressed certificate (CertInfo 01) reads back as written"
 
 expect_match "$log" '^ykcs11-sign-ok$' "ykcs11 logs in and signs with 9C"
 openssl dgst -sha256 -verify "$T/gen-9c.pem" -signature "$T/ykcs11.sig" "$T/data" >/dev/null ||
