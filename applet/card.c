@@ -152,6 +152,10 @@ static uint16_t dispatch(struct vt_card *c, const struct apdu *a, struct writer 
                 int i = find_applet(c, a);
                 if (i < 0)
                         return SW_FILE_NOT_FOUND; /* the current selection stays */
+                /* as on a YubiKey, leaving an application clears its security state: libykpiv
+                 * logs out by selecting the management application and PIV again */
+                if (c->selected >= 0 && c->selected != i && c->applets[c->selected].reset)
+                        c->applets[c->selected].reset(c->applets[c->selected].ctx);
                 c->selected = i;
                 const struct vt_applet *ap = &c->applets[i];
                 return ap->select ? ap->select(ap->ctx, a, w) : SW_OK;

@@ -40,8 +40,8 @@ struct vt_applet_status {
 };
 
 /* An applet's public face. `process` writes response data into `out` and returns the status
- * word; on any status but 9000 the data is discarded. `reset` runs on power off and reset and
- * clears all security state. The others are optional (NULL):
+ * word; on any status but 9000 the data is discarded. `reset` runs on power off and reset, and
+ * when another applet is selected, and clears all security state. The others are optional (NULL):
  *   secrecy    VT_SECRET_* bits for a command (whole, after chaining; for a chain under way,
  *              its header and the data gathered so far)
  *   touch      whether the command needs a touch; *key names the key a cached touch is for

@@ -39,6 +39,21 @@ static void usage(FILE *f)
             "  --compat MODE        none (default) or yubikey: the card presents a YubiKey 5\n"
             "                       NFC's ATR and answers the YubiKey management AID, for\n"
             "                       tools that only trust YubiKeys (card.ini: [card] compat)\n"
+            "  --firmware VERSION   the YubiKey 5 firmware the card answers as (card.ini:\n"
+            "                       [card] firmware); default 5.4.3, or 5.7.1 when a key asked\n"
+            "                       for needs it:\n"
+            "                       5.3  GET METADATA (ykman piv info, keys info)\n"
+            "                       5.4  AES management keys; the default stays 3DES, which\n"
+            "                            yubico-piv-tool 2.2 (Debian 12) needs\n"
+            "                       5.7  rsa3072 rsa4096 ed25519 x25519, MOVE and DELETE KEY,\n"
+            "                            --pin-complexity; the default management key is\n"
+            "                            AES-192 (yubico-piv-tool 2.2 cannot authenticate)\n"
+            "  --pin-complexity     refuse trivial PINs and PUKs (111111, 123456, password...),\n"
+            "                       as a 5.7 YubiKey that has it enabled (firmware 5.7 or later)\n"
+            "  --eku SLOT:USAGES    extended key usage of SLOT's generated certificate instead\n"
+            "                       of the slot's own (9a 9e clientAuth, 9c emailProtection,\n"
+            "                       9d emailProtection), e.g. 9c:codeSigning or\n"
+            "                       9a:clientAuth,1.3.6.1.4.1.311.20.2.2\n"
             "  --force              replace an existing image\n"
             "  -h, --help           this text\n"
             "\n"
@@ -62,13 +77,15 @@ static int split(const char *arg, const char *opt, char **left, const char **rig
         return *left ? 0 : -1;
 }
 
-static int parse_key(const char *arg, bool generate, struct vt_init_key *k)
+/* SLOT:ALG of --generate, SLOT:FILE of --import, SLOT:USAGES of --eku (in k->file). */
+static int parse_key(const char *arg, const char *opt, struct vt_init_key *k)
 {
+        bool generate = !strcmp(opt, "--generate");
         char *slot;
         const char *rest;
         int r = -1;
 
-        if (split(arg, generate ? "--generate" : "--import", &slot, &rest) < 0)
+        if (split(arg, opt, &slot, &rest) < 0)
                 return -1;
         if (piv_slot_parse(slot, &k->slot) < 0)
                 fprintf(stderr, "vtoken init: unknown slot '%s' (9a, 9c, 9d, 9e or 82..95)\n",
@@ -99,7 +116,10 @@ int vt_cmd_init(int argc, char **argv)
                 O_CA,
                 O_SUBJ,
                 O_FORCE,
-                O_COMPAT
+                O_COMPAT,
+                O_FIRMWARE,
+                O_COMPLEXITY,
+                O_EKU
         };
         static const struct option options[] = {
             {"profile", required_argument, NULL, O_PROFILE},
@@ -113,11 +133,14 @@ int vt_cmd_init(int argc, char **argv)
             {"subject", required_argument, NULL, O_SUBJ},
             {"force", no_argument, NULL, O_FORCE},
             {"compat", required_argument, NULL, O_COMPAT},
+            {"firmware", required_argument, NULL, O_FIRMWARE},
+            {"pin-complexity", no_argument, NULL, O_COMPLEXITY},
+            {"eku", required_argument, NULL, O_EKU},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
         };
         struct vt_init_opts o = {0};
-        char pin[16] = "", err[1024] = "", env[4096], *ca_key = NULL, *end;
+        char pin[16] = "", firmware[16] = "", err[1024] = "", env[4096], *ca_key = NULL, *end;
         const char *image;
         long n;
         int c, status = EX_USAGE;
@@ -148,7 +171,7 @@ int vt_cmd_init(int argc, char **argv)
                                 fprintf(stderr, "vtoken init: too many keys\n");
                                 goto out;
                         }
-                        if (parse_key(optarg, c == O_GEN,
+                        if (parse_key(optarg, c == O_GEN ? "--generate" : "--import",
                                       c == O_GEN ? &o.generate[o.n_generate++]
                                                  : &o.import[o.n_import++]) < 0)
                                 goto out;
@@ -172,6 +195,20 @@ int vt_cmd_init(int argc, char **argv)
                 case O_COMPAT:
                         o.compat = optarg;
                         break;
+                case O_FIRMWARE:
+                        o.firmware = optarg;
+                        break;
+                case O_COMPLEXITY:
+                        o.pin_complexity = true;
+                        break;
+                case O_EKU:
+                        if (o.n_eku == VT_SLOTS) {
+                                fprintf(stderr, "vtoken init: too many --eku\n");
+                                goto out;
+                        }
+                        if (parse_key(optarg, "--eku", &o.eku[o.n_eku++]) < 0)
+                                goto out;
+                        break;
                 case 'h':
                         usage(stdout);
                         status = 0;
@@ -187,6 +224,8 @@ int vt_cmd_init(int argc, char **argv)
                 goto out;
         }
         image = argv[optind];
+        o.firmware_out = firmware;
+        o.firmware_out_len = sizeof(firmware);
         o.initial_pin = pin;
         o.initial_pin_len = sizeof(pin);
         if (vt_image_create(image, &o, err, sizeof(err)) < 0) {
@@ -205,6 +244,8 @@ int vt_cmd_init(int argc, char **argv)
                 printf("Attestation CA certificate: %s\n", env);
         if (o.compat && strcmp(o.compat, "none") != 0)
                 printf("Compatibility: %s\n", o.compat);
+        if (firmware[0])
+                printf("Firmware: %s\n", firmware);
         if (pin[0]) {
                 /* the one place a PIN is shown: the envelope the holder gets with the token */
                 vt_pin_envelope_path(image, env, sizeof(env));

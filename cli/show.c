@@ -136,7 +136,14 @@ static void show_text(const struct vt_image *img)
         hex(stdout, img->guid, sizeof(img->guid), NULL);
         printf("\nATR:            ");
         hex(stdout, img->atr, img->atr_len, " ");
-        printf("\nVersion:        %u.%u.%u\n", img->version[0], img->version[1], img->version[2]);
+        if (img->firmware)
+                printf("\nFirmware:       %u.%u.%u (answers as that YubiKey 5 does)%s\n",
+                       img->version[0], img->version[1], img->version[2],
+                       img->pin_complexity ? ", PIN complexity" : "");
+        else
+                printf("\nVersion:        %u.%u.%u (an image made before firmware was chosen: "
+                       "3DES default management key)\n",
+                       img->version[0], img->version[1], img->version[2]);
         printf("Compatibility:  %s\n", img->compat == VT_COMPAT_YUBIKEY
                                            ? "yubikey (YubiKey 5 NFC ATR, management AID)"
                                            : "none");
@@ -222,6 +229,8 @@ static void show_json(const struct vt_image *img)
         hex(stdout, img->atr, img->atr_len, " ");
         printf("\",\n  \"version\": \"%u.%u.%u\"", img->version[0], img->version[1],
                img->version[2]);
+        printf(",\n  \"firmware\": %s,\n  \"pin_complexity\": %s", img->firmware ? "true" : "false",
+               img->pin_complexity ? "true" : "false");
         printf(",\n  \"compat\": \"%s\"", img->compat == VT_COMPAT_YUBIKEY ? "yubikey" : "none");
         json_secret("pin", &img->pin);
         json_secret("puk", &img->puk);

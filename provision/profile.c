@@ -158,6 +158,64 @@ static int random_strong_pin(char out[VT_PIN_FIELD + 1])
         return 0;
 }
 
+/* The firmware the card answers as: --firmware, else 5.4.3 (whose 3DES default management key
+ * every client knows, Debian 12's yubico-piv-tool 2.2 included), else 5.7.1 when a key asked
+ * for needs it (settle_firmware). */
+/* x.y.z, each a number of one or two digits. */
+static int parse_firmware(const char *v, uint8_t out[3])
+{
+        for (int i = 0; i < 3; i++) {
+                char *end;
+                size_t digits = strspn(v, "0123456789");
+                unsigned long n = strtoul(v, &end, 10);
+                if (digits == 0 || digits > 2 || end != v + digits || *end != (i < 2 ? '.' : 0))
+                        return -1;
+                out[i] = (uint8_t)n;
+                v = end + 1;
+        }
+        return 0;
+}
+
+static int firmware(struct build *b)
+{
+        const char *v = b->o->firmware;
+        struct vt_image *img = b->img;
+
+        img->firmware = true;
+        img->version[0] = 5, img->version[1] = 4, img->version[2] = 3;
+        if (v && (parse_firmware(v, img->version) < 0 || img->version[0] != 5))
+                return fail(b,
+                            "--firmware wants a YubiKey 5 version such as 5.4.3 or 5.7.1, not "
+                            "'%s'",
+                            v);
+        if (b->o->pin_complexity && !vt_fw_at_least(img, 5, 7))
+                return fail(b, "--pin-complexity needs --firmware 5.7.1 or later");
+        img->pin_complexity = b->o->pin_complexity;
+        return 0;
+}
+
+/* Once the keys are made: a key the firmware lacks moves an unchosen firmware to 5.7.1 and is
+ * refused under a chosen one; then the default management key of that firmware. */
+static int settle_firmware(struct build *b)
+{
+        struct vt_image *img = b->img;
+
+        for (size_t i = 0; i < VT_SLOTS; i++) {
+                const struct vt_slot *s = &img->slots[i];
+                if (!s->key || vt_fw_has_alg(img, s->alg))
+                        continue;
+                if (b->o->firmware)
+                        return fail(b, "slot %02x: firmware %u.%u.%u has no %s keys (5.7 has)",
+                                    s->ref, img->version[0], img->version[1], img->version[2],
+                                    vt_alg_name(s->alg));
+                img->version[0] = 5, img->version[1] = 7, img->version[2] = 1;
+        }
+        img->mgm_alg = vt_default_mgm_alg(img);
+        memcpy(img->mgm_key, default_mgm_key, sizeof(default_mgm_key));
+        img->mgm_key_len = sizeof(default_mgm_key);
+        return 0;
+}
+
 static int identity(struct build *b)
 {
         struct vt_image *img = b->img;
@@ -167,15 +225,13 @@ static int identity(struct build *b)
         snprintf(img->profile, sizeof(img->profile), "%s", b->p->name);
         memcpy(img->atr, neutral_atr, sizeof(neutral_atr));
         img->atr_len = sizeof(neutral_atr);
-        img->version[0] = 5, img->version[1] = 7, img->version[2] = 1;
+        if (firmware(b) < 0)
+                return -1;
         img->yubikey_mgmt_aid = true;
         /* eight decimal digits, as a YubiKey's serial printed on its case */
         if (RAND_bytes(img->guid, sizeof(img->guid)) != 1 || rand_below(90000000, &serial) < 0)
                 return fail(b, "no random numbers");
         img->serial = 10000000 + serial;
-        img->mgm_alg = VT_ALG_3DES;
-        memcpy(img->mgm_key, default_mgm_key, sizeof(default_mgm_key));
-        img->mgm_key_len = sizeof(default_mgm_key);
         if (b->o->compat && vt_compat_parse(b->o->compat, &compat) < 0)
                 return fail(b, "unknown compat '%s' (none or yubikey)", b->o->compat);
         vt_image_set_compat(img, compat);
@@ -209,6 +265,15 @@ static int set_secret(struct build *b, struct vt_secret *s, const char *what, co
         return 0;
 }
 
+/* Whether a value given at init passes PIN complexity (NULL: none given). */
+static bool trivial_ok(const char *value)
+{
+        uint8_t padded[VT_PIN_FIELD];
+        bool ok = !value || (vt_pin_pad(value, padded) == 0 && vt_pin_complex(padded));
+        OPENSSL_cleanse(padded, sizeof(padded));
+        return ok;
+}
+
 static int secrets(struct build *b)
 {
         const struct vt_init_opts *o = b->o;
@@ -222,6 +287,11 @@ static int secrets(struct build *b)
         }
         if (o->pin && strlen(o->pin) > VT_PIN_FIELD)
                 return fail(b, "the PIN is longer than %d characters", VT_PIN_FIELD);
+        /* a YubiKey with PIN complexity still ships with 123456 and 12345678; values chosen at
+         * init meet the policy, as the card would ask of a change */
+        if (b->img->pin_complexity && (!trivial_ok(o->pin) || !trivial_ok(o->puk)))
+                return fail(b, "with --pin-complexity the PIN and PUK need two different "
+                               "characters and must not be common values such as 123456");
         if (o->pin || b->p->pin)
                 snprintf(b->pin, sizeof(b->pin), "%s", o->pin ? o->pin : b->p->pin);
         else if (random_strong_pin(b->pin) < 0)
@@ -443,7 +513,24 @@ static int generate_key(struct build *b, const struct vt_init_key *k)
                 snprintf(dn, sizeof(dn), "/CN=vtoken %s/O=vtoken", vt_slot_purpose(k->slot));
                 subject = own = vt_dn_parse(dn);
         }
-        cert = subject ? vt_cert_make(s->key, subject, b->ca_key, b->ca_cert, CERT_DAYS, 0) : NULL;
+        /* piv: what the slot is for, or what --eku asks; ecert: the e-Cert token's personal
+         * certificates, for client authentication and mail alike */
+        struct vt_cert_usage usage;
+        if (b->p->test_ca)
+                vt_general_usage(s->key, &usage);
+        else
+                vt_slot_usage(k->slot, s->key, &usage);
+        for (size_t i = 0; i < b->o->n_eku; i++)
+                if (b->o->eku[i].slot == k->slot)
+                        usage.eku = b->o->eku[i].file;
+        cert = subject ? vt_cert_make_usage(s->key, subject, b->ca_key, b->ca_cert, CERT_DAYS, 0,
+                                            &usage)
+                       : NULL;
+        if (subject && !cert) {
+                X509_NAME_free(own);
+                return fail(b, "cannot make the certificate of slot %02x%s", k->slot,
+                            usage.eku != NULL && b->o->n_eku ? " (is --eku a known usage?)" : "");
+        }
         r = cert ? vt_cert_der(cert, &s->cert, &s->cert_len) : -1;
         X509_free(cert);
         X509_NAME_free(own);
@@ -496,6 +583,14 @@ static int keys(struct build *b)
         if (!o->n_generate && !o->n_import) {
                 gen = b->p->defaults;
                 n_gen = b->p->n_defaults;
+        }
+        for (size_t i = 0; i < o->n_eku; i++) {
+                bool made = false;
+                for (size_t k = 0; k < n_gen; k++)
+                        made |= gen[k].slot == o->eku[i].slot;
+                if (!made)
+                        return fail(b, "--eku %02x: no certificate is generated for that slot",
+                                    o->eku[i].slot);
         }
         for (size_t i = 0; i < n_gen; i++)
                 if (generate_key(b, &gen[i]) < 0)
@@ -713,8 +808,12 @@ int vt_image_create(const char *dir, const struct vt_init_opts *o, char *err, si
                 return fail(&b, "no image directory");
         if (!(b.img = vt_image_new(dir)))
                 return fail(&b, "out of memory");
-        if (identity(&b) == 0 && secrets(&b) == 0 && keys(&b) == 0 && place(&b, dir) == 0) {
+        if (identity(&b) == 0 && secrets(&b) == 0 && keys(&b) == 0 && settle_firmware(&b) == 0 &&
+            place(&b, dir) == 0) {
                 r = 0;
+                if (o->firmware_out && o->firmware_out_len)
+                        snprintf(o->firmware_out, o->firmware_out_len, "%u.%u.%u",
+                                 b.img->version[0], b.img->version[1], b.img->version[2]);
                 if (o->initial_pin && o->initial_pin_len && !b.p->pin && !o->pin)
                         snprintf(o->initial_pin, o->initial_pin_len, "%s", b.pin);
                 else if (o->initial_pin && o->initial_pin_len)

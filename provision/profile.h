@@ -2,8 +2,9 @@
  *
  * Profiles:
  *   piv    YubiKey 5 defaults: PIN 123456, PUK 12345678, 3 tries each, PIN of 6..8 of any
- *          characters, management key 010203040506070801020304050607080102030405060708 (3DES),
- *          version 5.7.1, a neutral ATR. Without --generate and --import: RSA-2048 in 9A,
+ *          characters, management key 010203040506070801020304050607080102030405060708 (3DES
+ *          up to firmware 5.6, AES-192 from 5.7), firmware 5.4.3 (5.7.1 when a key asked for
+ *          needs it), a neutral ATR. Without --generate and --import: RSA-2048 in 9A,
  *          P-256 in 9C, RSA-2048 in 9D, P-256 in 9E, each with a self-signed certificate (or
  *          one issued by --ca).
  *   ecert  the Hongkong Post e-Cert token as its guide describes it: 15 PIN tries, the strong
@@ -45,12 +46,21 @@ struct vt_init_opts {
         size_t n_generate;
         struct vt_init_key import[VT_SLOTS];
         size_t n_import;
-        const char *p12_pass;         /* password of PKCS#12 files and encrypted PEM keys */
-        const char *subject;          /* /CN=.../O=... of generated certificates */
-        const char *ca_key, *ca_cert; /* files; issue generated certificates with this CA */
-        bool force;                   /* replace an existing image */
-        const char *compat;           /* card.ini's compat: "none" (NULL) or "yubikey" */
+        const char *p12_pass;             /* password of PKCS#12 files and encrypted PEM keys */
+        const char *subject;              /* /CN=.../O=... of generated certificates */
+        const char *ca_key, *ca_cert;     /* files; issue generated certificates with this CA */
+        bool force;                       /* replace an existing image */
+        const char *compat;               /* card.ini's compat: "none" (NULL) or "yubikey" */
+        const char *firmware;             /* "5.4.3", "5.7.1", ...; NULL: 5.4.3, or 5.7.1 when a
+                                             key needs it (RSA-3072/4096, Ed25519, X25519) */
+        bool pin_complexity;              /* 5.7's PIN complexity (firmware 5.7 or later) */
+        struct vt_init_key eku[VT_SLOTS]; /* --eku: file is the extended key usage of the
+                                             certificate made for slot ("codeSigning", ...) */
+        size_t n_eku;
 
+        /* out: the firmware chosen ("5.4.3"); may be NULL */
+        char *firmware_out;
+        size_t firmware_out_len;
         /* out: the initial PIN when the profile chose one at random (ecert); may be NULL */
         char *initial_pin;
         size_t initial_pin_len;

@@ -11,6 +11,7 @@ packages=(
   pcscd vsmartcard-vpcd pcsc-tools
   # clients the tests drive
   opensc opensc-pkcs11 yubico-piv-tool yubikey-manager softhsm2
+  ykcs11
   gnutls-bin libnss3-tools libengine-pkcs11-openssl openssl firefox-esr
   openssh-client openssh-server curl
   # test and packaging tools

@@ -4,7 +4,10 @@
  *
  *   card.ini — identity and policy, INI; unknown sections or keys are errors:
  *       [card]    profile, applet, atr (hex bytes, spaces allowed), guid (32 hex digits),
- *                 serial (decimal), version (x.y.z), yubikey_mgmt_aid, global_pin (yes|no),
+ *                 serial (decimal), firmware (x.y.z: the YubiKey firmware the card answers
+ *                 as, defaults included; an image made before has version instead, which is
+ *                 only reported, and keeps a 3DES default management key), yubikey_mgmt_aid,
+ *                 global_pin (yes|no), pin_complexity (yes|no, optional; firmware 5.7 or later),
  *                 compat (none|yubikey; optional, default none). compat = yubikey makes the
  *                 card present a YubiKey 5 NFC's ATR and answer the YubiKey management AID
  *                 whatever atr and yubikey_mgmt_aid say; they stay in the file for none.
@@ -199,10 +202,16 @@ static int card_key(struct load *l, const char *key, const char *v)
                         return fail(l, "bad serial '%s'", v);
                 img->serial = (uint32_t)n;
                 l->seen |= SEEN_SERIAL;
-        } else if (strcmp(key, "version") == 0) {
+        } else if (strcmp(key, "version") == 0 || strcmp(key, "firmware") == 0) {
+                if (l->seen & SEEN_VERSION)
+                        return fail(l, "one of version and firmware only");
                 if (parse_version(v, img->version) < 0)
-                        return fail(l, "version must be x.y.z, not '%s'", v);
+                        return fail(l, "%s must be x.y.z, not '%s'", key, v);
+                img->firmware = key[0] == 'f';
                 l->seen |= SEEN_VERSION;
+        } else if (strcmp(key, "pin_complexity") == 0) {
+                if (parse_bool(v, &img->pin_complexity) < 0)
+                        return fail(l, "%s must be yes or no", key);
         } else if (strcmp(key, "compat") == 0) {
                 if (vt_compat_parse(v, &l->compat) < 0)
                         return fail(l, "compat must be none or yubikey, not '%s'", v);
@@ -598,8 +607,13 @@ struct vt_image *vt_image_load(const char *dir, char *err, size_t errlen)
                        SEEN_PUK_RETRIES)) != (SEEN_ATR | SEEN_GUID | SEEN_SERIAL | SEEN_VERSION |
                                               SEEN_PIN_RETRIES | SEEN_PUK_RETRIES)) {
                 set_err(err, errlen,
-                        "%s/card.ini: incomplete: needs atr, guid, serial and version in "
+                        "%s/card.ini: incomplete: needs atr, guid, serial and firmware in "
                         "[card], retries in [pin] and [puk]",
+                        dir);
+                goto fail;
+        }
+        if (img->pin_complexity && !(img->firmware && vt_fw_at_least(img, 5, 7))) {
+                set_err(err, errlen, "%s/card.ini: pin_complexity needs firmware 5.7 or later",
                         dir);
                 goto fail;
         }

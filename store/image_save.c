@@ -109,8 +109,11 @@ static void card_text(const struct vt_image *img, struct text *t)
         put_hex(t, compat ? img->own_atr : img->atr, compat ? img->own_atr_len : img->atr_len, " ");
         put(t, "\nguid = ");
         put_hex(t, img->guid, sizeof(img->guid), NULL);
-        put(t, "\nserial = %u\nversion = %u.%u.%u\n", (unsigned)img->serial, img->version[0],
-            img->version[1], img->version[2]);
+        put(t, "\nserial = %u\n%s = %u.%u.%u\n", (unsigned)img->serial,
+            img->firmware ? "firmware" : "version", img->version[0], img->version[1],
+            img->version[2]);
+        if (img->pin_complexity)
+                put(t, "pin_complexity = yes\n");
         put(t, "yubikey_mgmt_aid = %s\nglobal_pin = %s\n",
             (compat ? img->own_mgmt_aid : img->yubikey_mgmt_aid) ? "yes" : "no",
             img->global_pin ? "yes" : "no");

@@ -149,9 +149,37 @@ const char *vt_slot_purpose(uint8_t ref)
 
 bool vt_mgm_key_is_default(const struct vt_image *img)
 {
-        return img->mgm_alg == VT_ALG_3DES && img->mgm_key_len == sizeof(vt_piv_default_mgm_key) &&
+        return (img->mgm_alg == VT_ALG_3DES || img->mgm_alg == VT_ALG_AES192) &&
+               img->mgm_key_len == sizeof(vt_piv_default_mgm_key) &&
                CRYPTO_memcmp(img->mgm_key, vt_piv_default_mgm_key,
                              sizeof(vt_piv_default_mgm_key)) == 0;
+}
+
+bool vt_fw_at_least(const struct vt_image *img, uint8_t major, uint8_t minor)
+{
+        return img->version[0] > major || (img->version[0] == major && img->version[1] >= minor);
+}
+
+uint8_t vt_default_mgm_alg(const struct vt_image *img)
+{
+        return img->firmware && vt_fw_at_least(img, 5, 7) ? VT_ALG_AES192 : VT_ALG_3DES;
+}
+
+bool vt_fw_has_alg(const struct vt_image *img, uint8_t alg)
+{
+        switch (alg) {
+        case VT_ALG_RSA3072:
+        case VT_ALG_RSA4096:
+        case VT_ALG_ED25519:
+        case VT_ALG_X25519:
+                return vt_fw_at_least(img, 5, 7);
+        case VT_ALG_AES128:
+        case VT_ALG_AES192:
+        case VT_ALG_AES256:
+                return vt_fw_at_least(img, 5, 4);
+        default:
+                return true;
+        }
 }
 
 struct vt_slot *vt_image_slot(struct vt_image *img, uint8_t ref)

@@ -92,6 +92,10 @@ struct vt_image {
         uint8_t guid[16];
         uint32_t serial;
         uint8_t version[3];    /* reported by the YubiKey FD command */
+        bool firmware;         /* version is the YubiKey firmware the card answers as, defaults
+                                  included (card.ini firmware); false for an image made before
+                                  (card.ini version): its management key defaults to 3DES */
+        bool pin_complexity;   /* 5.7's PIN complexity: trivial PINs and PUKs refused */
         bool yubikey_mgmt_aid; /* answer SELECT of the YubiKey management AID (compat's) */
         bool global_pin;       /* the global PIN (reference 00) is enabled */
 
@@ -152,8 +156,17 @@ struct vt_object *vt_image_object_add(struct vt_image *img, uint32_t tag);
 int vt_image_set_object(struct vt_image *img, uint32_t tag, const uint8_t *data, size_t len);
 /* "PIV Authentication", "Digital Signature", ... for a key reference. */
 const char *vt_slot_purpose(uint8_t ref);
-/* The management key is the well-known YubiKey default (3DES 0102...08 three times). */
+/* The management key is the well-known YubiKey default, 0102...08 three times (3DES, or
+ * AES-192 as 5.7 has it). */
 bool vt_mgm_key_is_default(const struct vt_image *img);
+/* Whether the card's firmware is major.minor or later. */
+bool vt_fw_at_least(const struct vt_image *img, uint8_t major, uint8_t minor);
+/* The algorithm of the default management key, which RESET restores: AES-192 from firmware 5.7,
+ * 3DES before and for images made before vtoken knew firmware. */
+uint8_t vt_default_mgm_alg(const struct vt_image *img);
+/* Whether the firmware has a slot key algorithm (RSA-3072/4096, Ed25519, X25519 from 5.7) or a
+ * management-key algorithm (AES from 5.4). */
+bool vt_fw_has_alg(const struct vt_image *img, uint8_t alg);
 /* Names of the policies as card.ini and `vtoken show` spell them. */
 const char *vt_pin_policy_name(uint8_t policy);
 const char *vt_touch_policy_name(uint8_t policy);

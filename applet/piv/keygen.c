@@ -189,6 +189,53 @@ static int random_serial(X509 *cert)
 X509 *vt_cert_make(EVP_PKEY *key, const X509_NAME *subject, EVP_PKEY *ca_key, X509 *ca_cert,
                    int days, int ca)
 {
+        struct vt_cert_usage general;
+        vt_general_usage(key, &general);
+        general.ku = key_usage(key, ca);
+        return vt_cert_make_usage(key, subject, ca_key, ca_cert, days, ca, &general);
+}
+
+void vt_general_usage(EVP_PKEY *key, struct vt_cert_usage *u)
+{
+        u->ku = key_usage(key, 0);
+        u->eku = "clientAuth,emailProtection";
+}
+
+/* What a slot's purpose asks of its certificate (SP 800-73-4 part 1, 3.1): 9A and 9E
+ * authenticate (client authentication), 9C signs documents and mail (non-repudiation), 9D and
+ * the retired keys decipher or agree keys (mail encryption). A key that cannot do what the slot
+ * is for says what it can: X25519 agrees keys, Ed25519 signs; an EC authentication key may
+ * also agree keys. */
+void vt_slot_usage(uint8_t ref, EVP_PKEY *key, struct vt_cert_usage *u)
+{
+        int rsa = EVP_PKEY_is_a(key, "RSA"), ec = EVP_PKEY_is_a(key, "EC");
+        int agree = EVP_PKEY_is_a(key, "X25519");
+        switch (ref) {
+        case 0x9A:
+        case 0x9E:
+                /* an EC key authenticates by ECDH too (pkcs11-tool --derive with 9E) */
+                u->ku = agree ? "critical,keyAgreement"
+                        : ec  ? "critical,digitalSignature,keyAgreement"
+                              : "critical,digitalSignature";
+                u->eku = "clientAuth";
+                break;
+        case 0x9C:
+                u->ku =
+                    agree ? "critical,keyAgreement" : "critical,digitalSignature,nonRepudiation";
+                u->eku = "emailProtection";
+                break;
+        default: /* 9D and the retired key management keys */
+                u->ku = rsa           ? "critical,keyEncipherment"
+                        : ec || agree ? "critical,keyAgreement"
+                                      : "critical,digitalSignature";
+                u->eku = "emailProtection";
+                break;
+        }
+}
+
+X509 *vt_cert_make_usage(EVP_PKEY *key, const X509_NAME *subject, EVP_PKEY *ca_key, X509 *ca_cert,
+                         int days, int ca, const struct vt_cert_usage *usage)
+{
         X509 *cert = X509_new();
         EVP_PKEY *throwaway = NULL, *signer = ca_key;
         const X509_NAME *issuer = ca_cert ? X509_get_subject_name(ca_cert) : subject;
@@ -211,10 +258,10 @@ X509 *vt_cert_make(EVP_PKEY *key, const X509_NAME *subject, EVP_PKEY *ca_key, X5
                 goto fail;
         X509V3_set_ctx(&ctx, ca_cert ? ca_cert : cert, cert, NULL, NULL, 0);
         if (add_ext(cert, &ctx, NID_basic_constraints, ca ? "critical,CA:TRUE" : "CA:FALSE") ||
-            add_ext(cert, &ctx, NID_key_usage, key_usage(key, ca)) ||
+            add_ext(cert, &ctx, NID_key_usage, usage->ku) ||
             add_ext(cert, &ctx, NID_subject_key_identifier, "hash"))
                 goto fail;
-        if (!ca && add_ext(cert, &ctx, NID_ext_key_usage, "clientAuth,emailProtection"))
+        if (!ca && usage->eku && add_ext(cert, &ctx, NID_ext_key_usage, usage->eku))
                 goto fail;
         if ((ca_cert || !throwaway) &&
             add_ext(cert, &ctx, NID_authority_key_identifier, "keyid:always"))

@@ -34,6 +34,26 @@ X509_NAME *vt_dn_parse(const char *dn);
 X509 *vt_cert_make(EVP_PKEY *key, const X509_NAME *subject, EVP_PKEY *ca_key, X509 *ca_cert,
                    int days, int ca);
 
+/* The key usage and extended key usage of a certificate, as OpenSSL's configuration spells them
+ * ("critical,digitalSignature", "clientAuth,codeSigning" or OIDs); eku NULL: none. */
+struct vt_cert_usage {
+        const char *ku;
+        const char *eku;
+};
+
+/* vt_cert_make with the given usage (vt_cert_make: the usage a key can have, for client
+ * authentication and mail). NULL also when usage holds a value OpenSSL does not know. */
+X509 *vt_cert_make_usage(EVP_PKEY *key, const X509_NAME *subject, EVP_PKEY *ca_key, X509 *ca_cert,
+                         int days, int ca, const struct vt_cert_usage *usage);
+
+/* The usage that fits a slot's purpose and its key: 9A and 9E client authentication, 9C
+ * signatures (non-repudiation, mail protection), 9D and the retired keys key encipherment or
+ * agreement (mail protection). */
+void vt_slot_usage(uint8_t ref, EVP_PKEY *key, struct vt_cert_usage *u);
+
+/* Every usage a key can have, for client authentication and mail: the e-Cert token's. */
+void vt_general_usage(EVP_PKEY *key, struct vt_cert_usage *u);
+
 /* DER encoding of a certificate into a malloc'd buffer; 0 or -1. */
 int vt_cert_der(X509 *cert, uint8_t **der, size_t *len);
 

@@ -85,6 +85,32 @@ bool vt_pin_acceptable(const struct vt_pin_rules *rules, const uint8_t padded[VT
         return charset_ok(rules->charset, padded, n);
 }
 
+/* Commonly used values, as in Yubico's 5.7 PIN complexity blocklist (the part of it that fits a
+ * PIV PIN of 6 to 8 characters). */
+static const char *const common_pins[] = {
+    "123456",   "123123",   "654321",   "123321",   "112233",   "121212",   "520520",
+    "123654",   "159753",   "1234567",  "7654321",  "12345678", "87654321", "11223344",
+    "12341234", "password", "Password", "passw0rd", "abc123",   "abcdef",   "qwerty",
+    "qwertyui", "iloveyou", "letmein",  "monkey",   "dragon",   "trustno1", "sunshine",
+};
+
+bool vt_pin_complex(const uint8_t padded[VT_PIN_FIELD])
+{
+        int n = vt_pin_length(padded);
+        bool varied = false;
+        if (n < 0)
+                return false;
+        for (int i = 1; i < n; i++)
+                varied |= padded[i] != padded[0];
+        if (!varied)
+                return false;
+        for (size_t i = 0; i < sizeof(common_pins) / sizeof(common_pins[0]); i++)
+                if (strlen(common_pins[i]) == (size_t)n &&
+                    memcmp(common_pins[i], padded, (size_t)n) == 0)
+                        return false;
+        return true;
+}
+
 bool vt_puk_acceptable(const uint8_t padded[VT_PIN_FIELD])
 {
         return vt_pin_length(padded) >= 6;

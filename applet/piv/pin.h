@@ -18,6 +18,10 @@ int vt_pin_length(const uint8_t padded[VT_PIN_FIELD]);
  * only; any; strong = at least 8 characters with upper case, lower case, digit and symbol). */
 bool vt_pin_acceptable(const struct vt_pin_rules *rules, const uint8_t padded[VT_PIN_FIELD]);
 
+/* Whether a value passes 5.7's PIN complexity: at least two different characters, and none of
+ * the commonly used values Yubico blocks (123456, 123123, password, ...). */
+bool vt_pin_complex(const uint8_t padded[VT_PIN_FIELD]);
+
 /* A PUK: any 6 to 8 bytes. */
 bool vt_puk_acceptable(const uint8_t padded[VT_PIN_FIELD]);
 

@@ -4,10 +4,10 @@
  * piv_auth.c (PIN, PUK, GENERAL AUTHENTICATE), piv_keys.c (GENERATE, IMPORT) and
  * piv_yubikey.c (the YubiKey extensions).
  *
- * Status words for GENERAL AUTHENTICATE and GENERATE, consistently: a problem with P1 or P2
- * (a reference that is no key, an algorithm that is not the slot's) is 6A86; a slot without a
- * key 6A82; a data field that does not fit (template, lengths, points) 6A80; missing PIN or
- * management-key authentication 6982. */
+ * Status words for GENERAL AUTHENTICATE and GENERATE, as a YubiKey answers them: a reference
+ * that is no key is 6A86; a slot without a key, an algorithm that is not the slot's key's or
+ * one the firmware lacks, and a data field that does not fit (template, lengths, points) 6A80;
+ * missing PIN or management-key authentication 6982. */
 #include "piv_internal.h"
 
 #include <openssl/crypto.h>
@@ -211,6 +211,7 @@ static const struct {
     {INS_GENERAL_AUTH, "GENERAL AUTHENTICATE"},
     {INS_GET_DATA, "GET DATA"},
     {INS_PUT_DATA, "PUT DATA"},
+    {INS_YK_MOVE_KEY, "MOVE KEY"},
     {INS_YK_METADATA, "GET METADATA"},
     {INS_YK_GET_SERIAL, "GET SERIAL"},
     {INS_YK_ATTEST, "ATTEST"},

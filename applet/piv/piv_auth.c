@@ -113,10 +113,19 @@ uint16_t piv_verify(struct vt_piv *p, const struct apdu *a)
         return sw;
 }
 
-static bool acceptable(struct vt_piv *p, uint8_t ref, const uint8_t value[8])
+/* A new PIN or PUK value, judged only once the old value (or the PUK) matched, as a YubiKey
+ * does: a format it refuses costs no try, and a wrong old value is counted whatever the new one
+ * (ykman blocks the PUK with an empty PUK and an empty new PIN). With PIN complexity (5.7), a
+ * trivial value is refused with 6985. */
+static uint16_t new_value_sw(struct vt_piv *p, uint8_t ref, const uint8_t value[8])
 {
-        return ref == REF_PUK ? vt_puk_acceptable(value)
-                              : vt_pin_acceptable(&p->img->pin_rules, value);
+        bool ok = ref == REF_PUK ? vt_puk_acceptable(value)
+                                 : vt_pin_acceptable(&p->img->pin_rules, value);
+        if (!ok)
+                return SW_WRONG_DATA;
+        if (p->img->pin_complexity && !vt_pin_complex(value))
+                return SW_CONDITIONS_NOT_SATISFIED;
+        return SW_OK;
 }
 
 uint16_t piv_change_reference(struct vt_piv *p, const struct apdu *a)
@@ -127,8 +136,6 @@ uint16_t piv_change_reference(struct vt_piv *p, const struct apdu *a)
         if (a->lc != (size_t)VT_PIN_FIELD * 2)
                 return SW_WRONG_DATA;
         const uint8_t *old = a->data, *new = a->data + VT_PIN_FIELD;
-        if (!acceptable(p, a->p2, new))
-                return SW_WRONG_DATA; /* checked first: a rejected PIN costs no try */
         uint16_t sw = use_secret(p, which, old);
         if (sw != SW_OK) {
                 /* as after a wrong VERIFY: a PIN just blocked here must not stay usable */
@@ -136,7 +143,8 @@ uint16_t piv_change_reference(struct vt_piv *p, const struct apdu *a)
                         p->pin_verified = p->pin_fresh = false;
                 return sw;
         }
-        return set_secret(p, which, new);
+        sw = new_value_sw(p, a->p2, new);
+        return sw == SW_OK ? set_secret(p, which, new) : sw;
 }
 
 uint16_t piv_reset_retry_counter(struct vt_piv *p, const struct apdu *a)
@@ -146,12 +154,11 @@ uint16_t piv_reset_retry_counter(struct vt_piv *p, const struct apdu *a)
         if (a->lc != (size_t)VT_PIN_FIELD * 2)
                 return SW_WRONG_DATA;
         const uint8_t *puk = a->data, *new = a->data + VT_PIN_FIELD;
-        if (!acceptable(p, REF_PIN, new))
-                return SW_WRONG_DATA;
         uint16_t sw = use_secret(p, SECRET_PUK, puk);
         if (sw != SW_OK)
                 return sw;
-        return set_secret(p, SECRET_PIN, new);
+        sw = new_value_sw(p, REF_PIN, new);
+        return sw == SW_OK ? set_secret(p, SECRET_PIN, new) : sw;
 }
 
 /* The elements of a dynamic authentication template 7C: 80, 81, 82, 85, each at most once. */
@@ -239,10 +246,13 @@ static uint16_t key_auth(struct vt_piv *p, const struct apdu *a, const struct au
         uint8_t alg = piv_key_alg(a->p1);
         if (!s)
                 return SW_INCORRECT_P1P2;
+        /* no key, or one of another algorithm: 6A80, as a YubiKey (yubikit reads 6A80 as "no
+         * key?", and ykman's check_key as "not this key") */
         if (!s->key)
-                return SW_FILE_NOT_FOUND;
+                return SW_WRONG_DATA;
         if (alg != s->alg)
-                return SW_INCORRECT_P1P2;
+                return SW_WRONG_DATA; /* as a YubiKey: ykman's check_key reads 6A80 as "not this
+                                         key" */
         bool sign = tmpl_is(t, E(A_RESPONSE) | E(A_CHALLENGE), E(A_RESPONSE));
         bool agree = tmpl_is(t, E(A_RESPONSE) | E(A_EXPONENT), E(A_RESPONSE));
         if (!sign && !agree)

@@ -1,7 +1,10 @@
 /* PIV data objects: GET DATA and PUT DATA (SP 800-73-4 part 2, 3.1.2 and 3.3.2). Certificates
  * live in their slots; the discovery object, CHUID, CCC and key history are made from the
- * image when no object was written in their place; any other object is kept as written. */
+ * image when no object was written in their place; any other object is kept as written, and so
+ * is a certificate object that is no plain certificate (put_cert). */
 #include "piv_internal.h"
+
+#include <openssl/x509.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -79,11 +82,11 @@ static void write_key_history(struct vt_piv *p, struct writer *out)
         wr_close(out, m);
 }
 
-static void write_cert(const struct vt_slot *s, struct writer *out)
+static void write_cert(const uint8_t *der, size_t len, struct writer *out)
 {
         static const uint8_t uncompressed = 0x00;
         size_t m = wr_open(out, TAG_DATA);
-        wr_tlv(out, TAG_CERT, s->cert, s->cert_len);
+        wr_tlv(out, TAG_CERT, der, len);
         wr_tlv(out, TAG_CERT_INFO, &uncompressed, 1);
         wr_tlv(out, TAG_EDC, NULL, 0);
         wr_close(out, m);
@@ -104,17 +107,17 @@ uint16_t piv_get_data(struct vt_piv *p, const struct apdu *a, struct writer *out
         const struct piv_object_info *info = piv_object_info(tag);
         if (info && info->pin_to_read && !p->pin_verified)
                 return SW_SECURITY_STATUS_NOT_SATISFIED;
+        const struct vt_object *o = vt_image_object(p->img, tag);
+        if (o) { /* a certificate object kept as written comes first */
+                wr_bytes(out, o->data, o->len);
+                return SW_OK;
+        }
         const struct piv_slot_info *slot = piv_slot_by_cert(tag);
         if (slot) {
                 const struct vt_slot *s = vt_image_slot(p->img, slot->ref);
                 if (!s || !s->cert)
                         return SW_FILE_NOT_FOUND;
-                write_cert(s, out);
-                return SW_OK;
-        }
-        const struct vt_object *o = vt_image_object(p->img, tag);
-        if (o) {
-                wr_bytes(out, o->data, o->len);
+                write_cert(s->cert, s->cert_len, out);
                 return SW_OK;
         }
         switch (tag) {
@@ -132,33 +135,57 @@ uint16_t piv_get_data(struct vt_piv *p, const struct apdu *a, struct writer *out
         }
 }
 
-/* A certificate written as 53 { 70 DER, 71 info, FE }: only the DER is kept. */
-static uint16_t put_cert(struct vt_piv *p, uint8_t ref, struct reader data)
+/* Whether an object value is what write_cert makes of a DER certificate: 53 { 70 X.509, 71 00,
+ * FE }, the certificate parsed whole. Then the slot keeps it (IMAGE/9a.crt.pem). */
+static bool canonical_cert(const uint8_t *raw, size_t raw_len, struct reader value,
+                           struct reader *cert)
+{
+        uint8_t buf[VT_CHAIN_MAX];
+        struct writer w = wr_init(buf, sizeof(buf));
+        if (rd_find(value, TAG_CERT, cert) != 0 || cert->left == 0)
+                return false;
+        const unsigned char *p = cert->p;
+        X509 *x = d2i_X509(NULL, &p, (long)cert->left);
+        bool whole = x && p == cert->p + cert->left;
+        X509_free(x);
+        write_cert(cert->p, cert->left, &w);
+        return whole && !w.err && w.len == raw_len && memcmp(buf, raw, raw_len) == 0;
+}
+
+/* A certificate object holds whatever is written to it, as on a YubiKey (corrupt certificates,
+ * compressed ones with CertInfo 01): a well-formed uncompressed certificate goes into the slot,
+ * anything else is kept as written, as a data object that GET DATA returns first. The new form
+ * is made durable before the old one goes, so an interruption leaves the old or the new value
+ * readable, never none. An empty value removes both. */
+static uint16_t put_cert(struct vt_piv *p, uint8_t ref, uint32_t tag, const uint8_t *raw,
+                         size_t raw_len, struct reader value)
 {
         struct vt_slot *s = vt_image_slot(p->img, ref);
-        struct reader cert = {0}, info;
-        uint8_t flags = 0;
+        struct reader cert = {0};
+        uint16_t sw;
         if (!s)
                 return SW_FILE_NOT_FOUND;
-        if (data.left > 0) {
-                if (rd_find(data, TAG_CERT, &cert) != 0 || cert.left == 0)
-                        return SW_WRONG_DATA;
-                if (rd_find(data, TAG_CERT_INFO, &info) == 0 && info.left > 0)
-                        rd_u8(&info, &flags);
-                if (flags != 0)
-                        return SW_WRONG_DATA; /* compressed certificates are not kept */
-        }
+        bool plain = value.left > 0 && canonical_cert(raw, raw_len, value, &cert);
+        bool as_written = value.left > 0 && !plain;
+        if (as_written && (sw = piv_commit_object(p, tag, raw, raw_len)) != SW_OK)
+                return sw;
         struct vt_slot next = *s;
         next.cert = NULL;
-        next.cert_len = cert.left;
-        if (cert.left > 0 && !(next.cert = malloc(cert.left)))
-                return SW_NOT_ENOUGH_MEMORY;
-        if (next.cert)
+        next.cert_len = 0;
+        if (plain) {
+                if (!(next.cert = malloc(cert.left)))
+                        return SW_NOT_ENOUGH_MEMORY;
                 memcpy(next.cert, cert.p, cert.left);
-        uint16_t sw = piv_commit_slot(p, &next);
-        if (sw != SW_OK)
-                free(next.cert);
-        return sw;
+                next.cert_len = cert.left;
+        }
+        if (next.cert || s->cert) {
+                sw = piv_commit_slot(p, &next);
+                if (sw != SW_OK) {
+                        free(next.cert);
+                        return sw;
+                }
+        }
+        return as_written ? SW_OK : piv_commit_object(p, tag, NULL, 0);
 }
 
 uint16_t piv_put_data(struct vt_piv *p, const struct apdu *a)
@@ -179,7 +206,7 @@ uint16_t piv_put_data(struct vt_piv *p, const struct apdu *a)
                 return SW_INCORRECT_P1P2; /* the discovery object is the card's own */
         const struct piv_slot_info *slot = piv_slot_by_cert(tag);
         if (slot)
-                return put_cert(p, slot->ref, value);
+                return put_cert(p, slot->ref, tag, raw, raw_len, value);
         /* kept as GET DATA returns it (53 L value); an empty value deletes it */
         return piv_commit_object(p, tag, raw, value.left == 0 ? 0 : raw_len);
 }

@@ -19,6 +19,7 @@
 #define INS_GENERAL_AUTH     0x87
 #define INS_GET_DATA         0xCB
 #define INS_PUT_DATA         0xDB
+#define INS_YK_MOVE_KEY      0xF6
 #define INS_YK_METADATA      0xF7
 #define INS_YK_GET_SERIAL    0xF8
 #define INS_YK_ATTEST        0xF9

@@ -1,6 +1,8 @@
 /* The YubiKey 5 extensions of PIV that clients rely on (yubico-piv-tool, ykman, piv-go):
  * GET VERSION, GET SERIAL, SET MANAGEMENT KEY, SET PIN RETRIES, RESET, GET METADATA, ATTEST,
- * and the YubiKey management application's SELECT and READ CONFIG. */
+ * MOVE KEY and DELETE KEY, and the YubiKey management application's SELECT and READ CONFIG.
+ * What the image's firmware lacks is answered as that firmware does: GET METADATA from 5.3,
+ * AES management keys from 5.4, MOVE and DELETE KEY from 5.7 (6D00 before). */
 #include "piv_internal.h"
 
 #include "attest.h"
@@ -48,7 +50,7 @@ static uint16_t yk_set_mgmkey(struct vt_piv *p, const struct apdu *a)
                 return SW_SECURITY_STATUS_NOT_SATISFIED;
         if (rd_u8(&r, &alg) != 0 || rd_u8(&r, &ref) != 0 || rd_u8(&r, &len) != 0 ||
             rd_bytes(&r, len, &key) != 0 || r.left != 0 || ref != REF_MGM ||
-            vt_mgm_key_len(alg) != len || len > sizeof(img->mgm_key))
+            vt_mgm_key_len(alg) != len || len > sizeof(img->mgm_key) || !vt_fw_has_alg(img, alg))
                 return SW_WRONG_DATA;
         struct vt_image next = *img;
         next.mgm_alg = alg;
@@ -110,7 +112,7 @@ static uint16_t yk_set_retries(struct vt_piv *p, const struct apdu *a)
 /* RESET: only a card whose PIN and PUK are both blocked, and whose policy allows the default
  * PIN (see defaults_allowed); every key, certificate and object goes (the attestation key
  * stays), PIN, PUK and management key return to the YubiKey's defaults: 123456 and 12345678
- * with 3 tries each, 010203...08 (3DES). */
+ * with 3 tries each, 010203...08 (3DES; AES-192 from firmware 5.7). */
 static uint16_t yk_reset(struct vt_piv *p)
 {
         struct vt_image *img = p->img;
@@ -134,7 +136,7 @@ static uint16_t yk_reset(struct vt_piv *p)
         struct vt_image next = *img;
         reset_secret(&next.pin, VT_PIV_DEFAULT_PIN, VT_PIV_DEFAULT_TRIES);
         reset_secret(&next.puk, VT_PIV_DEFAULT_PUK, VT_PIV_DEFAULT_TRIES);
-        next.mgm_alg = VT_ALG_3DES;
+        next.mgm_alg = vt_default_mgm_alg(img);
         memcpy(next.mgm_key, vt_piv_default_mgm_key, sizeof(vt_piv_default_mgm_key));
         next.mgm_key_len = sizeof(vt_piv_default_mgm_key);
         next.mgm_touch = VT_TOUCH_DEFAULT;
@@ -159,10 +161,13 @@ static uint16_t metadata_secret(const struct vt_secret *s, const char *dflt, str
         return SW_OK;
 }
 
-/* GET METADATA (P2 a reference): what ykman shows in `piv info`. */
+/* GET METADATA (P2 a reference): what ykman shows in `piv info`. A reference that is no key,
+ * or a slot without one, is 6A88, as a YubiKey answers (ykman 5.6 reads it as "empty"). */
 static uint16_t yk_metadata(struct vt_piv *p, const struct apdu *a, struct writer *out)
 {
         struct vt_image *img = p->img;
+        if (!vt_fw_at_least(img, 5, 3))
+                return SW_INS_NOT_SUPPORTED;
         if (a->p1 != 0x00)
                 return SW_INCORRECT_P1P2;
         if (a->p2 == REF_PIN)
@@ -172,16 +177,15 @@ static uint16_t yk_metadata(struct vt_piv *p, const struct apdu *a, struct write
         if (a->p2 == REF_MGM) {
                 const uint8_t is_default = vt_mgm_key_is_default(img);
                 wr_tlv(out, TAG_MD_ALG, &img->mgm_alg, 1);
-                write_policy(out, VT_PIN_NEVER,
+                /* PIN policy 00, as a YubiKey answers (Yubico's APDU reference) */
+                write_policy(out, VT_PIN_DEFAULT,
                              img->mgm_touch == VT_TOUCH_ALWAYS ? VT_TOUCH_ALWAYS : VT_TOUCH_NEVER);
                 wr_tlv(out, TAG_MD_DEFAULT, &is_default, 1);
                 return SW_OK;
         }
         struct vt_slot *s = vt_image_slot(img, a->p2);
-        if (!s)
-                return SW_INCORRECT_P1P2;
-        if (!s->key)
-                return SW_FILE_NOT_FOUND;
+        if (!s || !s->key)
+                return SW_REFERENCE_NOT_FOUND;
         const uint8_t origin = s->generated ? 0x01 : 0x02;
         wr_tlv(out, TAG_MD_ALG, &s->alg, 1);
         write_policy(out, piv_pin_policy(s), piv_touch_policy(s));
@@ -210,6 +214,40 @@ static uint16_t yk_attest(struct vt_piv *p, const struct apdu *a, struct writer 
         return SW_OK;
 }
 
+/* MOVE KEY (P1 the slot to, P2 the slot from) and DELETE KEY (P1 FF, P2 the slot), 5.7: the key
+ * goes with its policies and origin; certificates stay where they are. A key moved onto another
+ * replaces it. The destination is made durable first, so an interruption leaves the key in
+ * both slots, never in none. */
+static uint16_t yk_move_key(struct vt_piv *p, const struct apdu *a)
+{
+        struct vt_slot *from = piv_key_slot(p, a->p2);
+        struct vt_slot *to = a->p1 == 0xFF ? NULL : piv_key_slot(p, a->p1);
+        if (!vt_fw_at_least(p->img, 5, 7))
+                return SW_INS_NOT_SUPPORTED;
+        if (!from || (a->p1 != 0xFF && (!to || to == from)))
+                return SW_INCORRECT_P1P2;
+        if (!p->mgm_authed)
+                return SW_SECURITY_STATUS_NOT_SATISFIED;
+        if (!from->key)
+                return SW_REFERENCE_NOT_FOUND;
+        if (to) {
+                struct vt_slot next = *from;
+                next.ref = to->ref;
+                next.cert = to->cert;
+                next.cert_len = to->cert_len;
+                if (EVP_PKEY_up_ref(from->key) != 1)
+                        return SW_UNKNOWN;
+                uint16_t sw = piv_commit_slot(p, &next);
+                if (sw != SW_OK) {
+                        EVP_PKEY_free(next.key);
+                        return sw;
+                }
+        }
+        const struct vt_slot empty = {
+            .ref = from->ref, .cert = from->cert, .cert_len = from->cert_len};
+        return piv_commit_slot(p, &empty);
+}
+
 uint16_t piv_yk_process(struct vt_piv *p, const struct apdu *a, struct writer *out)
 {
         switch (a->ins) {
@@ -227,6 +265,8 @@ uint16_t piv_yk_process(struct vt_piv *p, const struct apdu *a, struct writer *o
                 return yk_metadata(p, a, out);
         case INS_YK_ATTEST:
                 return yk_attest(p, a, out);
+        case INS_YK_MOVE_KEY:
+                return yk_move_key(p, a);
         default:
                 return SW_INS_NOT_SUPPORTED;
         }
@@ -247,7 +287,8 @@ static uint16_t mgmt_select(void *ctx, const struct apdu *a, struct writer *out)
  * information TLVs of a YubiKey 5 with only the PIV application. */
 static uint16_t mgmt_read_config(const struct vt_piv *p, struct writer *out)
 {
-        static const uint8_t piv_only[2] = {0x00, 0x10}, usb_a_keychain = 0x01, unlocked = 0x00;
+        static const uint8_t piv_only[2] = {0x00, 0x10}, usb_a_keychain = 0x01, unlocked = 0x00,
+                             pin_complexity = 0x01;
         uint32_t n = p->img->serial;
         const uint8_t serial[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8),
                                    (uint8_t)n};
@@ -259,6 +300,8 @@ static uint16_t mgmt_read_config(const struct vt_piv *p, struct writer *out)
         wr_tlv(out, 0x04, &usb_a_keychain, 1);
         wr_tlv(out, 0x05, p->img->version, 3);
         wr_tlv(out, 0x0A, &unlocked, 1);
+        if (p->img->pin_complexity)
+                wr_tlv(out, 0x16, &pin_complexity, 1);
         if (!out->err)
                 out->p[start] = (uint8_t)(out->len - start - 1);
         return SW_OK;

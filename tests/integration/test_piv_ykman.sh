@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Tools that only trust YubiKeys, against a card in YubiKey compatibility mode (vtoken init
-# --compat yubikey: a YubiKey 5 NFC's ATR, version 5.7.1, the management AID): ykman (Debian's
+# --compat yubikey: a YubiKey 5 NFC's ATR, firmware 5.4.3 by default, the management AID): ykman (Debian's
 # yubikey-manager) reads it as a YubiKey; OpenSC 0.23 types it as a YubiKey by its ATR and still
 # signs through PKCS#11; OpenSC's piv-tool authenticates with the management key
 # (PIV_EXT_AUTH_KEY) and generates a key. The reader is named like a YubiKey 5's so that ykman's
@@ -34,21 +34,21 @@ log=$(cat "$T/client.log")
 echo "$log" | sed 's/^/# /'
 
 expect_match "$log" '^ykman-rc=0$' "ykman piv info succeeds"
-expect_match "$log" 'PIV version:[[:space:]]+5\.7\.1' "ykman shows the PIV version"
+expect_match "$log" 'PIV version:[[:space:]]+5\.4\.3' "ykman shows the PIV version"
 expect_match "$log" 'PIN tries remaining:[[:space:]]+3' "ykman shows the PIN tries (GET METADATA)"
 expect_match "$log" 'CHUID:[[:space:]]+3019d4e739' "ykman shows the CHUID"
 expect_match "$log" 'Subject DN:[[:space:]]+O=vtoken,CN=vtoken PIV Authentication' "ykman shows the 9A certificate"
 expect_match "$log" '^ykman-info-rc=0$' "ykman info succeeds"
 expect_match "$log" 'Device type:[[:space:]]+YubiKey 5' "ykman info takes the card for a YubiKey 5"
 expect_match "$log" "Serial number:[[:space:]]+$serial\$" "ykman info shows the image's serial"
-expect_match "$log" 'Firmware version:[[:space:]]+5\.7\.1' "ykman info shows the image's version"
+expect_match "$log" 'Firmware version:[[:space:]]+5\.4\.3' "ykman info shows the image's version"
 expect_match "$log" "^$serial\$" "ykman list --serials lists the card"
 
 # OpenSC 0.23 names every PIV card by its driver ("Personal Identity Verification Card"), a real
 # YubiKey too; the card type it chose shows in its log: YubiKey (14004, SC_CARD_TYPE_PIV_II_YUBIKEY4,
 # which makes it read the version with GET VERSION) for the compat card, generic for the other.
-expect_match "$log" '^card0: .*piv_init: Yubico card->type=14004, r=0x00000000 version=0x00050701$' \
-  "OpenSC types the compat card as a YubiKey and reads its version 5.7.1"
+expect_match "$log" '^card0: .*piv_init: Yubico card->type=14004, r=0x00000000 version=0x00050403$' \
+  "OpenSC types the compat card as a YubiKey and reads its version 5.4.3"
 expect_match "$log" "^card0: .*sc_connect_card: card info name:'Personal Identity Verification Card', type:14004" \
   "opensc-tool -n: the PIV driver claims the compat card with the YubiKey type"
 expect_no_match "$log" '^card1: .*piv_init: Yubico' "the card without compat is no YubiKey to OpenSC"

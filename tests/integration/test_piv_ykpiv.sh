@@ -62,7 +62,7 @@ SH
 log=$(cat "$T/client.log")
 echo "$log" | sed 's/^/# /'
 
-expect_match "$log" 'Version:[[:space:]]+5\.7\.1' "status shows the card's version"
+expect_match "$log" 'Version:[[:space:]]+5\.4\.3' "status shows the card's version (the default firmware)"
 expect_match "$log" "Serial Number:[[:space:]]+$(sed -n 's/^serial = //p' "$T/card/card.ini")" "status shows the card's serial"
 for w in verify change-pin verify-new change-puk unblock set-mgm mgm-back generate-9a generate-9c \
   generate-9e import-cert read-cert import-pem import-p12 read-p12 attest read-f9 opensc-sign retries reset \

@@ -306,9 +306,15 @@ static void test_unblock_pin_with_puk(void **state)
         expect(f, "00 2C 00 80 10 30 30 30 30 30 30 30 30 31 31 31 31 31 31 FF FF", "63 C2");
         assert_int_equal(f->img->puk.tries_left, 2);
         expect(f, PIN_STATUS, "69 83");
-        /* a new PIN against the rules costs nothing */
+        /* the PUK is judged first, as a YubiKey does: a wrong one with a new PIN against the
+         * rules still costs a try (ykman blocks the PUK with an empty PUK and empty PIN) */
+        expect(f, "00 2C 00 80 10 FF FF FF FF FF FF FF FF FF FF FF FF FF FF FF FF", "63 C1");
+        assert_int_equal(f->img->puk.tries_left, 1);
+        /* the right PUK with a new PIN against the rules: 6A80, the PIN stays blocked and the
+         * PUK keeps its full tries */
         expect(f, "00 2C 00 80 10 31 32 33 34 35 36 37 38 31 31 FF FF FF FF FF FF", "6A 80");
-        assert_int_equal(f->img->puk.tries_left, 2);
+        assert_int_equal(f->img->puk.tries_left, 3);
+        expect(f, PIN_STATUS, "69 83");
         expect(f, "00 2C 00 80 10 31 32 33 34 35 36 37 38 31 31 31 31 31 31 FF FF", "90 00");
         assert_int_equal(f->img->puk.tries_left, 3);
         expect(f, PIN_STATUS, "63 C3");

@@ -272,13 +272,14 @@ static void test_wrong_algorithm_slot_or_template(void **state)
         struct reader res;
         xfer(f, SELECT_PIV);
         expect(f, VERIFY_PIN, "90 00");
-        /* P1 is not the slot's algorithm; P2 is no key */
-        assert_int_equal(gen_auth(f, 0x11, 0x9A, 0x81, data, 32, &res), SW_INCORRECT_P1P2);
-        assert_int_equal(gen_auth(f, 0x07, 0x9D, 0x81, data, 32, &res), SW_INCORRECT_P1P2);
+        /* P1 is not the slot's algorithm: 6A80 as a YubiKey (ykman's check_key reads it as
+         * "another key"); P2 is no key: 6A86 */
+        assert_int_equal(gen_auth(f, 0x11, 0x9A, 0x81, data, 32, &res), SW_WRONG_DATA);
+        assert_int_equal(gen_auth(f, 0x07, 0x9D, 0x81, data, 32, &res), SW_WRONG_DATA);
         assert_int_equal(gen_auth(f, 0x11, 0x80, 0x81, data, 32, &res), SW_INCORRECT_P1P2);
         assert_int_equal(gen_auth(f, 0x11, 0xF9, 0x81, data, 32, &res), SW_INCORRECT_P1P2);
-        /* an empty slot */
-        assert_int_equal(gen_auth(f, 0x11, 0x90, 0x81, data, 32, &res), SW_FILE_NOT_FOUND);
+        /* an empty slot: 6A80 too, as a YubiKey */
+        assert_int_equal(gen_auth(f, 0x11, 0x90, 0x81, data, 32, &res), SW_WRONG_DATA);
         /* an operation the key cannot do */
         assert_int_equal(gen_auth(f, 0xE1, 0x83, 0x81, data, 32, &res), SW_WRONG_DATA);
         assert_int_equal(gen_auth(f, 0xE0, 0x82, 0x85, data, 32, &res), SW_WRONG_DATA);
