@@ -36,9 +36,6 @@
 
 static const uint8_t neutral_atr[] = {0x3B, 0x88, 0x01, 0x50, 0x49, 0x56,
                                       0x73, 0x69, 0x6D, 0x30, 0x31, 0xB0};
-/* YubiKey's well-known default management key */
-static const uint8_t default_mgm_key[24] = {1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4,
-                                            5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8};
 
 static const struct vt_init_key piv_defaults[] = {
     {0x9A, VT_ALG_RSA2048, NULL},
@@ -211,8 +208,8 @@ static int settle_firmware(struct build *b)
                 img->version[0] = 5, img->version[1] = 7, img->version[2] = 1;
         }
         img->mgm_alg = vt_default_mgm_alg(img);
-        memcpy(img->mgm_key, default_mgm_key, sizeof(default_mgm_key));
-        img->mgm_key_len = sizeof(default_mgm_key);
+        memcpy(img->mgm_key, vt_piv_default_mgm_key, sizeof(vt_piv_default_mgm_key));
+        img->mgm_key_len = sizeof(vt_piv_default_mgm_key);
         return 0;
 }
 
