@@ -80,7 +80,7 @@ ok "conffiles and maintainer scripts"
 
 echo "== contents"
 dpkg-deb -c "$deb" | awk '{print $1, $NF}' >"$tmp/contents"
-unitdir=$(pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null || echo /lib/systemd/system)
+unitdir=$(pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null || echo /usr/lib/systemd/system)
 sysusersdir=$(pkg-config --variable=sysusersdir systemd 2>/dev/null || echo /usr/lib/sysusers.d)
 expect_file() { # MODE-REGEX PATH
     grep -qE "^$1 \\.$2\$" "$tmp/contents" || fail "package lacks $2 (mode $1): $(grep -F "$2" "$tmp/contents")"
