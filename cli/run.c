@@ -244,12 +244,12 @@ static int write_config(struct run *r)
         return write_file(r->dir, "vtokend.conf", buf);
 }
 
-/* PROG's path in $PATH, else in DIRS (PATH may lack sbin for a user), else PROG itself. */
-static void find_in_path(const char *prog, const char *dirs, char *out, size_t n)
+/* PROG's path in $PATH, else PROG itself (which then fails to execute, and says so). */
+static void find_in_path(const char *prog, char *out, size_t n)
 {
         const char *path = getenv("PATH");
         char list[4096];
-        snprintf(list, sizeof(list), "%s:%s", path && *path ? path : "/usr/bin:/bin", dirs);
+        snprintf(list, sizeof(list), "%s", path && *path ? path : "/usr/bin:/bin");
         char *save = NULL;
         for (char *d = strtok_r(list, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
                 snprintf(out, n, "%s/%s", *d ? d : ".", prog);
@@ -283,7 +283,7 @@ static void find_vtokend(char *out, size_t n)
                                 return;
                 }
         }
-        find_in_path("vtokend", "/usr/local/sbin:/usr/sbin", out, n);
+        find_in_path("vtokend", out, n);
 }
 
 /* Whether `PROG --help` mentions OPTION: what this build of the program offers. */
@@ -323,8 +323,7 @@ static bool offers_option(const char *prog, const char *option)
  * such option. */
 static void find_pcscd(struct run *r)
 {
-        find_in_path("pcscd", "/usr/local/sbin:/usr/sbin:/sbin", r->pcscd_path,
-                     sizeof(r->pcscd_path));
+        find_in_path("pcscd", r->pcscd_path, sizeof(r->pcscd_path));
         r->pcscd_no_polkit = offers_option(r->pcscd_path, "--disable-polkit");
 }
 
