@@ -98,8 +98,8 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${VT_DEB_MAINTAINER}")
 set(CPACK_DEBIAN_PACKAGE_SECTION utils)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
-# Named, not computed with dpkg-shlibdeps: the package is for Debian 12, whose versions
-# of these libraries it is built against, and a build needs no dpkg-dev.
+# Named, not computed with dpkg-shlibdeps: the names hold on Debian 12 and 13 (13's
+# libssl3t64 provides libssl3), and a build needs no dpkg-dev.
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
   "pcscd, vsmartcard-vpcd, libpcsclite1, libsystemd0, libssl3, libinih1, libc6, passwd")
 
