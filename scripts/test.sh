@@ -28,5 +28,11 @@ else
     CC=clang build_and_test build-asan -DCMAKE_BUILD_TYPE=Debug -DVT_SANITIZE=ON -DVT_FUZZ=ON || status=1
 fi
 
-if [ "$status" -eq 0 ]; then echo "== all tests passed in ${VT_SKIP_SANITIZERS:+the normal build only, not }both builds"; else echo "== FAILURES (see above)"; fi
+if [ "$status" -ne 0 ]; then
+  echo "== FAILURES (see above)"
+elif [ -n "${VT_SKIP_SANITIZERS:-}" ]; then
+  echo "== all tests passed in the normal build (the sanitizer build was skipped)"
+else
+  echo "== all tests passed in both builds"
+fi
 exit "$status"
