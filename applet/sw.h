@@ -4,7 +4,7 @@
 
 #define SW_OK                            0x9000
 #define SW_BYTES_REMAINING(n)            (0x6100 | ((n) > 0xFF ? 0 : (n)))
-#define SW_VERIFY_FAILED(tries)          (0x63C0 | ((tries)&0x0F))
+#define SW_VERIFY_FAILED(tries)          (0x63C0 | (0x0F & (tries)))
 #define SW_MEMORY_FAILURE                0x6581
 #define SW_WRONG_LENGTH                  0x6700
 #define SW_LOGICAL_CHANNEL_UNSUPPORTED   0x6881

@@ -45,6 +45,8 @@ struct run {
         bool verbose;
         char **command;
         char dir[PATH_MAX];
+        char pcscd_path[PATH_MAX], vtokend_path[PATH_MAX]; /* found before unshare */
+        bool pcscd_no_polkit; /* this pcscd is told not to ask polkit */
         pid_t pcscd, vtokend, child;
         char gone[64]; /* which helper exited while we waited for the cards */
 };
@@ -242,12 +244,30 @@ static int write_config(struct run *r)
         return write_file(r->dir, "vtokend.conf", buf);
 }
 
-/* vtokend beside this vtoken (build tree, or bin/ and sbin/ of one prefix), else $PATH. */
+/* PROG's path in $PATH, else PROG itself (which then fails to execute, and says so). */
+static void find_in_path(const char *prog, char *out, size_t n)
+{
+        const char *path = getenv("PATH");
+        char list[4096];
+        snprintf(list, sizeof(list), "%s", path && *path ? path : "/usr/bin:/bin");
+        char *save = NULL;
+        for (char *d = strtok_r(list, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+                snprintf(out, n, "%s/%s", *d ? d : ".", prog);
+                if (access(out, X_OK) == 0)
+                        return;
+        }
+        snprintf(out, n, "%s", prog);
+}
+
+/* vtokend beside this vtoken (build tree, or bin/ and sbin/ of one prefix), else $PATH.
+ * Found before entering the namespaces: /proc/self/exe names this program as the root of the
+ * process sees it, and that is only sure to be the file system's root before then. */
 static void find_vtokend(char *out, size_t n)
 {
         const char *env = getenv("VTOKEND");
         if (env && *env) {
-                snprintf(out, n, "%s", env);
+                if (abspath(env, out, n) < 0)
+                        snprintf(out, n, "%s", env);
                 return;
         }
         char self[PATH_MAX];
@@ -263,7 +283,48 @@ static void find_vtokend(char *out, size_t n)
                                 return;
                 }
         }
-        snprintf(out, n, "vtokend");
+        find_in_path("vtokend", out, n);
+}
+
+/* Whether `PROG --help` mentions OPTION: what this build of the program offers. */
+static bool offers_option(const char *prog, const char *option)
+{
+        int fds[2];
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return false;
+        pid_t pid = fork();
+        if (pid == 0) {
+                dup2(fds[1], STDOUT_FILENO);
+                dup2(fds[1], STDERR_FILENO);
+                execl(prog, prog, "--help", (char *)NULL);
+                _exit(127);
+        }
+        close(fds[1]);
+        char text[16384];
+        size_t len = 0;
+        while (pid > 0 && len < sizeof(text) - 1) {
+                ssize_t got = read(fds[0], text + len, sizeof(text) - 1 - len);
+                if (got > 0)
+                        len += (size_t)got;
+                else if (got == 0 || errno != EINTR)
+                        break;
+        }
+        text[len] = '\0';
+        close(fds[0]);
+        if (pid > 0)
+                while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                        ;
+        return strstr(text, option) != NULL;
+}
+
+/* pcsc-lite 2 asks polkit whether a client may connect; in private namespaces there is no
+ * system bus to reach polkitd (and a PID from this namespace means nothing to it), so every
+ * client would be refused. Such a pcscd offers --disable-polkit; 1.9 has no polkit and no
+ * such option. */
+static void find_pcscd(struct run *r)
+{
+        find_in_path("pcscd", r->pcscd_path, sizeof(r->pcscd_path));
+        r->pcscd_no_polkit = offers_option(r->pcscd_path, "--disable-polkit");
 }
 
 /* log: a helper, in a process group of its own (the terminal's Ctrl-C is for COMMAND; the
@@ -311,7 +372,11 @@ static int loopback_up(void)
 static int setup_mounts(void)
 {
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-                fprintf(stderr, "vtoken run: cannot make mounts private: %s\n", strerror(errno));
+                int e = errno;
+                fprintf(stderr, "vtoken run: cannot make mounts private: %s%s\n", strerror(e),
+                        e == EINVAL ? " (/ is not a mount point: in a chroot, bind-mount its root "
+                                      "onto itself first)"
+                                    : "");
                 return -1;
         }
         if (mkdir("/run/pcscd", 0755) < 0 && errno != EEXIST) {
@@ -395,21 +460,23 @@ static int run_inside(struct run *r)
 {
         struct sigaction sa = {.sa_handler = on_alarm};
         sigaction(SIGALRM, &sa, NULL); /* no SA_RESTART: interrupts waitpid */
-        if (setup_mounts() < 0 || loopback_up() < 0) {
-                if (errno)
-                        fprintf(stderr, "vtoken run: cannot set up the private network: %s\n",
-                                strerror(errno));
+        if (setup_mounts() < 0)        /* said why */
+                return RUN_FAILED;
+        if (loopback_up() < 0) {
+                fprintf(stderr, "vtoken run: cannot set up the private network: %s\n",
+                        strerror(errno));
                 return RUN_FAILED;
         }
-        char readers[PATH_MAX + 32], conf[PATH_MAX + 32], log[PATH_MAX + 32], vtokend[PATH_MAX];
+        char readers[PATH_MAX + 32], conf[PATH_MAX + 32], log[PATH_MAX + 32];
         snprintf(readers, sizeof(readers), "%s/reader.conf.d", r->dir);
         snprintf(conf, sizeof(conf), "%s/vtokend.conf", r->dir);
-        find_vtokend(vtokend, sizeof(vtokend));
 
-        char *pcscd_argv[] = {"pcscd", "-f", "-c", readers, NULL};
+        char *pcscd_argv[] = {r->pcscd_path, "-f", "-c", readers, NULL, NULL};
+        if (r->pcscd_no_polkit)
+                pcscd_argv[4] = "--disable-polkit";
         snprintf(log, sizeof(log), "%s/pcscd.log", r->dir);
         r->pcscd = spawn(pcscd_argv, log, r->verbose);
-        char *vtokend_argv[] = {vtokend, "--config", conf, NULL};
+        char *vtokend_argv[] = {r->vtokend_path, "--config", conf, NULL};
         snprintf(log, sizeof(log), "%s/vtokend.log", r->dir);
         r->vtokend = spawn(vtokend_argv, log, r->verbose);
 
@@ -536,6 +603,8 @@ int vt_cmd_run(int argc, char **argv)
                 rc = w == -1 ? RUN_FAILED : EX_USAGE;
                 goto out;
         }
+        find_vtokend(r.vtokend_path, sizeof(r.vtokend_path));
+        find_pcscd(&r);
         if (enter_namespaces() < 0) {
                 rc = RUN_FAILED;
                 goto out;

@@ -6,18 +6,21 @@
 
 install(TARGETS vtokend vtoken RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
-# systemd directories: from systemd.pc when present, else the usual places under the prefix.
+# systemd directories: from systemd.pc when present (Debian 12: package systemd; Debian 13:
+# systemd-dev, which scripts/install-deps.sh installs), else the usual places under the prefix
+# of the install (relative: /usr/lib/... in the package, whatever the build's prefix).
 function(vt_systemd_dir var pcvar fallback)
   if(NOT ${var})
     pkg_get_variable(dir systemd ${pcvar})
     if(NOT dir)
+      message(STATUS "systemd.pc not found (Debian 13: package systemd-dev): ${pcvar} is <prefix>/${fallback}")
       set(dir ${fallback})
     endif()
     set(${var} ${dir} CACHE PATH "where to install systemd's ${pcvar} files")
   endif()
 endfunction()
-vt_systemd_dir(VT_SYSTEMD_UNITDIR systemdsystemunitdir ${CMAKE_INSTALL_PREFIX}/lib/systemd/system)
-vt_systemd_dir(VT_SYSUSERSDIR sysusersdir ${CMAKE_INSTALL_PREFIX}/lib/sysusers.d)
+vt_systemd_dir(VT_SYSTEMD_UNITDIR systemdsystemunitdir lib/systemd/system)
+vt_systemd_dir(VT_SYSUSERSDIR sysusersdir lib/sysusers.d)
 
 # The units name /usr/bin/vtokend and /etc/vtoken/; the installed copies name this install's
 # places. Those are decided when installing, not when configuring, so that cpack (which
@@ -40,6 +43,7 @@ function(vt_full var dir) # GNUInstallDirs' rule, with the prefix of this instal
   endif()
 endfunction()
 vt_full(vt_bindir "${VT_BINDIR}")
+vt_full(VT_UNITDIR "${VT_UNITDIR}")
 vt_full(vt_confdir "${VT_SYSCONFDIR}")
 string(APPEND vt_confdir "/vtoken")
 set(vt_units)
@@ -94,20 +98,24 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${VT_DEB_MAINTAINER}")
 set(CPACK_DEBIAN_PACKAGE_SECTION utils)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
-# Named, not computed with dpkg-shlibdeps: the package is for Debian 12, whose versions
-# of these libraries it is built against, and a build needs no dpkg-dev.
+# Named, not computed with dpkg-shlibdeps: the names hold on Debian 12 and 13 (13's
+# libssl3t64 provides libssl3), and a build needs no dpkg-dev.
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
   "pcscd, vsmartcard-vpcd, libpcsclite1, libsystemd0, libssl3, libinih1, libc6, passwd")
 
 # Maintainer scripts. postinst creates the system user and enables or starts nothing: the
 # administrator does that with systemctl. Upgrades restart only services already running.
 set(VT_DEB_DIR ${PROJECT_BINARY_DIR}/deb)
+set(VT_PKG_SYSUSERSDIR ${VT_SYSUSERSDIR}) # as the package installs it, with prefix /usr
+if(NOT IS_ABSOLUTE "${VT_PKG_SYSUSERSDIR}")
+  set(VT_PKG_SYSUSERSDIR /usr/${VT_PKG_SYSUSERSDIR})
+endif()
 file(CONFIGURE OUTPUT ${VT_DEB_DIR}/conffiles CONTENT "/etc/vtoken/vtokend.conf\n" @ONLY)
 file(CONFIGURE OUTPUT ${VT_DEB_DIR}/postinst @ONLY CONTENT [=[#!/bin/sh
 set -e
 if [ "$1" = configure ]; then
     if command -v systemd-sysusers >/dev/null 2>&1; then
-        systemd-sysusers @VT_SYSUSERSDIR@/vtoken.conf
+        systemd-sysusers @VT_PKG_SYSUSERSDIR@/vtoken.conf
     elif ! getent passwd vtoken >/dev/null; then
         useradd --system --user-group --home-dir /var/lib/vtoken --no-create-home \
             --shell /usr/sbin/nologin --comment "vtoken virtual smart card daemon" vtoken

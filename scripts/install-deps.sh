@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages vtoken needs to build, run and test, skipping what is there.
+# Installs the Debian packages vtoken needs to build, run and test, skipping what is there.
+# Works on Debian 12 (bookworm) and 13 (trixie): where the two name a package differently, the
+# one apt offers is taken (decided by the package lists, not by the release's name).
 # Usage: scripts/install-deps.sh   (as root, or with sudo available)
 set -euo pipefail
 
 packages=(
   # build
-  build-essential cmake pkg-config clang libclang-rt-14-dev clang-format clang-tidy cppcheck
+  build-essential cmake pkg-config clang clang-format clang-tidy cppcheck
   libpcsclite-dev libsystemd-dev libssl-dev libinih-dev libcmocka-dev
   # the PC/SC stack the cards plug into
   pcscd vsmartcard-vpcd pcsc-tools
@@ -18,18 +20,46 @@ packages=(
   iproute2 util-linux procps psmisc systemd strace man-db dpkg-dev fakeroot file groff-base python3
   jq xxd
 )
+# One of each group, the first that apt offers:
+alternatives=(
+  # the sanitizer and fuzzer runtimes of the default clang (libclang-rt-14-dev on Debian 12
+  # before the unversioned name came; Debian 13's clang 19 has only the unversioned name)
+  "libclang-rt-dev libclang-rt-14-dev"
+)
+# Installed where apt offers them:
+optional=(
+  systemd-dev # Debian 13: systemd.pc (the unit directories) moved here from systemd
+)
+
+sudo=()
+[ "$(id -u)" -eq 0 ] || sudo=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+updated=
+apt_update() { [ -n "$updated" ] || { "${sudo[@]}" apt-get update -q && updated=1; }; }
+offered() { apt-cache show --no-all-versions "$1" >/dev/null 2>&1; }
+installed() { dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null | grep -q '^install ok installed$'; }
+
+# Without package lists (a fresh system) apt offers nothing: read them first.
+offered cmake || apt_update
+for group in "${alternatives[@]}"; do
+  chosen=
+  for p in $group; do installed "$p" && { chosen=$p; break; }; done
+  for p in $group; do [ -n "$chosen" ] || ! offered "$p" || chosen=$p; done
+  [ -n "$chosen" ] || { echo "install-deps: apt offers none of: $group" >&2; exit 1; }
+  packages+=("$chosen")
+done
+for p in "${optional[@]}"; do
+  if offered "$p"; then packages+=("$p"); fi
+done
 
 missing=()
 for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
+  installed "$p" || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
   exit 0
 fi
 echo "install-deps: installing ${missing[*]}"
-sudo=()
-[ "$(id -u)" -eq 0 ] || sudo=(sudo)
-export DEBIAN_FRONTEND=noninteractive
-"${sudo[@]}" apt-get update -q
+apt_update
 "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -8,10 +8,10 @@
 const uint8_t vt_piv_default_mgm_key[24] = {1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4,
                                             5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8};
 
-#define RETIRED(n)                                                                                 \
-        {                                                                                          \
-                0x81 + (n), 0x5FC10C + (n), "Retired Key Management", VT_PIN_ONCE, true            \
-        }
+/* clang-format 14 and 19 lay out this initializer differently: kept as written */
+/* clang-format off */
+#define RETIRED(n) {0x81 + (n), 0x5FC10C + (n), "Retired Key Management", VT_PIN_ONCE, true}
+/* clang-format on */
 
 const struct piv_slot_info piv_slots[VT_SLOTS] = {
     {0x9A, 0x5FC105, "PIV Authentication", VT_PIN_ONCE, true},

@@ -80,7 +80,7 @@ ok "conffiles and maintainer scripts"
 
 echo "== contents"
 dpkg-deb -c "$deb" | awk '{print $1, $NF}' >"$tmp/contents"
-unitdir=$(pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null || echo /lib/systemd/system)
+unitdir=$(pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null || echo /usr/lib/systemd/system)
 sysusersdir=$(pkg-config --variable=sysusersdir systemd 2>/dev/null || echo /usr/lib/sysusers.d)
 expect_file() { # MODE-REGEX PATH
     grep -qE "^$1 \\.$2\$" "$tmp/contents" || fail "package lacks $2 (mode $1): $(grep -F "$2" "$tmp/contents")"
@@ -119,8 +119,10 @@ if [ "$(id -u)" -ne 0 ] || ! grep -qw overlay /proc/filesystems; then
     exit 0
 fi
 force=()
+provided=$(dpkg-query -W -f='${Provides}\n' | tr ',' '\n' | sed -E 's/^ *//; s/ .*//')
 for dep in pcscd vsmartcard-vpcd libpcsclite1 libsystemd0 libssl3 libinih1; do
-    dpkg -s "$dep" >/dev/null 2>&1 || force=(--force-depends)
+    # Debian 13's libssl3t64 provides libssl3
+    dpkg -s "$dep" >/dev/null 2>&1 || grep -qxF "$dep" <<<"$provided" || force=(--force-depends)
 done
 [ ${#force[@]} -eq 0 ] || echo "note: dependencies missing on this host, installing with --force-depends"
 passwd_before=$(sha256sum /etc/passwd /etc/group)
