@@ -34,7 +34,10 @@ out=$("$VTOKEN" run --card "$T/card" --trace "$T/trace.txt" -- bash -c '
   daemon=$(pidof vtokend)
   "$VTOKEN" ctl fault card0 drop --ins 87
   card_sign --report
-  "$VTOKEN" wait --timeout 10 && echo "card back"
+  # back means back for PC/SC: pcscd may still show the card from before the drop for a poll
+  # (400 ms) and then report it removed and inserted, so wait until a signature goes through
+  "$VTOKEN" wait --timeout 10 &&
+    wait_until 10 "a signature works again after the drop" -- card_sign && echo "card back"
   card_sign --report
   [ "$daemon" = "$(pidof vtokend)" ] && echo "same vtokend"
 
