@@ -3,8 +3,10 @@
 #include "defaults.h"
 
 #include "log.h"
+#include "peer.h"
 
 #include <errno.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <ini.h>
 #include <stdbool.h>
@@ -185,6 +187,19 @@ static int daemon_key(struct parse *p, const char *name, const char *value)
                 return copy_value(p, p->c->control, sizeof(p->c->control), name, value);
         if (strcmp(name, "trace") == 0)
                 return copy_value(p, p->c->trace, sizeof(p->c->trace), name, value);
+        if (strcmp(name, "pcscd-user") == 0) {
+                const struct passwd *pw = getpwnam(value);
+                char *end;
+                errno = 0;
+                unsigned long uid = strtoul(value, &end, 10);
+                if (pw)
+                        p->c->pcscd_uid = pw->pw_uid;
+                else if (!errno && end != value && !*end && uid < VT_UID_NONE)
+                        p->c->pcscd_uid = (uid_t)uid;
+                else
+                        return fail(p, p->line, "unknown pcscd-user '%s': no such user", value);
+                return 1;
+        }
         if (strcmp(name, "log-level") == 0) {
                 int l = vt_log_level_from_string(value);
                 if (l < 0)
@@ -217,6 +232,7 @@ int conf_load(const char *path, struct conf *c, char *err, size_t errlen)
 {
         memset(c, 0, sizeof(*c));
         c->log_level = LOG_INFO;
+        c->pcscd_uid = VT_UID_NONE;
         snprintf(c->path, sizeof(c->path), "%s", path);
         struct parse p = {.c = c, .path = path, .err = err, .errlen = errlen};
         p.f = fopen(path, "re");
@@ -234,6 +250,8 @@ int conf_load(const char *path, struct conf *c, char *err, size_t errlen)
                 finish_card(&p);
         if (!p.failed && c->n_cards == 0)
                 fail(&p, p.line, "no [card NAME] section: nothing to serve");
+        for (size_t i = 0; i < c->n_cards; i++)
+                c->cards[i].pcscd_uid = c->pcscd_uid;
         return p.failed ? -1 : 0;
 }
 
@@ -247,5 +265,6 @@ void conf_default(struct conf *c)
         snprintf(cc->host, sizeof(cc->host), VT_DEFAULT_VPCD_HOST);
         cc->port = VT_DEFAULT_VPCD_PORT;
         cc->touch_timeout_ms = VT_DEFAULT_TOUCH_TIMEOUT_MS;
+        cc->pcscd_uid = c->pcscd_uid = VT_UID_NONE;
         vt_default_image(cc->image, sizeof(cc->image));
 }

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define VT_CONF_CARDS_MAX           16
 #define VT_DEFAULT_TOUCH_TIMEOUT_MS 15000
@@ -17,6 +18,7 @@ struct conf_card {
         char host[256];
         uint16_t port;
         uint32_t touch_timeout_ms; /* how long a command waits for a touch before 69 82 */
+        uid_t pcscd_uid;           /* [daemon] pcscd-user, VT_UID_NONE when not set */
         int line;                  /* of the section header, for messages */
 };
 
@@ -25,6 +27,7 @@ struct conf {
         char control[4096]; /* control socket path, empty for none */
         char trace[4096];   /* APDU trace of every card, empty for none */
         int log_level;
+        uid_t pcscd_uid; /* besides root and vtokend's own user, who may listen as vpcd */
         struct conf_card cards[VT_CONF_CARDS_MAX];
         size_t n_cards;
 };

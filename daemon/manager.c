@@ -77,7 +77,7 @@ static bool same_card(const struct conf_card *a, const struct conf_card *b)
 {
         return strcmp(a->name, b->name) == 0 && strcmp(a->image, b->image) == 0 &&
                strcmp(a->host, b->host) == 0 && a->port == b->port &&
-               strcmp(a->profile, b->profile) == 0;
+               strcmp(a->profile, b->profile) == 0 && a->pcscd_uid == b->pcscd_uid;
 }
 
 /* A card kept by a reload takes the new settings that do not change its identity: the touch

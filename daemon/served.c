@@ -338,7 +338,7 @@ int served_card_new(sd_event *event, const struct conf_card *cc, const char *tra
                                        .atr = on_atr,
                                        .power = on_power,
                                        .state_changed = on_state};
-        int r = vpcd_link_new(event, cc->name, cc->host, cc->port, &h, &sc->link);
+        int r = vpcd_link_new(event, cc->name, cc->host, cc->port, cc->pcscd_uid, &h, &sc->link);
         if (r < 0) {
                 snprintf(err, errlen, "vpcd %s:%u: %s", cc->host, cc->port, strerror(-r));
                 served_card_free(sc);

@@ -3,6 +3,7 @@
 #include "card.h"
 #include "frame.h"
 #include "log.h"
+#include "peer.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -32,6 +33,9 @@ struct vpcd_link {
         sd_event_source *io;
         sd_event_source *retry;
         uint64_t backoff_us;
+        uid_t pcscd_uid; /* besides root and our own user, who may listen (VT_UID_NONE) */
+        bool refused;    /* the last listener was refused: say so again only when it changes */
+        uid_t refused_uid;
 
         struct frame_rx rx;
         uint8_t rxbuf[FRAME_HEADER + FRAME_MAX];
@@ -172,6 +176,37 @@ static const char *why(int r)
         return strerror(-r);
 }
 
+/* Before anything is answered: the listening end must be pcscd's. Anyone can listen on a
+ * port pcscd left free (a socket-activated pcscd exits when idle) and would get the card. */
+static bool listener_trusted(struct vpcd_link *l)
+{
+        uid_t uid = VT_UID_NONE;
+        int r = peer_listener_uid(l->fd, &uid);
+        if (r == 0 && peer_uid_trusted(uid, l->pcscd_uid)) {
+                l->refused = false;
+                return true;
+        }
+        char reason[160];
+        if (r == 0)
+                snprintf(reason, sizeof(reason), "its listening socket belongs to uid %u%s",
+                         (unsigned)uid,
+                         uid == 65534 ? " (nobody, or a user outside our user namespace)" : "");
+        else if (r == -ENOENT)
+                snprintf(reason, sizeof(reason), "no listening socket of this host matches it");
+        else if (r == -EPERM)
+                snprintf(reason, sizeof(reason), "listeners of different users share its port");
+        else
+                snprintf(reason, sizeof(reason), "its owner cannot be looked up: %s", strerror(-r));
+        bool again = l->refused && l->refused_uid == uid;
+        vt_log(again ? LOG_DEBUG : LOG_WARNING, l->name, l->endpoint,
+               "vpcd %s refused, not pcscd: %s; expected root, uid %u%s; retrying", l->endpoint,
+               reason, (unsigned)geteuid(),
+               l->pcscd_uid != VT_UID_NONE ? " or the configured pcscd-user" : "");
+        l->refused = true;
+        l->refused_uid = uid;
+        return false;
+}
+
 static int on_io(sd_event_source *s, int fd, uint32_t events, void *userdata)
 {
         struct vpcd_link *l = userdata;
@@ -190,6 +225,11 @@ static int on_io(sd_event_source *s, int fd, uint32_t events, void *userdata)
                         return 0;
                 }
                 l->connecting = false;
+                if (!listener_trusted(l)) {
+                        drop(l);
+                        schedule_connect(l);
+                        return 0;
+                }
                 l->backoff_us = BACKOFF_MIN_US;
                 vt_log(LOG_INFO, l->name, l->endpoint, "connected to vpcd %s", l->endpoint);
                 set_state(l, VPCD_CONNECTED);
@@ -279,7 +319,7 @@ static int resolve(struct vpcd_link *l, const char *host, uint16_t port)
         return 0;
 }
 
-int vpcd_link_new(sd_event *e, const char *name, const char *host, uint16_t port,
+int vpcd_link_new(sd_event *e, const char *name, const char *host, uint16_t port, uid_t pcscd_uid,
                   const struct vpcd_handler *h, struct vpcd_link **out)
 {
         struct vpcd_link *l = calloc(1, sizeof(*l));
@@ -290,6 +330,7 @@ int vpcd_link_new(sd_event *e, const char *name, const char *host, uint16_t port
         snprintf(l->endpoint, sizeof(l->endpoint), "%s:%u", host, port);
         l->h = *h;
         l->fd = -1;
+        l->pcscd_uid = pcscd_uid;
         l->state = VPCD_WAITING;
         l->backoff_us = BACKOFF_MIN_US;
         frame_rx_init(&l->rx, l->rxbuf, sizeof(l->rxbuf));

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "peer.h"
 
 static char path[64];
 
@@ -58,6 +59,26 @@ static void valid(void **state)
         assert_string_equal(c.cards[1].profile, "piv");
         assert_int_equal(c.cards[0].touch_timeout_ms, 15000); /* the default */
         assert_string_equal(c.trace, "");
+}
+
+/* pcscd-user: a name or a uid, given to every card wherever the [daemon] section is */
+static void pcscd_user(void **state)
+{
+        (void)state;
+        struct conf c;
+        char err[1200];
+        assert_int_equal(load("[card a]\nimage = /x\nvpcd = h:1\n", &c, err, sizeof(err)), 0);
+        assert_int_equal(c.cards[0].pcscd_uid, VT_UID_NONE);
+        assert_int_equal(load("[card a]\nimage = /x\nvpcd = h:1\n[daemon]\npcscd-user = nobody\n",
+                              &c, err, sizeof(err)),
+                         0);
+        assert_int_equal(c.cards[0].pcscd_uid, 65534);
+        assert_int_equal(load("[daemon]\npcscd-user = 1234\n[card a]\nimage = /x\nvpcd = h:1\n", &c,
+                              err, sizeof(err)),
+                         0);
+        assert_int_equal(c.cards[0].pcscd_uid, 1234);
+        expect_error("[daemon]\npcscd-user = no-such-user-here\n[card a]\nimage = /x\nvpcd = h:1\n",
+                     2, "unknown pcscd-user");
 }
 
 static void trace_and_touch_timeout(void **state)
@@ -165,6 +186,7 @@ int main(void)
             cmocka_unit_test(errors_name_the_line),
             cmocka_unit_test(long_lines),
             cmocka_unit_test(missing_file),
+            cmocka_unit_test(pcscd_user),
             cmocka_unit_test(default_card),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

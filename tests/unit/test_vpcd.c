@@ -100,7 +100,8 @@ static int setup(void **state)
         assert_int_equal(sd_event_new(&f->e), 0);
         listen_on(f, 0);
         const struct vpcd_handler h = {.user = f, .apdu = h_apdu, .atr = h_atr, .power = h_power};
-        assert_int_equal(vpcd_link_new(f->e, "t", "127.0.0.1", f->port, &h, &f->link), 0);
+        assert_int_equal(vpcd_link_new(f->e, "t", "127.0.0.1", f->port, VT_UID_NONE, &h, &f->link),
+                         0);
         assert_int_equal(pump(f, f->lfd, 0), 0);
         f->fd = accept(f->lfd, NULL, NULL);
         assert_true(f->fd >= 0);
