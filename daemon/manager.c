@@ -94,7 +94,7 @@ static void keep_card(struct manager *m, struct served_card *sc, const struct co
         int r =
             served_card_trace(sc, *trace != '\0', *trace ? trace : NULL, trace_format_for(trace));
         if (r < 0)
-                vt_log(LOG_ERR, sc->conf.name, NULL, "trace %s: %s", trace, strerror(-r));
+                vt_log(LOG_ERR, sc->conf.name, NULL, "trace %s: %s", trace, trace_strerror(r));
 }
 
 int manager_reload(struct manager *m)

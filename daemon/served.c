@@ -1,6 +1,7 @@
 #include "served.h"
 
 #include "frame.h"
+#include "image_dir.h"
 #include "json.h"
 #include "log.h"
 #include "profile.h"
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define TOUCH_CACHE_US    (15 * 1000000ULL) /* a CACHED touch counts for 15 s */
 #define TIMER_ACCURACY_US 1000
@@ -290,13 +292,14 @@ static int open_image(struct served_card *sc, char *err, size_t errlen)
                 }
                 OPENSSL_cleanse(pin, sizeof(pin));
         }
-        sc->img = vt_image_load(cc->image, err, errlen);
+        /* opened once: every file is reached from here, and the lock is held until the end */
+        if ((sc->image_fd = vt_dir_open(cc->image, err, errlen)) < 0 ||
+            vt_dir_lock(sc->image_fd, cc->image, err, errlen) < 0)
+                return -1;
+        sc->img = vt_image_load_at(sc->image_fd, cc->image, err, errlen);
         if (!sc->img)
                 return -1;
-        if (vt_file_store_init(&sc->files, cc->image, sc->img) < 0) {
-                snprintf(err, errlen, "%s: path too long", cc->image);
-                return -1;
-        }
+        vt_file_store_init(&sc->files, sc->image_fd, sc->img);
         sc->writes.inner = vt_file_store(&sc->files);
         struct vt_store store = fault_store(&sc->writes);
         char why[200];
@@ -321,6 +324,7 @@ int served_card_new(sd_event *event, const struct conf_card *cc, const char *tra
         sc->changed = changed;
         sc->user = user;
         sc->trace.fd = -1;
+        sc->image_fd = -1;
         if (open_image(sc, err, errlen) < 0) {
                 served_card_free(sc);
                 return -EINVAL;
@@ -328,7 +332,7 @@ int served_card_new(sd_event *event, const struct conf_card *cc, const char *tra
         if (trace && *trace) {
                 int r = trace_sink_open(&sc->trace, trace, trace_format_for(trace));
                 if (r < 0) {
-                        snprintf(err, errlen, "trace %s: %s", trace, strerror(-r));
+                        snprintf(err, errlen, "trace %s: %s", trace, trace_strerror(r));
                         served_card_free(sc);
                         return r;
                 }
@@ -358,6 +362,8 @@ void served_card_free(struct served_card *sc)
         trace_sink_close(&sc->trace);
         vt_card_release(&sc->card);
         vt_image_free(sc->img);
+        if (sc->image_fd >= 0)
+                close(sc->image_fd);
         free(sc);
 }
 

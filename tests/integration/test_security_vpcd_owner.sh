@@ -45,7 +45,7 @@ serve() {
   pids+=($!)
   wait_until 10 "the listener of $user is up" -- test -s "$prefix.port"
   port=$(cat "$prefix.port")
-  printf '[daemon]\n%s\n[card c]\nimage = %s\nvpcd = 127.0.0.1:%s\n' "$daemon" "$T/img" "$port" >"$prefix.conf"
+  printf '[daemon]\n%s\n[card c]\nimage = %s\nvpcd = 127.0.0.1:%s\n' "$daemon" "$prefix.img" "$port" >"$prefix.conf"
   "$VTOKEND" --config "$prefix.conf" >"$prefix.log" 2>&1 &
   pids+=($!)
 }
