@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 struct parse {
         struct conf *c;
@@ -84,6 +85,36 @@ int conf_parse_endpoint(const char *s, char *host, size_t hostlen, uint16_t *por
         return 0;
 }
 
+/* A path without repeated, trailing or "." components: "/a//b/./c/" and "/a/b/c" are one. */
+static void normalize(const char *path, char *out, size_t n)
+{
+        size_t o = 0;
+        for (const char *s = path; *s && o + 1 < n;) {
+                if (*s == '/' &&
+                    (s[1] == '/' || s[1] == '\0' || (s[1] == '.' && (s[2] == '/' || !s[2])))) {
+                        s += s[1] == '.' ? 2 : 1;
+                        continue;
+                }
+                out[o++] = *s++;
+        }
+        if (o == 0 && o + 1 < n)
+                out[o++] = '/';
+        out[o] = '\0';
+}
+
+/* Whether two image paths name one directory: the same file when both exist, else the same
+ * path once normalized. */
+static bool same_image(const char *a, const char *b)
+{
+        struct stat sa, sb;
+        char na[sizeof(((struct conf_card *)0)->image)], nb[sizeof(na)];
+        if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+                return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+        normalize(a, na, sizeof(na));
+        normalize(b, nb, sizeof(nb));
+        return strcmp(na, nb) == 0;
+}
+
 static int finish_card(struct parse *p)
 {
         if (!p->card)
@@ -92,6 +123,12 @@ static int finish_card(struct parse *p)
                 return fail(p, p->card->line, "[card %s]: missing key 'image'", p->card->name);
         if (!p->seen_vpcd)
                 return fail(p, p->card->line, "[card %s]: missing key 'vpcd'", p->card->name);
+        for (size_t i = 0; i + 1 < p->c->n_cards; i++)
+                if (same_image(p->c->cards[i].image, p->card->image))
+                        return fail(p, p->card->line,
+                                    "[card %s]: image %s is already card '%s': one image serves "
+                                    "one card (PIN tries and changes would be lost)",
+                                    p->card->name, p->card->image, p->c->cards[i].name);
         return 1;
 }
 

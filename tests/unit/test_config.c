@@ -81,6 +81,28 @@ static void pcscd_user(void **state)
                      2, "unknown pcscd-user");
 }
 
+/* one image, one card: PIN tries and changes of two cards on one image would overwrite each
+ * other */
+static void one_card_per_image(void **state)
+{
+        (void)state;
+        expect_error(
+            "[card a]\nimage = /srv/x\nvpcd = h:1\n[card b]\nimage = /srv//x/\nvpcd = h:2\n", 4,
+            "image /srv//x/ is already card 'a'");
+        expect_error(
+            "[card a]\nimage = /srv/x\nvpcd = h:1\n\n[card b]\nimage = /srv/./x\nvpcd = h:2\n", 5,
+            "already card 'a'");
+        expect_error(
+            "[card a]\nimage = /tmp\nvpcd = h:1\n[card b]\nimage = /tmp/../tmp\nvpcd = h:2\n", 4,
+            "already card 'a'");
+        struct conf c;
+        char err[1200];
+        assert_int_equal(load("[card a]\nimage = /srv/x\nvpcd = h:1\n[card b]\nimage = /srv/x2\n"
+                              "vpcd = h:2\n",
+                              &c, err, sizeof(err)),
+                         0);
+}
+
 static void trace_and_touch_timeout(void **state)
 {
         (void)state;
@@ -125,7 +147,7 @@ static void errors_name_the_line(void **state)
         char many[2048] = "";
         for (int i = 0; i <= VT_CONF_CARDS_MAX; i++)
                 snprintf(many + strlen(many), sizeof(many) - strlen(many),
-                         "[card c%d]\nimage = /x\nvpcd = h:%d\n", i, i + 1);
+                         "[card c%d]\nimage = /x%d\nvpcd = h:%d\n", i, i, i + 1);
         expect_error(many, 3 * VT_CONF_CARDS_MAX + 1, "too many cards");
         /* vtoken ctl names a card by one word */
         expect_error("[daemon]\n[card my card]\nimage = /x\nvpcd = h:1\n", 2,
@@ -187,6 +209,7 @@ int main(void)
             cmocka_unit_test(long_lines),
             cmocka_unit_test(missing_file),
             cmocka_unit_test(pcscd_user),
+            cmocka_unit_test(one_card_per_image),
             cmocka_unit_test(default_card),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
