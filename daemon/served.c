@@ -65,6 +65,7 @@ static void finish(struct served_card *sc, const uint8_t *rsp, size_t n)
                 };
                 trace_sink_emit(&sc->trace, &e);
         }
+        OPENSSL_cleanse(c->cmd, c->len); /* a PIN, a key: not kept once the card has it */
         c->pending = false;
         c->waiting_touch = false;
         c->timer = sd_event_source_disable_unref(c->timer);
@@ -124,6 +125,7 @@ static void respond(struct served_card *sc, size_t n)
         if (n == VPCD_APDU_PENDING)
                 return;
         vpcd_link_respond(sc->link, sc->cur.rsp, n);
+        OPENSSL_cleanse(sc->cur.rsp, n);
 }
 
 static int on_touch_timeout(sd_event_source *s, uint64_t usec, void *userdata)

@@ -88,6 +88,7 @@ static int flush(struct vpcd_link *l)
                         return -errno;
                 l->tx_off += (size_t)n;
         }
+        explicit_bzero(l->tx, l->tx_len); /* an answer may be secret (decrypted data) */
         l->tx_len = l->tx_off = 0;
         return sd_event_source_set_io_events(l->io, EPOLLIN);
 }
