@@ -6,6 +6,7 @@
 #include "peer.h"
 
 #include <errno.h>
+#include <netdb.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <ini.h>
@@ -26,7 +27,8 @@ struct parse {
         size_t errlen;
         bool failed;
         bool seen_image, seen_vpcd;
-        struct conf_card *card; /* current [card] section, NULL in [daemon] */
+        unsigned seen_card_keys, seen_daemon_keys; /* a key given twice is refused */
+        struct conf_card *card;                    /* current [card] section, NULL in [daemon] */
         char section[128];
 };
 
@@ -165,6 +167,7 @@ static int start_section(struct parse *p, const char *section)
         p->card->touch_timeout_ms = VT_DEFAULT_TOUCH_TIMEOUT_MS;
         p->card->line = p->header_line;
         p->seen_image = p->seen_vpcd = false;
+        p->seen_card_keys = 0;
         return 1;
 }
 
@@ -176,6 +179,29 @@ static int copy_value(struct parse *p, char *dst, size_t n, const char *name, co
                 return fail(p, p->line, "'%s' has an empty value", name);
         memcpy(dst, value, strlen(value) + 1);
         return 1;
+}
+
+/* Whether two cards name one vpcd slot: one port, and one host however spelt ("localhost" and
+ * "127.0.0.1" share an address). */
+static bool same_endpoint(const struct conf_card *a, const struct conf_card *b)
+{
+        struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ra, *rb;
+        bool same = false;
+        if (a->port != b->port)
+                return false;
+        if (strcmp(a->host, b->host) == 0)
+                return true;
+        if (getaddrinfo(a->host, NULL, &hints, &ra) != 0)
+                return false;
+        if (getaddrinfo(b->host, NULL, &hints, &rb) == 0) {
+                for (const struct addrinfo *x = ra; x && !same; x = x->ai_next)
+                        for (const struct addrinfo *y = rb; y && !same; y = y->ai_next)
+                                same = x->ai_addrlen == y->ai_addrlen &&
+                                       memcmp(x->ai_addr, y->ai_addr, x->ai_addrlen) == 0;
+                freeaddrinfo(rb);
+        }
+        freeaddrinfo(ra);
+        return same;
 }
 
 static int card_key(struct parse *p, const char *name, const char *value)
@@ -192,8 +218,7 @@ static int card_key(struct parse *p, const char *name, const char *value)
                                     "bad vpcd endpoint '%s': expected HOST:PORT with PORT 1-65535",
                                     value);
                 for (size_t i = 0; i + 1 < p->c->n_cards; i++)
-                        if (p->c->cards[i].port == cc->port &&
-                            strcmp(p->c->cards[i].host, cc->host) == 0)
+                        if (same_endpoint(&p->c->cards[i], cc))
                                 return fail(p, p->line, "vpcd %s is already used by card '%s'",
                                             value, p->c->cards[i].name);
                 return 1;
@@ -249,6 +274,31 @@ static int daemon_key(struct parse *p, const char *name, const char *value)
         return fail(p, p->line, "unknown key '%s' in [%s]", name, p->section);
 }
 
+static const char *const card_keys[] = {"image", "vpcd", "profile", "touch-timeout", NULL};
+static const char *const daemon_keys[] = {"control", "trace", "log-level", "pcscd-user", NULL};
+
+/* Whether the key was given before in this card's section, or in [daemon] (which may come in
+ * several parts); notes it. An unknown key is left to the section's parser. */
+static bool repeated(struct parse *p, const char *name)
+{
+        const char *const *keys = p->card ? card_keys : daemon_keys;
+        unsigned *seen = p->card ? &p->seen_card_keys : &p->seen_daemon_keys;
+        for (size_t i = 0; keys[i]; i++) {
+                if (strcmp(keys[i], name) != 0)
+                        continue;
+                if (*seen & 1U << i)
+                        return true;
+                *seen |= 1U << i;
+        }
+        return false;
+}
+
+static bool absolute_path_key(const char *name)
+{
+        return strcmp(name, "image") == 0 || strcmp(name, "control") == 0 ||
+               strcmp(name, "trace") == 0;
+}
+
 static int handler(void *user, const char *section, const char *name, const char *value)
 {
         struct parse *p = user;
@@ -262,6 +312,14 @@ static int handler(void *user, const char *section, const char *name, const char
                 return 1; /* a section header alone */
         if (!value)
                 return fail(p, p->line, "'%s' has no value", name);
+        if (repeated(p, name))
+                return fail(p, p->line, "'%s' is given twice in [%s]: one value each", name,
+                            p->section);
+        if (absolute_path_key(name) && value[0] && value[0] != '/')
+                return fail(p, p->line,
+                            "'%s' must be an absolute path, not '%s': the daemon's working "
+                            "directory is no place to look",
+                            name, value);
         return p->card ? card_key(p, name, value) : daemon_key(p, name, value);
 }
 
@@ -277,6 +335,15 @@ int conf_load(const char *path, struct conf *c, char *err, size_t errlen)
                 snprintf(err, errlen, "%s: %s", path, strerror(errno));
                 return -1;
         }
+        struct stat st;
+        if (fstat(fileno(p.f), &st) == 0 && S_ISDIR(st.st_mode)) {
+                snprintf(err, errlen,
+                         "%s is a directory: --config takes the configuration file itself "
+                         "(such as %s/vtokend.conf)",
+                         path, path);
+                fclose(p.f);
+                return -1;
+        }
         int r = ini_parse_stream(read_line, &p, handler, &p);
         fclose(p.f);
         if (!p.failed && r > 0)
@@ -290,6 +357,22 @@ int conf_load(const char *path, struct conf *c, char *err, size_t errlen)
         for (size_t i = 0; i < c->n_cards; i++)
                 c->cards[i].pcscd_uid = c->pcscd_uid;
         return p.failed ? -1 : 0;
+}
+
+int conf_resolve_hosts(const struct conf *c, char *err, size_t errlen)
+{
+        for (size_t i = 0; i < c->n_cards; i++) {
+                const struct conf_card *cc = &c->cards[i];
+                struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res;
+                int r = getaddrinfo(cc->host, NULL, &hints, &res);
+                if (r != 0) {
+                        snprintf(err, errlen, "%s:%d: [card %s]: cannot resolve vpcd host %s: %s",
+                                 c->path, cc->line, cc->name, cc->host, gai_strerror(r));
+                        return -1;
+                }
+                freeaddrinfo(res);
+        }
+        return 0;
 }
 
 void conf_default(struct conf *c)

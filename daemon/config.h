@@ -35,6 +35,10 @@ struct conf {
 /* Reads and validates FILE; on error returns -1 with "FILE:LINE: what is wrong" in err. */
 int conf_load(const char *path, struct conf *c, char *err, size_t errlen);
 
+/* Looks up every card's vpcd host, as --check-config does; -1 with "FILE:LINE: why" in err
+ * for the first that does not resolve. */
+int conf_resolve_hosts(const struct conf *c, char *err, size_t errlen);
+
 /* The embedded default: one PIV card on 127.0.0.1:35963 with its image under the state
  * directory ($STATE_DIRECTORY, $XDG_STATE_HOME/vtoken, or /var/lib/vtoken). */
 void conf_default(struct conf *c);

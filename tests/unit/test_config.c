@@ -103,6 +103,58 @@ static void one_card_per_image(void **state)
                          0);
 }
 
+/* nothing silently overridden, nothing left to guess */
+static void strictness(void **state)
+{
+        (void)state;
+        expect_error("[card a]\nimage = /x\nvpcd = h:1\nimage = /y\n", 4,
+                     "'image' is given twice in [card a]");
+        expect_error("[card a]\nimage = /x\nvpcd = h:1\ntouch-timeout = 1\ntouch-timeout = 2\n", 5,
+                     "'touch-timeout' is given twice");
+        expect_error("[daemon]\ncontrol = /a\n[card a]\nimage = /x\nvpcd = h:1\n[daemon]\n"
+                     "control = /b\n",
+                     7, "'control' is given twice in [daemon]");
+        expect_error("[card a]\nimage = /x\nvpcd = 127.0.0.1:35963\n[card b]\nimage = /y\n"
+                     "vpcd = localhost:35963\n",
+                     6, "vpcd localhost:35963 is already used by card 'a'");
+        expect_error("[card a]\nimage = var/lib/x\nvpcd = h:1\n", 2,
+                     "'image' must be an absolute path, not 'var/lib/x'");
+        expect_error("[daemon]\ncontrol = control.sock\n[card a]\nimage = /x\nvpcd = h:1\n", 2,
+                     "'control' must be an absolute path");
+        expect_error("[daemon]\ntrace = ./t.txt\n[card a]\nimage = /x\nvpcd = h:1\n", 2,
+                     "'trace' must be an absolute path");
+        /* the same key in two cards is no repetition */
+        struct conf c;
+        char err[1200];
+        assert_int_equal(
+            load("[card a]\nimage = /x\nvpcd = h:1\n[card b]\nimage = /y\nvpcd = h:2\n", &c, err,
+                 sizeof(err)),
+            0);
+        /* a directory given as the file */
+        assert_int_equal(conf_load("/tmp", &c, err, sizeof(err)), -1);
+        assert_string_equal(err, "/tmp is a directory: --config takes the configuration file "
+                                 "itself (such as /tmp/vtokend.conf)");
+}
+
+static void resolve_hosts(void **state)
+{
+        (void)state;
+        struct conf c;
+        char err[1200];
+        assert_int_equal(load("[card a]\nimage = /x\nvpcd = localhost:1\n\n[card b]\nimage = /y\n"
+                              "vpcd = no-such-host.invalid:2\n",
+                              &c, err, sizeof(err)),
+                         0);
+        assert_int_equal(conf_resolve_hosts(&c, err, sizeof(err)), -1);
+        char want[128];
+        snprintf(want, sizeof(want),
+                 "%s:5: [card b]: cannot resolve vpcd host no-such-host.invalid", path);
+        if (strncmp(err, want, strlen(want)) != 0)
+                fail_msg("'%s' does not start with '%s'", err, want);
+        c.n_cards = 1;
+        assert_int_equal(conf_resolve_hosts(&c, err, sizeof(err)), 0);
+}
+
 static void trace_and_touch_timeout(void **state)
 {
         (void)state;
@@ -210,6 +262,8 @@ int main(void)
             cmocka_unit_test(missing_file),
             cmocka_unit_test(pcscd_user),
             cmocka_unit_test(one_card_per_image),
+            cmocka_unit_test(strictness),
+            cmocka_unit_test(resolve_hosts),
             cmocka_unit_test(default_card),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
