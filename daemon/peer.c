@@ -168,6 +168,17 @@ int peer_listener_uid(int fd, uid_t *uid)
         return 0;
 }
 
+bool peer_is_loopback(int fd)
+{
+        struct endpoint e = {0};
+        if (peer_endpoint(fd, &e) < 0)
+                return false;
+        if (e.family == AF_INET)
+                return ((const uint8_t *)e.addr)[0] == 127;
+        static const uint8_t one[16] = {[15] = 1};
+        return memcmp(e.addr, one, sizeof(one)) == 0;
+}
+
 bool peer_uid_trusted(uid_t uid, uid_t pcscd_uid)
 {
         return uid == 0 || uid == geteuid() || (pcscd_uid != VT_UID_NONE && uid == pcscd_uid);

@@ -12,10 +12,14 @@
 
 /* The uid owning the socket that listens at fd's remote address and port (a listener bound to
  * the wildcard address counts, in either family). 0 with *uid set; -ENOENT when no listening
- * socket matches (the peer is on another host or in another network namespace); -EPERM when
+ * socket matches (the peer is on another host, or in another network namespace when fd's
+ * remote address is a loopback one); -EPERM when
  * two listeners of different owners match; another negative errno when the kernel cannot be
  * asked. */
 int peer_listener_uid(int fd, uid_t *uid);
+
+/* Whether fd's remote address is a loopback address (127.0.0.0/8, ::1, v4-mapped 127/8). */
+bool peer_is_loopback(int fd);
 
 /* Whether a listener owned by uid may talk to the card: root, the daemon's own effective user,
  * or the configured pcscd user (VT_UID_NONE for none). */

@@ -187,6 +187,14 @@ static bool listener_trusted(struct vpcd_link *l)
                 l->refused = false;
                 return true;
         }
+        if (r == -ENOENT && !peer_is_loopback(l->fd)) {
+                /* on another host: no local user can be listening there */
+                vt_log(LOG_NOTICE, l->name, l->endpoint,
+                       "vpcd %s is on another host: its listener's owner cannot be checked",
+                       l->endpoint);
+                l->refused = false;
+                return true;
+        }
         char reason[160];
         if (r == 0)
                 snprintf(reason, sizeof(reason), "its listening socket belongs to uid %u%s",
