@@ -381,7 +381,10 @@ const char *served_card_state(const struct served_card *sc)
                 return "removed";
         case VPCD_WAITING:
         default:
-                snprintf(buf, sizeof(buf), "waiting for vpcd %s", vpcd_link_endpoint(sc->link));
+                snprintf(buf, sizeof(buf), "waiting for vpcd %s%s", vpcd_link_endpoint(sc->link),
+                         vpcd_link_unheard(sc->link)
+                             ? " (connected, but vpcd sends nothing: another card holds the slot)"
+                             : "");
                 return buf;
         }
 }
@@ -428,7 +431,11 @@ void served_card_status(const struct served_card *sc, FILE *f, bool json)
                         used += (size_t)snprintf(faults + used, sizeof(faults) - used, "%s%s",
                                                  i ? ", " : "", d);
         }
+        bool taken = vpcd_link_unheard(sc->link);
         if (!json) {
+                if (taken)
+                        conn = "waiting (connected, but vpcd sends nothing: another card holds "
+                               "the slot)";
                 fprintf(f,
                         "%s: vpcd %s %s, %s, applet %s, PIN %s, PIN tries left %u/%u, PUK tries "
                         "left %u/%u, "
@@ -456,8 +463,11 @@ void served_card_status(const struct served_card *sc, FILE *f, bool json)
             verified ? "true" : "false", st.pin_tries_left, st.pin_max_tries, st.puk_tries_left,
             st.puk_max_tries, sc->commands);
         json_str(f, "trace", trace);
-        fprintf(f, ",\"faults\":[%s],\"waiting_for_touch\":%s,\"touch_timeout_ms\":%u}", faults,
-                sc->cur.waiting_touch ? "true" : "false", sc->conf.touch_timeout_ms);
+        fprintf(
+            f,
+            ",\"faults\":[%s],\"waiting_for_touch\":%s,\"touch_timeout_ms\":%u,\"slot_taken\":%s}",
+            faults, sc->cur.waiting_touch ? "true" : "false", sc->conf.touch_timeout_ms,
+            taken ? "true" : "false");
 }
 
 void served_card_remove(struct served_card *sc)

@@ -17,6 +17,9 @@
 
 #define BACKOFF_MIN_US (10 * 1000ULL)
 #define BACKOFF_MAX_US (1000 * 1000ULL)
+/* pcscd asks each vpcd slot for the ATR every 400 ms: a connection that hears nothing for this
+ * long sits in the backlog of a vpcd slot that serves another card */
+#define SILENCE_US 2000000ULL
 
 struct vpcd_link {
         sd_event *event;
@@ -32,6 +35,8 @@ struct vpcd_link {
         bool pending; /* an APDU waits for vpcd_link_respond() */
         sd_event_source *io;
         sd_event_source *retry;
+        sd_event_source *silence; /* armed from connect until vpcd first speaks */
+        bool unheard;             /* connected, and vpcd never spoke within SILENCE_US */
         uint64_t backoff_us;
         uid_t pcscd_uid; /* besides root and our own user, who may listen (VT_UID_NONE) */
         bool refused;    /* the last listener was refused: say so again only when it changes */
@@ -55,6 +60,8 @@ static void set_state(struct vpcd_link *l, enum vpcd_state s)
 static void drop(struct vpcd_link *l)
 {
         l->io = sd_event_source_disable_unref(l->io);
+        l->silence = sd_event_source_disable_unref(l->silence);
+        l->unheard = false;
         if (l->fd >= 0)
                 close(l->fd);
         l->fd = -1;
@@ -150,6 +157,32 @@ static int process_frames(struct vpcd_link *l)
         }
 }
 
+/* vpcd spoke: the slot is ours. */
+static void heard(struct vpcd_link *l)
+{
+        l->silence = sd_event_source_disable_unref(l->silence);
+        if (!l->unheard)
+                return;
+        l->unheard = false;
+        vt_log(LOG_INFO, l->name, l->endpoint, "vpcd %s answers now", l->endpoint);
+        set_state(l, VPCD_CONNECTED);
+}
+
+static int on_silence(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct vpcd_link *l = userdata;
+        (void)s;
+        (void)usec;
+        l->silence = sd_event_source_unref(l->silence);
+        l->unheard = true;
+        vt_log(LOG_WARNING, l->name, l->endpoint,
+               "connected to vpcd %s, but it has sent nothing for %llu s: another card holds "
+               "this slot (one vpcd slot serves one card); waiting",
+               l->endpoint, SILENCE_US / 1000000ULL);
+        set_state(l, VPCD_WAITING);
+        return 0;
+}
+
 static int on_readable(struct vpcd_link *l)
 {
         static const int one = 1;
@@ -164,6 +197,7 @@ static int on_readable(struct vpcd_link *l)
                 return -errno;
         if (n == 0)
                 return -ECONNRESET;
+        heard(l);
         frame_rx_commit(&l->rx, (size_t)n);
         return process_frames(l);
 }
@@ -242,6 +276,9 @@ static int on_io(sd_event_source *s, int fd, uint32_t events, void *userdata)
                 l->backoff_us = BACKOFF_MIN_US;
                 vt_log(LOG_INFO, l->name, l->endpoint, "connected to vpcd %s", l->endpoint);
                 set_state(l, VPCD_CONNECTED);
+                if (sd_event_add_time_relative(l->event, &l->silence, CLOCK_MONOTONIC, SILENCE_US,
+                                               100000, on_silence, l) < 0)
+                        l->silence = NULL; /* no warning then; the link works as before */
                 return sd_event_source_set_io_events(l->io, EPOLLIN);
         }
         if (l->pending) {
@@ -363,6 +400,7 @@ void vpcd_link_free(struct vpcd_link *l)
                 return;
         l->io = sd_event_source_disable_unref(l->io);
         l->retry = sd_event_source_disable_unref(l->retry);
+        l->silence = sd_event_source_disable_unref(l->silence);
         if (l->fd >= 0)
                 close(l->fd);
         sd_event_unref(l->event);
@@ -372,6 +410,11 @@ void vpcd_link_free(struct vpcd_link *l)
 enum vpcd_state vpcd_link_state(const struct vpcd_link *l)
 {
         return l->state;
+}
+
+bool vpcd_link_unheard(const struct vpcd_link *l)
+{
+        return l->unheard;
 }
 
 const char *vpcd_link_endpoint(const struct vpcd_link *l)

@@ -47,6 +47,9 @@ int vpcd_link_new(sd_event *e, const char *name, const char *host, uint16_t port
 void vpcd_link_free(struct vpcd_link *l);
 enum vpcd_state vpcd_link_state(const struct vpcd_link *l);
 const char *vpcd_link_endpoint(const struct vpcd_link *l); /* "HOST:PORT" */
+/* Connected, but vpcd never spoke (the state is VPCD_WAITING then): the slot serves another
+ * card, and this connection waits in its backlog. */
+bool vpcd_link_unheard(const struct vpcd_link *l);
 /* Pulls the card out of the reader (closes the link, no reconnect) or plugs it back in. */
 void vpcd_link_remove(struct vpcd_link *l);
 void vpcd_link_insert(struct vpcd_link *l);
