@@ -5,6 +5,7 @@
 #include "keygen.h"
 #include "profile.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,11 @@ static void usage(FILE *f)
             "                       9d emailProtection), e.g. 9c:codeSigning or\n"
             "                       9a:clientAuth,1.3.6.1.4.1.311.20.2.2\n"
             "  --force              replace an existing image\n"
+            "  --pin-from SRC, --puk-from SRC, --p12-pass-from SRC\n"
+            "                       read the secret instead of taking it on the command line,\n"
+            "                       where other users can see it: SRC is fd:N (read from file\n"
+            "                       descriptor N), file:PATH or env:NAME (the variable is\n"
+            "                       removed once read); its first line, without the newline\n"
             "  -h, --help           this text\n"
             "\n"
             "Without --generate and --import the profile's keys are made: piv: rsa2048 in 9a\n"
@@ -62,6 +68,46 @@ static void usage(FILE *f)
             "certificate is saved as IMAGE/ca.crt.pem. Every image gets an attestation key in\n"
             "f9 with a certificate from its own attestation CA, saved as\n"
             "IMAGE/attestation-ca.crt.pem (yubico-piv-tool -a attest certificates chain to it).\n");
+}
+
+/* A secret from "fd:N", "file:PATH" or "env:NAME": its first line, into buf. */
+static int read_secret(const char *opt, const char *src, char *buf, size_t n)
+{
+        FILE *f = NULL;
+        const char *v = NULL;
+        char *end;
+
+        if (strncmp(src, "env:", 4) == 0) {
+                v = getenv(src + 4);
+        } else if (strncmp(src, "file:", 5) == 0) {
+                f = fopen(src + 5, "re");
+        } else if (strncmp(src, "fd:", 3) == 0) {
+                long fd = strtol(src + 3, &end, 10);
+                f = src[3] && !*end && fd >= 0 && fd <= 65535 ? fdopen((int)fd, "r") : NULL;
+        } else {
+                fprintf(stderr, "vtoken init: %s wants fd:N, file:PATH or env:NAME, not '%s'\n",
+                        opt, src);
+                return -1;
+        }
+        if (f) {
+                v = fgets(buf, (int)n, f) ? buf : NULL;
+                if (v && !strchr(buf, '\n') && !feof(f) && fgetc(f) != EOF)
+                        v = NULL, errno = EOVERFLOW;
+                fclose(f);
+        } else if (v && strlen(v) < n) {
+                memcpy(buf, v, strlen(v) + 1);
+                unsetenv(src + 4);
+        } else if (v) {
+                v = NULL, errno = EOVERFLOW;
+        }
+        if (!v) {
+                fprintf(stderr, "vtoken init: %s %s: %s\n", opt, src,
+                        src[0] == 'e' && errno != EOVERFLOW ? "no such variable" : strerror(errno));
+                OPENSSL_cleanse(buf, n);
+                return -1;
+        }
+        buf[strcspn(buf, "\r\n")] = '\0';
+        return 0;
 }
 
 static int split(const char *arg, const char *opt, char **left, const char **right)
@@ -119,7 +165,10 @@ int vt_cmd_init(int argc, char **argv)
                 O_COMPAT,
                 O_FIRMWARE,
                 O_COMPLEXITY,
-                O_EKU
+                O_EKU,
+                O_PIN_FROM,
+                O_PUK_FROM,
+                O_P12_FROM
         };
         static const struct option options[] = {
             {"profile", required_argument, NULL, O_PROFILE},
@@ -136,10 +185,14 @@ int vt_cmd_init(int argc, char **argv)
             {"firmware", required_argument, NULL, O_FIRMWARE},
             {"pin-complexity", no_argument, NULL, O_COMPLEXITY},
             {"eku", required_argument, NULL, O_EKU},
+            {"pin-from", required_argument, NULL, O_PIN_FROM},
+            {"puk-from", required_argument, NULL, O_PUK_FROM},
+            {"p12-pass-from", required_argument, NULL, O_P12_FROM},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
         };
         struct vt_init_opts o = {0};
+        static char secrets[3][1024]; /* --pin-from, --puk-from, --p12-pass-from */
         char pin[16] = "", firmware[16] = "", err[1024] = "", env[4096], *ca_key = NULL, *end;
         const char *image;
         long n;
@@ -209,6 +262,20 @@ int vt_cmd_init(int argc, char **argv)
                         if (parse_key(optarg, "--eku", &o.eku[o.n_eku++]) < 0)
                                 goto out;
                         break;
+                case O_PIN_FROM:
+                case O_PUK_FROM:
+                case O_P12_FROM: {
+                        static const char *const opt[] = {"--pin-from", "--puk-from",
+                                                          "--p12-pass-from"};
+                        char *s = secrets[c - O_PIN_FROM];
+                        const char **to = c == O_PIN_FROM   ? &o.pin
+                                          : c == O_PUK_FROM ? &o.puk
+                                                            : &o.p12_pass;
+                        if (read_secret(opt[c - O_PIN_FROM], optarg, s, sizeof(secrets[0])) < 0)
+                                goto out;
+                        *to = s;
+                        break;
+                }
                 case 'h':
                         usage(stdout);
                         status = 0;
@@ -254,6 +321,7 @@ int vt_cmd_init(int argc, char **argv)
         status = 0;
 out:
         OPENSSL_cleanse(pin, sizeof(pin));
+        OPENSSL_cleanse(secrets, sizeof(secrets));
         free(ca_key);
         return status;
 }

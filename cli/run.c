@@ -18,12 +18,14 @@
 #include <limits.h>
 #include <net/if.h>
 #include <sched.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -534,6 +536,36 @@ static int run_inside(struct run *r)
         return exit_status(status);
 }
 
+/* vtoken itself was killed (SIGKILL leaves it no time to stop anything): init kills every
+ * other process of its namespace, and removes the directory once they are gone. */
+static volatile sig_atomic_t orphaned;
+static void on_orphaned(int sig)
+{
+        (void)sig;
+        orphaned = 1;
+        stop_signal = SIGKILL; /* and COMMAND is not started any more */
+        kill(-1, SIGKILL);     /* as PID 1: everything else in the namespace */
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw);
+
+static int run_as_init(struct run *r, int alive[2])
+{
+        struct sigaction sa = {.sa_handler = on_orphaned};
+        close(alive[1]);
+        sigaction(SIGUSR2, &sa, NULL);
+        prctl(PR_SET_PDEATHSIG, SIGUSR2);
+        /* vtoken may have died before prctl; getppid() cannot tell (its parent is outside the
+         * PID namespace, so it reads 0), the pipe can */
+        struct pollfd p = {.fd = alive[0], .events = POLLIN};
+        if (poll(&p, 1, 0) == 1 && (p.revents & POLLHUP))
+                on_orphaned(SIGUSR2);
+        int rc = orphaned ? RUN_FAILED : run_inside(r);
+        if (orphaned)
+                nftw(r->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        return rc;
+}
+
 static int enter_namespaces(void)
 {
         int flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID;
@@ -613,14 +645,15 @@ int vt_cmd_run(int argc, char **argv)
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
         sigaction(SIGHUP, &sa, NULL);
-        pid_t init = fork();
+        int alive[2]; /* init sees this process die as the pipe's end of file */
+        pid_t init = pipe2(alive, O_CLOEXEC) < 0 ? -1 : fork();
         if (init < 0) {
                 fprintf(stderr, "vtoken run: fork: %s\n", strerror(errno));
                 rc = RUN_FAILED;
                 goto out;
         }
         if (init == 0)
-                _exit(run_inside(&r));
+                _exit(run_as_init(&r, alive));
         forward_to = init;
         if (stop_signal) /* came before init could take it */
                 kill(init, stop_signal);

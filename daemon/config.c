@@ -3,14 +3,18 @@
 #include "defaults.h"
 
 #include "log.h"
+#include "peer.h"
 
 #include <errno.h>
+#include <netdb.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <ini.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 struct parse {
         struct conf *c;
@@ -23,7 +27,8 @@ struct parse {
         size_t errlen;
         bool failed;
         bool seen_image, seen_vpcd;
-        struct conf_card *card; /* current [card] section, NULL in [daemon] */
+        unsigned seen_card_keys, seen_daemon_keys; /* a key given twice is refused */
+        struct conf_card *card;                    /* current [card] section, NULL in [daemon] */
         char section[128];
 };
 
@@ -82,6 +87,36 @@ int conf_parse_endpoint(const char *s, char *host, size_t hostlen, uint16_t *por
         return 0;
 }
 
+/* A path without repeated, trailing or "." components: "/a//b/./c/" and "/a/b/c" are one. */
+static void normalize(const char *path, char *out, size_t n)
+{
+        size_t o = 0;
+        for (const char *s = path; *s && o + 1 < n;) {
+                if (*s == '/' &&
+                    (s[1] == '/' || s[1] == '\0' || (s[1] == '.' && (s[2] == '/' || !s[2])))) {
+                        s += s[1] == '.' ? 2 : 1;
+                        continue;
+                }
+                out[o++] = *s++;
+        }
+        if (o == 0 && o + 1 < n)
+                out[o++] = '/';
+        out[o] = '\0';
+}
+
+/* Whether two image paths name one directory: the same file when both exist, else the same
+ * path once normalized. */
+static bool same_image(const char *a, const char *b)
+{
+        struct stat sa, sb;
+        char na[sizeof(((struct conf_card *)0)->image)], nb[sizeof(na)];
+        if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+                return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+        normalize(a, na, sizeof(na));
+        normalize(b, nb, sizeof(nb));
+        return strcmp(na, nb) == 0;
+}
+
 static int finish_card(struct parse *p)
 {
         if (!p->card)
@@ -90,6 +125,12 @@ static int finish_card(struct parse *p)
                 return fail(p, p->card->line, "[card %s]: missing key 'image'", p->card->name);
         if (!p->seen_vpcd)
                 return fail(p, p->card->line, "[card %s]: missing key 'vpcd'", p->card->name);
+        for (size_t i = 0; i + 1 < p->c->n_cards; i++)
+                if (same_image(p->c->cards[i].image, p->card->image))
+                        return fail(p, p->card->line,
+                                    "[card %s]: image %s is already card '%s': one image serves "
+                                    "one card (PIN tries and changes would be lost)",
+                                    p->card->name, p->card->image, p->c->cards[i].name);
         return 1;
 }
 
@@ -126,6 +167,7 @@ static int start_section(struct parse *p, const char *section)
         p->card->touch_timeout_ms = VT_DEFAULT_TOUCH_TIMEOUT_MS;
         p->card->line = p->header_line;
         p->seen_image = p->seen_vpcd = false;
+        p->seen_card_keys = 0;
         return 1;
 }
 
@@ -137,6 +179,29 @@ static int copy_value(struct parse *p, char *dst, size_t n, const char *name, co
                 return fail(p, p->line, "'%s' has an empty value", name);
         memcpy(dst, value, strlen(value) + 1);
         return 1;
+}
+
+/* Whether two cards name one vpcd slot: one port, and one host however spelt ("localhost" and
+ * "127.0.0.1" share an address). */
+static bool same_endpoint(const struct conf_card *a, const struct conf_card *b)
+{
+        struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ra, *rb;
+        bool same = false;
+        if (a->port != b->port)
+                return false;
+        if (strcmp(a->host, b->host) == 0)
+                return true;
+        if (getaddrinfo(a->host, NULL, &hints, &ra) != 0)
+                return false;
+        if (getaddrinfo(b->host, NULL, &hints, &rb) == 0) {
+                for (const struct addrinfo *x = ra; x && !same; x = x->ai_next)
+                        for (const struct addrinfo *y = rb; y && !same; y = y->ai_next)
+                                same = x->ai_addrlen == y->ai_addrlen &&
+                                       memcmp(x->ai_addr, y->ai_addr, x->ai_addrlen) == 0;
+                freeaddrinfo(rb);
+        }
+        freeaddrinfo(ra);
+        return same;
 }
 
 static int card_key(struct parse *p, const char *name, const char *value)
@@ -153,8 +218,7 @@ static int card_key(struct parse *p, const char *name, const char *value)
                                     "bad vpcd endpoint '%s': expected HOST:PORT with PORT 1-65535",
                                     value);
                 for (size_t i = 0; i + 1 < p->c->n_cards; i++)
-                        if (p->c->cards[i].port == cc->port &&
-                            strcmp(p->c->cards[i].host, cc->host) == 0)
+                        if (same_endpoint(&p->c->cards[i], cc))
                                 return fail(p, p->line, "vpcd %s is already used by card '%s'",
                                             value, p->c->cards[i].name);
                 return 1;
@@ -185,6 +249,19 @@ static int daemon_key(struct parse *p, const char *name, const char *value)
                 return copy_value(p, p->c->control, sizeof(p->c->control), name, value);
         if (strcmp(name, "trace") == 0)
                 return copy_value(p, p->c->trace, sizeof(p->c->trace), name, value);
+        if (strcmp(name, "pcscd-user") == 0) {
+                const struct passwd *pw = getpwnam(value);
+                char *end;
+                errno = 0;
+                unsigned long uid = strtoul(value, &end, 10);
+                if (pw)
+                        p->c->pcscd_uid = pw->pw_uid;
+                else if (!errno && end != value && !*end && uid < VT_UID_NONE)
+                        p->c->pcscd_uid = (uid_t)uid;
+                else
+                        return fail(p, p->line, "unknown pcscd-user '%s': no such user", value);
+                return 1;
+        }
         if (strcmp(name, "log-level") == 0) {
                 int l = vt_log_level_from_string(value);
                 if (l < 0)
@@ -195,6 +272,31 @@ static int daemon_key(struct parse *p, const char *name, const char *value)
                 return 1;
         }
         return fail(p, p->line, "unknown key '%s' in [%s]", name, p->section);
+}
+
+static const char *const card_keys[] = {"image", "vpcd", "profile", "touch-timeout", NULL};
+static const char *const daemon_keys[] = {"control", "trace", "log-level", "pcscd-user", NULL};
+
+/* Whether the key was given before in this card's section, or in [daemon] (which may come in
+ * several parts); notes it. An unknown key is left to the section's parser. */
+static bool repeated(struct parse *p, const char *name)
+{
+        const char *const *keys = p->card ? card_keys : daemon_keys;
+        unsigned *seen = p->card ? &p->seen_card_keys : &p->seen_daemon_keys;
+        for (size_t i = 0; keys[i]; i++) {
+                if (strcmp(keys[i], name) != 0)
+                        continue;
+                if (*seen & 1U << i)
+                        return true;
+                *seen |= 1U << i;
+        }
+        return false;
+}
+
+static bool absolute_path_key(const char *name)
+{
+        return strcmp(name, "image") == 0 || strcmp(name, "control") == 0 ||
+               strcmp(name, "trace") == 0;
 }
 
 static int handler(void *user, const char *section, const char *name, const char *value)
@@ -210,6 +312,14 @@ static int handler(void *user, const char *section, const char *name, const char
                 return 1; /* a section header alone */
         if (!value)
                 return fail(p, p->line, "'%s' has no value", name);
+        if (repeated(p, name))
+                return fail(p, p->line, "'%s' is given twice in [%s]: one value each", name,
+                            p->section);
+        if (absolute_path_key(name) && value[0] && value[0] != '/')
+                return fail(p, p->line,
+                            "'%s' must be an absolute path, not '%s': the daemon's working "
+                            "directory is no place to look",
+                            name, value);
         return p->card ? card_key(p, name, value) : daemon_key(p, name, value);
 }
 
@@ -217,11 +327,21 @@ int conf_load(const char *path, struct conf *c, char *err, size_t errlen)
 {
         memset(c, 0, sizeof(*c));
         c->log_level = LOG_INFO;
+        c->pcscd_uid = VT_UID_NONE;
         snprintf(c->path, sizeof(c->path), "%s", path);
         struct parse p = {.c = c, .path = path, .err = err, .errlen = errlen};
         p.f = fopen(path, "re");
         if (!p.f) {
                 snprintf(err, errlen, "%s: %s", path, strerror(errno));
+                return -1;
+        }
+        struct stat st;
+        if (fstat(fileno(p.f), &st) == 0 && S_ISDIR(st.st_mode)) {
+                snprintf(err, errlen,
+                         "%s is a directory: --config takes the configuration file itself "
+                         "(such as %s/vtokend.conf)",
+                         path, path);
+                fclose(p.f);
                 return -1;
         }
         int r = ini_parse_stream(read_line, &p, handler, &p);
@@ -234,7 +354,25 @@ int conf_load(const char *path, struct conf *c, char *err, size_t errlen)
                 finish_card(&p);
         if (!p.failed && c->n_cards == 0)
                 fail(&p, p.line, "no [card NAME] section: nothing to serve");
+        for (size_t i = 0; i < c->n_cards; i++)
+                c->cards[i].pcscd_uid = c->pcscd_uid;
         return p.failed ? -1 : 0;
+}
+
+int conf_resolve_hosts(const struct conf *c, char *err, size_t errlen)
+{
+        for (size_t i = 0; i < c->n_cards; i++) {
+                const struct conf_card *cc = &c->cards[i];
+                struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res;
+                int r = getaddrinfo(cc->host, NULL, &hints, &res);
+                if (r != 0) {
+                        snprintf(err, errlen, "%s:%d: [card %s]: cannot resolve vpcd host %s: %s",
+                                 c->path, cc->line, cc->name, cc->host, gai_strerror(r));
+                        return -1;
+                }
+                freeaddrinfo(res);
+        }
+        return 0;
 }
 
 void conf_default(struct conf *c)
@@ -247,5 +385,6 @@ void conf_default(struct conf *c)
         snprintf(cc->host, sizeof(cc->host), VT_DEFAULT_VPCD_HOST);
         cc->port = VT_DEFAULT_VPCD_PORT;
         cc->touch_timeout_ms = VT_DEFAULT_TOUCH_TIMEOUT_MS;
+        cc->pcscd_uid = c->pcscd_uid = VT_UID_NONE;
         vt_default_image(cc->image, sizeof(cc->image));
 }

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define VT_CONF_CARDS_MAX           16
 #define VT_DEFAULT_TOUCH_TIMEOUT_MS 15000
@@ -17,6 +18,7 @@ struct conf_card {
         char host[256];
         uint16_t port;
         uint32_t touch_timeout_ms; /* how long a command waits for a touch before 69 82 */
+        uid_t pcscd_uid;           /* [daemon] pcscd-user, VT_UID_NONE when not set */
         int line;                  /* of the section header, for messages */
 };
 
@@ -25,12 +27,17 @@ struct conf {
         char control[4096]; /* control socket path, empty for none */
         char trace[4096];   /* APDU trace of every card, empty for none */
         int log_level;
+        uid_t pcscd_uid; /* besides root and vtokend's own user, who may listen as vpcd */
         struct conf_card cards[VT_CONF_CARDS_MAX];
         size_t n_cards;
 };
 
 /* Reads and validates FILE; on error returns -1 with "FILE:LINE: what is wrong" in err. */
 int conf_load(const char *path, struct conf *c, char *err, size_t errlen);
+
+/* Looks up every card's vpcd host, as --check-config does; -1 with "FILE:LINE: why" in err
+ * for the first that does not resolve. */
+int conf_resolve_hosts(const struct conf *c, char *err, size_t errlen);
 
 /* The embedded default: one PIV card on 127.0.0.1:35963 with its image under the state
  * directory ($STATE_DIRECTORY, $XDG_STATE_HOME/vtoken, or /var/lib/vtoken). */

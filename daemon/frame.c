@@ -44,6 +44,7 @@ void frame_rx_consume(struct frame_rx *rx)
         size_t n = FRAME_HEADER + announced(rx);
         memmove(rx->buf, rx->buf + n, rx->have - n);
         rx->have -= n;
+        explicit_bzero(rx->buf + rx->have, n); /* a VERIFY's PIN is not kept once answered */
 }
 
 size_t frame_seal(uint8_t *out, size_t len)

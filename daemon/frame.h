@@ -30,6 +30,7 @@ void frame_rx_commit(struct frame_rx *rx, size_t n);
 /* 1 and the frame when one is complete, 0 when more bytes are needed, -1 when the announced
  * length cannot fit the buffer (the stream is then unusable). */
 int frame_rx_next(const struct frame_rx *rx, const uint8_t **body, size_t *len);
+/* Drops the frame frame_rx_next returned; its bytes are wiped. */
 void frame_rx_consume(struct frame_rx *rx);
 
 /* Writes the header for a body of len bytes placed at out + FRAME_HEADER; returns the whole

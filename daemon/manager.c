@@ -77,7 +77,7 @@ static bool same_card(const struct conf_card *a, const struct conf_card *b)
 {
         return strcmp(a->name, b->name) == 0 && strcmp(a->image, b->image) == 0 &&
                strcmp(a->host, b->host) == 0 && a->port == b->port &&
-               strcmp(a->profile, b->profile) == 0;
+               strcmp(a->profile, b->profile) == 0 && a->pcscd_uid == b->pcscd_uid;
 }
 
 /* A card kept by a reload takes the new settings that do not change its identity: the touch
@@ -94,7 +94,7 @@ static void keep_card(struct manager *m, struct served_card *sc, const struct co
         int r =
             served_card_trace(sc, *trace != '\0', *trace ? trace : NULL, trace_format_for(trace));
         if (r < 0)
-                vt_log(LOG_ERR, sc->conf.name, NULL, "trace %s: %s", trace, strerror(-r));
+                vt_log(LOG_ERR, sc->conf.name, NULL, "trace %s: %s", trace, trace_strerror(r));
 }
 
 int manager_reload(struct manager *m)

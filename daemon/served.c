@@ -1,6 +1,7 @@
 #include "served.h"
 
 #include "frame.h"
+#include "image_dir.h"
 #include "json.h"
 #include "log.h"
 #include "profile.h"
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define TOUCH_CACHE_US    (15 * 1000000ULL) /* a CACHED touch counts for 15 s */
 #define TIMER_ACCURACY_US 1000
@@ -63,6 +65,7 @@ static void finish(struct served_card *sc, const uint8_t *rsp, size_t n)
                 };
                 trace_sink_emit(&sc->trace, &e);
         }
+        OPENSSL_cleanse(c->cmd, c->len); /* a PIN, a key: not kept once the card has it */
         c->pending = false;
         c->waiting_touch = false;
         c->timer = sd_event_source_disable_unref(c->timer);
@@ -122,6 +125,7 @@ static void respond(struct served_card *sc, size_t n)
         if (n == VPCD_APDU_PENDING)
                 return;
         vpcd_link_respond(sc->link, sc->cur.rsp, n);
+        OPENSSL_cleanse(sc->cur.rsp, n);
 }
 
 static int on_touch_timeout(sd_event_source *s, uint64_t usec, void *userdata)
@@ -290,13 +294,14 @@ static int open_image(struct served_card *sc, char *err, size_t errlen)
                 }
                 OPENSSL_cleanse(pin, sizeof(pin));
         }
-        sc->img = vt_image_load(cc->image, err, errlen);
+        /* opened once: every file is reached from here, and the lock is held until the end */
+        if ((sc->image_fd = vt_dir_open(cc->image, err, errlen)) < 0 ||
+            vt_dir_lock(sc->image_fd, cc->image, err, errlen) < 0)
+                return -1;
+        sc->img = vt_image_load_at(sc->image_fd, cc->image, err, errlen);
         if (!sc->img)
                 return -1;
-        if (vt_file_store_init(&sc->files, cc->image, sc->img) < 0) {
-                snprintf(err, errlen, "%s: path too long", cc->image);
-                return -1;
-        }
+        vt_file_store_init(&sc->files, sc->image_fd, sc->img);
         sc->writes.inner = vt_file_store(&sc->files);
         struct vt_store store = fault_store(&sc->writes);
         char why[200];
@@ -321,6 +326,7 @@ int served_card_new(sd_event *event, const struct conf_card *cc, const char *tra
         sc->changed = changed;
         sc->user = user;
         sc->trace.fd = -1;
+        sc->image_fd = -1;
         if (open_image(sc, err, errlen) < 0) {
                 served_card_free(sc);
                 return -EINVAL;
@@ -328,7 +334,7 @@ int served_card_new(sd_event *event, const struct conf_card *cc, const char *tra
         if (trace && *trace) {
                 int r = trace_sink_open(&sc->trace, trace, trace_format_for(trace));
                 if (r < 0) {
-                        snprintf(err, errlen, "trace %s: %s", trace, strerror(-r));
+                        snprintf(err, errlen, "trace %s: %s", trace, trace_strerror(r));
                         served_card_free(sc);
                         return r;
                 }
@@ -338,7 +344,7 @@ int served_card_new(sd_event *event, const struct conf_card *cc, const char *tra
                                        .atr = on_atr,
                                        .power = on_power,
                                        .state_changed = on_state};
-        int r = vpcd_link_new(event, cc->name, cc->host, cc->port, &h, &sc->link);
+        int r = vpcd_link_new(event, cc->name, cc->host, cc->port, cc->pcscd_uid, &h, &sc->link);
         if (r < 0) {
                 snprintf(err, errlen, "vpcd %s:%u: %s", cc->host, cc->port, strerror(-r));
                 served_card_free(sc);
@@ -358,6 +364,8 @@ void served_card_free(struct served_card *sc)
         trace_sink_close(&sc->trace);
         vt_card_release(&sc->card);
         vt_image_free(sc->img);
+        if (sc->image_fd >= 0)
+                close(sc->image_fd);
         free(sc);
 }
 
@@ -373,7 +381,10 @@ const char *served_card_state(const struct served_card *sc)
                 return "removed";
         case VPCD_WAITING:
         default:
-                snprintf(buf, sizeof(buf), "waiting for vpcd %s", vpcd_link_endpoint(sc->link));
+                snprintf(buf, sizeof(buf), "waiting for vpcd %s%s", vpcd_link_endpoint(sc->link),
+                         vpcd_link_unheard(sc->link)
+                             ? " (connected, but vpcd sends nothing: another card holds the slot)"
+                             : "");
                 return buf;
         }
 }
@@ -420,7 +431,11 @@ void served_card_status(const struct served_card *sc, FILE *f, bool json)
                         used += (size_t)snprintf(faults + used, sizeof(faults) - used, "%s%s",
                                                  i ? ", " : "", d);
         }
+        bool taken = vpcd_link_unheard(sc->link);
         if (!json) {
+                if (taken)
+                        conn = "waiting (connected, but vpcd sends nothing: another card holds "
+                               "the slot)";
                 fprintf(f,
                         "%s: vpcd %s %s, %s, applet %s, PIN %s, PIN tries left %u/%u, PUK tries "
                         "left %u/%u, "
@@ -448,8 +463,11 @@ void served_card_status(const struct served_card *sc, FILE *f, bool json)
             verified ? "true" : "false", st.pin_tries_left, st.pin_max_tries, st.puk_tries_left,
             st.puk_max_tries, sc->commands);
         json_str(f, "trace", trace);
-        fprintf(f, ",\"faults\":[%s],\"waiting_for_touch\":%s,\"touch_timeout_ms\":%u}", faults,
-                sc->cur.waiting_touch ? "true" : "false", sc->conf.touch_timeout_ms);
+        fprintf(
+            f,
+            ",\"faults\":[%s],\"waiting_for_touch\":%s,\"touch_timeout_ms\":%u,\"slot_taken\":%s}",
+            faults, sc->cur.waiting_touch ? "true" : "false", sc->conf.touch_timeout_ms,
+            taken ? "true" : "false");
 }
 
 void served_card_remove(struct served_card *sc)

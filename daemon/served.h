@@ -39,6 +39,7 @@ struct served_card {
         void *user;
         struct vpcd_link *link;
         struct vt_image *img;
+        int image_fd;               /* the image directory, opened once and locked (image_dir.h) */
         struct vt_file_store files; /* the image's files */
         struct fault_store writes;  /* wraps files: the write-fail fault */
         struct trace_sink trace;

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Where a command's data lies: after the header and Lc, before Le (ISO 7816-3 framing, which
@@ -157,16 +158,32 @@ int trace_sink_open(struct trace_sink *s, const char *path, enum trace_format fm
 {
         if (strlen(path) >= sizeof(s->path))
                 return -ENAMETOOLONG;
-        /* never blocks the loop: a FIFO without reader is refused, a full one loses lines */
-        int fd =
-            open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
+        /* never blocks the loop: a FIFO without reader is refused, a full one loses lines. Never
+         * through a link, never into someone else's file: a trace shows what the card did. */
+        int fd = open(
+            path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW,
+            0600);
         if (fd < 0)
                 return -errno;
+        struct stat st;
+        if (fstat(fd, &st) < 0 || st.st_uid != geteuid()) {
+                close(fd);
+                return -EPERM;
+        }
         trace_sink_close(s);
         s->fd = fd;
         s->fmt = fmt;
         snprintf(s->path, sizeof(s->path), "%s", path);
         return 0;
+}
+
+const char *trace_strerror(int r)
+{
+        if (r == -EPERM)
+                return "the file belongs to another user (a trace goes only into a file of ours)";
+        if (r == -ELOOP)
+                return "a symbolic link (a trace is never written through one)";
+        return strerror(-r);
 }
 
 void trace_sink_to_log(struct trace_sink *s, enum trace_format fmt)

@@ -40,9 +40,12 @@ struct trace_sink {
         char path[4096];
 };
 
-/* Opens path for appending (0600 when created); 0 or a negative errno. FILE.json and FILE.jsonl
+/* Opens path for appending (0600 when created), never through a link and never a file of
+ * another user (-EPERM); 0 or a negative errno. FILE.json and FILE.jsonl
  * choose JSON unless fmt says otherwise. */
 int trace_sink_open(struct trace_sink *s, const char *path, enum trace_format fmt);
+/* What a negative errno of trace_sink_open means, for the person who asked for the trace. */
+const char *trace_strerror(int r);
 /* Traces to the daemon's log. */
 void trace_sink_to_log(struct trace_sink *s, enum trace_format fmt);
 void trace_sink_close(struct trace_sink *s);

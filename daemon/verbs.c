@@ -99,7 +99,7 @@ static void do_trace(struct served_card *sc, char **w, size_t n, FILE *reply)
             json || (path && trace_format_for(path) == TRACE_JSON) ? TRACE_JSON : TRACE_TEXT;
         int r = served_card_trace(sc, true, path, fmt);
         if (r < 0) {
-                error(reply, "cannot open %s: %s", path, strerror(-r));
+                error(reply, "cannot open %s: %s", path, trace_strerror(r));
                 return;
         }
         vt_log(LOG_INFO, sc->conf.name, NULL, "trace on to %s", path ? path : "the log");

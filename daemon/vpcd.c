@@ -3,6 +3,7 @@
 #include "card.h"
 #include "frame.h"
 #include "log.h"
+#include "peer.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -16,6 +17,9 @@
 
 #define BACKOFF_MIN_US (10 * 1000ULL)
 #define BACKOFF_MAX_US (1000 * 1000ULL)
+/* pcscd asks each vpcd slot for the ATR every 400 ms: a connection that hears nothing for this
+ * long sits in the backlog of a vpcd slot that serves another card */
+#define SILENCE_US 2000000ULL
 
 struct vpcd_link {
         sd_event *event;
@@ -31,7 +35,12 @@ struct vpcd_link {
         bool pending; /* an APDU waits for vpcd_link_respond() */
         sd_event_source *io;
         sd_event_source *retry;
+        sd_event_source *silence; /* armed from connect until vpcd first speaks */
+        bool unheard;             /* connected, and vpcd never spoke within SILENCE_US */
         uint64_t backoff_us;
+        uid_t pcscd_uid; /* besides root and our own user, who may listen (VT_UID_NONE) */
+        bool refused;    /* the last listener was refused: say so again only when it changes */
+        uid_t refused_uid;
 
         struct frame_rx rx;
         uint8_t rxbuf[FRAME_HEADER + FRAME_MAX];
@@ -51,6 +60,8 @@ static void set_state(struct vpcd_link *l, enum vpcd_state s)
 static void drop(struct vpcd_link *l)
 {
         l->io = sd_event_source_disable_unref(l->io);
+        l->silence = sd_event_source_disable_unref(l->silence);
+        l->unheard = false;
         if (l->fd >= 0)
                 close(l->fd);
         l->fd = -1;
@@ -84,6 +95,7 @@ static int flush(struct vpcd_link *l)
                         return -errno;
                 l->tx_off += (size_t)n;
         }
+        explicit_bzero(l->tx, l->tx_len); /* an answer may be secret (decrypted data) */
         l->tx_len = l->tx_off = 0;
         return sd_event_source_set_io_events(l->io, EPOLLIN);
 }
@@ -145,6 +157,32 @@ static int process_frames(struct vpcd_link *l)
         }
 }
 
+/* vpcd spoke: the slot is ours. */
+static void heard(struct vpcd_link *l)
+{
+        l->silence = sd_event_source_disable_unref(l->silence);
+        if (!l->unheard)
+                return;
+        l->unheard = false;
+        vt_log(LOG_INFO, l->name, l->endpoint, "vpcd %s answers now", l->endpoint);
+        set_state(l, VPCD_CONNECTED);
+}
+
+static int on_silence(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct vpcd_link *l = userdata;
+        (void)s;
+        (void)usec;
+        l->silence = sd_event_source_unref(l->silence);
+        l->unheard = true;
+        vt_log(LOG_WARNING, l->name, l->endpoint,
+               "connected to vpcd %s, but it has sent nothing for %llu s: another card holds "
+               "this slot (one vpcd slot serves one card); waiting",
+               l->endpoint, SILENCE_US / 1000000ULL);
+        set_state(l, VPCD_WAITING);
+        return 0;
+}
+
 static int on_readable(struct vpcd_link *l)
 {
         static const int one = 1;
@@ -159,6 +197,7 @@ static int on_readable(struct vpcd_link *l)
                 return -errno;
         if (n == 0)
                 return -ECONNRESET;
+        heard(l);
         frame_rx_commit(&l->rx, (size_t)n);
         return process_frames(l);
 }
@@ -170,6 +209,45 @@ static const char *why(int r)
         if (r == -ECONNABORTED)
                 return "connection dropped on purpose";
         return strerror(-r);
+}
+
+/* Before anything is answered: the listening end must be pcscd's. Anyone can listen on a
+ * port pcscd left free (a socket-activated pcscd exits when idle) and would get the card. */
+static bool listener_trusted(struct vpcd_link *l)
+{
+        uid_t uid = VT_UID_NONE;
+        int r = peer_listener_uid(l->fd, &uid);
+        if (r == 0 && peer_uid_trusted(uid, l->pcscd_uid)) {
+                l->refused = false;
+                return true;
+        }
+        if (r == -ENOENT && !peer_is_loopback(l->fd)) {
+                /* on another host: no local user can be listening there */
+                vt_log(LOG_NOTICE, l->name, l->endpoint,
+                       "vpcd %s is on another host: its listener's owner cannot be checked",
+                       l->endpoint);
+                l->refused = false;
+                return true;
+        }
+        char reason[160];
+        if (r == 0)
+                snprintf(reason, sizeof(reason), "its listening socket belongs to uid %u%s",
+                         (unsigned)uid,
+                         uid == 65534 ? " (nobody, or a user outside our user namespace)" : "");
+        else if (r == -ENOENT)
+                snprintf(reason, sizeof(reason), "no listening socket of this host matches it");
+        else if (r == -EPERM)
+                snprintf(reason, sizeof(reason), "listeners of different users share its port");
+        else
+                snprintf(reason, sizeof(reason), "its owner cannot be looked up: %s", strerror(-r));
+        bool again = l->refused && l->refused_uid == uid;
+        vt_log(again ? LOG_DEBUG : LOG_WARNING, l->name, l->endpoint,
+               "vpcd %s refused, not pcscd: %s; expected root, uid %u%s; retrying", l->endpoint,
+               reason, (unsigned)geteuid(),
+               l->pcscd_uid != VT_UID_NONE ? " or the configured pcscd-user" : "");
+        l->refused = true;
+        l->refused_uid = uid;
+        return false;
 }
 
 static int on_io(sd_event_source *s, int fd, uint32_t events, void *userdata)
@@ -190,9 +268,17 @@ static int on_io(sd_event_source *s, int fd, uint32_t events, void *userdata)
                         return 0;
                 }
                 l->connecting = false;
+                if (!listener_trusted(l)) {
+                        drop(l);
+                        schedule_connect(l);
+                        return 0;
+                }
                 l->backoff_us = BACKOFF_MIN_US;
                 vt_log(LOG_INFO, l->name, l->endpoint, "connected to vpcd %s", l->endpoint);
                 set_state(l, VPCD_CONNECTED);
+                if (sd_event_add_time_relative(l->event, &l->silence, CLOCK_MONOTONIC, SILENCE_US,
+                                               100000, on_silence, l) < 0)
+                        l->silence = NULL; /* no warning then; the link works as before */
                 return sd_event_source_set_io_events(l->io, EPOLLIN);
         }
         if (l->pending) {
@@ -279,7 +365,7 @@ static int resolve(struct vpcd_link *l, const char *host, uint16_t port)
         return 0;
 }
 
-int vpcd_link_new(sd_event *e, const char *name, const char *host, uint16_t port,
+int vpcd_link_new(sd_event *e, const char *name, const char *host, uint16_t port, uid_t pcscd_uid,
                   const struct vpcd_handler *h, struct vpcd_link **out)
 {
         struct vpcd_link *l = calloc(1, sizeof(*l));
@@ -290,6 +376,7 @@ int vpcd_link_new(sd_event *e, const char *name, const char *host, uint16_t port
         snprintf(l->endpoint, sizeof(l->endpoint), "%s:%u", host, port);
         l->h = *h;
         l->fd = -1;
+        l->pcscd_uid = pcscd_uid;
         l->state = VPCD_WAITING;
         l->backoff_us = BACKOFF_MIN_US;
         frame_rx_init(&l->rx, l->rxbuf, sizeof(l->rxbuf));
@@ -313,6 +400,7 @@ void vpcd_link_free(struct vpcd_link *l)
                 return;
         l->io = sd_event_source_disable_unref(l->io);
         l->retry = sd_event_source_disable_unref(l->retry);
+        l->silence = sd_event_source_disable_unref(l->silence);
         if (l->fd >= 0)
                 close(l->fd);
         sd_event_unref(l->event);
@@ -322,6 +410,11 @@ void vpcd_link_free(struct vpcd_link *l)
 enum vpcd_state vpcd_link_state(const struct vpcd_link *l)
 {
         return l->state;
+}
+
+bool vpcd_link_unheard(const struct vpcd_link *l)
+{
+        return l->unheard;
 }
 
 const char *vpcd_link_endpoint(const struct vpcd_link *l)

@@ -5,9 +5,12 @@
 #ifndef VT_VPCD_H
 #define VT_VPCD_H
 
+#include "peer.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <systemd/sd-event.h>
 
 enum vpcd_state {
@@ -37,11 +40,16 @@ struct vpcd_handler {
 
 struct vpcd_link;
 
-int vpcd_link_new(sd_event *e, const char *name, const char *host, uint16_t port,
+/* Connects to host:port and answers only a listener owned by root, the daemon's own user or
+ * pcscd_uid (VT_UID_NONE for none); any other is refused with a log line and retried. */
+int vpcd_link_new(sd_event *e, const char *name, const char *host, uint16_t port, uid_t pcscd_uid,
                   const struct vpcd_handler *h, struct vpcd_link **out);
 void vpcd_link_free(struct vpcd_link *l);
 enum vpcd_state vpcd_link_state(const struct vpcd_link *l);
 const char *vpcd_link_endpoint(const struct vpcd_link *l); /* "HOST:PORT" */
+/* Connected, but vpcd never spoke (the state is VPCD_WAITING then): the slot serves another
+ * card, and this connection waits in its backlog. */
+bool vpcd_link_unheard(const struct vpcd_link *l);
 /* Pulls the card out of the reader (closes the link, no reconnect) or plugs it back in. */
 void vpcd_link_remove(struct vpcd_link *l);
 void vpcd_link_insert(struct vpcd_link *l);

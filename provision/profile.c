@@ -7,6 +7,7 @@
 #include "pin.h"
 
 #include "atomic.h"
+#include "image_dir.h"
 #include "image_store.h"
 
 #include <dirent.h>
@@ -733,28 +734,26 @@ static int locate(struct build *b, const char *dir, struct where *w)
 
 /* Writes the image into a new directory beside `dir` and renames it into place (exchanging
  * it with the old image under --force), so a failure leaves nothing behind. */
-static int place(struct build *b, const char *dir)
+static int put_in_place(struct build *b, const char *dir, const struct where *w)
 {
-        struct where w = {0};
         char tmp[PATH_MAX], env[PATH_MAX], env_tmp[PATH_MAX];
         bool in_place = false, envelope = !b->p->pin && !b->o->pin;
         int r;
 
-        if (locate(b, dir, &w) < 0)
-                return -1;
-        if (vt_pin_envelope_path(w.path, env, sizeof(env)) < 0)
+        if (vt_pin_envelope_path(w->path, env, sizeof(env)) < 0)
                 return fail(b, "%s: path too long", dir);
-        if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.init-XXXXXX", w.parent, w.base) >=
+        if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.init-XXXXXX", w->parent, w->base) >=
             sizeof(tmp))
                 return fail(b, "%s: path too long", dir);
         if (!mkdtemp(tmp)) {
                 /* an empty directory in a parent we may not write (a systemd StateDirectory):
                  * fill it in place, card.ini last, and empty it again on failure */
-                if (!w.exists || w.replace || (errno != EACCES && errno != EPERM && errno != EROFS))
+                if (!w->exists || w->replace ||
+                    (errno != EACCES && errno != EPERM && errno != EROFS))
                         return fail(b, "%s: cannot create a directory beside it: %s", dir,
                                     strerror(errno));
                 in_place = true;
-                snprintf(tmp, sizeof(tmp), "%s", w.path);
+                snprintf(tmp, sizeof(tmp), "%s", w->path);
                 if (chmod(tmp, 0700) < 0)
                         return fail(b, "%s: %s", dir, strerror(errno));
         }
@@ -765,22 +764,22 @@ static int place(struct build *b, const char *dir)
         }
         if (write_contents(b) < 0)
                 goto undo_tmp;
-        if (envelope && write_envelope(b, w.path, env, env_tmp, sizeof(env_tmp)) < 0)
+        if (envelope && write_envelope(b, w->path, env, env_tmp, sizeof(env_tmp)) < 0)
                 goto undo_tmp;
         if (!in_place) {
-                r = w.replace ? renameat2(AT_FDCWD, tmp, AT_FDCWD, w.path, RENAME_EXCHANGE)
-                              : rename(tmp, w.path);
+                r = w->replace ? renameat2(AT_FDCWD, tmp, AT_FDCWD, w->path, RENAME_EXCHANGE)
+                               : rename(tmp, w->path);
                 if (r < 0) {
                         fail(b, "%s: %s", dir, strerror(errno));
                         goto undo_env;
                 }
-                if (w.replace) /* tmp holds the old image now */
+                if (w->replace) /* tmp holds the old image now */
                         remove_image(tmp, true);
         }
         /* an envelope of a replaced image no longer tells a valid PIN */
-        if (envelope ? rename(env_tmp, env) < 0 : w.replace && unlink(env) < 0 && errno != ENOENT)
+        if (envelope ? rename(env_tmp, env) < 0 : w->replace && unlink(env) < 0 && errno != ENOENT)
                 fail(b, "warning: %s: %s", env, strerror(errno));
-        vt_fsync_dir(w.parent);
+        vt_fsync_dir(w->parent);
         return 0;
 undo_env:
         if (envelope)
@@ -788,6 +787,29 @@ undo_env:
 undo_tmp:
         remove_image(tmp, !in_place);
         return -1;
+}
+
+/* An image replaced under --force is locked until it is out of the way: a daemon serving it
+ * would go on with the old secrets and overwrite the new ones. */
+static int place(struct build *b, const char *dir)
+{
+        struct where w = {0};
+        int held = -1, r;
+
+        if (locate(b, dir, &w) < 0)
+                return -1;
+        if (w.replace) {
+                if ((held = vt_dir_open(w.path, b->err, b->errlen)) < 0)
+                        return -1;
+                if (vt_dir_lock(held, w.path, b->err, b->errlen) < 0) {
+                        close(held);
+                        return -1;
+                }
+        }
+        r = put_in_place(b, dir, &w);
+        if (held >= 0)
+                close(held);
+        return r;
 }
 
 int vt_image_create(const char *dir, const struct vt_init_opts *o, char *err, size_t errlen)

@@ -1,6 +1,8 @@
 /* Durable files: written whole or not at all (temporary file, fsync, rename, fsync of the
- * directory). */
+ * directory), each relative to the image directory's descriptor and never through a link. */
 #include "atomic.h"
+
+#include "image_dir.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -11,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,10 +34,31 @@ int vt_fsync_dir(const char *dir)
         return close(fd);
 }
 
-void vt_batch_init(struct vt_batch *b, const char *dir)
+void vt_batch_init(struct vt_batch *b, int dirfd)
 {
         memset(b, 0, sizeof(*b));
-        b->dir = dir;
+        b->dirfd = dirfd;
+}
+
+int vt_batch_open(struct vt_batch *b, const char *dir)
+{
+        int fd = vt_dir_open(dir, NULL, 0);
+
+        if (fd < 0)
+                return -1;
+        vt_batch_init(b, fd);
+        b->own_dirfd = true;
+        return 0;
+}
+
+static void batch_done(struct vt_batch *b)
+{
+        b->n = 0;
+        if (b->own_dirfd) {
+                close(b->dirfd);
+                b->dirfd = -1;
+                b->own_dirfd = false;
+        }
 }
 
 static struct vt_batch_op *batch_add(struct vt_batch *b, const char *name)
@@ -46,8 +70,8 @@ static struct vt_batch_op *batch_add(struct vt_batch *b, const char *name)
                 return NULL;
         }
         op = &b->op[b->n];
-        if ((size_t)snprintf(op->path, sizeof(op->path), "%s/%s", b->dir, name) >=
-            sizeof(op->path)) {
+        if (strchr(name, '/') ||
+            (size_t)snprintf(op->name, sizeof(op->name), "%s", name) >= sizeof(op->name)) {
                 errno = ENAMETOOLONG;
                 return NULL;
         }
@@ -56,23 +80,36 @@ static struct vt_batch_op *batch_add(struct vt_batch *b, const char *name)
         return op;
 }
 
-int vt_batch_write(struct vt_batch *b, const char *name, const void *data, size_t len)
+/* Creates ".name.XXXXXX.tmp" afresh (O_EXCL: never an existing file or link). */
+static int create_tmp(int dirfd, struct vt_batch_op *op)
 {
-        struct vt_batch_op *op = batch_add(b, name);
-        const uint8_t *p = data;
-        int fd, e;
+        static const char chars[] =
+            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
-        if (!op)
-                return -1;
-        if ((size_t)snprintf(op->tmp, sizeof(op->tmp), "%s/.%s.XXXXXX.tmp", b->dir, name) >=
-            sizeof(op->tmp)) {
-                errno = ENAMETOOLONG;
-                return -1;
+        for (int tries = 0; tries < 100; tries++) {
+                uint8_t rnd[6];
+                char suffix[7];
+                if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+                        return -1;
+                for (size_t i = 0; i < sizeof(rnd); i++)
+                        suffix[i] = chars[rnd[i] % (sizeof(chars) - 1)];
+                suffix[6] = '\0';
+                if ((size_t)snprintf(op->tmp, sizeof(op->tmp), ".%s.%s.tmp", op->name, suffix) >=
+                    sizeof(op->tmp)) {
+                        errno = ENAMETOOLONG;
+                        return -1;
+                }
+                int fd = openat(dirfd, op->tmp,
+                                O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+                if (fd >= 0 || errno != EEXIST)
+                        return fd;
         }
-        if ((fd = mkostemps(op->tmp, 4, O_CLOEXEC)) < 0)
-                return -1;
-        if (fchmod(fd, 0600) < 0)
-                goto fail;
+        errno = EEXIST;
+        return -1;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t len)
+{
         while (len > 0) {
                 ssize_t n = write(fd, p, len);
                 if (n < 0 && errno == EINTR)
@@ -80,12 +117,24 @@ int vt_batch_write(struct vt_batch *b, const char *name, const void *data, size_
                 if (n <= 0) {
                         if (n == 0)
                                 errno = EIO;
-                        goto fail;
+                        return -1;
                 }
                 p += n;
                 len -= (size_t)n;
         }
-        if (fsync(fd) < 0)
+        return 0;
+}
+
+int vt_batch_write(struct vt_batch *b, const char *name, const void *data, size_t len)
+{
+        struct vt_batch_op *op = batch_add(b, name);
+        int fd, e;
+
+        if (!op)
+                return -1;
+        if ((fd = create_tmp(b->dirfd, op)) < 0)
+                return -1;
+        if (fchmod(fd, 0600) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0)
                 goto fail;
         if (close(fd) < 0) {
                 fd = -1;
@@ -97,7 +146,7 @@ fail:
         e = errno;
         if (fd >= 0)
                 close(fd);
-        unlink(op->tmp);
+        unlinkat(b->dirfd, op->tmp, 0);
         errno = e;
         return -1;
 }
@@ -117,8 +166,8 @@ void vt_batch_abort(struct vt_batch *b)
 {
         for (size_t i = 0; i < b->n; i++)
                 if (!b->op[i].remove)
-                        unlink(b->op[i].tmp);
-        b->n = 0;
+                        unlinkat(b->dirfd, b->op[i].tmp, 0);
+        batch_done(b);
 }
 
 int vt_batch_commit(struct vt_batch *b)
@@ -127,7 +176,8 @@ int vt_batch_commit(struct vt_batch *b)
          * removal half-way through: refuse the batch before anything moves */
         for (size_t i = 0; i < b->n; i++) {
                 struct stat st;
-                if (lstat(b->op[i].path, &st) == 0 && !S_ISREG(st.st_mode)) {
+                if (fstatat(b->dirfd, b->op[i].name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                    !S_ISREG(st.st_mode)) {
                         vt_batch_abort(b);
                         errno = S_ISDIR(st.st_mode) ? EISDIR : ELOOP;
                         return -1;
@@ -135,42 +185,38 @@ int vt_batch_commit(struct vt_batch *b)
         }
         for (size_t i = 0; i < b->n; i++) {
                 struct vt_batch_op *op = &b->op[i];
-                int r = op->remove ? unlink(op->path) : rename(op->tmp, op->path);
+                int r = op->remove ? unlinkat(b->dirfd, op->name, 0)
+                                   : renameat(b->dirfd, op->tmp, b->dirfd, op->name);
                 if (r < 0 && !(op->remove && errno == ENOENT)) {
                         int e = errno;
                         for (size_t k = i; k < b->n; k++) /* what is not in place yet */
                                 if (!b->op[k].remove)
-                                        unlink(b->op[k].tmp);
-                        b->n = 0;
+                                        unlinkat(b->dirfd, b->op[k].tmp, 0);
+                        batch_done(b);
                         errno = e;
                         return -1;
                 }
         }
-        b->n = 0;
-        return vt_fsync_dir(b->dir);
+        int r = fsync(b->dirfd);
+        int e = errno;
+        batch_done(b);
+        errno = e;
+        return r;
 }
 
 int vt_write_atomic(const char *dir, const char *name, const void *data, size_t len)
 {
         struct vt_batch b;
 
-        vt_batch_init(&b, dir);
-        if (vt_batch_write(&b, name, data, len) < 0)
+        if (vt_batch_open(&b, dir) < 0)
                 return -1;
-        return vt_batch_commit(&b);
-}
-
-int vt_remove_durable(const char *dir, const char *name)
-{
-        char path[PATH_MAX];
-
-        if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path)) {
-                errno = ENAMETOOLONG;
+        if (vt_batch_write(&b, name, data, len) < 0) {
+                int e = errno;
+                vt_batch_abort(&b);
+                errno = e;
                 return -1;
         }
-        if (unlink(path) < 0)
-                return errno == ENOENT ? 0 : -1;
-        return vt_fsync_dir(dir);
+        return vt_batch_commit(&b);
 }
 
 /* Leftovers of writes interrupted by a crash: ".NAME.XXXXXX.tmp". */
@@ -181,18 +227,20 @@ static bool is_leftover(const char *name)
         return name[0] == '.' && n > 12 && strcmp(name + n - 4, ".tmp") == 0 && name[n - 11] == '.';
 }
 
-void vt_sweep_leftovers(const char *dir)
+void vt_sweep_leftovers(int dirfd)
 {
-        DIR *d = opendir(dir);
+        int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
         struct dirent *e;
-        char path[PATH_MAX];
 
-        if (!d)
+        if (!d) {
+                if (fd >= 0)
+                        close(fd);
                 return;
+        }
         while ((e = readdir(d)))
-                if (e->d_type == DT_REG && is_leftover(e->d_name) &&
-                    (size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) < sizeof(path))
-                        unlink(path);
+                if (e->d_type == DT_REG && is_leftover(e->d_name))
+                        unlinkat(dirfd, e->d_name, 0);
         closedir(d);
 }
 

@@ -1,4 +1,6 @@
-/* Durable file operations inside a directory. Each returns 0 or -1 with errno set. */
+/* Durable file operations inside an image directory, each relative to the directory's
+ * descriptor (image_dir.h) and never through a symbolic link. Each returns 0 or -1 with errno
+ * set. */
 #ifndef VT_ATOMIC_H
 #define VT_ATOMIC_H
 
@@ -12,17 +14,21 @@
  * the earlier ones done: order them so that any prefix is consistent. */
 #define VT_BATCH_MAX 4
 struct vt_batch_op {
-        char tmp[PATH_MAX];
-        char path[PATH_MAX];
+        char tmp[NAME_MAX + 1];
+        char name[NAME_MAX + 1];
         bool remove;
 };
 struct vt_batch {
-        const char *dir;
+        int dirfd;
+        bool own_dirfd; /* opened by vt_batch_open: closed by commit and abort */
         size_t n;
         struct vt_batch_op op[VT_BATCH_MAX];
 };
 
-void vt_batch_init(struct vt_batch *b, const char *dir);
+/* A batch in the directory open as dirfd (which stays the caller's). */
+void vt_batch_init(struct vt_batch *b, int dirfd);
+/* A batch in dir, opened and checked as vt_dir_open does; -1 (errno set) when refused. */
+int vt_batch_open(struct vt_batch *b, const char *dir);
 /* Adds a file with this content (written and fsynced now, as ".name.XXXXXX.tmp"). */
 int vt_batch_write(struct vt_batch *b, const char *name, const void *data, size_t len);
 /* Adds the removal of a file (none is fine). */
@@ -35,10 +41,9 @@ void vt_batch_abort(struct vt_batch *b);
 /* Writes dir/name atomically: a temporary ".name.XXXXXX.tmp" (0600), fsync, rename, fsync of
  * the directory. A crash leaves the old file or the new one. */
 int vt_write_atomic(const char *dir, const char *name, const void *data, size_t len);
-/* Removes dir/name (no error when it is missing) and fsyncs the directory. */
-int vt_remove_durable(const char *dir, const char *name);
+/* fsyncs a directory given by its path. */
 int vt_fsync_dir(const char *dir);
 /* Removes what interrupted writes left behind (".NAME.XXXXXX.tmp"). */
-void vt_sweep_leftovers(const char *dir);
+void vt_sweep_leftovers(int dirfd);
 
 #endif

@@ -10,14 +10,12 @@
 #include <stdio.h>
 #include <string.h>
 
-int vt_file_store_init(struct vt_file_store *fs, const char *dir, const struct vt_image *img)
+void vt_file_store_init(struct vt_file_store *fs, int dirfd, const struct vt_image *img)
 {
         memset(fs, 0, sizeof(*fs));
-        if ((size_t)snprintf(fs->dir, sizeof(fs->dir), "%s", dir) >= sizeof(fs->dir))
-                return -1;
+        fs->dirfd = dirfd;
         fs->saved_pin_max = img->pin.max_tries;
         fs->saved_puk_max = img->puk.max_tries;
-        return 0;
 }
 
 /* card.ini (when the retry limits change) and state, put in place in that order: on load a
@@ -29,7 +27,7 @@ static int save_secrets(struct vt_file_store *fs, const struct vt_image *next)
         bool limits =
             next->pin.max_tries != fs->saved_pin_max || next->puk.max_tries != fs->saved_puk_max;
 
-        vt_batch_init(&b, fs->dir);
+        vt_batch_init(&b, fs->dirfd);
         if ((limits && vt_batch_card(&b, next) < 0) || vt_batch_state(&b, next) < 0)
                 goto fail;
         if (vt_batch_commit(&b) < 0)
@@ -62,8 +60,23 @@ static int save_slot(struct vt_file_store *fs, const struct vt_image *img,
         bool key = slot->key != old->key;
         bool cert = slot->cert != old->cert || slot->cert_len != old->cert_len;
         next.slots[i] = *slot;
-        vt_batch_init(&b, fs->dir);
+        vt_batch_init(&b, fs->dirfd);
         if (vt_batch_slot(&b, slot, key, cert) < 0 || vt_batch_card(&b, &next) < 0) {
+                e = errno;
+                vt_batch_abort(&b);
+                errno = e;
+                return -1;
+        }
+        return vt_batch_commit(&b);
+}
+
+static int save_object(struct vt_file_store *fs, uint32_t tag, const uint8_t *data, size_t len)
+{
+        struct vt_batch b;
+        int e;
+
+        vt_batch_init(&b, fs->dirfd);
+        if (vt_batch_object(&b, tag, data, len) < 0) {
                 e = errno;
                 vt_batch_abort(&b);
                 errno = e;
@@ -80,7 +93,7 @@ static int commit_piv(struct vt_file_store *fs, const struct piv_change *ch)
         case PIV_CHANGE_SLOT:
                 return save_slot(fs, ch->img, ch->slot);
         case PIV_CHANGE_OBJECT:
-                return vt_save_object(fs->dir, ch->tag, ch->data, ch->len);
+                return save_object(fs, ch->tag, ch->data, ch->len);
         }
         errno = EINVAL;
         return -1;
@@ -90,7 +103,7 @@ static int file_commit(void *ctx, const char *applet, const void *change)
 {
         struct vt_file_store *fs = ctx;
         if (!fs->swept) {
-                vt_sweep_leftovers(fs->dir);
+                vt_sweep_leftovers(fs->dirfd);
                 fs->swept = true;
         }
         if (strcmp(applet, "piv") != 0)

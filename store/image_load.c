@@ -36,6 +36,8 @@
  * after the next load removes). */
 #include "image_store.h"
 
+#include "image_dir.h"
+
 #include "keygen.h"
 
 #include <dirent.h>
@@ -388,18 +390,26 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
         va_end(ap);
 }
 
-/* Reads a whole optional file: 1 read, 0 absent, -1 error (message in err). */
-static int read_file(const char *path, uint8_t **data, size_t *len, char *err, size_t errlen)
+/* Reads a whole optional file of the image directory, never through a link: 1 read, 0 absent,
+ * -1 error (message in err, naming path). */
+static int read_file(int dirfd, const char *name, const char *path, uint8_t **data, size_t *len,
+                     char *err, size_t errlen)
 {
         struct stat st;
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
         size_t got = 0;
 
         *data = NULL;
         if (fd < 0) {
                 if (errno == ENOENT)
                         return 0;
-                set_err(err, errlen, "%s: %s", path, strerror(errno));
+                if (errno == ELOOP)
+                        set_err(err, errlen,
+                                "%s is a symbolic link: an image's files are its own (remove the "
+                                "link)",
+                                path);
+                else
+                        set_err(err, errlen, "%s: %s", path, strerror(errno));
                 return -1;
         }
         if (fstat(fd, &st) < 0) {
@@ -438,8 +448,8 @@ fail:
         return -1;
 }
 
-static int parse_ini(struct load *l, const char *dir, const char *name, ini_handler handler,
-                     char *err, size_t errlen)
+static int parse_ini(struct load *l, int dirfd, const char *dir, const char *name,
+                     ini_handler handler, char *err, size_t errlen)
 {
         char path[PATH_MAX];
         uint8_t *data;
@@ -447,7 +457,7 @@ static int parse_ini(struct load *l, const char *dir, const char *name, ini_hand
         int line, r;
 
         snprintf(path, sizeof(path), "%s/%s", dir, name);
-        if ((r = read_file(path, &data, &len, err, errlen)) <= 0) {
+        if ((r = read_file(dirfd, name, path, &data, &len, err, errlen)) <= 0) {
                 if (r == 0)
                         set_err(err, errlen, "%s: %s", path, strerror(ENOENT));
                 return -1;
@@ -473,9 +483,9 @@ static int no_password(char *buf, int size, int rwflag, void *u)
         return -1;
 }
 
-static int load_slot(struct vt_image *img, struct vt_slot *s, char *err, size_t errlen)
+static int load_slot(int dirfd, struct vt_image *img, struct vt_slot *s, char *err, size_t errlen)
 {
-        char path[PATH_MAX];
+        char path[PATH_MAX], file[16];
         uint8_t *data;
         size_t len;
         BIO *bio;
@@ -484,8 +494,9 @@ static int load_slot(struct vt_image *img, struct vt_slot *s, char *err, size_t 
         long n = 0;
         int r;
 
-        snprintf(path, sizeof(path), "%s/%02x.key.pem", img->dir, s->ref);
-        if ((r = read_file(path, &data, &len, err, errlen)) < 0)
+        snprintf(file, sizeof(file), "%02x.key.pem", s->ref);
+        snprintf(path, sizeof(path), "%s/%s", img->dir, file);
+        if ((r = read_file(dirfd, file, path, &data, &len, err, errlen)) < 0)
                 return -1;
         if (r) {
                 bio = BIO_new_mem_buf(data, (int)len);
@@ -502,8 +513,9 @@ static int load_slot(struct vt_image *img, struct vt_slot *s, char *err, size_t 
                         return -1;
                 }
         }
-        snprintf(path, sizeof(path), "%s/%02x.crt.pem", img->dir, s->ref);
-        if ((r = read_file(path, &data, &len, err, errlen)) <= 0)
+        snprintf(file, sizeof(file), "%02x.crt.pem", s->ref);
+        snprintf(path, sizeof(path), "%s/%s", img->dir, file);
+        if ((r = read_file(dirfd, file, path, &data, &len, err, errlen)) <= 0)
                 return r;
         bio = BIO_new_mem_buf(data, (int)len);
         r = bio && PEM_read_bio(bio, &name, &header, &der, &n) &&
@@ -547,15 +559,18 @@ int vt_object_file_tag(const char *name, uint32_t *tag)
         return 0;
 }
 
-static int load_objects(struct vt_image *img, char *err, size_t errlen)
+static int load_objects(int dirfd, struct vt_image *img, char *err, size_t errlen)
 {
-        DIR *d = opendir(img->dir);
+        int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
         struct dirent *e;
         char path[PATH_MAX];
         int r = 0;
 
         if (!d) {
                 set_err(err, errlen, "%s: %s", img->dir, strerror(errno));
+                if (fd >= 0)
+                        close(fd);
                 return -1;
         }
         while (r == 0 && (e = readdir(d))) {
@@ -571,7 +586,8 @@ static int load_objects(struct vt_image *img, char *err, size_t errlen)
                 } else if (!(o = vt_image_object_add(img, tag))) {
                         set_err(err, errlen, "%s: more than %d objects", path, VT_OBJECTS_MAX);
                         r = -1;
-                } else if ((r = read_file(path, &o->data, &o->len, err, errlen)) >= 0) {
+                } else if ((r = read_file(dirfd, e->d_name, path, &o->data, &o->len, err,
+                                          errlen)) >= 0) {
                         r = 0;
                 }
         }
@@ -585,23 +601,26 @@ static int load_objects(struct vt_image *img, char *err, size_t errlen)
 
 struct vt_image *vt_image_load(const char *dir, char *err, size_t errlen)
 {
+        int fd = vt_dir_open(dir, err, errlen);
+        struct vt_image *img;
+
+        if (fd < 0)
+                return NULL;
+        img = vt_image_load_at(fd, dir, err, errlen);
+        close(fd);
+        return img;
+}
+
+struct vt_image *vt_image_load_at(int dirfd, const char *dir, char *err, size_t errlen)
+{
         struct vt_image *img = vt_image_new(dir);
         struct load l = {.img = img};
-        struct stat st;
 
         if (!img) {
                 set_err(err, errlen, "%s: out of memory", dir);
                 return NULL;
         }
-        if (stat(dir, &st) < 0) {
-                set_err(err, errlen, "%s: %s", dir, strerror(errno));
-                goto fail;
-        }
-        if (!S_ISDIR(st.st_mode)) {
-                set_err(err, errlen, "%s: not a directory", dir);
-                goto fail;
-        }
-        if (parse_ini(&l, dir, "card.ini", card_handler, err, errlen) < 0)
+        if (parse_ini(&l, dirfd, dir, "card.ini", card_handler, err, errlen) < 0)
                 goto fail;
         if ((l.seen & (SEEN_ATR | SEEN_GUID | SEEN_SERIAL | SEEN_VERSION | SEEN_PIN_RETRIES |
                        SEEN_PUK_RETRIES)) != (SEEN_ATR | SEEN_GUID | SEEN_SERIAL | SEEN_VERSION |
@@ -622,7 +641,7 @@ struct vt_image *vt_image_load(const char *dir, char *err, size_t errlen)
                 goto fail;
         }
         vt_image_set_compat(img, l.compat);
-        if (parse_ini(&l, dir, "state", state_handler, err, errlen) < 0)
+        if (parse_ini(&l, dirfd, dir, "state", state_handler, err, errlen) < 0)
                 goto fail;
         if (l.seen !=
             (SEEN_SECRET_ALL | SEEN_SECRET_ALL << SEEN_PUK_SHIFT | SEEN_MGM_ALG | SEEN_MGM_KEY)) {
@@ -644,9 +663,9 @@ struct vt_image *vt_image_load(const char *dir, char *err, size_t errlen)
         if (img->puk.tries_left > img->puk.max_tries)
                 img->puk.tries_left = img->puk.max_tries;
         for (size_t i = 0; i < VT_SLOTS; i++)
-                if (load_slot(img, &img->slots[i], err, errlen) < 0)
+                if (load_slot(dirfd, img, &img->slots[i], err, errlen) < 0)
                         goto fail;
-        if (load_objects(img, err, errlen) < 0)
+        if (load_objects(dirfd, img, err, errlen) < 0)
                 goto fail;
         return img;
 fail:

@@ -253,7 +253,8 @@ int vt_save_card(const char *dir, const struct vt_image *img)
 {
         struct vt_batch b;
 
-        vt_batch_init(&b, dir);
+        if (vt_batch_open(&b, dir) < 0)
+                return -1;
         return commit_one(vt_batch_card(&b, img), &b);
 }
 
@@ -261,7 +262,8 @@ int vt_save_state(const char *dir, const struct vt_image *img)
 {
         struct vt_batch b;
 
-        vt_batch_init(&b, dir);
+        if (vt_batch_open(&b, dir) < 0)
+                return -1;
         return commit_one(vt_batch_state(&b, img), &b);
 }
 
@@ -269,7 +271,8 @@ int vt_save_slot_files(const char *dir, const struct vt_slot *s)
 {
         struct vt_batch b;
 
-        vt_batch_init(&b, dir);
+        if (vt_batch_open(&b, dir) < 0)
+                return -1;
         return commit_one(vt_batch_slot(&b, s, true, true), &b);
 }
 
@@ -277,7 +280,8 @@ int vt_save_object(const char *dir, uint32_t tag, const uint8_t *data, size_t le
 {
         struct vt_batch b;
 
-        vt_batch_init(&b, dir);
+        if (vt_batch_open(&b, dir) < 0)
+                return -1;
         return commit_one(vt_batch_object(&b, tag, data, len), &b);
 }
 

@@ -11,8 +11,11 @@
 #include <stdint.h>
 
 /* Loads the image in dir; on failure returns NULL and puts a message naming the file and the
- * reason in err. Never writes. */
+ * reason in err. Never writes. dir must be ours and 0700, and no file is read through a link
+ * (image_dir.h). */
 struct vt_image *vt_image_load(const char *dir, char *err, size_t errlen);
+/* The same from the directory open as dirfd (vt_dir_open); dir names it in messages. */
+struct vt_image *vt_image_load_at(int dirfd, const char *dir, char *err, size_t errlen);
 
 /* Writes every file of img into dir (which must exist): slots, objects, card.ini, state. 0 or -1
  * (errno set). */
@@ -43,7 +46,7 @@ int vt_dir_is_empty(const char *dir);
 /* The store of a loaded image: each change goes to the files of dir (see
  * vt_file_store_commit). */
 struct vt_file_store {
-        char dir[4096];
+        int dirfd; /* the image directory (image_dir.h), the caller's to close */
         /* the retry limits card.ini holds: a change of the secrets rewrites card.ini first
          * when the proposed limits differ */
         uint8_t saved_pin_max, saved_puk_max;
@@ -51,8 +54,8 @@ struct vt_file_store {
         bool swept;
 };
 
-/* Sets fs up for the image img loaded from dir; 0, or -1 when dir is too long. */
-int vt_file_store_init(struct vt_file_store *fs, const char *dir, const struct vt_image *img);
+/* Sets fs up for the image img loaded from the directory open as dirfd. */
+void vt_file_store_init(struct vt_file_store *fs, int dirfd, const struct vt_image *img);
 /* A vt_store over fs. */
 struct vt_store vt_file_store(struct vt_file_store *fs);
 

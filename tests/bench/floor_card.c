@@ -101,7 +101,8 @@ int main(int argc, char **argv)
         const struct vpcd_handler h = {.apdu = on_apdu, .atr = on_atr, .power = on_power};
         if ((r = sd_event_default(&e)) < 0 ||
             (r = sd_event_add_signal(e, NULL, SIGTERM, on_term, NULL)) < 0 ||
-            (r = vpcd_link_new(e, "floor", "127.0.0.1", (uint16_t)atoi(argv[1]), &h, &l)) < 0) {
+            (r = vpcd_link_new(e, "floor", "127.0.0.1", (uint16_t)atoi(argv[1]), VT_UID_NONE, &h,
+                               &l)) < 0) {
                 fprintf(stderr, "floor-card: %s\n", strerror(-r));
                 sd_event_unref(e);
                 return 1;

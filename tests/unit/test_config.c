@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "peer.h"
 
 static char path[64];
 
@@ -60,6 +61,100 @@ static void valid(void **state)
         assert_string_equal(c.trace, "");
 }
 
+/* pcscd-user: a name or a uid, given to every card wherever the [daemon] section is */
+static void pcscd_user(void **state)
+{
+        (void)state;
+        struct conf c;
+        char err[1200];
+        assert_int_equal(load("[card a]\nimage = /x\nvpcd = h:1\n", &c, err, sizeof(err)), 0);
+        assert_int_equal(c.cards[0].pcscd_uid, VT_UID_NONE);
+        assert_int_equal(load("[card a]\nimage = /x\nvpcd = h:1\n[daemon]\npcscd-user = nobody\n",
+                              &c, err, sizeof(err)),
+                         0);
+        assert_int_equal(c.cards[0].pcscd_uid, 65534);
+        assert_int_equal(load("[daemon]\npcscd-user = 1234\n[card a]\nimage = /x\nvpcd = h:1\n", &c,
+                              err, sizeof(err)),
+                         0);
+        assert_int_equal(c.cards[0].pcscd_uid, 1234);
+        expect_error("[daemon]\npcscd-user = no-such-user-here\n[card a]\nimage = /x\nvpcd = h:1\n",
+                     2, "unknown pcscd-user");
+}
+
+/* one image, one card: PIN tries and changes of two cards on one image would overwrite each
+ * other */
+static void one_card_per_image(void **state)
+{
+        (void)state;
+        expect_error(
+            "[card a]\nimage = /srv/x\nvpcd = h:1\n[card b]\nimage = /srv//x/\nvpcd = h:2\n", 4,
+            "image /srv//x/ is already card 'a'");
+        expect_error(
+            "[card a]\nimage = /srv/x\nvpcd = h:1\n\n[card b]\nimage = /srv/./x\nvpcd = h:2\n", 5,
+            "already card 'a'");
+        expect_error(
+            "[card a]\nimage = /tmp\nvpcd = h:1\n[card b]\nimage = /tmp/../tmp\nvpcd = h:2\n", 4,
+            "already card 'a'");
+        struct conf c;
+        char err[1200];
+        assert_int_equal(load("[card a]\nimage = /srv/x\nvpcd = h:1\n[card b]\nimage = /srv/x2\n"
+                              "vpcd = h:2\n",
+                              &c, err, sizeof(err)),
+                         0);
+}
+
+/* nothing silently overridden, nothing left to guess */
+static void strictness(void **state)
+{
+        (void)state;
+        expect_error("[card a]\nimage = /x\nvpcd = h:1\nimage = /y\n", 4,
+                     "'image' is given twice in [card a]");
+        expect_error("[card a]\nimage = /x\nvpcd = h:1\ntouch-timeout = 1\ntouch-timeout = 2\n", 5,
+                     "'touch-timeout' is given twice");
+        expect_error("[daemon]\ncontrol = /a\n[card a]\nimage = /x\nvpcd = h:1\n[daemon]\n"
+                     "control = /b\n",
+                     7, "'control' is given twice in [daemon]");
+        expect_error("[card a]\nimage = /x\nvpcd = 127.0.0.1:35963\n[card b]\nimage = /y\n"
+                     "vpcd = localhost:35963\n",
+                     6, "vpcd localhost:35963 is already used by card 'a'");
+        expect_error("[card a]\nimage = var/lib/x\nvpcd = h:1\n", 2,
+                     "'image' must be an absolute path, not 'var/lib/x'");
+        expect_error("[daemon]\ncontrol = control.sock\n[card a]\nimage = /x\nvpcd = h:1\n", 2,
+                     "'control' must be an absolute path");
+        expect_error("[daemon]\ntrace = ./t.txt\n[card a]\nimage = /x\nvpcd = h:1\n", 2,
+                     "'trace' must be an absolute path");
+        /* the same key in two cards is no repetition */
+        struct conf c;
+        char err[1200];
+        assert_int_equal(
+            load("[card a]\nimage = /x\nvpcd = h:1\n[card b]\nimage = /y\nvpcd = h:2\n", &c, err,
+                 sizeof(err)),
+            0);
+        /* a directory given as the file */
+        assert_int_equal(conf_load("/tmp", &c, err, sizeof(err)), -1);
+        assert_string_equal(err, "/tmp is a directory: --config takes the configuration file "
+                                 "itself (such as /tmp/vtokend.conf)");
+}
+
+static void resolve_hosts(void **state)
+{
+        (void)state;
+        struct conf c;
+        char err[1200];
+        assert_int_equal(load("[card a]\nimage = /x\nvpcd = localhost:1\n\n[card b]\nimage = /y\n"
+                              "vpcd = no-such-host.invalid:2\n",
+                              &c, err, sizeof(err)),
+                         0);
+        assert_int_equal(conf_resolve_hosts(&c, err, sizeof(err)), -1);
+        char want[128];
+        snprintf(want, sizeof(want),
+                 "%s:5: [card b]: cannot resolve vpcd host no-such-host.invalid", path);
+        if (strncmp(err, want, strlen(want)) != 0)
+                fail_msg("'%s' does not start with '%s'", err, want);
+        c.n_cards = 1;
+        assert_int_equal(conf_resolve_hosts(&c, err, sizeof(err)), 0);
+}
+
 static void trace_and_touch_timeout(void **state)
 {
         (void)state;
@@ -104,7 +199,7 @@ static void errors_name_the_line(void **state)
         char many[2048] = "";
         for (int i = 0; i <= VT_CONF_CARDS_MAX; i++)
                 snprintf(many + strlen(many), sizeof(many) - strlen(many),
-                         "[card c%d]\nimage = /x\nvpcd = h:%d\n", i, i + 1);
+                         "[card c%d]\nimage = /x%d\nvpcd = h:%d\n", i, i, i + 1);
         expect_error(many, 3 * VT_CONF_CARDS_MAX + 1, "too many cards");
         /* vtoken ctl names a card by one word */
         expect_error("[daemon]\n[card my card]\nimage = /x\nvpcd = h:1\n", 2,
@@ -165,6 +260,10 @@ int main(void)
             cmocka_unit_test(errors_name_the_line),
             cmocka_unit_test(long_lines),
             cmocka_unit_test(missing_file),
+            cmocka_unit_test(pcscd_user),
+            cmocka_unit_test(one_card_per_image),
+            cmocka_unit_test(strictness),
+            cmocka_unit_test(resolve_hosts),
             cmocka_unit_test(default_card),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

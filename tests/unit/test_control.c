@@ -404,6 +404,34 @@ static void no_socket_without_a_path(void **state)
             -ENOENT);
 }
 
+/* A directory others may write is refused: they could put their own socket in its place */
+static void socket_directory_checked(void **state)
+{
+        struct sock_test *t = *state;
+        struct control *c = NULL;
+        char link[sizeof(t->dir) + 8], path[sizeof(link) + 16];
+        assert_int_equal(chmod(t->dir, 0777), 0);
+        assert_int_equal(control_start(t->m->event, t->path, manager_execute, t->m, &c), -EPERM);
+        assert_int_equal(chmod(t->dir, 01777), 0);
+        assert_int_equal(control_start(t->m->event, t->path, manager_execute, t->m, &c), -EPERM);
+        assert_null(c);
+        assert_int_equal(access(t->path, F_OK), -1);
+        assert_int_equal(chmod(t->dir, 0700), 0);
+        snprintf(link, sizeof(link), "%s.link", t->dir);
+        snprintf(path, sizeof(path), "%s/control.sock", link);
+        assert_int_equal(symlink(t->dir, link), 0);
+        assert_int_equal(control_start(t->m->event, path, manager_execute, t->m, &c), -ENOTDIR);
+        unlink(link);
+        if (geteuid() == 0) {
+                assert_int_equal(chown(t->dir, 65534, 65534), 0);
+                assert_int_equal(control_start(t->m->event, t->path, manager_execute, t->m, &c),
+                                 -EPERM);
+                assert_int_equal(chown(t->dir, 0, 0), 0);
+        }
+        assert_int_equal(control_start(t->m->event, t->path, manager_execute, t->m, &c), 0);
+        control_free(c);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -414,6 +442,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(verbs_with_cards, cards_setup, cards_teardown),
             cmocka_unit_test_setup_teardown(socket_end_to_end, sock_setup, sock_teardown),
             cmocka_unit_test_setup_teardown(no_socket_without_a_path, sock_setup, sock_teardown),
+            cmocka_unit_test_setup_teardown(socket_directory_checked, sock_setup, sock_teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

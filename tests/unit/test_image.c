@@ -12,6 +12,7 @@
 #define load_ok(dir) load_image_or_fail((dir), "load failed")
 
 #include "fault.h"
+#include "image_dir.h"
 #include "image_store.h"
 #include "keygen.h"
 #include "pin.h"
@@ -32,6 +33,7 @@ static const uint8_t atr[] = {0x3B, 0x88, 0x01, 0x50, 0x49, 0x56,
 
 struct fixture {
         char dir[64];
+        int dirfd; /* dir, opened as the daemon opens it, for file stores */
         struct vt_image *img;
 };
 
@@ -123,6 +125,7 @@ static int setup(void **state)
         assert_non_null(f);
         snprintf(f->dir, sizeof(f->dir), "/tmp/vt-image-XXXXXX");
         assert_non_null(mkdtemp(f->dir));
+        assert_true((f->dirfd = vt_dir_open(f->dir, NULL, 0)) >= 0);
         assert_non_null(img = vt_image_new(f->dir));
         memcpy(img->atr, atr, sizeof(atr));
         img->atr_len = sizeof(atr);
@@ -174,6 +177,7 @@ static int teardown(void **state)
         struct fixture *f = *state;
 
         vt_image_free(f->img);
+        close(f->dirfd);
         rm_rf(f->dir);
         free(f);
         return 0;
@@ -198,7 +202,7 @@ static void load_fails(const char *dir, const char *file, const char *reason)
 static int commit(struct fixture *f, const struct piv_change *ch)
 {
         struct vt_file_store fs;
-        assert_int_equal(vt_file_store_init(&fs, f->dir, f->img), 0);
+        vt_file_store_init(&fs, f->dirfd, f->img);
         struct vt_store store = vt_file_store(&fs);
         int r = vt_store_commit(&store, "piv", ch);
         if (r == 0)
@@ -361,7 +365,7 @@ static void test_failed_commit_leaves_old_files(void **state)
         struct fault_store faults = {.armed = true};
 
         assert_non_null(next);
-        assert_int_equal(vt_file_store_init(&files, f->dir, f->img), 0);
+        vt_file_store_init(&files, f->dirfd, f->img);
         faults.inner = vt_file_store(&files);
         struct vt_store store = fault_store(&faults);
         snapshot(f->dir, before, sizeof(before));
@@ -395,7 +399,7 @@ static void test_failed_slot_commit_moves_nothing(void **state)
         struct vt_file_store files;
         struct vt_image *b;
 
-        assert_int_equal(vt_file_store_init(&files, f->dir, f->img), 0);
+        vt_file_store_init(&files, f->dirfd, f->img);
         struct vt_store store = vt_file_store(&files);
         assert_non_null(next.key = vt_key_generate(VT_ALG_P256));
         next.cert = NULL;
@@ -440,7 +444,7 @@ static void test_no_temp_files_and_stale_ones_ignored(void **state)
         assert_int_equal(access(path, F_OK), 0);
         struct vt_file_store fs;
         const struct piv_change ch = {.kind = PIV_CHANGE_OBJECT, .img = b, .tag = 0x5FC109};
-        assert_int_equal(vt_file_store_init(&fs, f->dir, b), 0);
+        vt_file_store_init(&fs, f->dirfd, b);
         struct vt_store store = vt_file_store(&fs);
         assert_int_equal(vt_store_commit(&store, "piv", &ch), 0);
         assert_int_equal(access(path, F_OK), -1);
@@ -614,20 +618,89 @@ static void test_empty_directory(void **state)
         assert_int_equal(errno, ENOENT);
 }
 
-static void test_file_store_dir_too_long(void **state)
+/* A link planted among the image's files is never followed: not by the loader (the file named,
+ * nothing read), not by a commit (which replaces the link, leaving its target alone). */
+static void test_planted_link_refused(void **state)
 {
-        struct vt_file_store fs;
-        char dir[sizeof(fs.dir) + 1];
-        struct vt_image *img = vt_image_new("x");
+        struct fixture *f = *state;
+        char path[128], target[64] = "/tmp/vt-target-XXXXXX";
+        int fd = mkstemp(target);
 
-        (void)state;
-        assert_non_null(img);
-        memset(dir, 'a', sizeof(dir) - 1);
-        dir[sizeof(dir) - 1] = '\0';
-        assert_int_equal(vt_file_store_init(&fs, dir, img), -1);
-        dir[sizeof(dir) - 2] = '\0';
-        assert_int_equal(vt_file_store_init(&fs, dir, img), 0);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, "secret", 6), 6);
+        close(fd);
+        snprintf(path, sizeof(path), "%s/obj-5fc102.bin", f->dir);
+        assert_int_equal(symlink("/etc/shadow", path), 0);
+        load_fails(f->dir, "obj-5fc102.bin", "symbolic link");
+        assert_int_equal(unlink(path), 0);
+
+        snprintf(path, sizeof(path), "%s/9a.crt.pem", f->dir);
+        assert_int_equal(unlink(path), 0);
+        assert_int_equal(symlink(target, path), 0);
+        load_fails(f->dir, "9a.crt.pem", "symbolic link");
+
+        snprintf(path, sizeof(path), "%s/state", f->dir);
+        assert_int_equal(unlink(path), 0);
+        assert_int_equal(symlink(target, path), 0);
+        assert_int_equal(vt_save_state(f->dir, f->img), -1);
+        assert_int_equal(errno, ELOOP);
+        char buf[16] = "";
+        fd = open(target, O_RDONLY);
+        assert_int_equal(read(fd, buf, sizeof(buf)), 6);
+        close(fd);
+        assert_string_equal(buf, "secret");
+        unlink(target);
+}
+
+/* The image directory itself: not a link, ours, 0700; each refusal names the path and the fix */
+static void expect_dir_refused(const char *dir, const char *why, const char *fix)
+{
+        char err[512] = "";
+        assert_int_equal(vt_dir_open(dir, err, sizeof(err)), -1);
+        if (!strstr(err, dir) || !strstr(err, why) || !strstr(err, fix))
+                fail_msg("'%s' should name %s, say '%s' and '%s'", err, dir, why, fix);
+        assert_null(vt_image_load(dir, err, sizeof(err)));
+        assert_int_equal(vt_save_state(dir, NULL), -1);
+}
+
+static void test_image_dir_checked(void **state)
+{
+        struct fixture *f = *state;
+        char link[96];
+
+        snprintf(link, sizeof(link), "%s.link", f->dir);
+        assert_int_equal(symlink(f->dir, link), 0);
+        expect_dir_refused(link, "symbolic link", "not a link");
+        unlink(link);
+
+        assert_int_equal(chmod(f->dir, 0755), 0);
+        expect_dir_refused(f->dir, "mode 0755", "chmod 700");
+        assert_int_equal(chmod(f->dir, 0700), 0);
+        if (geteuid() == 0) {
+                assert_int_equal(chown(f->dir, 65534, 65534), 0);
+                expect_dir_refused(f->dir, "belongs to uid 65534", "chown -R 0");
+                assert_int_equal(chown(f->dir, 0, 0), 0);
+        }
+        struct vt_image *img = load_image_or_fail(f->dir, "the image back as it should be");
         vt_image_free(img);
+}
+
+/* One user at a time: a second lock is refused naming the holder; closing releases it */
+static void test_image_lock(void **state)
+{
+        struct fixture *f = *state;
+        char err[512] = "", want[64];
+
+        int a = vt_dir_open(f->dir, NULL, 0), b = vt_dir_open(f->dir, NULL, 0);
+        assert_int_equal(vt_dir_lock(a, f->dir, err, sizeof(err)), 0);
+        assert_int_equal(vt_dir_lock(b, f->dir, err, sizeof(err)), -1);
+        assert_int_equal(errno, EWOULDBLOCK);
+        snprintf(want, sizeof(want), "in use by pid %ld", (long)getpid());
+        if (!strstr(err, f->dir) || !strstr(err, want))
+                fail_msg("'%s' should name %s and '%s'", err, f->dir, want);
+        close(a);
+        assert_int_equal(vt_dir_lock(b, f->dir, err, sizeof(err)), 0);
+        close(b);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -655,10 +728,12 @@ int main(void)
             T(test_corrupt_key),
             T(test_corrupt_cert),
             T(test_unreadable_file),
+            T(test_planted_link_refused),
+            T(test_image_dir_checked),
+            T(test_image_lock),
             cmocka_unit_test(test_missing_image),
             cmocka_unit_test(test_object_file_names),
             cmocka_unit_test(test_empty_directory),
-            cmocka_unit_test(test_file_store_dir_too_long),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "frame.h"
@@ -100,7 +101,8 @@ static int setup(void **state)
         assert_int_equal(sd_event_new(&f->e), 0);
         listen_on(f, 0);
         const struct vpcd_handler h = {.user = f, .apdu = h_apdu, .atr = h_atr, .power = h_power};
-        assert_int_equal(vpcd_link_new(f->e, "t", "127.0.0.1", f->port, &h, &f->link), 0);
+        assert_int_equal(vpcd_link_new(f->e, "t", "127.0.0.1", f->port, VT_UID_NONE, &h, &f->link),
+                         0);
         assert_int_equal(pump(f, f->lfd, 0), 0);
         f->fd = accept(f->lfd, NULL, NULL);
         assert_true(f->fd >= 0);
@@ -347,6 +349,72 @@ static void frames_behind_a_slow_answer(void **state)
         assert_int_equal(vpcd_link_state(f->link), VPCD_CONNECTED);
 }
 
+/* A socket connected to a listener on 127.0.0.1 (port 0: any) that a child owns as uid; the
+ * child waits on its end of `hold` and exits when it closes. */
+static int connect_to_listener_of(uid_t uid, int hold[2], pid_t *child)
+{
+        int ready[2];
+        uint16_t port = 0;
+        assert_int_equal(pipe(ready), 0);
+        assert_int_equal(pipe(hold), 0);
+        *child = fork();
+        assert_true(*child >= 0);
+        if (*child == 0) {
+                struct sockaddr_in a = {.sin_family = AF_INET,
+                                        .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+                socklen_t len = sizeof(a);
+                int l = -1;
+                char c;
+                close(hold[1]); /* the parent's: its closing ends this child */
+                if (setresuid(uid, uid, uid) == 0 && (l = socket(AF_INET, SOCK_STREAM, 0)) >= 0 &&
+                    bind(l, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(l, 1) == 0 &&
+                    getsockname(l, (struct sockaddr *)&a, &len) == 0)
+                        port = ntohs(a.sin_port);
+                if (write(ready[1], &port, sizeof(port)) != sizeof(port) ||
+                    read(hold[0], &c, 1) < 0)
+                        _exit(1);
+                _exit(0);
+        }
+        close(hold[0]);
+        assert_int_equal(read(ready[0], &port, sizeof(port)), sizeof(port));
+        close(ready[0]);
+        close(ready[1]);
+        assert_true(port != 0);
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_port = htons(port),
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+        return fd;
+}
+
+/* Who listens at the other end, as the kernel says: our own listener, another user's */
+static void listener_owner(void **state)
+{
+        (void)state;
+        int hold[2];
+        pid_t child;
+        uid_t uid = VT_UID_NONE;
+        int fd = connect_to_listener_of(geteuid(), hold, &child);
+        assert_int_equal(peer_listener_uid(fd, &uid), 0);
+        assert_int_equal(uid, geteuid());
+        assert_true(peer_uid_trusted(uid, VT_UID_NONE));
+        assert_true(peer_is_loopback(fd));
+        close(fd);
+        close(hold[1]);
+        waitpid(child, NULL, 0);
+        if (geteuid() != 0)
+                return; /* only root can listen as another user */
+        fd = connect_to_listener_of(65534, hold, &child);
+        assert_int_equal(peer_listener_uid(fd, &uid), 0);
+        assert_int_equal(uid, 65534);
+        assert_false(peer_uid_trusted(uid, VT_UID_NONE));
+        assert_true(peer_uid_trusted(uid, 65534));
+        close(fd);
+        close(hold[1]);
+        waitpid(child, NULL, 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -359,6 +427,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(pending_then_removed, setup, teardown),
             cmocka_unit_test_setup_teardown(dropped_mid_command, setup, teardown),
             cmocka_unit_test_setup_teardown(frames_behind_a_slow_answer, setup, teardown),
+            cmocka_unit_test(listener_owner),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

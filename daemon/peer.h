@@ -1,0 +1,28 @@
+/* Who listens at the other end of a connected TCP socket: the owner of the peer's listening
+ * socket, as the kernel reports it through NETLINK_SOCK_DIAG (inet_diag). TCP carries no peer
+ * identity; on one host the listening socket's owner is the next best thing, and it is what
+ * tells pcscd's vpcd from a user's listener on a port pcscd left free. */
+#ifndef VT_PEER_H
+#define VT_PEER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define VT_UID_NONE ((uid_t)-1)
+
+/* The uid owning the socket that listens at fd's remote address and port (a listener bound to
+ * the wildcard address counts, in either family). 0 with *uid set; -ENOENT when no listening
+ * socket matches (the peer is on another host, or in another network namespace when fd's
+ * remote address is a loopback one); -EPERM when
+ * two listeners of different owners match; another negative errno when the kernel cannot be
+ * asked. */
+int peer_listener_uid(int fd, uid_t *uid);
+
+/* Whether fd's remote address is a loopback address (127.0.0.0/8, ::1, v4-mapped 127/8). */
+bool peer_is_loopback(int fd);
+
+/* Whether a listener owned by uid may talk to the card: root, the daemon's own effective user,
+ * or the configured pcscd user (VT_UID_NONE for none). */
+bool peer_uid_trusted(uid_t uid, uid_t pcscd_uid);
+
+#endif
