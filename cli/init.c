@@ -75,15 +75,23 @@ static int read_secret(const char *opt, const char *src, char *buf, size_t n)
 {
         FILE *f = NULL;
         const char *v = NULL;
+        const char *why = NULL; /* the reason when no secret could be read */
         char *end;
 
         if (strncmp(src, "env:", 4) == 0) {
                 v = getenv(src + 4);
+                if (!v)
+                        why = "no such variable";
         } else if (strncmp(src, "file:", 5) == 0) {
-                f = fopen(src + 5, "re");
+                if (!(f = fopen(src + 5, "re")))
+                        why = strerror(errno);
         } else if (strncmp(src, "fd:", 3) == 0) {
+                errno = 0;
                 long fd = strtol(src + 3, &end, 10);
-                f = src[3] && !*end && fd >= 0 && fd <= 65535 ? fdopen((int)fd, "r") : NULL;
+                if (!src[3] || *end || errno || fd < 0 || fd > 65535)
+                        why = "not a file descriptor number";
+                else if (!(f = fdopen((int)fd, "r")))
+                        why = strerror(errno);
         } else {
                 fprintf(stderr, "vtoken init: %s wants fd:N, file:PATH or env:NAME, not '%s'\n",
                         opt, src);
@@ -91,18 +99,19 @@ static int read_secret(const char *opt, const char *src, char *buf, size_t n)
         }
         if (f) {
                 v = fgets(buf, (int)n, f) ? buf : NULL;
-                if (v && !strchr(buf, '\n') && !feof(f) && fgetc(f) != EOF)
-                        v = NULL, errno = EOVERFLOW;
+                if (!v)
+                        why = ferror(f) ? strerror(errno) : "nothing to read";
+                else if (!strchr(buf, '\n') && !feof(f) && fgetc(f) != EOF)
+                        v = NULL, why = strerror(EOVERFLOW);
                 fclose(f);
         } else if (v && strlen(v) < n) {
                 memcpy(buf, v, strlen(v) + 1);
                 unsetenv(src + 4);
         } else if (v) {
-                v = NULL, errno = EOVERFLOW;
+                v = NULL, why = strerror(EOVERFLOW);
         }
         if (!v) {
-                fprintf(stderr, "vtoken init: %s %s: %s\n", opt, src,
-                        src[0] == 'e' && errno != EOVERFLOW ? "no such variable" : strerror(errno));
+                fprintf(stderr, "vtoken init: %s %s: %s\n", opt, src, why ? why : "unreadable");
                 OPENSSL_cleanse(buf, n);
                 return -1;
         }

@@ -5,10 +5,11 @@
 #ifndef VT_PEER_H
 #define VT_PEER_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
-#define VT_UID_NONE ((uid_t)-1)
+#define VT_UID_NONE ((uid_t)UINT_MAX) /* (uid_t)-1: no uid */
 
 /* The uid owning the socket that listens at fd's remote address and port (a listener bound to
  * the wildcard address counts, in either family). 0 with *uid set; -ENOENT when no listening

@@ -11,8 +11,9 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-static void __attribute__((format(printf, 3, 4)))
-say(char *err, size_t errlen, const char *fmt, ...)
+static void say(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void say(char *err, size_t errlen, const char *fmt, ...)
 {
         if (!err || !errlen)
                 return;
