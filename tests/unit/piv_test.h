@@ -344,6 +344,23 @@ static inline uint16_t mutual_auth(struct fixture *f, uint8_t alg, const uint8_t
         return sw;
 }
 
+/* The data of PUT DATA of a certificate as ykpiv import-certificate sends it:
+ * 5C 03 <object> 53 { 70 <DER>, 71 00, FE 00 }. Returns its length. */
+static inline size_t cert_put_data(uint32_t object, const uint8_t *der, size_t len, uint8_t *out,
+                                   size_t cap)
+{
+        const uint8_t tag[3] = {(uint8_t)(object >> 16), (uint8_t)(object >> 8), (uint8_t)object};
+        struct writer w = wr_init(out, cap);
+        wr_tlv(&w, 0x5C, tag, sizeof(tag));
+        size_t m = wr_open(&w, 0x53);
+        wr_tlv(&w, 0x70, der, len);
+        wr_tlv(&w, 0x71, "\x00", 1);
+        wr_tlv(&w, 0xFE, NULL, 0);
+        wr_close(&w, m);
+        assert_false(w.err);
+        return w.len;
+}
+
 /* 7C { 82 00, <tag> <data> } */
 static inline size_t auth_template(uint32_t tag, const uint8_t *data, size_t len, uint8_t *out,
                                    size_t cap)

@@ -313,19 +313,13 @@ static void test_certificate_objects_hold_anything(void **state)
         assert_null(vt_image_slot(f->img, 0x9C)->cert);
         /* a plain certificate into 9A again: back in the slot, the object gone */
         const struct vt_slot *s9d = vt_image_slot(f->img, 0x9D);
-        struct writer w = wr_init(cmd, sizeof(cmd));
-        wr_tlv(&w, 0x5C, "\x5F\xC1\x05", 3);
-        size_t m = wr_open(&w, 0x53);
-        wr_tlv(&w, 0x70, s9d->cert, s9d->cert_len);
-        wr_tlv(&w, 0x71, "\x00", 1);
-        wr_tlv(&w, 0xFE, NULL, 0);
-        wr_close(&w, m);
-        assert_int_equal(xfer_chained(f, 0xDB, 0x3F, 0xFF, cmd, w.len), SW_OK);
+        n = cert_put_data(0x5FC105, s9d->cert, s9d->cert_len, cmd, sizeof(cmd));
+        assert_int_equal(xfer_chained(f, 0xDB, 0x3F, 0xFF, cmd, n), SW_OK);
         assert_null(vt_image_object(f->img, 0x5FC105));
         assert_int_equal(vt_image_slot(f->img, 0x9A)->cert_len, s9d->cert_len);
         assert_int_equal(xfer(f, "00 CB 3F FF 05 5C 03 5F C1 05 00"), SW_OK);
-        assert_int_equal(f->resp_len, w.len - 5);
-        assert_memory_equal(f->resp, cmd + 5, w.len - 5);
+        assert_int_equal(f->resp_len, n - 5);
+        assert_memory_equal(f->resp, cmd + 5, n - 5);
         /* an empty value deletes either form */
         expect(f, "00 DB 3F FF 07 5C 03 5F C1 05 53 00", "90 00");
         expect(f, "00 DB 3F FF 07 5C 03 5F C1 0A 53 00", "90 00");

@@ -162,21 +162,15 @@ static void test_put_data_certificate_chained(void **state)
         const struct vt_slot *s9c = vt_image_slot(f->img, 0x9C);
         uint8_t cmd[4096];
         /* the 9C certificate written into 9E, as ykpiv import-certificate sends it */
-        struct writer w = wr_init(cmd, sizeof(cmd));
-        wr_tlv(&w, 0x5C, "\x5F\xC1\x01", 3);
-        size_t m = wr_open(&w, 0x53);
-        wr_tlv(&w, 0x70, s9c->cert, s9c->cert_len);
-        wr_tlv(&w, 0x71, "\x00", 1);
-        wr_tlv(&w, 0xFE, NULL, 0);
-        wr_close(&w, m);
+        size_t n = cert_put_data(0x5FC101, s9c->cert, s9c->cert_len, cmd, sizeof(cmd));
         xfer(f, SELECT_PIV);
-        assert_int_equal(xfer_chained(f, 0xDB, 0x3F, 0xFF, cmd, w.len),
+        assert_int_equal(xfer_chained(f, 0xDB, 0x3F, 0xFF, cmd, n),
                          SW_SECURITY_STATUS_NOT_SATISFIED);
         assert_int_equal(mutual_auth(f, VT_ALG_3DES, test_mgm_key), SW_OK);
-        assert_int_equal(xfer_chained(f, 0xDB, 0x3F, 0xFF, cmd, w.len), SW_OK);
+        assert_int_equal(xfer_chained(f, 0xDB, 0x3F, 0xFF, cmd, n), SW_OK);
 
         assert_int_equal(xfer(f, "00 CB 3F FF 05 5C 03 5F C1 01 00"), SW_OK);
-        assert_int_equal(f->resp_len, w.len - 5);
+        assert_int_equal(f->resp_len, n - 5);
         assert_memory_equal(f->resp, cmd + 5, f->resp_len);
         struct vt_image *disk = reload(f);
         const struct vt_slot *d = vt_image_slot(disk, 0x9E);
