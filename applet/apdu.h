@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Command APDUs (ISO 7816-3 cases 1-4, short and extended). */
 #ifndef VT_APDU_H
 #define VT_APDU_H

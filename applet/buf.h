@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Bounded readers and writers: every byte of untrusted input goes through these. */
 #ifndef VT_BUF_H
 #define VT_BUF_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A card: power state, ATR, applets selected by AID, command chaining and GET RESPONSE.
  * The transport hands it whole command APDUs and gets whole response APDUs back.
  *

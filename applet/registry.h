@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The applets a card can carry, by the name a card image gives (card.ini's applet). */
 #ifndef VT_REGISTRY_H
 #define VT_REGISTRY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The store a card is given: where an applet's proposed changes are made durable.
  *
  * Commit first, then apply: an applet builds the new state of what a command changes, hands it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The subcommands of vtoken; argv[0] is the subcommand's name. Each returns an exit status. */
 #ifndef VT_COMMANDS_H
 #define VT_COMMANDS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vtoken ctl: one request to a running vtokend over its control socket (see daemon/control.c
  * for the protocol), its answer on stdout. */
 #include "commands.h"

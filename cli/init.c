@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vtoken init: creates a card image from a profile. */
 #include "commands.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Waiting for cards to be present in PC/SC, on conditions (inotify, SCardGetStatusChange),
  * never by sleeping. */
 #ifndef VT_PCSCWAIT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vtoken run: a private PC/SC environment (own pcscd with vpcd, own vtokend) in private mount,
  * network and PID namespaces, the cards present, then COMMAND; everything torn down after.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vtoken show: describes a card image — identity, policy, tries left, and each slot's key and
  * certificate. Never a secret: no PIN, PUK, management key or private key material. */
 #include "commands.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vtoken: make card images, run programs against private cards, control the daemon. */
 #include "commands.h"
 #include "version.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vtoken wait: block until the cards are present in PC/SC. */
 #include "commands.h"
 #include "pcscwait.h"

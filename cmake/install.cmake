@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Installation (cmake --install) and the Debian package (cpack -G DEB).
 #
 # FHS places through GNUInstallDirs; systemd's own directories come from systemd.pc. The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vtokend.conf: INI with a [daemon] section and one [card NAME] section per card. */
 #ifndef VT_CONFIG_H
 #define VT_CONFIG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The control socket of vtokend.
  *
  * Protocol: a client connects, sends ONE request line (at most 1024 bytes with its "\n"; words

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The control socket: a unix stream socket on the daemon's event loop through which
  * `vtoken ctl` inspects and drives the cards. The protocol is described in control.c. */
 #ifndef VT_CONTROL_H

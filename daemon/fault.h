@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fault injection: what a card does instead of (or besides) answering the next commands.
  * Pure: parsing, matching and describing; served.c carries the faults out. */
 #ifndef VT_FAULT_H

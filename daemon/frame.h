@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vpcd framing: a 2-byte big-endian length, then that many bytes, in both directions.
  * A 1-byte message from vpcd is a control code. Pure: no sockets here. */
 #ifndef VT_FRAME_H

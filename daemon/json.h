@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The little JSON the daemon writes (status, trace lines): strings escaped as JSON wants. */
 #ifndef VT_JSON_H
 #define VT_JSON_H

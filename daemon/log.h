@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Logging: to the journal with structured fields when stderr is connected to journald,
  * else to stderr. Never pass a secret. */
 #ifndef VT_LOG_H

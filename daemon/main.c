@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vtokend: serves virtual smart cards to pcscd through vpcd. */
 #include "config.h"
 #include "log.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The daemon's state: configuration, cards, the event loop. main() builds one and runs it. */
 #ifndef VT_MANAGER_H
 #define VT_MANAGER_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Who listens at the other end of a connected TCP socket: the owner of the peer's listening
  * socket, as the kernel reports it through NETLINK_SOCK_DIAG (inet_diag). TCP carries no peer
  * identity; on one host the listening socket's owner is the next best thing, and it is what

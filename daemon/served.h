@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A card as the daemon serves it: configuration, the card, its vpcd link, and what test
  * authors do to it through the control socket: traces, faults, touch. */
 #ifndef VT_SERVED_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* APDU traces: one line per command and its response, with the time it arrived and how long
  * the answer took, as human-readable text or as JSON lines. Secrets never reach a trace: what
  * the card's applets call secret (PINs, keys, the management key's exchanges, secret data

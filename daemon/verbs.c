@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The requests of the control socket, carried out on the cards (the protocol is described in
  * control.c, which owns the socket). */
 #include "verbs.h"

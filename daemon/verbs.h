@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The verbs of the control socket: status, insert, remove, reset, trace, fault, touch. */
 #ifndef VT_VERBS_H
 #define VT_VERBS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What a first start uses when nothing is configured: the embedded default card of vtokend
  * and of `vtoken run` (one PIV card on Debian's vpcd slot, its image in the state directory). */
 #ifndef VT_DEFAULTS_H

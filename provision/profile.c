@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Creating card images: the piv and ecert profiles, key generation and import, and the
  * all-or-nothing placement of a new image directory. Everything that can be wrong with the
  * input is found before the first byte is written. */

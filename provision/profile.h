@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Creating card images from a profile: `vtoken init` and the daemon's first start.
  *
  * Profiles:

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs the Debian packages vtoken needs to build, run and test, skipping what is there.
 # Works on Debian 12 (bookworm) and 13 (trixie): where the two name a package differently, the
 # one apt offers is taken (decided by the package lists, not by the release's name).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Quick start, command 1: installs what is missing, builds vtoken, and runs it with its
 # embedded default card in a private PC/SC environment, showing pcsc_scan and OpenSC seeing it.
 set -euo pipefail

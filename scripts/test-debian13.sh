@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The README's Quick start on Debian 13 (trixie): scripts/quickstart.sh, then scripts/test.sh,
 # run as a new user would, in a debootstrap chroot made from the Debian archive, on a copy of
 # this checkout (its tracked and untracked files, no build directories). Exits with their status.

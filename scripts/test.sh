@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Quick start, command 2: installs what is missing, builds vtoken twice (normal, and with
 # AddressSanitizer + UndefinedBehaviorSanitizer and the fuzz targets), and runs every test in
 # both builds. Prints ctest's summary of each; exits non-zero if any test failed.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Durable files: written whole or not at all (temporary file, fsync, rename, fsync of the
  * directory), each relative to the image directory's descriptor and never through a link. */
 #include "atomic.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Durable file operations inside an image directory, each relative to the directory's
  * descriptor (image_dir.h) and never through a symbolic link. Each returns 0 or -1 with errno
  * set. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The file store: a card's proposed changes made durable in its image directory, each before
  * the card applies it. */
 #include "image_store.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* An image directory as the store trusts it: opened once, never through a symbolic link,
  * owned by the effective user and closed to everyone else (mode 0700), and locked while it is
  * served or rewritten. Every file in it is then reached relative to that descriptor

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The card image store: loads an image directory and commits changes to it durably.
  *
  * Files (all 0600, in a 0700 directory):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Writing a card image: card.ini, state, slot PEM files and data objects (the format is
  * described in image_load.c). */
 #include "image_store.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Card images on disk: loading an image directory, writing one whole, and the file store that
  * makes a card's changes durable (applet/store.h). The format is described in image_load.c. */
 #ifndef VT_IMAGE_STORE_H

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Lint: every C file is formatted as .clang-format says; cppcheck (style included) and
 # clang-tidy (.clang-tidy: bugprone, cert, clang-analyzer) find nothing; the card core is pure.
 # Usage: VT_SRC=DIR VT_BUILD=DIR tests/lint.sh   (VT_BUILD holds compile_commands.json and

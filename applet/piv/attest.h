@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* YubiKey-style attestation: a certificate for a slot's public key, issued by the attestation
  * key F9 under the F9 certificate's subject, carrying the YubiKey attestation extensions
  * (firmware version, serial, PIN and touch policy, form factor). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The card image in memory: its name tables, compatibility modes, slots and objects. */
 #include "image.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A card image in memory: the card's identity and policy, and the PIV application's
  * persistent state (slots, PIN and PUK, management key, data objects). Pure: how it is kept on
  * disk is store/'s business (store/image_store.h); applets change it only through a store

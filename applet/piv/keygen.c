@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Keys and certificates for card slots, all through OpenSSL 3 EVP and X509. */
 #include "keygen.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Keys and certificates for card slots: generation of every PIV key type, the PIV algorithm of
  * a key, and X.509 certificates (self-signed or issued by a CA key). */
 #ifndef VT_KEYGEN_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The private-key operations of PIV GENERAL AUTHENTICATE, and public keys as GENERATE answers
  * them, on OpenSSL 3 EVP. */
 #ifndef VT_KEYOPS_H

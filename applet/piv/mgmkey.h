@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The PIV card management key (reference 9B): 3DES or AES, one block in ECB as the
  * authentication protocols of SP 800-73-4 use it. */
 #ifndef VT_MGMKEY_H

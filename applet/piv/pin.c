@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* PIN and PUK reference data: a salted PBKDF2-HMAC-SHA256 of the padded value, never the
  * value itself; and the rules a new PIN has to follow. */
 #include "pin.h"

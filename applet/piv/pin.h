@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* PIN and PUK values as PIV carries them: 8 bytes, the value padded with FF. The reference
  * data itself (salted hash, tries) is struct vt_secret of image.h. */
 #ifndef VT_PIN_H

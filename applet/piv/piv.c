@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The PIV card application: session state, the commit helpers every command that changes the
  * image uses, SELECT, the INS dispatch, and what the daemon asks of an applet (secrets for
  * traces, touch, status). The commands live by concern in piv_data.c (data objects),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The PIV card application (NIST SP 800-73-4 with the YubiKey 5 extensions clients rely on).
  *
  * A vt_piv keeps the session's security state (PIN verified, management key authenticated)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* PIN, PUK and GENERAL AUTHENTICATE: VERIFY, CHANGE REFERENCE DATA, RESET RETRY COUNTER, the
  * private-key operations of the slots, and the management key's challenge-response.
  *

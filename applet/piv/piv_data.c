@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* PIV data objects: GET DATA and PUT DATA (SP 800-73-4 part 2, 3.1.2 and 3.3.2). Certificates
  * live in their slots; the discovery object, CHUID, CCC and key history are made from the
  * image when no object was written in their place; any other object is kept as written, and so

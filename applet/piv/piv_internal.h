@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What the files of the PIV applet share: the session, the commit helpers, slot access. */
 #ifndef VT_PIV_INTERNAL_H
 #define VT_PIV_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Key management, with the management key: GENERATE ASYMMETRIC KEY PAIR (SP 800-73-4 3.3.2) and
  * the YubiKey's IMPORT KEY. A new key replaces the slot's only once it is durable; GENERATE
  * builds its answer before it commits, so an answer that cannot be built changes nothing. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The YubiKey 5 extensions of PIV that clients rely on (yubico-piv-tool, ykman, piv-go):
  * GET VERSION, GET SERIAL, SET MANAGEMENT KEY, SET PIN RETRIES, RESET, GET METADATA, ATTEST,
  * MOVE KEY and DELETE KEY, and the YubiKey management application's SELECT and READ CONFIG.

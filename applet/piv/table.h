@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* PIV's one table of key slots and data objects, and its defaults: read by the applet, the
  * image store, provisioning, `vtoken show` and traces, instead of lists kept in each.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* apdu-bench: times APDU round trips through pcscd on one or more readers, interleaved, and
  * prints the median and mean per reader.
  * Usage: apdu-bench ROUNDS READER [READER...]

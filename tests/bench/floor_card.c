@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* floor-card: the transport floor for benchmarks, a card that answers every APDU with 90 00.
  *   floor-card PORT          over vtokend's own vpcd link code (same socket options)
  *   floor-card --plain PORT  over a plain blocking socket, as vicc and virt_cacard do

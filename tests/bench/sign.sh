@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Signing benchmark: one-shot `pkcs11-tool --login --sign` processes through OpenSC, pcscd, vpcd
 # and vtokend, against the same command on SoftHSM2 with the same key type, alternated in one
 # run; medians. Also the stack's floor (`pkcs11-tool -L` through pcscd with no card) and the

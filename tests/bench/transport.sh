@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Transport benchmark: APDU round trips through pcscd to vtokend (PIV GET DATA of the discovery
 # object) against the transport floor, a card answering 90 00 over the same vpcd socket code,
 # interleaved in one run; then the floor over a plain socket without the socket options.

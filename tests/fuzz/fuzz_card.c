@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: a card set up from an image (vt_card_setup: the PIV applet and the YubiKey
  * management AID) takes a sequence of command APDUs through vt_card_transmit, the entry point
  * the daemon uses.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # Shared helpers for integration tests (sourced). Each test runs real pcscd, vpcd, vtokend and
 # clients inside `vtoken run`'s private namespaces, so tests run in parallel without clashes.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # vtokend --check-config: valid files pass; errors name FILE:LINE and exit 78 (EX_CONFIG).
 source "$(dirname "$0")/lib.sh"
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # vtokend takes its control socket from systemd (socket activation, as a vtokend.socket unit
 # would pass it): systemd-socket-activate listens, starts vtokend on the first connection and
 # hands it the socket; vtoken ctl talks to it. Without `control =` and without a socket from

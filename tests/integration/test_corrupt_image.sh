@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # A corrupt or missing image file: vtokend refuses that card with an error naming the file and
 # the reason, keeps serving the other cards, and never writes the broken image.
 source "$(dirname "$0")/lib.sh"

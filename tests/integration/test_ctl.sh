@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # vtoken ctl against a running vtokend: status, remove/insert seen by PC/SC clients
 # (SCardGetStatusChange through vtoken wait and pcsc_scan, SCARD_W_REMOVED_CARD in an open
 # session, pkcs11-tool failing while the card is out and working after), a warm reset clearing

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # e-Cert guide, section 5 in the browser itself: a real firefox-esr, headless, inside
 # `vtoken run`, with a fresh profile whose NSS database has OpenSC's PKCS#11 module loaded as the
 # security device "e-Cert Token" (modutil, as test_ecert_firefox_nss.sh) and the test CA trusted.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # e-Cert guide, section 5 (在 Firefox 中安裝密碼模塊, install the security module in Firefox):
 # the guide loads eTPKCS11.dll as a Security Device (安全裝置) named "e-Cert Token". On Linux the
 # same is done to the NSS database a Firefox profile uses (cert9.db, key9.db, pkcs11.txt) with

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # e-Cert guide, 注意 (notes): 15 wrong passwords lock the token; the count and the lock survive
 # restarts (each `vtoken run` powers a fresh card up from the same image); the PUK unblocks it
 # with a new password (pkcs15-tool --unblock-pin); and when the PUK is lost too, the holder's way

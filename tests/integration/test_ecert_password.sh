@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # e-Cert guide, section 4 (更改電子證書 Token 密碼, change the token password): first use with the
 # password from the PIN envelope (香港郵政電子證書密碼信封); a new password that misses the strong
 # policy is refused by the card and the client says so; after a change the old password fails and

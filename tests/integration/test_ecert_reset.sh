@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # An e-Cert token cannot be reset: the YubiKey RESET (yubico-piv-tool -a reset), which a piv
 # card allows once PIN and PUK are both blocked, would leave the YubiKey's default PIN 123456,
 # which the strong policy forbids. The card refuses it (6985) and keeps its keys, certificates

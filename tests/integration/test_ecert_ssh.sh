@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Beyond the e-Cert guide: ssh public-key login with the key on the virtual e-Cert token. The
 # authorized key is taken from the token with `ssh-keygen -D opensc-pkcs11.so`; an sshd of our own
 # (own config, host key and port) listens on 127.0.0.1 inside `vtoken run`'s network namespace;

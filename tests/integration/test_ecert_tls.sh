@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # e-Cert guide, section 5 with OpenSSL and GnuTLS clients: an https server (openssl s_server on
 # 127.0.0.1, inside `vtoken run`'s own network namespace) demands a client certificate issued by
 # the e-Cert test CA (IMAGE/ca.crt.pem). curl and openssl s_client log in with the e-Cert whose

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # e-Cert guide, section 3 (檢視香港郵政電子證書內容, view the e-Cert): the certificate on a
 # virtual e-Cert token is read by pkcs15-tool, pkcs11-tool and GnuTLS p11tool through OpenSC, and
 # by `vtoken show`; all of them show the same subject, issuer, serial and validity, which are the

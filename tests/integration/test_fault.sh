@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Fault injection through `vtoken ctl fault`, one kind after the other, with what OpenSC's
 # pkcs11-tool reports for each: a status word, a delay (the daemon keeps serving meanwhile), a
 # connection dropped mid-command (the card comes back by itself), a failed image write (65 81,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # vtoken init and vtoken show: both profiles round trip through text and JSON; keys come in
 # from PKCS#12 and PEM files made with openssl; every bad input is refused with a clear error
 # and leaves nothing behind.

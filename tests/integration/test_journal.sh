@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Under journald, vtokend logs structured entries (CARD=, VPCD=, PRIORITY) instead of plain
 # text on stderr. A private systemd-journald runs in a private mount namespace; vtokend's stderr
 # is a journal stream, as under a systemd service.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Readiness as a service manager sees it: vtokend with NOTIFY_SOCKET sends STATUS= with each
 # card's state, READY=1 once its cards are loaded, WATCHDOG=1 when WATCHDOG_USEC asks for it,
 # and STOPPING=1 on SIGTERM, then exits 0.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The Debian package: cpack builds it; it holds the binaries, units, sysusers entry, man
 # pages and the sample configuration as a conffile, and depends on the PC/SC stack. Then it
 # is installed, removed and purged with dpkg in a throwaway root (an overlay of this system

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # pcscd stops and starts again while vtokend runs: the card comes back by itself, without a
 # restart of vtokend; vtoken wait sees it.
 source "$(dirname "$0")/lib.sh"

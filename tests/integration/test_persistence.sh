@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Everything the card changes survives vtokend restarts (issue 4): three `vtoken run`s on the
 # same image, each with its own pcscd and vtokend, so each starts from what is on disk.
 #   run 1: yubico-piv-tool generates keys in 9D (RSA-2048) and 82 (P-256), openssl certifies

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Ed25519 and X25519, which no Debian 12 client speaks: raw APDUs through the whole stack
 # (opensc-tool -s via pcscd, vpcd and vtokend), results checked by openssl against the keys in
 # the card's certificates.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The PIV applet through the real OpenSC of the distribution (opensc-tool, pkcs11-tool,
 # pkcs15-tool): identity, objects, signatures, decryption and key agreement, each result
 # checked with openssl against the card's certificates.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # PIN and PUK through OpenSC: change the PIN; on a 15-try card, 15 wrong PINs block it and the
 # right PIN is then refused; pkcs15-tool --unblock-pin with the PUK unblocks it; a wrong PUK
 # costs a PUK try. The counters are read back from the image on disk with `vtoken show`.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Tools that only trust YubiKeys, against a card in YubiKey compatibility mode (vtoken init
 # --compat yubikey: a YubiKey 5 NFC's ATR, firmware 5.4.3 by default, the management AID): ykman
 # (Debian's yubikey-manager) reads it as a YubiKey; OpenSC types it as a YubiKey by its ATR and still

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # SIGHUP reloads vtokend's configuration: an added card appears, a removed card goes, an
 # unchanged card keeps its PC/SC connection and its security state (a verified PIN), and a bad
 # file is refused with a log line while the running configuration stays.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # SIGHUP while commands wait in vtokend for their answer (a delay fault): a kept card still
 # answers its command, a card removed by the reload drops its connection (the client gets an
 # error, it is not left hanging), and vtokend goes on serving.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # vtoken run: the card is present for real PC/SC clients, COMMAND's exit status comes back,
 # and nothing is left running afterwards.
 source "$(dirname "$0")/lib.sh"

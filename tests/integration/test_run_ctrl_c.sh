@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Ctrl-C on a terminal during `vtoken run`: COMMAND gets SIGINT once (as from any terminal),
 # and pcscd and vtokend stay until it has finished, so a cleanup in COMMAND can still use the
 # card. Then everything is torn down and COMMAND's status comes back.

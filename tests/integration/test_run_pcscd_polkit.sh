@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # vtoken run starts its private pcscd with --disable-polkit exactly when that pcscd offers the
 # option (pcsc-lite 2, Debian 13: polkit cannot be reached from private namespaces), as its
 # --help says; a pcscd without it (1.9, Debian 12) is started without. Fake pcscds in PATH

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # vtoken run when the environment does not come up: pcscd missing, vtokend dying, a signal
 # while it waits for the cards. Each fails at once with a message naming the cause (not after
 # --timeout), never runs COMMAND, and leaves no process and no directory behind.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # vtoken run without root: a user namespace maps the user to root inside, the card is present
 # and the image belongs to the user outside. Where the kernel forbids unprivileged user
 # namespaces, vtoken run says so clearly.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # vtokend --check-config as strict as the daemon, and stricter where only it can be: a directory
 # given as the file, a vpcd host that does not resolve, a key given twice, a relative path.
 source "$(dirname "$0")/lib.sh"

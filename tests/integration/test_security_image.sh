@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # What an image, a trace and the control socket trust: an image directory is used only when it
 # is its user's own and mode 0700, and nothing in it, nor a trace file, is followed through a
 # link; a control socket goes only into a directory others cannot write. Each refusal names

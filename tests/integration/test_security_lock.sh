@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # One image, one user at a time: an image is locked while a vtokend serves it or vtoken init
 # rewrites it. A second daemon, `vtoken init --force` under a running daemon, two cards on one
 # image (vtoken run, vtokend --check-config) are refused, naming the holder.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # What memory keeps: once a VERIFY is answered, vtokend's memory holds its PIN nowhere (the
 # receive buffer, the command the daemon kept for its trace, the card's own buffers).
 source "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # A vtokend killed while a command is in flight and started again at once, under the same pcscd:
 # 50 rounds of SIGKILL 0-29 ms after a wrong VERIFY went out, restart within 0-0.2 s. Each round
 # the card is back for PC/SC within 2 s, the tries left never rise, and a wrong PIN that was

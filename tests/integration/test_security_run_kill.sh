@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # vtoken run killed with SIGKILL (its own process only, not its group): its namespace's init
 # learns it (PR_SET_PDEATHSIG, and a pipe for a death before that), so pcscd, vtokend, COMMAND
 # and the temporary directory are all gone.

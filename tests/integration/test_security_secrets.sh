@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # vtoken init takes its secrets without putting them on a command line other users can read:
 # --pin-from, --puk-from and --p12-pass-from read a file descriptor, a file or a variable.
 source "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # A second card pointed at a vpcd slot another card holds waits in vpcd's backlog, unseen by
 # PC/SC: vtokend says so (log, status, STATUS=) instead of calling itself connected, and takes
 # the slot when the first card leaves it.

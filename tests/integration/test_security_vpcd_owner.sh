@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Who may talk to the card: vtokend answers only a vpcd whose listening socket belongs to root,
 # to vtokend's own user or to the configured pcscd-user. A user listening on the vpcd port (a
 # socket-activated pcscd leaves it free when idle) gets nothing: no ATR, no APDU answer.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The systemd units, as `cmake --install` writes them, pass `systemd-analyze verify` with no
 # diagnostic (systemd 252 only warns, exit 0, on unknown keys and bad values: any line about
 # our units fails the test); a broken copy of a unit is caught, so the check can fail; the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Crash safety: vtokend is killed with SIGKILL in the middle of a stream of wrong-PIN VERIFYs,
 # again and again, and started again each time (a new `vtoken run` on the same image). The
 # retry counter is decremented durably before the PIN is compared, so the tries left never go

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Touch policy: a signature with a key whose touch_policy is "always" waits in vtokend (the
 # daemon keeps serving) until `vtoken ctl touch`, and fails with 69 82 when no touch comes
 # within the card's touch-timeout; "cached" asks once per 15 seconds. A management key set with

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # APDU traces: `vtoken run --trace FILE` traces every APDU of a full login-and-sign, PIN change
 # and management-key authentication, one line each with time and duration, and never shows a
 # PIN or a management-key exchange; `vtoken ctl trace CARD on FILE.jsonl` writes JSON lines.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # vtoken wait: exit 0 when the cards are present, a message and non-zero on timeout.
 source "$(dirname "$0")/lib.sh"
 

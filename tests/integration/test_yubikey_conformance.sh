@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Conformance with a YubiKey 5, as Yubico's own tools see it: ykman (Debian 12's), yubico-piv-tool
 # 2.2 and ykcs11 against `--compat yubikey` cards, every outcome checked by what the card does
 # afterwards (the PIN it takes, the key a signature verifies with, the certificate it returns),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* apdu-session: one PC/SC session driven line by line, for tests that need to act between
  * APDUs (scriptor buffers its output when it is not on a terminal).
  * Usage: apdu-session READER   — reads APDUs as hex lines on stdin, answers each with one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What the PIV tests share: a card with the PIV applet over a card image in memory, committing
  * to an in-memory store whose mirror image stands for the disk; keys of every type in the
  * slots, and APDUs written as hex. Nothing touches the file system. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What the store tests share (include after cmocka.h): image directories made by a test, and
  * loading them. Only tests of the file store touch the file system. */
 #ifndef VT_STORE_TEST_H

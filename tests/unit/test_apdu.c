@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* APDU parsing: ISO 7816-3 cases 1-4, short and extended, and malformed commands. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The card layer: selection by AID, unknown AIDs and INS, chaining, GET RESPONSE. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vtokend.conf: valid files, and errors that name the file and line. */
 #include <setjmp.h>
 #include <stdarg.h>

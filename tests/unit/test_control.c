@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The control socket and its verbs: request lines split into words, fault descriptions parsed,
  * faults matched and spent, requests answered, and the socket itself (mode 0600, a stale socket
  * replaced, oversized and malformed requests answered with an error, the daemon unaffected). */

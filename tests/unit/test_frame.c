@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vpcd framing: split reads, the largest frame, a length larger than the buffer. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The card image store: what vt_image_save and the file store's commits write, what load reads
  * back, how it refuses a broken image without touching it, and which object file names it
  * takes. */

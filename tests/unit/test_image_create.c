@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Creating images from the piv and ecert profiles: what the card holds afterwards, the PIN
  * envelope, and that a refused or replaced image leaves no trace. */
 #include <stdarg.h>

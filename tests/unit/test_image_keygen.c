@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Keys and certificates for card slots: every PIV key type, DNs in /CN=.../O=... form, and
  * certificates that OpenSSL verifies. */
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Writes torn by SIGKILL: a child writes a counter into the image as fast as it can, as the file
  * store's commits do, and a timer it armed kills it at a random moment; after every kill the
  * image loads, and the counter never goes back. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The PIV applet as clients see it: identity, data objects, PIN and PUK. Each test is an APDU
  * exchange as the specification (SP 800-73-4, and ../shared/reference/piv.md) writes it, and
  * the card state after. */

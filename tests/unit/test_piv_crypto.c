@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* GENERAL AUTHENTICATE with the slot keys: every result is checked with OpenSSL against the
  * public key, as a client would. */
 #include "piv_test.h"

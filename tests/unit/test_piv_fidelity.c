@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Where a YubiKey 5 and the PIV specification part: what Yubico's own clients and device tests
  * (yubikey-manager tests/device/test_piv.py, yubico-piv-tool lib/tests) expect of the key, APDU
  * by APDU. The firmware of the image decides what exists: 5.3 GET METADATA, 5.4 AES management

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* GENERATE ASYMMETRIC KEY PAIR for RSA-3072 (05) and RSA-4096 (16): the answer's layout
  * 7F49 { 81 n, 82 e } with two-byte lengths, longer than one short response (61xx and GET
  * RESPONSE), the key in the slot and on disk, and a signature the public key of the answer

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The management key (9B) and what it guards: GENERATE ASYMMETRIC KEY PAIR, PUT DATA and SET
  * MANAGEMENT KEY, in the message layouts yubico-piv-tool and piv-tool parse. */
 #include "piv_test.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Issue 5's refusals, each with its status word and nothing changed, on the card or in the store:
  * a wrong management key, key management without management-key authentication, RESET while
  * the PIN or the PUK still works, IMPORT KEY of a key of the wrong size. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Secrets that must not outlive their use: a PIN blocked in CHANGE REFERENCE DATA ends the
  * session's verification, the card's chaining and response buffers keep no PIN and no
  * decrypted data once the command is done, and RESET never leaves the default PIN beside an

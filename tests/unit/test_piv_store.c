@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Commit first, then apply: a store that fails to make a change durable leaves the card as it
  * was, in its live image and in the store (the mirror), and the command answers 65 81. For
  * GENERATE, CHANGE REFERENCE DATA (whichever of its commits fails), VERIFY, PUT DATA of objects

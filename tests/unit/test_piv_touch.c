@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Which commands need a touch, as the PIV applet tells the card (vt_card_receive's step): the
  * GENERAL AUTHENTICATE of a key whose touch policy asks for one, decided on the whole command
  * after chaining, whatever its encoding. With the management key (touch policy ALWAYS) only the

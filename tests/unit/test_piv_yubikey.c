@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The YubiKey extensions yubico-piv-tool and ykman use: IMPORT KEY (FE), SET PIN RETRIES (FA),
  * RESET (FB), GET METADATA (F7), ATTEST (F9). */
 #include "piv_test.h"

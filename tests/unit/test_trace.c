@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* APDU trace lines: the text and JSON forms and their redaction; and what is secret, as a real
  * PIV card (set up in memory as the daemon sets it up) says of each command and answer, chained
  * parts and GET RESPONSE continuations included. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Helpers shared by the unit tests (include after cmocka.h). */
 #ifndef VT_TEST_UTIL_H
 #define VT_TEST_UTIL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The vpcd link against a fake vpcd listener: control codes, APDU frames, the largest frame,
  * a broken stream, and reconnecting when pcscd goes away. */
 #include <setjmp.h>

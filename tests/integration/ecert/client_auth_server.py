@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """An https server on 127.0.0.1 that demands a client certificate issued by a given CA.
 
 Usage: client_auth_server.py PORT CERT KEY CAFILE

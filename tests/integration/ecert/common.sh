@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # Helpers shared by the e-Cert guide tests (test_ecert_*.sh). Sourced after lib.sh by the test,
 # and by the scripts the tests run inside `vtoken run` (through $ECERT_COMMON, with $T exported).

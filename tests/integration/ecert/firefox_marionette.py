@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Drives a running Firefox (started with --marionette -remote-allow-system-access) through its
 Marionette port: optionally logs in to a security device with its password, loads a URL, and
 saves what Firefox shows.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Plays the service manager's side of sd_notify: binds a datagram socket, prints each
 notification (one field per line, stamped with ms since start), and exits after STOPPING=1.
 Usage: notify_listen.py SOCKET READY_FIFO"""
