@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# vtoken run keeps the caller's network: COMMAND reaches a server on the host's 127.0.0.1 while
+# it uses the card, pcscd and vtokend talk over a network of their own that nobody outside
+# reaches, and parallel runs never meet on vpcd's port.
+source "$(dirname "$0")/lib.sh"
+
+# a web server on the host's loopback, on a port the kernel chose
+mkdir "$T/www"
+echo "served from the host $$" >"$T/www/marker"
+python3 -u -m http.server --bind 127.0.0.1 --directory "$T/www" 0 >"$T/http.log" 2>&1 &
+http=$!
+trap 'kill $http 2>/dev/null; rm -rf "$T"' EXIT
+wait_until 10 "the host's web server listens" -- grep -q 'Serving HTTP on 127.0.0.1 port' "$T/http.log"
+port=$(sed -n 's/.*Serving HTTP on 127.0.0.1 port \([0-9]*\).*/\1/p' "$T/http.log")
+outer_pid=$$
+export T port outer_pid
+vpcd_listeners_before=$(ss -Htln 'sport = :35963' | wc -l)
+export vpcd_listeners_before
+echo data >"$T/data"
+
+# inside: the host's server and the card in the same command
+host_net=$(readlink /proc/self/ns/net)
+export host_net
+"$VTOKEN" run --fresh -- bash -c '
+  source "$VT_LIB"
+  expect_eq "$(curl -fsS "http://127.0.0.1:$port/marker")" "served from the host $outer_pid" \
+    "COMMAND reaches a server on the host'\''s 127.0.0.1"
+  card_sign || fail "the card does not sign while the network is the host'\''s"
+  pass "the card signs in the same command"
+  expect_eq "$(readlink /proc/self/ns/net)" "$host_net" "COMMAND runs in the caller'\''s network namespace"
+  pcscd=$(pgrep -x pcscd) || fail "no pcscd in the run"
+  [ "$(readlink "/proc/$pcscd/ns/net")" != "$host_net" ] || fail "pcscd runs in the caller'\''s network"
+  pass "pcscd runs in a network namespace of its own"
+  # vpcd listens in that namespace only: on the host network nothing new listens on its port
+  expect_eq "$(ss -Htln "sport = :35963" | wc -l)" "$vpcd_listeners_before" \
+    "the run'\''s vpcd port is not on the caller'\''s network"
+  if [ "$vpcd_listeners_before" = 0 ]; then
+    python3 -c "import socket; socket.create_connection((\"127.0.0.1\", 35963), 2)" 2>/dev/null &&
+      fail "127.0.0.1:35963 accepted a connection from the host network"
+    pass "connecting to 127.0.0.1:35963 from the host network is refused"
+  fi
+' || fail "the run failed"
+
+# four runs at once, each with its own vpcd on the same port in its own namespace
+for i in 1 2 3 4; do
+  "$VTOKEN" run --fresh -- bash -c '
+    source "$VT_LIB"
+    curl -fsS "http://127.0.0.1:$port/marker" >/dev/null || fail "run '"$i"': the host server is not reached"
+    card_sign --out "$T/sig.'"$i"'" || fail "run '"$i"': no signature"' >"$T/par.$i.log" 2>&1 &
+  pids[i]=$!
+done
+for i in 1 2 3 4; do
+  wait "${pids[i]}" || fail "parallel run $i failed: $(cat "$T/par.$i.log")"
+done
+pass "four parallel runs reach the host and sign"
