@@ -179,23 +179,41 @@ done:
         return r;
 }
 
-/* The template's PIN envelope (ecert) beside the copy, as vtoken init puts it beside an image. */
-static int copy_envelope(const char *tmpl, const char *dest, char *err, size_t errlen)
+/* The template's PIN envelope (ecert), beside the copy as vtoken init puts it beside an image,
+ * telling the copy's path and serial; the PIN is the template's. */
+static int copy_envelope(const char *tmpl, const char *dest, unsigned serial, char *err,
+                         size_t errlen)
 {
-        char from[PATH_MAX + 32], to[PATH_MAX + 32];
+        char from[PATH_MAX + 32], to[PATH_MAX + 32], line[PATH_MAX + 64];
         if (vt_pin_envelope_path(tmpl, from, sizeof(from)) < 0 ||
             vt_pin_envelope_path(dest, to, sizeof(to)) < 0)
                 return fail(err, errlen, "%s: path too long", dest);
-        if (access(from, F_OK) < 0)
-                return 0;
-        if (copy_file(AT_FDCWD, from, AT_FDCWD, to) < 0)
-                return fail(err, errlen, "cannot copy %s to %s: %s", from, to, strerror(errno));
-        return 0;
+        FILE *in = fopen(from, "re");
+        if (!in)
+                return errno == ENOENT ? 0 : fail(err, errlen, "%s: %s", from, strerror(errno));
+        int fd = open(to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        FILE *out = fd < 0 ? NULL : fdopen(fd, "we");
+        int r = out ? 0 : fail(err, errlen, "%s: %s", to, strerror(errno));
+        while (r == 0 && fgets(line, sizeof(line), in)) {
+                if (!strncmp(line, "Image: ", 7))
+                        fprintf(out, "Image: %s\n", dest);
+                else if (!strncmp(line, "Serial: ", 8))
+                        fprintf(out, "Serial: %u\n", serial);
+                else
+                        fputs(line, out);
+        }
+        OPENSSL_cleanse(line, sizeof(line));
+        fclose(in);
+        if (out && fclose(out) != 0 && r == 0)
+                r = fail(err, errlen, "%s: %s", to, strerror(errno));
+        else if (!out && fd >= 0)
+                close(fd);
+        return r;
 }
 
 /* The copy becomes a card of its own: a new GUID (and with it OpenSC's token serial) and
  * serial in its card.ini. */
-static int new_identity(const char *dest, char *err, size_t errlen)
+static int new_identity(const char *dest, unsigned *serial, char *err, size_t errlen)
 {
         char why[512];
         struct vt_image *img = vt_image_load(dest, why, sizeof(why));
@@ -206,6 +224,7 @@ static int new_identity(const char *dest, char *err, size_t errlen)
                 r = fail(err, errlen, "%s: no random numbers", dest);
         else if (vt_save_card(dest, img) < 0)
                 r = fail(err, errlen, "%s/card.ini: %s", dest, strerror(errno));
+        *serial = img->serial;
         vt_image_free(img);
         return r;
 }
@@ -221,9 +240,10 @@ int vt_fresh_card(const char *profile, const char *dest, char *err, size_t errle
         close(cachefd);
         if (r == 0)
                 r = copy_image(tmpl, dest, err, errlen);
+        unsigned serial = 0;
         if (r == 0)
-                r = copy_envelope(tmpl, dest, err, errlen);
+                r = new_identity(dest, &serial, err, errlen);
         if (r == 0)
-                r = new_identity(dest, err, errlen);
+                r = copy_envelope(tmpl, dest, serial, err, errlen);
         return r;
 }
