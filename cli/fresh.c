@@ -21,7 +21,9 @@
 
 #include <openssl/crypto.h>
 
-static int __attribute__((format(printf, 3, 4))) fail(char *err, size_t errlen, const char *fmt, ...)
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
         va_list ap;
         va_start(ap, fmt);
@@ -59,8 +61,8 @@ static int open_cache_dir(const char *dir, char *err, size_t errlen)
         if (slash && slash != parent) {
                 *slash = '\0';
                 if (mkdir(parent, 0700) < 0 && errno != EEXIST)
-                        return fail(err, errlen, "cannot create the cache directory %s: %s",
-                                    parent, strerror(errno));
+                        return fail(err, errlen, "cannot create the cache directory %s: %s", parent,
+                                    strerror(errno));
         }
         if (mkdir(dir, 0700) < 0 && errno != EEXIST)
                 return fail(err, errlen, "cannot create the cache directory %s: %s", dir,

@@ -93,7 +93,8 @@ int vt_find_vpcd_driver(char *out, size_t n)
         };
         if (first_existing(cands, sizeof(cands) / sizeof(cands[0]), out, n) == 0)
                 return 0;
-        snprintf(out, n, "%s/serial, /usr/lib/pcsc/drivers/serial, /usr/local/lib/pcsc/drivers/serial",
+        snprintf(out, n,
+                 "%s/serial, /usr/lib/pcsc/drivers/serial, /usr/local/lib/pcsc/drivers/serial",
                  VT_PCSC_DROPDIR);
         return -1;
 }
@@ -101,9 +102,11 @@ int vt_find_vpcd_driver(char *out, size_t n)
 int vt_find_pkcs11_module(char *out, size_t n)
 {
         static const char *const cands[] = {
-            "/usr/lib/%s/opensc-pkcs11.so",     "/usr/lib/%s/pkcs11/opensc-pkcs11.so",
-            "/usr/lib/opensc-pkcs11.so",        "/usr/lib64/opensc-pkcs11.so",
-            "/usr/local/lib/opensc-pkcs11.so",
+            "/usr/lib/%s/opensc-pkcs11.so",        /* Debian and Ubuntu, any architecture */
+            "/usr/lib/%s/pkcs11/opensc-pkcs11.so", /* the same, p11-kit's directory */
+            "/usr/lib/opensc-pkcs11.so",           /* other distributions */
+            "/usr/lib64/opensc-pkcs11.so",         /* ... with 64-bit libraries apart */
+            "/usr/local/lib/opensc-pkcs11.so",     /* OpenSC built from source */
         };
         return first_existing(cands, sizeof(cands) / sizeof(cands[0]), out, n);
 }

@@ -93,7 +93,8 @@ static void usage(FILE *f)
         fprintf(
             f,
             "Usage: vtoken run [--card IMAGE | --fresh [PROFILE]]... [--reader-name NAME]\n"
-            "                  [--trace FILE] [--timeout SECONDS] [--verbose] -- COMMAND [ARGS...]\n"
+            "                  [--trace FILE] [--timeout SECONDS] [--verbose]\n"
+            "                  -- COMMAND [ARGS...]\n"
             "\n"
             "Runs COMMAND, on the caller's network, with a private PC/SC environment: its own\n"
             "pcscd (vpcd driver) and vtokend in private mount and PID namespaces, their vpcd\n"
@@ -108,7 +109,8 @@ static void usage(FILE *f)
             "  --fresh [PROFILE]   a throwaway card of PROFILE (%s; default piv): a copy of\n"
             "                      a template made once in %s, with its own\n"
             "                      GUID and serial, removed after the run\n"
-            "                      At most %d cards; without --card or --fresh: one fresh piv card.\n"
+            "                      At most %d cards; without --card and --fresh, one fresh\n"
+            "                      piv card.\n"
             "  --reader-name NAME  the reader's name (default \"Virtual PCD\"); PC/SC shows\n"
             "                      \"NAME 00 00\" (and \"NAME 00 01\" for a second card)\n"
             "  --trace FILE        write an APDU trace of every card to FILE\n"
@@ -130,7 +132,8 @@ static void usage(FILE *f)
 static int add_card(struct run *r, const char *image, const char *profile)
 {
         if (r->n_cards == RUN_CARDS_MAX) {
-                fprintf(stderr, "vtoken run: at most %d cards (one pcscd with vpcd has two slots)\n",
+                fprintf(stderr,
+                        "vtoken run: at most %d cards (one pcscd with vpcd has two slots)\n",
                         RUN_CARDS_MAX);
                 return EX_USAGE;
         }
@@ -307,8 +310,7 @@ static int prepare_cards(struct run *r)
                 snprintf(c->reader, sizeof(c->reader), "%s 00 %02zu", r->reader_name, i);
                 if (c->image) {
                         if (abspath(c->image, c->path, sizeof(c->path)) < 0) {
-                                fprintf(stderr, "vtoken run: %s: %s\n", c->image,
-                                        strerror(errno));
+                                fprintf(stderr, "vtoken run: %s: %s\n", c->image, strerror(errno));
                                 return RUN_FAILED;
                         }
                 } else {
@@ -455,8 +457,9 @@ static int recv_fd(int sock)
         int e = EIO;
         char ctl[CMSG_SPACE(sizeof(int))] = {0};
         struct iovec iov = {.iov_base = &e, .iov_len = sizeof(e)};
-        struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
-                           .msg_controllen = sizeof(ctl)};
+        struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+        m.msg_control = ctl;
+        m.msg_controllen = sizeof(ctl);
         ssize_t got;
         while ((got = recvmsg(sock, &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
                 ;
@@ -619,8 +622,7 @@ static void find_tokens(struct run *r)
                 readers[i] = r->cards[i].reader;
         if (vt_tokens_query(r->pkcs11_module, readers, r->n_cards, tokens, TOKENS_TIMEOUT_S, err,
                             sizeof(err)) < 0) {
-                fprintf(stderr, "vtoken run: warning: %s; VTOKEN_CARDn_TOKEN_* are not set\n",
-                        err);
+                fprintf(stderr, "vtoken run: warning: %s; VTOKEN_CARDn_TOKEN_* are not set\n", err);
                 return;
         }
         for (size_t i = 0; i < r->n_cards; i++)
@@ -818,7 +820,8 @@ static int prepare(struct run *r)
                 r->dir[0] = '\0';
                 return RUN_FAILED;
         }
-        if (strlen(r->dir) + sizeof("/control.sock") > sizeof(((struct sockaddr_un *)0)->sun_path)) {
+        size_t sun_path_max = sizeof(((struct sockaddr_un *)0)->sun_path);
+        if (strlen(r->dir) + sizeof("/control.sock") > sun_path_max) {
                 fprintf(stderr,
                         "vtoken run: the temporary directory %s is too long for a socket path; set "
                         "a shorter TMPDIR\n",

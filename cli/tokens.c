@@ -82,8 +82,8 @@ static int read_all(int fd, void *buf, size_t len)
         return 0;
 }
 
-int vt_tokens_query(const char *module, const char *const *readers, size_t n,
-                    struct vt_token *out, unsigned timeout_s, char *err, size_t errlen)
+int vt_tokens_query(const char *module, const char *const *readers, size_t n, struct vt_token *out,
+                    unsigned timeout_s, char *err, size_t errlen)
 {
         int fds[2];
         memset(out, 0, n * sizeof(*out));
@@ -110,11 +110,13 @@ int vt_tokens_query(const char *module, const char *const *readers, size_t n,
         while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
                 ;
         if (r < 0) {
+                const char *why = "C_Initialize failed";
+                if (pid < 0)
+                        why = strerror(errno);
+                else if (WIFSIGNALED(st))
+                        why = strsignal(WTERMSIG(st));
                 memset(out, 0, n * sizeof(*out));
-                snprintf(err, errlen, "%s could not be asked for the tokens (%s)", module,
-                         pid < 0                 ? strerror(errno)
-                         : WIFSIGNALED(st)       ? strsignal(WTERMSIG(st))
-                                                 : "C_Initialize failed");
+                snprintf(err, errlen, "%s could not be asked for the tokens (%s)", module, why);
         }
         return r;
 }

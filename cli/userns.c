@@ -21,38 +21,41 @@ static long sysctl_value(const char *procsys, const char *name)
         return v;
 }
 
-#define RUN_AS_ROOT "or run vtoken run as root (sudo)"
-
 void vt_userns_advice(const char *procsys, int err, char *out, size_t n)
 {
         long max = sysctl_value(procsys, "user/max_user_namespaces");
+        int len;
         if (sysctl_value(procsys, "kernel/unprivileged_userns_clone") == 0)
-                snprintf(out, n,
-                         "unprivileged user namespaces are disabled on this system "
-                         "(kernel.unprivileged_userns_clone = 0). Enable them with "
-                         "'sudo sysctl -w kernel.unprivileged_userns_clone=1' (and keep it with a "
-                         "file in /etc/sysctl.d/), " RUN_AS_ROOT);
+                len = snprintf(out, n,
+                               "unprivileged user namespaces are disabled on this system "
+                               "(kernel.unprivileged_userns_clone = 0). Enable them with 'sudo "
+                               "sysctl -w kernel.unprivileged_userns_clone=1' (and keep it with a "
+                               "file in /etc/sysctl.d/), ");
         else if (max == 0)
-                snprintf(out, n,
-                         "user namespaces are disabled on this system (user.max_user_namespaces = "
-                         "0). Enable them with 'sudo sysctl -w user.max_user_namespaces=15000' "
-                         "(and keep it with a file in /etc/sysctl.d/), " RUN_AS_ROOT);
+                len = snprintf(out, n,
+                               "user namespaces are disabled on this system "
+                               "(user.max_user_namespaces = 0). Enable them with 'sudo sysctl -w "
+                               "user.max_user_namespaces=15000' (and keep it with a file in "
+                               "/etc/sysctl.d/), ");
         else if (err == ENOSPC)
-                snprintf(out, n,
-                         "the limit of user namespaces is reached (user.max_user_namespaces = %ld): "
-                         "raise it with 'sudo sysctl -w user.max_user_namespaces=N', " RUN_AS_ROOT,
-                         max);
+                len = snprintf(out, n,
+                               "the limit of user namespaces is reached "
+                               "(user.max_user_namespaces = %ld): raise it with 'sudo sysctl -w "
+                               "user.max_user_namespaces=N', ",
+                               max);
         else if (sysctl_value(procsys, "kernel/apparmor_restrict_unprivileged_userns") == 1)
-                snprintf(out, n,
-                         "AppArmor restricts unprivileged user namespaces "
-                         "(kernel.apparmor_restrict_unprivileged_userns = 1). Allow them for "
-                         "vtoken with an AppArmor profile that grants 'userns,' to its path, or "
-                         "for everyone with 'sudo sysctl -w "
-                         "kernel.apparmor_restrict_unprivileged_userns=0', " RUN_AS_ROOT);
+                len = snprintf(out, n,
+                               "AppArmor restricts unprivileged user namespaces "
+                               "(kernel.apparmor_restrict_unprivileged_userns = 1). Allow them for "
+                               "vtoken with an AppArmor profile that grants 'userns,' to its "
+                               "path, or for everyone with 'sudo sysctl -w "
+                               "kernel.apparmor_restrict_unprivileged_userns=0', ");
         else
-                snprintf(out, n,
-                         "the kernel refused a user namespace (%s): a container or chroot may "
-                         "forbid them (a seccomp filter; the kernel makes none for a chrooted "
-                         "process); allow them there, " RUN_AS_ROOT,
-                         strerror(err));
+                len = snprintf(out, n,
+                               "the kernel refused a user namespace (%s): a container or chroot "
+                               "may forbid them (a seccomp filter; the kernel makes none for a "
+                               "chrooted process); allow them there, ",
+                               strerror(err));
+        if (len >= 0 && (size_t)len < n)
+                snprintf(out + len, n - (size_t)len, "or run vtoken run as root (sudo)");
 }

@@ -227,9 +227,10 @@ void vt_profile_names(char *out, size_t n)
 {
         size_t len = 0;
         out[0] = '\0';
-        for (size_t i = 0; i < sizeof(profiles) / sizeof(profiles[0]) && len < n; i++)
-                len += (size_t)snprintf(out + len, n - len, "%s%s", i ? ", " : "",
-                                        profiles[i].name);
+        for (size_t i = 0; i < sizeof(profiles) / sizeof(profiles[0]) && len < n; i++) {
+                int w = snprintf(out + len, n - len, "%s%s", i ? ", " : "", profiles[i].name);
+                len += (size_t)w;
+        }
 }
 
 int vt_image_new_identity(struct vt_image *img)
