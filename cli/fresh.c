@@ -52,7 +52,8 @@ void vt_cache_dir(char *out, size_t n)
 }
 
 /* dir, made 0700 when missing (its parent too, as XDG asks of $XDG_CACHE_HOME), then opened
- * as images are: ours, 0700, not a link (image_dir.h). */
+ * as images are: ours, 0700, not a link (image_dir.h). The descriptor; -2 when dir cannot be
+ * made (no home, a read-only one), -1 when it is not fit to be trusted; err says why. */
 static int open_cache_dir(const char *dir, char *err, size_t errlen)
 {
         char parent[PATH_MAX];
@@ -60,13 +61,15 @@ static int open_cache_dir(const char *dir, char *err, size_t errlen)
         char *slash = strrchr(parent, '/');
         if (slash && slash != parent) {
                 *slash = '\0';
-                if (mkdir(parent, 0700) < 0 && errno != EEXIST)
-                        return fail(err, errlen, "cannot create the cache directory %s: %s", parent,
-                                    strerror(errno));
+                if (mkdir(parent, 0700) < 0 && errno != EEXIST) {
+                        fail(err, errlen, "cannot create %s: %s", parent, strerror(errno));
+                        return -2;
+                }
         }
-        if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-                return fail(err, errlen, "cannot create the cache directory %s: %s", dir,
-                            strerror(errno));
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+                fail(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+                return -2;
+        }
         char why[512];
         int fd = vt_dir_open(dir, why, sizeof(why));
         if (fd < 0)
@@ -231,11 +234,29 @@ static int new_identity(const char *dest, unsigned *serial, char *err, size_t er
         return r;
 }
 
+/* Without a cache directory the card is made where it is served, its keys generated anew:
+ * slower, and said so, but a user without a writable home still gets a card. */
+static int fresh_uncached(const char *profile, const char *dest, char *err, size_t errlen)
+{
+        char pin[64] = "", why[512];
+        struct vt_init_opts o = {
+            .profile = profile, .initial_pin = pin, .initial_pin_len = sizeof(pin)};
+        fprintf(stderr,
+                "vtoken run: note: no cache directory for a template (%s); the fresh card's keys "
+                "are made anew (set XDG_CACHE_HOME to a directory of yours to keep a template)\n",
+                err);
+        int r = vt_image_create(dest, &o, why, sizeof(why));
+        OPENSSL_cleanse(pin, sizeof(pin));
+        return r < 0 ? fail(err, errlen, "cannot make %s: %s", dest, why) : 0;
+}
+
 int vt_fresh_card(const char *profile, const char *dest, char *err, size_t errlen)
 {
         char cache[PATH_MAX], tmpl[PATH_MAX];
         vt_cache_dir(cache, sizeof(cache));
         int cachefd = open_cache_dir(cache, err, errlen);
+        if (cachefd == -2)
+                return fresh_uncached(profile, dest, err, errlen);
         if (cachefd < 0)
                 return -1;
         int r = ensure_template(cachefd, cache, profile, tmpl, sizeof(tmpl), err, errlen);

@@ -79,35 +79,3 @@ expect_eq "$rc" 64 "an unknown --fresh profile is a usage error"
 expect_match "$err" "unknown profile 'nosuch' \(one of: piv, ecert" "and the profiles are named"
 out=$("$VTOKEN" run --fresh echo word)
 expect_eq "$out" word "a word after --fresh that is no profile is COMMAND"
-
-# concurrent runs with no template yet: one template is made, whole, and every run has its card
-rm -rf "$cache"
-for i in 1 2 3; do
-  "$VTOKEN" run --fresh -- opensc-tool -a >"$T/con.$i" 2>&1 &
-  pids[i]=$!
-done
-for i in 1 2 3; do wait "${pids[i]}" || fail "concurrent run $i: $(cat "$T/con.$i")"; done
-expect_eq "$(ls -A "$cache")" "piv-$version" "concurrent runs leave one template and nothing else"
-
-# a cache directory others may enter is refused, named
-chmod 755 "$cache"
-set +e
-err=$("$VTOKEN" run --fresh -- true 2>&1)
-rc=$?
-set -e
-expect_eq "$rc" 125 "a cache directory with mode 0755 is refused"
-expect_match "$err" "$cache has mode 0755.*chmod 700" "and the message names it and the fix"
-chmod 700 "$cache"
-
-# as a user without XDG_STATE_HOME and XDG_CACHE_HOME: the cache in ~/.cache, no permission error
-if [ "$(id -u)" -eq 0 ] && runuser -u nobody -- unshare -Ur true 2>/dev/null; then
-  mkdir -m 700 "$T/home" && chown nobody "$T/home" && chmod 1777 "$T"
-  out=$(runuser -u nobody -- env -u XDG_STATE_HOME -u XDG_CACHE_HOME HOME="$T/home" \
-    PATH=/usr/local/bin:/usr/bin:/bin "$VTOKEN" run -- opensc-tool -a 2>&1) ||
-    fail "vtoken run as nobody: $out"
-  expect_match "$out" '^3b(:[0-9a-f]{2})+$' "a user on a plain PATH gets the default card"
-  [ -d "$T/home/.cache/vtoken/piv-$version" ] || fail "no template in ~/.cache/vtoken"
-  pass "its template is in ~/.cache/vtoken"
-else
-  echo "(no unprivileged user namespaces here: the check as a user is left to test_run_unprivileged)"
-fi
