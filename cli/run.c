@@ -120,6 +120,9 @@ static void usage(FILE *f)
             "Inside, for COMMAND:\n"
             "  VTOKEN_CARDS                 the number of cards (used by 'vtoken wait')\n"
             "  VTOKEN_CONTROL               vtokend's control socket (used by 'vtoken ctl')\n"
+            "  VTOKEN_NETNS                 pcscd's and vtokend's network namespace, for a\n"
+            "                               pcscd or vtokend started beside them (nsenter\n"
+            "                               --net=\"$VTOKEN_NETNS\" pcscd ...)\n"
             "  VTOKEN_PKCS11_MODULE         OpenSC's PKCS#11 module, when installed\n"
             "  VTOKEN_CARDn_READER          card n's PC/SC reader name (n = 0, 1)\n"
             "  VTOKEN_CARDn_IMAGE           card n's image directory\n"
@@ -649,6 +652,11 @@ static void publish_environment(const struct run *r)
         setenv("VTOKEN_CONTROL", control, 1);
         setenv("VTOKEN_CARDS", ncards, 1);
         setenv("VTOKEN_RUN_DIR", r->dir, 1);
+        /* as init (PID 1) holds it: for a command that starts a pcscd or vtokend of its own
+         * beside the run's (nsenter --net="$VTOKEN_NETNS") */
+        char netns[64];
+        snprintf(netns, sizeof(netns), "/proc/1/fd/%d", r->private_net);
+        setenv("VTOKEN_NETNS", netns, 1);
         if (r->pkcs11_module[0])
                 setenv("VTOKEN_PKCS11_MODULE", r->pkcs11_module, 1);
         else

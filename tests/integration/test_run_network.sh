@@ -32,6 +32,7 @@ export host_net
   pcscd=$(pgrep -x pcscd) || fail "no pcscd in the run"
   [ "$(readlink "/proc/$pcscd/ns/net")" != "$host_net" ] || fail "pcscd runs in the caller'\''s network"
   pass "pcscd runs in a network namespace of its own"
+  expect_eq "$(readlink "$VTOKEN_NETNS")" "$(readlink "/proc/$pcscd/ns/net")" "VTOKEN_NETNS names it"
   # vpcd listens in that namespace only: on the host network nothing new listens on its port
   expect_eq "$(ss -Htln "sport = :35963" | wc -l)" "$vpcd_listeners_before" \
     "the run'\''s vpcd port is not on the caller'\''s network"
