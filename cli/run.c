@@ -691,6 +691,8 @@ static int run_inside(struct run *r)
         sigaddset(&forwarded, SIGHUP);
         int waited =
             vt_wait_cards(r->n_cards, false, r->timeout_ms, helpers_alive, r, err, sizeof(err));
+        if (waited == 0 && !stop_signal)
+                find_tokens(r); /* a signal meanwhile is in stop_signal, and stops the run */
         /* from here a signal is either seen in stop_signal or forwarded to COMMAND */
         sigprocmask(SIG_BLOCK, &forwarded, &old);
         if (waited < 0 || stop_signal) {
@@ -710,7 +712,6 @@ static int run_inside(struct run *r)
                 return sig ? 128 + sig : RUN_FAILED;
         }
 
-        find_tokens(r);
         publish_environment(r);
         pid_t cmd = spawn(r->command, NULL, true, -1);
         forward_to = cmd;
