@@ -88,8 +88,9 @@ static void forward(int sig, siginfo_t *si, void *uc)
 
 static void usage(FILE *f)
 {
-        char profiles[128];
+        char profiles[128], cache[PATH_MAX];
         vt_profile_names(profiles, sizeof(profiles));
+        vt_cache_dir(cache, sizeof(cache));
         fprintf(
             f,
             "Usage: vtoken run [--card IMAGE | --fresh [PROFILE]]... [--reader-name NAME]\n"
@@ -106,30 +107,31 @@ static void usage(FILE *f)
             "\n"
             "  --card IMAGE        a card image directory, kept after the run (created from the\n"
             "                      piv profile when missing, in an existing directory)\n"
-            "  --fresh [PROFILE]   a throwaway card of PROFILE (%s; default piv): a copy of\n"
-            "                      a template made once in %s, with its own\n"
-            "                      GUID and serial, removed after the run\n"
-            "                      At most %d cards; without --card and --fresh, one fresh\n"
-            "                      piv card.\n"
+            "  --fresh [PROFILE]   a throwaway card of PROFILE (%s; default piv): a copy\n"
+            "                      of a template made once in the cache directory, with its\n"
+            "                      own GUID and serial, removed after the run\n"
             "  --reader-name NAME  the reader's name (default \"Virtual PCD\"); PC/SC shows\n"
             "                      \"NAME 00 00\" (and \"NAME 00 01\" for a second card)\n"
             "  --trace FILE        write an APDU trace of every card to FILE\n"
             "  --timeout SECONDS   how long to wait for the cards (default 30)\n"
             "  --verbose           show pcscd's and vtokend's logs\n"
             "\n"
+            "At most %d cards; without --card and --fresh, one fresh piv card. The cache\n"
+            "directory is %s.\n"
+            "\n"
             "Inside, for COMMAND:\n"
-            "  VTOKEN_CARDS                 the number of cards (used by 'vtoken wait')\n"
-            "  VTOKEN_CONTROL               vtokend's control socket (used by 'vtoken ctl')\n"
-            "  VTOKEN_NETNS                 pcscd's and vtokend's network namespace, for a\n"
-            "                               pcscd or vtokend started beside them (nsenter\n"
-            "                               --net=\"$VTOKEN_NETNS\" pcscd ...)\n"
-            "  VTOKEN_PKCS11_MODULE         OpenSC's PKCS#11 module, when installed\n"
-            "  VTOKEN_CARDn_READER          card n's PC/SC reader name (n = 0, 1)\n"
-            "  VTOKEN_CARDn_IMAGE           card n's image directory\n"
-            "  VTOKEN_CARDn_TOKEN_URI       its token as the module shows it: a PKCS#11 URI,\n"
-            "  VTOKEN_CARDn_TOKEN_LABEL     the token label\n"
-            "  VTOKEN_CARDn_TOKEN_SERIAL    and the token serial\n",
-            RUN_FAILED, profiles, "$XDG_CACHE_HOME/vtoken", RUN_CARDS_MAX);
+            "  VTOKEN_CARDS               the number of cards (used by 'vtoken wait')\n"
+            "  VTOKEN_CONTROL             vtokend's control socket (used by 'vtoken ctl')\n"
+            "  VTOKEN_PKCS11_MODULE       OpenSC's PKCS#11 module, when installed\n"
+            "  VTOKEN_CARDn_READER        card n's PC/SC reader name (n = 0, 1)\n"
+            "  VTOKEN_CARDn_IMAGE         card n's image directory\n"
+            "  VTOKEN_CARDn_TOKEN_URI     its token as the module shows it: a PKCS#11 URI,\n"
+            "  VTOKEN_CARDn_TOKEN_LABEL   the token label\n"
+            "  VTOKEN_CARDn_TOKEN_SERIAL  and the token serial\n"
+            "  VTOKEN_NETNS               pcscd's and vtokend's network namespace, for a pcscd\n"
+            "                             or vtokend started beside them (nsenter\n"
+            "                             --net=\"$VTOKEN_NETNS\" vtokend ...)\n",
+            RUN_FAILED, profiles, RUN_CARDS_MAX, cache);
 }
 
 static int add_card(struct run *r, const char *image, const char *profile)
