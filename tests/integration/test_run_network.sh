@@ -15,8 +15,6 @@ wait_until 10 "the host's web server listens" -- grep -q 'Serving HTTP on 127.0.
 port=$(sed -n 's/.*Serving HTTP on 127.0.0.1 port \([0-9]*\).*/\1/p' "$T/http.log")
 outer_pid=$$
 export T port outer_pid
-vpcd_listeners_before=$(ss -Htln 'sport = :35963' | wc -l)
-export vpcd_listeners_before
 echo data >"$T/data"
 
 # inside: the host's server and the card in the same command
@@ -33,13 +31,22 @@ export host_net
   [ "$(readlink "/proc/$pcscd/ns/net")" != "$host_net" ] || fail "pcscd runs in the caller'\''s network"
   pass "pcscd runs in a network namespace of its own"
   expect_eq "$(readlink "$VTOKEN_NETNS")" "$(readlink "/proc/$pcscd/ns/net")" "VTOKEN_NETNS names it"
-  # vpcd listens in that namespace only: on the host network nothing new listens on its port
-  expect_eq "$(ss -Htln "sport = :35963" | wc -l)" "$vpcd_listeners_before" \
-    "the run'\''s vpcd port is not on the caller'\''s network"
-  if [ "$vpcd_listeners_before" = 0 ]; then
-    python3 -c "import socket; socket.create_connection((\"127.0.0.1\", 35963), 2)" 2>/dev/null &&
-      fail "127.0.0.1:35963 accepted a connection from the host network"
-    pass "connecting to 127.0.0.1:35963 from the host network is refused"
+  # vpcd is in that namespace only: slot 0 (35963) connected to vtokend, slot 1 (35964, no card)
+  # listening; no socket of this pcscd is on the caller'\''s network
+  expect_match "$(in_private_network ss -Htan "sport = :35963")" ESTAB "vpcd slot 0 is connected in the private network"
+  expect_match "$(in_private_network ss -Htlnp "sport = :35964")" "LISTEN.*pid=$pcscd," \
+    "vpcd slot 1 listens in the private network (ss -p names pcscd)"
+  if ss -Htanp "( sport = :35963 or sport = :35964 )" | grep -q "pid=$pcscd,"; then
+    fail "the run'\''s vpcd has a socket on the caller'\''s network"
+  fi
+  pass "the run'\''s vpcd ports are not on the caller'\''s network"
+  # and a connection from the caller'\''s network does not reach it (refused, unless the host has
+  # a vpcd of its own listening there, e.g. a socket-activated pcscd)
+  if [ -z "$(ss -Htln "sport = :35964")" ]; then
+    if python3 -c "import socket; socket.create_connection((\"127.0.0.1\", 35964), 2)" 2>/dev/null; then
+      [ -n "$(ss -Htln "sport = :35964")" ] || fail "127.0.0.1:35964 accepted a connection from the host network"
+    fi
+    pass "connecting to 127.0.0.1:35964 from the host network does not reach the run'\''s vpcd"
   fi
 ' || fail "the run failed"
 
