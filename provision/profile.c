@@ -386,6 +386,8 @@ static int read_p12(struct build *b, BIO *bio, const char *path, EVP_PKEY **key,
         return r;
 }
 
+static int make_slot_cert(struct build *b, uint8_t ref, struct vt_slot *s);
+
 static int import_key(struct build *b, const struct vt_init_key *k)
 {
         struct vt_slot *s = vt_image_slot(b->img, k->slot);
@@ -423,6 +425,13 @@ static int import_key(struct build *b, const struct vt_init_key *k)
                 return fail(b, "%s: cannot encode the certificate", k->file);
         }
         X509_free(cert);
+        if (cert)
+                return 0;
+        /* OpenSC shows a PIV key only with a certificate: make one, as for a generated key */
+        if (make_slot_cert(b, k->slot, s) < 0)
+                return -1;
+        if (b->o->made_certs && b->o->n_made_certs)
+                b->o->made_certs[(*b->o->n_made_certs)++] = k->slot;
         return 0;
 fail:
         EVP_PKEY_free(key);
@@ -495,21 +504,19 @@ static int make_attestation(struct build *b)
         return r < 0 ? fail(b, "cannot make the attestation key and certificate") : 0;
 }
 
-static int generate_key(struct build *b, const struct vt_init_key *k)
+/* The certificate of a slot's key made by vtoken: issued by the CA (--ca, or the ecert profile's
+ * test CA), else self-signed as yubico-piv-tool's selfsign-certificate makes one; subject
+ * --subject, else "/CN=vtoken PURPOSE/O=vtoken". */
+static int make_slot_cert(struct build *b, uint8_t ref, struct vt_slot *s)
 {
-        struct vt_slot *s = vt_image_slot(b->img, k->slot);
         X509_NAME *own = NULL;
         const X509_NAME *subject = b->subject;
         char dn[128];
         X509 *cert;
         int r;
 
-        if (!(s->key = vt_key_generate(k->alg)))
-                return fail(b, "cannot generate a %s key", vt_alg_name(k->alg));
-        s->alg = k->alg;
-        s->generated = true;
         if (!subject) {
-                snprintf(dn, sizeof(dn), "/CN=vtoken %s/O=vtoken", vt_slot_purpose(k->slot));
+                snprintf(dn, sizeof(dn), "/CN=vtoken %s/O=vtoken", vt_slot_purpose(ref));
                 subject = own = vt_dn_parse(dn);
         }
         /* piv: what the slot is for, or what --eku asks; ecert: the e-Cert token's personal
@@ -518,22 +525,33 @@ static int generate_key(struct build *b, const struct vt_init_key *k)
         if (b->p->test_ca)
                 vt_general_usage(s->key, &usage);
         else
-                vt_slot_usage(k->slot, s->key, &usage);
+                vt_slot_usage(ref, s->key, &usage);
         for (size_t i = 0; i < b->o->n_eku; i++)
-                if (b->o->eku[i].slot == k->slot)
+                if (b->o->eku[i].slot == ref)
                         usage.eku = b->o->eku[i].file;
         cert = subject ? vt_cert_make_usage(s->key, subject, b->ca_key, b->ca_cert, CERT_DAYS, 0,
                                             &usage)
                        : NULL;
         if (subject && !cert) {
                 X509_NAME_free(own);
-                return fail(b, "cannot make the certificate of slot %02x%s", k->slot,
+                return fail(b, "cannot make the certificate of slot %02x%s", ref,
                             usage.eku != NULL && b->o->n_eku ? " (is --eku a known usage?)" : "");
         }
         r = cert ? vt_cert_der(cert, &s->cert, &s->cert_len) : -1;
         X509_free(cert);
         X509_NAME_free(own);
-        return r < 0 ? fail(b, "cannot make the certificate of slot %02x", k->slot) : 0;
+        return r < 0 ? fail(b, "cannot make the certificate of slot %02x", ref) : 0;
+}
+
+static int generate_key(struct build *b, const struct vt_init_key *k)
+{
+        struct vt_slot *s = vt_image_slot(b->img, k->slot);
+
+        if (!(s->key = vt_key_generate(k->alg)))
+                return fail(b, "cannot generate a %s key", vt_alg_name(k->alg));
+        s->alg = k->alg;
+        s->generated = true;
+        return make_slot_cert(b, k->slot, s);
 }
 
 static int check_keys(struct build *b)

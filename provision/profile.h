@@ -62,6 +62,10 @@ struct vt_init_opts {
         /* out: the firmware chosen ("5.4.3"); may be NULL */
         char *firmware_out;
         size_t firmware_out_len;
+        /* out: the slots of imported keys without a certificate, for which one was made
+         * (VT_SLOTS entries); may be NULL */
+        uint8_t *made_certs;
+        size_t *n_made_certs;
         /* out: the initial PIN when the profile chose one at random (ecert); may be NULL */
         char *initial_pin;
         size_t initial_pin_len;
