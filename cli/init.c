@@ -133,12 +133,21 @@ static int read_secret(const char *opt, const char *src, char *buf, size_t n)
         return 0;
 }
 
+/* The A:B form an option takes, and an example. */
+static const char *form(const char *opt)
+{
+        return !strcmp(opt, "--generate") ? "SLOT:ALG, e.g. 9a:p256"
+               : !strcmp(opt, "--import") ? "SLOT:FILE, e.g. 9a:key.pem"
+               : !strcmp(opt, "--eku")    ? "SLOT:USAGES, e.g. 9c:codeSigning"
+                                          : "KEY:CERT (PEM files), e.g. ca.key:ca.crt";
+}
+
 static int split(const char *arg, const char *opt, char **left, const char **right)
 {
         const char *colon = strchr(arg, ':');
 
         if (!colon || colon == arg || !colon[1]) {
-                fprintf(stderr, "vtoken init: %s wants A:B, not '%s'\n", opt, arg);
+                fprintf(stderr, "vtoken init: %s wants %s, not '%s'\n", opt, form(opt), arg);
                 return -1;
         }
         *left = strndup(arg, (size_t)(colon - arg));
@@ -255,6 +264,12 @@ int vt_cmd_init(int argc, char **argv)
         while ((c = getopt_long(argc, argv, "p:g:i:s:fjh", options, NULL)) != -1) {
                 switch (c) {
                 case 'p':
+                        if (strcmp(optarg, "piv") != 0 && strcmp(optarg, "ecert") != 0) {
+                                fprintf(stderr,
+                                        "vtoken init: unknown profile '%s' (piv or ecert)\n",
+                                        optarg);
+                                goto out;
+                        }
                         o.profile = optarg;
                         break;
                 case O_PIN:
@@ -292,9 +307,19 @@ int vt_cmd_init(int argc, char **argv)
                                 goto out;
                         o.ca_key = ca_key;
                         break;
-                case 's':
+                case 's': {
+                        X509_NAME *dn = vt_dn_parse(optarg);
+                        X509_NAME_free(dn);
+                        if (!dn) {
+                                fprintf(stderr,
+                                        "vtoken init: bad --subject '%s': use OpenSSL's "
+                                        "/CN=.../O=... form, e.g. '/CN=Alice/O=Example'\n",
+                                        optarg);
+                                goto out;
+                        }
                         o.subject = optarg;
                         break;
+                }
                 case 'f':
                         o.force = true;
                         break;
@@ -305,6 +330,12 @@ int vt_cmd_init(int argc, char **argv)
                         extra.show_pin = true;
                         break;
                 case O_COMPAT:
+                        if (strcmp(optarg, "none") != 0 && strcmp(optarg, "yubikey") != 0) {
+                                fprintf(stderr,
+                                        "vtoken init: unknown compat '%s' (none or yubikey)\n",
+                                        optarg);
+                                goto out;
+                        }
                         o.compat = optarg;
                         break;
                 case O_FIRMWARE:
