@@ -41,7 +41,8 @@ export T
   p11tool --provider "$OPENSC_MODULE" --list-token-urls >tokens.txt 2>&1 || fail "p11tool --list-token-urls"
   pkcs11-tool --module "$OPENSC_MODULE" --login --pin 123456 --list-objects >objects.txt 2>&1 ||
     fail "pkcs11-tool --list-objects: $(cat objects.txt)"
-  uri=$(jq -r ".slots[] | select(.slot == \"9a\") | .pkcs11.key_uri" show.json)
+  # the example of README and vtoken(1)
+  uri=$("$VTOKEN" show card --json | jq -r '"'"'.slots[] | select(.slot == "9a") | .pkcs11.key_uri'"'"')
   # a signature with the imported key, named by its id as the JSON gives it
   card_sign --id "$(jq -r ".slots[] | select(.slot == \"9a\") | .pkcs11.id" show.json)" \
     --mech ECDSA-SHA256 --out sig.raw >sign.txt 2>&1 || fail "signature with 9a: $(cat sign.txt)"
