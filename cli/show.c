@@ -146,7 +146,7 @@ static void slot_text(const struct vt_image *img, const struct vt_p11_token *t,
 static void show_text(const struct vt_image *img, const struct vt_show_extra *x)
 {
         const struct vt_pin_rules *r = &img->pin_rules;
-        struct vt_p11_token tok;
+        struct vt_p11_token tok = {0};
         const struct vt_p11_token *t = NULL;
         char text[4096], pin[64] = "";
 
@@ -356,7 +356,7 @@ static void show_json(const struct vt_image *img, const struct vt_show_extra *x)
 {
         const struct vt_pin_rules *r = &img->pin_rules;
         const struct vt_slot *attest;
-        struct vt_p11_token tok;
+        struct vt_p11_token tok = {0};
         const struct vt_p11_token *t = NULL;
         char ca[4096];
         bool first = true;
