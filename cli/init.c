@@ -197,13 +197,14 @@ static int made_certs_text(const char *image, const uint8_t *made, size_t n)
                 const struct vt_slot *s = vt_image_slot(img, made[i]);
                 const unsigned char *p = s->cert;
                 X509 *x = s->cert ? d2i_X509(NULL, &p, (long)s->cert_len) : NULL;
-                char *subject = x ? X509_NAME_oneline(X509_get_subject_name(x), NULL, 0) : NULL;
+                char subject[512] = "?";
+                if (x)
+                        vt_name_text(X509_get_subject_name(x), subject, sizeof(subject));
                 bool self =
                     x && X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(x)) == 0;
                 printf("Slot %02x: the imported key had no certificate; made a %s one, subject "
                        "%s\n",
-                       made[i], self ? "self-signed" : "CA-issued", subject ? subject : "?");
-                OPENSSL_free(subject);
+                       made[i], self ? "self-signed" : "CA-issued", subject);
                 X509_free(x);
         }
         vt_image_free(img);
@@ -393,9 +394,9 @@ int vt_cmd_init(int argc, char **argv)
         o.made_certs = made;
         o.n_made_certs = &extra.n_made_certs;
         extra.made_certs = made;
-        if (vt_image_create(image, &o, err, sizeof(err)) < 0) {
+        if ((n = vt_image_create(image, &o, err, sizeof(err))) < 0) {
                 fprintf(stderr, "vtoken init: %s\n", err);
-                status = 1;
+                status = n == -2 ? EX_USAGE : 1;
                 goto out;
         }
         if (err[0])

@@ -25,8 +25,7 @@ struct cert_info {
         char subject[512], issuer[512], serial[128], not_before[32], not_after[32];
 };
 
-/* A name in the /CN=.../O=... form that --subject takes, UTF-8, '/' escaped as "\/". */
-static void name_text(const X509_NAME *name, char *out, size_t cap)
+void vt_name_text(const X509_NAME *name, char *out, size_t cap)
 {
         size_t len = 0;
 
@@ -67,8 +66,8 @@ static int cert_info(const struct vt_slot *s, struct cert_info *ci)
 
         if (!x)
                 return -1;
-        name_text(X509_get_subject_name(x), ci->subject, sizeof(ci->subject));
-        name_text(X509_get_issuer_name(x), ci->issuer, sizeof(ci->issuer));
+        vt_name_text(X509_get_subject_name(x), ci->subject, sizeof(ci->subject));
+        vt_name_text(X509_get_issuer_name(x), ci->issuer, sizeof(ci->issuer));
         bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
         serial = bn ? BN_bn2hex(bn) : NULL;
         snprintf(ci->serial, sizeof(ci->serial), "%s", serial ? serial : "?");

@@ -71,8 +71,9 @@ struct vt_init_opts {
         size_t initial_pin_len;
 };
 
-/* Creates the image directory `dir` (0700). Returns 0, or -1 with a message in err; on failure
- * nothing is written and an existing image is left as it was. */
+/* Creates the image directory `dir` (0700). Returns 0, or -1 with a message in err, -2 when
+ * the options themselves are wrong (a usage error: bad profile, PIN, slot, --subject ...); on
+ * failure nothing is written and an existing image is left as it was. */
 int vt_image_create(const char *dir, const struct vt_init_opts *opts, char *err, size_t errlen);
 
 /* The path of the PIN envelope of an image: dir without trailing slashes + ".pin-envelope.txt". */

@@ -70,6 +70,9 @@ usage_error "SLOT:USAGES" "$VTOKEN" init img --eku codeSigning
 usage_error "/CN=.../O=..." "$VTOKEN" init img --subject CN=x
 usage_error "piv or ecert" "$VTOKEN" init img --profile yubikey
 usage_error "none or yubikey" "$VTOKEN" init img --compat yes
+usage_error "6 to 8 characters" "$VTOKEN" init img --pin 123
+usage_error "given twice" "$VTOKEN" init img --generate 9a:p256 --generate 9a:p384
+usage_error "--pin-complexity needs --firmware 5.7.1" "$VTOKEN" init img --pin-complexity
 usage_error "IMAGE is missing" "$VTOKEN" init
 usage_error "IMAGE is missing" "$VTOKEN" show
 usage_error "goes with --json" "$VTOKEN" init img --show-pin
