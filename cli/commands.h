@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The subcommands of vtoken; argv[0] is the subcommand's name. Each returns an exit status. */
+/* The subcommands of vtoken; argv[0] names it ("vtoken init"). Each returns an exit status. */
 #ifndef VT_COMMANDS_H
 #define VT_COMMANDS_H
 
