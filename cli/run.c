@@ -115,6 +115,7 @@ static void usage(FILE *f)
             "  --trace FILE        write an APDU trace of every card to FILE\n"
             "  --timeout SECONDS   how long to wait for the cards (default 30)\n"
             "  --verbose           show pcscd's and vtokend's logs\n"
+            "  -h, --help          this text\n"
             "\n"
             "At most %d cards; without --card and --fresh, one fresh piv card. The cache\n"
             "directory is %s.\n"
@@ -129,8 +130,7 @@ static void usage(FILE *f)
             "  VTOKEN_CARDn_TOKEN_LABEL   the token label\n"
             "  VTOKEN_CARDn_TOKEN_SERIAL  and the token serial\n"
             "  VTOKEN_NETNS               pcscd's and vtokend's network namespace, for a pcscd\n"
-            "                             or vtokend started beside them (nsenter\n"
-            "                             --net=\"$VTOKEN_NETNS\" vtokend ...)\n",
+            "                             or vtokend started beside them (with nsenter)\n",
             RUN_FAILED, profiles, RUN_CARDS_MAX, cache);
 }
 
@@ -191,8 +191,8 @@ static int parse(struct run *r, int argc, char **argv)
                 case 'n':
                         if (!*optarg || strpbrk(optarg, "\"\n")) {
                                 fprintf(stderr,
-                                        "vtoken run: bad reader name '%s': it must not be empty "
-                                        "nor hold '\"' or a newline\n",
+                                        "vtoken run: bad reader name '%s': it may not be empty "
+                                        "or contain '\"' or a newline\n",
                                         optarg);
                                 return EX_USAGE;
                         }

@@ -20,6 +20,7 @@ packages=(
   # test and packaging tools
   iproute2 util-linux procps psmisc systemd strace man-db dpkg-dev fakeroot file groff-base python3
   jq xxd
+  bash-completion # its completionsdir (bash-completion.pc), and the test of vtoken's completion
 )
 # One of each group, the first that apt offers:
 alternatives=(
