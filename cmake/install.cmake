@@ -117,7 +117,7 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # Named, not computed with dpkg-shlibdeps: the names hold on Debian 12 and 13 (13's
 # libssl3t64 provides libssl3), and a build needs no dpkg-dev.
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
-  "pcscd, vsmartcard-vpcd, libpcsclite1, libsystemd0, libssl3, libinih1, libc6, passwd")
+  "pcscd, vsmartcard-vpcd, libpcsclite1, libsystemd0, libssl3, libinih1, libp11-kit0, libc6, passwd")
 
 # Maintainer scripts. postinst creates the system user and enables or starts nothing: the
 # administrator does that with systemctl. Upgrades restart only services already running.

@@ -228,10 +228,37 @@ static int settle_firmware(struct build *b)
         return 0;
 }
 
+bool vt_profile_known(const char *name)
+{
+        for (size_t i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++)
+                if (!strcmp(profiles[i].name, name))
+                        return true;
+        return false;
+}
+
+void vt_profile_names(char *out, size_t n)
+{
+        size_t len = 0;
+        out[0] = '\0';
+        for (size_t i = 0; i < sizeof(profiles) / sizeof(profiles[0]) && len < n; i++) {
+                int w = snprintf(out + len, n - len, "%s%s", i ? ", " : "", profiles[i].name);
+                len += (size_t)w;
+        }
+}
+
+int vt_image_new_identity(struct vt_image *img)
+{
+        uint32_t serial;
+        /* eight decimal digits, as a YubiKey's serial printed on its case */
+        if (RAND_bytes(img->guid, sizeof(img->guid)) != 1 || rand_below(90000000, &serial) < 0)
+                return -1;
+        img->serial = 10000000 + serial;
+        return 0;
+}
+
 static int identity(struct build *b)
 {
         struct vt_image *img = b->img;
-        uint32_t serial;
         uint8_t compat = VT_COMPAT_NONE;
 
         snprintf(img->profile, sizeof(img->profile), "%s", b->p->name);
@@ -240,10 +267,8 @@ static int identity(struct build *b)
         if (firmware(b) < 0)
                 return -1;
         img->yubikey_mgmt_aid = true;
-        /* eight decimal digits, as a YubiKey's serial printed on its case */
-        if (RAND_bytes(img->guid, sizeof(img->guid)) != 1 || rand_below(90000000, &serial) < 0)
+        if (vt_image_new_identity(img) < 0)
                 return fail(b, "no random numbers");
-        img->serial = 10000000 + serial;
         if (b->o->compat && vt_compat_parse(b->o->compat, &compat) < 0)
                 return refuse(b, "unknown compat '%s' (none or yubikey)", b->o->compat);
         vt_image_set_compat(img, compat);

@@ -76,6 +76,14 @@ struct vt_init_opts {
  * failure nothing is written and an existing image is left as it was. */
 int vt_image_create(const char *dir, const struct vt_init_opts *opts, char *err, size_t errlen);
 
+/* Whether name is a profile vt_image_create knows; all their names, ", " between them. */
+bool vt_profile_known(const char *name);
+void vt_profile_names(char *out, size_t n);
+
+/* Gives img a new random GUID and serial, so that a copy of an image is another card. 0, or -1
+ * when there are no random numbers. */
+int vt_image_new_identity(struct vt_image *img);
+
 /* The path of the PIN envelope of an image: dir without trailing slashes + ".pin-envelope.txt". */
 int vt_pin_envelope_path(const char *dir, char *out, size_t outlen);
 

@@ -9,7 +9,7 @@ set -euo pipefail
 packages=(
   # build
   build-essential cmake pkg-config clang clang-format clang-tidy cppcheck
-  libpcsclite-dev libsystemd-dev libssl-dev libinih-dev libcmocka-dev
+  libpcsclite-dev libsystemd-dev libssl-dev libinih-dev libcmocka-dev libp11-kit-dev
   # the PC/SC stack the cards plug into
   pcscd vsmartcard-vpcd pcsc-tools
   # clients the tests drive
