@@ -88,10 +88,11 @@ ok "built $(basename "$deb2") for the upgrade ($((SECONDS - start)) s)"
 echo "== lintian (Debian $(cat /etc/debian_version), lintian $(dpkg-query -W -f='${Version}' lintian))"
 # The source and binary packages: every tag lintian shows, overridden ones with their reason;
 # an error or a warning fails.
-lintian -I -E --pedantic --show-overrides "$tmp/vtoken_${version}_$arch.changes" >"$tmp/lintian.log" 2>&1 ||
-    { cat "$tmp/lintian.log"; fail "lintian itself failed"; }
+# (--fail-on none: with --show-overrides lintian's status counts overridden tags too.)
+lintian -I -E --pedantic --show-overrides --fail-on none "$tmp/vtoken_${version}_$arch.changes" \
+    >"$tmp/lintian.log" 2>&1 || { cat "$tmp/lintian.log"; fail "lintian failed"; }
 grep -v 'running with root privileges is not recommended' "$tmp/lintian.log" | sed 's/^/   /' || true
-if grep -E '^[EW]: ' "$tmp/lintian.log"; then fail "lintian reports errors or warnings (above)"; fi
+if grep -qE '^[EW]: ' "$tmp/lintian.log"; then fail "lintian reports errors or warnings (above)"; fi
 ok "lintian: no error, no warning ($((SECONDS - start)) s)"
 
 echo "== control data"
