@@ -144,8 +144,11 @@ expect_file '-rw-r--r--' /usr/share/man/man8/vtokend.8.gz
 expect_file '-rw-r--r--' /usr/share/doc/vtoken/copyright
 expect_file '-rw-r--r--' /usr/share/doc/vtoken/changelog.gz
 expect_file '-rw-r--r--' /usr/share/doc/vtoken/README.md.gz
+completionsdir=$(pkg-config --variable=completionsdir bash-completion 2>/dev/null || echo /usr/share/bash-completion/completions)
+expect_file '-rw-r--r--' "$completionsdir/vtoken"
+expect_file '-rw-r--r--' "$completionsdir/vtokend"
 if grep -E ' \./(usr/local|usr/etc|home|tmp|build|opt)' "$tmp/contents"; then fail "files outside FHS places"; fi
-ok "binaries, units, sysusers and tmpfiles entries, conffile, man pages, copyright, changelog"
+ok "binaries, units, sysusers and tmpfiles entries, conffile, man pages, bash completion, copyright, changelog"
 
 mkdir "$tmp/x"
 dpkg-deb -x "$deb" "$tmp/x"
