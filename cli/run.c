@@ -35,14 +35,18 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#define RUN_CARDS_MAX  2 /* Debian's vpcd offers two slots per pcscd */
+#define RUN_CARDS_MAX  16 /* pcsc-lite's PCSCLITE_MAX_READERS_CONTEXTS: readers per pcscd */
+#define RUN_VPCD_CARDS 2  /* Debian's vpcd offers two slots per pcscd */
 #define RUN_FAILED     125
+#define RUN_SOCKET_MAX 100 /* vtokend.conf's longest socket path (sun_path with room for .new) */
 #define STOP_TIMEOUT_S 5
 
 struct run {
         const char *cards[RUN_CARDS_MAX];
         size_t n_cards;
         const char *reader_name;
+        const char *transport;      /* "vpcd" or "driver" */
+        char driver_path[PATH_MAX]; /* vtoken's reader driver, with --transport driver */
         const char *trace;
         long timeout_ms;
         bool verbose;
@@ -72,8 +76,9 @@ static void usage(FILE *f)
 {
         fprintf(
             f,
-            "Usage: vtoken run [--card IMAGE]... [--reader-name NAME] [--trace FILE]\n"
-            "                  [--timeout SECONDS] [--verbose] -- COMMAND [ARGS...]\n"
+            "Usage: vtoken run [--card IMAGE]... [--reader-name NAME] [--transport vpcd|driver]\n"
+            "                  [--trace FILE] [--timeout SECONDS] [--verbose] -- COMMAND "
+            "[ARGS...]\n"
             "\n"
             "Runs COMMAND in a private PC/SC environment: private mount, network and PID\n"
             "namespaces with their own pcscd (vpcd driver) and vtokend, the cards inserted and\n"
@@ -81,17 +86,28 @@ static void usage(FILE *f)
             "status (128+N when a signal N ended it or stopped vtoken run before it started, %d\n"
             "when the environment could not be set up) and leaves nothing running.\n"
             "\n"
-            "  --card IMAGE        a card image directory (at most %d; created from the piv\n"
-            "                      profile when missing). Without --card: the default card.\n"
+            "  --card IMAGE        a card image directory (at most %d with vpcd, %d with the\n"
+            "                      driver; created from the piv profile when missing).\n"
+            "                      Without --card: the default card.\n"
             "  --reader-name NAME  the reader's name (default \"Virtual PCD\"); PC/SC shows\n"
-            "                      \"NAME 00 00\" (and \"NAME 00 01\" for a second card)\n"
+            "                      \"NAME 00 00\" (a second card: \"NAME 00 01\" on vpcd, \"NAME "
+            "01 00\"\n"
+            "                      on the driver)\n"
+            "  --transport T       vpcd (the default: vsmartcard's vpcd, two slots, both always\n"
+            "                      shown) or driver (vtoken's own reader driver: one reader per\n"
+            "                      card, presence changes seen at once)\n"
             "  --trace FILE        write an APDU trace of every card to FILE\n"
             "  --timeout SECONDS   how long to wait for the cards (default 30)\n"
             "  --verbose           show pcscd's and vtokend's logs\n"
             "\n"
             "Inside, VTOKEN_CONTROL names vtokend's control socket (used by 'vtoken ctl') and\n"
             "VTOKEN_CARDS the number of cards (used by 'vtoken wait').\n",
-            RUN_FAILED, RUN_CARDS_MAX);
+            RUN_FAILED, RUN_VPCD_CARDS, RUN_CARDS_MAX);
+}
+
+static bool uses_driver(const struct run *r)
+{
+        return strcmp(r->transport, "driver") == 0;
 }
 
 static int parse(struct run *r, int argc, char **argv)
@@ -99,6 +115,7 @@ static int parse(struct run *r, int argc, char **argv)
         static const struct option opts[] = {
             {"card", required_argument, NULL, 'c'},
             {"reader-name", required_argument, NULL, 'n'},
+            {"transport", required_argument, NULL, 'x'},
             {"trace", required_argument, NULL, 't'},
             {"timeout", required_argument, NULL, 'T'},
             {"verbose", no_argument, NULL, 'v'},
@@ -109,18 +126,29 @@ static int parse(struct run *r, int argc, char **argv)
         char *end;
         r->timeout_ms = 30000;
         r->reader_name = "Virtual PCD";
+        r->transport = "vpcd";
         optind = 1;
-        while ((c = getopt_long(argc, argv, "+c:n:t:T:vh", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "+c:n:x:t:T:vh", opts, NULL)) != -1) {
                 switch (c) {
                 case 'c':
                         if (r->n_cards == RUN_CARDS_MAX) {
                                 fprintf(stderr,
-                                        "vtoken run: at most %d cards (one pcscd with vpcd has two "
-                                        "slots)\n",
-                                        RUN_CARDS_MAX);
+                                        "vtoken run: at most %d cards (pcscd serves at most %d "
+                                        "readers)\n",
+                                        RUN_CARDS_MAX, RUN_CARDS_MAX);
                                 return EX_USAGE;
                         }
                         r->cards[r->n_cards++] = optarg;
+                        break;
+                case 'x':
+                        if (strcmp(optarg, "vpcd") != 0 && strcmp(optarg, "driver") != 0) {
+                                fprintf(stderr,
+                                        "vtoken run: unknown --transport '%s': expected vpcd or "
+                                        "driver\n",
+                                        optarg);
+                                return EX_USAGE;
+                        }
+                        r->transport = optarg;
                         break;
                 case 'n':
                         if (!*optarg || strpbrk(optarg, "\"\n")) {
@@ -151,6 +179,13 @@ static int parse(struct run *r, int argc, char **argv)
                         usage(stderr);
                         return EX_USAGE;
                 }
+        }
+        if (!uses_driver(r) && r->n_cards > RUN_VPCD_CARDS) {
+                fprintf(stderr,
+                        "vtoken run: at most %d cards with vpcd (one pcscd with vpcd has two "
+                        "slots); --transport driver takes up to %d\n",
+                        RUN_VPCD_CARDS, RUN_CARDS_MAX);
+                return EX_USAGE;
         }
         if (optind >= argc) {
                 fprintf(
@@ -208,6 +243,27 @@ static int conf_value_ok(const char *what, const char *v)
         return 1;
 }
 
+/* Card i's socket with --transport driver: vtokend listens, the driver connects. */
+static void driver_socket(const struct run *r, size_t i, char *out, size_t n)
+{
+        snprintf(out, n, "%s/card%zu.sock", r->dir, i);
+}
+
+/* reader.conf.d for vtoken's driver: one reader per card, each on its card's socket. */
+static int write_driver_readers(const struct run *r, const char *sub)
+{
+        char buf[16384], sock[PATH_MAX + 32];
+        size_t n = 0;
+        for (size_t i = 0; i < r->n_cards; i++) {
+                driver_socket(r, i, sock, sizeof(sock));
+                n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+                                      "FRIENDLYNAME \"%s\"\nDEVICENAME unix:%s\nLIBPATH %s\n"
+                                      "CHANNELID %zu\n\n",
+                                      r->reader_name, sock, r->driver_path, i);
+        }
+        return write_file(sub, "vtoken", buf);
+}
+
 static int write_config(struct run *r)
 {
         char buf[16384], sub[PATH_MAX + 64];
@@ -215,11 +271,16 @@ static int write_config(struct run *r)
         snprintf(sub, sizeof(sub), "%s/reader.conf.d", r->dir);
         if (mkdir(sub, 0700) < 0)
                 return -1;
+        if (r->n_cards == 0) {
+                char def[PATH_MAX];
+                vt_default_image(def, sizeof(def));
+                r->cards[r->n_cards++] = strdup(def);
+        }
         snprintf(buf, sizeof(buf),
                  "FRIENDLYNAME \"%s\"\nDEVICENAME /dev/null:0x%04X\n"
                  "LIBPATH /usr/lib/pcsc/drivers/serial/libifdvpcd.so\nCHANNELID 0x%04X\n",
                  r->reader_name, VT_DEFAULT_VPCD_PORT, VT_DEFAULT_VPCD_PORT);
-        if (write_file(sub, "vpcd", buf) < 0)
+        if (uses_driver(r) ? write_driver_readers(r, sub) < 0 : write_file(sub, "vpcd", buf) < 0)
                 return -1;
 
         n += (size_t)snprintf(buf + n, sizeof(buf) - n, "[daemon]\ncontrol = %s/control.sock\n",
@@ -229,20 +290,21 @@ static int write_config(struct run *r)
                         return -2;
                 n += (size_t)snprintf(buf + n, sizeof(buf) - n, "trace = %s\n", r->trace);
         }
-        if (r->n_cards == 0) {
-                char def[PATH_MAX];
-                vt_default_image(def, sizeof(def));
-                r->cards[r->n_cards++] = strdup(def);
-        }
         for (size_t i = 0; i < r->n_cards; i++) {
-                char img[PATH_MAX];
+                char img[PATH_MAX], sock[PATH_MAX + 32];
                 if (abspath(r->cards[i], img, sizeof(img)) < 0)
                         return -1;
                 if (!conf_value_ok("the card image", img))
                         return -2;
-                n += (size_t)snprintf(buf + n, sizeof(buf) - n,
-                                      "[card card%zu]\nimage = %s\nvpcd = 127.0.0.1:%d\n", i, img,
-                                      VT_DEFAULT_VPCD_PORT + (int)i);
+                n += (size_t)snprintf(buf + n, sizeof(buf) - n, "[card card%zu]\nimage = %s\n", i,
+                                      img);
+                driver_socket(r, i, sock, sizeof(sock));
+                if (uses_driver(r))
+                        n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+                                              "transport = driver\nsocket = %s\n", sock);
+                else
+                        n += (size_t)snprintf(buf + n, sizeof(buf) - n, "vpcd = 127.0.0.1:%d\n",
+                                              VT_DEFAULT_VPCD_PORT + (int)i);
         }
         return write_file(r->dir, "vtokend.conf", buf);
 }
@@ -287,6 +349,33 @@ static void find_vtokend(char *out, size_t n)
                 }
         }
         find_in_path("vtokend", out, n);
+}
+
+/* vtoken's reader driver: $VTOKEN_DRIVER, else the build tree's copy beside this vtoken, else
+ * the installed one (pcscd's serial driver directory under this vtoken's prefix, then
+ * Debian's). Found before entering the namespaces, as vtokend is. */
+static void find_driver(char *out, size_t n)
+{
+        const char *env = getenv("VTOKEN_DRIVER");
+        if (env && *env) {
+                if (abspath(env, out, n) < 0)
+                        snprintf(out, n, "%s", env);
+                return;
+        }
+        char self[PATH_MAX];
+        ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (len > 0) {
+                self[len] = '\0';
+                *strrchr(self, '/') = '\0';
+                const char *cands[] = {"%s/libifdvtoken.so",
+                                       "%s/../lib/pcsc/drivers/serial/libifdvtoken.so"};
+                for (size_t i = 0; i < 2; i++) {
+                        snprintf(out, n, cands[i], self);
+                        if (access(out, R_OK) == 0)
+                                return;
+                }
+        }
+        snprintf(out, n, "/usr/lib/pcsc/drivers/serial/libifdvtoken.so");
 }
 
 /* Whether `PROG --help` mentions OPTION: what this build of the program offers. */
@@ -628,6 +717,17 @@ int vt_cmd_run(int argc, char **argv)
                 rc = RUN_FAILED;
                 goto out;
         }
+        /* the driver's sockets: DIR/cardN.sock, and DIR/cardN.sock.new while vtokend binds it */
+        if (uses_driver(&r) && strlen(r.dir) + sizeof("/card15.sock") > RUN_SOCKET_MAX) {
+                fprintf(stderr,
+                        "vtoken run: the temporary directory %s is too long for the driver's "
+                        "sockets; set a shorter TMPDIR\n",
+                        r.dir);
+                rc = RUN_FAILED;
+                goto out;
+        }
+        if (uses_driver(&r))
+                find_driver(r.driver_path, sizeof(r.driver_path));
         int w = write_config(&r);
         if (w < 0) {
                 if (w == -1)

@@ -31,7 +31,7 @@ static size_t on_atr(void *u, uint8_t *out)
         memcpy(out, atr, sizeof(atr));
         return sizeof(atr);
 }
-static void on_power(void *u, int c)
+static void on_power(void *u, enum link_power c)
 {
         (void)u, (void)c;
 }
@@ -99,7 +99,7 @@ int main(int argc, char **argv)
         sigemptyset(&m);
         sigaddset(&m, SIGTERM);
         sigprocmask(SIG_BLOCK, &m, NULL);
-        const struct vpcd_handler h = {.apdu = on_apdu, .atr = on_atr, .power = on_power};
+        const struct link_handler h = {.apdu = on_apdu, .atr = on_atr, .power = on_power};
         if ((r = sd_event_default(&e)) < 0 ||
             (r = sd_event_add_signal(e, NULL, SIGTERM, on_term, NULL)) < 0 ||
             (r = vpcd_link_new(e, "floor", "127.0.0.1", (uint16_t)atoi(argv[1]), VT_UID_NONE, &h,
