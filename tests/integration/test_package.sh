@@ -38,9 +38,13 @@ DESTDIR="$tmp/dest" cmake --install "$build" --prefix /opt/vt >"$tmp/install.log
 unit=$(find "$tmp/dest" -name vtokend.service) && [ -n "$unit" ] || fail "cmake --install put no vtokend.service"
 grep -qxF "ExecStart=/opt/vt/bin/vtokend --config /opt/vt/etc/vtoken/vtokend.conf" "$unit" ||
     fail "installed unit does not start /opt/vt/bin/vtokend: $(grep ExecStart "$unit")"
-for f in bin/vtokend bin/vtoken etc/vtoken/vtokend.conf share/man/man8/vtokend.8.gz; do
+for f in bin/vtokend bin/vtoken etc/vtoken/vtokend.conf share/man/man8/vtokend.8.gz \
+    lib/pcsc/drivers/serial/libifdvtoken.so share/doc/vtoken/examples/reader.conf.d-vtoken; do
     [ -e "$tmp/dest/opt/vt/$f" ] || fail "cmake --install --prefix /opt/vt put no $f"
 done
+grep -qxF "LIBPATH      /opt/vt/lib/pcsc/drivers/serial/libifdvtoken.so" \
+    "$tmp/dest/opt/vt/share/doc/vtoken/examples/reader.conf.d-vtoken" ||
+    fail "the reader.conf.d example does not name the installed driver"
 ok "cmake --install --prefix /opt/vt"
 echo "== cpack"
 if ! (cd "$build" && cpack -G DEB -B "$tmp/pkg") >"$tmp/cpack.log" 2>&1; then
@@ -96,8 +100,13 @@ expect_file '-rw-r--r--' /usr/share/man/man1/vtoken.1.gz
 expect_file '-rw-r--r--' /usr/share/man/man5/vtokend.conf.5.gz
 expect_file '-rw-r--r--' /usr/share/man/man8/vtokend.8.gz
 expect_file '-rw-r--r--' /usr/share/doc/vtoken/README.md
+# vtoken's reader driver where Debian's pcscd finds serial drivers, its reader.conf.d entry an
+# example only (pcscd reads /etc/reader.conf.d: nothing there is shipped)
+expect_file '-rw.r-.r-.' /usr/lib/pcsc/drivers/serial/libifdvtoken.so
+expect_file '-rw-r--r--' /usr/share/doc/vtoken/examples/reader.conf.d-vtoken
+if grep -F ./etc/reader.conf.d "$tmp/contents"; then fail "the package enables a reader in /etc/reader.conf.d"; fi
 if grep -E ' \./(usr/local|usr/etc|home|tmp|build)' "$tmp/contents"; then fail "files outside FHS places"; fi
-ok "binaries, units, sysusers, conffile, man pages and guides in their places"
+ok "binaries, units, sysusers, conffile, man pages, guides, the reader driver and its example in their places"
 
 mkdir "$tmp/x"
 dpkg-deb -x "$deb" "$tmp/x"
