@@ -582,9 +582,8 @@ RESPONSECODE IFDHGetCapabilities(DWORD Lun, DWORD Tag, PDWORD Length, PUCHAR Val
         }
         case TAG_IFD_SIMULTANEOUS_ACCESS: /* one library, every reader: told apart by Lun */
                 return put_byte(Length, Value, READERS_MAX);
-        case TAG_IFD_THREAD_SAFE: /* readers work side by side */
-                return put_byte(Length, Value, 1);
-        case TAG_IFD_SLOTS_NUMBER:
+        case TAG_IFD_THREAD_SAFE:  /* readers work side by side */
+        case TAG_IFD_SLOTS_NUMBER: /* one slot */
                 return put_byte(Length, Value, 1);
         case TAG_IFD_SLOT_THREAD_SAFE:
                 return put_byte(Length, Value, 0);

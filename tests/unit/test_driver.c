@@ -32,7 +32,7 @@ struct ifd {
         RESPONSECODE (*close)(DWORD);
         RESPONSECODE (*caps)(DWORD, DWORD, PDWORD, PUCHAR);
         RESPONSECODE (*power)(DWORD, DWORD, PUCHAR, PDWORD);
-        RESPONSECODE (*transmit)
+        RESPONSECODE(*transmit)
         (DWORD, SCARD_IO_HEADER, PUCHAR, DWORD, PUCHAR, PDWORD, PSCARD_IO_HEADER);
         RESPONSECODE (*presence)(DWORD);
         RESPONSECODE (*wait_event)(DWORD, int);
