@@ -20,6 +20,8 @@ packages=(
   # test and packaging tools
   iproute2 util-linux procps psmisc systemd strace man-db dpkg-dev fakeroot file groff-base python3
   jq xxd
+  # benchmarks: a PKCS#11 header for the signing loop, plots
+  libp11-kit-dev gnuplot-nox
 )
 # One of each group, the first that apt offers:
 alternatives=(
