@@ -42,13 +42,16 @@ else
   apdu_rounds=40 lat_vpcd=15 lat_driver=50 runs=15 signs=15 loop_s=3 scale="1 2 4 8"
 fi
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+load_before=$(cut -d' ' -f1 /proc/loadavg)
 mkdir -p "$out"
 export T VTOKEN APDU_BENCH FLOOR_CARD SIGN_LOOP PRESENCE_LATENCY OPENSC SOFTHSM apdu_rounds signs
 export lat_vpcd lat_driver loop_s XDG_CACHE_HOME="$T/cache" OPENSC_CONF="$T/opensc.conf"
 # no file caching (each card is new), and room in OpenSC's PKCS#11 slots for 8 cards
 printf 'app default {\n  framework pkcs15 {\n    use_file_caching = no;\n  }\n}\n' >"$OPENSC_CONF"
 printf 'app opensc-pkcs11 {\n  pkcs11 {\n    max_virtual_slots = 64;\n  }\n}\n' >>"$OPENSC_CONF"
-for i in 0 1 2 3 4 5 6 7; do "$VTOKEN" init "$T/c$i" >/dev/null; done
+most=2
+for n in $scale; do [ "$n" -le "$most" ] || most=$n; done
+for i in $(seq 0 $((most - 1))); do "$VTOKEN" init "$T/c$i" >/dev/null; done
 
 reader() { # TRANSPORT INDEX
   if [ "$1" = driver ]; then printf 'Virtual PCD %02X 00' "$2"; else printf 'Virtual PCD 00 %02X' "$2"; fi
@@ -174,8 +177,10 @@ range() { printf '%s (%s–%s)' "$(col "$1" "$2" "$3")" "$(col "$1" "$2" "$4")" 
 {
   echo "# vpcd and vtoken's own driver, side by side"
   echo
-  echo "Measured by \`tests/bench/compare.sh\` in one run ($(nproc) cores, $(date -u +%Y-%m-%d));"
-  echo "medians, with the 10th–90th percentile (or min–max where said) in brackets."
+  echo "Measured by \`tests/bench/compare.sh\` in one run ($(nproc) cores, $(date -u +%Y-%m-%d), load"
+  echo "average $load_before before and $(cut -d' ' -f1 /proc/loadavg) after: other jobs shared the cores);"
+  echo "medians, with the 10th–90th percentile (or min–max where said) in brackets. On a busy"
+  echo "machine the sub-0.1 ms figures move by tens of percent from run to run."
   echo "Rerun everything, plots included: \`tests/bench/compare.sh --build build\`."
   echo
   echo "| | vpcd | driver |"
