@@ -36,10 +36,12 @@ for b in "$VTOKEN" "$APDU_BENCH" "$FLOOR_CARD" "$SIGN_LOOP" "$PRESENCE_LATENCY";
   [ -x "$b" ] || { echo "compare.sh: $b missing: build the tree first (cmake --build $build)" >&2; exit 1; }
 done
 OPENSC=/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so SOFTHSM=/usr/lib/softhsm/libsofthsm2.so
-if [ -n "$quick" ]; then
-  apdu_rounds=4 lat_vpcd=2 lat_driver=5 runs=2 signs=2 loop_s=0.5 scale="1 2"
+if [ -n "$quick" ]; then # the smoke run: everything works and prints figures, quickly
+  apdu_rounds=4 lat_vpcd=1 lat_driver=5 runs=1 signs=2 loop_s=0.3 scale="1 2"
+  keys=(--generate 9a:rsa1024)
 else
   apdu_rounds=40 lat_vpcd=15 lat_driver=50 runs=15 signs=15 loop_s=3 scale="1 2 4 8"
+  keys=() # the piv profile's: RSA-2048 in 9A
 fi
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 load_before=$(cut -d' ' -f1 /proc/loadavg)
@@ -51,7 +53,7 @@ printf 'app default {\n  framework pkcs15 {\n    use_file_caching = no;\n  }\n}\
 printf 'app opensc-pkcs11 {\n  pkcs11 {\n    max_virtual_slots = 64;\n  }\n}\n' >>"$OPENSC_CONF"
 most=2
 for n in $scale; do [ "$n" -le "$most" ] || most=$n; done
-for i in $(seq 0 $((most - 1))); do "$VTOKEN" init "$T/c$i" >/dev/null; done
+for i in $(seq 0 $((most - 1))); do "$VTOKEN" init "$T/c$i" "${keys[@]}" >/dev/null; done
 
 reader() { # TRANSPORT INDEX
   if [ "$1" = driver ]; then printf 'Virtual PCD %02X 00' "$2"; else printf 'Virtual PCD 00 %02X' "$2"; fi
