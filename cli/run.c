@@ -324,58 +324,52 @@ static void find_in_path(const char *prog, char *out, size_t n)
         snprintf(out, n, "%s", prog);
 }
 
-/* vtokend beside this vtoken (build tree, or bin/ and sbin/ of one prefix), else $PATH.
- * Found before entering the namespaces: /proc/self/exe names this program as the root of the
- * process sees it, and that is only sure to be the file system's root before then. */
-static void find_vtokend(char *out, size_t n)
+/* A file vtoken run starts or loads: $ENV_VAR when set, else the first of rel[] (paths relative
+ * to this vtoken's directory: the build tree's copy, then one prefix's) that has mode; false
+ * when none has. Found before entering the namespaces: /proc/self/exe names this program as
+ * the root of the process sees it, and that is only sure to be the file system's root before
+ * then. */
+static bool find_beside(const char *env_var, const char *const rel[2], int mode, char *out,
+                        size_t n)
 {
-        const char *env = getenv("VTOKEND");
+        const char *env = getenv(env_var);
         if (env && *env) {
                 if (abspath(env, out, n) < 0)
                         snprintf(out, n, "%s", env);
-                return;
+                return true;
         }
         char self[PATH_MAX];
         ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        if (len > 0) {
-                self[len] = '\0';
-                char *slash = strrchr(self, '/');
-                *slash = '\0';
-                const char *cands[] = {"%s/vtokend", "%s/../sbin/vtokend"};
-                for (size_t i = 0; i < 2; i++) {
-                        snprintf(out, n, cands[i], self);
-                        if (access(out, X_OK) == 0)
-                                return;
-                }
+        if (len <= 0)
+                return false;
+        self[len] = '\0';
+        *strrchr(self, '/') = '\0';
+        for (size_t i = 0; i < 2; i++) {
+                snprintf(out, n, "%s/%s", self, rel[i]);
+                if (access(out, mode) == 0)
+                        return true;
         }
-        find_in_path("vtokend", out, n);
+        return false;
+}
+
+/* vtokend: $VTOKEND, else beside this vtoken (build tree, or bin/ and sbin/ of one prefix),
+ * else $PATH. */
+static void find_vtokend(char *out, size_t n)
+{
+        static const char *const rel[2] = {"vtokend", "../sbin/vtokend"};
+        if (!find_beside("VTOKEND", rel, X_OK, out, n))
+                find_in_path("vtokend", out, n);
 }
 
 /* vtoken's reader driver: $VTOKEN_DRIVER, else the build tree's copy beside this vtoken, else
  * the installed one (pcscd's serial driver directory under this vtoken's prefix, then
- * Debian's). Found before entering the namespaces, as vtokend is. */
+ * Debian's). */
 static void find_driver(char *out, size_t n)
 {
-        const char *env = getenv("VTOKEN_DRIVER");
-        if (env && *env) {
-                if (abspath(env, out, n) < 0)
-                        snprintf(out, n, "%s", env);
-                return;
-        }
-        char self[PATH_MAX];
-        ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        if (len > 0) {
-                self[len] = '\0';
-                *strrchr(self, '/') = '\0';
-                const char *cands[] = {"%s/libifdvtoken.so",
-                                       "%s/../lib/pcsc/drivers/serial/libifdvtoken.so"};
-                for (size_t i = 0; i < 2; i++) {
-                        snprintf(out, n, cands[i], self);
-                        if (access(out, R_OK) == 0)
-                                return;
-                }
-        }
-        snprintf(out, n, "/usr/lib/pcsc/drivers/serial/libifdvtoken.so");
+        static const char *const rel[2] = {"libifdvtoken.so",
+                                           "../lib/pcsc/drivers/serial/libifdvtoken.so"};
+        if (!find_beside("VTOKEN_DRIVER", rel, R_OK, out, n))
+                snprintf(out, n, "/usr/lib/pcsc/drivers/serial/libifdvtoken.so");
 }
 
 /* Whether `PROG --help` mentions OPTION: what this build of the program offers. */

@@ -47,11 +47,7 @@ struct drv_link {
 
 static void set_state(struct drv_link *l, enum link_state s)
 {
-        if (l->state == s)
-                return;
-        l->state = s;
-        if (l->h.state_changed)
-                l->h.state_changed(l->h.user);
+        link_set_state(&l->state, &l->h, s);
 }
 
 /* The driver's connection ends: pcscd stopped, the card was removed, or the stream broke. */
@@ -76,19 +72,7 @@ static void hang_up(struct drv_link *l, const char *why)
 
 static int flush(struct drv_link *l)
 {
-        while (l->tx_off < l->tx_len) {
-                ssize_t n = send(l->fd, l->tx + l->tx_off, l->tx_len - l->tx_off, MSG_NOSIGNAL);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0 && errno == EAGAIN)
-                        return sd_event_source_set_io_events(l->io, EPOLLOUT);
-                if (n < 0)
-                        return -errno;
-                l->tx_off += (size_t)n;
-        }
-        explicit_bzero(l->tx, l->tx_len); /* an answer may be secret (decrypted data) */
-        l->tx_len = l->tx_off = 0;
-        return sd_event_source_set_io_events(l->io, l->pending ? 0 : EPOLLIN);
+        return link_flush(l->fd, l->tx, &l->tx_len, &l->tx_off, l->io, l->pending ? 0 : EPOLLIN);
 }
 
 /* Sends a message whose body is already at l->tx + VTL_HEADER. */

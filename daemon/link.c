@@ -4,8 +4,10 @@
 #include "drvlink.h"
 #include "vpcd.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 int link_new(sd_event *e, const struct conf_card *cc, const struct link_handler *h,
              struct link **out, char *err, size_t errlen)
@@ -20,4 +22,31 @@ int link_new(sd_event *e, const struct conf_card *cc, const struct link_handler 
         }
         *out = vpcd_link_base(v);
         return 0;
+}
+
+void link_set_state(enum link_state *state, const struct link_handler *h, enum link_state s)
+{
+        if (*state == s)
+                return;
+        *state = s;
+        if (h->state_changed)
+                h->state_changed(h->user);
+}
+
+int link_flush(int fd, uint8_t *buf, size_t *len, size_t *off, sd_event_source *io,
+               uint32_t idle_events)
+{
+        while (*off < *len) {
+                ssize_t n = send(fd, buf + *off, *len - *off, MSG_NOSIGNAL);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && errno == EAGAIN)
+                        return sd_event_source_set_io_events(io, EPOLLOUT);
+                if (n < 0)
+                        return -errno;
+                *off += (size_t)n;
+        }
+        explicit_bzero(buf, *len);
+        *len = *off = 0;
+        return sd_event_source_set_io_events(io, idle_events);
 }

@@ -60,6 +60,14 @@ struct link {
         const struct link_ops *ops;
 };
 
+/* For the links' own use: the state a link reports becomes s, and h is told when it changed. */
+void link_set_state(enum link_state *state, const struct link_handler *h, enum link_state s);
+/* Writes the unsent part of a message, buf[*off..*len), without blocking: when all is out, the
+ * buffer is wiped (an answer may be secret), *len and *off are 0, and io waits for idle_events
+ * again; when the socket is full, io waits for room (EPOLLOUT). 0, or a negative errno. */
+int link_flush(int fd, uint8_t *buf, size_t *len, size_t *off, sd_event_source *io,
+               uint32_t idle_events);
+
 /* The link cc's transport names, connecting or listening from now on; on failure err says
  * why. */
 int link_new(sd_event *e, const struct conf_card *cc, const struct link_handler *h,

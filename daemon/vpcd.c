@@ -52,11 +52,7 @@ struct vpcd_link {
 
 static void set_state(struct vpcd_link *l, enum link_state s)
 {
-        if (l->state == s)
-                return;
-        l->state = s;
-        if (l->h.state_changed)
-                l->h.state_changed(l->h.user);
+        link_set_state(&l->state, &l->h, s);
 }
 
 static void drop(struct vpcd_link *l)
@@ -87,19 +83,7 @@ static void lost(struct vpcd_link *l, const char *why)
 
 static int flush(struct vpcd_link *l)
 {
-        while (l->tx_off < l->tx_len) {
-                ssize_t n = write(l->fd, l->tx + l->tx_off, l->tx_len - l->tx_off);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0 && errno == EAGAIN)
-                        return sd_event_source_set_io_events(l->io, EPOLLOUT);
-                if (n < 0)
-                        return -errno;
-                l->tx_off += (size_t)n;
-        }
-        explicit_bzero(l->tx, l->tx_len); /* an answer may be secret (decrypted data) */
-        l->tx_len = l->tx_off = 0;
-        return sd_event_source_set_io_events(l->io, EPOLLIN);
+        return link_flush(l->fd, l->tx, &l->tx_len, &l->tx_off, l->io, EPOLLIN);
 }
 
 /* Answers one frame; the response is built in place behind the header and leaves in one
