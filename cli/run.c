@@ -152,7 +152,10 @@ static int parse(struct run *r, int argc, char **argv)
                         break;
                 case 'n':
                         if (!*optarg || strpbrk(optarg, "\"\n")) {
-                                fprintf(stderr, "vtoken run: bad reader name '%s'\n", optarg);
+                                fprintf(stderr,
+                                        "vtoken run: bad reader name '%s': it may not be empty "
+                                        "or contain '\"' or a newline\n",
+                                        optarg);
                                 return EX_USAGE;
                         }
                         r->reader_name = optarg;

@@ -87,6 +87,21 @@ file(INSTALL DESTINATION "${vt_docdir}/examples" TYPE FILE FILES "${VT_STAGE}/re
 ]==])
 install(FILES ${PROJECT_SOURCE_DIR}/systemd/vtoken.sysusers DESTINATION ${VT_SYSUSERSDIR} RENAME vtoken.conf)
 
+# bash completion, where bash-completion loads it on first use: its completionsdir from
+# bash-completion.pc (/usr/share/bash-completion/completions on Debian), else
+# <prefix>/share/bash-completion/completions, which bash-completion also searches (through
+# XDG_DATA_DIRS) for a prefix such as /usr/local. One file serves both commands.
+if(NOT VT_BASH_COMPLETIONSDIR)
+  pkg_get_variable(vt_bc_dir bash-completion completionsdir)
+  if(NOT vt_bc_dir)
+    message(STATUS "bash-completion.pc not found: completions go to <prefix>/${CMAKE_INSTALL_DATADIR}/bash-completion/completions")
+    set(vt_bc_dir ${CMAKE_INSTALL_DATADIR}/bash-completion/completions)
+  endif()
+  set(VT_BASH_COMPLETIONSDIR ${vt_bc_dir} CACHE PATH "where to install the bash completion of vtoken and vtokend")
+endif()
+install(FILES ${PROJECT_SOURCE_DIR}/completion/vtoken.bash DESTINATION ${VT_BASH_COMPLETIONSDIR} RENAME vtoken)
+install(FILES ${PROJECT_SOURCE_DIR}/completion/vtoken.bash DESTINATION ${VT_BASH_COMPLETIONSDIR} RENAME vtokend)
+
 # Man pages, compressed as Debian installs them (gzip -n: no name or time stamp inside).
 find_program(VT_GZIP gzip REQUIRED)
 set(VT_MAN_GZ)

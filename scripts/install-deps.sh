@@ -20,6 +20,7 @@ packages=(
   # test and packaging tools
   iproute2 util-linux procps psmisc systemd strace man-db dpkg-dev fakeroot file groff-base python3
   jq xxd
+  bash-completion # its completionsdir (bash-completion.pc), and the test of vtoken's completion
   # benchmarks: a PKCS#11 header for the signing loop, plots
   libp11-kit-dev gnuplot-nox
 )

@@ -100,6 +100,9 @@ expect_file '-rw-r--r--' /usr/share/man/man1/vtoken.1.gz
 expect_file '-rw-r--r--' /usr/share/man/man5/vtokend.conf.5.gz
 expect_file '-rw-r--r--' /usr/share/man/man8/vtokend.8.gz
 expect_file '-rw-r--r--' /usr/share/doc/vtoken/README.md
+completionsdir=$(pkg-config --variable=completionsdir bash-completion 2>/dev/null || echo /usr/share/bash-completion/completions)
+expect_file '-rw-r--r--' "$completionsdir/vtoken"
+expect_file '-rw-r--r--' "$completionsdir/vtokend"
 # vtoken's reader driver where Debian's pcscd finds serial drivers, its reader.conf.d entry an
 # example only (pcscd reads /etc/reader.conf.d: nothing there is shipped)
 expect_file '-rw.r-.r-.' /usr/lib/pcsc/drivers/serial/libifdvtoken.so
