@@ -4,7 +4,8 @@
 # and `insert` reach a PC/SC client (SCardGetStatusChange) within 10 ms, measured over 20
 # rounds (median and 90th percentile; the worst round is shown). And `vtoken run --transport
 # driver --card IMG -- true`, the whole environment up and down, takes at most 150 ms (the
-# median of 5 runs; with vpcd it is about 0.45 s).
+# median of 5 runs; with vpcd it is about 0.45 s); 400 ms in the sanitizer build, whose
+# vtoken and vtokend run several times slower.
 source "$(dirname "$0")/lib.sh"
 : "${PRESENCE_LATENCY:?set by ctest: path of presence-latency}"
 export PRESENCE_LATENCY
@@ -33,5 +34,9 @@ for _ in 1 2 3 4 5; do
 done
 median=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 3p)
 echo "vtoken run --transport driver --card IMG -- true: ${times[*]} ms (median $median ms)"
-[ "$median" -le 150 ] || fail "vtoken run -- true took $median ms (median of 5), more than 150 ms"
+limit=150
+if grep -qxF "VT_SANITIZE:BOOL=ON" "${VT_BUILD:-/nonexistent}/CMakeCache.txt" 2>/dev/null; then
+  limit=400
+fi
+[ "$median" -le "$limit" ] || fail "vtoken run -- true took $median ms (median of 5), more than $limit ms"
 pass "vtoken run --transport driver -- true: median $median ms"
