@@ -7,6 +7,22 @@
 
 install(TARGETS vtokend vtoken RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
+# vtoken's reader driver goes where pcscd's serial (non-USB) drivers live: Debian's pcscd
+# loads those named by LIBPATH in /etc/reader.conf.d (its configdir); pkg-config's usbdropdir
+# (/usr/lib/pcsc/drivers) holds USB bundles, and its serial/ subdirectory the rest. Relative to
+# the install prefix (lib/pcsc/drivers/serial under /usr), so --prefix P puts it in P. The
+# reader.conf.d entry is installed as an example only: a reader entry for a card that is not
+# configured would only log errors in pcscd.
+if(NOT VT_PCSC_DRIVERDIR)
+  pkg_get_variable(vt_usbdropdir libpcsclite usbdropdir)
+  if(NOT vt_usbdropdir)
+    set(vt_usbdropdir /usr/lib/pcsc/drivers)
+  endif()
+  string(REGEX REPLACE "^/usr/" "" vt_driverdir "${vt_usbdropdir}/serial")
+  set(VT_PCSC_DRIVERDIR ${vt_driverdir} CACHE PATH "where to install vtoken's pcsc-lite reader driver")
+endif()
+install(TARGETS ifdvtoken LIBRARY DESTINATION ${VT_PCSC_DRIVERDIR})
+
 # systemd directories: from systemd.pc when present (Debian 12: package systemd; Debian 13:
 # systemd-dev, which scripts/install-deps.sh installs), else the usual places under the prefix
 # of the install (relative: /usr/lib/... in the package, whatever the build's prefix).
@@ -33,7 +49,9 @@ install(CODE "set(VT_SRC [[${PROJECT_SOURCE_DIR}]])
 set(VT_STAGE [[${PROJECT_BINARY_DIR}/systemd]])
 set(VT_UNITDIR [[${VT_SYSTEMD_UNITDIR}]])
 set(VT_BINDIR [[${CMAKE_INSTALL_BINDIR}]])
-set(VT_SYSCONFDIR [[${CMAKE_INSTALL_SYSCONFDIR}]])")
+set(VT_SYSCONFDIR [[${CMAKE_INSTALL_SYSCONFDIR}]])
+set(VT_DRIVERDIR [[${VT_PCSC_DRIVERDIR}]])
+set(VT_DOCDIR [[${CMAKE_INSTALL_DOCDIR}]])")
 install(CODE [==[
 function(vt_full var dir) # GNUInstallDirs' rule, with the prefix of this install
   if(IS_ABSOLUTE "${dir}")
@@ -60,6 +78,13 @@ list(APPEND CMAKE_ABSOLUTE_DESTINATION_FILES "${VT_UNITDIR}/vtokend.service"
   "${VT_UNITDIR}/vtokend@.service" "${vt_confdir}/vtokend.conf")
 file(INSTALL DESTINATION "${VT_UNITDIR}" TYPE FILE FILES ${vt_units})
 file(INSTALL DESTINATION "${vt_confdir}" TYPE FILE FILES "${VT_SRC}/config/vtokend.conf")
+# the reader.conf.d example names the driver where this install put it
+vt_full(vt_driverdir "${VT_DRIVERDIR}")
+vt_full(vt_docdir "${VT_DOCDIR}")
+file(READ "${VT_SRC}/config/reader.conf.d-vtoken" text)
+string(REPLACE "/usr/lib/pcsc/drivers/serial/" "${vt_driverdir}/" text "${text}")
+file(WRITE "${VT_STAGE}/reader.conf.d-vtoken" "${text}")
+file(INSTALL DESTINATION "${vt_docdir}/examples" TYPE FILE FILES "${VT_STAGE}/reader.conf.d-vtoken")
 ]==])
 # The system user (sysusers.d) and its state directory (tmpfiles.d), made at installation so
 # that "runuser -u vtoken -- vtoken init /var/lib/vtoken/NAME" works before the first start.

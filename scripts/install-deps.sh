@@ -26,6 +26,8 @@ packages=(
   # the Debian package (tests/integration/test_package.sh): dpkg-buildpackage and lintian; its
   # Build-Depends (debian/control) come below, through apt-get build-dep
   dpkg-dev lintian
+  # benchmarks: a PKCS#11 header for the signing loop, plots
+  libp11-kit-dev gnuplot-nox
 )
 # One of each group, the first that apt offers:
 alternatives=(

@@ -147,8 +147,13 @@ expect_file '-rw-r--r--' /usr/share/doc/vtoken/README.md.gz
 completionsdir=$(pkg-config --variable=completionsdir bash-completion 2>/dev/null || echo /usr/share/bash-completion/completions)
 expect_file '-rw-r--r--' "$completionsdir/vtoken"
 expect_file '-rw-r--r--' "$completionsdir/vtokend"
+# vtoken's reader driver where Debian's pcscd finds serial drivers, its reader.conf.d entry an
+# example only (pcscd reads /etc/reader.conf.d: nothing there is shipped)
+expect_file '-rw.r-.r-.' /usr/lib/pcsc/drivers/serial/libifdvtoken.so
+expect_file '-rw-r--r--' /usr/share/doc/vtoken/examples/reader.conf.d-vtoken
+if grep -F ./etc/reader.conf.d "$tmp/contents"; then fail "the package enables a reader in /etc/reader.conf.d"; fi
 if grep -E ' \./(usr/local|usr/etc|home|tmp|build|opt)' "$tmp/contents"; then fail "files outside FHS places"; fi
-ok "binaries, units, sysusers and tmpfiles entries, conffile, man pages, bash completion, copyright, changelog"
+ok "binaries, units, sysusers and tmpfiles entries, conffile, man pages, bash completion, copyright, changelog, the reader driver and its example"
 
 mkdir "$tmp/x"
 dpkg-deb -x "$deb" "$tmp/x"
