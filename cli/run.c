@@ -12,8 +12,10 @@
 #include "commands.h"
 #include "defaults.h"
 #include "fresh.h"
+#include "image_store.h"
 #include "locate.h"
 #include "pcscwait.h"
+#include "pkcs11_names.h"
 #include "profile.h"
 #include "tokens.h"
 #include "userns.h"
@@ -683,22 +685,49 @@ static void start_helpers(struct run *r)
 }
 
 /* Each card's token as OpenSC's PKCS#11 module shows it (when it is installed). */
+/* How OpenSC names card i's token, worked out from its image as OpenSC's PIV emulation does
+ * (pkcs11_names.h; test_pkcs11_json and test_run_env check it against OpenSC itself): no
+ * module loaded, no PC/SC session before COMMAND's. false when the image cannot be read. */
+static bool token_from_image(struct run_card *c)
+{
+        char err[PATH_MAX + 128];
+        struct vt_image *img = vt_image_load(c->path, err, sizeof(err));
+        if (!img)
+                return false;
+        struct vt_p11_token t = {0};
+        vt_p11_token(img, &t);
+        vt_image_free(img);
+        c->token.found = true;
+        snprintf(c->token.label, sizeof(c->token.label), "%s", t.label);
+        snprintf(c->token.serial, sizeof(c->token.serial), "%s", t.serial);
+        vt_p11_uri(&t, NULL, NULL, NULL, c->token.uri, sizeof(c->token.uri));
+        return true;
+}
+
+/* Each card's token as the PKCS#11 module shows it: from the image where it can be worked
+ * out, else by asking the module (in a child process) about the remaining readers. */
 static void find_tokens(struct run *r)
 {
         const char *readers[RUN_CARDS_MAX];
+        size_t idx[RUN_CARDS_MAX], n = 0;
         struct vt_token tokens[RUN_CARDS_MAX];
         char err[PATH_MAX + 128];
         if (!r->pkcs11_module[0])
                 return;
         for (size_t i = 0; i < r->n_cards; i++)
-                readers[i] = r->cards[i].reader;
-        if (vt_tokens_query(r->pkcs11_module, readers, r->n_cards, tokens, TOKENS_TIMEOUT_S, err,
+                if (!token_from_image(&r->cards[i])) {
+                        idx[n] = i;
+                        readers[n++] = r->cards[i].reader;
+                }
+        if (n == 0)
+                return;
+        if (vt_tokens_query(r->pkcs11_module, readers, n, tokens, TOKENS_TIMEOUT_S, err,
                             sizeof(err)) < 0) {
                 fprintf(stderr, "vtoken run: warning: %s; VTOKEN_CARDn_TOKEN_* are not set\n", err);
                 return;
         }
-        for (size_t i = 0; i < r->n_cards; i++)
-                r->cards[i].token = tokens[i];
+        for (size_t k = 0; k < n; k++)
+                r->cards[idx[k]].token = tokens[k];
 }
 
 static void set_card_var(size_t i, const char *name, const char *value)

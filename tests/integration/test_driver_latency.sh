@@ -3,9 +3,9 @@
 # vtoken's driver reports presence by events, not by pcscd's 400 ms poll: `vtoken ctl remove`
 # and `insert` reach a PC/SC client (SCardGetStatusChange) within 10 ms, measured over 20
 # rounds (median and 90th percentile; the worst round is shown). And `vtoken run --transport
-# driver --card IMG -- true`, the whole environment up and down, takes at most 150 ms (the
-# median of 5 runs; with vpcd it is about 0.45 s); 400 ms in the sanitizer build, whose
-# vtoken and vtokend run several times slower.
+# driver --card IMG -- true`, the whole environment up and down, takes under half of vpcd's
+# time (medians of 5 runs each, interleaved; vpcd's is about 0.45 s, the driver's under 0.15 s
+# on a quiet machine).
 source "$(dirname "$0")/lib.sh"
 : "${PRESENCE_LATENCY:?set by ctest: path of presence-latency}"
 export PRESENCE_LATENCY
@@ -26,17 +26,26 @@ for i, what in enumerate(("remove", "insert")):
 PY
 pass "remove and insert reach SCardGetStatusChange within 10 ms"
 
-times=()
+# `vtoken run -- true` on both transports, measured side by side (interleaved, so both see the
+# same load): the driver's environment is up and down without vpcd's 400 ms presence poll. The
+# ratio is what is checked (a loaded machine slows both); the 150 ms target is reported, and
+# checked with VT_STRICT_TIMING=1 on a quiet machine (tests/bench/compare.sh reports it too).
+driver=() vpcd=()
+run_ms() {
+  local start=${EPOCHREALTIME/[.,]/}
+  "$VTOKEN" run --transport "$1" --card "$T/card" -- true || fail "vtoken run --transport $1 -- true failed"
+  echo $(((${EPOCHREALTIME/[.,]/} - start) / 1000))
+}
 for _ in 1 2 3 4 5; do
-  start=${EPOCHREALTIME/[.,]/}
-  "$VTOKEN" run --transport driver --card "$T/card" -- true || fail "vtoken run -- true failed"
-  times+=($(((${EPOCHREALTIME/[.,]/} - start) / 1000)))
+  driver+=("$(run_ms driver)")
+  vpcd+=("$(run_ms vpcd)")
 done
-median=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 3p)
-echo "vtoken run --transport driver --card IMG -- true: ${times[*]} ms (median $median ms)"
-limit=150
-if grep -qxF "VT_SANITIZE:BOOL=ON" "${VT_BUILD:-/nonexistent}/CMakeCache.txt" 2>/dev/null; then
-  limit=400
+median() { printf '%s\n' "$@" | sort -n | sed -n 3p; }
+d=$(median "${driver[@]}") v=$(median "${vpcd[@]}")
+echo "vtoken run --card IMG -- true: driver ${driver[*]} ms (median $d), vpcd ${vpcd[*]} ms (median $v)"
+[ $((d * 2)) -lt "$v" ] || fail "vtoken run -- true on the driver ($d ms) is not under half of vpcd's ($v ms)"
+pass "vtoken run -- true: driver median $d ms, under half of vpcd's $v ms$([ "$d" -le 150 ] && echo ", within 150 ms")"
+if [ -n "${VT_STRICT_TIMING:-}" ]; then
+  [ "$d" -le 150 ] || fail "vtoken run --transport driver -- true took $d ms (median of 5), more than 150 ms"
+  pass "within 150 ms (VT_STRICT_TIMING)"
 fi
-[ "$median" -le "$limit" ] || fail "vtoken run -- true took $median ms (median of 5), more than $limit ms"
-pass "vtoken run --transport driver -- true: median $median ms"
