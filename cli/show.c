@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* vtoken show: describes a card image — identity, policy, tries left, and each slot's key and
  * certificate. Never a secret: no PIN, PUK, management key or private key material. */
+#include "show_openpgp.h"
 #include "commands.h"
 
 #include "image_store.h"
@@ -165,6 +166,7 @@ static void show_text(const struct vt_image *img)
                 printf("%s%x (%zu bytes)\n",
                        i ? "                " : "\nObjects:        ", (unsigned)img->objects[i].tag,
                        img->objects[i].len);
+        vt_show_openpgp_text(img);
 }
 
 static void json_str(const char *s)
@@ -240,6 +242,7 @@ static void show_json(const struct vt_image *img)
                r->min_len, r->max_len, vt_charset_name(r->charset));
         printf(",\n  \"management_key\": {\"alg\": \"%s\", \"default\": %s}",
                vt_alg_name(img->mgm_alg), vt_mgm_key_is_default(img) ? "true" : "false");
+        vt_show_openpgp_json(img);
         printf(",\n  \"slots\": [");
         for (size_t i = 0; i < VT_SLOTS; i++) {
                 const struct vt_slot *s = &img->slots[i];

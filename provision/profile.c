@@ -5,6 +5,7 @@
 #include "profile.h"
 
 #include "keygen.h"
+#include "pgp_state.h"
 #include "pin.h"
 
 #include "atomic.h"
@@ -38,6 +39,12 @@
 
 static const uint8_t neutral_atr[] = {0x3B, 0x88, 0x01, 0x50, 0x49, 0x56,
                                       0x73, 0x69, 0x6D, 0x30, 0x31, 0xB0};
+/* An OpenPGP card 3.x's ATR (OpenSC's openpgp driver knows it by this one) */
+static const uint8_t openpgp_atr[] = {0x3B, 0xDA, 0x18, 0xFF, 0x81, 0xB1, 0xFE,
+                                      0x75, 0x1F, 0x03, 0x00, 0x31, 0xF5, 0x73,
+                                      0xC0, 0x01, 0x60, 0x00, 0x90, 0x00, 0x1C};
+/* GnuPG's range of manufacturer IDs for serial numbers assigned at random */
+#define OPENPGP_MANUFACTURER 0xFFFE
 
 static const struct vt_init_key piv_defaults[] = {
     {0x9A, VT_ALG_RSA2048, NULL},
@@ -58,7 +65,8 @@ struct profile {
         struct vt_pin_rules rules;
         const struct vt_init_key *defaults;
         size_t n_defaults;
-        bool test_ca; /* issue certificates from a test CA made for the image */
+        bool test_ca;       /* issue certificates from a test CA made for the image */
+        const char *applet; /* card.ini's applet: piv, openpgp, piv+openpgp */
 };
 
 static const struct profile profiles[] = {
@@ -70,7 +78,30 @@ static const struct profile profiles[] = {
      {6, 8, VT_PIN_CHARS_ANY},
      piv_defaults,
      4,
-     false},
+     false,
+     "piv"},
+    /* an OpenPGP card as it ships: PW1 123456, PW3 12345678, no keys (GnuPG makes them) */
+    {"openpgp",
+     VT_PIV_DEFAULT_PIN,
+     VT_PIV_DEFAULT_PUK,
+     VT_PIV_DEFAULT_TRIES,
+     VT_PIV_DEFAULT_TRIES,
+     {6, 8, VT_PIN_CHARS_ANY},
+     NULL,
+     0,
+     false,
+     "openpgp"},
+    /* a YubiKey 5 with both: the piv profile's PIV, and OpenPGP as it ships */
+    {"piv+openpgp",
+     VT_PIV_DEFAULT_PIN,
+     VT_PIV_DEFAULT_PUK,
+     VT_PIV_DEFAULT_TRIES,
+     VT_PIV_DEFAULT_TRIES,
+     {6, 8, VT_PIN_CHARS_ANY},
+     piv_defaults,
+     4,
+     false,
+     "piv+openpgp"},
     {"ecert",
      NULL,
      VT_PIV_DEFAULT_PUK,
@@ -79,7 +110,8 @@ static const struct profile profiles[] = {
      {8, 8, VT_PIN_CHARS_STRONG},
      ecert_defaults,
      2,
-     true},
+     true,
+     "piv"},
 };
 
 /* What vt_image_create builds in memory before it writes anything. */
@@ -221,9 +253,13 @@ static int identity(struct build *b)
         uint32_t serial;
         uint8_t compat = VT_COMPAT_NONE;
 
+        bool pgp_only = strcmp(b->p->applet, "openpgp") == 0;
+
         snprintf(img->profile, sizeof(img->profile), "%s", b->p->name);
-        memcpy(img->atr, neutral_atr, sizeof(neutral_atr));
-        img->atr_len = sizeof(neutral_atr);
+        snprintf(img->applet, sizeof(img->applet), "%s", b->p->applet);
+        memcpy(img->atr, pgp_only ? openpgp_atr : neutral_atr,
+               pgp_only ? sizeof(openpgp_atr) : sizeof(neutral_atr));
+        img->atr_len = pgp_only ? sizeof(openpgp_atr) : sizeof(neutral_atr);
         if (firmware(b) < 0)
                 return -1;
         img->yubikey_mgmt_aid = true;
@@ -231,6 +267,9 @@ static int identity(struct build *b)
         if (RAND_bytes(img->guid, sizeof(img->guid)) != 1 || rand_below(90000000, &serial) < 0)
                 return fail(b, "no random numbers");
         img->serial = 10000000 + serial;
+        if (vt_applet_has_openpgp(img->applet) &&
+            !(img->openpgp = pgp_state_new(OPENPGP_MANUFACTURER, img->serial)))
+                return fail(b, "out of memory");
         if (b->o->compat && vt_compat_parse(b->o->compat, &compat) < 0)
                 return fail(b, "unknown compat '%s' (none or yubikey)", b->o->compat);
         vt_image_set_compat(img, compat);
@@ -273,6 +312,25 @@ static bool trivial_ok(const char *value)
         return ok;
 }
 
+/* OpenPGP's PW1 and PW3: --pin and --puk when given (else 123456 and 12345678), --retries. */
+static int openpgp_secrets(struct build *b, uint8_t tries)
+{
+        struct vt_pgp_state *st = b->img->openpgp;
+        const char *pw1 = b->o->pin ? b->o->pin : "123456";
+        const char *pw3 = b->o->puk ? b->o->puk : "12345678";
+
+        if (!st)
+                return 0;
+        st->pw1.s.max_tries = st->rc.s.max_tries = st->pw3.s.max_tries = tries;
+        if (!pgp_pw_acceptable(&st->pw1_rules, (const uint8_t *)pw1, strlen(pw1)))
+                return fail(b, "the OpenPGP PIN (--pin) must have 6 to 127 characters");
+        if (!pgp_pw_acceptable(&st->pw3_rules, (const uint8_t *)pw3, strlen(pw3)))
+                return fail(b, "the OpenPGP admin PIN (--puk) must have 8 to 127 characters");
+        pgp_pw_set(&st->pw1, (const uint8_t *)pw1, strlen(pw1));
+        pgp_pw_set(&st->pw3, (const uint8_t *)pw3, strlen(pw3));
+        return 0;
+}
+
 static int secrets(struct build *b)
 {
         const struct vt_init_opts *o = b->o;
@@ -295,9 +353,10 @@ static int secrets(struct build *b)
                 snprintf(b->pin, sizeof(b->pin), "%s", o->pin ? o->pin : b->p->pin);
         else if (random_strong_pin(b->pin) < 0)
                 return fail(b, "no random numbers");
-        if (set_secret(b, &b->img->pin, "PIN", b->pin, pin_tries) < 0)
+        if (set_secret(b, &b->img->pin, "PIN", b->pin, pin_tries) < 0 ||
+            set_secret(b, &b->img->puk, "PUK", o->puk ? o->puk : b->p->puk, puk_tries) < 0)
                 return -1;
-        return set_secret(b, &b->img->puk, "PUK", o->puk ? o->puk : b->p->puk, puk_tries);
+        return openpgp_secrets(b, pin_tries);
 }
 
 /* ---- reading keys and certificates ------------------------------------------------- */
@@ -823,7 +882,7 @@ int vt_image_create(const char *dir, const struct vt_init_opts *o, char *err, si
                 if (!strcmp(profiles[i].name, name))
                         b.p = &profiles[i];
         if (!b.p)
-                return fail(&b, "unknown profile '%s' (piv or ecert)", name);
+                return fail(&b, "unknown profile '%s' (piv, ecert, openpgp or piv+openpgp)", name);
         if (!dir || !*dir)
                 return fail(&b, "no image directory");
         if (!(b.img = vt_image_new(dir)))

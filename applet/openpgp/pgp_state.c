@@ -161,12 +161,13 @@ bool pgp_pw_matches(const struct pgp_pw *pw, const uint8_t *value, size_t len)
 {
         static const uint8_t zero[32];
         uint8_t h[32];
-        bool ok;
+        bool same, real, ok;
         if (pw->len == 0 || len > PGP_PW_MAX)
                 return false;
         derive(pw->s.salt, value, len, h);
-        ok = (CRYPTO_memcmp(h, pw->s.hash, sizeof(h)) == 0) &
-             (CRYPTO_memcmp(h, zero, sizeof(h)) != 0) & (len == pw->len);
+        same = CRYPTO_memcmp(h, pw->s.hash, sizeof(h)) == 0;
+        real = CRYPTO_memcmp(h, zero, sizeof(h)) != 0;
+        ok = same && real && len == pw->len;
         OPENSSL_cleanse(h, sizeof(h));
         return ok;
 }
