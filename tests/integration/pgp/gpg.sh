@@ -28,9 +28,8 @@ while IFS= read -r line; do
       echo "GETPIN: \$d" >>"$T/pins/log"
       case "\$d" in
         *[Rr]eset*[Cc]ode*) f=reset-code ;;
-        *[Nn]ew*[Aa]dmin*|*[Aa]dmin*[Nn]ew*) f=new-admin ;;
-        *[Nn]ew*[Pp][Ii][Nn]*|*[Rr]epeat*) f=new-pin ;;
-        *[Aa]dmin*) f=admin ;;
+        *[Aa]dmin*[Pp][Ii][Nn]*) case "\$d" in *[Nn]ew*|*[Rr]epeat*) f=new-admin ;; *) f=admin ;; esac ;;
+        *[Nn]ew*|*[Rr]epeat*) f=new-pin ;;
         *) f=pin ;;
       esac
       printf 'D %s\nOK\n' "\$(cat "$T/pins/\$f")"; desc= ;;
