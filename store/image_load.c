@@ -752,6 +752,8 @@ static int pgp_handler(void *user, const char *section, const char *key, const c
 
         if (!key)
                 return 1;
+        if (!st)
+                return fail(l, "out of memory");
         if (strcmp(section, "openpgp") == 0)
                 return pgp_main_key(l, st, key, v);
         if (strcmp(section, "pw1") == 0)

@@ -42,8 +42,7 @@ static void write_bn(struct writer *w, uint32_t tag, EVP_PKEY *key, const char *
 {
         BIGNUM *bn = NULL;
         uint8_t buf[VT_KEYOP_MAX];
-        int n;
-        if (EVP_PKEY_get_bn_param(key, name, &bn) != 1 || (n = BN_num_bytes(bn)) > VT_KEYOP_MAX)
+        if (EVP_PKEY_get_bn_param(key, name, &bn) != 1 || BN_num_bytes(bn) > VT_KEYOP_MAX)
                 w->err = true;
         else
                 wr_tlv(w, tag, buf, (size_t)BN_bn2bin(bn, buf));

@@ -86,9 +86,9 @@ static void write_discretionary(const struct vt_pgp *p, struct writer *w)
         write_keys_field(p, w, TAG_FPRS);
         write_keys_field(p, w, TAG_CA_FPRS);
         write_keys_field(p, w, TAG_DATES);
-        for (int i = 0; i < PGP_KEYS; i++) {
+        for (size_t i = 0; i < PGP_KEYS; i++) {
                 info[2 * i] = (uint8_t)(i + 1);
-                info[2 * i + 1] = key_of(p, i)->origin;
+                info[2 * i + 1] = key_of(p, (int)i)->origin;
         }
         wr_tlv(w, TAG_KEY_INFO, info, sizeof(info));
         for (int i = 0; i < PGP_KEYS; i++)

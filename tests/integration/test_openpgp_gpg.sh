@@ -12,6 +12,19 @@ command -v scdaemon >/dev/null || [ -x /usr/lib/gnupg/scdaemon ] ||
 
 "$VTOKEN" init "$T/card" --profile openpgp >/dev/null
 serial=$(show_json "$T/card" 'd["openpgp"]["serial"]')
+
+# vtokend.conf may name the OpenPGP profiles for a card whose image it creates.
+printf '[card pgp]\nimage = %s/new\nvpcd = 127.0.0.1:35999\nprofile = piv+openpgp\n' "$T" >"$T/vtokend.conf"
+"$VTOKEND" --config "$T/vtokend.conf" --check-config >"$T/check.txt" 2>&1 ||
+  fail "vtokend refuses profile = piv+openpgp: $(cat "$T/check.txt")"
+pass "vtokend.conf takes profile = piv+openpgp"
+
+# The README's example, with a GnuPG home of no configuration at all.
+mkdir -m 700 "$T/plain"
+GNUPGHOME="$T/plain" "$VTOKEN" run --card "$T/card" -- gpg --card-status >"$T/plain.txt" 2>&1 ||
+  fail "gpg --card-status with a plain GnuPG home: $(cat "$T/plain.txt")"
+expect_match "$(cat "$T/plain.txt")" "Version \.+: 3\.4" "the README's gpg --card-status shows version 3.4"
+expect_match "$(cat "$T/plain.txt")" "Application ID \.+: $serial" "... and the card's serial"
 export T VT_LIB
 
 cat >"$T/client.sh" <<'SH'

@@ -4,7 +4,8 @@
 # scdaemon talks to PC/SC (disable-ccid; pcsc-shared, as scdaemon otherwise takes the reader for
 # itself; the distribution's libpcsclite), and a pinentry that answers from files, so no
 # terminal is needed:
-#   $T/pins/pin, admin, new-pin, new-admin, reset-code   the answers; prompts are logged in
+#   $T/pins/pin, admin, new-pin, new-admin, reset-code, passphrase   the answers; prompts are
+#   logged in
 #   $T/pins/log
 # gpg_home DIR: makes DIR a GNUPGHOME set up this way and exports GNUPGHOME.
 gpg_home() {
@@ -17,22 +18,26 @@ gpg_home() {
   printf 'no-greeting\n' >"$dir/gpg.conf"
   cat >"$T/pinentry" <<PIN
 #!/bin/bash
-# Assuan: OK to everything; GETPIN answers the file its prompt names.
+# Assuan: OK to everything; GETPIN answers the file its prompt names (a repeat asked for is
+# taken as made).
 echo "OK ready"
-desc=
+desc= repeat=
 while IFS= read -r line; do
   case "\$line" in
     SETDESC*|SETPROMPT*) desc="\$desc \${line#* }"; echo OK ;;
+    SETREPEAT*) repeat=1; echo OK ;;
     GETPIN)
       d=\$(printf '%b' "\${desc//%/\\\\x}")
       echo "GETPIN: \$d" >>"$T/pins/log"
       case "\$d" in
         *[Rr]eset*[Cc]ode*) f=reset-code ;;
+        *[Pp]assphrase*) f=passphrase ;;
         *[Aa]dmin*[Pp][Ii][Nn]*) case "\$d" in *[Nn]ew*|*[Rr]epeat*) f=new-admin ;; *) f=admin ;; esac ;;
         *[Nn]ew*|*[Rr]epeat*) f=new-pin ;;
         *) f=pin ;;
       esac
-      printf 'D %s\nOK\n' "\$(cat "$T/pins/\$f")"; desc= ;;
+      [ -z "\$repeat" ] || echo "S PIN_REPEATED"
+      printf 'D %s\nOK\n' "\$(cat "$T/pins/\$f")"; desc= repeat= ;;
     BYE) echo OK; exit 0 ;;
     *) echo OK ;;
   esac
@@ -41,6 +46,7 @@ PIN
   chmod 755 "$T/pinentry"
   echo 123456 >"$T/pins/pin"
   echo 12345678 >"$T/pins/admin"
+  echo 'backup passphrase 1' >"$T/pins/passphrase"
   export GNUPGHOME=$dir
 }
 
