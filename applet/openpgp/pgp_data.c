@@ -96,8 +96,9 @@ static void write_discretionary(const struct vt_pgp *p, struct writer *w)
         wr_close(w, mark);
 }
 
-static void write_ext_length(struct writer *w)
+static void write_ext_length(const struct vt_pgp *p, struct writer *w)
 {
+        (void)p;
         size_t mark = wr_open(w, 0x7F66);
         wr_u8(w, 0x02);
         wr_u8(w, 0x02);
@@ -108,8 +109,9 @@ static void write_ext_length(struct writer *w)
         wr_close(w, mark);
 }
 
-static void write_features(struct writer *w)
+static void write_features(const struct vt_pgp *p, struct writer *w)
 {
+        (void)p;
         const uint8_t button[3] = {0x81, 0x01, UIF_BUTTON};
         wr_tlv(w, 0x7F74, button, sizeof(button));
 }
@@ -119,8 +121,8 @@ static void write_app_related(const struct vt_pgp *p, struct writer *w)
         size_t mark = wr_open(w, 0x6E);
         write_aid(p, w);
         wr_tlv(w, 0x5F52, historical, sizeof(historical));
-        write_ext_length(w);
-        write_features(w);
+        write_ext_length(p, w);
+        write_features(p, w);
         write_discretionary(p, w);
         wr_close(w, mark);
 }
@@ -214,11 +216,11 @@ static uint16_t get_one(struct vt_pgp *p, uint16_t tag, struct writer *out)
         case 0x0073:
                 write_discretionary(p, out);
                 return SW_OK;
-        case 0x7F66:
-                write_ext_length(out);
+        case 0x7F66: /* as scdaemon reads them alone: the value, without the tag */
+                value_only(out, write_ext_length, p);
                 return SW_OK;
         case 0x7F74:
-                write_features(out);
+                value_only(out, write_features, p);
                 return SW_OK;
         case TAG_ALG_INFO:
                 write_alg_info(out);

@@ -22,8 +22,9 @@ static void test_historical_bytes_announce_chaining_and_extended_lengths(void **
         struct fixture *f = *state;
         xfer(f, SELECT_PGP);
         expect(f, "00 CA 5F 52 00", "00 31 C5 73 C0 01 C0 05 90 00 90 00");
-        expect(f, "00 CA 7F 66 00", "7F 66 08 02 02 10 00 02 02 10 00 90 00");
-        expect(f, "00 CA 7F 74 00", "7F 74 03 81 01 20 90 00");
+        /* read alone, the value (scdaemon looks for 81 01 20: a button for UIF) */
+        expect(f, "00 CA 7F 66 00", "02 02 10 00 02 02 10 00 90 00");
+        expect(f, "00 CA 7F 74 00", "81 01 20 90 00");
 }
 
 static void test_application_related_data(void **state)
