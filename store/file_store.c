@@ -101,14 +101,15 @@ static int commit_piv(struct vt_file_store *fs, const struct piv_change *ch)
         return -1;
 }
 
-/* The key files that change, then openpgp.ini, all written before any is put in place. */
+/* The key and data-object files that change, then openpgp.ini, all written before any is put
+ * in place. */
 static int commit_openpgp(struct vt_file_store *fs, const struct pgp_change *ch)
 {
         struct vt_batch b;
         int e;
 
         vt_batch_init(&b, fs->dirfd);
-        if (vt_batch_openpgp(&b, ch->next, ch->keys) < 0) {
+        if (vt_batch_openpgp(&b, ch->cur, ch->next, ch->keys) < 0) {
                 e = errno;
                 vt_batch_abort(&b);
                 errno = e;

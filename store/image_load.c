@@ -33,7 +33,8 @@
  *       [key sig], [key dec], [key aut]  attributes (hex, as C1..C3), fingerprint and
  *                  ca_fingerprint (40 hex digits), time (seconds since 1970), origin
  *                  (none|generated|imported), uif (0..4)
- *       [data]     name, lang, sex, url, login, private1..4, cert-aut, cert-dec, cert-sig: hex
+ *   openpgp-name.bin, -lang, -sex, -url, -login, -private1..4, -cert-aut, -cert-dec, -cert-sig:
+ *       the OpenPGP data objects, the bytes GET DATA returns (optional: none is empty)
  *   openpgp-sig.key.pem, openpgp-dec.key.pem, openpgp-aut.key.pem — its keys (PKCS#8), each of
  *       the algorithm its attributes name.
  *
@@ -726,25 +727,6 @@ static int pgp_key_key(struct load *l, struct pgp_key *k, const char *key, const
         return 1;
 }
 
-static int pgp_data_key(struct load *l, struct vt_pgp_state *st, const char *key, const char *v)
-{
-        uint8_t buf[2048];
-        size_t len;
-
-        for (int i = 0; i < PGP_N_DOS; i++) {
-                if (strcmp(key, pgp_dos[i].name) != 0)
-                        continue;
-                if (parse_hex(v, buf, pgp_dos[i].max_len, &len) < 0)
-                        return fail(l, "%s must be hex of at most %u bytes", key,
-                                    pgp_dos[i].max_len);
-                if (pgp_state_set_do(st, i, buf, len) < 0)
-                        return fail(l, "out of memory");
-                OPENSSL_cleanse(buf, len);
-                return 1;
-        }
-        return fail(l, "unknown key '%s' in [data]", key);
-}
-
 static int pgp_handler(void *user, const char *section, const char *key, const char *v)
 {
         struct load *l = user;
@@ -762,12 +744,40 @@ static int pgp_handler(void *user, const char *section, const char *key, const c
                 return pgp_pw_key(l, &st->rc, NULL, 0, key, v);
         if (strcmp(section, "pw3") == 0)
                 return pgp_pw_key(l, &st->pw3, &st->pw3_rules, SEEN_PW3, key, v);
-        if (strcmp(section, "data") == 0)
-                return pgp_data_key(l, st, key, v);
         for (int i = 0; i < PGP_KEYS; i++)
                 if (strncmp(section, "key ", 4) == 0 && strcmp(section + 4, pgp_key_name(i)) == 0)
                         return pgp_key_key(l, &st->keys[i], key, v);
         return fail(l, "unknown section [%s]", section);
+}
+
+/* openpgp-NAME.bin: the data objects, each at most its largest size. */
+static int load_pgp_dos(int dirfd, struct vt_image *img, char *err, size_t errlen)
+{
+        char path[PATH_MAX], file[48];
+        uint8_t *data;
+        size_t len;
+        int r;
+
+        for (int i = 0; i < PGP_N_DOS; i++) {
+                snprintf(file, sizeof(file), "openpgp-%s.bin", pgp_dos[i].name);
+                snprintf(path, sizeof(path), "%s/%s", img->dir, file);
+                if ((r = read_file(dirfd, file, path, &data, &len, err, errlen)) <= 0) {
+                        if (r < 0)
+                                return -1;
+                        continue;
+                }
+                if (len > pgp_dos[i].max_len)
+                        set_err(err, errlen, "%s: %zu bytes, more than the %u the object holds",
+                                path, len, pgp_dos[i].max_len);
+                else if (pgp_state_set_do(img->openpgp, i, data, len) < 0)
+                        set_err(err, errlen, "%s: out of memory", path);
+                r = len <= pgp_dos[i].max_len && img->openpgp->dos[i].len == len ? 0 : -1;
+                OPENSSL_cleanse(data, len);
+                free(data);
+                if (r < 0)
+                        return -1;
+        }
+        return 0;
 }
 
 /* openpgp-sig.key.pem ...: each key must be of the algorithm its attributes name. */
@@ -851,6 +861,8 @@ static int load_openpgp(int dirfd, struct vt_image *img, char *err, size_t errle
                                                                     : NULL)
                 if (pw->s.tries_left > pw->s.max_tries)
                         pw->s.tries_left = pw->s.max_tries;
+        if (load_pgp_dos(dirfd, img, err, errlen) < 0)
+                return -1;
         return load_pgp_keys(dirfd, img, err, errlen);
 }
 

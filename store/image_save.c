@@ -293,8 +293,8 @@ static void pgp_key_text(struct text *t, int ref, const struct pgp_key *k)
 static void pgp_text(struct text *t, const struct vt_pgp_state *st)
 {
         put(t,
-            "; vtoken OpenPGP application: identity, passwords (salted hashes), key attributes,\n"
-            "; data objects (hex); the keys are in openpgp-*.key.pem\n");
+            "; vtoken OpenPGP application: identity, passwords (salted hashes), key attributes;\n"
+            "; the keys are in openpgp-*.key.pem, data objects in openpgp-*.bin\n");
         put(t, "[openpgp]\nmanufacturer = %04x\nserial = %08x\nterminated = %s\n", st->manufacturer,
             (unsigned)st->serial, st->terminated ? "yes" : "no");
         put(t, "pw1_valid_multiple = %s\nsignature_counter = %u\n", st->pw1_multi ? "yes" : "no",
@@ -304,17 +304,30 @@ static void pgp_text(struct text *t, const struct vt_pgp_state *st)
         pw_text(t, "pw3", &st->pw3, &st->pw3_rules);
         for (int i = 0; i < PGP_KEYS; i++)
                 pgp_key_text(t, i, &st->keys[i]);
-        put(t, "\n[data]\n");
-        for (int i = 0; i < PGP_N_DOS; i++) {
-                if (!st->dos[i].len)
-                        continue;
-                put(t, "%s = ", pgp_dos[i].name);
-                put_hex(t, st->dos[i].data, st->dos[i].len, NULL);
-                put(t, "\n");
-        }
 }
 
-int vt_batch_openpgp(struct vt_batch *b, const struct vt_pgp_state *st, unsigned keys)
+/* The data objects that differ from cur's (all of them without cur), each in its own file
+ * openpgp-NAME.bin of the bytes GET DATA returns; an empty one has none. */
+static int batch_pgp_dos(struct vt_batch *b, const struct vt_pgp_state *cur,
+                         const struct vt_pgp_state *st)
+{
+        char name[48];
+
+        for (int i = 0; i < PGP_N_DOS; i++) {
+                const struct pgp_blob *d = &st->dos[i];
+                if (cur && cur->dos[i].len == d->len &&
+                    (!d->len || memcmp(cur->dos[i].data, d->data, d->len) == 0))
+                        continue;
+                snprintf(name, sizeof(name), "openpgp-%s.bin", pgp_dos[i].name);
+                if (d->len ? vt_batch_write(b, name, d->data, d->len) < 0
+                           : vt_batch_remove(b, name) < 0)
+                        return -1;
+        }
+        return 0;
+}
+
+int vt_batch_openpgp(struct vt_batch *b, const struct vt_pgp_state *cur,
+                     const struct vt_pgp_state *st, unsigned keys)
 {
         struct text t = {0};
         char name[32];
@@ -326,6 +339,8 @@ int vt_batch_openpgp(struct vt_batch *b, const struct vt_pgp_state *st, unsigned
                 if (save_pem(b, name, write_key, st->keys[i].key) < 0)
                         return -1;
         }
+        if (batch_pgp_dos(b, cur, st) < 0)
+                return -1;
         if (vt_charset_name(st->pw1_rules.charset) == NULL ||
             vt_charset_name(st->pw3_rules.charset) == NULL) {
                 errno = EINVAL;
@@ -383,7 +398,8 @@ int vt_image_save(const char *dir, const struct vt_image *img)
         if (img->openpgp) {
                 struct vt_batch b;
                 if (vt_batch_open(&b, dir) < 0 ||
-                    commit_one(vt_batch_openpgp(&b, img->openpgp, (1u << PGP_KEYS) - 1), &b) < 0)
+                    commit_one(vt_batch_openpgp(&b, NULL, img->openpgp, (1u << PGP_KEYS) - 1), &b) <
+                        0)
                         return -1;
         }
         if (vt_save_card(dir, img) < 0)

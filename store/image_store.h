@@ -35,10 +35,12 @@ int vt_batch_card(struct vt_batch *b, const struct vt_image *img);
 int vt_batch_state(struct vt_batch *b, const struct vt_image *img);
 int vt_batch_slot(struct vt_batch *b, const struct vt_slot *s, bool key, bool cert);
 int vt_batch_object(struct vt_batch *b, uint32_t tag, const uint8_t *data, size_t len);
-/* The OpenPGP application: the key files of the slots whose bit is set in keys (written, or
- * removed for an empty slot), then openpgp.ini. */
+/* The OpenPGP application st: the key files of the slots whose bit is set in keys (written, or
+ * removed for an empty slot), the files of the data objects that differ from cur's (all
+ * without cur), then openpgp.ini. */
 struct vt_pgp_state;
-int vt_batch_openpgp(struct vt_batch *b, const struct vt_pgp_state *st, unsigned keys);
+int vt_batch_openpgp(struct vt_batch *b, const struct vt_pgp_state *cur,
+                     const struct vt_pgp_state *st, unsigned keys);
 
 /* The tag of an object file name ("obj-5fc109.bin", exactly as vt_save_object writes it); 0,
  * or -1 for any other name. */

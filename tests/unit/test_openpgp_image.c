@@ -86,6 +86,11 @@ static int setup(void **state)
         put_key(st, PGP_DEC, "cv25519", cv25519);
         assert_int_equal(pgp_state_set_do(st, PGP_DO_NAME, (const uint8_t *)"Doe<<Jane", 9), 0);
         assert_int_equal(pgp_state_set_do(st, PGP_DO_CERT_SIG, (const uint8_t *)"\x30\x00", 2), 0);
+        /* the largest objects: a 255-byte URL, a 2048-byte certificate */
+        static uint8_t big[2048];
+        memset(big, 'u', sizeof(big));
+        assert_int_equal(pgp_state_set_do(st, PGP_DO_URL, big, 255), 0);
+        assert_int_equal(pgp_state_set_do(st, PGP_DO_CERT_AUT, big, sizeof(big)), 0);
         pgp_pw_set(&st->rc, (const uint8_t *)"resetting", 9);
         st->pw1.s.tries_left = 2;
         st->sig_count = 41;
@@ -122,7 +127,9 @@ static void test_round_trip(void **state)
 static void test_files_are_private_and_hold_no_password(void **state)
 {
         struct fixture *f = *state;
-        static const char *names[] = {"openpgp.ini", "openpgp-sig.key.pem", "openpgp-dec.key.pem"};
+        static const char *names[] = {"openpgp.ini",         "openpgp-sig.key.pem",
+                                      "openpgp-dec.key.pem", "openpgp-name.bin",
+                                      "openpgp-url.bin",     "openpgp-cert-aut.bin"};
         char path[512], text[8192];
         struct stat st;
         for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -142,7 +149,14 @@ static void test_files_are_private_and_hold_no_password(void **state)
         assert_non_null(strstr(
             text,
             "[key sig]\n; the key is in openpgp-sig.key.pem\nattributes = 162B06010401DA470F01\n"));
-        assert_non_null(strstr(text, "name = 446F653C3C4A616E65\n"));
+        snprintf(path, sizeof(path), "%s/openpgp-name.bin", f->dir);
+        fp = fopen(path, "r");
+        n = fread(text, 1, sizeof(text) - 1, fp);
+        fclose(fp);
+        assert_int_equal(n, 9);
+        assert_memory_equal(text, "Doe<<Jane", 9);
+        snprintf(path, sizeof(path), "%s/openpgp-lang.bin", f->dir); /* empty: no file */
+        assert_int_equal(access(path, F_OK), -1);
 }
 
 /* A card over the file store: what the commands change is on disk before they answer. */
@@ -238,6 +252,13 @@ static void test_broken_files_are_named(void **state)
         load_fails(f->dir, "openpgp-sig.key.pem", "not of the algorithm");
         replace_line(f->dir, "attributes = 132A8648CE3D030107",
                      "attributes = 162B06010401DA470F01");
+        /* an object larger than it can be */
+        snprintf(path, sizeof(path), "%s/openpgp-sex.bin", f->dir);
+        FILE *fp = fopen(path, "w");
+        fputs("12", fp);
+        fclose(fp);
+        load_fails(f->dir, "openpgp-sex.bin", "more than the 1");
+        unlink(path);
         /* a planted link */
         snprintf(path, sizeof(path), "%s/openpgp-aut.key.pem", f->dir);
         assert_int_equal(symlink("/etc/shadow", path), 0);
