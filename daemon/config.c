@@ -226,10 +226,11 @@ static int card_key(struct parse *p, const char *name, const char *value)
         }
         if (strcmp(name, "profile") == 0) {
                 if (strcmp(value, "piv") != 0 && strcmp(value, "ecert") != 0 &&
-                    strcmp(value, "openpgp") != 0 && strcmp(value, "piv+openpgp") != 0)
+                    strcmp(value, "openpgp") != 0 && strcmp(value, "piv+openpgp") != 0 &&
+                    strcmp(value, "ecert-openpgp") != 0)
                         return fail(p, p->line,
-                                    "unknown profile '%s': expected piv, ecert, openpgp or "
-                                    "piv+openpgp",
+                                    "unknown profile '%s': expected piv, ecert, openpgp, "
+                                    "piv+openpgp or ecert-openpgp",
                                     value);
                 return copy_value(p, cc->profile, sizeof(cc->profile), name, value);
         }
