@@ -62,6 +62,21 @@ file(INSTALL DESTINATION "${vt_confdir}" TYPE FILE FILES "${VT_SRC}/config/vtoke
 ]==])
 install(FILES ${PROJECT_SOURCE_DIR}/systemd/vtoken.sysusers DESTINATION ${VT_SYSUSERSDIR} RENAME vtoken.conf)
 
+# bash completion, where bash-completion loads it on first use: its completionsdir from
+# bash-completion.pc (/usr/share/bash-completion/completions on Debian), else
+# <prefix>/share/bash-completion/completions, which bash-completion also searches (through
+# XDG_DATA_DIRS) for a prefix such as /usr/local. One file serves both commands.
+if(NOT VT_BASH_COMPLETIONSDIR)
+  pkg_get_variable(vt_bc_dir bash-completion completionsdir)
+  if(NOT vt_bc_dir)
+    message(STATUS "bash-completion.pc not found: completions go to <prefix>/${CMAKE_INSTALL_DATADIR}/bash-completion/completions")
+    set(vt_bc_dir ${CMAKE_INSTALL_DATADIR}/bash-completion/completions)
+  endif()
+  set(VT_BASH_COMPLETIONSDIR ${vt_bc_dir} CACHE PATH "where to install the bash completion of vtoken and vtokend")
+endif()
+install(FILES ${PROJECT_SOURCE_DIR}/completion/vtoken.bash DESTINATION ${VT_BASH_COMPLETIONSDIR} RENAME vtoken)
+install(FILES ${PROJECT_SOURCE_DIR}/completion/vtoken.bash DESTINATION ${VT_BASH_COMPLETIONSDIR} RENAME vtokend)
+
 # Man pages, compressed as Debian installs them (gzip -n: no name or time stamp inside).
 find_program(VT_GZIP gzip REQUIRED)
 set(VT_MAN_GZ)
@@ -102,7 +117,7 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # Named, not computed with dpkg-shlibdeps: the names hold on Debian 12 and 13 (13's
 # libssl3t64 provides libssl3), and a build needs no dpkg-dev.
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
-  "pcscd, vsmartcard-vpcd, libpcsclite1, libsystemd0, libssl3, libinih1, libc6, passwd")
+  "pcscd, vsmartcard-vpcd, libpcsclite1, libsystemd0, libssl3, libinih1, libp11-kit0, libc6, passwd")
 
 # Maintainer scripts. postinst creates the system user and enables or starts nothing: the
 # administrator does that with systemctl. Upgrades restart only services already running.

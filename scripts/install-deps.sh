@@ -9,7 +9,7 @@ set -euo pipefail
 packages=(
   # build
   build-essential cmake pkg-config clang clang-format clang-tidy cppcheck
-  libpcsclite-dev libsystemd-dev libssl-dev libinih-dev libcmocka-dev
+  libpcsclite-dev libsystemd-dev libssl-dev libinih-dev libcmocka-dev libp11-kit-dev
   # the PC/SC stack the cards plug into
   pcscd vsmartcard-vpcd pcsc-tools
   # clients the tests drive
@@ -21,6 +21,7 @@ packages=(
   # test and packaging tools
   iproute2 util-linux procps psmisc systemd strace man-db dpkg-dev fakeroot file groff-base python3
   jq xxd
+  bash-completion # its completionsdir (bash-completion.pc), and the test of vtoken's completion
 )
 # One of each group, the first that apt offers:
 alternatives=(

@@ -386,6 +386,15 @@ int vt_save_object(const char *dir, uint32_t tag, const uint8_t *data, size_t le
         return commit_one(vt_batch_object(&b, tag, data, len), &b);
 }
 
+int vt_save_openpgp(const char *dir, const struct vt_pgp_state *st)
+{
+        struct vt_batch b;
+
+        if (vt_batch_open(&b, dir) < 0)
+                return -1;
+        return commit_one(vt_batch_openpgp(&b, NULL, st, (1u << PGP_KEYS) - 1), &b);
+}
+
 int vt_image_save(const char *dir, const struct vt_image *img)
 {
         for (size_t i = 0; i < VT_SLOTS; i++)
@@ -395,13 +404,8 @@ int vt_image_save(const char *dir, const struct vt_image *img)
                 if (vt_save_object(dir, img->objects[i].tag, img->objects[i].data,
                                    img->objects[i].len) < 0)
                         return -1;
-        if (img->openpgp) {
-                struct vt_batch b;
-                if (vt_batch_open(&b, dir) < 0 ||
-                    commit_one(vt_batch_openpgp(&b, NULL, img->openpgp, (1u << PGP_KEYS) - 1), &b) <
-                        0)
-                        return -1;
-        }
+        if (img->openpgp && vt_save_openpgp(dir, img->openpgp) < 0)
+                return -1;
         if (vt_save_card(dir, img) < 0)
                 return -1;
         return vt_save_state(dir, img);

@@ -27,6 +27,9 @@ int vt_save_card(const char *dir, const struct vt_image *img);
 int vt_save_state(const char *dir, const struct vt_image *img);
 int vt_save_slot_files(const char *dir, const struct vt_slot *s);
 int vt_save_object(const char *dir, uint32_t tag, const uint8_t *data, size_t len);
+/* The OpenPGP application's files (openpgp.ini, keys, data objects). */
+struct vt_pgp_state;
+int vt_save_openpgp(const char *dir, const struct vt_pgp_state *st);
 
 /* The same parts added to a batch of atomic writes (store/atomic.h), to be put in place
  * together: a slot's key and/or certificate file. 0 or -1 (errno set). */

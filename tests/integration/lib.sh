@@ -47,6 +47,19 @@ skip() {
   exit 77
 }
 
+# free_port: a TCP port of 127.0.0.1 that nothing listens on, chosen by the kernel. COMMAND runs
+# on the caller's network, shared with the tests running beside this one: a server started
+# inside `vtoken run` takes a port from here, never a fixed one.
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# in_private_network COMMAND [ARG...]: inside `vtoken run`, runs COMMAND in the network namespace
+# of the run's pcscd and vtokend (where vpcd listens), e.g. a pcscd or vtokend of the test's own.
+in_private_network() {
+  nsenter --net="$VTOKEN_NETNS" -- "$@"
+}
+
 # expect_eq ACTUAL EXPECTED WHAT
 expect_eq() {
   [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"

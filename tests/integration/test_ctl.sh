@@ -140,6 +140,9 @@ while True:
     data += b
 print(\"reply:\", data.decode().strip())
 " "$VTOKEN_CONTROL" "$1"; }
+  # the daemon checks every request itself, whatever client sends it
+  for r in bogus remove "reset card0 extra" "fault card0 sw 12" "fault card0 explode" \
+    "fault card0 sw 6982 --count 2 --sticky" "trace card0 on relative.txt" "status --yaml"; do raw "$r"; done
   raw "$(head -c 5000 /dev/zero | tr "\0" a)"
   raw "$(head -c 100000 /dev/zero | tr "\0" a)"
   raw "$(printf "status\001\n")"
@@ -155,16 +158,26 @@ print(\"reply:\", data.decode().strip())
   fi
 ' 2>&1)
 echo "$out"
-expect_match "$out" "vtoken ctl: unknown request 'bogus'" "an unknown verb is refused"
-expect_match "$out" "vtoken ctl: unknown card 'nosuchcard'" "an unknown card is refused"
-expect_match "$out" "vtoken ctl: remove needs a CARD" "a missing card name is refused"
-expect_match "$out" "vtoken ctl: usage: reset CARD" "extra words are refused"
-expect_match "$out" "vtoken ctl: sw needs a status word of 4 hex digits" "a bad status word is refused"
-expect_match "$out" "vtoken ctl: unknown fault 'explode'" "an unknown fault is refused"
-expect_match "$out" "vtoken ctl: usage: trace CARD on" "a malformed trace request is refused"
+# vtoken ctl checks the words of a request before sending it: usage errors exit 64
+expect_match "$out" "vtoken ctl: unknown verb 'bogus'" "an unknown verb is refused"
+expect_match "$out" "vtoken ctl: unknown card 'nosuchcard'" "an unknown card is refused (by the daemon)"
+expect_match "$out" "vtoken ctl remove: CARD is missing" "a missing card name is refused"
+expect_match "$out" "vtoken ctl reset: unexpected 'extra'" "extra words are refused"
+expect_match "$out" "vtoken ctl fault: sw needs a status word of 4 hex digits" "a bad status word is refused"
+expect_match "$out" "vtoken ctl fault: unknown KIND 'explode'" "an unknown fault is refused"
+expect_match "$out" "vtoken ctl: usage: trace CARD on" "a malformed trace request is refused (by the daemon)"
 expect_match "$out" "vtoken ctl: card0: no command is waiting for a touch" "a touch with nothing waiting is refused"
-expect_match "$out" "vtoken ctl: usage: status \[--json\]" "a bad status option is refused"
-expect_eq "$(grep -c '^rc=1$' <<<"$out")" 9 "every refused request exits 1"
+expect_match "$out" "vtoken ctl status: unknown option '--yaml'" "a bad status option is refused"
+expect_eq "$(grep -c '^rc=1$' <<<"$out")" 2 "the requests the daemon refuses exit 1"
+expect_eq "$(grep -c '^rc=64$' <<<"$out")" 7 "usage errors exit 64"
+expect_match "$out" "^reply: error: unknown request 'bogus'" "the daemon refuses an unknown verb"
+expect_match "$out" "^reply: error: remove needs a CARD" "the daemon refuses a missing card name"
+expect_match "$out" "^reply: error: usage: reset CARD" "the daemon refuses extra words"
+expect_match "$out" "^reply: error: sw needs a status word of 4 hex digits" "the daemon refuses a bad status word"
+expect_match "$out" "^reply: error: unknown fault 'explode'" "the daemon refuses an unknown fault"
+expect_match "$out" "^reply: error: bad option '--sticky'" "the daemon refuses --count with --sticky"
+expect_match "$out" "^reply: error: usage: trace CARD on" "the daemon refuses a malformed trace request"
+expect_match "$out" "^reply: error: usage: status \[--json\]" "the daemon refuses a bad status option"
 expect_eq "$(grep -c '^reply: error: request too long' <<<"$out")" 2 "oversized requests get an error reply"
 expect_match "$out" '^reply: error: malformed request' "a request with control characters is refused"
 expect_match "$out" '^reply: error: empty request' "an empty request is refused"

@@ -12,7 +12,7 @@ command -v scdaemon >/dev/null || [ -x /usr/lib/gnupg/scdaemon ] ||
   skip "GnuPG's scdaemon is not installed (scripts/install-deps.sh installs it)"
 
 "$VTOKEN" init "$T/card" --profile openpgp >/dev/null
-port=2222
+port=$(free_port)
 export T VT_LIB port
 ssh-keygen -q -t ed25519 -N '' -C vtoken-test-host -f "$T/host_key"
 echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$T/host_key.pub")" >"$T/known_hosts"

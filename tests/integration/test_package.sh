@@ -96,6 +96,9 @@ expect_file '-rw-r--r--' /usr/share/man/man1/vtoken.1.gz
 expect_file '-rw-r--r--' /usr/share/man/man5/vtokend.conf.5.gz
 expect_file '-rw-r--r--' /usr/share/man/man8/vtokend.8.gz
 expect_file '-rw-r--r--' /usr/share/doc/vtoken/README.md
+completionsdir=$(pkg-config --variable=completionsdir bash-completion 2>/dev/null || echo /usr/share/bash-completion/completions)
+expect_file '-rw-r--r--' "$completionsdir/vtoken"
+expect_file '-rw-r--r--' "$completionsdir/vtokend"
 if grep -E ' \./(usr/local|usr/etc|home|tmp|build)' "$tmp/contents"; then fail "files outside FHS places"; fi
 ok "binaries, units, sysusers, conffile, man pages and guides in their places"
 

@@ -21,7 +21,7 @@ out=$("$VTOKEN" run --card "$T/card" -- bash -c '
     sleep "0.0$((RANDOM % 30 / 10))$((RANDOM % 10))" # the kill races with the VERIFY: a process, not a wait
     kill -KILL "$(pidof vtokend)"
     sleep "0.$((RANDOM % 3))" # restart 0-0.2 s later, as a supervisor would
-    "$VTOKEND" --config "$VTOKEN_RUN_DIR/vtokend.conf" >>"$T/vtokend.log" 2>&1 &
+    in_private_network "$VTOKEND" --config "$VTOKEN_RUN_DIR/vtokend.conf" >>"$T/vtokend.log" 2>&1 &
     wait_until 2 "round $round: the card is back for PC/SC" -- present
     wait "$client" || true
     now=$(tries)

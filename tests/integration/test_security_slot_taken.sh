@@ -9,7 +9,7 @@ export T
 out=$("$VTOKEN" run --card "$T/first" -- bash -c '
   source "$VT_LIB"
   printf "[daemon]\ncontrol = %s/second.sock\n[card second]\nimage = %s/second\nvpcd = 127.0.0.1:35963\n" "$T" "$T" >"$T/second.conf"
-  "$VTOKEND" --config "$T/second.conf" >"$T/second.log" 2>&1 &
+  in_private_network "$VTOKEND" --config "$T/second.conf" >"$T/second.log" 2>&1 &
   second=$!
   unheard() { "$VTOKEN" ctl --socket "$T/second.sock" status | grep -q "another card holds the slot"; }
   wait_until 20 "the second card reports the slot taken" -- unheard
