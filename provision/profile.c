@@ -83,6 +83,16 @@ static const struct profile profiles[] = {
      4,
      false,
      "piv"},
+    {"ecert",
+     NULL,
+     VT_PIV_DEFAULT_PUK,
+     VT_PIV_TRIES_MAX,
+     VT_PIV_DEFAULT_TRIES,
+     {8, 8, VT_PIN_CHARS_STRONG},
+     ecert_defaults,
+     2,
+     true,
+     "piv"},
     /* an OpenPGP card as it ships: PW1 123456, PW3 12345678, no keys (GnuPG makes them) */
     {"openpgp",
      VT_PIV_DEFAULT_PIN,
@@ -119,16 +129,6 @@ static const struct profile profiles[] = {
      0,
      true,
      "openpgp"},
-    {"ecert",
-     NULL,
-     VT_PIV_DEFAULT_PUK,
-     VT_PIV_TRIES_MAX,
-     VT_PIV_DEFAULT_TRIES,
-     {8, 8, VT_PIN_CHARS_STRONG},
-     ecert_defaults,
-     2,
-     true,
-     "piv"},
 };
 
 /* What vt_image_create builds in memory before it writes anything. */

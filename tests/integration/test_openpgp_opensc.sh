@@ -59,3 +59,12 @@ openssl dgst -sha256 -verify <(openssl pkey -pubin -inform DER -in "$T/sig.der")
   -signature "$T/sig" "$T/data" >/dev/null || fail "the card's signature does not verify"
 pass "a signature through opensc-pkcs11 verifies with the card's public key"
 expect_eq "$(cat "$T/pt")" "vtoken signs this" "opensc-pkcs11 decrypts with the card's decryption key"
+
+# Two fresh cards of the profile (copies of one cached template) are two cards: their own
+# OpenPGP serial, as OpenSC reads it.
+serials=$("$VTOKEN" run --fresh openpgp --fresh openpgp -- \
+  sh -c 'echo "$VTOKEN_CARD0_TOKEN_SERIAL $VTOKEN_CARD1_TOKEN_SERIAL"') || fail "two fresh OpenPGP cards"
+read -r s0 s1 <<<"$serials"
+expect_match "$s0" '^fffe[0-9a-f]{8}$' "a fresh OpenPGP card has a serial"
+[ "$s0" != "$s1" ] || fail "two fresh OpenPGP cards share the serial $s0"
+pass "two fresh OpenPGP cards have serials of their own ($s0, $s1)"
