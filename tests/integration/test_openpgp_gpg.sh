@@ -52,7 +52,7 @@ gpg --batch --yes -d -o "$T/msg.out" "$T/msg.gpg" 2>"$T/decrypt.log" ||
 gpg --card-status >"$T/status-end.txt" 2>&1
 gpgconf --kill all
 SH
-"$VTOKEN" run --card "$T/card" -- bash "$T/client.sh" >"$T/client.log" 2>&1 ||
+"$VTOKEN" run --trace "$T/trace.txt" --card "$T/card" -- bash "$T/client.sh" >"$T/client.log" 2>&1 ||
   fail "the GnuPG session failed: $(tail -n 30 "$T/client.log")"
 
 before=$(cat "$T/status-before.txt")
@@ -86,3 +86,9 @@ expect_eq "$(show_json "$T/card" "d['openpgp']['keys'][0]['fingerprint']")" "$fp
   "the image keeps the fingerprint GnuPG wrote"
 expect_eq "$(show_json "$T/card" "d['openpgp']['signature_counter']")" $((n + 1)) "the image keeps the counter"
 expect_match "$("$VTOKEN" show "$T/card")" 'Name: +Doe<<Jane' "vtoken show shows the cardholder"
+
+# The trace names every command and hides the PINs and what DECIPHER answers.
+trace=$(cat "$T/trace.txt")
+expect_match "$trace" 'VERIFY 00 20 00 8[123] [0-9A-F]{2} <redacted' "a VERIFY's PIN is redacted in the trace"
+expect_match "$trace" 'PERFORM SECURITY OPERATION 00 2A 80 86 .* -> <redacted' "what DECIPHER answers is redacted"
+expect_no_match "$trace" '31 32 33 34 35 36' "the PIN 123456 appears nowhere in the trace"
