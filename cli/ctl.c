@@ -38,7 +38,7 @@ static int check_touch(int argc, char **argv);
 
 static const struct verb verbs[] = {
     {"status", "[-j|--json]",
-     "each card: vpcd connection, power, selected applet, PIN verified, PIN/PUK\n"
+     "each card: its reader link, power, selected applet, PIN verified, PIN/PUK\n"
      "tries left, commands served, trace, armed faults, waiting for touch; --json:\n"
      "one JSON object {\"cards\": [...]}",
      " --json -j ", check_status},
@@ -64,7 +64,7 @@ static const struct verb verbs[] = {
      "               again and retries a signature refused with 69 82: use\n"
      "               --sticky to make every signature fail)\n"
      "  delay TIME   answered TIME later (500ms, 2s)\n"
-     "  drop         the vpcd connection closes mid-command; the card\n"
+     "  drop         the reader link closes mid-command; the card\n"
      "               reconnects by itself\n"
      "  write-fail   the card image cannot be written: the card answers\n"
      "               65 81, nothing changes\n"

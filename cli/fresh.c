@@ -7,6 +7,8 @@
 #include "version.h"
 
 #include <dirent.h>
+#include <elf.h>
+#include <link.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -17,6 +19,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -77,14 +80,96 @@ static int open_cache_dir(const char *dir, char *err, size_t errlen)
         return fd;
 }
 
+/* dl_iterate_phdr's first object is the program itself: its GNU build-id note, in hex. */
+static int program_build_id(struct dl_phdr_info *info, size_t size, void *data)
+{
+        (void)size;
+        char *hex = data;
+        for (int i = 0; i < info->dlpi_phnum; i++) {
+                const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+                if (ph->p_type != PT_NOTE)
+                        continue;
+                const unsigned char *p = (const unsigned char *)(info->dlpi_addr + ph->p_vaddr);
+                const unsigned char *end = p + ph->p_memsz;
+                while (p + sizeof(ElfW(Nhdr)) <= end) {
+                        const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
+                        const unsigned char *name = p + sizeof(*nh);
+                        const unsigned char *desc = name + ((nh->n_namesz + 3) & ~3U);
+                        if (desc + nh->n_descsz > end)
+                                break;
+                        if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 &&
+                            !memcmp(name, "GNU", 4)) {
+                                const unsigned char *stop =
+                                    desc + (nh->n_descsz < 8 ? nh->n_descsz : 8);
+                                for (char *h = hex; desc < stop; desc++, h += 2)
+                                        snprintf(h, 3, "%02x", *desc);
+                                return 1;
+                        }
+                        p = desc + ((nh->n_descsz + 3) & ~3U);
+                }
+        }
+        return 1; /* only the first object: the program */
+}
+
+/* What a template is made by: the version and this build of vtoken (its build-id, else the
+ * executable's size and time), so a rebuilt vtoken whose profiles changed never serves a
+ * template an older build made. */
+static void template_key(char *out, size_t n)
+{
+        char id[17] = "";
+        dl_iterate_phdr(program_build_id, id);
+        struct stat st;
+        if (!id[0] && stat("/proc/self/exe", &st) == 0)
+                snprintf(id, sizeof(id), "%lx%lx", (unsigned long)st.st_size & 0xffffffUL,
+                         (unsigned long)st.st_mtime & 0xffffffffUL);
+        snprintf(out, n, "%s-%s", VT_VERSION, id[0] ? id : "unknown");
+}
+
+/* Templates of profile that other builds made and nobody copied for a week: removed, so
+ * rebuilding vtoken does not fill the cache. Called under the cache's lock. */
+static void prune_templates(int cachefd, const char *profile, const char *keep)
+{
+        DIR *d = fdopendir(dup(cachefd));
+        if (!d)
+                return;
+        size_t plen = strlen(profile);
+        time_t old = time(NULL) - (time_t)7 * 24 * 3600;
+        for (const struct dirent *e; (e = readdir(d));) {
+                struct stat st;
+                /* profile-VERSION-ID: a digit after the dash, so "ecert" never prunes
+                 * "ecert-openpgp-..." */
+                if (strncmp(e->d_name, profile, plen) != 0 || e->d_name[plen] != '-' ||
+                    e->d_name[plen + 1] < '0' || e->d_name[plen + 1] > '9' ||
+                    !strcmp(e->d_name, keep) ||
+                    fstatat(cachefd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+                    !S_ISDIR(st.st_mode) || st.st_atime > old || st.st_mtime > old)
+                        continue;
+                int fd = openat(cachefd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+                DIR *t = fd < 0 ? NULL : fdopendir(fd);
+                if (!t) {
+                        if (fd >= 0)
+                                close(fd);
+                        continue;
+                }
+                for (const struct dirent *f; (f = readdir(t));)
+                        if (strcmp(f->d_name, ".") != 0 && strcmp(f->d_name, "..") != 0)
+                                unlinkat(dirfd(t), f->d_name, 0);
+                closedir(t);
+                unlinkat(cachefd, e->d_name, AT_REMOVEDIR);
+        }
+        closedir(d);
+}
+
 /* The template of profile in the cache directory, made under the cache's lock when missing:
  * concurrent runs wait for the first to finish it, and vt_image_create puts it in place
  * whole or not at all. */
 static int ensure_template(int cachefd, const char *cache, const char *profile, char *tmpl,
                            size_t n, char *err, size_t errlen)
 {
-        char card[PATH_MAX + 16];
-        snprintf(tmpl, n, "%s/%s-%s", cache, profile, VT_VERSION);
+        char card[PATH_MAX + 16], key[64], name[128];
+        template_key(key, sizeof(key));
+        snprintf(name, sizeof(name), "%s-%s", profile, key);
+        snprintf(tmpl, n, "%s/%s", cache, name);
         snprintf(card, sizeof(card), "%s/card.ini", tmpl);
         if (access(card, F_OK) == 0)
                 return 0;
@@ -99,6 +184,8 @@ static int ensure_template(int cachefd, const char *cache, const char *profile, 
                         r = fail(err, errlen, "cannot make the %s template %s: %s", profile, tmpl,
                                  why);
                 OPENSSL_cleanse(pin, sizeof(pin));
+                if (r == 0)
+                        prune_templates(cachefd, profile, name);
         }
         flock(cachefd, LOCK_UN);
         return r;

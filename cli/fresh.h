@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Throwaway cards for `vtoken run --fresh`: each is a copy of a template image made once per
- * machine, user, profile and vtoken version in the cache directory, so key generation is paid
+ * machine, user, profile and build of vtoken in the cache directory, so key generation is paid
  * once; the copy gets a GUID and serial of its own, so two fresh cards are two cards. */
 #ifndef VT_FRESH_H
 #define VT_FRESH_H

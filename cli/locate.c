@@ -83,6 +83,36 @@ void vt_find_vtokend(char *out, size_t n)
         vt_find_program("vtokend", out, n);
 }
 
+void vt_find_vtoken_driver(char *out, size_t n)
+{
+        const char *env = getenv("VTOKEN_DRIVER");
+        if (env && *env) {
+                char cwd[4096];
+                if (env[0] != '/' && getcwd(cwd, sizeof(cwd)))
+                        snprintf(out, n, "%s/%s", cwd, env);
+                else
+                        snprintf(out, n, "%s", env);
+                return;
+        }
+        char self[4096];
+        ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (len > 0) {
+                self[len] = '\0';
+                char *slash = strrchr(self, '/');
+                if (slash) {
+                        *slash = '\0';
+                        const char *cands[] = {"%s/libifdvtoken.so",
+                                               "%s/../lib/pcsc/drivers/serial/libifdvtoken.so"};
+                        for (size_t i = 0; i < 2; i++) {
+                                snprintf(out, n, cands[i], self);
+                                if (access(out, R_OK) == 0)
+                                        return;
+                        }
+                }
+        }
+        snprintf(out, n, "/usr/lib/pcsc/drivers/serial/libifdvtoken.so");
+}
+
 int vt_find_vpcd_driver(char *out, size_t n)
 {
         static const char *const cands[] = {

@@ -16,6 +16,11 @@ int vt_find_program(const char *prog, char *out, size_t n);
  * else vt_find_program. Called before entering namespaces (see run.c). */
 void vt_find_vtokend(char *out, size_t n);
 
+/* vtoken's own reader driver (libifdvtoken.so): $VTOKEN_DRIVER, else the build tree's copy
+ * beside this vtoken, else the one installed under this vtoken's prefix, else Debian's
+ * /usr/lib/pcsc/drivers/serial. Called before entering namespaces. */
+void vt_find_vtoken_driver(char *out, size_t n);
+
 /* The vpcd reader driver (libifdvpcd.so) in pcsc-lite's driver directory. 0, or -1 with the
  * directories looked in (for a message) in out. */
 int vt_find_vpcd_driver(char *out, size_t n);

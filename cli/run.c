@@ -41,8 +41,10 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#define RUN_CARDS_MAX    2 /* Debian's vpcd offers two slots per pcscd */
+#define RUN_CARDS_MAX    16 /* pcsc-lite's PCSCLITE_MAX_READERS_CONTEXTS: readers per pcscd */
+#define RUN_VPCD_CARDS   2  /* Debian's vpcd offers two slots per pcscd */
 #define RUN_FAILED       125
+#define RUN_SOCKET_MAX   100 /* vtokend.conf's longest socket path (sun_path with room for .new) */
 #define STOP_TIMEOUT_S   5
 #define TOKENS_TIMEOUT_S 10
 
@@ -58,6 +60,8 @@ struct run {
         struct run_card cards[RUN_CARDS_MAX];
         size_t n_cards;
         const char *reader_name;
+        const char *transport;      /* "vpcd" or "driver" */
+        char driver_path[PATH_MAX]; /* vtoken's reader driver, with --transport driver */
         const char *trace;
         long timeout_ms;
         bool verbose;
@@ -94,8 +98,8 @@ static void usage(FILE *f)
         fprintf(
             f,
             "Usage: vtoken run [--card IMAGE | --fresh [PROFILE]]... [--reader-name NAME]\n"
-            "                  [--trace FILE] [--timeout SECONDS] [--verbose]\n"
-            "                  -- COMMAND [ARGS...]\n"
+            "                  [--transport vpcd|driver] [--trace FILE] [--timeout SECONDS]\n"
+            "                  [--verbose] -- COMMAND [ARGS...]\n"
             "\n"
             "Runs COMMAND, on the caller's network, with a private PC/SC environment: its own\n"
             "pcscd (vpcd driver) and vtokend in private mount and PID namespaces, their vpcd\n"
@@ -111,35 +115,39 @@ static void usage(FILE *f)
             "                      of a template made once in the cache directory, with its\n"
             "                      own GUID and serial, removed after the run\n"
             "  --reader-name NAME  the reader's name (default \"Virtual PCD\"); PC/SC shows\n"
-            "                      \"NAME 00 00\" (and \"NAME 00 01\" for a second card)\n"
+            "                      \"NAME 00 00\" (a second card: \"NAME 00 01\" on vpcd, \"NAME "
+            "01 00\"\n"
+            "                      on the driver)\n"
+            "  --transport T       vpcd (the default: vsmartcard's vpcd, two slots, both always\n"
+            "                      shown) or driver (vtoken's own reader driver: one reader per\n"
+            "                      card, presence changes seen at once)\n"
             "  --trace FILE        write an APDU trace of every card to FILE\n"
             "  --timeout SECONDS   how long to wait for the cards (default 30)\n"
             "  --verbose           show pcscd's and vtokend's logs\n"
             "  -h, --help          this text\n"
             "\n"
-            "At most %d cards; without --card and --fresh, one fresh piv card. The cache\n"
-            "directory is %s.\n"
+            "At most %d cards with vpcd, %d with the driver; without --card and --fresh, one\n"
+            "fresh piv card. The cache directory is %s.\n"
             "\n"
             "Inside, for COMMAND:\n"
             "  VTOKEN_CARDS               the number of cards (used by 'vtoken wait')\n"
             "  VTOKEN_CONTROL             vtokend's control socket (used by 'vtoken ctl')\n"
             "  VTOKEN_PKCS11_MODULE       OpenSC's PKCS#11 module, when installed\n"
-            "  VTOKEN_CARDn_READER        card n's PC/SC reader name (n = 0, 1)\n"
+            "  VTOKEN_CARDn_READER        card n's PC/SC reader name (n = 0, 1, ...)\n"
             "  VTOKEN_CARDn_IMAGE         card n's image directory\n"
             "  VTOKEN_CARDn_TOKEN_URI     its token as the module shows it: a PKCS#11 URI,\n"
             "  VTOKEN_CARDn_TOKEN_LABEL   the token label\n"
             "  VTOKEN_CARDn_TOKEN_SERIAL  and the token serial\n"
             "  VTOKEN_NETNS               pcscd's and vtokend's network namespace, for a pcscd\n"
             "                             or vtokend started beside them (with nsenter)\n",
-            RUN_FAILED, profiles, RUN_CARDS_MAX, cache);
+            RUN_FAILED, profiles, RUN_VPCD_CARDS, RUN_CARDS_MAX, cache);
 }
 
 static int add_card(struct run *r, const char *image, const char *profile)
 {
         if (r->n_cards == RUN_CARDS_MAX) {
-                fprintf(stderr,
-                        "vtoken run: at most %d cards (one pcscd with vpcd has two slots)\n",
-                        RUN_CARDS_MAX);
+                fprintf(stderr, "vtoken run: at most %d cards (pcscd serves at most %d readers)\n",
+                        RUN_CARDS_MAX, RUN_CARDS_MAX);
                 return EX_USAGE;
         }
         r->cards[r->n_cards].image = image;
@@ -163,12 +171,18 @@ static int add_fresh(struct run *r, const char *arg, int argc, char **argv)
         return add_card(r, NULL, arg ? arg : VT_DEFAULT_PROFILE);
 }
 
+static bool uses_driver(const struct run *r)
+{
+        return strcmp(r->transport, "driver") == 0;
+}
+
 static int parse(struct run *r, int argc, char **argv)
 {
         static const struct option opts[] = {
             {"card", required_argument, NULL, 'c'},
             {"fresh", optional_argument, NULL, 'f'},
             {"reader-name", required_argument, NULL, 'n'},
+            {"transport", required_argument, NULL, 'x'},
             {"trace", required_argument, NULL, 't'},
             {"timeout", required_argument, NULL, 'T'},
             {"verbose", no_argument, NULL, 'v'},
@@ -179,14 +193,25 @@ static int parse(struct run *r, int argc, char **argv)
         char *end;
         r->timeout_ms = 30000;
         r->reader_name = "Virtual PCD";
+        r->transport = "vpcd";
         optind = 1;
-        while (rc == 0 && (c = getopt_long(argc, argv, "+c:n:t:T:vh", opts, NULL)) != -1) {
+        while (rc == 0 && (c = getopt_long(argc, argv, "+c:n:x:t:T:vh", opts, NULL)) != -1) {
                 switch (c) {
                 case 'c':
                         rc = add_card(r, optarg, NULL);
                         break;
                 case 'f':
                         rc = add_fresh(r, optarg, argc, argv);
+                        break;
+                case 'x':
+                        if (strcmp(optarg, "vpcd") != 0 && strcmp(optarg, "driver") != 0) {
+                                fprintf(stderr,
+                                        "vtoken run: unknown --transport '%s': expected vpcd or "
+                                        "driver\n",
+                                        optarg);
+                                return EX_USAGE;
+                        }
+                        r->transport = optarg;
                         break;
                 case 'n':
                         if (!*optarg || strpbrk(optarg, "\"\n")) {
@@ -223,6 +248,13 @@ static int parse(struct run *r, int argc, char **argv)
         }
         if (rc)
                 return rc;
+        if (!uses_driver(r) && r->n_cards > RUN_VPCD_CARDS) {
+                fprintf(stderr,
+                        "vtoken run: at most %d cards with vpcd (one pcscd with vpcd has two "
+                        "slots); --transport driver takes up to %d\n",
+                        RUN_VPCD_CARDS, RUN_CARDS_MAX);
+                return EX_USAGE;
+        }
         if (optind >= argc) {
                 fprintf(
                     stderr,
@@ -306,13 +338,37 @@ static int conf_value_ok(const char *what, const char *v)
         return 1;
 }
 
+/* Card i's socket with --transport driver: vtokend listens, the driver connects. */
+static void driver_socket(const struct run *r, size_t i, char *out, size_t n)
+{
+        snprintf(out, n, "%s/card%zu.sock", r->dir, i);
+}
+
+/* reader.conf.d for vtoken's driver: one reader per card, each on its card's socket. */
+static int write_driver_readers(const struct run *r, const char *sub)
+{
+        char buf[16384], sock[PATH_MAX + 32];
+        size_t n = 0;
+        for (size_t i = 0; i < r->n_cards; i++) {
+                driver_socket(r, i, sock, sizeof(sock));
+                n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+                                      "FRIENDLYNAME \"%s\"\nDEVICENAME unix:%s\nLIBPATH %s\n"
+                                      "CHANNELID %zu\n\n",
+                                      r->reader_name, sock, r->driver_path, i);
+        }
+        return write_file(sub, "vtoken", buf);
+}
+
 /* Each card's image (a fresh card's copy made in dir) and reader name. RUN_FAILED or EX_USAGE
  * when one cannot be had (said why), else 0. */
 static int prepare_cards(struct run *r)
 {
         for (size_t i = 0; i < r->n_cards; i++) {
                 struct run_card *c = &r->cards[i];
-                snprintf(c->reader, sizeof(c->reader), "%s 00 %02zu", r->reader_name, i);
+                /* pcscd numbers the readers of one driver library "NAME NN 00"; vpcd's slots of
+                 * one reader are "NAME 00 NN" */
+                snprintf(c->reader, sizeof(c->reader),
+                         uses_driver(r) ? "%s %02zX 00" : "%s 00 %02zX", r->reader_name, i);
                 if (c->image) {
                         if (abspath(c->image, c->path, sizeof(c->path)) < 0) {
                                 fprintf(stderr, "vtoken run: %s: %s\n", c->image, strerror(errno));
@@ -343,7 +399,7 @@ static int write_reader_config(const struct run *r)
         snprintf(buf, sizeof(buf),
                  "FRIENDLYNAME \"%s\"\nDEVICENAME /dev/null:0x%04X\nLIBPATH %s\nCHANNELID 0x%04X\n",
                  r->reader_name, VT_DEFAULT_VPCD_PORT, r->vpcd_driver, VT_DEFAULT_VPCD_PORT);
-        return write_file(sub, "vpcd", buf);
+        return uses_driver(r) ? write_driver_readers(r, sub) : write_file(sub, "vpcd", buf);
 }
 
 static int write_vtokend_config(const struct run *r)
@@ -357,10 +413,19 @@ static int write_vtokend_config(const struct run *r)
                         return -2;
                 n += (size_t)snprintf(buf + n, sizeof(buf) - n, "trace = %s\n", r->trace);
         }
-        for (size_t i = 0; i < r->n_cards; i++)
-                n += (size_t)snprintf(buf + n, sizeof(buf) - n,
-                                      "[card card%zu]\nimage = %s\nvpcd = 127.0.0.1:%d\n", i,
-                                      r->cards[i].path, VT_DEFAULT_VPCD_PORT + (int)i);
+        for (size_t i = 0; i < r->n_cards; i++) {
+                n += (size_t)snprintf(buf + n, sizeof(buf) - n, "[card card%zu]\nimage = %s\n", i,
+                                      r->cards[i].path);
+                if (uses_driver(r)) {
+                        char sock[PATH_MAX + 32];
+                        driver_socket(r, i, sock, sizeof(sock));
+                        n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+                                              "transport = driver\nsocket = %s\n", sock);
+                } else {
+                        n += (size_t)snprintf(buf + n, sizeof(buf) - n, "vpcd = 127.0.0.1:%d\n",
+                                              VT_DEFAULT_VPCD_PORT + (int)i);
+                }
+        }
         return write_file(r->dir, "vtokend.conf", buf);
 }
 
@@ -377,13 +442,15 @@ static int locate_programs(struct run *r)
                                 "(install it: apt-get install pcscd)\n");
                 return -1;
         }
-        if (vt_find_vpcd_driver(r->vpcd_driver, sizeof(r->vpcd_driver)) < 0) {
+        if (!uses_driver(r) && vt_find_vpcd_driver(r->vpcd_driver, sizeof(r->vpcd_driver)) < 0) {
                 fprintf(stderr,
                         "vtoken run: the vpcd reader driver libifdvpcd.so is not installed "
                         "(looked in %s; install it: apt-get install vsmartcard-vpcd)\n",
                         r->vpcd_driver);
                 return -1;
         }
+        if (uses_driver(r))
+                vt_find_vtoken_driver(r->driver_path, sizeof(r->driver_path));
         if (vt_find_pkcs11_module(r->pkcs11_module, sizeof(r->pkcs11_module)) < 0)
                 r->pkcs11_module[0] = '\0';
         r->pcscd_no_polkit = vt_program_offers(r->pcscd_path, "--disable-polkit");
@@ -836,6 +903,14 @@ static int prepare(struct run *r)
                 fprintf(stderr,
                         "vtoken run: the temporary directory %s is too long for a socket path; set "
                         "a shorter TMPDIR\n",
+                        r->dir);
+                return RUN_FAILED;
+        }
+        /* the driver's sockets: DIR/cardN.sock, and DIR/cardN.sock.new while vtokend binds it */
+        if (uses_driver(r) && strlen(r->dir) + sizeof("/card15.sock") > RUN_SOCKET_MAX) {
+                fprintf(stderr,
+                        "vtoken run: the temporary directory %s is too long for the driver's "
+                        "sockets; set a shorter TMPDIR\n",
                         r->dir);
                 return RUN_FAILED;
         }

@@ -135,6 +135,7 @@ completes "fault " "$VTOKEN" ctl fa
 completes "clear delay drop sw write-fail " "$VTOKEN" ctl fault card0 ""
 completes "--count --ins --p1 --p2 --sticky " "$VTOKEN" ctl fault card0 sw 6982 --
 completes "ecert ecert-openpgp openpgp piv piv+openpgp " "$VTOKEN" init img --profile ""
+completes "driver vpcd " "$VTOKEN" run --transport ""
 completes "--cards " "$VTOKEN" wait --c
 completes "--show-pin " "$VTOKEN" show --json --sh
 completes "p256 p384 " "$VTOKEN" init img --generate 9a : p

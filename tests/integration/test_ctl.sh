@@ -79,8 +79,8 @@ echo "--- scriptor"; cat "$T/scriptor.out"
 echo "--- pcsc_scan"; cat "$T/scan.out"
 
 expect_match "$out" '^socket mode 600$' "the control socket is mode 0600"
-expect_match "$out" '^card0: vpcd 127\.0\.0\.1:35963 connected, .*PIN not verified, PIN tries left 3/3, PUK tries left 3/3, [0-9]+ commands' \
-  "status names the card, its vpcd connection, PIN state, tries left and commands"
+expect_match "$out" "^card0: $(link_re 0) connected, .*PIN not verified, PIN tries left 3/3, PUK tries left 3/3, [0-9]+ commands" \
+  "status names the card, its link (vpcd slot or driver socket), PIN state, tries left and commands"
 python3 - "$T/status0.json" "$T/status1.json" <<'PY' || fail "status --json"
 import json, sys
 s0 = json.load(open(sys.argv[1]))["cards"][0]
@@ -94,7 +94,7 @@ pass "status --json: PIN verified, applet selected, powered, commands counted"
 
 
 expect_match "$out" 'no card present' "after remove, SCardGetStatusChange sees no card (vtoken wait --exactly 0)"
-expect_match "$out" 'card0: vpcd 127\.0\.0\.1:35963 removed' "status shows the card removed"
+expect_match "$out" "card0: $(link_re 0) removed" "status shows the card removed"
 expect_match "$(sed -n '/== remove/,/== insert/p' <<<"$out")" 'sign rc=1' "pkcs11-tool fails while the card is out"
 expect_match "$(sed -n '/== remove/,/== insert/p' <<<"$out")" 'No slot with a token was found' \
   "pkcs11-tool reports no token while the card is out"
@@ -203,8 +203,8 @@ out=$("$VTOKEN" run --card "$T/card" --card "$T/card2" -- bash -c '
 ' 2>&1)
 echo "$out"
 expect_match "$out" 'one card left' "removing card1 leaves one card present"
-expect_match "$out" '^card0: vpcd 127\.0\.0\.1:35963 connected' "card0 stays connected"
-expect_match "$out" '^card1: vpcd 127\.0\.0\.1:35964 removed' "card1 is removed"
+expect_match "$out" "^card0: $(link_re 0) connected" "card0 stays connected"
+expect_match "$out" "^card1: $(link_re 1) removed" "card1 is removed"
 expect_match "$out" 'both cards back' "card1 comes back"
 
 # touch --wait takes seconds: anything else is a usage error, not an endless wait

@@ -4,6 +4,7 @@
 # card's state, READY=1 once its cards are loaded, WATCHDOG=1 when WATCHDOG_USEC asks for it,
 # and STOPPING=1 on SIGTERM, then exits 0.
 source "$(dirname "$0")/lib.sh"
+vpcd_only "a second vtokend joins the run's empty second vpcd slot; with the driver pcscd has a reader for each card of the run only"
 export T
 
 out=$("$VTOKEN" run --card "$T/a" -- bash -c '

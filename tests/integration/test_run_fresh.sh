@@ -27,10 +27,13 @@ pass "a missing image in an existing directory is created"
 out=$("$VTOKEN" run -- sh -c 'echo "image=$VTOKEN_CARD0_IMAGE dir=$VTOKEN_RUN_DIR"; opensc-tool -a')
 expect_match "$out" "image=([^ ]*)/card0 dir=\1$" "without --card, the card is a copy in the run's directory"
 expect_match "$out" '^3b(:[0-9a-f]{2})+$' "and it is present"
-[ -f "$cache/piv-$version/card.ini" ] || fail "no piv template in $cache"
+# the template is named by profile, version and this build of vtoken (its build-id)
+tmpl=$(ls -d "$cache/piv-$version"-*)
+expect_match "$tmpl" "^$cache/piv-$version-[0-9a-f]{16}$" "one piv template, named by version and build-id"
+[ -f "$tmpl/card.ini" ] || fail "no piv template in $cache"
 expect_eq "$(stat -c %a "$cache")" 700 "the cache directory is 0700"
-expect_eq "$(stat -c %a "$cache/piv-$version")" 700 "the template is 0700"
-tmpl_id=$(stat -c '%i %Y' "$cache/piv-$version/9a.key.pem")
+expect_eq "$(stat -c %a "$tmpl")" 700 "the template is 0700"
+tmpl_id=$(stat -c '%i %Y' "$tmpl/9a.key.pem")
 
 # no state reaches the next run: wrong PINs in one run, full tries in the next
 "$VTOKEN" run --fresh -- bash -c '
@@ -41,7 +44,7 @@ tmpl_id=$(stat -c '%i %Y' "$cache/piv-$version/9a.key.pem")
   source "$VT_LIB"
   expect_eq "$(show_json "$VTOKEN_CARD0_IMAGE" "d[\"pin\"][\"tries_left\"]")" 3 "the next run'\''s card has every try"
   card_sign || fail "the next run cannot sign with the default PIN"'
-expect_eq "$(stat -c '%i %Y' "$cache/piv-$version/9a.key.pem")" "$tmpl_id" "the template is made once and never changed"
+expect_eq "$(stat -c '%i %Y' "$tmpl/9a.key.pem")" "$tmpl_id" "the template is made once and never changed"
 [ -z "$(ls -d "$T"/vtoken-run.* 2>/dev/null)" ] || fail "a fresh card was left behind"
 pass "the fresh cards are gone after their run"
 

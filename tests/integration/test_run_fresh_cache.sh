@@ -14,7 +14,20 @@ for i in 1 2 3; do
   pids[i]=$!
 done
 for i in 1 2 3; do wait "${pids[i]}" || fail "concurrent run $i: $(cat "$T/con.$i")"; done
-expect_eq "$(ls -A "$cache")" "piv-$version" "concurrent runs leave one template and nothing else"
+expect_match "$(ls -A "$cache")" "^piv-$version-[0-9a-f]{16}$" "concurrent runs leave one template and nothing else"
+tmpl=$(ls -d "$cache/piv-$version"-*)
+
+# a template another build of vtoken made is never served (its profile may differ), and once
+# nobody has used it for a week it is removed when this build makes its own
+rm -rf "$tmpl"
+mkdir -m 700 "$cache/piv-$version-0000000000000000" "$cache/piv-$version-1111111111111111"
+touch -d '8 days ago' "$cache/piv-$version-0000000000000000"
+"$VTOKEN" run --fresh -- opensc-tool -a >/dev/null
+[ -f "$tmpl/card.ini" ] || fail "this build's template was not made again"
+[ ! -e "$cache/piv-$version-0000000000000000" ] || fail "a template unused for 8 days was kept"
+[ -d "$cache/piv-$version-1111111111111111" ] || fail "a recently used template of another build was removed"
+pass "other builds' templates are not served; those unused for a week are removed"
+rm -rf "$cache/piv-$version-1111111111111111"
 
 # a cache directory others may enter is refused, named
 chmod 755 "$cache"
@@ -33,7 +46,7 @@ if [ "$(id -u)" -eq 0 ] && runuser -u nobody -- unshare -Ur true 2>/dev/null; th
     PATH=/usr/local/bin:/usr/bin:/bin "$VTOKEN" run -- opensc-tool -a 2>&1) ||
     fail "vtoken run as nobody: $out"
   expect_match "$out" '^3b(:[0-9a-f]{2})+$' "a user on a plain PATH gets the default card"
-  [ -d "$T/home/.cache/vtoken/piv-$version" ] || fail "no template in ~/.cache/vtoken"
+  [ -n "$(ls -d "$T/home/.cache/vtoken/piv-$version"-* 2>/dev/null)" ] || fail "no template in ~/.cache/vtoken"
   pass "its template is in ~/.cache/vtoken"
   # a user without a home of its own (nobody's is /nonexistent) still gets a card, made anew
   out=$(runuser -u nobody -- env -u XDG_STATE_HOME -u XDG_CACHE_HOME HOME=/nonexistent \

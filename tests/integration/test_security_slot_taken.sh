@@ -4,6 +4,7 @@
 # PC/SC: vtokend says so (log, status, STATUS=) instead of calling itself connected, and takes
 # the slot when the first card leaves it.
 source "$(dirname "$0")/lib.sh"
+vpcd_only "two cards on one vpcd slot; a driver socket refuses a second vtokend outright (unit/test_drvlink)"
 export T
 
 out=$("$VTOKEN" run --card "$T/first" -- bash -c '
