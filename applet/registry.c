@@ -1,16 +1,26 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "registry.h"
 
+#include "openpgp/openpgp.h"
 #include "piv/piv.h"
 
 #include <stdio.h>
 #include <string.h>
+
+/* PIV and OpenPGP on one card, as a YubiKey 5 carries them. */
+static int install_piv_openpgp(struct vt_card *c, struct vt_image *img,
+                               const struct vt_store *store)
+{
+        return vt_piv_install(c, img, store) < 0 ? -1 : vt_pgp_install(c, img, store);
+}
 
 static const struct {
         const char *name;
         int (*install)(struct vt_card *c, struct vt_image *img, const struct vt_store *store);
 } applets[] = {
     {"piv", vt_piv_install},
+    {"openpgp", vt_pgp_install},
+    {"piv+openpgp", install_piv_openpgp},
 };
 
 static int find(const char *name)

@@ -316,6 +316,8 @@ static int new_identity(const char *dest, unsigned *serial, char *err, size_t er
                 r = fail(err, errlen, "%s: no random numbers", dest);
         else if (vt_save_card(dest, img) < 0)
                 r = fail(err, errlen, "%s/card.ini: %s", dest, strerror(errno));
+        else if (img->openpgp && vt_save_openpgp(dest, img->openpgp) < 0)
+                r = fail(err, errlen, "%s/openpgp.ini: %s", dest, strerror(errno));
         *serial = img->serial;
         vt_image_free(img);
         return r;

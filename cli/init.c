@@ -26,11 +26,18 @@ static void usage(FILE *f)
             "\n"
             "Creates the card image directory IMAGE (mode 0700).\n"
             "\n"
-            "  -p, --profile piv|ecert\n"
-            "                       card personality (default piv):\n"
+            "  -p, --profile NAME   card personality (default piv):\n"
             "                       piv: YubiKey 5 defaults, PIN 123456, PUK 12345678, 3 tries\n"
             "                       ecert: e-Cert token, 15 tries, strong 8-character PIN chosen\n"
             "                       at random, printed once and written to IMAGE.pin-envelope.txt\n"
+            "                       openpgp: an OpenPGP card 3.4 as it ships (GnuPG, OpenSC's\n"
+            "                       openpgp driver): PIN 123456, admin PIN 12345678 (--pin and\n"
+            "                       --puk change them), no keys until gpg --card-edit makes them\n"
+            "                       piv+openpgp: both applications on one card, as a YubiKey 5\n"
+            "                       ecert-openpgp: the e-Cert token on OpenPGP (ecert's policy,\n"
+            "                       envelope PIN, personal certificate); choose it when holders\n"
+            "                       must set a password of letters and symbols: OpenSC's openpgp\n"
+            "                       driver takes one, its PIV driver (ecert) digits only\n"
             "  --pin PIN            initial PIN (must meet the profile's policy)\n"
             "  --puk PUK            initial PUK (6 to 8 characters)\n"
             "  --retries N          PIN and PUK tries, 1..15\n"
@@ -265,9 +272,12 @@ int vt_cmd_init(int argc, char **argv)
         while ((c = getopt_long(argc, argv, "p:g:i:s:fjh", options, NULL)) != -1) {
                 switch (c) {
                 case 'p':
-                        if (strcmp(optarg, "piv") != 0 && strcmp(optarg, "ecert") != 0) {
+                        if (strcmp(optarg, "piv") != 0 && strcmp(optarg, "ecert") != 0 &&
+                            strcmp(optarg, "openpgp") != 0 && strcmp(optarg, "piv+openpgp") != 0 &&
+                            strcmp(optarg, "ecert-openpgp") != 0) {
                                 fprintf(stderr,
-                                        "vtoken init: unknown profile '%s' (piv or ecert)\n",
+                                        "vtoken init: unknown profile '%s' (piv, ecert, openpgp, "
+                                        "piv+openpgp or ecert-openpgp)\n",
                                         optarg);
                                 goto out;
                         }

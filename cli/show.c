@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* vtoken show: describes a card image — identity, policy, tries left, and each slot's key and
  * certificate. Never a secret: no PIN, PUK, management key or private key material. */
+#include "show_openpgp.h"
 #include "commands.h"
 
 #include "image_store.h"
@@ -195,6 +196,7 @@ static void show_text(const struct vt_image *img, const struct vt_show_extra *x)
                 printf("%s%x (%zu bytes)\n",
                        i ? "                " : "\nObjects:        ", (unsigned)img->objects[i].tag,
                        img->objects[i].len);
+        vt_show_openpgp_text(img);
 }
 
 static void json_str(const char *s)
@@ -387,6 +389,7 @@ static void show_json(const struct vt_image *img, const struct vt_show_extra *x)
                r->min_len, r->max_len, vt_charset_name(r->charset));
         printf(",\n  \"management_key\": {\"alg\": \"%s\", \"default\": %s}",
                vt_alg_name(img->mgm_alg), vt_mgm_key_is_default(img) ? "true" : "false");
+        vt_show_openpgp_json(img);
         json_token(t);
         json_envelope(img, x);
         if (x && x->n_made_certs) {

@@ -273,8 +273,12 @@ static int card_key(struct parse *p, const char *name, const char *value)
                 return copy_value(p, cc->socket, sizeof(cc->socket), name, value);
         }
         if (strcmp(name, "profile") == 0) {
-                if (strcmp(value, "piv") != 0 && strcmp(value, "ecert") != 0)
-                        return fail(p, p->line, "unknown profile '%s': expected piv or ecert",
+                if (strcmp(value, "piv") != 0 && strcmp(value, "ecert") != 0 &&
+                    strcmp(value, "openpgp") != 0 && strcmp(value, "piv+openpgp") != 0 &&
+                    strcmp(value, "ecert-openpgp") != 0)
+                        return fail(p, p->line,
+                                    "unknown profile '%s': expected piv, ecert, openpgp, "
+                                    "piv+openpgp or ecert-openpgp",
                                     value);
                 return copy_value(p, cc->profile, sizeof(cc->profile), name, value);
         }

@@ -5,6 +5,8 @@
 #include "profile.h"
 
 #include "keygen.h"
+#include "pgp_crypto.h"
+#include "pgp_state.h"
 #include "pin.h"
 
 #include "atomic.h"
@@ -20,8 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
@@ -38,6 +42,12 @@
 
 static const uint8_t neutral_atr[] = {0x3B, 0x88, 0x01, 0x50, 0x49, 0x56,
                                       0x73, 0x69, 0x6D, 0x30, 0x31, 0xB0};
+/* An OpenPGP card 3.x's ATR (OpenSC's openpgp driver knows it by this one) */
+static const uint8_t openpgp_atr[] = {0x3B, 0xDA, 0x18, 0xFF, 0x81, 0xB1, 0xFE,
+                                      0x75, 0x1F, 0x03, 0x00, 0x31, 0xF5, 0x73,
+                                      0xC0, 0x01, 0x60, 0x00, 0x90, 0x00, 0x1C};
+/* GnuPG's range of manufacturer IDs for serial numbers assigned at random */
+#define OPENPGP_MANUFACTURER 0xFFFE
 
 static const struct vt_init_key piv_defaults[] = {
     {0x9A, VT_ALG_RSA2048, NULL},
@@ -58,7 +68,8 @@ struct profile {
         struct vt_pin_rules rules;
         const struct vt_init_key *defaults;
         size_t n_defaults;
-        bool test_ca; /* issue certificates from a test CA made for the image */
+        bool test_ca;       /* issue certificates from a test CA made for the image */
+        const char *applet; /* card.ini's applet: piv, openpgp, piv+openpgp */
 };
 
 static const struct profile profiles[] = {
@@ -70,7 +81,8 @@ static const struct profile profiles[] = {
      {6, 8, VT_PIN_CHARS_ANY},
      piv_defaults,
      4,
-     false},
+     false,
+     "piv"},
     {"ecert",
      NULL,
      VT_PIV_DEFAULT_PUK,
@@ -79,7 +91,44 @@ static const struct profile profiles[] = {
      {8, 8, VT_PIN_CHARS_STRONG},
      ecert_defaults,
      2,
-     true},
+     true,
+     "piv"},
+    /* an OpenPGP card as it ships: PW1 123456, PW3 12345678, no keys (GnuPG makes them) */
+    {"openpgp",
+     VT_PIV_DEFAULT_PIN,
+     VT_PIV_DEFAULT_PUK,
+     VT_PIV_DEFAULT_TRIES,
+     VT_PIV_DEFAULT_TRIES,
+     {6, 8, VT_PIN_CHARS_ANY},
+     NULL,
+     0,
+     false,
+     "openpgp"},
+    /* a YubiKey 5 with both: the piv profile's PIV, and OpenPGP as it ships */
+    {"piv+openpgp",
+     VT_PIV_DEFAULT_PIN,
+     VT_PIV_DEFAULT_PUK,
+     VT_PIV_DEFAULT_TRIES,
+     VT_PIV_DEFAULT_TRIES,
+     {6, 8, VT_PIN_CHARS_ANY},
+     piv_defaults,
+     4,
+     false,
+     "piv+openpgp"},
+    /* the e-Cert token on the OpenPGP application: the ecert profile's policy (15 tries, strong
+     * 8-character PIN in an envelope), admin PIN 12345678; RSA-2048 keys in all three slots and
+     * the personal certificate (test CA) for the authentication key. OpenSC's openpgp driver
+     * takes any characters in C_SetPIN, its PIV driver digits only. */
+    {"ecert-openpgp",
+     NULL,
+     VT_PIV_DEFAULT_PUK,
+     VT_PIV_TRIES_MAX,
+     VT_PIV_DEFAULT_TRIES,
+     {8, 8, VT_PIN_CHARS_STRONG},
+     NULL,
+     0,
+     true,
+     "openpgp"},
 };
 
 /* What vt_image_create builds in memory before it writes anything. */
@@ -253,6 +302,8 @@ int vt_image_new_identity(struct vt_image *img)
         if (RAND_bytes(img->guid, sizeof(img->guid)) != 1 || rand_below(90000000, &serial) < 0)
                 return -1;
         img->serial = 10000000 + serial;
+        if (img->openpgp) /* two cards, two cards in GnuPG too */
+                img->openpgp->serial = img->serial;
         return 0;
 }
 
@@ -261,14 +312,21 @@ static int identity(struct build *b)
         struct vt_image *img = b->img;
         uint8_t compat = VT_COMPAT_NONE;
 
+        bool pgp_only = strcmp(b->p->applet, "openpgp") == 0;
+
         snprintf(img->profile, sizeof(img->profile), "%s", b->p->name);
-        memcpy(img->atr, neutral_atr, sizeof(neutral_atr));
-        img->atr_len = sizeof(neutral_atr);
+        snprintf(img->applet, sizeof(img->applet), "%s", b->p->applet);
+        memcpy(img->atr, pgp_only ? openpgp_atr : neutral_atr,
+               pgp_only ? sizeof(openpgp_atr) : sizeof(neutral_atr));
+        img->atr_len = pgp_only ? sizeof(openpgp_atr) : sizeof(neutral_atr);
         if (firmware(b) < 0)
                 return -1;
         img->yubikey_mgmt_aid = true;
         if (vt_image_new_identity(img) < 0)
                 return fail(b, "no random numbers");
+        if (vt_applet_has_openpgp(img->applet) &&
+            !(img->openpgp = pgp_state_new(OPENPGP_MANUFACTURER, img->serial)))
+                return fail(b, "out of memory");
         if (b->o->compat && vt_compat_parse(b->o->compat, &compat) < 0)
                 return refuse(b, "unknown compat '%s' (none or yubikey)", b->o->compat);
         vt_image_set_compat(img, compat);
@@ -311,6 +369,33 @@ static bool trivial_ok(const char *value)
         return ok;
 }
 
+/* OpenPGP's PW1 and PW3: the PIN (--pin, the profile's, or the envelope's) and --puk (else
+ * 12345678), with the profile's tries (or --retries); an e-Cert profile's PIN policy. */
+static int openpgp_secrets(struct build *b, uint8_t pin_tries, uint8_t puk_tries)
+{
+        struct vt_pgp_state *st = b->img->openpgp;
+        const char *pw1 = b->pin;
+        const char *pw3 = b->o->puk ? b->o->puk : "12345678";
+
+        if (!st)
+                return 0;
+        st->pw1.s.max_tries = pin_tries;
+        st->rc.s.max_tries = st->pw3.s.max_tries = puk_tries;
+        if (b->p->rules.charset == VT_PIN_CHARS_STRONG)
+                st->pw1_rules = b->p->rules;
+        if (!pgp_pw_acceptable(&st->pw1_rules, (const uint8_t *)pw1, strlen(pw1)))
+                return fail(b, "the OpenPGP PIN (--pin) must have %u to %u characters%s",
+                            st->pw1_rules.min_len, st->pw1_rules.max_len,
+                            st->pw1_rules.charset == VT_PIN_CHARS_STRONG
+                                ? " with upper case, lower case, a digit and a symbol"
+                                : "");
+        if (!pgp_pw_acceptable(&st->pw3_rules, (const uint8_t *)pw3, strlen(pw3)))
+                return fail(b, "the OpenPGP admin PIN (--puk) must have 8 to 127 characters");
+        pgp_pw_set(&st->pw1, (const uint8_t *)pw1, strlen(pw1));
+        pgp_pw_set(&st->pw3, (const uint8_t *)pw3, strlen(pw3));
+        return 0;
+}
+
 static int secrets(struct build *b)
 {
         const struct vt_init_opts *o = b->o;
@@ -333,9 +418,10 @@ static int secrets(struct build *b)
                 snprintf(b->pin, sizeof(b->pin), "%s", o->pin ? o->pin : b->p->pin);
         else if (random_strong_pin(b->pin) < 0)
                 return fail(b, "no random numbers");
-        if (set_secret(b, &b->img->pin, "PIN", b->pin, pin_tries) < 0)
+        if (set_secret(b, &b->img->pin, "PIN", b->pin, pin_tries) < 0 ||
+            set_secret(b, &b->img->puk, "PUK", o->puk ? o->puk : b->p->puk, puk_tries) < 0)
                 return -1;
-        return set_secret(b, &b->img->puk, "PUK", o->puk ? o->puk : b->p->puk, puk_tries);
+        return openpgp_secrets(b, pin_tries, puk_tries);
 }
 
 /* ---- reading keys and certificates ------------------------------------------------- */
@@ -616,6 +702,80 @@ static int check_keys(struct build *b)
         return 0;
 }
 
+/* An OpenPGP v4 fingerprint of an RSA key made at time t: SHA-1 of 99, the packet's length,
+ * version 4, t, algorithm 1 and the MPIs of n and e (RFC 4880 12.2). */
+static int pgp_fpr(EVP_PKEY *key, uint32_t t, uint8_t out[PGP_FPR_LEN])
+{
+        uint8_t pkt[3 + 6 + 2 * (2 + 512)], ne[512];
+        const char *names[2] = {OSSL_PKEY_PARAM_RSA_N, OSSL_PKEY_PARAM_RSA_E};
+        size_t n = 3;
+        unsigned int len = 0;
+        int r = 0;
+
+        pkt[n++] = 4;
+        for (int i = 0; i < 4; i++)
+                pkt[n++] = (uint8_t)(t >> (24 - 8 * i));
+        pkt[n++] = 1;
+        for (int i = 0; i < 2 && r == 0; i++) {
+                BIGNUM *bn = NULL;
+                int bytes;
+                if (EVP_PKEY_get_bn_param(key, names[i], &bn) != 1 ||
+                    (bytes = BN_num_bytes(bn)) > (int)sizeof(ne)) {
+                        r = -1;
+                } else {
+                        int bits = BN_num_bits(bn);
+                        pkt[n++] = (uint8_t)(bits >> 8);
+                        pkt[n++] = (uint8_t)bits;
+                        BN_bn2bin(bn, ne);
+                        memcpy(pkt + n, ne, (size_t)bytes);
+                        n += (size_t)bytes;
+                }
+                BN_free(bn);
+        }
+        pkt[0] = 0x99;
+        pkt[1] = (uint8_t)((n - 3) >> 8);
+        pkt[2] = (uint8_t)(n - 3);
+        if (r == 0 && EVP_Digest(pkt, n, out, &len, EVP_sha1(), NULL) != 1)
+                r = -1;
+        return r;
+}
+
+/* A test-CA profile on OpenPGP (ecert-openpgp): RSA-2048 keys in the three slots, made now,
+ * with their fingerprints (OpenSC lists a key by it); the personal certificate, issued by the
+ * test CA, for the authentication key in the first 7F21. */
+static int openpgp_keys(struct build *b)
+{
+        struct vt_pgp_state *st = b->img->openpgp;
+        const struct pgp_alg *rsa = pgp_alg_by_name("rsa2048");
+        uint32_t now = (uint32_t)time(NULL);
+        struct vt_cert_usage usage;
+        uint8_t *der = NULL;
+        size_t der_len = 0;
+        X509 *cert;
+        int r;
+
+        if (!st || !b->p->test_ca)
+                return 0;
+        for (int i = 0; i < PGP_KEYS; i++) {
+                struct pgp_key *k = &st->keys[i];
+                if (!(k->key = pgp_key_generate(rsa)) || pgp_fpr(k->key, now, k->fpr) < 0)
+                        return fail(b, "cannot generate the OpenPGP %s key", pgp_key_name(i));
+                k->attr_len = pgp_attr_of_alg(rsa, i, k->attr);
+                k->origin = 1;
+                for (int j = 0; j < 4; j++)
+                        k->time[j] = (uint8_t)(now >> (24 - 8 * j));
+        }
+        vt_general_usage(st->keys[PGP_AUT].key, &usage);
+        cert = vt_cert_make_usage(st->keys[PGP_AUT].key, b->subject, b->ca_key, b->ca_cert,
+                                  CERT_DAYS, 0, &usage);
+        r = cert ? vt_cert_der(cert, &der, &der_len) : -1;
+        X509_free(cert);
+        if (r == 0 && pgp_state_set_do(st, PGP_DO_CERT_AUT, der, der_len) < 0)
+                r = -1;
+        free(der);
+        return r < 0 ? fail(b, "cannot make the OpenPGP certificate") : 0;
+}
+
 static int keys(struct build *b)
 {
         const struct vt_init_opts *o = b->o;
@@ -650,6 +810,8 @@ static int keys(struct build *b)
         for (size_t i = 0; i < n_gen; i++)
                 if (generate_key(b, &gen[i]) < 0)
                         return -1;
+        if (openpgp_keys(b) < 0)
+                return -1;
         return make_attestation(b);
 }
 
@@ -879,7 +1041,11 @@ int vt_image_create(const char *dir, const struct vt_init_opts *o, char *err, si
                 if (!strcmp(profiles[i].name, name))
                         b.p = &profiles[i];
         if (!b.p)
-                return refuse(&b, "unknown profile '%s' (piv or ecert)", name) - 1;
+                return refuse(&b,
+                              "unknown profile '%s' (piv, ecert, openpgp, piv+openpgp or "
+                              "ecert-openpgp)",
+                              name) -
+                       1;
         if (!dir || !*dir)
                 return fail(&b, "no image directory");
         if (!(b.img = vt_image_new(dir)))

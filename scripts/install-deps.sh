@@ -18,6 +18,7 @@ packages=(
   opensc opensc-pkcs11 yubico-piv-tool yubikey-manager softhsm2
   ykcs11
   gnutls-bin libnss3-tools libengine-pkcs11-openssl openssl firefox-esr
+  gnupg scdaemon
   openssh-client openssh-server curl
   # test tools
   iproute2 util-linux procps psmisc systemd strace man-db file groff-base python3

@@ -13,7 +13,8 @@
  * beside its target first (a failure there changes nothing), then all are renamed (or
  * removed) in the order given and the directory fsynced. A crash between two renames leaves
  * the earlier ones done: order them so that any prefix is consistent. */
-#define VT_BATCH_MAX 4
+/* an OpenPGP factory reset: three key files, twelve data objects and openpgp.ini */
+#define VT_BATCH_MAX 16
 struct vt_batch_op {
         char tmp[NAME_MAX + 1];
         char name[NAME_MAX + 1];

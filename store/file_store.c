@@ -4,6 +4,7 @@
 #include "image_store.h"
 
 #include "atomic.h"
+#include "pgp_state.h"
 
 #include <stdbool.h>
 
@@ -100,16 +101,38 @@ static int commit_piv(struct vt_file_store *fs, const struct piv_change *ch)
         return -1;
 }
 
+/* The key and data-object files that change, then openpgp.ini, all written before any is put
+ * in place. */
+static int commit_openpgp(struct vt_file_store *fs, const struct pgp_change *ch)
+{
+        struct vt_batch b;
+        int e;
+
+        vt_batch_init(&b, fs->dirfd);
+        if (vt_batch_openpgp(&b, ch->cur, ch->next, ch->keys) < 0) {
+                e = errno;
+                vt_batch_abort(&b);
+                errno = e;
+                return -1;
+        }
+        return vt_batch_commit(&b);
+}
+
 static int file_commit(void *ctx, const char *applet, const void *change)
 {
         struct vt_file_store *fs = ctx;
+        int r;
         if (!fs->swept) {
                 vt_sweep_leftovers(fs->dirfd);
                 fs->swept = true;
         }
-        if (strcmp(applet, "piv") != 0)
+        if (strcmp(applet, "piv") == 0)
+                r = commit_piv(fs, change);
+        else if (strcmp(applet, "openpgp") == 0)
+                r = commit_openpgp(fs, change);
+        else
                 return -EINVAL;
-        if (commit_piv(fs, change) < 0)
+        if (r < 0)
                 return errno ? -errno : -EIO;
         return 0;
 }

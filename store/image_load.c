@@ -24,6 +24,20 @@
  *       key reference in two lower-case hex digits; the slot's algorithm is the key's own.
  *   obj-5fc109.bin — a data object by its tag in lower-case hex, the raw bytes GET DATA returns.
  *
+ *   openpgp.ini — the OpenPGP application, when card.ini's applet is openpgp or piv+openpgp:
+ *       [openpgp]  manufacturer (4 hex digits), serial (8 hex digits: AID bytes 10..13),
+ *                  terminated, pw1_valid_multiple (yes|no), signature_counter
+ *       [pw1], [pw3]  min_length, max_length (1..127), charset, retries (1..15), tries_left,
+ *                  length (of the value), salt, hash (PBKDF2-HMAC-SHA256 of the value)
+ *       [rc]       the resetting code: retries, tries_left, length (0: none), salt, hash
+ *       [key sig], [key dec], [key aut]  attributes (hex, as C1..C3), fingerprint and
+ *                  ca_fingerprint (40 hex digits), time (seconds since 1970), origin
+ *                  (none|generated|imported), uif (0..4)
+ *   openpgp-name.bin, -lang, -sex, -url, -login, -private1..4, -cert-aut, -cert-dec, -cert-sig:
+ *       the OpenPGP data objects, the bytes GET DATA returns (optional: none is empty)
+ *   openpgp-sig.key.pem, openpgp-dec.key.pem, openpgp-aut.key.pem — its keys (PKCS#8), each of
+ *       the algorithm its attributes name.
+ *
  *   f9.key.pem, f9.crt.pem — the attestation key (slot F9) and its certificate, issued by the
  *       image's own attestation CA, whose certificate is attestation-ca.crt.pem (its key is not
  *       kept); F9 signs the certificates of ATTEST.
@@ -40,6 +54,7 @@
 #include "image_dir.h"
 
 #include "keygen.h"
+#include "pgp_state.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -600,6 +615,257 @@ static int load_objects(int dirfd, struct vt_image *img, char *err, size_t errle
         return r;
 }
 
+/* ---- the OpenPGP application ---------------------------------------------------------- */
+
+enum {
+        SEEN_PGP_SERIAL = 1u << 0,
+        SEEN_PGP_MAKER = 1u << 1,
+        SEEN_PW1 = 1u << 2,
+        SEEN_PW3 = 1u << 3,
+        SEEN_PGP_ALL = 0xF,
+};
+
+static int pgp_main_key(struct load *l, struct vt_pgp_state *st, const char *key, const char *v)
+{
+        uint8_t b[4];
+        unsigned long n;
+        bool yes;
+
+        if (strcmp(key, "manufacturer") == 0) {
+                if (parse_hex_exact(v, b, 2) < 0)
+                        return fail(l, "manufacturer must be 4 hex digits, not '%s'", v);
+                st->manufacturer = (uint16_t)(b[0] << 8 | b[1]);
+                l->seen |= SEEN_PGP_MAKER;
+        } else if (strcmp(key, "serial") == 0) {
+                if (parse_hex_exact(v, b, 4) < 0)
+                        return fail(l, "serial must be 8 hex digits, not '%s'", v);
+                st->serial =
+                    (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+                l->seen |= SEEN_PGP_SERIAL;
+        } else if (strcmp(key, "terminated") == 0 || strcmp(key, "pw1_valid_multiple") == 0) {
+                if (parse_bool(v, &yes) < 0)
+                        return fail(l, "%s must be yes or no", key);
+                *(key[0] == 't' ? &st->terminated : &st->pw1_multi) = yes;
+        } else if (strcmp(key, "signature_counter") == 0) {
+                if (parse_uint(v, 0xFFFFFF, &n) < 0)
+                        return fail(l, "signature_counter must be 0..16777215, not '%s'", v);
+                st->sig_count = (uint32_t)n;
+        } else {
+                return fail(l, "unknown key '%s' in [openpgp]", key);
+        }
+        return 1;
+}
+
+static int pgp_pw_key(struct load *l, struct pgp_pw *pw, struct vt_pin_rules *rules, unsigned seen,
+                      const char *key, const char *v)
+{
+        unsigned long n;
+
+        if (rules && (strcmp(key, "min_length") == 0 || strcmp(key, "max_length") == 0)) {
+                if (parse_uint(v, PGP_PW_MAX, &n) < 0 || n < 1)
+                        return fail(l, "%s must be 1..127, not '%s'", key, v);
+                *(key[1] == 'i' ? &rules->min_len : &rules->max_len) = (uint8_t)n;
+        } else if (rules && strcmp(key, "charset") == 0) {
+                if (vt_charset_parse(v, &rules->charset) < 0)
+                        return fail(l, "charset must be any, digits or strong, not '%s'", v);
+        } else if (strcmp(key, "retries") == 0) {
+                return parse_tries(l, v, &pw->s.max_tries);
+        } else if (strcmp(key, "tries_left") == 0) {
+                if (parse_uint(v, VT_PIV_TRIES_MAX, &n) < 0)
+                        return fail(l, "tries_left must be 0..15, not '%s'", v);
+                pw->s.tries_left = (uint8_t)n;
+        } else if (strcmp(key, "length") == 0) {
+                if (parse_uint(v, PGP_PW_MAX, &n) < 0)
+                        return fail(l, "length must be 0..127, not '%s'", v);
+                pw->len = (uint8_t)n;
+        } else if (strcmp(key, "salt") == 0) {
+                if (parse_hex_exact(v, pw->s.salt, sizeof(pw->s.salt)) < 0)
+                        return fail(l, "salt must be 32 hex digits");
+        } else if (strcmp(key, "hash") == 0) {
+                if (parse_hex_exact(v, pw->s.hash, sizeof(pw->s.hash)) < 0)
+                        return fail(l, "hash must be 64 hex digits");
+                l->seen |= seen;
+        } else {
+                return fail(l, "unknown key '%s' in a password section", key);
+        }
+        return 1;
+}
+
+static int pgp_key_key(struct load *l, struct pgp_key *k, const char *key, const char *v)
+{
+        size_t len;
+        unsigned long n;
+
+        if (strcmp(key, "attributes") == 0) {
+                if (parse_hex(v, k->attr, sizeof(k->attr), &len) < 0 || len == 0)
+                        return fail(l, "attributes must be hex of at most %d bytes", PGP_ATTR_MAX);
+                k->attr_len = len;
+        } else if (strcmp(key, "fingerprint") == 0 || strcmp(key, "ca_fingerprint") == 0) {
+                if (parse_hex_exact(v, key[0] == 'f' ? k->fpr : k->ca_fpr, PGP_FPR_LEN) < 0)
+                        return fail(l, "%s must be 40 hex digits", key);
+        } else if (strcmp(key, "time") == 0) {
+                if (parse_uint(v, UINT32_MAX, &n) < 0)
+                        return fail(l, "time must be seconds since 1970, not '%s'", v);
+                for (int i = 0; i < 4; i++)
+                        k->time[i] = (uint8_t)(n >> (24 - 8 * i));
+        } else if (strcmp(key, "origin") == 0) {
+                if (strcmp(v, "none") == 0)
+                        k->origin = 0;
+                else if (strcmp(v, "generated") == 0)
+                        k->origin = 1;
+                else if (strcmp(v, "imported") == 0)
+                        k->origin = 2;
+                else
+                        return fail(l, "origin must be none, generated or imported, not '%s'", v);
+        } else if (strcmp(key, "uif") == 0) {
+                if (parse_uint(v, 4, &n) < 0)
+                        return fail(l, "uif must be 0..4, not '%s'", v);
+                k->uif = (uint8_t)n;
+        } else {
+                return fail(l, "unknown key '%s' in a [key] section", key);
+        }
+        return 1;
+}
+
+static int pgp_handler(void *user, const char *section, const char *key, const char *v)
+{
+        struct load *l = user;
+        struct vt_pgp_state *st = l->img->openpgp;
+
+        if (!key)
+                return 1;
+        if (!st)
+                return fail(l, "out of memory");
+        if (strcmp(section, "openpgp") == 0)
+                return pgp_main_key(l, st, key, v);
+        if (strcmp(section, "pw1") == 0)
+                return pgp_pw_key(l, &st->pw1, &st->pw1_rules, SEEN_PW1, key, v);
+        if (strcmp(section, "rc") == 0)
+                return pgp_pw_key(l, &st->rc, NULL, 0, key, v);
+        if (strcmp(section, "pw3") == 0)
+                return pgp_pw_key(l, &st->pw3, &st->pw3_rules, SEEN_PW3, key, v);
+        for (int i = 0; i < PGP_KEYS; i++)
+                if (strncmp(section, "key ", 4) == 0 && strcmp(section + 4, pgp_key_name(i)) == 0)
+                        return pgp_key_key(l, &st->keys[i], key, v);
+        return fail(l, "unknown section [%s]", section);
+}
+
+/* openpgp-NAME.bin: the data objects, each at most its largest size. */
+static int load_pgp_dos(int dirfd, struct vt_image *img, char *err, size_t errlen)
+{
+        char path[PATH_MAX], file[48];
+        uint8_t *data;
+        size_t len;
+        int r;
+
+        for (int i = 0; i < PGP_N_DOS; i++) {
+                snprintf(file, sizeof(file), "openpgp-%s.bin", pgp_dos[i].name);
+                snprintf(path, sizeof(path), "%s/%s", img->dir, file);
+                if ((r = read_file(dirfd, file, path, &data, &len, err, errlen)) <= 0) {
+                        if (r < 0)
+                                return -1;
+                        continue;
+                }
+                if (len > pgp_dos[i].max_len)
+                        set_err(err, errlen, "%s: %zu bytes, more than the %u the object holds",
+                                path, len, pgp_dos[i].max_len);
+                else if (pgp_state_set_do(img->openpgp, i, data, len) < 0)
+                        set_err(err, errlen, "%s: out of memory", path);
+                r = len <= pgp_dos[i].max_len && img->openpgp->dos[i].len == len ? 0 : -1;
+                OPENSSL_cleanse(data, len);
+                free(data);
+                if (r < 0)
+                        return -1;
+        }
+        return 0;
+}
+
+/* openpgp-sig.key.pem ...: each key must be of the algorithm its attributes name. */
+static int load_pgp_keys(int dirfd, struct vt_image *img, char *err, size_t errlen)
+{
+        struct vt_pgp_state *st = img->openpgp;
+        char path[PATH_MAX], file[32];
+        uint8_t *data;
+        size_t len;
+        int r;
+
+        for (int i = 0; i < PGP_KEYS; i++) {
+                struct pgp_key *k = &st->keys[i];
+                snprintf(file, sizeof(file), "openpgp-%s.key.pem", pgp_key_name(i));
+                snprintf(path, sizeof(path), "%s/%s", img->dir, file);
+                if (!pgp_alg_of_attr(k->attr, k->attr_len, i)) {
+                        set_err(err, errlen,
+                                "%s/openpgp.ini: [key %s] attributes name no algorithm", img->dir,
+                                pgp_key_name(i));
+                        return -1;
+                }
+                if ((r = read_file(dirfd, file, path, &data, &len, err, errlen)) < 0)
+                        return -1;
+                if (r == 0)
+                        continue;
+                BIO *bio = BIO_new_mem_buf(data, (int)len);
+                k->key = bio ? PEM_read_bio_PrivateKey(bio, NULL, no_password, NULL) : NULL;
+                BIO_free(bio);
+                OPENSSL_cleanse(data, len);
+                free(data);
+                if (!k->key) {
+                        set_err(err, errlen, "%s: not an unencrypted PEM private key", path);
+                        return -1;
+                }
+                if (pgp_alg_of_key(k->key, i) != pgp_alg_of_attr(k->attr, k->attr_len, i)) {
+                        set_err(err, errlen,
+                                "%s: the key is not of the algorithm [key %s] attributes name in "
+                                "openpgp.ini",
+                                path, pgp_key_name(i));
+                        return -1;
+                }
+        }
+        return 0;
+}
+
+bool vt_applet_has_openpgp(const char *applet)
+{
+        return strcmp(applet, "openpgp") == 0 || strcmp(applet, "piv+openpgp") == 0;
+}
+
+static int load_openpgp(int dirfd, struct vt_image *img, char *err, size_t errlen)
+{
+        struct load l = {.img = img};
+        struct vt_pgp_state *st;
+
+        if (!(st = img->openpgp = pgp_state_new(0, 0))) {
+                set_err(err, errlen, "%s: out of memory", img->dir);
+                return -1;
+        }
+        for (int i = 0; i < PGP_KEYS; i++)
+                st->keys[i].attr_len = 0; /* each [key] section says its own */
+        if (parse_ini(&l, dirfd, img->dir, "openpgp.ini", pgp_handler, err, errlen) < 0)
+                return -1;
+        if (l.seen != SEEN_PGP_ALL) {
+                set_err(err, errlen,
+                        "%s/openpgp.ini: incomplete: needs manufacturer and serial in [openpgp], "
+                        "salt and hash in [pw1] and [pw3]",
+                        img->dir);
+                return -1;
+        }
+        if (!st->pw1.len || !st->pw3.len || st->pw1_rules.min_len > st->pw1_rules.max_len ||
+            st->pw3_rules.min_len > st->pw3_rules.max_len) {
+                set_err(err, errlen,
+                        "%s/openpgp.ini: a password without length, or min_length "
+                        "above max_length",
+                        img->dir);
+                return -1;
+        }
+        for (struct pgp_pw *pw = &st->pw1; pw; pw = pw == &st->pw1  ? &st->rc
+                                                    : pw == &st->rc ? &st->pw3
+                                                                    : NULL)
+                if (pw->s.tries_left > pw->s.max_tries)
+                        pw->s.tries_left = pw->s.max_tries;
+        if (load_pgp_dos(dirfd, img, err, errlen) < 0)
+                return -1;
+        return load_pgp_keys(dirfd, img, err, errlen);
+}
+
 struct vt_image *vt_image_load(const char *dir, char *err, size_t errlen)
 {
         int fd = vt_dir_open(dir, err, errlen);
@@ -667,6 +933,8 @@ struct vt_image *vt_image_load_at(int dirfd, const char *dir, char *err, size_t 
                 if (load_slot(dirfd, img, &img->slots[i], err, errlen) < 0)
                         goto fail;
         if (load_objects(dirfd, img, err, errlen) < 0)
+                goto fail;
+        if (vt_applet_has_openpgp(img->applet) && load_openpgp(dirfd, img, err, errlen) < 0)
                 goto fail;
         return img;
 fail:

@@ -5,6 +5,7 @@
 
 #include "atomic.h"
 #include "keygen.h"
+#include "pgp_state.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -250,6 +251,105 @@ int vt_batch_object(struct vt_batch *b, uint32_t tag, const uint8_t *data, size_
         return vt_batch_write(b, name, data, len);
 }
 
+/* ---- the OpenPGP application: openpgp.ini and openpgp-{sig,dec,aut}.key.pem ---------------- */
+
+static void pw_text(struct text *t, const char *section, const struct pgp_pw *pw,
+                    const struct vt_pin_rules *rules)
+{
+        put(t, "\n[%s]\n", section);
+        if (rules)
+                put(t, "min_length = %u\nmax_length = %u\ncharset = %s\n", rules->min_len,
+                    rules->max_len, vt_charset_name(rules->charset));
+        put(t, "retries = %u\ntries_left = %u\nlength = %u\n", pw->s.max_tries, pw->s.tries_left,
+            pw->len);
+        if (!pw->len)
+                return;
+        put(t, "salt = ");
+        put_hex(t, pw->s.salt, sizeof(pw->s.salt), NULL);
+        put(t, "\nhash = ");
+        put_hex(t, pw->s.hash, sizeof(pw->s.hash), NULL);
+        put(t, "\n");
+}
+
+static const char *const origins[] = {"none", "generated", "imported"};
+
+static void pgp_key_text(struct text *t, int ref, const struct pgp_key *k)
+{
+        put(t, "\n[key %s]\n", pgp_key_name(ref));
+        if (k->key)
+                put(t, "; the key is in openpgp-%s.key.pem\n", pgp_key_name(ref));
+        put(t, "attributes = ");
+        put_hex(t, k->attr, k->attr_len, NULL);
+        put(t, "\nfingerprint = ");
+        put_hex(t, k->fpr, sizeof(k->fpr), NULL);
+        put(t, "\nca_fingerprint = ");
+        put_hex(t, k->ca_fpr, sizeof(k->ca_fpr), NULL);
+        put(t, "\ntime = %lu\norigin = %s\nuif = %u\n",
+            (unsigned long)k->time[0] << 24 | (unsigned long)k->time[1] << 16 |
+                (unsigned long)k->time[2] << 8 | k->time[3],
+            k->origin < 3 ? origins[k->origin] : "none", k->uif);
+}
+
+static void pgp_text(struct text *t, const struct vt_pgp_state *st)
+{
+        put(t,
+            "; vtoken OpenPGP application: identity, passwords (salted hashes), key attributes;\n"
+            "; the keys are in openpgp-*.key.pem, data objects in openpgp-*.bin\n");
+        put(t, "[openpgp]\nmanufacturer = %04x\nserial = %08x\nterminated = %s\n", st->manufacturer,
+            (unsigned)st->serial, st->terminated ? "yes" : "no");
+        put(t, "pw1_valid_multiple = %s\nsignature_counter = %u\n", st->pw1_multi ? "yes" : "no",
+            (unsigned)st->sig_count);
+        pw_text(t, "pw1", &st->pw1, &st->pw1_rules);
+        pw_text(t, "rc", &st->rc, NULL);
+        pw_text(t, "pw3", &st->pw3, &st->pw3_rules);
+        for (int i = 0; i < PGP_KEYS; i++)
+                pgp_key_text(t, i, &st->keys[i]);
+}
+
+/* The data objects that differ from cur's (all of them without cur), each in its own file
+ * openpgp-NAME.bin of the bytes GET DATA returns; an empty one has none. */
+static int batch_pgp_dos(struct vt_batch *b, const struct vt_pgp_state *cur,
+                         const struct vt_pgp_state *st)
+{
+        char name[48];
+
+        for (int i = 0; i < PGP_N_DOS; i++) {
+                const struct pgp_blob *d = &st->dos[i];
+                if (cur && cur->dos[i].len == d->len &&
+                    (!d->len || memcmp(cur->dos[i].data, d->data, d->len) == 0))
+                        continue;
+                snprintf(name, sizeof(name), "openpgp-%s.bin", pgp_dos[i].name);
+                if (d->len ? vt_batch_write(b, name, d->data, d->len) < 0
+                           : vt_batch_remove(b, name) < 0)
+                        return -1;
+        }
+        return 0;
+}
+
+int vt_batch_openpgp(struct vt_batch *b, const struct vt_pgp_state *cur,
+                     const struct vt_pgp_state *st, unsigned keys)
+{
+        struct text t = {0};
+        char name[32];
+
+        for (int i = 0; i < PGP_KEYS; i++) {
+                if (!(keys & 1u << i))
+                        continue;
+                snprintf(name, sizeof(name), "openpgp-%s.key.pem", pgp_key_name(i));
+                if (save_pem(b, name, write_key, st->keys[i].key) < 0)
+                        return -1;
+        }
+        if (batch_pgp_dos(b, cur, st) < 0)
+                return -1;
+        if (vt_charset_name(st->pw1_rules.charset) == NULL ||
+            vt_charset_name(st->pw3_rules.charset) == NULL) {
+                errno = EINVAL;
+                return -1;
+        }
+        pgp_text(&t, st);
+        return write_text(b, "openpgp.ini", &t);
+}
+
 int vt_save_card(const char *dir, const struct vt_image *img)
 {
         struct vt_batch b;
@@ -286,6 +386,15 @@ int vt_save_object(const char *dir, uint32_t tag, const uint8_t *data, size_t le
         return commit_one(vt_batch_object(&b, tag, data, len), &b);
 }
 
+int vt_save_openpgp(const char *dir, const struct vt_pgp_state *st)
+{
+        struct vt_batch b;
+
+        if (vt_batch_open(&b, dir) < 0)
+                return -1;
+        return commit_one(vt_batch_openpgp(&b, NULL, st, (1u << PGP_KEYS) - 1), &b);
+}
+
 int vt_image_save(const char *dir, const struct vt_image *img)
 {
         for (size_t i = 0; i < VT_SLOTS; i++)
@@ -295,6 +404,8 @@ int vt_image_save(const char *dir, const struct vt_image *img)
                 if (vt_save_object(dir, img->objects[i].tag, img->objects[i].data,
                                    img->objects[i].len) < 0)
                         return -1;
+        if (img->openpgp && vt_save_openpgp(dir, img->openpgp) < 0)
+                return -1;
         if (vt_save_card(dir, img) < 0)
                 return -1;
         return vt_save_state(dir, img);

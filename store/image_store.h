@@ -27,6 +27,9 @@ int vt_save_card(const char *dir, const struct vt_image *img);
 int vt_save_state(const char *dir, const struct vt_image *img);
 int vt_save_slot_files(const char *dir, const struct vt_slot *s);
 int vt_save_object(const char *dir, uint32_t tag, const uint8_t *data, size_t len);
+/* The OpenPGP application's files (openpgp.ini, keys, data objects). */
+struct vt_pgp_state;
+int vt_save_openpgp(const char *dir, const struct vt_pgp_state *st);
 
 /* The same parts added to a batch of atomic writes (store/atomic.h), to be put in place
  * together: a slot's key and/or certificate file. 0 or -1 (errno set). */
@@ -35,10 +38,20 @@ int vt_batch_card(struct vt_batch *b, const struct vt_image *img);
 int vt_batch_state(struct vt_batch *b, const struct vt_image *img);
 int vt_batch_slot(struct vt_batch *b, const struct vt_slot *s, bool key, bool cert);
 int vt_batch_object(struct vt_batch *b, uint32_t tag, const uint8_t *data, size_t len);
+/* The OpenPGP application st: the key files of the slots whose bit is set in keys (written, or
+ * removed for an empty slot), the files of the data objects that differ from cur's (all
+ * without cur), then openpgp.ini. */
+struct vt_pgp_state;
+int vt_batch_openpgp(struct vt_batch *b, const struct vt_pgp_state *cur,
+                     const struct vt_pgp_state *st, unsigned keys);
 
 /* The tag of an object file name ("obj-5fc109.bin", exactly as vt_save_object writes it); 0,
  * or -1 for any other name. */
 int vt_object_file_tag(const char *name, uint32_t *tag);
+
+/* Whether card.ini's applet carries the OpenPGP application (openpgp, piv+openpgp): its state
+ * is then in openpgp.ini and openpgp-{sig,dec,aut}.key.pem, described in image_load.c. */
+bool vt_applet_has_openpgp(const char *applet);
 
 /* 1 when dir holds no entries, 0 when it does, -1 (errno set) when it cannot be read. An empty
  * directory counts as a missing image. */

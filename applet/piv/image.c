@@ -2,6 +2,8 @@
 /* The card image in memory: its name tables, compatibility modes, slots and objects. */
 #include "image.h"
 
+#include "pgp_state.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +140,7 @@ void vt_image_free(struct vt_image *img)
         }
         for (size_t i = 0; i < img->n_objects; i++)
                 free(img->objects[i].data);
+        pgp_state_free(img->openpgp);
         OPENSSL_cleanse(img, sizeof(*img));
         free(img);
 }
@@ -269,8 +272,11 @@ struct vt_image *vt_image_clone(const struct vt_image *img)
         *c = *img;
         c->dir = dir;
         c->n_objects = 0;
+        c->openpgp = NULL;
         for (size_t i = 0; i < VT_SLOTS; i++)
                 c->slots[i].key = NULL, c->slots[i].cert = NULL;
+        if (img->openpgp && !(c->openpgp = pgp_state_clone(img->openpgp)))
+                goto fail;
         for (size_t i = 0; i < VT_SLOTS; i++)
                 if (copy_slot(&c->slots[i], &img->slots[i]) < 0)
                         goto fail;

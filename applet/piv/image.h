@@ -83,6 +83,8 @@ struct vt_object {
 
 #define VT_OBJECTS_MAX 64
 
+struct vt_pgp_state;
+
 struct vt_image {
         char *dir;
         char profile[16];            /* piv | ecert */
@@ -111,6 +113,10 @@ struct vt_image {
         struct vt_slot slots[VT_SLOTS];
         struct vt_object objects[VT_OBJECTS_MAX];
         size_t n_objects;
+
+        /* the OpenPGP application's state (applet/openpgp/pgp_state.h); NULL when the card has
+         * none */
+        struct vt_pgp_state *openpgp;
 
         /* atr and yubikey_mgmt_aid as card.ini has them, kept while compat overrides them */
         uint8_t own_atr[VT_ATR_MAX_IMG];

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* libFuzzer target: a card set up from an image (vt_card_setup: the PIV applet and the YubiKey
- * management AID) takes a sequence of command APDUs through vt_card_transmit, the entry point
- * the daemon uses.
+/* libFuzzer target: a card set up from an image (vt_card_setup: the PIV applet, the YubiKey
+ * management AID and the OpenPGP applet, as a YubiKey 5 carries them) takes a sequence of command
+ * APDUs through vt_card_transmit, the entry point the daemon uses.
  *
  * Input: one byte of flags, then records of a 2-byte big-endian length and that many bytes of
  * command APDU; a record of length 0 resets the card. Flags: bit 0 authenticates with the
@@ -16,6 +16,7 @@
 #include "card.h"
 #include "image.h"
 #include "keygen.h"
+#include "pgp_state.h"
 #include "pin.h"
 #include "registry.h"
 #include "store.h"
@@ -112,6 +113,17 @@ static void make_first(void)
         put_key(0x82, VT_ALG_X25519, false);
         put_key(0x83, VT_ALG_RSA2048, false);
         put_key(0xF9, VT_ALG_P256, true);
+        /* OpenPGP: a P-256 signature key, an RSA-2048 decryption key, no authentication key */
+        snprintf(first->applet, sizeof(first->applet), "piv+openpgp");
+        if (!(first->openpgp = pgp_state_new(0xFFFE, 0x01020304)))
+                abort();
+        struct pgp_key *k = &first->openpgp->keys[PGP_SIG];
+        k->attr_len = pgp_attr_of_alg(pgp_alg_by_name("nistp256"), PGP_SIG, k->attr);
+        k->key = vt_image_slot(first, 0x9C)->key;
+        k = &first->openpgp->keys[PGP_DEC];
+        k->key = vt_image_slot(first, 0x83)->key;
+        if (EVP_PKEY_up_ref(first->openpgp->keys[PGP_SIG].key) != 1 || EVP_PKEY_up_ref(k->key) != 1)
+                abort();
 }
 
 static size_t send(const char *hex, size_t n)
@@ -147,9 +159,36 @@ static bool same_slot(const struct vt_slot *a, const struct vt_slot *b)
                (!a->cert_len || !memcmp(a->cert, b->cert, a->cert_len));
 }
 
+static bool same_pgp_key(const struct pgp_key *a, const struct pgp_key *b)
+{
+        return a->attr_len == b->attr_len && !memcmp(a->attr, b->attr, a->attr_len) &&
+               !memcmp(a->fpr, b->fpr, sizeof(a->fpr)) &&
+               !memcmp(a->ca_fpr, b->ca_fpr, sizeof(a->ca_fpr)) &&
+               !memcmp(a->time, b->time, sizeof(a->time)) && a->origin == b->origin &&
+               a->uif == b->uif && (a->key ? b->key && EVP_PKEY_eq(a->key, b->key) == 1 : !b->key);
+}
+
+static bool same_pgp(const struct vt_pgp_state *a, const struct vt_pgp_state *b)
+{
+        if (a->terminated != b->terminated || a->pw1_multi != b->pw1_multi ||
+            a->sig_count != b->sig_count || memcmp(&a->pw1, &b->pw1, sizeof(a->pw1)) ||
+            memcmp(&a->rc, &b->rc, sizeof(a->rc)) || memcmp(&a->pw3, &b->pw3, sizeof(a->pw3)))
+                return false;
+        for (int i = 0; i < PGP_KEYS; i++)
+                if (!same_pgp_key(&a->keys[i], &b->keys[i]))
+                        return false;
+        for (int i = 0; i < PGP_N_DOS; i++)
+                if (a->dos[i].len != b->dos[i].len ||
+                    (a->dos[i].len && memcmp(a->dos[i].data, b->dos[i].data, a->dos[i].len)))
+                        return false;
+        return true;
+}
+
 /* The state a card changes, the same in both: what the store holds is what the card uses. */
 static bool same_state(struct vt_image *a, struct vt_image *b)
 {
+        if (!same_pgp(a->openpgp, b->openpgp))
+                return false;
         if (memcmp(&a->pin, &b->pin, sizeof(a->pin)) || memcmp(&a->puk, &b->puk, sizeof(a->puk)) ||
             a->mgm_alg != b->mgm_alg || a->mgm_key_len != b->mgm_key_len ||
             memcmp(a->mgm_key, b->mgm_key, sizeof(a->mgm_key)) || a->mgm_touch != b->mgm_touch ||

@@ -87,6 +87,47 @@ SEEDS = {
     "extended": [SELECT, "00 CB 3F FF 00 00 05 5C 03 5F C1 05 00 00", "00 20 00 80 00 00 08 31 32 33 34 35 36 FF FF"],
 }
 
+# OpenPGP on the same card (the fuzz image carries PIV and OpenPGP): what scdaemon and OpenSC send
+PGP_SELECT = "00 A4 04 00 06 D2 76 00 01 24 01"
+PGP_PW1 = "00 20 00 82 06 31 32 33 34 35 36"
+PGP_SIG = "00 20 00 81 06 31 32 33 34 35 36"
+PGP_PW3 = "00 20 00 83 08 31 32 33 34 35 36 37 38"
+
+
+def ext(ins, p1, p2, data):
+    """One extended APDU with Le."""
+    return bytes([0, ins, p1, p2, 0]) + len(data).to_bytes(2, "big") + data + b"\x00\x00"
+
+
+def pgp_import(crt, parts):
+    tmpl = b"".join(bytes([t]) + (bytes([len(v)]) if len(v) < 0x80 else bytes([0x82, len(v) >> 8, len(v) & 0xFF])) for t, v in parts)
+    return tlv("4D", bytes([crt, 0]) + tlv("7F48", tmpl) + tlv("5F48", b"".join(v for _, v in parts)))
+
+
+SEEDS.update({
+    "pgp-scdaemon": ["00 A4 00 0C 02 3F 00", "00 A4 02 0C 02 2F 02", PGP_SELECT, "00 CA 00 4F 00",
+                     "00 CA 5F 52 00", "00 CA 00 C4 00", "00 CA 00 6E 00", "00 CA 7F 74 00",
+                     "00 CA 00 65 00", "00 CA 5F 50 00", "00 CA 00 7A 00", "00 CA 00 FA 00",
+                     "00 A5 00 04 06 60 04 5C 02 7F 21", "00 CA 7F 21 00", "00 CC 7F 21 00"],
+    "pgp-admin": [PGP_SELECT, "00 20 00 83", PGP_PW3, "00 DA 00 5B 03 41 42 43", "00 DA 5F 2D 02 65 6E",
+                  "00 DA 00 C7 14" + " 11" * 20, "00 DA 00 CE 04 5F 00 00 00", "00 DA 00 D3 08 31 32 33 34 35 36 37 38",
+                  "00 DA 00 D6 02 01 20", "00 DA 01 02 02 AB CD", "00 DA 7F 21 03 30 01 00", "00 DA 00 C4 01 00"],
+    "pgp-generate-sign": [PGP_SELECT, PGP_PW3, "00 DA 00 C1 0A 16 2B 06 01 04 01 DA 47 0F 01",
+                          "00 47 80 00 02 B6 00 00", PGP_SIG, "00 2A 9E 9A 20" + " 42" * 32 + " 00",
+                          "00 2A 9E 9A 20" + " 42" * 32 + " 00", "00 CA 00 93 00"],
+    "pgp-ecdh": [PGP_SELECT, PGP_PW3, PGP_PW1, "00 DA 00 C2 0B 12 2B 06 01 04 01 97 55 01 05 01",
+                 "00 47 80 00 02 B8 00 00", ext(0x2A, 0x80, 0x86, tlv("A6", tlv("7F49", tlv("86", bytes(range(1, 33))))))],
+    "pgp-passwords": [PGP_SELECT, "00 20 00 82 06 30 30 30 30 30 30", PGP_PW1,
+                      "00 24 00 81 0C 31 32 33 34 35 36 61 62 63 64 65 66", PGP_PW3,
+                      "00 2C 02 81 06 31 31 31 31 31 31", "00 DA 00 D3 08 31 32 33 34 35 36 37 38",
+                      "00 2C 00 81 0E 31 32 33 34 35 36 37 38 39 39 39 39 39 39", "00 20 FF 82"],
+    "pgp-factory-reset": [PGP_SELECT] + ["00 20 00 83 08 40 40 40 40 40 40 40 40"] * 4 +
+                         ["00 E6 00 00", RESET, PGP_SELECT, "00 44 00 00", PGP_SELECT, "00 CA 00 6E 00"],
+    "pgp-import": [PGP_SELECT, PGP_PW3, "00 DA 00 C3 09 13 2A 86 48 CE 3D 03 01 07",
+                   ext(0xDB, 0x3F, 0xFF, pgp_import(0xA4, [(0x92, bytes(range(1, 33)))])), PGP_PW1,
+                   "00 88 00 00 20" + " 07" * 32 + " 00", "00 47 81 00 02 A4 00 00"],
+    "pgp-interleaved": [PGP_SELECT, PGP_PW1, SELECT, VERIFY, PGP_SELECT, "00 20 00 82", SELECT, "00 20 00 80"],
+})
 
 # seeds with a store that refuses commits: name -> (flags, APDUs)
 FAILING = {
@@ -96,6 +137,8 @@ FAILING = {
     "put-data-store-fails": (3 | 0b000010 << 2, ADMIN["put-data-objects"]),
     # CHANGE REFERENCE DATA: the try spent (k = 0) and given back (k = 1), the new PIN refused
     "change-pin-store-fails": (0b000100 << 2, SEEDS["change-unblock"]),
+    # OpenPGP: every other commit refused
+    "pgp-store-fails": (0b010101 << 2, SEEDS["pgp-passwords"] + SEEDS["pgp-admin"]),
 }
 
 
