@@ -686,6 +686,7 @@ static void start_helpers(struct run *r)
 
 /* Each card's token as OpenSC's PKCS#11 module shows it (when it is installed). */
 /* How OpenSC names card i's token, worked out from its image as OpenSC's PIV emulation does
+ * (a PIV card)
  * (pkcs11_names.h; test_pkcs11_json and test_run_env check it against OpenSC itself): no
  * module loaded, no PC/SC session before COMMAND's. false when the image cannot be read. */
 static bool token_from_image(struct run_card *c)
@@ -694,6 +695,10 @@ static bool token_from_image(struct run_card *c)
         struct vt_image *img = vt_image_load(c->path, err, sizeof(err));
         if (!img)
                 return false;
+        if (strcmp(img->applet, "piv") != 0) { /* with OpenPGP: ask OpenSC which it shows */
+                vt_image_free(img);
+                return false;
+        }
         struct vt_p11_token t = {0};
         vt_p11_token(img, &t);
         vt_image_free(img);
