@@ -106,23 +106,15 @@ static int flush(struct vpcd_link *l)
 static int answer(struct vpcd_link *l, const uint8_t *body, size_t len)
 {
         size_t n = 0;
-        if (len == 1) {
-                switch (body[0]) {
-                case VPCD_CTRL_OFF:
-                case VPCD_CTRL_ON:
-                case VPCD_CTRL_RESET:
-                        l->h.power(l->h.user, body[0]);
-                        set_state(l, body[0] == VPCD_CTRL_OFF ? VPCD_CONNECTED : VPCD_POWERED);
-                        return 0; /* never answered: that would desynchronise the stream */
-                case VPCD_CTRL_ATR:
-                        n = l->h.atr(l->h.user, l->tx + FRAME_HEADER);
-                        break;
-                default:
-                        vt_log(LOG_WARNING, l->name, l->endpoint, "unknown vpcd control code %02X",
-                               body[0]);
-                        return 0;
-                }
-        } else if (len > 1) {
+        switch (frame_vpcd_msg(body, len)) {
+        case VPCD_MSG_POWER:
+                l->h.power(l->h.user, body[0]);
+                set_state(l, body[0] == VPCD_CTRL_OFF ? VPCD_CONNECTED : VPCD_POWERED);
+                return 0; /* never answered: that would desynchronise the stream */
+        case VPCD_MSG_ATR:
+                n = l->h.atr(l->h.user, l->tx + FRAME_HEADER);
+                break;
+        case VPCD_MSG_APDU:
                 n = l->h.apdu(l->h.user, body, len, l->tx + FRAME_HEADER);
                 if (n == VPCD_APDU_DROP)
                         return -ECONNABORTED;
@@ -130,7 +122,12 @@ static int answer(struct vpcd_link *l, const uint8_t *body, size_t len)
                         l->pending = true; /* stop reading until the answer is out */
                         return sd_event_source_set_io_events(l->io, 0);
                 }
-        } else {
+                break;
+        case VPCD_MSG_UNKNOWN:
+                vt_log(LOG_WARNING, l->name, l->endpoint, "unknown vpcd control code %02X",
+                       body[0]);
+                return 0;
+        case VPCD_MSG_EMPTY:
                 return 0;
         }
         l->tx_len = frame_seal(l->tx, n);

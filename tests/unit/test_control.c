@@ -30,28 +30,28 @@
 static void split(void **state)
 {
         (void)state;
-        char *w[VERBS_WORDS_MAX];
+        char *w[REQUEST_WORDS_MAX];
         char a[] = "  fault\tcard0  sw 6A82 ";
-        assert_int_equal(verbs_split(a, w, VERBS_WORDS_MAX), 4);
+        assert_int_equal(request_split(a, w, REQUEST_WORDS_MAX), 4);
         assert_string_equal(w[0], "fault");
         assert_string_equal(w[1], "card0");
         assert_string_equal(w[2], "sw");
         assert_string_equal(w[3], "6A82");
         char empty[] = " \t ";
-        assert_int_equal(verbs_split(empty, w, VERBS_WORDS_MAX), 0);
+        assert_int_equal(request_split(empty, w, REQUEST_WORDS_MAX), 0);
         char ctl[] = "status\x01";
-        assert_int_equal(verbs_split(ctl, w, VERBS_WORDS_MAX), -1);
+        assert_int_equal(request_split(ctl, w, REQUEST_WORDS_MAX), -1);
         char esc[] = "status \x1b[2J";
-        assert_int_equal(verbs_split(esc, w, VERBS_WORDS_MAX), -1);
+        assert_int_equal(request_split(esc, w, REQUEST_WORDS_MAX), -1);
         char many[] = "a b c d";
-        assert_int_equal(verbs_split(many, w, 3), -1);
+        assert_int_equal(request_split(many, w, 3), -1);
 }
 
 static struct fault parse_ok(const char *text)
 {
         char buf[256], *w[16], err[256];
         snprintf(buf, sizeof(buf), "%s", text);
-        int n = verbs_split(buf, w, 16);
+        int n = request_split(buf, w, 16);
         struct fault f;
         if (fault_parse(w, (size_t)n, &f, err, sizeof(err)) != 0)
                 fail_msg("'%s' refused: %s", text, err);
@@ -62,7 +62,7 @@ static void parse_bad(const char *text, const char *why)
 {
         char buf[256], *w[16], err[256] = "";
         snprintf(buf, sizeof(buf), "%s", text);
-        int n = verbs_split(buf, w, 16);
+        int n = request_split(buf, w, 16);
         struct fault f;
         if (fault_parse(w, (size_t)n, &f, err, sizeof(err)) != -1 || !strstr(err, why))
                 fail_msg("'%s': expected an error mentioning '%s', got '%s'", text, why, err);
