@@ -87,7 +87,7 @@ static const struct {
         const char *name;
         enum request_verb verb;
 } card_verbs[] = {
-    {"insert", REQUEST_INSERT}, {"remove", REQUEST_REMOVE},   {"reset", REQUEST_RESET},
+    {"insert", REQUEST_INSERT}, {"remove", REQUEST_REMOVE},  {"reset", REQUEST_RESET},
     {"touch", REQUEST_TOUCH},   {"trace", REQUEST_TRACE_ON}, {"fault", REQUEST_FAULT},
 };
 #define N_CARD_VERBS (sizeof(card_verbs) / sizeof(card_verbs[0]))

@@ -73,9 +73,10 @@ void verbs_execute(const struct card_lookup *cards, char *line, FILE *reply)
                 return;
         }
         struct served_card *sc = req.card;
-        static const char *const done[] = {
-            [REQUEST_INSERT] = "insert", [REQUEST_REMOVE] = "remove", [REQUEST_RESET] = "reset",
-            [REQUEST_TOUCH] = "touch"};
+        static const char *const done[] = {[REQUEST_INSERT] = "insert",
+                                           [REQUEST_REMOVE] = "remove",
+                                           [REQUEST_RESET] = "reset",
+                                           [REQUEST_TOUCH] = "touch"};
         switch (req.verb) {
         case REQUEST_STATUS:
                 do_status(cards, req.json, reply);

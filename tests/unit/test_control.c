@@ -47,6 +47,27 @@ static void split(void **state)
         assert_int_equal(request_split(many, w, 3), -1);
 }
 
+/* control_input: when the bytes received make a request line, and what line */
+static void input_lines(void **state)
+{
+        (void)state;
+        char in[CONTROL_LINE_MAX + 1];
+        snprintf(in, sizeof(in), "status");
+        assert_int_equal(control_input(in, 6, false), CONTROL_MORE);
+        assert_int_equal(control_input(in, 6, true), CONTROL_LINE); /* the client shut down */
+        assert_string_equal(in, "status");
+        snprintf(in, sizeof(in), "status --json\r\nmore");
+        assert_int_equal(control_input(in, strlen(in), false), CONTROL_LINE);
+        assert_string_equal(in, "status --json");
+        memcpy(in, "sta\0tus\n", 9);
+        in[9] = '\0';
+        assert_int_equal(control_input(in, 9, false), CONTROL_MALFORMED);
+        memset(in, 'a', CONTROL_LINE_MAX);
+        in[CONTROL_LINE_MAX] = '\0';
+        assert_int_equal(control_input(in, CONTROL_LINE_MAX - 1, false), CONTROL_MORE);
+        assert_int_equal(control_input(in, CONTROL_LINE_MAX, false), CONTROL_TOO_LONG);
+}
+
 static struct fault parse_ok(const char *text)
 {
         char buf[256], *w[16], err[256];
@@ -437,6 +458,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(split),
+            cmocka_unit_test(input_lines),
             cmocka_unit_test(fault_words),
             cmocka_unit_test(faults_match_and_spend),
             cmocka_unit_test(requests),
