@@ -24,6 +24,10 @@ out=$("$VTOKEN" run --card "$T/card" -- bash -c '
   }
   tries() { show_json "$T/card" "d[\"pin\"][\"tries_left\"]"; }
   trap '"'"'[ $? = 0 ] || { echo "--- last right PIN:"; cat "$T/verified"; "$VTOKEN" ctl status; echo "--- vtokend:"; tail -n 8 "$T/vtokend.log"; } >&2'"'"' EXIT
+  # vtokend starts in the network namespace of the run (vtoken run sets VTOKEN_NETNS where
+  # COMMAND runs on the caller'"'"'s network)
+  netns=()
+  [ -z "${VTOKEN_NETNS:-}" ] || netns=(nsenter --net="$VTOKEN_NETNS" --)
   back_ms=() answered_rounds=0
   for round in $(seq 50); do
     prev=$(tries)
@@ -38,7 +42,7 @@ out=$("$VTOKEN" run --card "$T/card" -- bash -c '
     tail --pid="$old" -f /dev/null
     sleep "0.$((RANDOM % 3))" # restart 0-0.2 s later, as a supervisor would
     start=${EPOCHREALTIME/[.,]/}
-    ("$VTOKEND" --config "$VTOKEN_RUN_DIR/vtokend.conf" >>"$T/vtokend.log" 2>&1 &) # not our child: no job notice when killed
+    ("${netns[@]}" "$VTOKEND" --config "$VTOKEN_RUN_DIR/vtokend.conf" >>"$T/vtokend.log" 2>&1 &) # not our child: no job notice when killed
     wait_until 2 "round $round: the card is back for PC/SC" -- present
     back_ms+=($(((${EPOCHREALTIME/[.,]/} - start) / 1000)))
     wait "$client" || true
