@@ -21,6 +21,9 @@
 /* pcscd asks each vpcd slot for the ATR every 400 ms: a connection that hears nothing for this
  * long sits in the backlog of a vpcd slot that serves another card */
 #define SILENCE_US 2000000ULL
+/* A new connection on which vpcd asks this many times for the ATR, and for nothing else, serves
+ * a pcscd that took the card for present all along and will not power it: see answer(). */
+#define STALE_ATR_POLLS 3
 
 struct vpcd_link {
         sd_event *event;
@@ -38,6 +41,9 @@ struct vpcd_link {
         sd_event_source *retry;
         sd_event_source *silence; /* armed from connect until vpcd first speaks */
         bool unheard;             /* connected, and vpcd never spoke within SILENCE_US */
+        unsigned atr_polls;       /* ATR requests on this connection, and nothing else yet */
+        bool probing;             /* counting them: no power or APDU seen on this connection */
+        bool pulled;              /* the last connection was closed for STALE_ATR_POLLS */
         uint64_t backoff_us;
         uid_t pcscd_uid; /* besides root and our own user, who may listen (VT_UID_NONE) */
         bool refused;    /* the last listener was refused: say so again only when it changes */
@@ -106,12 +112,27 @@ static int flush(struct vpcd_link *l)
 static int answer(struct vpcd_link *l, const uint8_t *body, size_t len)
 {
         size_t n = 0;
-        switch (frame_vpcd_msg(body, len)) {
+        enum vpcd_msg m = frame_vpcd_msg(body, len);
+        if (m == VPCD_MSG_POWER || m == VPCD_MSG_APDU)
+                l->probing = l->pulled = false; /* pcscd uses this card */
+        switch (m) {
         case VPCD_MSG_POWER:
                 l->h.power(l->h.user, body[0]);
                 set_state(l, body[0] == VPCD_CTRL_OFF ? VPCD_CONNECTED : VPCD_POWERED);
                 return 0; /* never answered: that would desynchronise the stream */
         case VPCD_MSG_ATR:
+                if (l->probing && ++l->atr_polls == STALE_ATR_POLLS && !l->pulled) {
+                        /* pcscd never saw the card go (a vtokend killed and started again
+                         * between two of its polls) and keeps its state of the card before:
+                         * with a power-up that failed in between, it refuses every client and
+                         * never powers ours. Pulled out once, the card is taken afresh. */
+                        vt_log(LOG_NOTICE, l->name, l->endpoint,
+                               "vpcd %s only polls the card: pcscd holds the state of the card "
+                               "before this one; pulling it out once so that pcscd takes it anew",
+                               l->endpoint);
+                        l->pulled = true;
+                        return -ECONNABORTED;
+                }
                 n = l->h.atr(l->h.user, l->tx + FRAME_HEADER);
                 break;
         case VPCD_MSG_APDU:
@@ -272,6 +293,8 @@ static int on_io(sd_event_source *s, int fd, uint32_t events, void *userdata)
                         return 0;
                 }
                 l->backoff_us = BACKOFF_MIN_US;
+                l->probing = true;
+                l->atr_polls = 0;
                 vt_log(LOG_INFO, l->name, l->endpoint, "connected to vpcd %s", l->endpoint);
                 set_state(l, VPCD_CONNECTED);
                 if (sd_event_add_time_relative(l->event, &l->silence, CLOCK_MONOTONIC, SILENCE_US,
