@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,58 +22,263 @@
 #define REPLY_MAX      ((size_t)1024 * 1024)
 #define LINE_MAX_SEND  ((size_t)64 * 1024)
 
+/* The requests: what follows the verb, what it does, and how its words are checked before
+ * anything is sent (a usage error never reaches the daemon). */
+struct verb {
+        const char *name, *args, *help;
+        const char *options; /* " --json -j ": the options it takes, each between spaces */
+        int (*check)(int argc, char **argv); /* argv[0] is the verb; 0, or -1 after a message */
+};
+
+static int check_status(int argc, char **argv);
+static int check_card(int argc, char **argv);
+static int check_trace(int argc, char **argv);
+static int check_fault(int argc, char **argv);
+static int check_touch(int argc, char **argv);
+
+static const struct verb verbs[] = {
+    {"status", "[-j|--json]",
+     "each card: its reader link, power, selected applet, PIN verified, PIN/PUK\n"
+     "tries left, commands served, trace, armed faults, waiting for touch; --json:\n"
+     "one JSON object {\"cards\": [...]}",
+     " --json -j ", check_status},
+    {"insert", "CARD", "put the card back into its reader", " ", check_card},
+    {"remove", "CARD", "pull the card out (clients see it removed)", " ", check_card},
+    {"reset", "CARD",
+     "warm reset: selection and security state cleared (PC/SC has no way to\n"
+     "tell clients; their next command finds the card reset)",
+     " ", check_card},
+    {"trace", "CARD on [FILE] [-j|--json] | CARD off",
+     "trace every APDU to FILE (appended; JSON lines with --json or a FILE named\n"
+     "*.json/*.jsonl), or to the daemon's log; PINs, PUKs, management-key\n"
+     "exchanges and imported keys are always redacted. off stops it",
+     " --json -j ", check_trace},
+    {"fault",
+     "CARD KIND [--count N | --sticky] [--ins XX] [--p1 XX] [--p2 XX]\n"
+     "             | CARD clear",
+     "the next N commands (default 1), or with --sticky every one until\n"
+     "'fault CARD clear', get KIND; with --ins, --p1, --p2 only commands with\n"
+     "that header byte (hex), e.g. --ins 87 --p2 9c: GENERAL AUTHENTICATE with\n"
+     "key 9c. KIND is one of:\n"
+     "  sw XXXX      answered with status word XXXX (OpenSC verifies the PIN\n"
+     "               again and retries a signature refused with 69 82: use\n"
+     "               --sticky to make every signature fail)\n"
+     "  delay TIME   answered TIME later (500ms, 2s)\n"
+     "  drop         the reader link closes mid-command; the card\n"
+     "               reconnects by itself\n"
+     "  write-fail   the card image cannot be written: the card answers\n"
+     "               65 81, nothing changes\n"
+     "clear disarms every fault of the card",
+     " --count --sticky --ins --p1 --p2 ", check_fault},
+    {"touch", "CARD [--wait SECONDS]",
+     "touch the key: a signature waiting for a touch goes on (without one it\n"
+     "fails with 69 82 after the card's touch-timeout); --wait waits up to\n"
+     "SECONDS for such a command first",
+     " --wait ", check_touch},
+};
+
+static const struct verb *verb_find(const char *name)
+{
+        for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+                if (strcmp(verbs[i].name, name) == 0)
+                        return &verbs[i];
+        return NULL;
+}
+
+/* text with every line after the first indented by `indent` spaces */
+static void indented(FILE *f, const char *text, int indent)
+{
+        for (const char *p = text; *p; p++) {
+                fputc(*p, f);
+                if (*p == '\n')
+                        fprintf(f, "%*s", indent, "");
+        }
+        fputc('\n', f);
+}
+
+static void verb_usage(FILE *f, const struct verb *v)
+{
+        fprintf(f, "Usage: vtoken ctl [-s|--socket PATH] %s %s\n\n", v->name, v->args);
+        indented(f, v->help, 0);
+        fprintf(f,
+                "\nCARD is a card's name ([card NAME] in vtokend.conf; card0, card1 in "
+                "'vtoken run').\n"
+                "Exit status: 0 done, 1 refused by the daemon, %d cannot reach the daemon, "
+                "%d usage.\n",
+                EX_UNAVAILABLE, EX_USAGE);
+}
+
 static void usage(FILE *f)
 {
-        fprintf(
-            f,
-            "Usage: vtoken ctl [--socket PATH] REQUEST\n"
-            "\n"
-            "Controls a running vtokend through its control socket: PATH, else $VTOKEN_CONTROL\n"
-            "(set inside 'vtoken run'), else " DEFAULT_SOCKET ". REQUEST is one of:\n"
-            "\n"
-            "  status [--json]                 each card: vpcd connection, power, selected "
-            "applet,\n"
-            "                                  PIN verified, PIN/PUK tries left, commands served,\n"
-            "                                  trace, armed faults, waiting for touch\n"
-            "  insert CARD                     put the card back into its reader\n"
-            "  remove CARD                     pull the card out (clients see it removed)\n"
-            "  reset CARD                      warm reset: selection and security state cleared\n"
-            "                                  (PC/SC has no way to tell clients; their next\n"
-            "                                  command finds the card reset)\n"
-            "  trace CARD on [FILE] [--json]   trace every APDU to FILE (appended; JSON lines "
-            "with\n"
-            "                                  --json or a FILE named *.json/*.jsonl), or to the\n"
-            "                                  daemon's log; PINs, PUKs, management-key exchanges\n"
-            "                                  and imported keys are always redacted\n"
-            "  trace CARD off\n"
-            "  fault CARD KIND [--count N] [--ins XX]\n"
-            "                                  the next N commands (default 1; only INS XX with "
-            "--ins):\n"
-            "                                    sw XXXX      answered with status word XXXX\n"
-            "                                    delay TIME   answered TIME later (500ms, 2s)\n"
-            "                                    drop         the vpcd connection closes "
-            "mid-command;\n"
-            "                                                 the card reconnects by itself\n"
-            "                                    write-fail   the card image cannot be written: "
-            "the\n"
-            "                                                 card answers 65 81, nothing changes\n"
-            "  fault CARD clear                disarm the card's faults\n"
-            "  touch CARD [--wait SECONDS]     touch the key: a signature waiting for a touch "
-            "goes\n"
-            "                                  on (without one it fails with 69 82 after the "
-            "card's\n"
-            "                                  touch-timeout); --wait waits for such a command "
-            "first\n"
-            "\n"
-            "CARD is a card's name ([card NAME] in vtokend.conf; card0, card1 in 'vtoken run').\n"
-            "\n"
-            "Protocol (for other clients): connect to the unix socket, send one line of at most\n"
-            "1024 bytes (these words separated by spaces, then \\n), read until the daemon "
-            "closes:\n"
-            "\"ok\\n\" and the answer, or \"error: REASON\\n\".\n"
-            "\n"
-            "Exit status: 0 done, 1 refused by the daemon, %d cannot reach the daemon, %d usage.\n",
-            EX_UNAVAILABLE, EX_USAGE);
+        fprintf(f, "Usage: vtoken ctl [-s|--socket PATH] VERB [ARGS...]\n"
+                   "       vtoken ctl VERB --help\n"
+                   "\n"
+                   "Controls a running vtokend through its control socket: PATH, else "
+                   "$VTOKEN_CONTROL\n"
+                   "(set inside 'vtoken run'), else " DEFAULT_SOCKET ". VERB is one of:\n\n");
+        for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+                fprintf(f, "  %s %s\n      ", verbs[i].name, verbs[i].args);
+                indented(f, verbs[i].help, 6);
+        }
+        fprintf(f,
+                "\n"
+                "CARD is a card's name ([card NAME] in vtokend.conf; card0, card1 in 'vtoken "
+                "run').\n"
+                "\n"
+                "Protocol (for other clients): connect to the unix socket, send one line of at "
+                "most\n"
+                "1024 bytes (these words separated by spaces, then \\n), read until the daemon "
+                "closes:\n"
+                "\"ok\\n\" and the answer, or \"error: REASON\\n\".\n"
+                "\n"
+                "Exit status: 0 done, 1 refused by the daemon, %d cannot reach the daemon, %d "
+                "usage.\n",
+                EX_UNAVAILABLE, EX_USAGE);
+}
+
+/* ---- the words of each verb, checked before sending -------------------------------- */
+
+static int bad(char **argv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int bad(char **argv, const char *fmt, ...)
+{
+        va_list ap;
+        const struct verb *v = verb_find(argv[0]);
+
+        fprintf(stderr, "vtoken ctl %s: ", argv[0]);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fprintf(stderr, "\nUsage: vtoken ctl %s %s (see vtoken ctl %s --help)\n", argv[0], v->args,
+                argv[0]);
+        return -1;
+}
+
+static bool is_hex(const char *s, size_t digits)
+{
+        return strlen(s) == digits && strspn(s, "0123456789abcdefABCDEF") == digits;
+}
+
+static bool is_number(const char *s)
+{
+        return *s && strspn(s, "0123456789") == strlen(s);
+}
+
+/* "-j" is "--json" on the wire */
+static bool is_json(char **w)
+{
+        if (strcmp(*w, "-j") == 0)
+                *w = "--json";
+        return strcmp(*w, "--json") == 0;
+}
+
+static int card_word(char **argv, int argc)
+{
+        if (argc < 2)
+                return bad(argv, "CARD is missing");
+        if (argv[1][0] == '-')
+                return bad(argv, "unknown option '%s' where CARD belongs", argv[1]);
+        return 0;
+}
+
+static int check_status(int argc, char **argv)
+{
+        for (int i = 1; i < argc; i++)
+                if (i > 1 || !is_json(&argv[i]))
+                        return bad(argv, "%s '%s'",
+                                   argv[i][0] == '-' ? "unknown option" : "unexpected", argv[i]);
+        return 0;
+}
+
+static int check_card(int argc, char **argv)
+{
+        if (card_word(argv, argc) < 0)
+                return -1;
+        if (argc == 2)
+                return 0;
+        return bad(argv, "%s '%s'", argv[2][0] == '-' ? "unknown option" : "unexpected", argv[2]);
+}
+
+static int check_trace(int argc, char **argv)
+{
+        if (card_word(argv, argc) < 0)
+                return -1;
+        if (argc < 3 || (strcmp(argv[2], "on") != 0 && strcmp(argv[2], "off") != 0))
+                return bad(argv, "expected on or off after CARD");
+        if (strcmp(argv[2], "off") == 0)
+                return argc == 3 ? 0 : bad(argv, "unexpected '%s' after off", argv[3]);
+        for (int i = 3; i < argc; i++) {
+                if (is_json(&argv[i]))
+                        continue;
+                if (argv[i][0] == '-')
+                        return bad(argv, "unknown option '%s'", argv[i]);
+                if (i != 3)
+                        return bad(argv, "unexpected '%s': one FILE, right after on", argv[i]);
+        }
+        return 0;
+}
+
+static int check_fault(int argc, char **argv)
+{
+        static const char *const kinds[] = {"sw", "delay", "drop", "write-fail", "clear"};
+        bool counted = false;
+
+        if (card_word(argv, argc) < 0)
+                return -1;
+        if (argc < 3)
+                return bad(argv, "KIND is missing: sw XXXX, delay TIME, drop, write-fail or clear");
+        size_t k = 0;
+        while (k < 5 && strcmp(argv[2], kinds[k]) != 0)
+                k++;
+        if (k == 5)
+                return bad(argv,
+                           "unknown KIND '%s': sw XXXX, delay TIME, drop, write-fail or clear",
+                           argv[2]);
+        if (k == 4)
+                return argc == 3 ? 0 : bad(argv, "unexpected '%s' after clear", argv[3]);
+        if (k == 0 && (argc < 4 || !is_hex(argv[3], 4)))
+                return bad(argv, "sw needs a status word of 4 hex digits, e.g. sw 6982");
+        if (k == 1 && (argc < 4 || !strchr("0123456789.", argv[3][0])))
+                return bad(argv, "delay needs a time, e.g. delay 500ms or delay 2s");
+        for (int i = k < 2 ? 4 : 3; i < argc; i++) {
+                const char *o = argv[i], *arg = i + 1 < argc ? argv[i + 1] : "";
+                if (strcmp(o, "--sticky") == 0 && !counted) {
+                        counted = true;
+                } else if (strcmp(o, "--count") == 0 && !counted) {
+                        if (!is_number(arg) || strspn(arg, "0") == strlen(arg))
+                                return bad(argv, "--count needs a number of commands, 1 or more");
+                        counted = true;
+                        i++;
+                } else if (!strcmp(o, "--ins") || !strcmp(o, "--p1") || !strcmp(o, "--p2")) {
+                        if (!is_hex(arg, 2))
+                                return bad(argv, "%s needs a byte in 2 hex digits, e.g. %s 87", o,
+                                           o);
+                        i++;
+                } else if (!strcmp(o, "--count") || !strcmp(o, "--sticky")) {
+                        return bad(argv, "--count and --sticky exclude each other, and each is "
+                                         "given once");
+                } else {
+                        return bad(argv, "unknown option '%s'", o);
+                }
+        }
+        return 0;
+}
+
+static int check_touch(int argc, char **argv)
+{
+        char *end;
+
+        if (card_word(argv, argc) < 0)
+                return -1;
+        if (argc == 2)
+                return 0;
+        if (strcmp(argv[2], "--wait") != 0)
+                return bad(argv, "unknown option '%s'", argv[2]);
+        if (argc != 4)
+                return bad(argv, "--wait needs SECONDS");
+        double s = strtod(argv[3], &end);
+        if (*end || end == argv[3] || !(s >= 0 && s <= 1e9))
+                return bad(argv, "bad --wait '%s': expected seconds", argv[3]);
+        return 0;
 }
 
 /* Sends line and reads the whole reply into a malloc'd string; -1 with a message when the
@@ -170,7 +376,7 @@ static int show(const char *reply)
         }
         if (strncmp(reply, "error: ", 7) == 0) {
                 fprintf(stderr, "vtoken ctl: %s", reply + 7);
-                return 1;
+                return strncmp(reply + 7, "usage: ", 7) == 0 ? EX_USAGE : 1;
         }
         fprintf(stderr, "vtoken ctl: unexpected reply: %.200s\n", reply);
         return 1;
@@ -221,7 +427,7 @@ int vt_cmd_ctl(int argc, char **argv)
                         usage(stdout);
                         return 0;
                 default:
-                        usage(stderr);
+                        fprintf(stderr, "Try 'vtoken ctl --help'.\n");
                         return EX_USAGE;
                 }
         }
@@ -233,20 +439,45 @@ int vt_cmd_ctl(int argc, char **argv)
                 usage(stderr);
                 return EX_USAGE;
         }
-        if (argc == 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "help") == 0)) {
-                usage(stdout);
-                return 0;
-        }
-        signal(SIGPIPE, SIG_IGN);
-        if (strcmp(argv[0], "touch") == 0 && argc == 4 && strcmp(argv[2], "--wait") == 0) {
-                char *end;
-                double s = strtod(argv[3], &end);
-                if (*end || !(s >= 0 && s <= 1e9)) {
-                        fprintf(stderr, "vtoken ctl: bad --wait '%s': expected seconds\n", argv[3]);
+        if (strcmp(argv[0], "help") == 0 && argc <= 2) {
+                const struct verb *v = argc == 2 ? verb_find(argv[1]) : NULL;
+                if (argc == 2 && !v) {
+                        fprintf(stderr, "vtoken ctl: unknown verb '%s'\n", argv[1]);
                         return EX_USAGE;
                 }
-                return touch_wait(path, argv, s);
+                if (v)
+                        verb_usage(stdout, v);
+                else
+                        usage(stdout);
+                return 0;
         }
+        const struct verb *v = verb_find(argv[0]);
+        if (!v) {
+                fprintf(stderr,
+                        "vtoken ctl: unknown verb '%s': expected status, insert, remove, reset, "
+                        "trace, fault or touch (see vtoken ctl --help)\n",
+                        argv[0]);
+                return EX_USAGE;
+        }
+        for (int i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+                        verb_usage(stdout, v);
+                        return 0;
+                }
+        }
+        for (int i = 1; i < argc; i++) {
+                char word[64];
+                snprintf(word, sizeof(word), " %s ", argv[i]);
+                if (argv[i][0] == '-' && !strstr(v->options, word)) {
+                        bad(argv, "unknown option '%s'", argv[i]);
+                        return EX_USAGE;
+                }
+        }
+        if (v->check(argc, argv) < 0)
+                return EX_USAGE;
+        signal(SIGPIPE, SIG_IGN);
+        if (strcmp(argv[0], "touch") == 0 && argc == 4)
+                return touch_wait(path, argv, strtod(argv[3], NULL));
         char *line = malloc(LINE_MAX_SEND);
         if (!line || build_line(argc, argv, line, LINE_MAX_SEND) < 0) {
                 free(line);

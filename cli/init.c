@@ -3,6 +3,7 @@
 #include "commands.h"
 
 #include "image.h"
+#include "image_store.h"
 #include "keygen.h"
 #include "profile.h"
 
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/x509.h>
 
 static void usage(FILE *f)
 {
@@ -24,20 +26,28 @@ static void usage(FILE *f)
             "\n"
             "Creates the card image directory IMAGE (mode 0700).\n"
             "\n"
-            "  --profile piv|ecert  card personality (default piv):\n"
+            "  -p, --profile piv|ecert\n"
+            "                       card personality (default piv):\n"
             "                       piv: YubiKey 5 defaults, PIN 123456, PUK 12345678, 3 tries\n"
             "                       ecert: e-Cert token, 15 tries, strong 8-character PIN chosen\n"
             "                       at random, printed once and written to IMAGE.pin-envelope.txt\n"
             "  --pin PIN            initial PIN (must meet the profile's policy)\n"
             "  --puk PUK            initial PUK (6 to 8 characters)\n"
             "  --retries N          PIN and PUK tries, 1..15\n"
-            "  --generate SLOT:ALG  generate a key and certificate in SLOT (repeatable);\n"
+            "  -g, --generate SLOT:ALG\n"
+            "                       generate a key and certificate in SLOT (repeatable);\n"
             "                       SLOT 9a 9c 9d 9e 82..95, ALG rsa1024 rsa2048 rsa3072\n"
             "                       rsa4096 p256 p384 ed25519 x25519\n"
-            "  --import SLOT:FILE   import a PKCS#12 file or a PEM key with its certificate\n"
+            "  -i, --import SLOT:FILE\n"
+            "                       import a PKCS#12 file or a PEM key with or without its\n"
+            "                       certificate; a key without one gets a certificate made\n"
+            "                       as for a generated key (self-signed, or issued by --ca;\n"
+            "                       subject --subject), so that PKCS#11 shows the key\n"
             "  --p12-pass PASS      password of PKCS#12 files and encrypted PEM keys\n"
             "  --ca KEY:CERT        issue generated certificates with this CA (PEM files)\n"
-            "  --subject DN         subject of generated certificates, /CN=.../O=...\n"
+            "  -s, --subject DN     subject of the certificates init makes, /CN=.../O=...\n"
+            "                       (default /CN=vtoken PURPOSE/O=vtoken, e.g. /CN=vtoken\n"
+            "                       PIV Authentication/O=vtoken)\n"
             "  --compat MODE        none (default) or yubikey: the card presents a YubiKey 5\n"
             "                       NFC's ATR and answers the YubiKey management AID, for\n"
             "                       tools that only trust YubiKeys (card.ini: [card] compat)\n"
@@ -56,7 +66,10 @@ static void usage(FILE *f)
             "                       of the slot's own (9a 9e clientAuth, 9c emailProtection,\n"
             "                       9d emailProtection), e.g. 9c:codeSigning or\n"
             "                       9a:clientAuth,1.3.6.1.4.1.311.20.2.2\n"
-            "  --force              replace an existing image\n"
+            "  -f, --force          replace an existing image\n"
+            "  -j, --json           describe the new image as 'vtoken show --json' does\n"
+            "  --show-pin           with --json: the e-Cert profile's initial PIN too\n"
+            "                       (\"envelope_pin\"); never shown in JSON without it\n"
             "  --pin-from SRC, --puk-from SRC, --p12-pass-from SRC\n"
             "                       read the secret instead of taking it on the command line,\n"
             "                       where other users can see it: SRC is fd:N (read from file\n"
@@ -120,12 +133,21 @@ static int read_secret(const char *opt, const char *src, char *buf, size_t n)
         return 0;
 }
 
+/* The A:B form an option takes, and an example. */
+static const char *form(const char *opt)
+{
+        return !strcmp(opt, "--generate") ? "SLOT:ALG, e.g. 9a:p256"
+               : !strcmp(opt, "--import") ? "SLOT:FILE, e.g. 9a:key.pem"
+               : !strcmp(opt, "--eku")    ? "SLOT:USAGES, e.g. 9c:codeSigning"
+                                          : "KEY:CERT (PEM files), e.g. ca.key:ca.crt";
+}
+
 static int split(const char *arg, const char *opt, char **left, const char **right)
 {
         const char *colon = strchr(arg, ':');
 
         if (!colon || colon == arg || !colon[1]) {
-                fprintf(stderr, "vtoken init: %s wants A:B, not '%s'\n", opt, arg);
+                fprintf(stderr, "vtoken init: %s wants %s, not '%s'\n", opt, form(opt), arg);
                 return -1;
         }
         *left = strndup(arg, (size_t)(colon - arg));
@@ -159,38 +181,66 @@ static int parse_key(const char *arg, const char *opt, struct vt_init_key *k)
         return r;
 }
 
+/* Names the certificates init made for imported keys that came without one. */
+static int made_certs_text(const char *image, const uint8_t *made, size_t n)
+{
+        struct vt_image *img;
+        char err[1024];
+
+        if (!n)
+                return 0;
+        if (!(img = vt_image_load(image, err, sizeof(err)))) {
+                fprintf(stderr, "vtoken init: %s\n", err);
+                return -1;
+        }
+        for (size_t i = 0; i < n; i++) {
+                const struct vt_slot *s = vt_image_slot(img, made[i]);
+                const unsigned char *p = s->cert;
+                X509 *x = s->cert ? d2i_X509(NULL, &p, (long)s->cert_len) : NULL;
+                char subject[512] = "?";
+                if (x)
+                        vt_name_text(X509_get_subject_name(x), subject, sizeof(subject));
+                bool self =
+                    x && X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(x)) == 0;
+                printf("Slot %02x: the imported key had no certificate; made a %s one, subject "
+                       "%s\n",
+                       made[i], self ? "self-signed" : "CA-issued", subject);
+                X509_free(x);
+        }
+        vt_image_free(img);
+        return 0;
+}
+
 int vt_cmd_init(int argc, char **argv)
 {
         enum {
-                O_PROFILE = 256,
-                O_PIN,
+                O_PIN = 256,
                 O_PUK,
                 O_RETRIES,
-                O_GEN,
-                O_IMPORT,
                 O_P12,
                 O_CA,
-                O_SUBJ,
-                O_FORCE,
                 O_COMPAT,
                 O_FIRMWARE,
                 O_COMPLEXITY,
                 O_EKU,
                 O_PIN_FROM,
                 O_PUK_FROM,
-                O_P12_FROM
+                O_P12_FROM,
+                O_SHOW_PIN
         };
         static const struct option options[] = {
-            {"profile", required_argument, NULL, O_PROFILE},
+            {"profile", required_argument, NULL, 'p'},
             {"pin", required_argument, NULL, O_PIN},
             {"puk", required_argument, NULL, O_PUK},
             {"retries", required_argument, NULL, O_RETRIES},
-            {"generate", required_argument, NULL, O_GEN},
-            {"import", required_argument, NULL, O_IMPORT},
+            {"generate", required_argument, NULL, 'g'},
+            {"import", required_argument, NULL, 'i'},
             {"p12-pass", required_argument, NULL, O_P12},
             {"ca", required_argument, NULL, O_CA},
-            {"subject", required_argument, NULL, O_SUBJ},
-            {"force", no_argument, NULL, O_FORCE},
+            {"subject", required_argument, NULL, 's'},
+            {"force", no_argument, NULL, 'f'},
+            {"json", no_argument, NULL, 'j'},
+            {"show-pin", no_argument, NULL, O_SHOW_PIN},
             {"compat", required_argument, NULL, O_COMPAT},
             {"firmware", required_argument, NULL, O_FIRMWARE},
             {"pin-complexity", no_argument, NULL, O_COMPLEXITY},
@@ -202,6 +252,9 @@ int vt_cmd_init(int argc, char **argv)
             {NULL, 0, NULL, 0},
         };
         struct vt_init_opts o = {0};
+        struct vt_show_extra extra = {0};
+        uint8_t made[VT_SLOTS];
+        bool json = false;
         static char secrets[3][1024]; /* --pin-from, --puk-from, --p12-pass-from */
         char pin[16] = "", firmware[16] = "", err[1024] = "", env[4096], *ca_key = NULL, *end;
         const char *image;
@@ -209,9 +262,15 @@ int vt_cmd_init(int argc, char **argv)
         int c, status = EX_USAGE;
 
         optind = 1;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "p:g:i:s:fjh", options, NULL)) != -1) {
                 switch (c) {
-                case O_PROFILE:
+                case 'p':
+                        if (strcmp(optarg, "piv") != 0 && strcmp(optarg, "ecert") != 0) {
+                                fprintf(stderr,
+                                        "vtoken init: unknown profile '%s' (piv or ecert)\n",
+                                        optarg);
+                                goto out;
+                        }
                         o.profile = optarg;
                         break;
                 case O_PIN:
@@ -228,15 +287,15 @@ int vt_cmd_init(int argc, char **argv)
                         }
                         o.retries = (int)n;
                         break;
-                case O_GEN:
-                case O_IMPORT:
-                        if ((c == O_GEN ? o.n_generate : o.n_import) == VT_SLOTS) {
+                case 'g':
+                case 'i':
+                        if ((c == 'g' ? o.n_generate : o.n_import) == VT_SLOTS) {
                                 fprintf(stderr, "vtoken init: too many keys\n");
                                 goto out;
                         }
-                        if (parse_key(optarg, c == O_GEN ? "--generate" : "--import",
-                                      c == O_GEN ? &o.generate[o.n_generate++]
-                                                 : &o.import[o.n_import++]) < 0)
+                        if (parse_key(optarg, c == 'g' ? "--generate" : "--import",
+                                      c == 'g' ? &o.generate[o.n_generate++]
+                                               : &o.import[o.n_import++]) < 0)
                                 goto out;
                         break;
                 case O_P12:
@@ -249,13 +308,35 @@ int vt_cmd_init(int argc, char **argv)
                                 goto out;
                         o.ca_key = ca_key;
                         break;
-                case O_SUBJ:
+                case 's': {
+                        X509_NAME *dn = vt_dn_parse(optarg);
+                        X509_NAME_free(dn);
+                        if (!dn) {
+                                fprintf(stderr,
+                                        "vtoken init: bad --subject '%s': use OpenSSL's "
+                                        "/CN=.../O=... form, e.g. '/CN=Alice/O=Example'\n",
+                                        optarg);
+                                goto out;
+                        }
                         o.subject = optarg;
                         break;
-                case O_FORCE:
+                }
+                case 'f':
                         o.force = true;
                         break;
+                case 'j':
+                        json = true;
+                        break;
+                case O_SHOW_PIN:
+                        extra.show_pin = true;
+                        break;
                 case O_COMPAT:
+                        if (strcmp(optarg, "none") != 0 && strcmp(optarg, "yubikey") != 0) {
+                                fprintf(stderr,
+                                        "vtoken init: unknown compat '%s' (none or yubikey)\n",
+                                        optarg);
+                                goto out;
+                        }
                         o.compat = optarg;
                         break;
                 case O_FIRMWARE:
@@ -291,9 +372,14 @@ int vt_cmd_init(int argc, char **argv)
                         status = 0;
                         goto out;
                 default:
-                        usage(stderr);
+                        fprintf(stderr, "Try 'vtoken init --help'.\n");
                         goto out;
                 }
+        }
+        if (extra.show_pin && !json) {
+                fprintf(stderr, "vtoken init: --show-pin goes with --json (the text output "
+                                "shows an initial PIN the profile chose anyway)\n");
+                goto out;
         }
         if (optind != argc - 1) {
                 fprintf(stderr, "vtoken init: %s (see vtoken init --help)\n",
@@ -305,13 +391,20 @@ int vt_cmd_init(int argc, char **argv)
         o.firmware_out_len = sizeof(firmware);
         o.initial_pin = pin;
         o.initial_pin_len = sizeof(pin);
-        if (vt_image_create(image, &o, err, sizeof(err)) < 0) {
+        o.made_certs = made;
+        o.n_made_certs = &extra.n_made_certs;
+        extra.made_certs = made;
+        if ((n = vt_image_create(image, &o, err, sizeof(err))) < 0) {
                 fprintf(stderr, "vtoken init: %s\n", err);
-                status = 1;
+                status = n == -2 ? EX_USAGE : 1;
                 goto out;
         }
         if (err[0])
                 fprintf(stderr, "vtoken init: %s\n", err);
+        if (json) {
+                status = vt_show_image(image, true, &extra);
+                goto out;
+        }
         printf("Created card image %s (profile %s)\n", image, o.profile ? o.profile : "piv");
         snprintf(env, sizeof(env), "%s/ca.crt.pem", image);
         if (access(env, F_OK) == 0)
@@ -323,6 +416,10 @@ int vt_cmd_init(int argc, char **argv)
                 printf("Compatibility: %s\n", o.compat);
         if (firmware[0])
                 printf("Firmware: %s\n", firmware);
+        if (made_certs_text(image, made, extra.n_made_certs) < 0) {
+                status = 1;
+                goto out;
+        }
         if (pin[0]) {
                 /* the one place a PIN is shown: the envelope the holder gets with the token */
                 vt_pin_envelope_path(image, env, sizeof(env));

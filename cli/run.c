@@ -1,16 +1,22 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* vtoken run: a private PC/SC environment (own pcscd with vpcd, own vtokend) in private mount,
- * network and PID namespaces, the cards present, then COMMAND; everything torn down after.
+/* vtoken run: a private PC/SC environment (own pcscd with vpcd, own vtokend) with the cards
+ * present, then COMMAND on the caller's network; everything torn down after.
  *
  *   vtoken (parent, host namespaces)      keeps the temporary directory, forwards signals
- *     └─ init (PID 1 of the new namespaces)  mounts, loopback, starts and stops the rest
- *          ├─ pcscd -f -c DIR/reader.conf.d
- *          ├─ vtokend --config DIR/vtokend.conf
+ *     └─ init (PID 1 of new mount and PID namespaces, the caller's network)
+ *          ├─ pcscd -f -c DIR/reader.conf.d  ┐ in a network namespace of their own: their
+ *          ├─ vtokend --config DIR/vtokend.conf ┘ vpcd link is reachable by no one else
  *          └─ COMMAND
- * When init exits the kernel kills whatever is left in the PID namespace: nothing survives. */
+ * All share the private mount namespace, whose /run/pcscd holds this pcscd's socket. When init
+ * exits the kernel kills whatever is left in the PID namespace: nothing survives. */
 #include "commands.h"
 #include "defaults.h"
+#include "fresh.h"
+#include "locate.h"
 #include "pcscwait.h"
+#include "profile.h"
+#include "tokens.h"
+#include "userns.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,21 +41,37 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#define RUN_CARDS_MAX  2 /* Debian's vpcd offers two slots per pcscd */
-#define RUN_FAILED     125
-#define STOP_TIMEOUT_S 5
+#define RUN_CARDS_MAX    16 /* pcsc-lite's PCSCLITE_MAX_READERS_CONTEXTS: readers per pcscd */
+#define RUN_VPCD_CARDS   2  /* Debian's vpcd offers two slots per pcscd */
+#define RUN_FAILED       125
+#define RUN_SOCKET_MAX   100 /* vtokend.conf's longest socket path (sun_path with room for .new) */
+#define STOP_TIMEOUT_S   5
+#define TOKENS_TIMEOUT_S 10
+
+struct run_card {
+        const char *image;   /* --card IMAGE as given; NULL for a fresh card */
+        const char *profile; /* --fresh's profile; NULL for --card */
+        char path[PATH_MAX]; /* the image served: IMAGE made absolute, or the copy in dir */
+        char reader[128];    /* its PC/SC reader name */
+        struct vt_token token;
+};
 
 struct run {
-        const char *cards[RUN_CARDS_MAX];
+        struct run_card cards[RUN_CARDS_MAX];
         size_t n_cards;
         const char *reader_name;
+        const char *transport;      /* "vpcd" or "driver" */
+        char driver_path[PATH_MAX]; /* vtoken's reader driver, with --transport driver */
         const char *trace;
         long timeout_ms;
         bool verbose;
         char **command;
         char dir[PATH_MAX];
-        char pcscd_path[PATH_MAX], vtokend_path[PATH_MAX]; /* found before unshare */
-        bool pcscd_no_polkit; /* this pcscd is told not to ask polkit */
+        /* found before unshare */
+        char pcscd_path[PATH_MAX], vtokend_path[PATH_MAX], vpcd_driver[PATH_MAX];
+        char pkcs11_module[PATH_MAX]; /* "" when OpenSC's is not installed */
+        bool pcscd_no_polkit;         /* this pcscd is told not to ask polkit */
+        int private_net;              /* pcscd's and vtokend's network namespace */
         pid_t pcscd, vtokend, child;
         char gone[64]; /* which helper exited while we waited for the cards */
 };
@@ -70,61 +92,133 @@ static void forward(int sig, siginfo_t *si, void *uc)
 
 static void usage(FILE *f)
 {
+        char profiles[128], cache[PATH_MAX];
+        vt_profile_names(profiles, sizeof(profiles));
+        vt_cache_dir(cache, sizeof(cache));
         fprintf(
             f,
-            "Usage: vtoken run [--card IMAGE]... [--reader-name NAME] [--trace FILE]\n"
-            "                  [--timeout SECONDS] [--verbose] -- COMMAND [ARGS...]\n"
+            "Usage: vtoken run [--card IMAGE | --fresh [PROFILE]]... [--reader-name NAME]\n"
+            "                  [--transport vpcd|driver] [--trace FILE] [--timeout SECONDS]\n"
+            "                  [--verbose] -- COMMAND [ARGS...]\n"
             "\n"
-            "Runs COMMAND in a private PC/SC environment: private mount, network and PID\n"
-            "namespaces with their own pcscd (vpcd driver) and vtokend, the cards inserted and\n"
-            "present before COMMAND starts. The host's pcscd is not touched. Exits with COMMAND's\n"
-            "status (128+N when a signal N ended it or stopped vtoken run before it started, %d\n"
-            "when the environment could not be set up) and leaves nothing running.\n"
+            "Runs COMMAND, on the caller's network, with a private PC/SC environment: its own\n"
+            "pcscd (vpcd driver) and vtokend in private mount and PID namespaces, their vpcd\n"
+            "link in a network namespace of their own that no one else reaches, the cards\n"
+            "inserted and present before COMMAND starts. The host's pcscd is not touched. Exits\n"
+            "with COMMAND's status (128+N when a signal N ended it or stopped vtoken run before\n"
+            "it started, %d when the environment could not be set up) and leaves nothing\n"
+            "running.\n"
             "\n"
-            "  --card IMAGE        a card image directory (at most %d; created from the piv\n"
-            "                      profile when missing). Without --card: the default card.\n"
+            "  --card IMAGE        a card image directory, kept after the run (created from the\n"
+            "                      piv profile when missing, in an existing directory)\n"
+            "  --fresh [PROFILE]   a throwaway card of PROFILE (%s; default piv): a copy\n"
+            "                      of a template made once in the cache directory, with its\n"
+            "                      own GUID and serial, removed after the run\n"
             "  --reader-name NAME  the reader's name (default \"Virtual PCD\"); PC/SC shows\n"
-            "                      \"NAME 00 00\" (and \"NAME 00 01\" for a second card)\n"
+            "                      \"NAME 00 00\" (a second card: \"NAME 00 01\" on vpcd, \"NAME "
+            "01 00\"\n"
+            "                      on the driver)\n"
+            "  --transport T       vpcd (the default: vsmartcard's vpcd, two slots, both always\n"
+            "                      shown) or driver (vtoken's own reader driver: one reader per\n"
+            "                      card, presence changes seen at once)\n"
             "  --trace FILE        write an APDU trace of every card to FILE\n"
             "  --timeout SECONDS   how long to wait for the cards (default 30)\n"
             "  --verbose           show pcscd's and vtokend's logs\n"
+            "  -h, --help          this text\n"
             "\n"
-            "Inside, VTOKEN_CONTROL names vtokend's control socket (used by 'vtoken ctl') and\n"
-            "VTOKEN_CARDS the number of cards (used by 'vtoken wait').\n",
-            RUN_FAILED, RUN_CARDS_MAX);
+            "At most %d cards with vpcd, %d with the driver; without --card and --fresh, one\n"
+            "fresh piv card. The cache directory is %s.\n"
+            "\n"
+            "Inside, for COMMAND:\n"
+            "  VTOKEN_CARDS               the number of cards (used by 'vtoken wait')\n"
+            "  VTOKEN_CONTROL             vtokend's control socket (used by 'vtoken ctl')\n"
+            "  VTOKEN_PKCS11_MODULE       OpenSC's PKCS#11 module, when installed\n"
+            "  VTOKEN_CARDn_READER        card n's PC/SC reader name (n = 0, 1, ...)\n"
+            "  VTOKEN_CARDn_IMAGE         card n's image directory\n"
+            "  VTOKEN_CARDn_TOKEN_URI     its token as the module shows it: a PKCS#11 URI,\n"
+            "  VTOKEN_CARDn_TOKEN_LABEL   the token label\n"
+            "  VTOKEN_CARDn_TOKEN_SERIAL  and the token serial\n"
+            "  VTOKEN_NETNS               pcscd's and vtokend's network namespace, for a pcscd\n"
+            "                             or vtokend started beside them (with nsenter)\n",
+            RUN_FAILED, profiles, RUN_VPCD_CARDS, RUN_CARDS_MAX, cache);
+}
+
+static int add_card(struct run *r, const char *image, const char *profile)
+{
+        if (r->n_cards == RUN_CARDS_MAX) {
+                fprintf(stderr, "vtoken run: at most %d cards (pcscd serves at most %d readers)\n",
+                        RUN_CARDS_MAX, RUN_CARDS_MAX);
+                return EX_USAGE;
+        }
+        r->cards[r->n_cards].image = image;
+        r->cards[r->n_cards++].profile = profile;
+        return 0;
+}
+
+/* --fresh takes its PROFILE as --fresh=PROFILE or as the next word when that names a
+ * profile (anything else there is COMMAND's). */
+static int add_fresh(struct run *r, const char *arg, int argc, char **argv)
+{
+        if (!arg && optind < argc && vt_profile_known(argv[optind]))
+                arg = argv[optind++];
+        if (arg && !vt_profile_known(arg)) {
+                char profiles[128];
+                vt_profile_names(profiles, sizeof(profiles));
+                fprintf(stderr, "vtoken run: --fresh: unknown profile '%s' (one of: %s)\n", arg,
+                        profiles);
+                return EX_USAGE;
+        }
+        return add_card(r, NULL, arg ? arg : VT_DEFAULT_PROFILE);
+}
+
+static bool uses_driver(const struct run *r)
+{
+        return strcmp(r->transport, "driver") == 0;
 }
 
 static int parse(struct run *r, int argc, char **argv)
 {
         static const struct option opts[] = {
             {"card", required_argument, NULL, 'c'},
+            {"fresh", optional_argument, NULL, 'f'},
             {"reader-name", required_argument, NULL, 'n'},
+            {"transport", required_argument, NULL, 'x'},
             {"trace", required_argument, NULL, 't'},
             {"timeout", required_argument, NULL, 'T'},
             {"verbose", no_argument, NULL, 'v'},
             {"help", no_argument, NULL, 'h'},
             {0},
         };
-        int c;
+        int c, rc = 0;
         char *end;
         r->timeout_ms = 30000;
         r->reader_name = "Virtual PCD";
+        r->transport = "vpcd";
         optind = 1;
-        while ((c = getopt_long(argc, argv, "+c:n:t:T:vh", opts, NULL)) != -1) {
+        while (rc == 0 && (c = getopt_long(argc, argv, "+c:n:x:t:T:vh", opts, NULL)) != -1) {
                 switch (c) {
                 case 'c':
-                        if (r->n_cards == RUN_CARDS_MAX) {
+                        rc = add_card(r, optarg, NULL);
+                        break;
+                case 'f':
+                        rc = add_fresh(r, optarg, argc, argv);
+                        break;
+                case 'x':
+                        if (strcmp(optarg, "vpcd") != 0 && strcmp(optarg, "driver") != 0) {
                                 fprintf(stderr,
-                                        "vtoken run: at most %d cards (one pcscd with vpcd has two "
-                                        "slots)\n",
-                                        RUN_CARDS_MAX);
+                                        "vtoken run: unknown --transport '%s': expected vpcd or "
+                                        "driver\n",
+                                        optarg);
                                 return EX_USAGE;
                         }
-                        r->cards[r->n_cards++] = optarg;
+                        r->transport = optarg;
                         break;
                 case 'n':
                         if (!*optarg || strpbrk(optarg, "\"\n")) {
-                                fprintf(stderr, "vtoken run: bad reader name '%s'\n", optarg);
+                                fprintf(stderr,
+                                        "vtoken run: bad reader name '%s': it may not be empty "
+                                        "or contain '\"' or a newline\n",
+                                        optarg);
                                 return EX_USAGE;
                         }
                         r->reader_name = optarg;
@@ -152,6 +246,15 @@ static int parse(struct run *r, int argc, char **argv)
                         return EX_USAGE;
                 }
         }
+        if (rc)
+                return rc;
+        if (!uses_driver(r) && r->n_cards > RUN_VPCD_CARDS) {
+                fprintf(stderr,
+                        "vtoken run: at most %d cards with vpcd (one pcscd with vpcd has two "
+                        "slots); --transport driver takes up to %d\n",
+                        RUN_VPCD_CARDS, RUN_CARDS_MAX);
+                return EX_USAGE;
+        }
         if (optind >= argc) {
                 fprintf(
                     stderr,
@@ -159,6 +262,8 @@ static int parse(struct run *r, int argc, char **argv)
                 return EX_USAGE;
         }
         r->command = argv + optind;
+        if (r->n_cards == 0) /* a CI job's card: the same every run, and nothing kept */
+                add_card(r, NULL, VT_DEFAULT_PROFILE);
         return 0;
 }
 
@@ -186,6 +291,31 @@ static int abspath(const char *p, char *out, size_t n)
         return 0;
 }
 
+/* A missing --card image is created, but only in a directory that exists: a typo in its path
+ * is refused rather than served as a new card. */
+static int check_card_path(const char *image)
+{
+        char path[PATH_MAX];
+        struct stat st;
+        if (lstat(image, &st) == 0 || errno != ENOENT || abspath(image, path, sizeof(path)) < 0)
+                return 0; /* exists, or vtokend says what is wrong with it */
+        size_t len = strlen(path);
+        while (len > 1 && path[len - 1] == '/')
+                path[--len] = '\0';
+        char *slash = strrchr(path, '/');
+        if (slash == path)
+                return 0;
+        *slash = '\0';
+        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+                return 0;
+        fprintf(stderr,
+                "vtoken run: --card %s: the directory %s does not exist. A missing image is "
+                "created only in an existing directory (check the path, create the directory, "
+                "or use --fresh for a throwaway card)\n",
+                image, path);
+        return EX_USAGE;
+}
+
 /* vtokend.conf is INI read by inih: a value cannot hold a newline, ';' or '#' would start a
  * comment, and a line holds at most 198 characters. */
 #define CONF_VALUE_MAX 180
@@ -208,20 +338,74 @@ static int conf_value_ok(const char *what, const char *v)
         return 1;
 }
 
-static int write_config(struct run *r)
+/* Card i's socket with --transport driver: vtokend listens, the driver connects. */
+static void driver_socket(const struct run *r, size_t i, char *out, size_t n)
 {
-        char buf[16384], sub[PATH_MAX + 64];
+        snprintf(out, n, "%s/card%zu.sock", r->dir, i);
+}
+
+/* reader.conf.d for vtoken's driver: one reader per card, each on its card's socket. */
+static int write_driver_readers(const struct run *r, const char *sub)
+{
+        char buf[16384], sock[PATH_MAX + 32];
         size_t n = 0;
+        for (size_t i = 0; i < r->n_cards; i++) {
+                driver_socket(r, i, sock, sizeof(sock));
+                n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+                                      "FRIENDLYNAME \"%s\"\nDEVICENAME unix:%s\nLIBPATH %s\n"
+                                      "CHANNELID %zu\n\n",
+                                      r->reader_name, sock, r->driver_path, i);
+        }
+        return write_file(sub, "vtoken", buf);
+}
+
+/* Each card's image (a fresh card's copy made in dir) and reader name. RUN_FAILED or EX_USAGE
+ * when one cannot be had (said why), else 0. */
+static int prepare_cards(struct run *r)
+{
+        for (size_t i = 0; i < r->n_cards; i++) {
+                struct run_card *c = &r->cards[i];
+                /* pcscd numbers the readers of one driver library "NAME NN 00"; vpcd's slots of
+                 * one reader are "NAME 00 NN" */
+                snprintf(c->reader, sizeof(c->reader),
+                         uses_driver(r) ? "%s %02zX 00" : "%s 00 %02zX", r->reader_name, i);
+                if (c->image) {
+                        if (abspath(c->image, c->path, sizeof(c->path)) < 0) {
+                                fprintf(stderr, "vtoken run: %s: %s\n", c->image, strerror(errno));
+                                return RUN_FAILED;
+                        }
+                } else {
+                        char err[1024];
+                        snprintf(c->path, sizeof(c->path), "%s/card%zu", r->dir, i);
+                        if (vt_fresh_card(c->profile, c->path, err, sizeof(err)) < 0) {
+                                fprintf(stderr, "vtoken run: --fresh %s: %s\n", c->profile, err);
+                                return RUN_FAILED;
+                        }
+                }
+                if (!conf_value_ok("the card image", c->path))
+                        return EX_USAGE;
+        }
+        return 0;
+}
+
+/* pcscd's reader configuration: one vpcd reader, whose slots listen on VT_DEFAULT_VPCD_PORT
+ * and the next port (in the private network). */
+static int write_reader_config(const struct run *r)
+{
+        char buf[PATH_MAX + 256], sub[PATH_MAX + 64];
         snprintf(sub, sizeof(sub), "%s/reader.conf.d", r->dir);
         if (mkdir(sub, 0700) < 0)
                 return -1;
         snprintf(buf, sizeof(buf),
-                 "FRIENDLYNAME \"%s\"\nDEVICENAME /dev/null:0x%04X\n"
-                 "LIBPATH /usr/lib/pcsc/drivers/serial/libifdvpcd.so\nCHANNELID 0x%04X\n",
-                 r->reader_name, VT_DEFAULT_VPCD_PORT, VT_DEFAULT_VPCD_PORT);
-        if (write_file(sub, "vpcd", buf) < 0)
-                return -1;
+                 "FRIENDLYNAME \"%s\"\nDEVICENAME /dev/null:0x%04X\nLIBPATH %s\nCHANNELID 0x%04X\n",
+                 r->reader_name, VT_DEFAULT_VPCD_PORT, r->vpcd_driver, VT_DEFAULT_VPCD_PORT);
+        return uses_driver(r) ? write_driver_readers(r, sub) : write_file(sub, "vpcd", buf);
+}
 
+static int write_vtokend_config(const struct run *r)
+{
+        char buf[16384];
+        size_t n = 0;
         n += (size_t)snprintf(buf + n, sizeof(buf) - n, "[daemon]\ncontrol = %s/control.sock\n",
                               r->dir);
         if (r->trace) {
@@ -229,110 +413,54 @@ static int write_config(struct run *r)
                         return -2;
                 n += (size_t)snprintf(buf + n, sizeof(buf) - n, "trace = %s\n", r->trace);
         }
-        if (r->n_cards == 0) {
-                char def[PATH_MAX];
-                vt_default_image(def, sizeof(def));
-                r->cards[r->n_cards++] = strdup(def);
-        }
         for (size_t i = 0; i < r->n_cards; i++) {
-                char img[PATH_MAX];
-                if (abspath(r->cards[i], img, sizeof(img)) < 0)
-                        return -1;
-                if (!conf_value_ok("the card image", img))
-                        return -2;
-                n += (size_t)snprintf(buf + n, sizeof(buf) - n,
-                                      "[card card%zu]\nimage = %s\nvpcd = 127.0.0.1:%d\n", i, img,
-                                      VT_DEFAULT_VPCD_PORT + (int)i);
+                n += (size_t)snprintf(buf + n, sizeof(buf) - n, "[card card%zu]\nimage = %s\n", i,
+                                      r->cards[i].path);
+                if (uses_driver(r)) {
+                        char sock[PATH_MAX + 32];
+                        driver_socket(r, i, sock, sizeof(sock));
+                        n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+                                              "transport = driver\nsocket = %s\n", sock);
+                } else {
+                        n += (size_t)snprintf(buf + n, sizeof(buf) - n, "vpcd = 127.0.0.1:%d\n",
+                                              VT_DEFAULT_VPCD_PORT + (int)i);
+                }
         }
         return write_file(r->dir, "vtokend.conf", buf);
 }
 
-/* PROG's path in $PATH, else PROG itself (which then fails to execute, and says so). */
-static void find_in_path(const char *prog, char *out, size_t n)
+/* The programs and modules, found before entering the namespaces (see locate.h). 0, or -1
+ * (said why). pcsc-lite 2 asks polkit whether a client may connect; in private namespaces
+ * there is no system bus to reach polkitd (and a PID from this namespace means nothing to it),
+ * so every client would be refused. Such a pcscd offers --disable-polkit; 1.9 has no polkit
+ * and no such option. */
+static int locate_programs(struct run *r)
 {
-        const char *path = getenv("PATH");
-        char list[4096];
-        snprintf(list, sizeof(list), "%s", path && *path ? path : "/usr/bin:/bin");
-        char *save = NULL;
-        for (char *d = strtok_r(list, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-                snprintf(out, n, "%s/%s", *d ? d : ".", prog);
-                if (access(out, X_OK) == 0)
-                        return;
+        vt_find_vtokend(r->vtokend_path, sizeof(r->vtokend_path));
+        if (vt_find_program("pcscd", r->pcscd_path, sizeof(r->pcscd_path)) < 0) {
+                fprintf(stderr, "vtoken run: pcscd is neither on PATH nor in /usr/sbin or /sbin "
+                                "(install it: apt-get install pcscd)\n");
+                return -1;
         }
-        snprintf(out, n, "%s", prog);
-}
-
-/* vtokend beside this vtoken (build tree, or bin/ and sbin/ of one prefix), else $PATH.
- * Found before entering the namespaces: /proc/self/exe names this program as the root of the
- * process sees it, and that is only sure to be the file system's root before then. */
-static void find_vtokend(char *out, size_t n)
-{
-        const char *env = getenv("VTOKEND");
-        if (env && *env) {
-                if (abspath(env, out, n) < 0)
-                        snprintf(out, n, "%s", env);
-                return;
+        if (!uses_driver(r) && vt_find_vpcd_driver(r->vpcd_driver, sizeof(r->vpcd_driver)) < 0) {
+                fprintf(stderr,
+                        "vtoken run: the vpcd reader driver libifdvpcd.so is not installed "
+                        "(looked in %s; install it: apt-get install vsmartcard-vpcd)\n",
+                        r->vpcd_driver);
+                return -1;
         }
-        char self[PATH_MAX];
-        ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        if (len > 0) {
-                self[len] = '\0';
-                char *slash = strrchr(self, '/');
-                *slash = '\0';
-                const char *cands[] = {"%s/vtokend", "%s/../sbin/vtokend"};
-                for (size_t i = 0; i < 2; i++) {
-                        snprintf(out, n, cands[i], self);
-                        if (access(out, X_OK) == 0)
-                                return;
-                }
-        }
-        find_in_path("vtokend", out, n);
-}
-
-/* Whether `PROG --help` mentions OPTION: what this build of the program offers. */
-static bool offers_option(const char *prog, const char *option)
-{
-        int fds[2];
-        if (pipe2(fds, O_CLOEXEC) < 0)
-                return false;
-        pid_t pid = fork();
-        if (pid == 0) {
-                dup2(fds[1], STDOUT_FILENO);
-                dup2(fds[1], STDERR_FILENO);
-                execl(prog, prog, "--help", (char *)NULL);
-                _exit(127);
-        }
-        close(fds[1]);
-        char text[16384];
-        size_t len = 0;
-        while (pid > 0 && len < sizeof(text) - 1) {
-                ssize_t got = read(fds[0], text + len, sizeof(text) - 1 - len);
-                if (got > 0)
-                        len += (size_t)got;
-                else if (got == 0 || errno != EINTR)
-                        break;
-        }
-        text[len] = '\0';
-        close(fds[0]);
-        if (pid > 0)
-                while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-                        ;
-        return strstr(text, option) != NULL;
-}
-
-/* pcsc-lite 2 asks polkit whether a client may connect; in private namespaces there is no
- * system bus to reach polkitd (and a PID from this namespace means nothing to it), so every
- * client would be refused. Such a pcscd offers --disable-polkit; 1.9 has no polkit and no
- * such option. */
-static void find_pcscd(struct run *r)
-{
-        find_in_path("pcscd", r->pcscd_path, sizeof(r->pcscd_path));
-        r->pcscd_no_polkit = offers_option(r->pcscd_path, "--disable-polkit");
+        if (uses_driver(r))
+                vt_find_vtoken_driver(r->driver_path, sizeof(r->driver_path));
+        if (vt_find_pkcs11_module(r->pkcs11_module, sizeof(r->pkcs11_module)) < 0)
+                r->pkcs11_module[0] = '\0';
+        r->pcscd_no_polkit = vt_program_offers(r->pcscd_path, "--disable-polkit");
+        return 0;
 }
 
 /* log: a helper, in a process group of its own (the terminal's Ctrl-C is for COMMAND; the
- * helpers are stopped after it), its output to log unless verbose. */
-static pid_t spawn(char *const argv[], const char *log, bool verbose)
+ * helpers are stopped after it), its output to log unless verbose. netns: the network
+ * namespace it runs in, -1 for the caller's. */
+static pid_t spawn(char *const argv[], const char *log, bool verbose, int netns)
 {
         pid_t pid = fork();
         if (pid != 0)
@@ -345,6 +473,11 @@ static pid_t spawn(char *const argv[], const char *log, bool verbose)
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
         signal(SIGHUP, SIG_DFL);
+        if (netns >= 0 && setns(netns, CLONE_NEWNET) < 0) {
+                fprintf(stderr, "vtoken run: cannot enter the private network for %s: %s\n",
+                        argv[0], strerror(errno));
+                _exit(127);
+        }
         if (log && !verbose) {
                 int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
                 if (fd >= 0) {
@@ -370,6 +503,80 @@ static int loopback_up(void)
         if (fd >= 0)
                 close(fd);
         return r;
+}
+
+/* One descriptor (or, when fd < 0, only the errno e) over a socket. */
+static void send_fd(int sock, int fd, int e)
+{
+        char ctl[CMSG_SPACE(sizeof(int))] = {0};
+        struct iovec iov = {.iov_base = &e, .iov_len = sizeof(e)};
+        struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+        if (fd >= 0) {
+                m.msg_control = ctl;
+                m.msg_controllen = sizeof(ctl);
+                struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+                c->cmsg_level = SOL_SOCKET;
+                c->cmsg_type = SCM_RIGHTS;
+                c->cmsg_len = CMSG_LEN(sizeof(int));
+                memcpy(CMSG_DATA(c), &fd, sizeof(int));
+        }
+        while (sendmsg(sock, &m, 0) < 0 && errno == EINTR)
+                ;
+}
+
+static int recv_fd(int sock)
+{
+        int e = EIO;
+        char ctl[CMSG_SPACE(sizeof(int))] = {0};
+        struct iovec iov = {.iov_base = &e, .iov_len = sizeof(e)};
+        struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+        m.msg_control = ctl;
+        m.msg_controllen = sizeof(ctl);
+        ssize_t got;
+        while ((got = recvmsg(sock, &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+                ;
+        struct cmsghdr *c = got > 0 ? CMSG_FIRSTHDR(&m) : NULL;
+        if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+                int fd;
+                memcpy(&fd, CMSG_DATA(c), sizeof(int));
+                return fd;
+        }
+        errno = got > 0 ? e : EIO;
+        return -1;
+}
+
+/* A network namespace for pcscd and vtokend, loopback up: their vpcd link stays private, and
+ * parallel runs never meet on its port. A child makes it and hands its descriptor back: init
+ * stays on the caller's network, which an unprivileged user could not enter again. The
+ * descriptor, or -1 (said why). */
+static int private_network_new(void)
+{
+        int sp[2], fd = -1;
+        if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sp) < 0)
+                goto failed;
+        pid_t pid = fork();
+        if (pid == 0) {
+                close(sp[0]);
+                if (unshare(CLONE_NEWNET) < 0 || loopback_up() < 0 ||
+                    (fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)) < 0)
+                        send_fd(sp[1], -1, errno);
+                else
+                        send_fd(sp[1], fd, 0);
+                _exit(0);
+        }
+        close(sp[1]);
+        fd = pid < 0 ? -1 : recv_fd(sp[0]);
+        int e = errno;
+        close(sp[0]);
+        while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+        errno = e;
+        if (fd >= 0)
+                return fd;
+failed:
+        fprintf(stderr, "vtoken run: cannot set up the private network of pcscd and vtokend: %s\n",
+                strerror(errno));
+        return -1;
 }
 
 static int setup_mounts(void)
@@ -458,18 +665,9 @@ static int exit_status(int status)
         return RUN_FAILED;
 }
 
-/* PID 1 of the private namespaces. */
-static int run_inside(struct run *r)
+/* pcscd and vtokend, in the private network. */
+static void start_helpers(struct run *r)
 {
-        struct sigaction sa = {.sa_handler = on_alarm};
-        sigaction(SIGALRM, &sa, NULL); /* no SA_RESTART: interrupts waitpid */
-        if (setup_mounts() < 0)        /* said why */
-                return RUN_FAILED;
-        if (loopback_up() < 0) {
-                fprintf(stderr, "vtoken run: cannot set up the private network: %s\n",
-                        strerror(errno));
-                return RUN_FAILED;
-        }
         char readers[PATH_MAX + 32], conf[PATH_MAX + 32], log[PATH_MAX + 32];
         snprintf(readers, sizeof(readers), "%s/reader.conf.d", r->dir);
         snprintf(conf, sizeof(conf), "%s/vtokend.conf", r->dir);
@@ -478,10 +676,81 @@ static int run_inside(struct run *r)
         if (r->pcscd_no_polkit)
                 pcscd_argv[4] = "--disable-polkit";
         snprintf(log, sizeof(log), "%s/pcscd.log", r->dir);
-        r->pcscd = spawn(pcscd_argv, log, r->verbose);
+        r->pcscd = spawn(pcscd_argv, log, r->verbose, r->private_net);
         char *vtokend_argv[] = {r->vtokend_path, "--config", conf, NULL};
         snprintf(log, sizeof(log), "%s/vtokend.log", r->dir);
-        r->vtokend = spawn(vtokend_argv, log, r->verbose);
+        r->vtokend = spawn(vtokend_argv, log, r->verbose, r->private_net);
+}
+
+/* Each card's token as OpenSC's PKCS#11 module shows it (when it is installed). */
+static void find_tokens(struct run *r)
+{
+        const char *readers[RUN_CARDS_MAX];
+        struct vt_token tokens[RUN_CARDS_MAX];
+        char err[PATH_MAX + 128];
+        if (!r->pkcs11_module[0])
+                return;
+        for (size_t i = 0; i < r->n_cards; i++)
+                readers[i] = r->cards[i].reader;
+        if (vt_tokens_query(r->pkcs11_module, readers, r->n_cards, tokens, TOKENS_TIMEOUT_S, err,
+                            sizeof(err)) < 0) {
+                fprintf(stderr, "vtoken run: warning: %s; VTOKEN_CARDn_TOKEN_* are not set\n", err);
+                return;
+        }
+        for (size_t i = 0; i < r->n_cards; i++)
+                r->cards[i].token = tokens[i];
+}
+
+static void set_card_var(size_t i, const char *name, const char *value)
+{
+        char var[64];
+        snprintf(var, sizeof(var), "VTOKEN_CARD%zu_%s", i, name);
+        if (value && *value)
+                setenv(var, value, 1);
+        else
+                unsetenv(var);
+}
+
+/* What COMMAND is told about its environment (see usage); nothing left over from an outer
+ * vtoken run. */
+static void publish_environment(const struct run *r)
+{
+        char control[PATH_MAX + 32], ncards[8];
+        snprintf(control, sizeof(control), "%s/control.sock", r->dir);
+        snprintf(ncards, sizeof(ncards), "%zu", r->n_cards);
+        setenv("VTOKEN_CONTROL", control, 1);
+        setenv("VTOKEN_CARDS", ncards, 1);
+        setenv("VTOKEN_RUN_DIR", r->dir, 1);
+        /* as init (PID 1) holds it: for a command that starts a pcscd or vtokend of its own
+         * beside the run's (nsenter --net="$VTOKEN_NETNS") */
+        char netns[64];
+        snprintf(netns, sizeof(netns), "/proc/1/fd/%d", r->private_net);
+        setenv("VTOKEN_NETNS", netns, 1);
+        if (r->pkcs11_module[0])
+                setenv("VTOKEN_PKCS11_MODULE", r->pkcs11_module, 1);
+        else
+                unsetenv("VTOKEN_PKCS11_MODULE");
+        for (size_t i = 0; i < RUN_CARDS_MAX; i++) {
+                const struct run_card *c = i < r->n_cards ? &r->cards[i] : NULL;
+                const struct vt_token *t = c && c->token.found ? &c->token : NULL;
+                set_card_var(i, "READER", c ? c->reader : NULL);
+                set_card_var(i, "IMAGE", c ? c->path : NULL);
+                set_card_var(i, "TOKEN_URI", t ? t->uri : NULL);
+                set_card_var(i, "TOKEN_LABEL", t ? t->label : NULL);
+                set_card_var(i, "TOKEN_SERIAL", t ? t->serial : NULL);
+        }
+}
+
+/* PID 1 of the private namespaces. */
+static int run_inside(struct run *r)
+{
+        struct sigaction sa = {.sa_handler = on_alarm};
+        sigaction(SIGALRM, &sa, NULL); /* no SA_RESTART: interrupts waitpid */
+        if (setup_mounts() < 0)        /* said why */
+                return RUN_FAILED;
+        if ((r->private_net = private_network_new()) < 0) /* said why */
+                return RUN_FAILED;
+        start_helpers(r);
 
         char err[512];
         sigset_t forwarded, old;
@@ -491,6 +760,8 @@ static int run_inside(struct run *r)
         sigaddset(&forwarded, SIGHUP);
         int waited =
             vt_wait_cards(r->n_cards, false, r->timeout_ms, helpers_alive, r, err, sizeof(err));
+        if (waited == 0 && !stop_signal)
+                find_tokens(r); /* a signal meanwhile is in stop_signal, and stops the run */
         /* from here a signal is either seen in stop_signal or forwarded to COMMAND */
         sigprocmask(SIG_BLOCK, &forwarded, &old);
         if (waited < 0 || stop_signal) {
@@ -510,13 +781,8 @@ static int run_inside(struct run *r)
                 return sig ? 128 + sig : RUN_FAILED;
         }
 
-        char control[PATH_MAX + 32], ncards[8];
-        snprintf(control, sizeof(control), "%s/control.sock", r->dir);
-        snprintf(ncards, sizeof(ncards), "%zu", r->n_cards);
-        setenv("VTOKEN_CONTROL", control, 1);
-        setenv("VTOKEN_CARDS", ncards, 1);
-        setenv("VTOKEN_RUN_DIR", r->dir, 1);
-        pid_t cmd = spawn(r->command, NULL, true);
+        publish_environment(r);
+        pid_t cmd = spawn(r->command, NULL, true, -1);
         forward_to = cmd;
         sigprocmask(SIG_SETMASK, &old, NULL);
 
@@ -567,19 +833,33 @@ static int run_as_init(struct run *r, int alive[2])
         return rc;
 }
 
+static void namespaces_refused(const char *what, int e)
+{
+        char advice[1024];
+        vt_userns_advice("/proc/sys", e, advice, sizeof(advice));
+        fprintf(stderr, "vtoken run: cannot create private namespaces (%s: %s): %s\n", what,
+                strerror(e), advice);
+}
+
+/* Private mount and PID namespaces (and a user namespace when not root, the user mapped to
+ * root in it); the network stays the caller's. 0, or -1 (said why). */
 static int enter_namespaces(void)
 {
-        int flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID;
+        int flags = CLONE_NEWNS | CLONE_NEWPID;
         uid_t uid = getuid();
         gid_t gid = getgid();
         if (geteuid() != 0)
                 flags |= CLONE_NEWUSER;
         if (unshare(flags) < 0) {
-                fprintf(stderr,
-                        "vtoken run: cannot create private namespaces (unshare: %s).\n"
-                        "Run as root, or allow unprivileged user namespaces "
-                        "(sysctl kernel.unprivileged_userns_clone=1 / user.max_user_namespaces).\n",
-                        strerror(errno));
+                int e = errno;
+                if (flags & CLONE_NEWUSER)
+                        namespaces_refused("unshare", e);
+                else
+                        fprintf(stderr,
+                                "vtoken run: cannot create private namespaces (unshare: %s): a "
+                                "container may forbid them (it needs CAP_SYS_ADMIN, or run it "
+                                "with --privileged)\n",
+                                strerror(e));
                 return -1;
         }
         if (flags & CLONE_NEWUSER) {
@@ -594,8 +874,7 @@ static int enter_namespaces(void)
         }
         return 0;
 map_failed:
-        fprintf(stderr, "vtoken run: cannot map the user into its namespace: %s\n",
-                strerror(errno));
+        namespaces_refused("mapping the user into its namespace", errno);
         return -1;
 }
 
@@ -607,37 +886,57 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
         return remove(path);
 }
 
-int vt_cmd_run(int argc, char **argv)
+/* Everything that needs the host's view, before the namespaces: the temporary directory, the
+ * cards, the configuration, the programs. 0, or an exit status (said why). */
+static int prepare(struct run *r)
 {
-        struct run r = {0};
-        int rc = parse(&r, argc, argv);
-        if (rc)
-                return rc;
         const char *tmp = getenv("TMPDIR");
-        snprintf(r.dir, sizeof(r.dir), "%s/vtoken-run.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-        if (!mkdtemp(r.dir)) {
+        snprintf(r->dir, sizeof(r->dir), "%s/vtoken-run.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        if (!mkdtemp(r->dir)) {
                 fprintf(stderr, "vtoken run: cannot create a temporary directory: %s\n",
                         strerror(errno));
+                r->dir[0] = '\0';
                 return RUN_FAILED;
         }
-        if (strlen(r.dir) + sizeof("/control.sock") > sizeof(((struct sockaddr_un *)0)->sun_path)) {
+        size_t sun_path_max = sizeof(((struct sockaddr_un *)0)->sun_path);
+        if (strlen(r->dir) + sizeof("/control.sock") > sun_path_max) {
                 fprintf(stderr,
                         "vtoken run: the temporary directory %s is too long for a socket path; set "
                         "a shorter TMPDIR\n",
-                        r.dir);
-                rc = RUN_FAILED;
-                goto out;
+                        r->dir);
+                return RUN_FAILED;
         }
-        int w = write_config(&r);
-        if (w < 0) {
-                if (w == -1)
-                        fprintf(stderr, "vtoken run: cannot write the configuration in %s: %s\n",
-                                r.dir, strerror(errno));
-                rc = w == -1 ? RUN_FAILED : EX_USAGE;
-                goto out;
+        /* the driver's sockets: DIR/cardN.sock, and DIR/cardN.sock.new while vtokend binds it */
+        if (uses_driver(r) && strlen(r->dir) + sizeof("/card15.sock") > RUN_SOCKET_MAX) {
+                fprintf(stderr,
+                        "vtoken run: the temporary directory %s is too long for the driver's "
+                        "sockets; set a shorter TMPDIR\n",
+                        r->dir);
+                return RUN_FAILED;
         }
-        find_vtokend(r.vtokend_path, sizeof(r.vtokend_path));
-        find_pcscd(&r);
+        if (locate_programs(r) < 0)
+                return RUN_FAILED;
+        int rc = prepare_cards(r);
+        if (rc)
+                return rc;
+        int w = write_reader_config(r) < 0 ? -1 : write_vtokend_config(r);
+        if (w == -1)
+                fprintf(stderr, "vtoken run: cannot write the configuration in %s: %s\n", r->dir,
+                        strerror(errno));
+        return w == 0 ? 0 : w == -1 ? RUN_FAILED : EX_USAGE;
+}
+
+int vt_cmd_run(int argc, char **argv)
+{
+        struct run r = {.private_net = -1};
+        int rc = parse(&r, argc, argv);
+        for (size_t i = 0; rc == 0 && i < r.n_cards; i++)
+                if (r.cards[i].image)
+                        rc = check_card_path(r.cards[i].image);
+        if (rc)
+                return rc;
+        if ((rc = prepare(&r)) != 0)
+                goto out;
         if (enter_namespaces() < 0) {
                 rc = RUN_FAILED;
                 goto out;
@@ -663,7 +962,8 @@ int vt_cmd_run(int argc, char **argv)
                 ;
         rc = exit_status(status);
 out:
-        nftw(r.dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        if (r.dir[0])
+                nftw(r.dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
         /* After unshare(CLONE_NEWPID) with its init gone, this process cannot create threads or
          * processes any more, and exit handlers that do (LeakSanitizer's) would fail. */
         fflush(NULL);

@@ -5,6 +5,8 @@
 
 #include "image_store.h"
 #include "keygen.h"
+#include "pkcs11_names.h"
+#include "profile.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -15,6 +17,7 @@
 #include <unistd.h>
 
 #include <openssl/bn.h>
+#include <openssl/crypto.h>
 #include <openssl/x509.h>
 
 /* The certificate fields show prints, as text. */
@@ -22,8 +25,7 @@ struct cert_info {
         char subject[512], issuer[512], serial[128], not_before[32], not_after[32];
 };
 
-/* A name in the /CN=.../O=... form that --subject takes, UTF-8, '/' escaped as "\/". */
-static void name_text(const X509_NAME *name, char *out, size_t cap)
+void vt_name_text(const X509_NAME *name, char *out, size_t cap)
 {
         size_t len = 0;
 
@@ -64,8 +66,8 @@ static int cert_info(const struct vt_slot *s, struct cert_info *ci)
 
         if (!x)
                 return -1;
-        name_text(X509_get_subject_name(x), ci->subject, sizeof(ci->subject));
-        name_text(X509_get_issuer_name(x), ci->issuer, sizeof(ci->issuer));
+        vt_name_text(X509_get_subject_name(x), ci->subject, sizeof(ci->subject));
+        vt_name_text(X509_get_issuer_name(x), ci->issuer, sizeof(ci->issuer));
         bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
         serial = bn ? BN_bn2hex(bn) : NULL;
         snprintf(ci->serial, sizeof(ci->serial), "%s", serial ? serial : "?");
@@ -99,10 +101,14 @@ static void attest_ca_path(const struct vt_image *img, char *out, size_t cap)
                 out[0] = '\0';
 }
 
-static void slot_text(const struct vt_image *img, const struct vt_slot *s)
+static int envelope_pin(const struct vt_image *img, const char *path, char *pin, size_t cap);
+
+static void slot_text(const struct vt_image *img, const struct vt_p11_token *t,
+                      const struct vt_slot *s)
 {
         struct cert_info ci;
-        char ca[4096];
+        struct vt_p11_slot o;
+        char ca[4096], uri[1024];
 
         printf("\nSlot %02x (%s)\n", s->ref, vt_slot_purpose(s->ref));
         printf("  Key:          %s", key_name(s));
@@ -119,6 +125,15 @@ static void slot_text(const struct vt_image *img, const struct vt_slot *s)
                 printf("  Subject:      %s\n  Issuer:       %s\n  Serial:       %s\n"
                        "  Valid:        %s to %s\n",
                        ci.subject, ci.issuer, ci.serial, ci.not_before, ci.not_after);
+        if (t && s->cert && vt_p11_slot(s->ref, &o) == 0) {
+                printf("  PKCS#11 id:   %02x\n", o.id);
+                if (s->key) {
+                        vt_p11_uri(t, &o.id, o.key_label, "private", uri, sizeof(uri));
+                        printf("  Key URI:      %s\n", uri);
+                }
+                vt_p11_uri(t, &o.id, o.cert_label, "cert", uri, sizeof(uri));
+                printf("  Cert URI:     %s\n", uri);
+        }
         if (s->ref == VT_SLOT_ATTEST) {
                 attest_ca_path(img, ca, sizeof(ca));
                 printf("  Signs:        the certificates of ATTEST (yubico-piv-tool -a attest)\n");
@@ -127,9 +142,12 @@ static void slot_text(const struct vt_image *img, const struct vt_slot *s)
         }
 }
 
-static void show_text(const struct vt_image *img)
+static void show_text(const struct vt_image *img, const struct vt_show_extra *x)
 {
         const struct vt_pin_rules *r = &img->pin_rules;
+        struct vt_p11_token tok = {0};
+        const struct vt_p11_token *t = NULL;
+        char text[4096], pin[64] = "";
 
         printf("Image:          %s\n", img->dir);
         printf("Profile:        %s\nApplet:         %s\n", img->profile, img->applet);
@@ -158,9 +176,21 @@ static void show_text(const struct vt_image *img)
                                                  : "");
         printf("Management key: %s%s\n", vt_alg_name(img->mgm_alg),
                vt_mgm_key_is_default(img) ? " (the well-known default)" : "");
+        if (vt_pin_envelope_path(img->dir, text, sizeof(text)) == 0 && access(text, F_OK) == 0) {
+                printf("PIN envelope:   %s\n", text);
+                if (x && x->show_pin && envelope_pin(img, text, pin, sizeof(pin)) == 0)
+                        printf("Envelope PIN:   %s\n", pin);
+                OPENSSL_cleanse(pin, sizeof(pin));
+        }
+        if (strcmp(img->applet, "piv") == 0) {
+                vt_p11_token(img, &tok);
+                t = &tok;
+                vt_p11_uri(t, NULL, NULL, NULL, text, sizeof(text));
+                printf("PKCS#11 token:  %s\n", text);
+        }
         for (size_t i = 0; i < VT_SLOTS; i++)
                 if (img->slots[i].key || img->slots[i].cert)
-                        slot_text(img, &img->slots[i]);
+                        slot_text(img, t, &img->slots[i]);
         for (size_t i = 0; i < img->n_objects; i++)
                 printf("%s%x (%zu bytes)\n",
                        i ? "                " : "\nObjects:        ", (unsigned)img->objects[i].tag,
@@ -188,8 +218,42 @@ static void json_secret(const char *name, const struct vt_secret *s)
                s->tries_left, s->max_tries, s->tries_left ? "false" : "true");
 }
 
-/* {"slot": ..., "purpose": ..., "key": ..., [policies,] "certificate": {...} | null} */
-static void json_slot(const struct vt_slot *s)
+/* The slot's objects as OpenSC shows them: {"id": ..., "key_uri": ..., ...}, or null when OpenSC
+ * shows none (no certificate, or a slot outside its tables). */
+static void json_pkcs11(const struct vt_p11_token *t, const struct vt_slot *s)
+{
+        struct vt_p11_slot o;
+        char uri[1024];
+
+        if (!t || !s->cert || vt_p11_slot(s->ref, &o) < 0) {
+                printf(", \"pkcs11\": null");
+                return;
+        }
+        printf(",\n     \"pkcs11\": {\"id\": \"%02x\", \"key_label\": ", o.id);
+        json_str(o.key_label);
+        printf(", \"public_key_label\": ");
+        json_str(o.pubkey_label);
+        printf(", \"certificate_label\": ");
+        json_str(o.cert_label);
+        if (s->key) {
+                vt_p11_uri(t, &o.id, o.key_label, "private", uri, sizeof(uri));
+                printf(",\n                \"key_uri\": ");
+                json_str(uri);
+                vt_p11_uri(t, &o.id, o.pubkey_label, "public", uri, sizeof(uri));
+                printf(",\n                \"public_key_uri\": ");
+                json_str(uri);
+        } else {
+                printf(", \"key_uri\": null, \"public_key_uri\": null");
+        }
+        vt_p11_uri(t, &o.id, o.cert_label, "cert", uri, sizeof(uri));
+        printf(",\n                \"certificate_uri\": ");
+        json_str(uri);
+        printf("}");
+}
+
+/* {"slot": ..., "purpose": ..., "key": ..., [policies,] "pkcs11": {...} | null,
+ *  "certificate": {...} | null} */
+static void json_slot(const struct vt_p11_token *t, const struct vt_slot *s)
 {
         struct cert_info ci;
 
@@ -199,6 +263,7 @@ static void json_slot(const struct vt_slot *s)
                 printf(", \"origin\": \"%s\", \"pin_policy\": \"%s\", \"touch_policy\": \"%s\"",
                        s->generated ? "generated" : "imported", vt_pin_policy_name(s->pin_policy),
                        vt_touch_policy_name(s->touch_policy));
+        json_pkcs11(t, s);
         if (!s->cert || cert_info(s, &ci) < 0) {
                 printf(", \"certificate\": null}");
                 return;
@@ -211,12 +276,94 @@ static void json_slot(const struct vt_slot *s)
                ci.not_before, ci.not_after);
 }
 
-static void show_json(const struct vt_image *img)
+/* "pkcs11": the token OpenSC makes of the card, or null for an applet OpenSC's PIV driver does
+ * not read. */
+static void json_token(const struct vt_p11_token *t)
+{
+        char uri[1024];
+
+        if (!t) {
+                printf(",\n  \"pkcs11\": null");
+                return;
+        }
+        vt_p11_uri(t, NULL, NULL, NULL, uri, sizeof(uri));
+        printf(",\n  \"pkcs11\": {\"token\": ");
+        json_str(t->label);
+        printf(", \"manufacturer\": ");
+        json_str(t->manufacturer);
+        printf(", \"model\": ");
+        json_str(t->model);
+        printf(", \"serial\": ");
+        json_str(t->serial);
+        printf(",\n             \"uri\": ");
+        json_str(uri);
+        printf("}");
+}
+
+/* The initial PIN the envelope of an image tells (the e-Cert profile's), into pin; -1 when there
+ * is no envelope, or it belongs to another image (another serial). */
+static int envelope_pin(const struct vt_image *img, const char *path, char *pin, size_t cap)
+{
+        FILE *f = fopen(path, "re");
+        char line[256];
+        unsigned long serial = 0;
+        int r = -1;
+
+        if (!f)
+                return -1;
+        while (fgets(line, sizeof(line), f)) {
+                line[strcspn(line, "\r\n")] = '\0';
+                if (strncmp(line, "Serial: ", 8) == 0)
+                        serial = strtoul(line + 8, NULL, 10);
+                else if (strncmp(line, "Initial PIN: ", 13) == 0 && strlen(line + 13) < cap) {
+                        memcpy(pin, line + 13, strlen(line + 13) + 1);
+                        r = 0;
+                }
+        }
+        OPENSSL_cleanse(line, sizeof(line));
+        fclose(f);
+        if (serial != img->serial)
+                r = -1;
+        if (r < 0)
+                OPENSSL_cleanse(pin, cap);
+        return r;
+}
+
+/* "pin_envelope": the envelope file or null; "envelope_pin" too when asked for. */
+static void json_envelope(const struct vt_image *img, const struct vt_show_extra *x)
+{
+        char path[4096], pin[64] = "";
+        bool have =
+            vt_pin_envelope_path(img->dir, path, sizeof(path)) == 0 && access(path, F_OK) == 0;
+
+        printf(",\n  \"pin_envelope\": ");
+        if (have)
+                json_str(path);
+        else
+                printf("null");
+        if (!x || !x->show_pin)
+                return;
+        printf(",\n  \"envelope_pin\": ");
+        if (have && envelope_pin(img, path, pin, sizeof(pin)) == 0)
+                json_str(pin);
+        else
+                printf("null");
+        OPENSSL_cleanse(pin, sizeof(pin));
+}
+
+static void show_json(const struct vt_image *img, const struct vt_show_extra *x)
 {
         const struct vt_pin_rules *r = &img->pin_rules;
         const struct vt_slot *attest;
+        struct vt_p11_token tok = {0};
+        const struct vt_p11_token *t = NULL;
         char ca[4096];
         bool first = true;
+
+        if (strcmp(img->applet, "piv") == 0) {
+                vt_p11_token(img, &tok);
+                t = &tok;
+        }
 
         printf("{\n  \"image\": ");
         json_str(img->dir);
@@ -240,6 +387,14 @@ static void show_json(const struct vt_image *img)
                r->min_len, r->max_len, vt_charset_name(r->charset));
         printf(",\n  \"management_key\": {\"alg\": \"%s\", \"default\": %s}",
                vt_alg_name(img->mgm_alg), vt_mgm_key_is_default(img) ? "true" : "false");
+        json_token(t);
+        json_envelope(img, x);
+        if (x && x->n_made_certs) {
+                printf(",\n  \"certificates_made\": [");
+                for (size_t i = 0; i < x->n_made_certs; i++)
+                        printf("%s\"%02x\"", i ? ", " : "", x->made_certs[i]);
+                printf("]");
+        }
         printf(",\n  \"slots\": [");
         for (size_t i = 0; i < VT_SLOTS; i++) {
                 const struct vt_slot *s = &img->slots[i];
@@ -247,7 +402,7 @@ static void show_json(const struct vt_image *img)
                 if ((!s->key && !s->cert) || s->ref == VT_SLOT_ATTEST)
                         continue;
                 printf("%s\n    ", first ? "" : ",");
-                json_slot(s);
+                json_slot(t, s);
                 first = false;
         }
         printf("%s],\n  \"objects\": [", first ? "" : "\n  ");
@@ -260,7 +415,7 @@ static void show_json(const struct vt_image *img)
                 printf("null\n}\n");
                 return;
         }
-        json_slot(attest);
+        json_slot(t, attest);
         attest_ca_path(img, ca, sizeof(ca));
         printf(",\n  \"attestation_ca\": ");
         if (ca[0])
@@ -270,49 +425,73 @@ static void show_json(const struct vt_image *img)
         printf("\n}\n");
 }
 
+int vt_show_image(const char *dir, bool json, const struct vt_show_extra *x)
+{
+        struct vt_image *img;
+        char err[1024];
+
+        if (!(img = vt_image_load(dir, err, sizeof(err)))) {
+                fprintf(stderr, "vtoken: %s\n", err);
+                return 1;
+        }
+        if (json)
+                show_json(img, x);
+        else
+                show_text(img, x);
+        vt_image_free(img);
+        return fflush(stdout) == 0 ? 0 : 1;
+}
+
+static void usage(FILE *f)
+{
+        fprintf(f, "Usage: vtoken show IMAGE [-j|--json] [--show-pin]\n"
+                   "\n"
+                   "Describes a card image: identity (serial, GUID, ATR, version, compatibility\n"
+                   "mode), PIN policy and tries left, each slot's key type and certificate, the\n"
+                   "PKCS#11 token and objects OpenSC makes of it (ids, labels and URIs), and the\n"
+                   "attestation key (slot f9) with its CA certificate file. Never shows a secret,\n"
+                   "unless asked:\n"
+                   "\n"
+                   "  -j, --json      one JSON document, for programs\n"
+                   "  --show-pin      the initial PIN from the image's PIN envelope (e-Cert\n"
+                   "                  profile; IMAGE.pin-envelope.txt), null when there is none\n"
+                   "  -h, --help      this text\n");
+}
+
 int vt_cmd_show(int argc, char **argv)
 {
+        enum { O_SHOW_PIN = 256 };
         static const struct option options[] = {
             {"json", no_argument, NULL, 'j'},
+            {"show-pin", no_argument, NULL, O_SHOW_PIN},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
         };
-        struct vt_image *img;
-        char err[1024];
+        struct vt_show_extra x = {0};
         bool json = false;
         int c;
 
         optind = 1;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "jh", options, NULL)) != -1) {
                 switch (c) {
                 case 'j':
                         json = true;
                         break;
+                case O_SHOW_PIN:
+                        x.show_pin = true;
+                        break;
                 case 'h':
-                        printf("Usage: vtoken show IMAGE [--json]\n\n"
-                               "Describes a card image: identity (serial, GUID, ATR, version, "
-                               "compatibility\nmode), PIN policy and tries left, each slot's key "
-                               "type and certificate, and\nthe attestation key (slot f9) with its "
-                               "CA certificate file. Never shows a secret.\n");
+                        usage(stdout);
                         return 0;
                 default:
-                        fprintf(stderr, "Usage: vtoken show IMAGE [--json]\n");
+                        fprintf(stderr, "Try 'vtoken show --help'.\n");
                         return EX_USAGE;
                 }
         }
         if (optind != argc - 1) {
-                fprintf(stderr, "vtoken show: %s\nUsage: vtoken show IMAGE [--json]\n",
+                fprintf(stderr, "vtoken show: %s (vtoken show IMAGE [--json] [--show-pin])\n",
                         optind == argc ? "IMAGE is missing" : "one IMAGE only");
                 return EX_USAGE;
         }
-        if (!(img = vt_image_load(argv[optind], err, sizeof(err)))) {
-                fprintf(stderr, "vtoken show: %s\n", err);
-                return 1;
-        }
-        if (json)
-                show_json(img);
-        else
-                show_text(img);
-        vt_image_free(img);
-        return fflush(stdout) == 0 ? 0 : 1;
+        return vt_show_image(argv[optind], json, &x);
 }

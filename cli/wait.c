@@ -11,13 +11,22 @@
 
 static void usage(FILE *f)
 {
-        fprintf(
-            f, "Usage: vtoken wait [--timeout SECONDS] [--cards N | --exactly N]\n"
-               "\n"
-               "Waits until at least N readers hold a present card (default: $VTOKEN_CARDS inside\n"
-               "'vtoken run', else 1), or exactly N with --exactly (0 waits for every card to be\n"
-               "gone), watching PC/SC events, and exits 0; exits 1 with a message when SECONDS\n"
-               "(default 30) pass first. Honours PCSCLITE_CSOCK_NAME.\n");
+        fprintf(f,
+                "Usage: vtoken wait [-t|--timeout SECONDS] [-n|--cards N | -x|--exactly N]\n"
+                "\n"
+                "Waits until at least N readers hold a present card (default: $VTOKEN_CARDS "
+                "inside\n"
+                "'vtoken run', else 1), or exactly N with --exactly (0 waits for every card to "
+                "be\n"
+                "gone), watching PC/SC events, and exits 0; exits 1 with a message when SECONDS\n"
+                "(default 30) pass first or PC/SC cannot be reached. Honours "
+                "PCSCLITE_CSOCK_NAME.\n"
+                "Outside 'vtoken run' it waits on the host's pcscd (cards of a vtokend service).\n"
+                "\n"
+                "  -t, --timeout SECONDS  give up after SECONDS (default 30)\n"
+                "  -n, --cards N          at least N cards (N >= 1)\n"
+                "  -x, --exactly N        exactly N cards (N >= 0); not with --cards\n"
+                "  -h, --help             this text\n");
 }
 
 int vt_cmd_wait(int argc, char **argv)
@@ -49,10 +58,18 @@ int vt_cmd_wait(int argc, char **argv)
                         break;
                 case 'n':
                 case 'x':
+                        if (cards >= 0) {
+                                fprintf(stderr,
+                                        "vtoken wait: --cards and --exactly exclude each other, "
+                                        "and each is given once\n");
+                                return EX_USAGE;
+                        }
                         exact = c == 'x';
                         cards = strtol(optarg, &end, 10);
                         if (*end || cards < (exact ? 0 : 1)) {
-                                fprintf(stderr, "vtoken wait: bad number of cards '%s'\n", optarg);
+                                fprintf(stderr,
+                                        "vtoken wait: bad number of cards '%s': expected %s\n",
+                                        optarg, exact ? "0 or more" : "1 or more");
                                 return EX_USAGE;
                         }
                         break;
@@ -60,7 +77,7 @@ int vt_cmd_wait(int argc, char **argv)
                         usage(stdout);
                         return 0;
                 default:
-                        usage(stderr);
+                        fprintf(stderr, "Try 'vtoken wait --help'.\n");
                         return EX_USAGE;
                 }
         }
@@ -82,6 +99,11 @@ int vt_cmd_wait(int argc, char **argv)
         if (vt_wait_cards((size_t)cards, exact, (long)(timeout * 1000), NULL, NULL, err,
                           sizeof(err)) < 0) {
                 fprintf(stderr, "vtoken wait: %s\n", err);
+                if (!env || !*env)
+                        fprintf(stderr,
+                                "vtoken wait: not inside 'vtoken run' (VTOKEN_CARDS is not set), "
+                                "so this waited on the host's pcscd; for cards of your own, run "
+                                "the command inside 'vtoken run [--card IMAGE] -- COMMAND'\n");
                 return 1;
         }
         return 0;

@@ -27,7 +27,7 @@ struct parse {
         char *err;
         size_t errlen;
         bool failed;
-        bool seen_image, seen_vpcd;
+        bool seen_image, seen_vpcd, seen_socket;
         unsigned seen_card_keys, seen_daemon_keys; /* a key given twice is refused */
         struct conf_card *card;                    /* current [card] section, NULL in [daemon] */
         char section[128];
@@ -105,17 +105,23 @@ static void normalize(const char *path, char *out, size_t n)
         out[o] = '\0';
 }
 
+/* Whether two paths are one once normalized. */
+static bool same_path(const char *a, const char *b)
+{
+        char na[4096], nb[4096];
+        normalize(a, na, sizeof(na));
+        normalize(b, nb, sizeof(nb));
+        return strcmp(na, nb) == 0;
+}
+
 /* Whether two image paths name one directory: the same file when both exist, else the same
  * path once normalized. */
 static bool same_image(const char *a, const char *b)
 {
         struct stat sa, sb;
-        char na[sizeof(((struct conf_card *)0)->image)], nb[sizeof(na)];
         if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
                 return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-        normalize(a, na, sizeof(na));
-        normalize(b, nb, sizeof(nb));
-        return strcmp(na, nb) == 0;
+        return same_path(a, b);
 }
 
 static int finish_card(struct parse *p)
@@ -124,8 +130,31 @@ static int finish_card(struct parse *p)
                 return 0;
         if (!p->seen_image)
                 return fail(p, p->card->line, "[card %s]: missing key 'image'", p->card->name);
-        if (!p->seen_vpcd)
+        bool driver = p->card->transport == CONF_TRANSPORT_DRIVER;
+        if (!driver && !p->seen_vpcd)
                 return fail(p, p->card->line, "[card %s]: missing key 'vpcd'", p->card->name);
+        if (driver && !p->seen_socket)
+                return fail(p, p->card->line,
+                            "[card %s]: missing key 'socket' (transport = driver: the socket "
+                            "vtokend listens on, such as /run/vtoken/%s.sock)",
+                            p->card->name, p->card->name);
+        if (driver && p->seen_vpcd)
+                return fail(p, p->card->line,
+                            "[card %s]: 'vpcd' is for transport = vpcd; this card has transport "
+                            "= driver: remove one of them",
+                            p->card->name);
+        if (!driver && p->seen_socket)
+                return fail(p, p->card->line,
+                            "[card %s]: 'socket' is for transport = driver; add 'transport = "
+                            "driver' or remove 'socket'",
+                            p->card->name);
+        for (size_t i = 0; driver && i + 1 < p->c->n_cards; i++)
+                if (p->c->cards[i].transport == CONF_TRANSPORT_DRIVER &&
+                    same_path(p->c->cards[i].socket, p->card->socket))
+                        return fail(p, p->card->line,
+                                    "[card %s]: socket %s is already card '%s': one socket "
+                                    "serves one card",
+                                    p->card->name, p->card->socket, p->c->cards[i].name);
         for (size_t i = 0; i + 1 < p->c->n_cards; i++)
                 if (same_image(p->c->cards[i].image, p->card->image))
                         return fail(p, p->card->line,
@@ -167,7 +196,7 @@ static int start_section(struct parse *p, const char *section)
         snprintf(p->card->profile, sizeof(p->card->profile), "piv");
         p->card->touch_timeout_ms = VT_DEFAULT_TOUCH_TIMEOUT_MS;
         p->card->line = p->header_line;
-        p->seen_image = p->seen_vpcd = false;
+        p->seen_image = p->seen_vpcd = p->seen_socket = false;
         p->seen_card_keys = 0;
         return 1;
 }
@@ -224,6 +253,25 @@ static int card_key(struct parse *p, const char *name, const char *value)
                                             value, p->c->cards[i].name);
                 return 1;
         }
+        if (strcmp(name, "transport") == 0) {
+                if (strcmp(value, "vpcd") == 0)
+                        cc->transport = CONF_TRANSPORT_VPCD;
+                else if (strcmp(value, "driver") == 0)
+                        cc->transport = CONF_TRANSPORT_DRIVER;
+                else
+                        return fail(p, p->line, "unknown transport '%s': expected vpcd or driver",
+                                    value);
+                return 1;
+        }
+        if (strcmp(name, "socket") == 0) {
+                p->seen_socket = true;
+                if (strlen(value) > VT_CONF_SOCKET_MAX)
+                        return fail(p, p->line,
+                                    "socket path '%s' is longer than %d bytes, more than a local "
+                                    "socket's address holds: choose a shorter one",
+                                    value, VT_CONF_SOCKET_MAX);
+                return copy_value(p, cc->socket, sizeof(cc->socket), name, value);
+        }
         if (strcmp(name, "profile") == 0) {
                 if (strcmp(value, "piv") != 0 && strcmp(value, "ecert") != 0)
                         return fail(p, p->line, "unknown profile '%s': expected piv or ecert",
@@ -275,7 +323,8 @@ static int daemon_key(struct parse *p, const char *name, const char *value)
         return fail(p, p->line, "unknown key '%s' in [%s]", name, p->section);
 }
 
-static const char *const card_keys[] = {"image", "vpcd", "profile", "touch-timeout", NULL};
+static const char *const card_keys[] = {"image",     "vpcd",   "profile", "touch-timeout",
+                                        "transport", "socket", NULL};
 static const char *const daemon_keys[] = {"control", "trace", "log-level", "pcscd-user", NULL};
 
 /* Whether the key was given before in this card's section, or in [daemon] (which may come in
@@ -297,7 +346,7 @@ static bool repeated(struct parse *p, const char *name)
 static bool absolute_path_key(const char *name)
 {
         return strcmp(name, "image") == 0 || strcmp(name, "control") == 0 ||
-               strcmp(name, "trace") == 0;
+               strcmp(name, "trace") == 0 || strcmp(name, "socket") == 0;
 }
 
 static int handler(void *user, const char *section, const char *name, const char *value)
@@ -388,6 +437,8 @@ int conf_resolve_hosts(const struct conf *c, char *err, size_t errlen)
         for (size_t i = 0; i < c->n_cards; i++) {
                 const struct conf_card *cc = &c->cards[i];
                 struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res;
+                if (cc->transport != CONF_TRANSPORT_VPCD)
+                        continue;
                 int r = getaddrinfo(cc->host, NULL, &hints, &res);
                 if (r != 0) {
                         snprintf(err, errlen, "%s:%d: [card %s]: cannot resolve vpcd host %s: %s",

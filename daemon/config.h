@@ -12,15 +12,24 @@
 #define VT_CONF_CARDS_MAX           16
 #define VT_DEFAULT_TOUCH_TIMEOUT_MS 15000
 
+enum conf_transport {
+        CONF_TRANSPORT_VPCD,   /* vsmartcard's vpcd: vtokend connects to HOST:PORT over TCP */
+        CONF_TRANSPORT_DRIVER, /* vtoken's own driver: vtokend listens on a local socket */
+};
+
+#define VT_CONF_SOCKET_MAX 100 /* sun_path holds 108 bytes; vtokend binds PATH.new first */
+
 struct conf_card {
         char name[64];
         char image[4096];
         char profile[16];
-        char host[256];
+        enum conf_transport transport;
+        char host[256]; /* vpcd */
         uint16_t port;
-        uint32_t touch_timeout_ms; /* how long a command waits for a touch before 69 82 */
-        uid_t pcscd_uid;           /* [daemon] pcscd-user, VT_UID_NONE when not set */
-        int line;                  /* of the section header, for messages */
+        char socket[VT_CONF_SOCKET_MAX + 1]; /* driver: the socket vtokend listens on */
+        uint32_t touch_timeout_ms;           /* how long a command waits for a touch before 69 82 */
+        uid_t pcscd_uid;                     /* [daemon] pcscd-user, VT_UID_NONE when not set */
+        int line;                            /* of the section header, for messages */
 };
 
 struct conf {
@@ -28,7 +37,7 @@ struct conf {
         char control[4096]; /* control socket path, empty for none */
         char trace[4096];   /* APDU trace of every card, empty for none */
         int log_level;
-        uid_t pcscd_uid; /* besides root and vtokend's own user, who may listen as vpcd */
+        uid_t pcscd_uid; /* besides root and vtokend's own user: vpcd's listener, the driver */
         struct conf_card cards[VT_CONF_CARDS_MAX];
         size_t n_cards;
 };

@@ -13,9 +13,10 @@
  *   trace CARD on [FILE] [--json]   APDU trace to FILE (an absolute path; appended) or to the
  *   trace CARD off                  daemon's log; text, or JSON lines with --json or a FILE
  *                                   named *.json / *.jsonl. Secrets are always redacted.
- *   fault CARD KIND [--count N] [--ins XX]
- *                                   the next N commands (default 1; with --ins only those with
- *                                   that INS) get KIND: sw XXXX (answered with that status
+ *   fault CARD KIND [--count N | --sticky] [--ins XX] [--p1 XX] [--p2 XX]
+ *                                   the next N commands (default 1; every one until cleared
+ *                                   with --sticky; with --ins, --p1, --p2 only those with that
+ *                                   header byte) get KIND: sw XXXX (answered with that status
  *                                   word), delay TIME (answered TIME later: 500ms, 2s),
  *                                   drop (the vpcd connection closes mid-command, then the
  *                                   card reconnects), write-fail (image writes fail: 65 81)

@@ -55,7 +55,7 @@ static bool parse_time(const char *s, uint64_t *us)
 
 int fault_parse(char *const *words, size_t n, struct fault *out, char *err, size_t errlen)
 {
-        struct fault f = {.ins = -1, .count = 1};
+        struct fault f = {.ins = -1, .p1 = -1, .p2 = -1, .count = 1};
         unsigned long v;
         size_t i = 1;
         if (n == 0) {
@@ -91,16 +91,27 @@ int fault_parse(char *const *words, size_t n, struct fault *out, char *err, size
                          kind);
                 return -1;
         }
-        for (; i < n; i += 2) {
+        bool counted = false;
+        for (; i < n; i++) {
                 const char *opt = words[i], *arg = i + 1 < n ? words[i + 1] : NULL;
-                if (strcmp(opt, "--count") == 0 && arg && parse_uint(arg, COUNT_MAX, &v) && v > 0) {
+                int *header = strcmp(opt, "--ins") == 0  ? &f.ins
+                              : strcmp(opt, "--p1") == 0 ? &f.p1
+                              : strcmp(opt, "--p2") == 0 ? &f.p2
+                                                         : NULL;
+                if (strcmp(opt, "--sticky") == 0 && !counted) {
+                        f.sticky = counted = true;
+                } else if (strcmp(opt, "--count") == 0 && !counted && arg &&
+                           parse_uint(arg, COUNT_MAX, &v) && v > 0) {
                         f.count = (unsigned)v;
-                } else if (strcmp(opt, "--ins") == 0 && arg && parse_hex(arg, 2, &v)) {
-                        f.ins = (int)v;
+                        counted = true;
+                        i++;
+                } else if (header && arg && parse_hex(arg, 2, &v)) {
+                        *header = (int)v;
+                        i++;
                 } else {
                         snprintf(err, errlen,
-                                 "bad option '%.64s': expected --count N (1-%d) or --ins XX (2 hex "
-                                 "digits)",
+                                 "bad option '%.64s': expected --count N (1-%d) or --sticky (one "
+                                 "of them), --ins XX, --p1 XX, --p2 XX (2 hex digits each)",
                                  opt, COUNT_MAX);
                         return -1;
                 }
@@ -123,7 +134,9 @@ int faults_find(const struct faults *fs, const uint8_t *cmd, size_t len, bool wr
                 const struct fault *f = &fs->list[i];
                 if ((f->kind == FAULT_WRITE_FAIL) != write_fail)
                         continue;
-                if (f->ins >= 0 && (len < 2 || cmd[1] != f->ins))
+                if ((f->ins >= 0 && (len < 2 || cmd[1] != f->ins)) ||
+                    (f->p1 >= 0 && (len < 3 || cmd[2] != f->p1)) ||
+                    (f->p2 >= 0 && (len < 4 || cmd[3] != f->p2)))
                         continue;
                 return (int)i;
         }
@@ -132,7 +145,7 @@ int faults_find(const struct faults *fs, const uint8_t *cmd, size_t len, bool wr
 
 void faults_spend(struct faults *fs, size_t i)
 {
-        if (i >= fs->n || --fs->list[i].count > 0)
+        if (i >= fs->n || fs->list[i].sticky || --fs->list[i].count > 0)
                 return;
         memmove(&fs->list[i], &fs->list[i + 1], (fs->n - i - 1) * sizeof(fs->list[0]));
         fs->n--;
@@ -157,10 +170,23 @@ void fault_describe(const struct fault *f, int with_count, char *buf, size_t n)
         }
         if (k < 0 || (size_t)k >= n || !with_count)
                 return;
-        if (f->ins >= 0)
-                snprintf(buf + k, n - (size_t)k, " (%u left, INS %02X only)", f->count, f->ins);
+        char only[32] = "";
+        size_t used = 0;
+        const struct {
+                const char *name;
+                int v;
+        } header[] = {{"INS", f->ins}, {"P1", f->p1}, {"P2", f->p2}};
+        for (size_t h = 0; h < 3; h++)
+                if (header[h].v >= 0 && used < sizeof(only))
+                        used += (size_t)snprintf(only + used, sizeof(only) - used, "%s%s %02X",
+                                                 used ? " " : "", header[h].name, header[h].v);
+        if (f->sticky)
+                k += snprintf(buf + k, n - (size_t)k, " (sticky");
         else
-                snprintf(buf + k, n - (size_t)k, " (%u left)", f->count);
+                k += snprintf(buf + k, n - (size_t)k, " (%u left", f->count);
+        if (k > 0 && (size_t)k < n)
+                snprintf(buf + k, n - (size_t)k, "%s%s%s)", only[0] ? ", " : "", only,
+                         only[0] ? " only" : "");
 }
 
 static int fault_commit(void *ctx, const char *applet, const void *change)

@@ -20,6 +20,8 @@ enum fault_kind {
 struct fault {
         enum fault_kind kind;
         int ins;        /* only commands with this INS, or -1 for all */
+        int p1, p2;     /* ... and this P1, P2 (-1: any); P2 of GENERAL AUTHENTICATE is the key */
+        bool sticky;    /* every matching command until cleared; count is not spent */
         unsigned count; /* commands left */
         uint16_t sw;
         uint64_t delay_us;
@@ -42,7 +44,9 @@ struct fault_store {
 
 struct vt_store fault_store(struct fault_store *fs);
 
-/* Parses the words after "fault CARD": KIND [ARG] [--count N] [--ins XX], with KIND one of
+/* Parses the words after "fault CARD":
+ *   KIND [ARG] [--count N | --sticky] [--ins XX] [--p1 XX] [--p2 XX]
+ * with KIND one of
  *   sw XXXX | delay TIME (e.g. 500ms, 2s; plain numbers are milliseconds) | drop | write-fail
  * 0, or -1 with the reason in err. */
 int fault_parse(char *const *words, size_t n, struct fault *out, char *err, size_t errlen);
@@ -52,9 +56,10 @@ int faults_add(struct faults *fs, const struct fault *f);
  * (write_fail true) are looked up apart from the others: they count only commands that write
  * the image, which is known after the command ran. */
 int faults_find(const struct faults *fs, const uint8_t *cmd, size_t len, bool write_fail);
-/* Spends one of the count of fault i; the fault goes when none is left. */
+/* Spends one of the count of fault i; the fault goes when none is left (a sticky one stays). */
 void faults_spend(struct faults *fs, size_t i);
-/* "sw 6A82", "delay 500 ms", "drop", "write-fail", with " (N left, INS 87 only)" when long. */
+/* "sw 6A82", "delay 500 ms", "drop", "write-fail", with " (N left, INS 87 only)" or
+ * " (sticky, INS 87 P2 9A only)" when long. */
 void fault_describe(const struct fault *f, int with_count, char *buf, size_t n);
 
 #endif

@@ -20,8 +20,9 @@ static void usage(FILE *f)
             f,
             "Usage: vtokend [--config FILE] [--check-config] [--version] [--help]\n"
             "\n"
-            "Serves virtual smart cards (PIV) to pcscd through vsmartcard's vpcd driver, so\n"
-            "that every PC/SC program sees a reader with a token in it.\n"
+            "Serves virtual smart cards (PIV) to pcscd through vsmartcard's vpcd driver or\n"
+            "vtoken's own reader driver (transport = driver), so that every PC/SC program sees\n"
+            "a reader with a token in it.\n"
             "\n"
             "  -c, --config FILE   read cards from FILE (INI; see vtokend.conf(5)). Without it,\n"
             "                      one PIV card is served on vpcd %s:%d, its image kept\n"

@@ -54,6 +54,11 @@ static void add_card(struct manager *m, const struct conf_card *cc, const char *
                 return;
         }
         m->cards[m->n_cards++] = sc;
+        if (cc->transport == CONF_TRANSPORT_DRIVER) {
+                vt_log(LOG_INFO, cc->name, NULL, "serving image %s on driver socket %s", cc->image,
+                       cc->socket);
+                return;
+        }
         char vpcd[300];
         snprintf(vpcd, sizeof(vpcd), "%s:%u", cc->host, cc->port);
         vt_log(LOG_INFO, cc->name, vpcd, "serving image %s on vpcd %s", cc->image, vpcd);
@@ -77,7 +82,8 @@ int manager_start(struct manager *m, const struct conf *conf)
 static bool same_card(const struct conf_card *a, const struct conf_card *b)
 {
         return strcmp(a->name, b->name) == 0 && strcmp(a->image, b->image) == 0 &&
-               strcmp(a->host, b->host) == 0 && a->port == b->port &&
+               a->transport == b->transport && strcmp(a->host, b->host) == 0 &&
+               a->port == b->port && strcmp(a->socket, b->socket) == 0 &&
                strcmp(a->profile, b->profile) == 0 && a->pcscd_uid == b->pcscd_uid;
 }
 

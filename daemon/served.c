@@ -123,9 +123,9 @@ static int defer(struct served_card *sc, uint64_t usec, sd_event_time_handler_t 
 /* Answers a deferred command now. */
 static void respond(struct served_card *sc, size_t n)
 {
-        if (n == VPCD_APDU_PENDING)
+        if (n == LINK_APDU_PENDING)
                 return;
-        vpcd_link_respond(sc->link, sc->cur.rsp, n);
+        link_respond(sc->link, sc->cur.rsp, n);
         OPENSSL_cleanse(sc->cur.rsp, n);
 }
 
@@ -165,7 +165,7 @@ static size_t proceed(struct served_card *sc, uint8_t *out)
         c->touch_key = step.touch_key;
         vt_log(LOG_INFO, sc->conf.name, NULL, "key %02X waits for a touch (vtoken ctl touch %s)",
                step.touch_key, sc->conf.name);
-        return VPCD_APDU_PENDING;
+        return LINK_APDU_PENDING;
 }
 
 static int on_delayed(sd_event_source *s, uint64_t usec, void *userdata)
@@ -211,12 +211,12 @@ static size_t on_apdu(void *user, const uint8_t *cmd, size_t len, uint8_t *out)
         }
         case FAULT_DROP:
                 vt_log(LOG_INFO, sc->conf.name, NULL,
-                       "fault: dropping the vpcd connection mid-command");
+                       "fault: dropping the %s connection mid-command", link_kind(sc->link));
                 finish(sc, NULL, 0);
-                return VPCD_APDU_DROP;
+                return LINK_APDU_DROP;
         case FAULT_DELAY:
                 if (defer(sc, f.delay_us, on_delayed) == 0)
-                        return VPCD_APDU_PENDING;
+                        return LINK_APDU_PENDING;
                 break;
         case FAULT_WRITE_FAIL:
                 break;
@@ -231,14 +231,14 @@ static size_t on_atr(void *user, uint8_t *out)
         return sc->card.atr_len;
 }
 
-static void on_power(void *user, int ctrl)
+static void on_power(void *user, enum link_power p)
 {
         struct served_card *sc = user;
-        if (ctrl == VPCD_CTRL_ON) {
+        if (p == LINK_POWER_ON) {
                 vt_card_power_on(&sc->card);
                 return;
         }
-        if (ctrl == VPCD_CTRL_RESET) {
+        if (p == LINK_POWER_RESET) {
                 vt_card_reset(&sc->card);
                 return;
         }
@@ -340,14 +340,13 @@ int served_card_new(sd_event *event, const struct conf_card *cc, const char *tra
                         return r;
                 }
         }
-        const struct vpcd_handler h = {.user = sc,
+        const struct link_handler h = {.user = sc,
                                        .apdu = on_apdu,
                                        .atr = on_atr,
                                        .power = on_power,
                                        .state_changed = on_state};
-        int r = vpcd_link_new(event, cc->name, cc->host, cc->port, cc->pcscd_uid, &h, &sc->link);
+        int r = link_new(event, cc, &h, &sc->link, err, errlen);
         if (r < 0) {
-                snprintf(err, errlen, "vpcd %s:%u: %s", cc->host, cc->port, strerror(-r));
                 served_card_free(sc);
                 return r;
         }
@@ -361,7 +360,7 @@ void served_card_free(struct served_card *sc)
                 return;
         sc->cur.timer = sd_event_source_disable_unref(sc->cur.timer);
         sc->cur.pending = false;
-        vpcd_link_free(sc->link);
+        link_free(sc->link);
         trace_sink_close(&sc->trace);
         vt_card_release(&sc->card);
         vt_image_free(sc->img);
@@ -373,32 +372,33 @@ void served_card_free(struct served_card *sc)
 const char *served_card_state(const struct served_card *sc)
 {
         static __thread char buf[400];
-        switch (vpcd_link_state(sc->link)) {
-        case VPCD_CONNECTED:
+        switch (link_state(sc->link)) {
+        case LINK_CONNECTED:
                 return "connected";
-        case VPCD_POWERED:
+        case LINK_POWERED:
                 return "powered";
-        case VPCD_REMOVED:
+        case LINK_REMOVED:
                 return "removed";
-        case VPCD_WAITING:
+        case LINK_WAITING:
         default:
-                snprintf(buf, sizeof(buf), "waiting for vpcd %s%s", vpcd_link_endpoint(sc->link),
-                         vpcd_link_unheard(sc->link)
+                snprintf(buf, sizeof(buf), "waiting for %s %s%s", link_kind(sc->link),
+                         link_endpoint(sc->link),
+                         link_unheard(sc->link)
                              ? " (connected, but vpcd sends nothing: another card holds the slot)"
                              : "");
                 return buf;
         }
 }
 
-static const char *connection_name(enum vpcd_state s)
+static const char *connection_name(enum link_state s)
 {
         switch (s) {
-        case VPCD_CONNECTED:
-        case VPCD_POWERED:
+        case LINK_CONNECTED:
+        case LINK_POWERED:
                 return "connected";
-        case VPCD_REMOVED:
+        case LINK_REMOVED:
                 return "removed";
-        case VPCD_WAITING:
+        case LINK_WAITING:
         default:
                 return "waiting";
         }
@@ -412,7 +412,7 @@ static void json_str(FILE *f, const char *key, const char *v)
 
 void served_card_status(const struct served_card *sc, FILE *f, bool json)
 {
-        const char *conn = connection_name(vpcd_link_state(sc->link));
+        const char *conn = connection_name(link_state(sc->link));
         const char *applet = vt_card_selected(&sc->card);
         struct vt_applet_status st = {0};
         vt_card_status(&sc->card, &st);
@@ -432,16 +432,16 @@ void served_card_status(const struct served_card *sc, FILE *f, bool json)
                         used += (size_t)snprintf(faults + used, sizeof(faults) - used, "%s%s",
                                                  i ? ", " : "", d);
         }
-        bool taken = vpcd_link_unheard(sc->link);
+        bool taken = link_unheard(sc->link);
         if (!json) {
                 if (taken)
                         conn = "waiting (connected, but vpcd sends nothing: another card holds "
                                "the slot)";
                 fprintf(f,
-                        "%s: vpcd %s %s, %s, applet %s, PIN %s, PIN tries left %u/%u, PUK tries "
+                        "%s: %s %s %s, %s, applet %s, PIN %s, PIN tries left %u/%u, PUK tries "
                         "left %u/%u, "
                         "%lu commands, trace %s, faults %s%s\n",
-                        sc->conf.name, vpcd_link_endpoint(sc->link), conn,
+                        sc->conf.name, link_kind(sc->link), link_endpoint(sc->link), conn,
                         sc->card.powered ? "powered" : "unpowered", applet ? applet : "none",
                         verified ? "verified" : "not verified", st.pin_tries_left, st.pin_max_tries,
                         st.puk_tries_left, st.puk_max_tries, sc->commands, trace ? trace : "off",
@@ -452,7 +452,12 @@ void served_card_status(const struct served_card *sc, FILE *f, bool json)
         fputc('{', f);
         json_str(f, "name", sc->conf.name);
         fputc(',', f);
-        json_str(f, "vpcd", vpcd_link_endpoint(sc->link));
+        bool driver = sc->conf.transport == CONF_TRANSPORT_DRIVER;
+        json_str(f, "transport", link_kind(sc->link));
+        fputc(',', f);
+        json_str(f, "vpcd", driver ? NULL : link_endpoint(sc->link));
+        fputc(',', f);
+        json_str(f, "socket", driver ? link_endpoint(sc->link) : NULL);
         fputc(',', f);
         json_str(f, "connection", conn);
         fprintf(f, ",\"powered\":%s,", sc->card.powered ? "true" : "false");
@@ -473,12 +478,12 @@ void served_card_status(const struct served_card *sc, FILE *f, bool json)
 
 void served_card_remove(struct served_card *sc)
 {
-        vpcd_link_remove(sc->link);
+        link_remove(sc->link);
 }
 
 void served_card_insert(struct served_card *sc)
 {
-        vpcd_link_insert(sc->link);
+        link_insert(sc->link);
 }
 
 void served_card_reset(struct served_card *sc)

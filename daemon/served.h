@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* A card as the daemon serves it: configuration, the card, its vpcd link, and what test
- * authors do to it through the control socket: traces, faults, touch. */
+/* A card as the daemon serves it: configuration, the card, its link to the reader (vpcd or vtoken's
+ * driver), and what test authors do to it through the control socket: traces, faults, touch. */
 #ifndef VT_SERVED_H
 #define VT_SERVED_H
 
@@ -10,7 +10,7 @@
 #include "frame.h"
 #include "image_store.h"
 #include "trace.h"
-#include "vpcd.h"
+#include "link.h"
 
 #include <stdio.h>
 #include <time.h>
@@ -38,7 +38,7 @@ struct served_card {
         sd_event *event;
         void (*changed)(void *user); /* the card's state changed (connection, power) */
         void *user;
-        struct vpcd_link *link;
+        struct link *link;
         struct vt_image *img;
         int image_fd;               /* the image directory, opened once and locked (image_dir.h) */
         struct vt_file_store files; /* the image's files */
@@ -58,7 +58,7 @@ int served_card_new(sd_event *event, const struct conf_card *cc, const char *tra
                     void (*changed)(void *user), void *user, struct served_card **out, char *err,
                     size_t errlen);
 void served_card_free(struct served_card *sc);
-/* "waiting for vpcd HOST:PORT", "connected", "powered" or "removed". */
+/* "waiting for vpcd HOST:PORT" (or "driver PATH"), "connected", "powered" or "removed". */
 const char *served_card_state(const struct served_card *sc);
 
 /* Writes the card's status: a line of text, or a JSON object. */

@@ -26,14 +26,15 @@
 #define STALE_ATR_POLLS 3
 
 struct vpcd_link {
+        struct link base; /* first: served.c holds the link as a struct link */
         sd_event *event;
         char name[64];
         char endpoint[300];
         struct sockaddr_storage addr;
         socklen_t addrlen;
-        struct vpcd_handler h;
+        struct link_handler h;
 
-        enum vpcd_state state;
+        enum link_state state;
         int fd;
         bool connecting;
         bool pending; /* an APDU waits for vpcd_link_respond() */
@@ -55,13 +56,9 @@ struct vpcd_link {
         size_t tx_len, tx_off;
 };
 
-static void set_state(struct vpcd_link *l, enum vpcd_state s)
+static void set_state(struct vpcd_link *l, enum link_state s)
 {
-        if (l->state == s)
-                return;
-        l->state = s;
-        if (l->h.state_changed)
-                l->h.state_changed(l->h.user);
+        link_set_state(&l->state, &l->h, s);
 }
 
 static void drop(struct vpcd_link *l)
@@ -76,7 +73,7 @@ static void drop(struct vpcd_link *l)
         l->pending = false;
         l->tx_len = l->tx_off = 0;
         frame_rx_init(&l->rx, l->rxbuf, sizeof(l->rxbuf));
-        l->h.power(l->h.user, VPCD_CTRL_OFF);
+        l->h.power(l->h.user, LINK_POWER_OFF);
 }
 
 static void schedule_connect(struct vpcd_link *l);
@@ -86,25 +83,13 @@ static void lost(struct vpcd_link *l, const char *why)
 {
         vt_log(LOG_INFO, l->name, l->endpoint, "vpcd %s: %s; reconnecting", l->endpoint, why);
         drop(l);
-        set_state(l, VPCD_WAITING);
+        set_state(l, LINK_WAITING);
         schedule_connect(l);
 }
 
 static int flush(struct vpcd_link *l)
 {
-        while (l->tx_off < l->tx_len) {
-                ssize_t n = write(l->fd, l->tx + l->tx_off, l->tx_len - l->tx_off);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0 && errno == EAGAIN)
-                        return sd_event_source_set_io_events(l->io, EPOLLOUT);
-                if (n < 0)
-                        return -errno;
-                l->tx_off += (size_t)n;
-        }
-        explicit_bzero(l->tx, l->tx_len); /* an answer may be secret (decrypted data) */
-        l->tx_len = l->tx_off = 0;
-        return sd_event_source_set_io_events(l->io, EPOLLIN);
+        return link_flush(l->fd, l->tx, &l->tx_len, &l->tx_off, l->io, EPOLLIN);
 }
 
 /* Answers one frame; the response is built in place behind the header and leaves in one
@@ -117,8 +102,10 @@ static int answer(struct vpcd_link *l, const uint8_t *body, size_t len)
                 l->probing = l->pulled = false; /* pcscd uses this card */
         switch (m) {
         case VPCD_MSG_POWER:
-                l->h.power(l->h.user, body[0]);
-                set_state(l, body[0] == VPCD_CTRL_OFF ? VPCD_CONNECTED : VPCD_POWERED);
+                l->h.power(l->h.user, body[0] == VPCD_CTRL_OFF  ? LINK_POWER_OFF
+                                      : body[0] == VPCD_CTRL_ON ? LINK_POWER_ON
+                                                                : LINK_POWER_RESET);
+                set_state(l, body[0] == VPCD_CTRL_OFF ? LINK_CONNECTED : LINK_POWERED);
                 return 0; /* never answered: that would desynchronise the stream */
         case VPCD_MSG_ATR:
                 if (l->probing && ++l->atr_polls == STALE_ATR_POLLS && !l->pulled) {
@@ -137,9 +124,9 @@ static int answer(struct vpcd_link *l, const uint8_t *body, size_t len)
                 break;
         case VPCD_MSG_APDU:
                 n = l->h.apdu(l->h.user, body, len, l->tx + FRAME_HEADER);
-                if (n == VPCD_APDU_DROP)
+                if (n == LINK_APDU_DROP)
                         return -ECONNABORTED;
-                if (n == VPCD_APDU_PENDING) {
+                if (n == LINK_APDU_PENDING) {
                         l->pending = true; /* stop reading until the answer is out */
                         return sd_event_source_set_io_events(l->io, 0);
                 }
@@ -184,7 +171,7 @@ static void heard(struct vpcd_link *l)
                 return;
         l->unheard = false;
         vt_log(LOG_INFO, l->name, l->endpoint, "vpcd %s answers now", l->endpoint);
-        set_state(l, VPCD_CONNECTED);
+        set_state(l, LINK_CONNECTED);
 }
 
 static int on_silence(sd_event_source *s, uint64_t usec, void *userdata)
@@ -198,7 +185,7 @@ static int on_silence(sd_event_source *s, uint64_t usec, void *userdata)
                "connected to vpcd %s, but it has sent nothing for %llu s: another card holds "
                "this slot (one vpcd slot serves one card); waiting",
                l->endpoint, SILENCE_US / 1000000ULL);
-        set_state(l, VPCD_WAITING);
+        set_state(l, LINK_WAITING);
         return 0;
 }
 
@@ -296,7 +283,7 @@ static int on_io(sd_event_source *s, int fd, uint32_t events, void *userdata)
                 l->probing = true;
                 l->atr_polls = 0;
                 vt_log(LOG_INFO, l->name, l->endpoint, "connected to vpcd %s", l->endpoint);
-                set_state(l, VPCD_CONNECTED);
+                set_state(l, LINK_CONNECTED);
                 if (sd_event_add_time_relative(l->event, &l->silence, CLOCK_MONOTONIC, SILENCE_US,
                                                100000, on_silence, l) < 0)
                         l->silence = NULL; /* no warning then; the link works as before */
@@ -353,7 +340,7 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
 /* Capped exponential backoff: 10 ms, 20 ms, ... 1 s, forever. */
 static void connect_in(struct vpcd_link *l, uint64_t delay_us)
 {
-        if (l->state == VPCD_REMOVED || l->retry)
+        if (l->state == LINK_REMOVED || l->retry)
                 return;
         int r = sd_event_add_time_relative(l->event, &l->retry, CLOCK_MONOTONIC, delay_us, 1000,
                                            on_retry, l);
@@ -386,19 +373,22 @@ static int resolve(struct vpcd_link *l, const char *host, uint16_t port)
         return 0;
 }
 
+static const struct link_ops vpcd_ops;
+
 int vpcd_link_new(sd_event *e, const char *name, const char *host, uint16_t port, uid_t pcscd_uid,
-                  const struct vpcd_handler *h, struct vpcd_link **out)
+                  const struct link_handler *h, struct vpcd_link **out)
 {
         struct vpcd_link *l = calloc(1, sizeof(*l));
         if (!l)
                 return -ENOMEM;
+        l->base.ops = &vpcd_ops;
         l->event = sd_event_ref(e);
         snprintf(l->name, sizeof(l->name), "%s", name);
         snprintf(l->endpoint, sizeof(l->endpoint), "%s:%u", host, port);
         l->h = *h;
         l->fd = -1;
         l->pcscd_uid = pcscd_uid;
-        l->state = VPCD_WAITING;
+        l->state = LINK_WAITING;
         l->backoff_us = BACKOFF_MIN_US;
         frame_rx_init(&l->rx, l->rxbuf, sizeof(l->rxbuf));
         int r = resolve(l, host, port);
@@ -428,7 +418,7 @@ void vpcd_link_free(struct vpcd_link *l)
         free(l);
 }
 
-enum vpcd_state vpcd_link_state(const struct vpcd_link *l)
+enum link_state vpcd_link_state(const struct vpcd_link *l)
 {
         return l->state;
 }
@@ -445,19 +435,19 @@ const char *vpcd_link_endpoint(const struct vpcd_link *l)
 
 void vpcd_link_remove(struct vpcd_link *l)
 {
-        if (l->state == VPCD_REMOVED)
+        if (l->state == LINK_REMOVED)
                 return;
         l->retry = sd_event_source_disable_unref(l->retry);
         drop(l);
-        set_state(l, VPCD_REMOVED);
+        set_state(l, LINK_REMOVED);
 }
 
 void vpcd_link_insert(struct vpcd_link *l)
 {
-        if (l->state != VPCD_REMOVED)
+        if (l->state != LINK_REMOVED)
                 return;
         l->backoff_us = BACKOFF_MIN_US;
-        set_state(l, VPCD_WAITING);
+        set_state(l, LINK_WAITING);
         connect_in(l, 0);
 }
 
@@ -479,7 +469,70 @@ int vpcd_link_respond(struct vpcd_link *l, const uint8_t *rsp, size_t len)
 
 void vpcd_link_reconnect(struct vpcd_link *l)
 {
-        if (l->state == VPCD_REMOVED || l->state == VPCD_WAITING)
+        if (l->state == LINK_REMOVED || l->state == LINK_WAITING)
                 return;
         lost(l, "connection dropped on purpose");
 }
+
+/* ---- as a struct link ---- */
+
+static struct vpcd_link *of(struct link *l)
+{
+        return (struct vpcd_link *)l; /* the first member */
+}
+
+static const struct vpcd_link *of_const(const struct link *l)
+{
+        return (const struct vpcd_link *)l;
+}
+
+struct link *vpcd_link_base(struct vpcd_link *l)
+{
+        return &l->base;
+}
+
+static void op_free(struct link *l)
+{
+        vpcd_link_free(of(l));
+}
+
+static enum link_state op_state(const struct link *l)
+{
+        return vpcd_link_state(of_const(l));
+}
+
+static const char *op_endpoint(const struct link *l)
+{
+        return vpcd_link_endpoint(of_const(l));
+}
+
+static bool op_unheard(const struct link *l)
+{
+        return vpcd_link_unheard(of_const(l));
+}
+
+static void op_remove(struct link *l)
+{
+        vpcd_link_remove(of(l));
+}
+
+static void op_insert(struct link *l)
+{
+        vpcd_link_insert(of(l));
+}
+
+static int op_respond(struct link *l, const uint8_t *rsp, size_t len)
+{
+        return vpcd_link_respond(of(l), rsp, len);
+}
+
+static const struct link_ops vpcd_ops = {
+    .kind = "vpcd",
+    .free = op_free,
+    .state = op_state,
+    .endpoint = op_endpoint,
+    .unheard = op_unheard,
+    .remove = op_remove,
+    .insert = op_insert,
+    .respond = op_respond,
+};

@@ -94,6 +94,7 @@ struct build {
         char pin[VT_PIN_FIELD + 1];
         char *err;
         size_t errlen;
+        bool usage; /* the options themselves are wrong: vt_image_create returns -2 */
 };
 
 static int __attribute__((format(printf, 2, 3))) fail(struct build *b, const char *fmt, ...)
@@ -103,6 +104,18 @@ static int __attribute__((format(printf, 2, 3))) fail(struct build *b, const cha
         va_start(ap, fmt);
         vsnprintf(b->err, b->errlen, fmt, ap);
         va_end(ap);
+        return -1;
+}
+
+/* fail() for options that are wrong in themselves, whatever the files and the system hold */
+static int __attribute__((format(printf, 2, 3))) refuse(struct build *b, const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(b->err, b->errlen, fmt, ap);
+        va_end(ap);
+        b->usage = true;
         return -1;
 }
 
@@ -183,12 +196,12 @@ static int firmware(struct build *b)
         img->firmware = true;
         img->version[0] = 5, img->version[1] = 4, img->version[2] = 3;
         if (v && (parse_firmware(v, img->version) < 0 || img->version[0] != 5))
-                return fail(b,
-                            "--firmware wants a YubiKey 5 version such as 5.4.3 or 5.7.1, not "
-                            "'%s'",
-                            v);
+                return refuse(b,
+                              "--firmware wants a YubiKey 5 version such as 5.4.3 or 5.7.1, not "
+                              "'%s'",
+                              v);
         if (b->o->pin_complexity && !vt_fw_at_least(img, 5, 7))
-                return fail(b, "--pin-complexity needs --firmware 5.7.1 or later");
+                return refuse(b, "--pin-complexity needs --firmware 5.7.1 or later");
         img->pin_complexity = b->o->pin_complexity;
         return 0;
 }
@@ -204,9 +217,9 @@ static int settle_firmware(struct build *b)
                 if (!s->key || vt_fw_has_alg(img, s->alg))
                         continue;
                 if (b->o->firmware)
-                        return fail(b, "slot %02x: firmware %u.%u.%u has no %s keys (5.7 has)",
-                                    s->ref, img->version[0], img->version[1], img->version[2],
-                                    vt_alg_name(s->alg));
+                        return refuse(b, "slot %02x: firmware %u.%u.%u has no %s keys (5.7 has)",
+                                      s->ref, img->version[0], img->version[1], img->version[2],
+                                      vt_alg_name(s->alg));
                 img->version[0] = 5, img->version[1] = 7, img->version[2] = 1;
         }
         img->mgm_alg = vt_default_mgm_alg(img);
@@ -215,10 +228,37 @@ static int settle_firmware(struct build *b)
         return 0;
 }
 
+bool vt_profile_known(const char *name)
+{
+        for (size_t i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++)
+                if (!strcmp(profiles[i].name, name))
+                        return true;
+        return false;
+}
+
+void vt_profile_names(char *out, size_t n)
+{
+        size_t len = 0;
+        out[0] = '\0';
+        for (size_t i = 0; i < sizeof(profiles) / sizeof(profiles[0]) && len < n; i++) {
+                int w = snprintf(out + len, n - len, "%s%s", i ? ", " : "", profiles[i].name);
+                len += (size_t)w;
+        }
+}
+
+int vt_image_new_identity(struct vt_image *img)
+{
+        uint32_t serial;
+        /* eight decimal digits, as a YubiKey's serial printed on its case */
+        if (RAND_bytes(img->guid, sizeof(img->guid)) != 1 || rand_below(90000000, &serial) < 0)
+                return -1;
+        img->serial = 10000000 + serial;
+        return 0;
+}
+
 static int identity(struct build *b)
 {
         struct vt_image *img = b->img;
-        uint32_t serial;
         uint8_t compat = VT_COMPAT_NONE;
 
         snprintf(img->profile, sizeof(img->profile), "%s", b->p->name);
@@ -227,12 +267,10 @@ static int identity(struct build *b)
         if (firmware(b) < 0)
                 return -1;
         img->yubikey_mgmt_aid = true;
-        /* eight decimal digits, as a YubiKey's serial printed on its case */
-        if (RAND_bytes(img->guid, sizeof(img->guid)) != 1 || rand_below(90000000, &serial) < 0)
+        if (vt_image_new_identity(img) < 0)
                 return fail(b, "no random numbers");
-        img->serial = 10000000 + serial;
         if (b->o->compat && vt_compat_parse(b->o->compat, &compat) < 0)
-                return fail(b, "unknown compat '%s' (none or yubikey)", b->o->compat);
+                return refuse(b, "unknown compat '%s' (none or yubikey)", b->o->compat);
         vt_image_set_compat(img, compat);
         return 0;
 }
@@ -244,7 +282,7 @@ static int set_secret(struct build *b, struct vt_secret *s, const char *what, co
         bool ok;
 
         if (vt_pin_pad(value, padded) < 0)
-                return fail(b, "the %s is longer than %d characters", what, VT_PIN_FIELD);
+                return refuse(b, "the %s is longer than %d characters", what, VT_PIN_FIELD);
         ok = s == &b->img->pin ? vt_pin_acceptable(&b->img->pin_rules, padded)
                                : vt_puk_acceptable(padded);
         if (ok)
@@ -252,14 +290,14 @@ static int set_secret(struct build *b, struct vt_secret *s, const char *what, co
         OPENSSL_cleanse(padded, sizeof(padded));
         if (!ok && s == &b->img->pin)
                 return b->img->pin_rules.charset == VT_PIN_CHARS_STRONG
-                           ? fail(b,
-                                  "the PIN does not meet the %s profile's policy: exactly %u "
-                                  "characters with upper case, lower case, a digit and a symbol",
-                                  b->p->name, b->img->pin_rules.max_len)
-                           : fail(b, "the PIN must have %u to %u characters",
-                                  b->img->pin_rules.min_len, b->img->pin_rules.max_len);
+                           ? refuse(b,
+                                    "the PIN does not meet the %s profile's policy: exactly %u "
+                                    "characters with upper case, lower case, a digit and a symbol",
+                                    b->p->name, b->img->pin_rules.max_len)
+                           : refuse(b, "the PIN must have %u to %u characters",
+                                    b->img->pin_rules.min_len, b->img->pin_rules.max_len);
         if (!ok)
-                return fail(b, "the PUK must have 6 to 8 characters");
+                return refuse(b, "the PUK must have 6 to 8 characters");
         s->max_tries = s->tries_left = tries;
         return 0;
 }
@@ -281,16 +319,16 @@ static int secrets(struct build *b)
         b->img->pin_rules = b->p->rules;
         if (o->retries) {
                 if (o->retries < 1 || o->retries > VT_PIV_TRIES_MAX)
-                        return fail(b, "--retries must be 1..15");
+                        return refuse(b, "--retries must be 1..15");
                 pin_tries = puk_tries = (uint8_t)o->retries;
         }
         if (o->pin && strlen(o->pin) > VT_PIN_FIELD)
-                return fail(b, "the PIN is longer than %d characters", VT_PIN_FIELD);
+                return refuse(b, "the PIN is longer than %d characters", VT_PIN_FIELD);
         /* a YubiKey with PIN complexity still ships with 123456 and 12345678; values chosen at
          * init meet the policy, as the card would ask of a change */
         if (b->img->pin_complexity && (!trivial_ok(o->pin) || !trivial_ok(o->puk)))
-                return fail(b, "with --pin-complexity the PIN and PUK need two different "
-                               "characters and must not be common values such as 123456");
+                return refuse(b, "with --pin-complexity the PIN and PUK need two different "
+                                 "characters and must not be common values such as 123456");
         if (o->pin || b->p->pin)
                 snprintf(b->pin, sizeof(b->pin), "%s", o->pin ? o->pin : b->p->pin);
         else if (random_strong_pin(b->pin) < 0)
@@ -386,6 +424,8 @@ static int read_p12(struct build *b, BIO *bio, const char *path, EVP_PKEY **key,
         return r;
 }
 
+static int make_slot_cert(struct build *b, uint8_t ref, struct vt_slot *s);
+
 static int import_key(struct build *b, const struct vt_init_key *k)
 {
         struct vt_slot *s = vt_image_slot(b->img, k->slot);
@@ -423,6 +463,13 @@ static int import_key(struct build *b, const struct vt_init_key *k)
                 return fail(b, "%s: cannot encode the certificate", k->file);
         }
         X509_free(cert);
+        if (cert)
+                return 0;
+        /* OpenSC shows a PIV key only with a certificate: make one, as for a generated key */
+        if (make_slot_cert(b, k->slot, s) < 0)
+                return -1;
+        if (b->o->made_certs && b->o->n_made_certs)
+                b->o->made_certs[(*b->o->n_made_certs)++] = k->slot;
         return 0;
 fail:
         EVP_PKEY_free(key);
@@ -495,21 +542,19 @@ static int make_attestation(struct build *b)
         return r < 0 ? fail(b, "cannot make the attestation key and certificate") : 0;
 }
 
-static int generate_key(struct build *b, const struct vt_init_key *k)
+/* The certificate of a slot's key made by vtoken: issued by the CA (--ca, or the ecert profile's
+ * test CA), else self-signed as yubico-piv-tool's selfsign-certificate makes one; subject
+ * --subject, else "/CN=vtoken PURPOSE/O=vtoken". */
+static int make_slot_cert(struct build *b, uint8_t ref, struct vt_slot *s)
 {
-        struct vt_slot *s = vt_image_slot(b->img, k->slot);
         X509_NAME *own = NULL;
         const X509_NAME *subject = b->subject;
         char dn[128];
         X509 *cert;
         int r;
 
-        if (!(s->key = vt_key_generate(k->alg)))
-                return fail(b, "cannot generate a %s key", vt_alg_name(k->alg));
-        s->alg = k->alg;
-        s->generated = true;
         if (!subject) {
-                snprintf(dn, sizeof(dn), "/CN=vtoken %s/O=vtoken", vt_slot_purpose(k->slot));
+                snprintf(dn, sizeof(dn), "/CN=vtoken %s/O=vtoken", vt_slot_purpose(ref));
                 subject = own = vt_dn_parse(dn);
         }
         /* piv: what the slot is for, or what --eku asks; ecert: the e-Cert token's personal
@@ -518,22 +563,33 @@ static int generate_key(struct build *b, const struct vt_init_key *k)
         if (b->p->test_ca)
                 vt_general_usage(s->key, &usage);
         else
-                vt_slot_usage(k->slot, s->key, &usage);
+                vt_slot_usage(ref, s->key, &usage);
         for (size_t i = 0; i < b->o->n_eku; i++)
-                if (b->o->eku[i].slot == k->slot)
+                if (b->o->eku[i].slot == ref)
                         usage.eku = b->o->eku[i].file;
         cert = subject ? vt_cert_make_usage(s->key, subject, b->ca_key, b->ca_cert, CERT_DAYS, 0,
                                             &usage)
                        : NULL;
         if (subject && !cert) {
                 X509_NAME_free(own);
-                return fail(b, "cannot make the certificate of slot %02x%s", k->slot,
+                return fail(b, "cannot make the certificate of slot %02x%s", ref,
                             usage.eku != NULL && b->o->n_eku ? " (is --eku a known usage?)" : "");
         }
         r = cert ? vt_cert_der(cert, &s->cert, &s->cert_len) : -1;
         X509_free(cert);
         X509_NAME_free(own);
-        return r < 0 ? fail(b, "cannot make the certificate of slot %02x", k->slot) : 0;
+        return r < 0 ? fail(b, "cannot make the certificate of slot %02x", ref) : 0;
+}
+
+static int generate_key(struct build *b, const struct vt_init_key *k)
+{
+        struct vt_slot *s = vt_image_slot(b->img, k->slot);
+
+        if (!(s->key = vt_key_generate(k->alg)))
+                return fail(b, "cannot generate a %s key", vt_alg_name(k->alg));
+        s->alg = k->alg;
+        s->generated = true;
+        return make_slot_cert(b, k->slot, s);
 }
 
 static int check_keys(struct build *b)
@@ -542,20 +598,20 @@ static int check_keys(struct build *b)
         bool used[256] = {false};
 
         if (o->n_generate > VT_SLOTS || o->n_import > VT_SLOTS)
-                return fail(b, "too many keys");
+                return refuse(b, "too many keys");
         for (size_t i = 0; i < o->n_generate + o->n_import; i++) {
                 const struct vt_init_key *k =
                     i < o->n_generate ? &o->generate[i] : &o->import[i - o->n_generate];
                 const struct piv_slot_info *info = piv_slot_info(k->slot);
                 if (!info || !info->general_auth)
-                        return fail(b, "unknown slot %02x (9a, 9c, 9d, 9e or 82..95)", k->slot);
+                        return refuse(b, "unknown slot %02x (9a, 9c, 9d, 9e or 82..95)", k->slot);
                 if (used[k->slot])
-                        return fail(b, "slot %02x is given twice", k->slot);
+                        return refuse(b, "slot %02x is given twice", k->slot);
                 used[k->slot] = true;
                 if (i < o->n_generate && !vt_alg_is_key(k->alg))
-                        return fail(b, "unknown algorithm for slot %02x", k->slot);
+                        return refuse(b, "unknown algorithm for slot %02x", k->slot);
                 if (i >= o->n_generate && !k->file)
-                        return fail(b, "no file for slot %02x", k->slot);
+                        return refuse(b, "no file for slot %02x", k->slot);
         }
         return 0;
 }
@@ -569,11 +625,11 @@ static int keys(struct build *b)
         if (check_keys(b) < 0)
                 return -1;
         if (o->subject && !(b->subject = vt_dn_parse(o->subject)))
-                return fail(b, "bad --subject '%s': use the /CN=.../O=... form", o->subject);
+                return refuse(b, "bad --subject '%s': use the /CN=.../O=... form", o->subject);
         if (!b->subject && b->p->test_ca && !(b->subject = vt_dn_parse(ECERT_HOLDER_DN)))
                 return fail(b, "out of memory");
         if ((o->ca_key || o->ca_cert) && (!o->ca_key || !o->ca_cert))
-                return fail(b, "--ca needs KEY:CERT");
+                return refuse(b, "--ca needs KEY:CERT");
         if (o->ca_key ? load_ca(b) < 0 : b->p->test_ca && make_test_ca(b) < 0)
                 return -1;
         for (size_t i = 0; i < o->n_import; i++)
@@ -588,8 +644,8 @@ static int keys(struct build *b)
                 for (size_t k = 0; k < n_gen; k++)
                         made |= gen[k].slot == o->eku[i].slot;
                 if (!made)
-                        return fail(b, "--eku %02x: no certificate is generated for that slot",
-                                    o->eku[i].slot);
+                        return refuse(b, "--eku %02x: no certificate is generated for that slot",
+                                      o->eku[i].slot);
         }
         for (size_t i = 0; i < n_gen; i++)
                 if (generate_key(b, &gen[i]) < 0)
@@ -823,7 +879,7 @@ int vt_image_create(const char *dir, const struct vt_init_opts *o, char *err, si
                 if (!strcmp(profiles[i].name, name))
                         b.p = &profiles[i];
         if (!b.p)
-                return fail(&b, "unknown profile '%s' (piv or ecert)", name);
+                return refuse(&b, "unknown profile '%s' (piv or ecert)", name) - 1;
         if (!dir || !*dir)
                 return fail(&b, "no image directory");
         if (!(b.img = vt_image_new(dir)))
@@ -845,5 +901,5 @@ int vt_image_create(const char *dir, const struct vt_init_opts *o, char *err, si
         X509_free(b.ca_cert);
         X509_free(b.attest_ca);
         X509_NAME_free(b.subject);
-        return r;
+        return r < 0 && b.usage ? -2 : r;
 }

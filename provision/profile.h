@@ -62,14 +62,27 @@ struct vt_init_opts {
         /* out: the firmware chosen ("5.4.3"); may be NULL */
         char *firmware_out;
         size_t firmware_out_len;
+        /* out: the slots of imported keys without a certificate, for which one was made
+         * (VT_SLOTS entries); may be NULL */
+        uint8_t *made_certs;
+        size_t *n_made_certs;
         /* out: the initial PIN when the profile chose one at random (ecert); may be NULL */
         char *initial_pin;
         size_t initial_pin_len;
 };
 
-/* Creates the image directory `dir` (0700). Returns 0, or -1 with a message in err; on failure
- * nothing is written and an existing image is left as it was. */
+/* Creates the image directory `dir` (0700). Returns 0, or -1 with a message in err, -2 when
+ * the options themselves are wrong (a usage error: bad profile, PIN, slot, --subject ...); on
+ * failure nothing is written and an existing image is left as it was. */
 int vt_image_create(const char *dir, const struct vt_init_opts *opts, char *err, size_t errlen);
+
+/* Whether name is a profile vt_image_create knows; all their names, ", " between them. */
+bool vt_profile_known(const char *name);
+void vt_profile_names(char *out, size_t n);
+
+/* Gives img a new random GUID and serial, so that a copy of an image is another card. 0, or -1
+ * when there are no random numbers. */
+int vt_image_new_identity(struct vt_image *img);
 
 /* The path of the PIN envelope of an image: dir without trailing slashes + ".pin-envelope.txt". */
 int vt_pin_envelope_path(const char *dir, char *out, size_t outlen);

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Installs the Debian packages vtoken needs to build, run and test, skipping what is there.
+# Installs the Debian packages vtoken needs to build, run and test, skipping what is there, then
+# the Build-Depends of its Debian package (debian/control) as the README says: apt-get build-dep.
 # Works on Debian 12 (bookworm) and 13 (trixie): where the two name a package differently, the
 # one apt offers is taken (decided by the package lists, not by the release's name).
 # Usage: scripts/install-deps.sh   (as root, or with sudo available)
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 packages=(
   # build
   build-essential cmake pkg-config clang clang-format clang-tidy cppcheck
-  libpcsclite-dev libsystemd-dev libssl-dev libinih-dev libcmocka-dev
+  libpcsclite-dev libsystemd-dev libssl-dev libinih-dev libcmocka-dev libp11-kit-dev
   # the PC/SC stack the cards plug into
   pcscd vsmartcard-vpcd pcsc-tools
   # clients the tests drive
@@ -17,9 +19,15 @@ packages=(
   ykcs11
   gnutls-bin libnss3-tools libengine-pkcs11-openssl openssl firefox-esr
   openssh-client openssh-server curl
-  # test and packaging tools
-  iproute2 util-linux procps psmisc systemd strace man-db dpkg-dev fakeroot file groff-base python3
+  # test tools
+  iproute2 util-linux procps psmisc systemd strace man-db file groff-base python3
   jq xxd
+  bash-completion # its completionsdir (bash-completion.pc), and the test of vtoken's completion
+  # the Debian package (tests/integration/test_package.sh): dpkg-buildpackage and lintian; its
+  # Build-Depends (debian/control) come below, through apt-get build-dep
+  dpkg-dev lintian
+  # benchmarks: a PKCS#11 header for the signing loop, plots
+  libp11-kit-dev gnuplot-nox
 )
 # One of each group, the first that apt offers:
 alternatives=(
@@ -59,8 +67,16 @@ for p in "${packages[@]}"; do
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
-  exit 0
+else
+  echo "install-deps: installing ${missing[*]}"
+  apt_update
+  "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
-echo "install-deps: installing ${missing[*]}"
-apt_update
-"${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+
+if dpkg-checkbuilddeps >/dev/null 2>&1; then
+  echo "install-deps: the Build-Depends of debian/control present"
+else
+  echo "install-deps: apt-get build-dep ./ (the Build-Depends of debian/control)"
+  apt_update
+  "${sudo[@]}" apt-get build-dep -y -q --no-install-recommends ./
+fi

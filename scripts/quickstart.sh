@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Quick start, command 1: installs what is missing, builds vtoken, and runs it with its
-# embedded default card in a private PC/SC environment, showing pcsc_scan and OpenSC seeing it.
+# default fresh card in a private PC/SC environment, showing pcsc_scan and OpenSC seeing it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,13 +9,11 @@ scripts/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)"
 
-module=/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so
-[ -e "$module" ] || module=$(dpkg -L opensc-pkcs11 | grep '/opensc-pkcs11.so$' | head -n1)
 echo
-echo "== vtoken run: a private pcscd + vpcd + vtokend with the default card"
-exec build/vtoken run -- sh -c "
-  echo '== pcsc_scan -r'; pcsc_scan -r
-  echo '== opensc-tool --list-readers --name --atr'; opensc-tool -l; opensc-tool -n -a
-  echo '== pkcs11-tool -L'; pkcs11-tool --module '$module' -L
-  echo '== pkcs11-tool -O --type cert'; pkcs11-tool --module '$module' -O --type cert
-"
+echo "== vtoken run: a private pcscd + vpcd + vtokend with a fresh card"
+exec build/vtoken run -- sh -c '
+  echo "== pcsc_scan -r"; pcsc_scan -r
+  echo "== opensc-tool --list-readers --name --atr"; opensc-tool -l; opensc-tool -n -a
+  echo "== pkcs11-tool -L"; pkcs11-tool --module "$VTOKEN_PKCS11_MODULE" -L
+  echo "== pkcs11-tool -O --type cert"; pkcs11-tool --module "$VTOKEN_PKCS11_MODULE" -O --type cert
+'

@@ -67,14 +67,18 @@ static void write_ccc(const struct vt_image *img, struct writer *out)
         wr_close(out, m);
 }
 
-/* Key history: how many retired keys have their certificate on the card. */
+/* Key history: keysWithOnCardCerts, which readers such as OpenSC take as "retired keys 1..N
+ * may have a certificate": the number of the last retired slot that has one (SP 800-73-4 fills
+ * them in order; a card with only 95 filled still shows it). */
 static void write_key_history(struct vt_piv *p, struct writer *out)
 {
         uint8_t on_card = 0, off_card = 0;
         for (size_t i = 0; i < VT_SLOTS; i++) {
                 const struct vt_slot *s = &p->img->slots[i];
-                if (s->ref >= VT_PIV_RETIRED_FIRST && s->ref <= VT_PIV_RETIRED_LAST && s->cert)
-                        on_card++;
+                uint8_t n = (uint8_t)(s->ref - VT_PIV_RETIRED_FIRST + 1);
+                if (s->ref >= VT_PIV_RETIRED_FIRST && s->ref <= VT_PIV_RETIRED_LAST && s->cert &&
+                    n > on_card)
+                        on_card = n;
         }
         size_t m = wr_open(out, TAG_DATA);
         wr_tlv(out, 0xC1, &on_card, 1);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* apdu-bench: times APDU round trips through pcscd on one or more readers, interleaved, and
- * prints the median and mean per reader.
+ * prints the median, mean, and 10th and 90th percentiles per reader.
  * Usage: apdu-bench ROUNDS READER [READER...]
  * Each round sends, on each reader in turn, one batch of 50 GET DATA (discovery object)
  * commands after a SELECT of PIV; the per-APDU time of a batch is one sample. */
@@ -78,8 +78,9 @@ int main(int argc, char **argv)
                 for (int r = 0; r < rounds; r++)
                         sum += s[r];
                 qsort(s, (size_t)rounds, sizeof(double), cmp);
-                printf("%s\tmedian_ms=%.4f\tmean_ms=%.4f\tapdus=%d\n", argv[2 + i], s[rounds / 2],
-                       sum / rounds, rounds * BATCH);
+                printf("%s\tmedian_ms=%.4f\tmean_ms=%.4f\tapdus=%d\tp10_ms=%.4f\tp90_ms=%.4f\n",
+                       argv[2 + i], s[rounds / 2], sum / rounds, rounds * BATCH, s[rounds / 10],
+                       s[rounds * 9 / 10]);
                 SCardDisconnect(h[i], SCARD_LEAVE_CARD);
         }
         SCardReleaseContext(ctx);

@@ -2,7 +2,9 @@
 /* floor-card: the transport floor for benchmarks, a card that answers every APDU with 90 00.
  *   floor-card PORT          over vtokend's own vpcd link code (same socket options)
  *   floor-card --plain PORT  over a plain blocking socket, as vicc and virt_cacard do
+ *   floor-card --driver PATH over vtokend's own driver link code, listening on PATH
  * Exits on SIGTERM. */
+#include "drvlink.h"
 #include "frame.h"
 #include "vpcd.h"
 
@@ -31,7 +33,7 @@ static size_t on_atr(void *u, uint8_t *out)
         memcpy(out, atr, sizeof(atr));
         return sizeof(atr);
 }
-static void on_power(void *u, int c)
+static void on_power(void *u, enum link_power c)
 {
         (void)u, (void)c;
 }
@@ -88,28 +90,32 @@ int main(int argc, char **argv)
 {
         if (argc == 3 && strcmp(argv[1], "--plain") == 0)
                 return plain((uint16_t)atoi(argv[2]));
-        if (argc != 2) {
-                fprintf(stderr, "usage: floor-card [--plain] PORT\n");
+        bool driver = argc == 3 && strcmp(argv[1], "--driver") == 0;
+        if (argc != 2 && !driver) {
+                fprintf(stderr, "usage: floor-card [--plain] PORT | floor-card --driver PATH\n");
                 return 2;
         }
         sd_event *e = NULL;
-        struct vpcd_link *l;
+        struct vpcd_link *v = NULL;
+        struct link *l = NULL;
+        char err[300] = "";
         sigset_t m;
         int r;
         sigemptyset(&m);
         sigaddset(&m, SIGTERM);
         sigprocmask(SIG_BLOCK, &m, NULL);
-        const struct vpcd_handler h = {.apdu = on_apdu, .atr = on_atr, .power = on_power};
+        const struct link_handler h = {.apdu = on_apdu, .atr = on_atr, .power = on_power};
         if ((r = sd_event_default(&e)) < 0 ||
             (r = sd_event_add_signal(e, NULL, SIGTERM, on_term, NULL)) < 0 ||
-            (r = vpcd_link_new(e, "floor", "127.0.0.1", (uint16_t)atoi(argv[1]), VT_UID_NONE, &h,
-                               &l)) < 0) {
-                fprintf(stderr, "floor-card: %s\n", strerror(-r));
+            (r = driver ? drv_link_new(e, "floor", argv[2], VT_UID_NONE, &h, &l, err, sizeof(err))
+                        : vpcd_link_new(e, "floor", "127.0.0.1", (uint16_t)atoi(argv[1]),
+                                        VT_UID_NONE, &h, &v)) < 0) {
+                fprintf(stderr, "floor-card: %s\n", err[0] ? err : strerror(-r));
                 sd_event_unref(e);
                 return 1;
         }
         r = sd_event_loop(e);
-        vpcd_link_free(l);
+        link_free(v ? vpcd_link_base(v) : l);
         sd_event_unref(e);
         return r < 0;
 }

@@ -21,12 +21,12 @@ export T APDU_BENCH FLOOR_CARD VTOKEN rounds plain_rounds
 
 "$VTOKEN" run --card "$T/card" -- bash -c '
   set -e
-  "$FLOOR_CARD" 35964 & floor=$!
+  nsenter --net="$VTOKEN_NETNS" -- "$FLOOR_CARD" 35964 & floor=$! # beside vtokend
   "$VTOKEN" wait --exactly 2 --timeout 20
   "$APDU_BENCH" "$rounds" "Virtual PCD 00 00" "Virtual PCD 00 01" >"$T/fast"
   kill "$floor"; wait "$floor" || true
   "$VTOKEN" wait --exactly 1 --timeout 20
-  "$FLOOR_CARD" --plain 35964 & plain=$!
+  nsenter --net="$VTOKEN_NETNS" -- "$FLOOR_CARD" --plain 35964 & plain=$!
   "$VTOKEN" wait --exactly 2 --timeout 20
   "$APDU_BENCH" "$plain_rounds" "Virtual PCD 00 01" >"$T/plain"
   kill "$plain" 2>/dev/null || true

@@ -29,6 +29,20 @@ if [ -z "${VT_LIB:-}" ]; then
   export XDG_CACHE_HOME="$T/cache"
   export OPENSC_CONF="$T/opensc.conf"
   printf 'app default {\n  framework pkcs15 {\n    use_file_caching = no;\n  }\n}\n' >"$OPENSC_CONF"
+
+  # The transport the PC/SC environments use: vpcd (the default), or vtoken's own driver when
+  # ctest runs the suite a second time as integration-driver/NAME (VT_TRANSPORT=driver). Every
+  # `$VTOKEN run` of a test, and of the scripts it runs, then gets --transport.
+  VT_TRANSPORT=${VT_TRANSPORT:-vpcd}
+  VTOKEN_BIN=$VTOKEN # vtoken itself, for a test that names the transport
+  export VT_TRANSPORT VTOKEN_BIN
+  if [ "$VT_TRANSPORT" != vpcd ]; then
+    printf '#!/bin/sh\nif [ "$1" = run ]; then shift; exec "%s" run --transport %s "$@"; fi\nexec "%s" "$@"\n' \
+      "$VTOKEN_BIN" "$VT_TRANSPORT" "$VTOKEN_BIN" >"$T/vtoken"
+    chmod 755 "$T/vtoken"
+    VTOKEN=$T/vtoken
+    export VTOKEN
+  fi
 fi
 
 fail() {
@@ -45,6 +59,47 @@ pass() {
 skip() {
   echo "SKIP: $*"
   exit 77
+}
+
+# free_port: a TCP port of 127.0.0.1 that nothing listens on, chosen by the kernel. COMMAND runs
+# on the caller's network, shared with the tests running beside this one: a server started
+# inside `vtoken run` takes a port from here, never a fixed one.
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# in_private_network COMMAND [ARG...]: inside `vtoken run`, runs COMMAND in the network namespace
+# of the run's pcscd and vtokend (where vpcd listens), e.g. a pcscd or vtokend of the test's own.
+in_private_network() {
+  nsenter --net="$VTOKEN_NETNS" -- "$@"
+}
+
+# vpcd_only REASON: the test is about vpcd itself; on another transport it is skipped, saying why.
+vpcd_only() {
+  [ "$VT_TRANSPORT" = vpcd ] || skip "vpcd only: $*"
+}
+
+# reader_name [INDEX] [NAME]: PC/SC's name of the reader of card INDEX (0, the first, by
+# default) of a `vtoken run` called NAME (default "Virtual PCD"): vpcd's two slots are
+# "NAME 00 00" and "NAME 00 01", the driver's readers "NAME 00 00", "NAME 01 00", ...
+reader_name() {
+  local i=${1:-0} name=${2:-Virtual PCD}
+  if [ "$VT_TRANSPORT" = driver ]; then
+    printf '%s %02X 00' "$name" "$i"
+  else
+    printf '%s 00 %02X' "$name" "$i"
+  fi
+}
+
+# link_re [INDEX]: how `vtoken ctl status` names the link of card INDEX (default 0) of a
+# `vtoken run`, as an extended regex
+link_re() {
+  local i=${1:-0}
+  if [ "$VT_TRANSPORT" = driver ]; then
+    printf 'driver /[^ ]*/card%d\\.sock' "$i"
+  else
+    printf 'vpcd 127\\.0\\.0\\.1:%d' "$((35963 + i))"
+  fi
 }
 
 # expect_eq ACTUAL EXPECTED WHAT

@@ -79,8 +79,8 @@ echo "--- scriptor"; cat "$T/scriptor.out"
 echo "--- pcsc_scan"; cat "$T/scan.out"
 
 expect_match "$out" '^socket mode 600$' "the control socket is mode 0600"
-expect_match "$out" '^card0: vpcd 127\.0\.0\.1:35963 connected, .*PIN not verified, PIN tries left 3/3, PUK tries left 3/3, [0-9]+ commands' \
-  "status names the card, its vpcd connection, PIN state, tries left and commands"
+expect_match "$out" "^card0: $(link_re 0) connected, .*PIN not verified, PIN tries left 3/3, PUK tries left 3/3, [0-9]+ commands" \
+  "status names the card, its link (vpcd slot or driver socket), PIN state, tries left and commands"
 python3 - "$T/status0.json" "$T/status1.json" <<'PY' || fail "status --json"
 import json, sys
 s0 = json.load(open(sys.argv[1]))["cards"][0]
@@ -94,7 +94,7 @@ pass "status --json: PIN verified, applet selected, powered, commands counted"
 
 
 expect_match "$out" 'no card present' "after remove, SCardGetStatusChange sees no card (vtoken wait --exactly 0)"
-expect_match "$out" 'card0: vpcd 127\.0\.0\.1:35963 removed' "status shows the card removed"
+expect_match "$out" "card0: $(link_re 0) removed" "status shows the card removed"
 expect_match "$(sed -n '/== remove/,/== insert/p' <<<"$out")" 'sign rc=1' "pkcs11-tool fails while the card is out"
 expect_match "$(sed -n '/== remove/,/== insert/p' <<<"$out")" 'No slot with a token was found' \
   "pkcs11-tool reports no token while the card is out"
@@ -140,6 +140,9 @@ while True:
     data += b
 print(\"reply:\", data.decode().strip())
 " "$VTOKEN_CONTROL" "$1"; }
+  # the daemon checks every request itself, whatever client sends it
+  for r in bogus remove "reset card0 extra" "fault card0 sw 12" "fault card0 explode" \
+    "fault card0 sw 6982 --count 2 --sticky" "trace card0 on relative.txt" "status --yaml"; do raw "$r"; done
   raw "$(head -c 5000 /dev/zero | tr "\0" a)"
   raw "$(head -c 100000 /dev/zero | tr "\0" a)"
   raw "$(printf "status\001\n")"
@@ -155,16 +158,26 @@ print(\"reply:\", data.decode().strip())
   fi
 ' 2>&1)
 echo "$out"
-expect_match "$out" "vtoken ctl: unknown request 'bogus'" "an unknown verb is refused"
-expect_match "$out" "vtoken ctl: unknown card 'nosuchcard'" "an unknown card is refused"
-expect_match "$out" "vtoken ctl: remove needs a CARD" "a missing card name is refused"
-expect_match "$out" "vtoken ctl: usage: reset CARD" "extra words are refused"
-expect_match "$out" "vtoken ctl: sw needs a status word of 4 hex digits" "a bad status word is refused"
-expect_match "$out" "vtoken ctl: unknown fault 'explode'" "an unknown fault is refused"
-expect_match "$out" "vtoken ctl: usage: trace CARD on" "a malformed trace request is refused"
+# vtoken ctl checks the words of a request before sending it: usage errors exit 64
+expect_match "$out" "vtoken ctl: unknown verb 'bogus'" "an unknown verb is refused"
+expect_match "$out" "vtoken ctl: unknown card 'nosuchcard'" "an unknown card is refused (by the daemon)"
+expect_match "$out" "vtoken ctl remove: CARD is missing" "a missing card name is refused"
+expect_match "$out" "vtoken ctl reset: unexpected 'extra'" "extra words are refused"
+expect_match "$out" "vtoken ctl fault: sw needs a status word of 4 hex digits" "a bad status word is refused"
+expect_match "$out" "vtoken ctl fault: unknown KIND 'explode'" "an unknown fault is refused"
+expect_match "$out" "vtoken ctl: usage: trace CARD on" "a malformed trace request is refused (by the daemon)"
 expect_match "$out" "vtoken ctl: card0: no command is waiting for a touch" "a touch with nothing waiting is refused"
-expect_match "$out" "vtoken ctl: usage: status \[--json\]" "a bad status option is refused"
-expect_eq "$(grep -c '^rc=1$' <<<"$out")" 9 "every refused request exits 1"
+expect_match "$out" "vtoken ctl status: unknown option '--yaml'" "a bad status option is refused"
+expect_eq "$(grep -c '^rc=1$' <<<"$out")" 2 "the requests the daemon refuses exit 1"
+expect_eq "$(grep -c '^rc=64$' <<<"$out")" 7 "usage errors exit 64"
+expect_match "$out" "^reply: error: unknown request 'bogus'" "the daemon refuses an unknown verb"
+expect_match "$out" "^reply: error: remove needs a CARD" "the daemon refuses a missing card name"
+expect_match "$out" "^reply: error: usage: reset CARD" "the daemon refuses extra words"
+expect_match "$out" "^reply: error: sw needs a status word of 4 hex digits" "the daemon refuses a bad status word"
+expect_match "$out" "^reply: error: unknown fault 'explode'" "the daemon refuses an unknown fault"
+expect_match "$out" "^reply: error: bad option '--sticky'" "the daemon refuses --count with --sticky"
+expect_match "$out" "^reply: error: usage: trace CARD on" "the daemon refuses a malformed trace request"
+expect_match "$out" "^reply: error: usage: status \[--json\]" "the daemon refuses a bad status option"
 expect_eq "$(grep -c '^reply: error: request too long' <<<"$out")" 2 "oversized requests get an error reply"
 expect_match "$out" '^reply: error: malformed request' "a request with control characters is refused"
 expect_match "$out" '^reply: error: empty request' "an empty request is refused"
@@ -190,8 +203,8 @@ out=$("$VTOKEN" run --card "$T/card" --card "$T/card2" -- bash -c '
 ' 2>&1)
 echo "$out"
 expect_match "$out" 'one card left' "removing card1 leaves one card present"
-expect_match "$out" '^card0: vpcd 127\.0\.0\.1:35963 connected' "card0 stays connected"
-expect_match "$out" '^card1: vpcd 127\.0\.0\.1:35964 removed' "card1 is removed"
+expect_match "$out" "^card0: $(link_re 0) connected" "card0 stays connected"
+expect_match "$out" "^card1: $(link_re 1) removed" "card1 is removed"
 expect_match "$out" 'both cards back' "card1 comes back"
 
 # touch --wait takes seconds: anything else is a usage error, not an endless wait

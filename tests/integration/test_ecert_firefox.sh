@@ -19,8 +19,8 @@ source "$(dirname "$0")/ecert/common.sh"
 command -v firefox-esr >/dev/null || fail "firefox-esr is not installed"
 
 pin=246810
-port=4453
-mport=2828 # Marionette, inside vtoken run's own network namespace
+port=$(free_port)
+mport=$(free_port) # Marionette
 export T port mport pin
 export ECERT_DIR="$VT_SRC/tests/integration/ecert"
 

@@ -15,7 +15,7 @@ img="$T/ecert"
 envelope_pin "$img" >"$T/pin"
 echo 'Wr0ng#pw' >"$T/badpin"
 nick="CHAN Tai Man:Certificate for PIV Authentication"
-port=4433
+port=$(free_port)
 export T nick port
 
 # The web server: its own key and certificate (SAN 127.0.0.1), and an NSS database in which the

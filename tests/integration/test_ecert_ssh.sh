@@ -12,7 +12,7 @@ img="$T/ecert"
 "$VTOKEN" init "$img" --profile ecert >/dev/null
 envelope_pin "$img" >"$T/pin"
 echo 'Wr0ng#pw' >"$T/badpin"
-port=2222
+port=$(free_port)
 export T port
 
 ssh-keygen -q -t ed25519 -N '' -C vtoken-test-host -f "$T/host_key"

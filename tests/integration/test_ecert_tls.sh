@@ -14,7 +14,7 @@ img="$T/ecert"
 # pkcs11: URI attribute values are percent-encoded; encode every byte of the PIN.
 pin_uri=$(pct_encode "$(envelope_pin "$img")")
 bad_uri=$(pct_encode 'Wr0ng#pw')
-port=4443
+port=$(free_port)
 ECERT_IMG=$img
 export T port pin_uri bad_uri ECERT_IMG
 

@@ -4,6 +4,7 @@
 # card's state, READY=1 once its cards are loaded, WATCHDOG=1 when WATCHDOG_USEC asks for it,
 # and STOPPING=1 on SIGTERM, then exits 0.
 source "$(dirname "$0")/lib.sh"
+vpcd_only "a second vtokend joins the run's empty second vpcd slot; with the driver pcscd has a reader for each card of the run only"
 export T
 
 out=$("$VTOKEN" run --card "$T/a" -- bash -c '
@@ -13,7 +14,7 @@ out=$("$VTOKEN" run --card "$T/a" -- bash -c '
   python3 "$VT_SRC/tests/integration/tools/notify_listen.py" "$T/notify.sock" "$T/ready" >"$T/notify.log" &
   listener=$!
   read -r _ <"$T/ready"
-  NOTIFY_SOCKET=$T/notify.sock WATCHDOG_USEC=200000 "$VTOKEND" --config "$T/b.conf" 2>"$T/vtokend.err" &
+  NOTIFY_SOCKET=$T/notify.sock WATCHDOG_USEC=200000 nsenter --net="$VTOKEN_NETNS" -- "$VTOKEND" --config "$T/b.conf" 2>"$T/vtokend.err" &
   daemon=$!
   "$VTOKEN" wait --exactly 2 --timeout 20
   opensc-tool -r 1 -s "00 A4 04 00 05 A0 00 00 03 08" >/dev/null   # powers the card up

@@ -14,7 +14,7 @@ out=$("$VTOKEN" run --card "$T/card" -- bash -c '
     kill "$old"
     tail --pid="$old" -f /dev/null        # waits for pcscd to be gone
     if "$VTOKEN" wait --timeout 0.3 2>/dev/null; then echo "card present without pcscd"; exit 1; fi
-    "${argv[@]}" >/dev/null 2>&1 &
+    nsenter --net="$VTOKEN_NETNS" -- "${argv[@]}" >/dev/null 2>&1 & # where vtokend is
     start=$(date +%s%N)
     "$VTOKEN" wait --timeout 10
     echo "round $round: back after $(( ($(date +%s%N) - start) / 1000000 )) ms"

@@ -4,6 +4,7 @@
 # unchanged card keeps its PC/SC connection and its security state (a verified PIN), and a bad
 # file is refused with a log line while the running configuration stays.
 source "$(dirname "$0")/lib.sh"
+vpcd_only "a card added by SIGHUP takes the run's empty second vpcd slot; with the driver pcscd has readers for the run's cards only"
 
 export T
 out=$("$VTOKEN" run --card "$T/a" -- bash -c '

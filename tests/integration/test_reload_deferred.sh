@@ -17,7 +17,7 @@ out=$("$VTOKEN" run --card "$T/a" --card "$T/b" -- bash -c '
   "$VTOKEN" ctl fault card1 delay 60s >/dev/null
   echo "$select" | timeout 30 scriptor -r "Virtual PCD 00 00" >"$T/kept.out" 2>&1 &
   kept=$!
-  echo "$select" | timeout 30 scriptor -r "Virtual PCD 00 01" >"$T/gone.out" 2>&1 &
+  echo "$select" | timeout 30 scriptor -r "$(reader_name 1)" >"$T/gone.out" 2>&1 &
   gone=$!
   pending card0
   pending card1

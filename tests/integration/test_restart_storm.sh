@@ -20,10 +20,6 @@ set +e # the script's own failure is shown below
 out=$("$VTOKEN" run --card "$T/a" --card "$T/b" -- bash -c '
   source "$VT_LIB"
   rounds=$1
-  # pcscd and vtokend start in the network namespace of the run (vtoken run sets VTOKEN_NETNS
-  # where COMMAND runs on the caller'"'"'s network)
-  netns=()
-  [ -z "${VTOKEN_NETNS:-}" ] || netns=(nsenter --net="$VTOKEN_NETNS" --)
   readers=("Virtual PCD 00 00" "Virtual PCD 00 01")
   tries() { card_status_field card0 pin_tries_left; card_status_field card1 pin_tries_left; }
   # both cards back: vtokend has both connected to vpcd (and, when it was started anew, has
@@ -47,7 +43,7 @@ out=$("$VTOKEN" run --card "$T/a" --card "$T/b" -- bash -c '
     kill "$old"
     tail --pid="$old" -f /dev/null # waits for pcscd to be gone
     start=${EPOCHREALTIME/[.,]/}
-    "${netns[@]}" "${argv[@]}" >/dev/null 2>&1 &
+    in_private_network "${argv[@]}" >/dev/null 2>&1 & # where vtokend is
     wait_until 10 "round $round: both cards back after a pcscd restart" -- both_back 0
     echo "round $round: pcscd restarted, cards back after $(ms_since "$start") ms"
 
@@ -55,7 +51,7 @@ out=$("$VTOKEN" run --card "$T/a" --card "$T/b" -- bash -c '
     kill -KILL "$old"
     tail --pid="$old" -f /dev/null
     start=${EPOCHREALTIME/[.,]/}
-    ("${netns[@]}" "$VTOKEND" --config "$VTOKEN_RUN_DIR/vtokend.conf" >>"$T/vtokend.log" 2>&1 &) # not our child: no job notice when killed
+    (in_private_network "$VTOKEND" --config "$VTOKEN_RUN_DIR/vtokend.conf" >>"$T/vtokend.log" 2>&1 &) # not our child: no job notice when killed
     wait_until 10 "round $round: both cards back after a vtokend restart" -- both_back 1
     echo "round $round: vtokend restarted, cards back after $(ms_since "$start") ms"
   done

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# vtoken run when the environment does not come up: pcscd missing, vtokend dying, a signal
+# vtoken run when the environment does not come up: pcscd failing, vtokend dying, a signal
 # while it waits for the cards. Each fails at once with a message naming the cause (not after
 # --timeout), never runs COMMAND, and leaves no process and no directory behind.
 source "$(dirname "$0")/lib.sh"
@@ -11,17 +11,20 @@ nothing_left() {
   pass "$1: nothing left behind"
 }
 
-# pcscd missing: found out as soon as it fails to start, not after --timeout
+# pcscd failing to start: found out as soon as it exits, not after --timeout. The pcscd first
+# on PATH is taken (/usr/sbin, where Debian puts it, only when PATH has none).
 mkdir "$T/bin"
+printf '#!/bin/sh\necho "pcscd: cannot start here" >&2\nexit 3\n' >"$T/bin/pcscd"
+chmod 755 "$T/bin/pcscd"
 set +e
-err=$(timeout -k 5 20 env PATH="$T/bin" "$VTOKEN" run --timeout 120 --card "$T/card" -- /bin/sh -c 'echo COMMAND RAN' 2>&1)
+err=$(timeout -k 5 20 env PATH="$T/bin:/usr/bin:/bin" "$VTOKEN" run --timeout 120 --card "$T/card" -- /bin/sh -c 'echo COMMAND RAN' 2>&1)
 rc=$?
 set -e
-expect_eq "$rc" 125 "pcscd missing: 125 at once"
-expect_match "$err" 'did not become present: pcscd exited with status 127' "pcscd missing: the cause is named"
-expect_match "$err" 'cannot execute pcscd' "pcscd missing: its log is shown"
-expect_no_match "$err" 'COMMAND RAN' "pcscd missing: COMMAND does not run"
-nothing_left "pcscd missing"
+expect_eq "$rc" 125 "pcscd failing: 125 at once"
+expect_match "$err" 'did not become present: pcscd exited with status 3' "pcscd failing: the cause is named"
+expect_match "$err" 'pcscd: cannot start here' "pcscd failing: its log is shown"
+expect_no_match "$err" 'COMMAND RAN' "pcscd failing: COMMAND does not run"
+nothing_left "pcscd failing"
 
 # vtokend dying before the cards are present
 set +e

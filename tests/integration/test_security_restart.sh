@@ -5,8 +5,9 @@
 # process is gone. Each round
 # the card is back for PC/SC within 2 s, the tries left never rise, and a wrong PIN that was
 # answered stays counted. Then, within 2 s, the restarted vtokend verifies the right PIN, which
-# restores the tries: every round's wrong PIN meets a PIN that is not blocked. Prints how soon the card was back (median
-# and slowest round) and how many wrong PINs were answered before the kill.
+# restores the tries: every round's wrong PIN meets a PIN that is not blocked. Prints how soon
+# the card was back (median and slowest round) and how many wrong PINs were answered before the
+# kill.
 source "$(dirname "$0")/lib.sh"
 export T
 
@@ -24,10 +25,6 @@ out=$("$VTOKEN" run --card "$T/card" -- bash -c '
   }
   tries() { show_json "$T/card" "d[\"pin\"][\"tries_left\"]"; }
   trap '"'"'[ $? = 0 ] || { echo "--- last right PIN:"; cat "$T/verified"; "$VTOKEN" ctl status; echo "--- vtokend:"; tail -n 8 "$T/vtokend.log"; } >&2'"'"' EXIT
-  # vtokend starts in the network namespace of the run (vtoken run sets VTOKEN_NETNS where
-  # COMMAND runs on the caller'"'"'s network)
-  netns=()
-  [ -z "${VTOKEN_NETNS:-}" ] || netns=(nsenter --net="$VTOKEN_NETNS" --)
   back_ms=() answered_rounds=0
   for round in $(seq 50); do
     prev=$(tries)
@@ -42,7 +39,7 @@ out=$("$VTOKEN" run --card "$T/card" -- bash -c '
     tail --pid="$old" -f /dev/null
     sleep "0.$((RANDOM % 3))" # restart 0-0.2 s later, as a supervisor would
     start=${EPOCHREALTIME/[.,]/}
-    ("${netns[@]}" "$VTOKEND" --config "$VTOKEN_RUN_DIR/vtokend.conf" >>"$T/vtokend.log" 2>&1 &) # not our child: no job notice when killed
+    (in_private_network "$VTOKEND" --config "$VTOKEN_RUN_DIR/vtokend.conf" >>"$T/vtokend.log" 2>&1 &) # not our child: no job notice when killed
     wait_until 2 "round $round: the card is back for PC/SC" -- present
     back_ms+=($(((${EPOCHREALTIME/[.,]/} - start) / 1000)))
     wait "$client" || true

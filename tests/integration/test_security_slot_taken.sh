@@ -4,12 +4,13 @@
 # PC/SC: vtokend says so (log, status, STATUS=) instead of calling itself connected, and takes
 # the slot when the first card leaves it.
 source "$(dirname "$0")/lib.sh"
+vpcd_only "two cards on one vpcd slot; a driver socket refuses a second vtokend outright (unit/test_drvlink)"
 export T
 
 out=$("$VTOKEN" run --card "$T/first" -- bash -c '
   source "$VT_LIB"
   printf "[daemon]\ncontrol = %s/second.sock\n[card second]\nimage = %s/second\nvpcd = 127.0.0.1:35963\n" "$T" "$T" >"$T/second.conf"
-  "$VTOKEND" --config "$T/second.conf" >"$T/second.log" 2>&1 &
+  in_private_network "$VTOKEND" --config "$T/second.conf" >"$T/second.log" 2>&1 &
   second=$!
   unheard() { "$VTOKEN" ctl --socket "$T/second.sock" status | grep -q "another card holds the slot"; }
   wait_until 20 "the second card reports the slot taken" -- unheard

@@ -23,11 +23,12 @@ echo "signed by a key on the card" >"$T/data"
 printf 'not a certificate at all' >"$T/junk.bin"
 openssl x509 -in "$T/other.crt" -outform DER | gzip -c >"$T/other.der.gz"
 
+R1=$(reader_name 1 CCID) # the second card's reader, as ykman and yubico-piv-tool match it
 cat >"$T/client.sh" <<SH
 K="ykman --reader 'CCID 00 00'"
-K1="ykman --reader 'CCID 00 01'"
+K1="ykman --reader '$R1'"
 Y="yubico-piv-tool -r 'CCID 00 00'"
-Y1="yubico-piv-tool -r 'CCID 00 01'"
+Y1="yubico-piv-tool -r '$R1'"
 step() { echo "== \$*"; }
 ok() { echo "\$1-ok"; }
 step info; eval "\$K piv info" && ok info

@@ -280,6 +280,42 @@ static void parse_from_text(void **state)
                 fail_msg("error '%s' should name empty.conf and the missing card", err);
 }
 
+static void driver_transport(void **state)
+{
+        (void)state;
+        struct conf c;
+        char err[1200];
+        assert_int_equal(
+            load("[card a]\nimage = /a\nsocket = /run/vtoken/a.sock\ntransport = driver\n"
+                 "[card b]\nimage = /b\ntransport = vpcd\nvpcd = 127.0.0.1:35963\n"
+                 "[card c]\nimage = /c\nvpcd = 127.0.0.1:35964\n",
+                 &c, err, sizeof(err)),
+            0);
+        assert_int_equal(c.cards[0].transport, CONF_TRANSPORT_DRIVER);
+        assert_string_equal(c.cards[0].socket, "/run/vtoken/a.sock");
+        assert_int_equal(c.cards[1].transport, CONF_TRANSPORT_VPCD);
+        assert_int_equal(c.cards[2].transport, CONF_TRANSPORT_VPCD); /* the default */
+        assert_int_equal(conf_resolve_hosts(&c, err, sizeof(err)), 0);
+
+        expect_error("[card a]\nimage = /a\ntransport = driver\n", 1, "missing key 'socket'");
+        expect_error("[card a]\nimage = /a\ntransport = usb\n", 3,
+                     "unknown transport 'usb': expected vpcd or driver");
+        expect_error("[card a]\nimage = /a\ntransport = driver\nsocket = /s\nvpcd = "
+                     "127.0.0.1:1\n",
+                     1, "'vpcd' is for transport = vpcd");
+        expect_error("[card a]\nimage = /a\nvpcd = 127.0.0.1:1\nsocket = /s\n", 1,
+                     "'socket' is for transport = driver");
+        expect_error("[card a]\nimage = /a\ntransport = driver\nsocket = run/a.sock\n", 4,
+                     "'socket' must be an absolute path");
+        expect_error("[card a]\nimage = /a\ntransport = driver\nsocket = "
+                     "/run/vtoken/0123456789012345678901234567890123456789012345678901234567890123"
+                     "456789012345678901234567890.sock\n",
+                     4, "more than a local socket's address holds");
+        expect_error("[card a]\nimage = /a\ntransport = driver\nsocket = /run/v/s\n"
+                     "[card b]\nimage = /b\ntransport = driver\nsocket = /run//v/s\n",
+                     5, "socket /run//v/s is already card 'a'");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -294,6 +330,7 @@ int main(void)
             cmocka_unit_test(strictness),
             cmocka_unit_test(resolve_hosts),
             cmocka_unit_test(default_card),
+            cmocka_unit_test(driver_transport),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -107,6 +107,17 @@ static void fault_words(void **state)
         assert_int_equal(parse_ok("drop --ins 87").kind, FAULT_DROP);
         assert_int_equal(parse_ok("write-fail --count 2").kind, FAULT_WRITE_FAIL);
 
+        f = parse_ok("sw 6982 --ins 87 --p2 9a --sticky");
+        assert_true(f.sticky);
+        assert_int_equal(f.p2, 0x9A);
+        assert_int_equal(f.p1, -1);
+        assert_int_equal(parse_ok("drop --p1 07").p1, 0x07);
+        parse_bad("sw 6982 --sticky --count 2", "bad option '--count'");
+        parse_bad("sw 6982 --count 2 --sticky", "bad option '--sticky'");
+        parse_bad("sw 6982 --sticky --sticky", "bad option '--sticky'");
+        parse_bad("sw 6982 --p2 9", "bad option '--p2'");
+        parse_bad("sw 6982 --p1", "bad option '--p1'");
+
         parse_bad("", "missing fault");
         parse_bad("sw", "4 hex digits");
         parse_bad("sw 6A8", "4 hex digits");
@@ -136,6 +147,9 @@ static void fault_words(void **state)
         f = parse_ok("delay 2s");
         fault_describe(&f, 1, d, sizeof(d));
         assert_string_equal(d, "delay 2000 ms (1 left)");
+        f = parse_ok("sw 6982 --sticky --ins 87 --p1 07 --p2 9a");
+        fault_describe(&f, 1, d, sizeof(d));
+        assert_string_equal(d, "sw 6982 (sticky, INS 87 P1 07 P2 9A only)");
 }
 
 static void faults_match_and_spend(void **state)
@@ -164,6 +178,18 @@ static void faults_match_and_spend(void **state)
         assert_int_equal(faults_find(&fs, sign, 4, false), 1);
         faults_spend(&fs, 7); /* out of range: nothing */
         assert_int_equal(fs.n, 2);
+        /* a sticky fault of one key: every GENERAL AUTHENTICATE of 9C, never spent */
+        struct faults st = {0};
+        struct fault key = parse_ok("sw 6982 --ins 87 --p2 9c --sticky");
+        const uint8_t sign9c[] = {0x00, 0x87, 0x07, 0x9C};
+        assert_int_equal(faults_add(&st, &key), 0);
+        assert_int_equal(faults_find(&st, sign, 4, false), -1);
+        assert_int_equal(faults_find(&st, sign9c, 3, false), -1); /* no P2: no match */
+        for (int i = 0; i < 5; i++) {
+                assert_int_equal(faults_find(&st, sign9c, 4, false), 0);
+                faults_spend(&st, 0);
+        }
+        assert_int_equal(st.n, 1);
         for (int i = 0; i < FAULTS_MAX - 2; i++)
                 assert_int_equal(faults_add(&fs, &drop), 0);
         assert_int_equal(faults_add(&fs, &drop), -1);

@@ -286,7 +286,7 @@ static void test_yubikey_compat(void **state)
         vt_image_free(img);
 
         o = (struct vt_init_opts){.compat = "yubikey5", .force = true};
-        assert_int_equal(vt_image_create(f->dir, &o, err, sizeof(err)), -1);
+        assert_int_equal(vt_image_create(f->dir, &o, err, sizeof(err)), -2);
         assert_non_null(strstr(err, "unknown compat"));
 }
 
@@ -397,13 +397,16 @@ static void test_refused_leaves_nothing(void **state)
             {.n_generate = 1, .generate = {{0x9A, VT_ALG_3DES, NULL}}},
             {.n_generate = 2, .generate = {{0x9A, VT_ALG_P256, NULL}, {0x9A, VT_ALG_P384, NULL}}},
             {.n_import = 1, .import = {{0x9A, 0, "/nonexistent.p12"}}},
-            {.ca_key = "/nonexistent.key"},
+            {.ca_key = "/nonexistent.key"}, /* without its CERT */
             {.compat = "yubikey4"},
         };
 
+        /* -2: the options are wrong in themselves (a usage error); -1: the files are */
+        const int want[] = {-2, -2, -2, -2, -2, -2, -2, -2, -2, -1, -2, -2};
+
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 err[0] = '\0';
-                assert_int_equal(vt_image_create(f->dir, &bad[i], err, sizeof(err)), -1);
+                assert_int_equal(vt_image_create(f->dir, &bad[i], err, sizeof(err)), want[i]);
                 assert_true(err[0] != '\0');
                 assert_int_equal(entries(f->parent), 0);
         }

@@ -64,7 +64,8 @@ static void test_ccc_and_key_history(void **state)
         s->cert = malloc(3);
         memcpy(s->cert, "\x30\x01\x00", 3);
         s->cert_len = 3;
-        expect(f, "00 CB 3F FF 05 5C 03 5F C1 0C 00", "53 08 C1 01 01 C2 01 00 FE 00 90 00");
+        /* keysWithOnCardCerts counts up to the last retired certificate: 82..85 */
+        expect(f, "00 CB 3F FF 05 5C 03 5F C1 0C 00", "53 08 C1 01 04 C2 01 00 FE 00 90 00");
         /* retired 85 is the fourth retired certificate, 5FC110 */
         expect(f, "00 CB 3F FF 05 5C 03 5F C1 10 00", "53 0A 70 03 30 01 00 71 01 00 FE 00 90 00");
 }

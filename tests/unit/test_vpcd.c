@@ -29,7 +29,7 @@ struct fake {
         int powers[16];
         size_t n_powers;
         size_t apdus, last_len;
-        size_t answer; /* 0: echo; else what h_apdu returns (VPCD_APDU_PENDING, VPCD_APDU_DROP) */
+        size_t answer; /* 0: echo; else what h_apdu returns (LINK_APDU_PENDING, LINK_APDU_DROP) */
         size_t answer_len; /* with answer 0: an echo this long */
 };
 
@@ -58,11 +58,11 @@ static size_t h_atr(void *u, uint8_t *out)
         memcpy(out, atr, sizeof(atr));
         return sizeof(atr);
 }
-static void h_power(void *u, int ctrl)
+static void h_power(void *u, enum link_power ctrl)
 {
         struct fake *f = u;
         if (f->n_powers < 16)
-                f->powers[f->n_powers++] = ctrl;
+                f->powers[f->n_powers++] = (int)ctrl;
 }
 
 /* Runs the loop until fd is readable (or, with fd < 0, until the link is in state want). */
@@ -101,13 +101,13 @@ static int setup(void **state)
         struct fake *f = calloc(1, sizeof(*f));
         assert_int_equal(sd_event_new(&f->e), 0);
         listen_on(f, 0);
-        const struct vpcd_handler h = {.user = f, .apdu = h_apdu, .atr = h_atr, .power = h_power};
+        const struct link_handler h = {.user = f, .apdu = h_apdu, .atr = h_atr, .power = h_power};
         assert_int_equal(vpcd_link_new(f->e, "t", "127.0.0.1", f->port, VT_UID_NONE, &h, &f->link),
                          0);
         assert_int_equal(pump(f, f->lfd, 0), 0);
         f->fd = accept(f->lfd, NULL, NULL);
         assert_true(f->fd >= 0);
-        assert_int_equal(pump(f, -1, VPCD_CONNECTED), 0);
+        assert_int_equal(pump(f, -1, LINK_CONNECTED), 0);
         *state = f;
         return 0;
 }
@@ -164,15 +164,15 @@ static void control_codes(void **state)
         assert_int_equal(recv_frame(f, buf, sizeof(buf)), 4); /* only 04 is answered */
         assert_int_equal(buf[0], 0x3B);
         assert_int_equal(f->n_powers, before + 1);
-        assert_int_equal(f->powers[before], VPCD_CTRL_ON);
-        assert_int_equal(vpcd_link_state(f->link), VPCD_POWERED);
+        assert_int_equal(f->powers[before], LINK_POWER_ON);
+        assert_int_equal(vpcd_link_state(f->link), LINK_POWERED);
         send_frame(f, (const uint8_t[]){VPCD_CTRL_RESET}, 1);
         send_frame(f, (const uint8_t[]){VPCD_CTRL_OFF}, 1);
         send_frame(f, (const uint8_t[]){VPCD_CTRL_ATR}, 1);
         assert_int_equal(recv_frame(f, buf, sizeof(buf)), 4);
-        assert_int_equal(f->powers[before + 1], VPCD_CTRL_RESET);
-        assert_int_equal(f->powers[before + 2], VPCD_CTRL_OFF);
-        assert_int_equal(vpcd_link_state(f->link), VPCD_CONNECTED);
+        assert_int_equal(f->powers[before + 1], LINK_POWER_RESET);
+        assert_int_equal(f->powers[before + 2], LINK_POWER_OFF);
+        assert_int_equal(vpcd_link_state(f->link), LINK_CONNECTED);
         assert_int_equal(readable(f->fd), 0); /* nothing else was sent */
 }
 
@@ -194,7 +194,7 @@ static void stale_pcscd_pulled_once(void **state)
         close(f->fd);
         assert_int_equal(pump(f, f->lfd, 0), 0);
         f->fd = accept(f->lfd, NULL, NULL);
-        assert_int_equal(pump(f, -1, VPCD_CONNECTED), 0);
+        assert_int_equal(pump(f, -1, LINK_CONNECTED), 0);
         for (int i = 0; i < 6; i++) { /* once is enough: polled only, it stays */
                 send_frame(f, (const uint8_t[]){VPCD_CTRL_ATR}, 1);
                 assert_int_equal(recv_frame(f, buf, sizeof(buf)), 4);
@@ -205,7 +205,7 @@ static void stale_pcscd_pulled_once(void **state)
                 send_frame(f, (const uint8_t[]){VPCD_CTRL_ATR}, 1);
                 assert_int_equal(recv_frame(f, buf, sizeof(buf)), 4);
         }
-        assert_int_equal(vpcd_link_state(f->link), VPCD_POWERED);
+        assert_int_equal(vpcd_link_state(f->link), LINK_POWERED);
 }
 
 static void apdu_and_largest_frame(void **state)
@@ -231,17 +231,17 @@ static void reconnects(void **state)
         /* pcscd goes away: the link powers the card off and waits */
         close(f->fd);
         close(f->lfd);
-        assert_int_equal(pump(f, -1, VPCD_WAITING), 0);
-        assert_int_equal(f->powers[before], VPCD_CTRL_OFF);
+        assert_int_equal(pump(f, -1, LINK_WAITING), 0);
+        assert_int_equal(f->powers[before], LINK_POWER_OFF);
         /* nothing listens for a while: connection refused, retried with backoff */
         for (int i = 0; i < 20; i++)
                 sd_event_run(f->e, 5000);
-        assert_int_equal(vpcd_link_state(f->link), VPCD_WAITING);
+        assert_int_equal(vpcd_link_state(f->link), LINK_WAITING);
         /* pcscd is back on the same port: the link finds it by itself */
         listen_on(f, f->port);
         assert_int_equal(pump(f, f->lfd, 0), 0);
         f->fd = accept(f->lfd, NULL, NULL);
-        assert_int_equal(pump(f, -1, VPCD_CONNECTED), 0);
+        assert_int_equal(pump(f, -1, LINK_CONNECTED), 0);
         int nodelay = 0;
         socklen_t l = sizeof(nodelay);
         (void)l;
@@ -254,7 +254,7 @@ static void removal(void **state)
 {
         struct fake *f = *state;
         vpcd_link_remove(f->link);
-        assert_int_equal(vpcd_link_state(f->link), VPCD_REMOVED);
+        assert_int_equal(vpcd_link_state(f->link), LINK_REMOVED);
         uint8_t b;
         assert_int_equal(pump(f, f->fd, 0), 0);
         assert_int_equal(read(f->fd, &b, 1), 0); /* the reader sees the card go */
@@ -266,7 +266,7 @@ static void removal(void **state)
         vpcd_link_insert(f->link);
         assert_int_equal(pump(f, f->lfd, 0), 0);
         f->fd = accept(f->lfd, NULL, NULL);
-        assert_int_equal(pump(f, -1, VPCD_CONNECTED), 0);
+        assert_int_equal(pump(f, -1, LINK_CONNECTED), 0);
 }
 
 static void broken_stream(void **state)
@@ -287,7 +287,7 @@ static void deferred_answer(void **state)
         struct fake *f = *state;
         uint8_t buf[64];
         assert_int_equal(vpcd_link_respond(f->link, (const uint8_t[]){0x90, 0x00}, 2), -EINVAL);
-        f->answer = VPCD_APDU_PENDING;
+        f->answer = LINK_APDU_PENDING;
         send_frame(f, (const uint8_t[]){0x00, 0x87, 0x07, 0x9A}, 4);
         send_frame(f, (const uint8_t[]){VPCD_CTRL_ATR}, 1); /* vpcd would not, but if it did */
         for (int i = 0; i < 20; i++)
@@ -307,13 +307,13 @@ static void deferred_answer(void **state)
 static void pending_then_removed(void **state)
 {
         struct fake *f = *state;
-        f->answer = VPCD_APDU_PENDING;
+        f->answer = LINK_APDU_PENDING;
         send_frame(f, (const uint8_t[]){0x00, 0x87, 0x07, 0x9A}, 4);
         for (int i = 0; i < 20 && f->apdus == 0; i++)
                 sd_event_run(f->e, 1000);
         size_t before = f->n_powers;
         vpcd_link_remove(f->link);
-        assert_int_equal(f->powers[before], VPCD_CTRL_OFF);
+        assert_int_equal(f->powers[before], LINK_POWER_OFF);
         assert_int_equal(vpcd_link_respond(f->link, (const uint8_t[]){0x90, 0x00}, 2), -EINVAL);
 }
 
@@ -323,16 +323,16 @@ static void dropped_mid_command(void **state)
 {
         struct fake *f = *state;
         size_t before = f->n_powers;
-        f->answer = VPCD_APDU_DROP;
+        f->answer = LINK_APDU_DROP;
         send_frame(f, (const uint8_t[]){0x00, 0x87, 0x07, 0x9A}, 4);
         uint8_t b;
         assert_int_equal(pump(f, f->fd, 0), 0);
         assert_int_equal(read(f->fd, &b, 1), 0);
-        assert_int_equal(f->powers[before], VPCD_CTRL_OFF);
+        assert_int_equal(f->powers[before], LINK_POWER_OFF);
         close(f->fd);
         assert_int_equal(pump(f, f->lfd, 0), 0);
         f->fd = accept(f->lfd, NULL, NULL);
-        assert_int_equal(pump(f, -1, VPCD_CONNECTED), 0);
+        assert_int_equal(pump(f, -1, LINK_CONNECTED), 0);
         f->answer = 0;
         uint8_t buf[8];
         send_frame(f, (const uint8_t[]){0x00, 0xA4, 0x04, 0x00}, 4);
@@ -344,7 +344,7 @@ static void dropped_mid_command(void **state)
         close(f->fd);
         assert_int_equal(pump(f, f->lfd, 0), 0);
         f->fd = accept(f->lfd, NULL, NULL);
-        assert_int_equal(pump(f, -1, VPCD_CONNECTED), 0);
+        assert_int_equal(pump(f, -1, LINK_CONNECTED), 0);
 }
 
 /* Frames that came while an answer waited for room in the socket are answered once it has
@@ -379,7 +379,7 @@ static void frames_behind_a_slow_answer(void **state)
         free(buf);
         assert_int_equal(frames, N);
         assert_int_equal(f->apdus, N);
-        assert_int_equal(vpcd_link_state(f->link), VPCD_CONNECTED);
+        assert_int_equal(vpcd_link_state(f->link), LINK_CONNECTED);
 }
 
 /* A socket connected to a listener on 127.0.0.1 (port 0: any) that a child owns as uid; the

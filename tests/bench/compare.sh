@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Both transports side by side in one run, vpcd (vsmartcard's driver, TCP) and vtoken's own
+# reader driver (a local socket, event-driven presence):
+#   - APDU round trip of vtokend (PIV GET DATA) against a card that answers 90 00 at once over
+#     the same transport code (floor-card), interleaved on one pcscd;
+#   - removal and insertion seen by a PC/SC client (SCardGetStatusChange), from the control
+#     request on (presence-latency);
+#   - `vtoken run --card IMG -- true`, the whole environment up and down;
+#   - one `pkcs11-tool --login --sign` process (RSA-2048, 9A) against the same on SoftHSM2;
+#   - signatures per second in one PKCS#11 session (sign-loop), and how that scales with 1, 2,
+#     4 and 8 cards signing at once (vpcd: 1 and 2, its slots), on this machine's cores.
+# Medians with spread (10th-90th percentile, or min-max where noted). Writes the figures as
+# data files and a report, then draws the plots with gnuplot (tests/bench/plot.gp).
+# Usage: compare.sh [--quick] [--build DIR] [--out DIR]
+#   --build DIR  the build tree with vtoken, vtokend and the bench tools (default: $VT_BUILD,
+#                else build/); --out DIR  where bench.md, *.dat and *.png go (default: docs/)
+# The one command that reruns everything: tests/bench/compare.sh --build build
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(cd "$here/../.." && pwd)
+quick= build=${VT_BUILD:-$src/build} out=$src/docs
+while [ $# -gt 0 ]; do
+  case $1 in
+  --quick) quick=1 ;;
+  --build) build=$2; shift ;;
+  --out) out=$2; shift ;;
+  *) echo "usage: compare.sh [--quick] [--build DIR] [--out DIR]" >&2; exit 2 ;;
+  esac
+  shift
+done
+VTOKEN=${VTOKEN:-$build/vtoken}
+APDU_BENCH=$build/tests/bench/apdu-bench FLOOR_CARD=$build/tests/bench/floor-card
+SIGN_LOOP=$build/tests/bench/sign-loop PRESENCE_LATENCY=$build/tests/presence-latency
+for b in "$VTOKEN" "$APDU_BENCH" "$FLOOR_CARD" "$SIGN_LOOP" "$PRESENCE_LATENCY"; do
+  [ -x "$b" ] || { echo "compare.sh: $b missing: build the tree first (cmake --build $build)" >&2; exit 1; }
+done
+OPENSC=/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so SOFTHSM=/usr/lib/softhsm/libsofthsm2.so
+if [ -n "$quick" ]; then # the smoke run: everything works and prints figures, quickly
+  apdu_rounds=4 lat_vpcd=1 lat_driver=5 runs=1 signs=2 loop_s=0.3 scale="1 2"
+  keys=(--generate 9a:rsa1024)
+else
+  apdu_rounds=40 lat_vpcd=15 lat_driver=50 runs=15 signs=15 loop_s=3 scale="1 2 4 8"
+  keys=() # the piv profile's: RSA-2048 in 9A
+fi
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+load_before=$(cut -d' ' -f1 /proc/loadavg)
+mkdir -p "$out"
+export T VTOKEN APDU_BENCH FLOOR_CARD SIGN_LOOP PRESENCE_LATENCY OPENSC SOFTHSM apdu_rounds signs
+export lat_vpcd lat_driver loop_s XDG_CACHE_HOME="$T/cache" OPENSC_CONF="$T/opensc.conf"
+# no file caching (each card is new), and room in OpenSC's PKCS#11 slots for 8 cards
+printf 'app default {\n  framework pkcs15 {\n    use_file_caching = no;\n  }\n}\n' >"$OPENSC_CONF"
+printf 'app opensc-pkcs11 {\n  pkcs11 {\n    max_virtual_slots = 64;\n  }\n}\n' >>"$OPENSC_CONF"
+most=2
+for n in $scale; do [ "$n" -le "$most" ] || most=$n; done
+for i in $(seq 0 $((most - 1))); do "$VTOKEN" init "$T/c$i" "${keys[@]}" >/dev/null; done
+
+reader() { # TRANSPORT INDEX
+  if [ "$1" = driver ]; then printf 'Virtual PCD %02X 00' "$2"; else printf 'Virtual PCD 00 %02X' "$2"; fi
+}
+export -f reader
+
+# quantiles of the numbers on stdin: "median p10 p90 min max"
+stats() {
+  sort -g | awk '{ v[NR] = $1 } END {
+    if (!NR) exit 1
+    lo = int(NR * 0.1) + 1; hi = int(NR * 0.9); if (hi < 1) hi = 1; if (lo > NR) lo = NR
+    printf "%s %s %s %s %s\n", v[int((NR + 1) / 2)], v[lo], v[hi], v[1], v[NR] }'
+}
+
+for t in vpcd driver; do
+  echo "== $t: APDU round trip, presence, one-shot signatures, one session" >&2
+  export t
+  "$VTOKEN" run --transport "$t" --card "$T/c0" --card "$T/c1" -- bash -c '
+    set -e
+    r0=$(reader "$t" 0) r1=$(reader "$t" 1)
+    # card1 leaves vtokend (reload); the floor card takes its reader
+    python3 - "$VTOKEN_RUN_DIR/vtokend.conf" <<PY
+import re, sys
+p = sys.argv[1]
+s = re.sub(r"\[card card1\][^\[]*", "", open(p).read())
+open(p, "w").write(s)
+PY
+    kill -HUP "$(pidof vtokend)"
+    "$VTOKEN" wait --exactly 1 --timeout 20
+    if [ "$t" = driver ]; then "$FLOOR_CARD" --driver "$VTOKEN_RUN_DIR/card1.sock" & else "$FLOOR_CARD" 35964 & fi
+    floor=$!
+    "$VTOKEN" wait --exactly 2 --timeout 20
+    "$APDU_BENCH" "$apdu_rounds" "$r0" "$r1" >"$T/apdu-$t"
+    kill "$floor"; wait "$floor" || true
+    "$VTOKEN" wait --exactly 1 --timeout 20
+    lat=$lat_driver; [ "$t" = driver ] || lat=$lat_vpcd
+    "$PRESENCE_LATENCY" "$r0" card0 "$lat" >"$T/latency-$t"
+    # one-shot signatures, alternating with SoftHSM2
+    export SOFTHSM2_CONF=$T/softhsm2.conf
+    mkdir -p "$T/softhsm"
+    printf "directories.tokendir = %s\nobjectstore.backend = file\n" "$T/softhsm" >"$SOFTHSM2_CONF"
+    if ! pkcs11-tool --module "$SOFTHSM" -L 2>/dev/null | grep -q "token label *: bench"; then
+      softhsm2-util --init-token --free --label bench --pin 123456 --so-pin 12345678 >/dev/null
+      pkcs11-tool --module "$SOFTHSM" --token-label bench --login --pin 123456 \
+        --keypairgen --key-type rsa:2048 --id 01 --label rsa >/dev/null
+    fi
+    head -c 1000 /dev/urandom >"$T/data"
+    for i in $(seq "$signs"); do
+      s=${EPOCHREALTIME/[.,]/}
+      pkcs11-tool --module "$OPENSC" --login --pin 123456 --sign --id 01 -m SHA256-RSA-PKCS \
+        -i "$T/data" -o "$T/sig" >/dev/null 2>&1
+      echo "card $(( ${EPOCHREALTIME/[.,]/} - s ))"
+      s=${EPOCHREALTIME/[.,]/}
+      pkcs11-tool --module "$SOFTHSM" --token-label bench --login --pin 123456 --sign --id 01 \
+        -m SHA256-RSA-PKCS -i "$T/data" -o "$T/sig" >/dev/null 2>&1
+      echo "hsm $(( ${EPOCHREALTIME/[.,]/} - s ))"
+    done >"$T/sign-$t"
+    "$SIGN_LOOP" "$OPENSC" 0 123456 01 "$loop_s" >"$T/loop-$t"
+  '
+done
+
+echo "== vtoken run -- true, alternating" >&2
+for i in $(seq "$runs"); do
+  for t in vpcd driver; do
+    s=${EPOCHREALTIME/[.,]/}
+    "$VTOKEN" run --transport "$t" --card "$T/c0" -- true
+    echo "$t $(( ${EPOCHREALTIME/[.,]/} - s ))" >>"$T/run"
+  done
+done
+
+echo "== cards signing at once: $scale" >&2
+: >"$T/scale"
+for t in vpcd driver; do
+  for n in $scale; do
+    [ "$t" = driver ] || [ "$n" -le 2 ] || continue
+    cards=()
+    for i in $(seq 0 $((n - 1))); do cards+=(--card "$T/c$i"); done
+    "$VTOKEN" run --transport "$t" "${cards[@]}" -- bash -c '
+      pids=()
+      for i in $(seq 0 $(($1 - 1))); do "$SIGN_LOOP" "$OPENSC" "$i" 123456 01 "$loop_s" >"$T/scale-$i" & pids+=($!); done
+      wait "${pids[@]}"
+      cat "$T"/scale-[0-9]* | sed -n "s/.*per_second=//p" | awk "{ s += \$1 } END { print s }"
+      rm -f "$T"/scale-[0-9]*' _ "$n" | sed "s/^/$t $n /" >>"$T/scale"
+  done
+done
+
+# ---- figures ----
+field() { tr '\t' '\n' <"$1" | grep -A5 -F "$2" | sed -n "s/^$3=//p" | head -n1; }
+{
+  echo "# transport vtokend_median p10 p90 floor_median p10 p90"
+  for t in vpcd driver; do
+    r0=$(reader "$t" 0) r1=$(reader "$t" 1)
+    echo "$t $(field "$T/apdu-$t" "$r0" median_ms) $(field "$T/apdu-$t" "$r0" p10_ms) $(field "$T/apdu-$t" "$r0" p90_ms)" \
+      "$(field "$T/apdu-$t" "$r1" median_ms) $(field "$T/apdu-$t" "$r1" p10_ms) $(field "$T/apdu-$t" "$r1" p90_ms)"
+  done
+} >"$out/bench-apdu.dat"
+{
+  echo "# transport remove_median p10 p90 min max insert_median p10 p90 min max (ms)"
+  for t in vpcd driver; do
+    echo "$t $(sed -n 's/.*remove \([0-9.]*\) ms.*/\1/p' "$T/latency-$t" | stats)" \
+      "$(sed -n 's/.*insert \([0-9.]*\) ms.*/\1/p' "$T/latency-$t" | stats)"
+  done
+} >"$out/bench-latency.dat"
+{
+  echo "# transport run_true_median p10 p90 min max (ms)"
+  for t in vpcd driver; do echo "$t $(grep "^$t " "$T/run" | cut -d' ' -f2 | awk '{ print $1 / 1000 }' | stats)"; done
+} >"$out/bench-run.dat"
+{
+  echo "# transport card_sign_median p10 p90 min max softhsm_median p10 p90 min max (ms) loop_per_second"
+  for t in vpcd driver; do
+    echo "$t $(grep '^card ' "$T/sign-$t" | awk '{ print $2 / 1000 }' | stats)" \
+      "$(grep '^hsm ' "$T/sign-$t" | awk '{ print $2 / 1000 }' | stats) $(sed -n 's/.*per_second=//p' "$T/loop-$t")"
+  done
+} >"$out/bench-sign.dat"
+{
+  echo "# transport cards signatures_per_second"
+  cat "$T/scale"
+} >"$out/bench-scale.dat"
+
+col() { awk -v t="$2" -v c="$3" '$1 == t { print $c }' "$out/$1"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+range() { printf '%s (%s–%s)' "$(col "$1" "$2" "$3")" "$(col "$1" "$2" "$4")" "$(col "$1" "$2" "$5")"; }
+{
+  echo "# vpcd and vtoken's own driver, side by side"
+  echo
+  echo "Measured by \`tests/bench/compare.sh\` in one run ($(nproc) cores, $(date -u +%Y-%m-%d), load"
+  echo "average $load_before before and $(cut -d' ' -f1 /proc/loadavg) after: other jobs shared the cores);"
+  echo "medians, with the 10th–90th percentile (or min–max where said) in brackets. On a busy"
+  echo "machine the sub-0.1 ms figures move by tens of percent from run to run."
+  echo "Rerun everything, plots included: \`tests/bench/compare.sh --build build\`."
+  echo
+  echo "| | vpcd | driver |"
+  echo "|---|---|---|"
+  echo "| APDU round trip, vtokend (PIV GET DATA), ms | $(range bench-apdu.dat vpcd 2 3 4) | $(range bench-apdu.dat driver 2 3 4) |"
+  echo "| APDU round trip, a card answering 90 00 at once over the same transport, ms | $(range bench-apdu.dat vpcd 5 6 7) | $(range bench-apdu.dat driver 5 6 7) |"
+  echo "| vtokend / that floor | **$(ratio "$(col bench-apdu.dat vpcd 2)" "$(col bench-apdu.dat vpcd 5)")** | **$(ratio "$(col bench-apdu.dat driver 2)" "$(col bench-apdu.dat driver 5)")** |"
+  echo "| \`vtoken ctl remove\` seen by SCardGetStatusChange, ms (min–max) | $(col bench-latency.dat vpcd 2) ($(col bench-latency.dat vpcd 5)–$(col bench-latency.dat vpcd 6)) | $(col bench-latency.dat driver 2) ($(col bench-latency.dat driver 5)–$(col bench-latency.dat driver 6)) |"
+  echo "| \`vtoken ctl insert\` seen by SCardGetStatusChange, ms (min–max) | $(col bench-latency.dat vpcd 7) ($(col bench-latency.dat vpcd 10)–$(col bench-latency.dat vpcd 11)) | $(col bench-latency.dat driver 7) ($(col bench-latency.dat driver 10)–$(col bench-latency.dat driver 11)) |"
+  echo "| \`vtoken run --card IMG -- true\`, ms | $(range bench-run.dat vpcd 2 3 4) | $(range bench-run.dat driver 2 3 4) |"
+  echo "| one \`pkcs11-tool --login --sign\` (RSA-2048, 9A), ms | $(range bench-sign.dat vpcd 2 3 4) | $(range bench-sign.dat driver 2 3 4) |"
+  echo "| ... the same on SoftHSM2, ms | $(range bench-sign.dat vpcd 7 8 9) | $(range bench-sign.dat driver 7 8 9) |"
+  echo "| signatures per second in one session (RSA-2048) | $(col bench-sign.dat vpcd 12) | $(col bench-sign.dat driver 12) |"
+  echo
+  echo "Signatures per second, all cards signing at once, each in its own session (vpcd has two"
+  echo "slots):"
+  echo
+  echo "| cards | vpcd | driver |"
+  echo "|---|---|---|"
+  for n in $scale; do
+    v=$(awk -v n="$n" '$1 == "vpcd" && $2 == n { printf "%.0f", $3 }' "$out/bench-scale.dat")
+    d=$(awk -v n="$n" '$1 == "driver" && $2 == n { printf "%.0f", $3 }' "$out/bench-scale.dat")
+    echo "| $n | ${v:-—} | $d |"
+  done
+  echo
+  echo "![APDU round trip](bench-apdu.png) ![presence](bench-latency.png) ![scaling](bench-scale.png)"
+  echo
+  echo "OpenSC's p11test is not part of this run: Debian does not package it (see bench-sign.md)."
+} >"$out/bench.md"
+cat "$out/bench.md"
+if command -v gnuplot >/dev/null; then
+  gnuplot -e "dir='$out'" "$here/plot.gp" && echo "plots: $out/bench-*.png" >&2
+else
+  echo "compare.sh: gnuplot missing (scripts/install-deps.sh installs gnuplot-nox): no plots" >&2
+fi
