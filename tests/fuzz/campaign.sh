@@ -8,7 +8,8 @@
 #   tests/fuzz/campaign.sh [--build DIR] [--out DIR] [--jobs N] MINUTES [TARGET...]
 #
 # DIR is a build configured with CC=clang -DVT_SANITIZE=ON -DVT_FUZZ=ON (default
-# ${VT_BUILD:-build-asan}); TARGETs are card, vpcd, control, image, config (default all).
+# ${VT_BUILD:-build-asan}); TARGETs are card, vpcd, control, image, config, vtlink (default
+# all).
 # Outputs go to --out (default a new directory under /tmp): NAME.log (libFuzzer's output),
 # corpus-NAME/ (what the run found; merge new seeds back with fuzz_NAME -merge=1), crashes/.
 # A unit slower than 60 s is reported as a failure (libFuzzer's -timeout): an RSA-4096 key
@@ -46,7 +47,7 @@ fi
 minutes=$1
 shift
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(card vpcd control image config)
+[ ${#targets[@]} -gt 0 ] || targets=(card vpcd control image config vtlink)
 for t in "${targets[@]}"; do
   if [ ! -x "$build/tests/fuzz/fuzz_$t" ]; then
     echo "campaign.sh: no $build/tests/fuzz/fuzz_$t: build with" \
