@@ -377,29 +377,15 @@ static int handler(void *user, const char *section, const char *name, const char
         return p->card ? card_key(p, name, value) : daemon_key(p, name, value);
 }
 
-int conf_load(const char *path, struct conf *c, char *err, size_t errlen)
+/* Parses the configuration read from f, named path in messages. */
+static int parse_stream(FILE *f, const char *path, struct conf *c, char *err, size_t errlen)
 {
         memset(c, 0, sizeof(*c));
         c->log_level = LOG_INFO;
         c->pcscd_uid = VT_UID_NONE;
         snprintf(c->path, sizeof(c->path), "%s", path);
-        struct parse p = {.c = c, .path = path, .err = err, .errlen = errlen};
-        p.f = fopen(path, "re");
-        if (!p.f) {
-                snprintf(err, errlen, "%s: %s", path, strerror(errno));
-                return -1;
-        }
-        struct stat st;
-        if (fstat(fileno(p.f), &st) == 0 && S_ISDIR(st.st_mode)) {
-                snprintf(err, errlen,
-                         "%s is a directory: --config takes the configuration file itself "
-                         "(such as %s/vtokend.conf)",
-                         path, path);
-                fclose(p.f);
-                return -1;
-        }
+        struct parse p = {.c = c, .path = path, .f = f, .err = err, .errlen = errlen};
         int r = ini_parse_stream(read_line, &p, handler, &p);
-        fclose(p.f);
         if (!p.failed && r > 0)
                 fail(&p, r, "syntax error: expected [section] or key = value");
         if (!p.failed && r < 0)
@@ -411,6 +397,43 @@ int conf_load(const char *path, struct conf *c, char *err, size_t errlen)
         for (size_t i = 0; i < c->n_cards; i++)
                 c->cards[i].pcscd_uid = c->pcscd_uid;
         return p.failed ? -1 : 0;
+}
+
+int conf_load(const char *path, struct conf *c, char *err, size_t errlen)
+{
+        memset(c, 0, sizeof(*c));
+        FILE *f = fopen(path, "re");
+        if (!f) {
+                snprintf(err, errlen, "%s: %s", path, strerror(errno));
+                return -1;
+        }
+        struct stat st;
+        if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+                snprintf(err, errlen,
+                         "%s is a directory: --config takes the configuration file itself "
+                         "(such as %s/vtokend.conf)",
+                         path, path);
+                fclose(f);
+                return -1;
+        }
+        int r = parse_stream(f, path, c, err, errlen);
+        fclose(f);
+        return r;
+}
+
+int conf_parse(const char *name, const char *text, size_t len, struct conf *c, char *err,
+               size_t errlen)
+{
+        static char empty[1];
+        /* mode "r": the stream only reads the text, whatever its type says */
+        FILE *f = fmemopen(len ? (void *)text : empty, len, "r");
+        if (!f) {
+                snprintf(err, errlen, "%s: %s", name, strerror(errno));
+                return -1;
+        }
+        int r = parse_stream(f, name, c, err, errlen);
+        fclose(f);
+        return r;
 }
 
 int conf_resolve_hosts(const struct conf *c, char *err, size_t errlen)

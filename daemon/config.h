@@ -44,6 +44,9 @@ struct conf {
 
 /* Reads and validates FILE; on error returns -1 with "FILE:LINE: what is wrong" in err. */
 int conf_load(const char *path, struct conf *c, char *err, size_t errlen);
+/* The same from len bytes of text (no file), named name in messages. */
+int conf_parse(const char *name, const char *text, size_t len, struct conf *c, char *err,
+               size_t errlen);
 
 /* Looks up every card's vpcd host, as --check-config does; -1 with "FILE:LINE: why" in err
  * for the first that does not resolve. */

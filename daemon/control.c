@@ -69,6 +69,20 @@ struct conn {
         bool draining; /* reply sent: the rest of the request is read and dropped until EOF */
 };
 
+enum control_input control_input(char *in, size_t len, bool eof)
+{
+        if (memchr(in, '\0', len))
+                return CONTROL_MALFORMED;
+        if (memchr(in, '\n', len) || eof) { /* a line, or what came before the client shut down */
+                in[strcspn(in, "\n")] = '\0';
+                size_t n = strlen(in);
+                if (n && in[n - 1] == '\r')
+                        in[n - 1] = '\0';
+                return CONTROL_LINE;
+        }
+        return len >= CONTROL_LINE_MAX ? CONTROL_TOO_LONG : CONTROL_MORE;
+}
+
 /* ---- connections ----------------------------------------------------------------------- */
 
 static void conn_free(struct conn *c)
@@ -95,15 +109,10 @@ static void conn_reply(struct conn *c, const char *fixed)
                 conn_free(c);
                 return;
         }
-        if (fixed) {
+        if (fixed)
                 fputs(fixed, f);
-        } else {
-                c->in[strcspn(c->in, "\n")] = '\0';
-                size_t len = strlen(c->in);
-                if (len && c->in[len - 1] == '\r')
-                        c->in[len - 1] = '\0';
+        else
                 c->ctl->handler(c->ctl->user, c->in, f);
-        }
         if (fclose(f) != 0) {
                 conn_free(c);
                 return;
@@ -170,14 +179,20 @@ static int on_conn_io(sd_event_source *s, int fd, uint32_t events, void *userdat
         }
         c->in_len += (size_t)n;
         c->in[c->in_len] = '\0';
-        if (memchr(c->in, '\0', c->in_len)) {
+        switch (control_input(c->in, c->in_len, n == 0)) {
+        case CONTROL_MORE:
+                break;
+        case CONTROL_LINE:
+                conn_reply(c, NULL);
+                break;
+        case CONTROL_MALFORMED:
                 conn_reply(c, "error: malformed request\n");
-        } else if (memchr(c->in, '\n', c->in_len) || n == 0) {
-                conn_reply(c, NULL); /* a line, or what came before the client shut down */
-        } else if (c->in_len == sizeof(c->in) - 1) {
+                break;
+        case CONTROL_TOO_LONG:
                 vt_log(LOG_WARNING, NULL, NULL, "control: request over %d bytes refused",
                        CONTROL_LINE_MAX);
                 conn_reply(c, "error: request too long (at most 1024 bytes with its newline)\n");
+                break;
         }
         return 0;
 }

@@ -4,6 +4,7 @@
 #ifndef VT_CONTROL_H
 #define VT_CONTROL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <systemd/sd-event.h>
@@ -11,6 +12,12 @@
 #define CONTROL_LINE_MAX 1024 /* a request line, its newline included */
 
 struct control;
+
+/* What the bytes of a request received so far make (in holds len bytes and a NUL at len; eof:
+ * the client shut its side down): a request line, which is then cut at its newline (and a
+ * carriage return before it), a malformed or too long request, or not yet anything. */
+enum control_input { CONTROL_MORE, CONTROL_LINE, CONTROL_MALFORMED, CONTROL_TOO_LONG };
+enum control_input control_input(char *in, size_t len, bool eof);
 
 /* Carries out one request line (NUL-terminated, without its newline) and writes the reply. */
 typedef void (*control_handler)(void *user, char *line, FILE *reply);

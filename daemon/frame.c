@@ -54,3 +54,21 @@ size_t frame_seal(uint8_t *out, size_t len)
         out[1] = (uint8_t)len;
         return FRAME_HEADER + len;
 }
+
+enum vpcd_msg frame_vpcd_msg(const uint8_t *body, size_t len)
+{
+        if (len == 0)
+                return VPCD_MSG_EMPTY;
+        if (len > 1)
+                return VPCD_MSG_APDU;
+        switch (body[0]) {
+        case VPCD_CTRL_OFF:
+        case VPCD_CTRL_ON:
+        case VPCD_CTRL_RESET:
+                return VPCD_MSG_POWER;
+        case VPCD_CTRL_ATR:
+                return VPCD_MSG_ATR;
+        default:
+                return VPCD_MSG_UNKNOWN;
+        }
+}

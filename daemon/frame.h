@@ -17,6 +17,12 @@ enum vpcd_ctrl {
         VPCD_CTRL_ATR = 0x04,
 };
 
+/* What a frame from vpcd asks for: a power change (VPCD_CTRL_OFF, _ON, _RESET in its one byte),
+ * the ATR, the answer to a command APDU (two bytes or more), or nothing (empty, or a control
+ * code unknown to us; neither is answered, or the stream would go out of step). */
+enum vpcd_msg { VPCD_MSG_POWER, VPCD_MSG_ATR, VPCD_MSG_APDU, VPCD_MSG_EMPTY, VPCD_MSG_UNKNOWN };
+enum vpcd_msg frame_vpcd_msg(const uint8_t *body, size_t len);
+
 /* Receive side: bytes go in at frame_rx_space()/frame_rx_commit(); whole frames come out of
  * frame_rx_next() and stay valid until frame_rx_consume(). */
 struct frame_rx {

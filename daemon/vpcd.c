@@ -21,6 +21,9 @@
 /* pcscd asks each vpcd slot for the ATR every 400 ms: a connection that hears nothing for this
  * long sits in the backlog of a vpcd slot that serves another card */
 #define SILENCE_US 2000000ULL
+/* A new connection on which vpcd asks this many times for the ATR, and for nothing else, serves
+ * a pcscd that took the card for present all along and will not power it: see answer(). */
+#define STALE_ATR_POLLS 3
 
 struct vpcd_link {
         struct link base; /* first: served.c holds the link as a struct link */
@@ -39,6 +42,9 @@ struct vpcd_link {
         sd_event_source *retry;
         sd_event_source *silence; /* armed from connect until vpcd first speaks */
         bool unheard;             /* connected, and vpcd never spoke within SILENCE_US */
+        unsigned atr_polls;       /* ATR requests on this connection, and nothing else yet */
+        bool probing;             /* counting them: no power or APDU seen on this connection */
+        bool pulled;              /* the last connection was closed for STALE_ATR_POLLS */
         uint64_t backoff_us;
         uid_t pcscd_uid; /* besides root and our own user, who may listen (VT_UID_NONE) */
         bool refused;    /* the last listener was refused: say so again only when it changes */
@@ -91,25 +97,32 @@ static int flush(struct vpcd_link *l)
 static int answer(struct vpcd_link *l, const uint8_t *body, size_t len)
 {
         size_t n = 0;
-        if (len == 1) {
-                switch (body[0]) {
-                case VPCD_CTRL_OFF:
-                case VPCD_CTRL_ON:
-                case VPCD_CTRL_RESET:
-                        l->h.power(l->h.user, body[0] == VPCD_CTRL_OFF  ? LINK_POWER_OFF
-                                              : body[0] == VPCD_CTRL_ON ? LINK_POWER_ON
-                                                                        : LINK_POWER_RESET);
-                        set_state(l, body[0] == VPCD_CTRL_OFF ? LINK_CONNECTED : LINK_POWERED);
-                        return 0; /* never answered: that would desynchronise the stream */
-                case VPCD_CTRL_ATR:
-                        n = l->h.atr(l->h.user, l->tx + FRAME_HEADER);
-                        break;
-                default:
-                        vt_log(LOG_WARNING, l->name, l->endpoint, "unknown vpcd control code %02X",
-                               body[0]);
-                        return 0;
+        enum vpcd_msg m = frame_vpcd_msg(body, len);
+        if (m == VPCD_MSG_POWER || m == VPCD_MSG_APDU)
+                l->probing = l->pulled = false; /* pcscd uses this card */
+        switch (m) {
+        case VPCD_MSG_POWER:
+                l->h.power(l->h.user, body[0] == VPCD_CTRL_OFF  ? LINK_POWER_OFF
+                                      : body[0] == VPCD_CTRL_ON ? LINK_POWER_ON
+                                                                : LINK_POWER_RESET);
+                set_state(l, body[0] == VPCD_CTRL_OFF ? LINK_CONNECTED : LINK_POWERED);
+                return 0; /* never answered: that would desynchronise the stream */
+        case VPCD_MSG_ATR:
+                if (l->probing && ++l->atr_polls == STALE_ATR_POLLS && !l->pulled) {
+                        /* pcscd never saw the card go (a vtokend killed and started again
+                         * between two of its polls) and keeps its state of the card before:
+                         * with a power-up that failed in between, it refuses every client and
+                         * never powers ours. Pulled out once, the card is taken afresh. */
+                        vt_log(LOG_NOTICE, l->name, l->endpoint,
+                               "vpcd %s only polls the card: pcscd holds the state of the card "
+                               "before this one; pulling it out once so that pcscd takes it anew",
+                               l->endpoint);
+                        l->pulled = true;
+                        return -ECONNABORTED;
                 }
-        } else if (len > 1) {
+                n = l->h.atr(l->h.user, l->tx + FRAME_HEADER);
+                break;
+        case VPCD_MSG_APDU:
                 n = l->h.apdu(l->h.user, body, len, l->tx + FRAME_HEADER);
                 if (n == LINK_APDU_DROP)
                         return -ECONNABORTED;
@@ -117,7 +130,12 @@ static int answer(struct vpcd_link *l, const uint8_t *body, size_t len)
                         l->pending = true; /* stop reading until the answer is out */
                         return sd_event_source_set_io_events(l->io, 0);
                 }
-        } else {
+                break;
+        case VPCD_MSG_UNKNOWN:
+                vt_log(LOG_WARNING, l->name, l->endpoint, "unknown vpcd control code %02X",
+                       body[0]);
+                return 0;
+        case VPCD_MSG_EMPTY:
                 return 0;
         }
         l->tx_len = frame_seal(l->tx, n);
@@ -262,6 +280,8 @@ static int on_io(sd_event_source *s, int fd, uint32_t events, void *userdata)
                         return 0;
                 }
                 l->backoff_us = BACKOFF_MIN_US;
+                l->probing = true;
+                l->atr_polls = 0;
                 vt_log(LOG_INFO, l->name, l->endpoint, "connected to vpcd %s", l->endpoint);
                 set_state(l, LINK_CONNECTED);
                 if (sd_event_add_time_relative(l->event, &l->silence, CLOCK_MONOTONIC, SILENCE_US,

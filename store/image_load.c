@@ -464,13 +464,51 @@ fail:
         return -1;
 }
 
+/* Parses text (len bytes, NUL-terminated at len), the contents of the file path names. */
+static int parse_text(struct load *l, const char *path, const char *text, size_t len,
+                      ini_handler handler, char *err, size_t errlen)
+{
+        int line;
+
+        l->reason[0] = '\0';
+        l->seen = 0;
+        line = memchr(text, '\0', len) ? -2 : ini_parse_string(text, handler, l);
+        if (line > 0)
+                set_err(err, errlen, "%s: line %d: %s", path, line,
+                        l->reason[0] ? l->reason : "syntax error");
+        else if (line < 0)
+                set_err(err, errlen, "%s: %s", path,
+                        line == -2 ? "not a text file" : "out of memory");
+        return line == 0 ? 0 : -1;
+}
+
+/* The same from len bytes that need not end in a NUL; wiped once parsed (state holds the
+ * management key). */
+static int parse_bytes(struct load *l, const char *path, const char *data, size_t len,
+                       ini_handler handler, char *err, size_t errlen)
+{
+        char *text = malloc(len + 1);
+        int r;
+
+        if (!text) {
+                set_err(err, errlen, "%s: out of memory", path);
+                return -1;
+        }
+        memcpy(text, data, len);
+        text[len] = '\0';
+        r = parse_text(l, path, text, len, handler, err, errlen);
+        OPENSSL_cleanse(text, len);
+        free(text);
+        return r;
+}
+
 static int parse_ini(struct load *l, int dirfd, const char *dir, const char *name,
                      ini_handler handler, char *err, size_t errlen)
 {
         char path[PATH_MAX];
         uint8_t *data;
         size_t len;
-        int line, r;
+        int r;
 
         snprintf(path, sizeof(path), "%s/%s", dir, name);
         if ((r = read_file(dirfd, name, path, &data, &len, err, errlen)) <= 0) {
@@ -479,18 +517,10 @@ static int parse_ini(struct load *l, int dirfd, const char *dir, const char *nam
                 return -1;
         }
         data[len] = '\0';
-        l->reason[0] = '\0';
-        l->seen = 0;
-        line = memchr(data, '\0', len) ? -2 : ini_parse_string((const char *)data, handler, l);
+        r = parse_text(l, path, (const char *)data, len, handler, err, errlen);
         OPENSSL_cleanse(data, len); /* state holds the management key */
         free(data);
-        if (line > 0)
-                set_err(err, errlen, "%s: line %d: %s", path, line,
-                        l->reason[0] ? l->reason : "syntax error");
-        else if (line < 0)
-                set_err(err, errlen, "%s: %s", path,
-                        line == -2 ? "not a text file" : "out of memory");
-        return line == 0 ? 0 : -1;
+        return r;
 }
 
 static int no_password(char *buf, int size, int rwflag, void *u)
@@ -878,6 +908,85 @@ struct vt_image *vt_image_load(const char *dir, char *err, size_t errlen)
         return img;
 }
 
+/* What card.ini says must be whole and consistent. */
+static int check_card(const struct load *l, const char *dir, char *err, size_t errlen)
+{
+        const struct vt_image *img = l->img;
+
+        if ((l->seen & (SEEN_ATR | SEEN_GUID | SEEN_SERIAL | SEEN_VERSION | SEEN_PIN_RETRIES |
+                        SEEN_PUK_RETRIES)) != (SEEN_ATR | SEEN_GUID | SEEN_SERIAL | SEEN_VERSION |
+                                               SEEN_PIN_RETRIES | SEEN_PUK_RETRIES)) {
+                set_err(err, errlen,
+                        "%s/card.ini: incomplete: needs atr, guid, serial and firmware in "
+                        "[card], retries in [pin] and [puk]",
+                        dir);
+                return -1;
+        }
+        if (img->pin_complexity && !(img->firmware && vt_fw_at_least(img, 5, 7))) {
+                set_err(err, errlen, "%s/card.ini: pin_complexity needs firmware 5.7 or later",
+                        dir);
+                return -1;
+        }
+        if (img->pin_rules.min_len > img->pin_rules.max_len) {
+                set_err(err, errlen, "%s/card.ini: [pin] min_length above max_length", dir);
+                return -1;
+        }
+        return 0;
+}
+
+/* What state says must be whole and consistent with card.ini. */
+static int check_state(const struct load *l, const char *dir, char *err, size_t errlen)
+{
+        struct vt_image *img = l->img;
+
+        if (l->seen !=
+            (SEEN_SECRET_ALL | SEEN_SECRET_ALL << SEEN_PUK_SHIFT | SEEN_MGM_ALG | SEEN_MGM_KEY)) {
+                set_err(err, errlen,
+                        "%s/state: incomplete: needs salt, hash, tries_left and blocked in [pin] "
+                        "and [puk], alg and key in [management]",
+                        dir);
+                return -1;
+        }
+        if (img->mgm_key_len != (img->mgm_alg == VT_ALG_AES128   ? 16u
+                                 : img->mgm_alg == VT_ALG_AES256 ? 32u
+                                                                 : 24u)) {
+                set_err(err, errlen, "%s/state: management key length does not fit its alg", dir);
+                return -1;
+        }
+        /* a limit lowered by a commit interrupted before the state was written */
+        if (img->pin.tries_left > img->pin.max_tries)
+                img->pin.tries_left = img->pin.max_tries;
+        if (img->puk.tries_left > img->puk.max_tries)
+                img->puk.tries_left = img->puk.max_tries;
+        return 0;
+}
+
+struct vt_image *vt_image_parse(const char *dir, const char *card_ini, size_t card_len,
+                                const char *state, size_t state_len, char *err, size_t errlen)
+{
+        struct vt_image *img = vt_image_new(dir);
+        struct load l = {.img = img};
+        char path[PATH_MAX];
+
+        if (!img) {
+                set_err(err, errlen, "%s: out of memory", dir);
+                return NULL;
+        }
+        snprintf(path, sizeof(path), "%s/card.ini", dir);
+        if (parse_bytes(&l, path, card_ini, card_len, card_handler, err, errlen) < 0 ||
+            check_card(&l, dir, err, errlen) < 0)
+                goto fail;
+        vt_image_set_compat(img, l.compat);
+        snprintf(path, sizeof(path), "%s/state", dir);
+        if (parse_bytes(&l, path, state, state_len, state_handler, err, errlen) < 0 ||
+            check_state(&l, dir, err, errlen) < 0)
+                goto fail;
+        return img;
+fail:
+        vt_image_free(img);
+        return NULL;
+}
+
 struct vt_image *vt_image_load_at(int dirfd, const char *dir, char *err, size_t errlen)
 {
         struct vt_image *img = vt_image_new(dir);
@@ -887,48 +996,13 @@ struct vt_image *vt_image_load_at(int dirfd, const char *dir, char *err, size_t 
                 set_err(err, errlen, "%s: out of memory", dir);
                 return NULL;
         }
-        if (parse_ini(&l, dirfd, dir, "card.ini", card_handler, err, errlen) < 0)
+        if (parse_ini(&l, dirfd, dir, "card.ini", card_handler, err, errlen) < 0 ||
+            check_card(&l, dir, err, errlen) < 0)
                 goto fail;
-        if ((l.seen & (SEEN_ATR | SEEN_GUID | SEEN_SERIAL | SEEN_VERSION | SEEN_PIN_RETRIES |
-                       SEEN_PUK_RETRIES)) != (SEEN_ATR | SEEN_GUID | SEEN_SERIAL | SEEN_VERSION |
-                                              SEEN_PIN_RETRIES | SEEN_PUK_RETRIES)) {
-                set_err(err, errlen,
-                        "%s/card.ini: incomplete: needs atr, guid, serial and firmware in "
-                        "[card], retries in [pin] and [puk]",
-                        dir);
-                goto fail;
-        }
-        if (img->pin_complexity && !(img->firmware && vt_fw_at_least(img, 5, 7))) {
-                set_err(err, errlen, "%s/card.ini: pin_complexity needs firmware 5.7 or later",
-                        dir);
-                goto fail;
-        }
-        if (img->pin_rules.min_len > img->pin_rules.max_len) {
-                set_err(err, errlen, "%s/card.ini: [pin] min_length above max_length", dir);
-                goto fail;
-        }
         vt_image_set_compat(img, l.compat);
-        if (parse_ini(&l, dirfd, dir, "state", state_handler, err, errlen) < 0)
+        if (parse_ini(&l, dirfd, dir, "state", state_handler, err, errlen) < 0 ||
+            check_state(&l, dir, err, errlen) < 0)
                 goto fail;
-        if (l.seen !=
-            (SEEN_SECRET_ALL | SEEN_SECRET_ALL << SEEN_PUK_SHIFT | SEEN_MGM_ALG | SEEN_MGM_KEY)) {
-                set_err(err, errlen,
-                        "%s/state: incomplete: needs salt, hash, tries_left and blocked in [pin] "
-                        "and [puk], alg and key in [management]",
-                        dir);
-                goto fail;
-        }
-        if (img->mgm_key_len != (img->mgm_alg == VT_ALG_AES128   ? 16u
-                                 : img->mgm_alg == VT_ALG_AES256 ? 32u
-                                                                 : 24u)) {
-                set_err(err, errlen, "%s/state: management key length does not fit its alg", dir);
-                goto fail;
-        }
-        /* a limit lowered by a commit interrupted before the state was written */
-        if (img->pin.tries_left > img->pin.max_tries)
-                img->pin.tries_left = img->pin.max_tries;
-        if (img->puk.tries_left > img->puk.max_tries)
-                img->puk.tries_left = img->puk.max_tries;
         for (size_t i = 0; i < VT_SLOTS; i++)
                 if (load_slot(dirfd, img, &img->slots[i], err, errlen) < 0)
                         goto fail;

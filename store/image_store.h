@@ -18,6 +18,11 @@ struct vt_image *vt_image_load(const char *dir, char *err, size_t errlen);
 /* The same from the directory open as dirfd (vt_dir_open); dir names it in messages. */
 struct vt_image *vt_image_load_at(int dirfd, const char *dir, char *err, size_t errlen);
 
+/* The same from the texts of card.ini and state, without files: the image they describe, with
+ * no slot keys, certificates or objects; dir names it in messages. */
+struct vt_image *vt_image_parse(const char *dir, const char *card_ini, size_t card_len,
+                                const char *state, size_t state_len, char *err, size_t errlen);
+
 /* Writes every file of img into dir (which must exist): slots, objects, card.ini, state. 0 or -1
  * (errno set). */
 int vt_image_save(const char *dir, const struct vt_image *img);

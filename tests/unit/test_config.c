@@ -253,6 +253,33 @@ static void default_card(void **state)
         unsetenv("XDG_STATE_HOME");
 }
 
+/* conf_parse reads a text as conf_load reads the file that holds it, and names it alike */
+static void parse_from_text(void **state)
+{
+        (void)state;
+        static const char text[] = "[daemon]\ncontrol = /run/v/c.sock\n[card a]\n"
+                                   "image = /var/lib/a\nvpcd = 127.0.0.1:35964\n";
+        struct conf file, mem;
+        char err[600] = "", exact[sizeof(text) - 1];
+        assert_int_equal(load(text, &file, err, sizeof(err)), 0);
+        memcpy(exact, text, sizeof(exact)); /* no NUL after the text */
+        assert_int_equal(conf_parse("mem.conf", exact, sizeof(exact), &mem, err, sizeof(err)), 0);
+        assert_string_equal(mem.path, "mem.conf");
+        assert_string_equal(mem.control, file.control);
+        assert_int_equal(mem.n_cards, 1);
+        assert_string_equal(mem.cards[0].name, file.cards[0].name);
+        assert_string_equal(mem.cards[0].image, file.cards[0].image);
+        assert_string_equal(mem.cards[0].host, file.cards[0].host);
+        assert_int_equal(mem.cards[0].port, 35964);
+        assert_int_equal(
+            conf_parse("mem.conf", "[card a]\nimage = a\n", 20, &mem, err, sizeof(err)), -1);
+        if (strncmp(err, "mem.conf:2: ", 12) != 0 || !strstr(err, "absolute path"))
+                fail_msg("error '%s' should name mem.conf:2 and the absolute path", err);
+        assert_int_equal(conf_parse("empty.conf", "", 0, &mem, err, sizeof(err)), -1);
+        if (strncmp(err, "empty.conf:0: ", 14) != 0 || !strstr(err, "no [card NAME]"))
+                fail_msg("error '%s' should name empty.conf and the missing card", err);
+}
+
 static void driver_transport(void **state)
 {
         (void)state;
@@ -293,6 +320,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(valid),
+            cmocka_unit_test(parse_from_text),
             cmocka_unit_test(trace_and_touch_timeout),
             cmocka_unit_test(errors_name_the_line),
             cmocka_unit_test(long_lines),

@@ -30,28 +30,49 @@
 static void split(void **state)
 {
         (void)state;
-        char *w[VERBS_WORDS_MAX];
+        char *w[REQUEST_WORDS_MAX];
         char a[] = "  fault\tcard0  sw 6A82 ";
-        assert_int_equal(verbs_split(a, w, VERBS_WORDS_MAX), 4);
+        assert_int_equal(request_split(a, w, REQUEST_WORDS_MAX), 4);
         assert_string_equal(w[0], "fault");
         assert_string_equal(w[1], "card0");
         assert_string_equal(w[2], "sw");
         assert_string_equal(w[3], "6A82");
         char empty[] = " \t ";
-        assert_int_equal(verbs_split(empty, w, VERBS_WORDS_MAX), 0);
+        assert_int_equal(request_split(empty, w, REQUEST_WORDS_MAX), 0);
         char ctl[] = "status\x01";
-        assert_int_equal(verbs_split(ctl, w, VERBS_WORDS_MAX), -1);
+        assert_int_equal(request_split(ctl, w, REQUEST_WORDS_MAX), -1);
         char esc[] = "status \x1b[2J";
-        assert_int_equal(verbs_split(esc, w, VERBS_WORDS_MAX), -1);
+        assert_int_equal(request_split(esc, w, REQUEST_WORDS_MAX), -1);
         char many[] = "a b c d";
-        assert_int_equal(verbs_split(many, w, 3), -1);
+        assert_int_equal(request_split(many, w, 3), -1);
+}
+
+/* control_input: when the bytes received make a request line, and what line */
+static void input_lines(void **state)
+{
+        (void)state;
+        char in[CONTROL_LINE_MAX + 1];
+        snprintf(in, sizeof(in), "status");
+        assert_int_equal(control_input(in, 6, false), CONTROL_MORE);
+        assert_int_equal(control_input(in, 6, true), CONTROL_LINE); /* the client shut down */
+        assert_string_equal(in, "status");
+        snprintf(in, sizeof(in), "status --json\r\nmore");
+        assert_int_equal(control_input(in, strlen(in), false), CONTROL_LINE);
+        assert_string_equal(in, "status --json");
+        memcpy(in, "sta\0tus\n", 9);
+        in[9] = '\0';
+        assert_int_equal(control_input(in, 9, false), CONTROL_MALFORMED);
+        memset(in, 'a', CONTROL_LINE_MAX);
+        in[CONTROL_LINE_MAX] = '\0';
+        assert_int_equal(control_input(in, CONTROL_LINE_MAX - 1, false), CONTROL_MORE);
+        assert_int_equal(control_input(in, CONTROL_LINE_MAX, false), CONTROL_TOO_LONG);
 }
 
 static struct fault parse_ok(const char *text)
 {
         char buf[256], *w[16], err[256];
         snprintf(buf, sizeof(buf), "%s", text);
-        int n = verbs_split(buf, w, 16);
+        int n = request_split(buf, w, 16);
         struct fault f;
         if (fault_parse(w, (size_t)n, &f, err, sizeof(err)) != 0)
                 fail_msg("'%s' refused: %s", text, err);
@@ -62,7 +83,7 @@ static void parse_bad(const char *text, const char *why)
 {
         char buf[256], *w[16], err[256] = "";
         snprintf(buf, sizeof(buf), "%s", text);
-        int n = verbs_split(buf, w, 16);
+        int n = request_split(buf, w, 16);
         struct fault f;
         if (fault_parse(w, (size_t)n, &f, err, sizeof(err)) != -1 || !strstr(err, why))
                 fail_msg("'%s': expected an error mentioning '%s', got '%s'", text, why, err);
@@ -463,6 +484,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(split),
+            cmocka_unit_test(input_lines),
             cmocka_unit_test(fault_words),
             cmocka_unit_test(faults_match_and_spend),
             cmocka_unit_test(requests),

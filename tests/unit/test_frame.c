@@ -122,6 +122,22 @@ static void empty_frame(void **state)
         assert_int_equal(rx.have, 0);
 }
 
+/* What each frame from vpcd asks for */
+static void vpcd_messages(void **state)
+{
+        (void)state;
+        const uint8_t off = VPCD_CTRL_OFF, on = VPCD_CTRL_ON, reset = VPCD_CTRL_RESET,
+                      atr = VPCD_CTRL_ATR, other = 0x03, apdu[] = {0x00, 0xA4};
+        assert_int_equal(frame_vpcd_msg(&off, 1), VPCD_MSG_POWER);
+        assert_int_equal(frame_vpcd_msg(&on, 1), VPCD_MSG_POWER);
+        assert_int_equal(frame_vpcd_msg(&reset, 1), VPCD_MSG_POWER);
+        assert_int_equal(frame_vpcd_msg(&atr, 1), VPCD_MSG_ATR);
+        assert_int_equal(frame_vpcd_msg(&other, 1), VPCD_MSG_UNKNOWN);
+        assert_int_equal(frame_vpcd_msg(apdu, 0), VPCD_MSG_EMPTY);
+        assert_int_equal(frame_vpcd_msg(apdu, 2), VPCD_MSG_APDU);
+        assert_int_equal(frame_vpcd_msg(&off, 2), VPCD_MSG_APDU); /* two bytes: a command */
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -129,6 +145,7 @@ int main(void)
             cmocka_unit_test(largest_frame),
             cmocka_unit_test(length_larger_than_buffer),
             cmocka_unit_test(empty_frame),
+            cmocka_unit_test(vpcd_messages),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -704,6 +704,43 @@ static void test_image_lock(void **state)
         close(b);
 }
 
+/* vt_image_parse reads the texts of card.ini and state as vt_image_load reads the files,
+ * without them: the same identity and secrets, no slot files, errors named alike. */
+static void test_parse_from_text(void **state)
+{
+        struct fixture *f = *state;
+        char *card = strdup(read_text(f->dir, "card.ini")),
+             *st = strdup(read_text(f->dir, "state"));
+        size_t card_len = strlen(card), state_len = strlen(st);
+        char err[512] = "";
+        struct vt_image *disk = load_ok(f->dir);
+        struct vt_image *text =
+            vt_image_parse("/x", card, card_len, st, state_len, err, sizeof(err));
+
+        if (!text)
+                fail_msg("parse failed: %s", err);
+        assert_int_equal(text->atr_len, disk->atr_len);
+        assert_memory_equal(text->atr, disk->atr, disk->atr_len);
+        assert_int_equal(text->serial, disk->serial);
+        assert_memory_equal(&text->pin, &disk->pin, sizeof(disk->pin));
+        assert_memory_equal(&text->puk, &disk->puk, sizeof(disk->puk));
+        assert_int_equal(text->mgm_key_len, disk->mgm_key_len);
+        assert_memory_equal(text->mgm_key, disk->mgm_key, disk->mgm_key_len);
+        assert_null(vt_image_slot(text, 0x9A)->key);
+        vt_image_free(text);
+        vt_image_free(disk);
+
+        assert_null(vt_image_parse("/x", card, card_len, st, state_len / 2, err, sizeof(err)));
+        if (!strstr(err, "/x/state"))
+                fail_msg("error '%s' should name /x/state", err);
+        assert_null(
+            vt_image_parse("/x", "[card]\natr = 3B\n", 15, st, state_len, err, sizeof(err)));
+        if (!strstr(err, "/x/card.ini: line 2: bad atr '3B'"))
+                fail_msg("error '%s' should name /x/card.ini, line 2 and the atr", err);
+        free(card);
+        free(st);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -732,6 +769,7 @@ int main(void)
             T(test_planted_link_refused),
             T(test_image_dir_checked),
             T(test_image_lock),
+            T(test_parse_from_text),
             cmocka_unit_test(test_missing_image),
             cmocka_unit_test(test_object_file_names),
             cmocka_unit_test(test_empty_directory),

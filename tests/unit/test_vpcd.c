@@ -176,6 +176,38 @@ static void control_codes(void **state)
         assert_int_equal(readable(f->fd), 0); /* nothing else was sent */
 }
 
+/* A pcscd that only polls a new connection for the ATR took the card for present all along and
+ * holds the state of the card before (item 7 of issue 13: a vtokend killed and started again
+ * between two polls): the card is pulled out once, at the third poll, and answers again once
+ * reconnected, however long it is polled. A pcscd that powers the card is never refused. */
+static void stale_pcscd_pulled_once(void **state)
+{
+        struct fake *f = *state;
+        uint8_t buf[8], b;
+        for (int i = 0; i < 2; i++) {
+                send_frame(f, (const uint8_t[]){VPCD_CTRL_ATR}, 1);
+                assert_int_equal(recv_frame(f, buf, sizeof(buf)), 4);
+        }
+        send_frame(f, (const uint8_t[]){VPCD_CTRL_ATR}, 1);
+        assert_int_equal(pump(f, f->fd, 0), 0);
+        assert_int_equal(read(f->fd, &b, 1), 0); /* pulled out: vpcd sees the card go */
+        close(f->fd);
+        assert_int_equal(pump(f, f->lfd, 0), 0);
+        f->fd = accept(f->lfd, NULL, NULL);
+        assert_int_equal(pump(f, -1, LINK_CONNECTED), 0);
+        for (int i = 0; i < 6; i++) { /* once is enough: polled only, it stays */
+                send_frame(f, (const uint8_t[]){VPCD_CTRL_ATR}, 1);
+                assert_int_equal(recv_frame(f, buf, sizeof(buf)), 4);
+        }
+        /* powered, then polled: in use, never pulled */
+        send_frame(f, (const uint8_t[]){VPCD_CTRL_ON}, 1);
+        for (int i = 0; i < 6; i++) {
+                send_frame(f, (const uint8_t[]){VPCD_CTRL_ATR}, 1);
+                assert_int_equal(recv_frame(f, buf, sizeof(buf)), 4);
+        }
+        assert_int_equal(vpcd_link_state(f->link), LINK_POWERED);
+}
+
 static void apdu_and_largest_frame(void **state)
 {
         struct fake *f = *state;
@@ -420,6 +452,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test_setup_teardown(control_codes, setup, teardown),
+            cmocka_unit_test_setup_teardown(stale_pcscd_pulled_once, setup, teardown),
             cmocka_unit_test_setup_teardown(apdu_and_largest_frame, setup, teardown),
             cmocka_unit_test_setup_teardown(reconnects, setup, teardown),
             cmocka_unit_test_setup_teardown(removal, setup, teardown),
