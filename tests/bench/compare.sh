@@ -83,7 +83,7 @@ open(p, "w").write(s)
 PY
     kill -HUP "$(pidof vtokend)"
     "$VTOKEN" wait --exactly 1 --timeout 20
-    if [ "$t" = driver ]; then "$FLOOR_CARD" --driver "$VTOKEN_RUN_DIR/card1.sock" & else "$FLOOR_CARD" 35964 & fi
+    if [ "$t" = driver ]; then "$FLOOR_CARD" --driver "$VTOKEN_RUN_DIR/card1.sock" & else nsenter --net="$VTOKEN_NETNS" -- "$FLOOR_CARD" 35964 & fi
     floor=$!
     "$VTOKEN" wait --exactly 2 --timeout 20
     "$APDU_BENCH" "$apdu_rounds" "$r0" "$r1" >"$T/apdu-$t"
