@@ -40,6 +40,14 @@ int frame_rx_next(const struct frame_rx *rx, const uint8_t **body, size_t *len)
         return 1;
 }
 
+bool frame_rx_body_one_segment(const struct frame_rx *rx)
+{
+        if (rx->have < FRAME_HEADER)
+                return false;
+        size_t n = announced(rx);
+        return n <= FRAME_ONE_SEGMENT && rx->have < FRAME_HEADER + n;
+}
+
 void frame_rx_consume(struct frame_rx *rx)
 {
         size_t n = FRAME_HEADER + announced(rx);

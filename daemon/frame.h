@@ -4,6 +4,7 @@
 #ifndef VT_FRAME_H
 #define VT_FRAME_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +40,11 @@ void frame_rx_commit(struct frame_rx *rx, size_t n);
 int frame_rx_next(const struct frame_rx *rx, const uint8_t **body, size_t *len);
 /* Drops the frame frame_rx_next returned; its bytes are wiped. */
 void frame_rx_consume(struct frame_rx *rx);
+
+/* Whether a frame is under way whose missing bytes all fit one TCP segment of the smallest
+ * MSS (536 bytes): they then arrive together, with nothing held back waiting for our ACK. */
+#define FRAME_ONE_SEGMENT 536
+bool frame_rx_body_one_segment(const struct frame_rx *rx);
 
 /* Writes the header for a body of len bytes placed at out + FRAME_HEADER; returns the whole
  * frame's length. */

@@ -51,6 +51,12 @@ static void finish(struct served_card *sc, const uint8_t *rsp, size_t n)
 {
         struct served_command *c = &sc->cur;
         if (sc->trace.fd != -1) {
+                if (!c->start_us) { /* the trace started while the command ran */
+                        clock_gettime(CLOCK_REALTIME, &c->when);
+                        c->start_us = now_us();
+                }
+                if (!c->name && c->len >= 2)
+                        c->name = vt_card_ins_name(&sc->card, c->cmd[1], c->name_buf);
                 struct trace_entry e = {
                     .card = sc->conf.name,
                     .when = c->when,
@@ -83,7 +89,7 @@ static size_t put_sw(uint8_t *out, uint16_t sw)
 static size_t execute(struct served_card *sc, uint8_t *out)
 {
         struct served_command *c = &sc->cur;
-        int wf = faults_find(&sc->faults, c->cmd, c->len, true);
+        int wf = sc->faults.n ? faults_find(&sc->faults, c->cmd, c->len, true) : -1;
         sc->writes.armed = wf >= 0;
         sc->writes.fired = false;
         size_t n = vt_card_execute(&sc->card, out);
@@ -109,6 +115,8 @@ static bool needs_touch(struct served_card *sc, const struct vt_card_step *step)
 static int defer(struct served_card *sc, uint64_t usec, sd_event_time_handler_t fn)
 {
         struct served_command *c = &sc->cur;
+        if (!c->start_us)
+                c->start_us = now_us();
         c->timer = sd_event_source_disable_unref(c->timer);
         int r = sd_event_add_time_relative(sc->event, &c->timer, CLOCK_MONOTONIC, usec,
                                            TIMER_ACCURACY_US, fn, sc);
@@ -187,17 +195,23 @@ static size_t on_apdu(void *user, const uint8_t *cmd, size_t len, uint8_t *out)
         c->len = len;
         sc->commands++;
         c->note[0] = '\0';
-        clock_gettime(CLOCK_REALTIME, &c->when);
-        c->start_us = now_us();
-        c->name = len >= 2 ? vt_card_ins_name(&sc->card, cmd[1], c->name_buf) : NULL;
-        /* a command a fault answers never reaches the card: ask what it would have hidden */
-        c->secrecy = vt_card_peek_secrecy(&sc->card, cmd, len);
+        /* the hot path: the clocks and the command's name only for a trace; a deferred
+         * answer starts its clock in defer() */
+        c->start_us = 0;
+        c->name = NULL;
+        if (sc->trace.fd != -1) {
+                clock_gettime(CLOCK_REALTIME, &c->when);
+                c->start_us = now_us();
+                c->name = len >= 2 ? vt_card_ins_name(&sc->card, cmd[1], c->name_buf) : NULL;
+        }
 
         if (!sc->card.powered) /* a reconnected link: pcscd still takes the card as powered */
                 vt_card_power_on(&sc->card);
-        int i = faults_find(&sc->faults, cmd, len, false);
+        int i = sc->faults.n ? faults_find(&sc->faults, cmd, len, false) : -1;
         if (i < 0)
                 return proceed(sc, out);
+        /* a command a fault answers never reaches the card: ask what it would have hidden */
+        c->secrecy = vt_card_peek_secrecy(&sc->card, cmd, len);
         struct fault f = sc->faults.list[i];
         faults_spend(&sc->faults, (size_t)i);
         char what[64];

@@ -194,8 +194,12 @@ static int on_readable(struct vpcd_link *l)
         static const int one = 1;
         size_t room;
         uint8_t *space = frame_rx_space(&l->rx, &room);
-        /* TCP_QUICKACK is cleared by the kernel: re-arm it before every read. */
-        setsockopt(l->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+        /* TCP_QUICKACK is cleared by the kernel: re-arm it (which also sends an ACK held back)
+         * before a read that may start a frame, so vpcd's Nagle-held body follows its header at
+         * once. Not for a body that fits one segment behind its header: that one comes whole,
+         * and our answer carries its ACK. */
+        if (!frame_rx_body_one_segment(&l->rx))
+                setsockopt(l->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
         ssize_t n = read(l->fd, space, room);
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
                 return 0;

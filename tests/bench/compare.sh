@@ -9,23 +9,27 @@
 #   - `vtoken run --card IMG -- true`, the whole environment up and down;
 #   - one `pkcs11-tool --login --sign` process (RSA-2048, 9A) against the same on SoftHSM2;
 #   - signatures per second in one PKCS#11 session (sign-loop), and how that scales with 1, 2,
-#     4 and 8 cards signing at once (vpcd: 1 and 2, its slots), on this machine's cores.
+#     4 and 8 cards signing at once (vpcd: 1 and 2, its slots), on this machine's cores;
+#   - with --p11test (or VT_BENCH_P11TEST=1): OpenSC's p11test, wall time of a whole run
+#     against the card on each transport and against SoftHSM2 (tests/bench/p11test.sh builds
+#     it once from Debian's source of the installed opensc, cached in the build tree).
 # Medians with spread (10th-90th percentile, or min-max where noted). Writes the figures as
 # data files and a report, then draws the plots with gnuplot (tests/bench/plot.gp).
-# Usage: compare.sh [--quick] [--build DIR] [--out DIR]
+# Usage: compare.sh [--quick] [--p11test] [--build DIR] [--out DIR]
 #   --build DIR  the build tree with vtoken, vtokend and the bench tools (default: $VT_BUILD,
 #                else build/); --out DIR  where bench.md, *.dat and *.png go (default: docs/)
 # The one command that reruns everything: tests/bench/compare.sh --build build
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
-quick= build=${VT_BUILD:-$src/build} out=$src/docs
+quick= build=${VT_BUILD:-$src/build} out=$src/docs p11=${VT_BENCH_P11TEST:-}
 while [ $# -gt 0 ]; do
   case $1 in
   --quick) quick=1 ;;
+  --p11test) p11=1 ;;
   --build) build=$2; shift ;;
   --out) out=$2; shift ;;
-  *) echo "usage: compare.sh [--quick] [--build DIR] [--out DIR]" >&2; exit 2 ;;
+  *) echo "usage: compare.sh [--quick] [--p11test] [--build DIR] [--out DIR]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -37,11 +41,15 @@ for b in "$VTOKEN" "$APDU_BENCH" "$FLOOR_CARD" "$SIGN_LOOP" "$PRESENCE_LATENCY";
 done
 OPENSC=/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so SOFTHSM=/usr/lib/softhsm/libsofthsm2.so
 if [ -n "$quick" ]; then # the smoke run: everything works and prints figures, quickly
-  apdu_rounds=4 lat_vpcd=1 lat_driver=5 runs=1 signs=2 loop_s=0.3 scale="1 2"
+  apdu_rounds=4 lat_vpcd=1 lat_driver=5 runs=1 signs=2 loop_s=0.3 scale="1 2" p11_runs=1
   keys=(--generate 9a:rsa1024)
 else
-  apdu_rounds=40 lat_vpcd=15 lat_driver=50 runs=15 signs=15 loop_s=3 scale="1 2 4 8"
+  apdu_rounds=40 lat_vpcd=15 lat_driver=50 runs=15 signs=15 loop_s=3 scale="1 2 4 8" p11_runs=7
   keys=() # the piv profile's: RSA-2048 in 9A
+fi
+P11TEST=
+if [ -n "$p11" ]; then # built (or found in the cache) first: no build inside the timings
+  P11TEST=$("$here/p11test.sh" --build "$build")
 fi
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 load_before=$(cut -d' ' -f1 /proc/loadavg)
@@ -126,6 +134,29 @@ for i in $(seq "$runs"); do
   done
 done
 
+if [ -n "$P11TEST" ]; then
+  echo "== OpenSC p11test, alternating: vpcd, driver, SoftHSM2" >&2
+  export P11TEST SOFTHSM2_CONF=$T/softhsm2.conf
+  hsm_slot=$(pkcs11-tool --module "$SOFTHSM" -L 2>/dev/null |
+    awk '/^Slot / { s = $3 } /token label *: bench$/ { print s; exit }' | tr -d '():')
+  hsm_slot=$((hsm_slot)) # p11test takes the slot's ID in decimal
+  [ -n "$hsm_slot" ] || { echo "compare.sh: SoftHSM2 token bench not found" >&2; exit 1; }
+  p11() { # LABEL MODULE SLOT: one p11test run, its wall time in us, failing loudly
+    local s=${EPOCHREALTIME/[.,]/}
+    if ! "$P11TEST" -m "$2" -s "$3" -p 123456 >"$T/p11test-$1.log" 2>&1; then
+      echo "compare.sh: p11test against $1 failed:" >&2; tail -20 "$T/p11test-$1.log" >&2; return 1
+    fi
+    echo "$1 $(( ${EPOCHREALTIME/[.,]/} - s ))"
+  }
+  export -f p11
+  for i in $(seq "$p11_runs"); do
+    for t in vpcd driver; do
+      "$VTOKEN" run --transport "$t" --card "$T/c0" -- bash -c 'p11 "$1" "$OPENSC" 0' _ "$t" >>"$T/p11test"
+    done
+    p11 softhsm "$SOFTHSM" "$hsm_slot" >>"$T/p11test"
+  done
+fi
+
 echo "== cards signing at once: $scale" >&2
 : >"$T/scale"
 for t in vpcd driver; do
@@ -170,6 +201,12 @@ field() { tr '\t' '\n' <"$1" | grep -A5 -F "$2" | sed -n "s/^$3=//p" | head -n1;
       "$(grep '^hsm ' "$T/sign-$t" | awk '{ print $2 / 1000 }' | stats) $(sed -n 's/.*per_second=//p' "$T/loop-$t")"
   done
 } >"$out/bench-sign.dat"
+if [ -n "$P11TEST" ]; then
+  {
+    echo "# module p11test_wall_median p10 p90 min max (ms)"
+    for t in vpcd driver softhsm; do echo "$t $(grep "^$t " "$T/p11test" | awk '{ print $2 / 1000 }' | stats)"; done
+  } >"$out/bench-p11test.dat"
+fi
 {
   echo "# transport cards signatures_per_second"
   cat "$T/scale"
@@ -185,7 +222,7 @@ range() { printf '%s (%s–%s)' "$(col "$1" "$2" "$3")" "$(col "$1" "$2" "$4")" 
   echo "average $load_before before and $(cut -d' ' -f1 /proc/loadavg) after: other jobs shared the cores);"
   echo "medians, with the 10th–90th percentile (or min–max where said) in brackets. On a busy"
   echo "machine the sub-0.1 ms figures move by tens of percent from run to run."
-  echo "Rerun everything, plots included: \`tests/bench/compare.sh --build build\`."
+  echo "Rerun everything, plots included: \`tests/bench/compare.sh --build build${P11TEST:+ --p11test}\`."
   echo
   echo "| | vpcd | driver |"
   echo "|---|---|---|"
@@ -198,6 +235,10 @@ range() { printf '%s (%s–%s)' "$(col "$1" "$2" "$3")" "$(col "$1" "$2" "$4")" 
   echo "| one \`pkcs11-tool --login --sign\` (RSA-2048, 9A), ms | $(range bench-sign.dat vpcd 2 3 4) | $(range bench-sign.dat driver 2 3 4) |"
   echo "| ... the same on SoftHSM2, ms | $(range bench-sign.dat vpcd 7 8 9) | $(range bench-sign.dat driver 7 8 9) |"
   echo "| signatures per second in one session (RSA-2048) | $(col bench-sign.dat vpcd 12) | $(col bench-sign.dat driver 12) |"
+  echo
+  echo "Per APDU vtokend makes the floor card's system calls and no more (\`strace -c -f\` during"
+  echo "apdu-bench): on the driver one read, one send and one epoll wake-up; on vpcd two reads and two"
+  echo "wake-ups (vpcd writes a frame's length and body apart), one send and one TCP_QUICKACK re-arm."
   echo
   echo "Signatures per second, all cards signing at once, each in its own session (vpcd has two"
   echo "slots):"
@@ -212,7 +253,17 @@ range() { printf '%s (%s–%s)' "$(col "$1" "$2" "$3")" "$(col "$1" "$2" "$4")" 
   echo
   echo "![APDU round trip](bench-apdu.png) ![presence](bench-latency.png) ![scaling](bench-scale.png)"
   echo
-  echo "OpenSC's p11test is not part of this run: Debian does not package it (see bench-sign.md)."
+  if [ -n "$P11TEST" ]; then
+    echo "OpenSC's p11test (built by \`tests/bench/p11test.sh\` from Debian's source of opensc"
+    echo "$(dpkg-query -W -f='${Version}' opensc)), wall time of a whole run with the PIN, $p11_runs runs each, ms:"
+    echo
+    echo "| vpcd | driver | SoftHSM2 |"
+    echo "|---|---|---|"
+    echo "| $(range bench-p11test.dat vpcd 2 3 4) | $(range bench-p11test.dat driver 2 3 4) | $(range bench-p11test.dat softhsm 2 3 4) |"
+  else
+    echo "OpenSC's p11test is not part of this run: Debian does not package it; \`--p11test\` builds it"
+    echo "from Debian's source of the installed opensc (tests/bench/p11test.sh) and times it."
+  fi
 } >"$out/bench.md"
 cat "$out/bench.md"
 if command -v gnuplot >/dev/null; then

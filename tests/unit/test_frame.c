@@ -138,6 +138,32 @@ static void vpcd_messages(void **state)
         assert_int_equal(frame_vpcd_msg(&off, 2), VPCD_MSG_APDU); /* two bytes: a command */
 }
 
+/* vpcd's QUICKACK is re-armed except while a body that fits one segment is on its way */
+static void one_segment_body(void **state)
+{
+        (void)state;
+        static uint8_t buf[FRAME_HEADER + 2000];
+        struct frame_rx rx;
+        frame_rx_init(&rx, buf, sizeof(buf));
+        assert_false(frame_rx_body_one_segment(&rx)); /* a header to come */
+        const uint8_t small[] = {0x00, 0x05};
+        feed(&rx, small, 1);
+        assert_false(frame_rx_body_one_segment(&rx));
+        feed(&rx, small + 1, 1);
+        assert_true(frame_rx_body_one_segment(&rx));
+        const uint8_t body[5] = {0};
+        feed(&rx, body, 5);
+        assert_false(frame_rx_body_one_segment(&rx)); /* whole: the next read starts a frame */
+        frame_rx_consume(&rx);
+        const uint8_t edge[] = {FRAME_ONE_SEGMENT >> 8, FRAME_ONE_SEGMENT & 0xFF};
+        feed(&rx, edge, 2);
+        assert_true(frame_rx_body_one_segment(&rx));
+        frame_rx_init(&rx, buf, sizeof(buf));
+        const uint8_t big[] = {(FRAME_ONE_SEGMENT + 1) >> 8, (FRAME_ONE_SEGMENT + 1) & 0xFF};
+        feed(&rx, big, 2);
+        assert_false(frame_rx_body_one_segment(&rx)); /* may come in two segments */
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -146,6 +172,7 @@ int main(void)
             cmocka_unit_test(length_larger_than_buffer),
             cmocka_unit_test(empty_frame),
             cmocka_unit_test(vpcd_messages),
+            cmocka_unit_test(one_segment_body),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
