@@ -14,6 +14,11 @@
 #define TAG_CHUID      0x5FC102
 #define TAG_CHUID_GUID 0x34
 
+#ifndef VT_OPENSC_LABEL_COLON_AS_DOT
+#define VT_OPENSC_LABEL_COLON_AS_DOT 0
+#endif
+static const bool opensc_colon_as_dot = VT_OPENSC_LABEL_COLON_AS_DOT;
+
 /* The slots of pkcs15-piv's tables, in the order OpenSC reads their certificates; the
  * retired ones (82..95) follow, numbered. */
 static const struct {
@@ -69,6 +74,9 @@ static int cert_cn(const struct vt_slot *s, char out[33])
                 while (n > 0 && out[n - 1] == ' ')
                         n--;
                 out[n] = '\0';
+                /* OpenSC after 0.23 shows a ':' of the label as '.' (see CMakeLists.txt) */
+                for (char *c = out; opensc_colon_as_dot && (c = strchr(c, ':'));)
+                        *c = '.';
                 r = 0;
         }
         X509_free(x);
