@@ -129,9 +129,13 @@ static void template_key(char *out, size_t n)
  * rebuilding vtoken does not fill the cache. Called under the cache's lock. */
 static void prune_templates(int cachefd, const char *profile, const char *keep)
 {
-        DIR *d = fdopendir(dup(cachefd));
-        if (!d)
+        int dupfd = dup(cachefd);
+        DIR *d = dupfd < 0 ? NULL : fdopendir(dupfd);
+        if (!d) {
+                if (dupfd >= 0)
+                        close(dupfd);
                 return;
+        }
         size_t plen = strlen(profile);
         time_t old = time(NULL) - (time_t)7 * 24 * 3600;
         for (const struct dirent *e; (e = readdir(d));) {
@@ -153,7 +157,7 @@ static void prune_templates(int cachefd, const char *profile, const char *keep)
                 }
                 for (const struct dirent *f; (f = readdir(t));)
                         if (strcmp(f->d_name, ".") != 0 && strcmp(f->d_name, "..") != 0)
-                                unlinkat(dirfd(t), f->d_name, 0);
+                                unlinkat(fd, f->d_name, 0);
                 closedir(t);
                 unlinkat(cachefd, e->d_name, AT_REMOVEDIR);
         }
@@ -241,8 +245,10 @@ static int copy_image(const char *tmpl, const char *dest, char *err, size_t errl
         int from = vt_dir_open(tmpl, why, sizeof(why));
         if (from < 0)
                 return fail(err, errlen, "the template %s", why);
-        int to = -1, r = -1;
-        DIR *d = fdopendir(dup(from));
+        int to = -1, r = -1, dupfd = dup(from);
+        DIR *d = dupfd < 0 ? NULL : fdopendir(dupfd);
+        if (!d && dupfd >= 0)
+                close(dupfd);
         if (mkdir(dest, 0700) < 0 ||
             (to = open(dest, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
                 fail(err, errlen, "cannot create %s: %s", dest, strerror(errno));
@@ -285,8 +291,15 @@ static int copy_envelope(const char *tmpl, const char *dest, unsigned serial, ch
                 return errno == ENOENT ? 0 : fail(err, errlen, "%s: %s", from, strerror(errno));
         int fd = open(to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         FILE *out = fd < 0 ? NULL : fdopen(fd, "we");
-        int r = out ? 0 : fail(err, errlen, "%s: %s", to, strerror(errno));
-        while (r == 0 && fgets(line, sizeof(line), in)) {
+        if (!out) {
+                int r = fail(err, errlen, "%s: %s", to, strerror(errno));
+                if (fd >= 0)
+                        close(fd);
+                fclose(in);
+                return r;
+        }
+        int r = 0;
+        while (fgets(line, sizeof(line), in)) {
                 if (!strncmp(line, "Image: ", 7))
                         fprintf(out, "Image: %s\n", dest);
                 else if (!strncmp(line, "Serial: ", 8))
@@ -296,10 +309,8 @@ static int copy_envelope(const char *tmpl, const char *dest, unsigned serial, ch
         }
         OPENSSL_cleanse(line, sizeof(line));
         fclose(in);
-        if (out && fclose(out) != 0 && r == 0)
+        if (fclose(out) != 0)
                 r = fail(err, errlen, "%s: %s", to, strerror(errno));
-        else if (!out && fd >= 0)
-                close(fd);
         return r;
 }
 

@@ -41,7 +41,7 @@ static bool is_ec(const struct pgp_alg *alg)
 static void write_bn(struct writer *w, uint32_t tag, EVP_PKEY *key, const char *name)
 {
         BIGNUM *bn = NULL;
-        uint8_t buf[VT_KEYOP_MAX];
+        uint8_t buf[VT_KEYOP_MAX] = {0};
         if (EVP_PKEY_get_bn_param(key, name, &bn) != 1 || BN_num_bytes(bn) > VT_KEYOP_MAX)
                 w->err = true;
         else
