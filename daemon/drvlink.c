@@ -35,6 +35,7 @@ struct drv_link {
         int fd; /* the driver's connection, -1 for none */
         sd_event_source *io;
         bool pending;             /* an APDU waits for link_respond() */
+        bool answering;           /* in answer(): what it sends waits for process() */
         sd_event_source *waiting; /* sends WAIT while it does */
         bool refused;             /* the last peer was refused: say so again only when it changes */
         uid_t refused_uid;
@@ -80,7 +81,7 @@ static int send_msg(struct drv_link *l, uint8_t type, size_t len)
 {
         l->tx_len = vtl_seal(l->tx, type, len);
         l->tx_off = 0;
-        return flush(l);
+        return l->answering ? 0 : flush(l); /* an answer: sent by process() */
 }
 
 static int on_waiting(sd_event_source *s, uint64_t usec, void *userdata)
@@ -157,8 +158,13 @@ static int process(struct drv_link *l)
                         return -EPROTO;
                 if (k == 0)
                         return 0;
+                l->answering = true;
                 int r = answer(l, &m);
+                l->answering = false;
+                /* the request (a PIN) is wiped before its answer goes out */
                 vtl_rx_consume(&l->rx);
+                if (r >= 0 && l->tx_len)
+                        r = flush(l);
                 if (r < 0)
                         return r;
                 if (l->tx_len || l->pending)

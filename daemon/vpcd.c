@@ -140,10 +140,11 @@ static int answer(struct vpcd_link *l, const uint8_t *body, size_t len)
         }
         l->tx_len = frame_seal(l->tx, n);
         l->tx_off = 0;
-        return flush(l);
+        return 1; /* to be sent once the command is wiped (process_frames) */
 }
 
-/* Answers the whole frames received so far, one at a time. */
+/* Answers the whole frames received so far, one at a time. A command (a PIN) is wiped from
+ * the receive buffer before its answer goes out: once answered, it is nowhere. */
 static int process_frames(struct vpcd_link *l)
 {
         for (;;) {
@@ -156,6 +157,8 @@ static int process_frames(struct vpcd_link *l)
                         return 0;
                 r = answer(l, body, len);
                 frame_rx_consume(&l->rx);
+                if (r > 0)
+                        r = flush(l);
                 if (r < 0)
                         return r;
                 if (l->tx_len || l->pending)
