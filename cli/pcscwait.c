@@ -90,15 +90,20 @@ int vt_wait_cards(size_t want, bool exact, long timeout_ms, int (*keep_going)(vo
         char names[4096];
         SCARD_READERSTATE st[MAX_READERS + 1];
         int ret = -1;
-        bool reread = true;
+        bool reread = true, first = true;
         size_t n = 0, present = 0;
+        DWORD pnp = 0; /* the PnP pseudo-reader's state as pcscd last told it */
         for (;;) {
                 if (reread) {
                         n = list_readers(ctx, names, sizeof(names), st);
                         memset(&st[n], 0, sizeof(st[n]));
                         st[n].szReader = "\\\\?PnP?\\Notification";
-                        st[n].dwCurrentState = (DWORD)(n << 16);
+                        /* the reader count in the upper half at first; then what pcscd said
+                         * last, which pcsc-lite 2 counts its own way: a state it never reports
+                         * would be "changed" at every call, and the loop would spin */
+                        st[n].dwCurrentState = first ? (DWORD)(n << 16) : pnp;
                         reread = false;
+                        first = false;
                 }
                 long left = deadline - now_ms();
                 if (left < 0)
@@ -137,6 +142,15 @@ int vt_wait_cards(size_t want, bool exact, long timeout_ms, int (*keep_going)(vo
                 }
                 if (rv == SCARD_E_UNKNOWN_READER || (st[n].dwEventState & SCARD_STATE_CHANGED))
                         reread = true;
+                pnp = st[n].dwEventState & ~(DWORD)SCARD_STATE_CHANGED;
+                st[n].dwCurrentState = pnp;
+                if (now_ms() >= deadline) { /* changes that never end must not outlast it */
+                        snprintf(err, errlen,
+                                 "timed out after %ld ms: %zu card%s present, %s%zu wanted",
+                                 timeout_ms, present, present == 1 ? "" : "s",
+                                 exact ? "exactly " : "", want);
+                        break;
+                }
                 if (keep_going && !keep_going(arg)) {
                         snprintf(err, errlen, "gave up waiting");
                         break;
