@@ -54,63 +54,51 @@ int vt_find_program(const char *prog, char *out, size_t n)
         return -1;
 }
 
-void vt_find_vtokend(char *out, size_t n)
+/* A file vtoken run starts or loads: $env_var when set (made absolute), else the first of
+ * rel[0..1] (relative to this vtoken's directory: the build tree's copy, then the one under
+ * vtoken's prefix) that has mode. true when found; out then names it. */
+static bool find_beside(const char *env_var, const char *const rel[2], int mode, char *out,
+                        size_t n)
 {
-        const char *env = getenv("VTOKEND");
+        const char *env = getenv(env_var);
         if (env && *env) {
                 char cwd[4096];
                 if (env[0] != '/' && getcwd(cwd, sizeof(cwd)))
                         snprintf(out, n, "%s/%s", cwd, env);
                 else
                         snprintf(out, n, "%s", env);
-                return;
+                return true;
         }
         char self[4096];
         ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        if (len > 0) {
-                self[len] = '\0';
-                char *slash = strrchr(self, '/');
-                if (slash) {
-                        *slash = '\0';
-                        const char *cands[] = {"%s/vtokend", "%s/../sbin/vtokend"};
-                        for (size_t i = 0; i < 2; i++) {
-                                snprintf(out, n, cands[i], self);
-                                if (access(out, X_OK) == 0)
-                                        return;
-                        }
-                }
+        if (len <= 0)
+                return false;
+        self[len] = '\0';
+        char *slash = strrchr(self, '/');
+        if (!slash)
+                return false;
+        *slash = '\0';
+        for (size_t i = 0; i < 2; i++) {
+                snprintf(out, n, "%s/%s", self, rel[i]);
+                if (access(out, mode) == 0)
+                        return true;
         }
-        vt_find_program("vtokend", out, n);
+        return false;
+}
+
+void vt_find_vtokend(char *out, size_t n)
+{
+        static const char *const rel[2] = {"vtokend", "../sbin/vtokend"};
+        if (!find_beside("VTOKEND", rel, X_OK, out, n))
+                vt_find_program("vtokend", out, n);
 }
 
 void vt_find_vtoken_driver(char *out, size_t n)
 {
-        const char *env = getenv("VTOKEN_DRIVER");
-        if (env && *env) {
-                char cwd[4096];
-                if (env[0] != '/' && getcwd(cwd, sizeof(cwd)))
-                        snprintf(out, n, "%s/%s", cwd, env);
-                else
-                        snprintf(out, n, "%s", env);
-                return;
-        }
-        char self[4096];
-        ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        if (len > 0) {
-                self[len] = '\0';
-                char *slash = strrchr(self, '/');
-                if (slash) {
-                        *slash = '\0';
-                        const char *cands[] = {"%s/libifdvtoken.so",
-                                               "%s/../lib/pcsc/drivers/serial/libifdvtoken.so"};
-                        for (size_t i = 0; i < 2; i++) {
-                                snprintf(out, n, cands[i], self);
-                                if (access(out, R_OK) == 0)
-                                        return;
-                        }
-                }
-        }
-        snprintf(out, n, "/usr/lib/pcsc/drivers/serial/libifdvtoken.so");
+        static const char *const rel[2] = {"libifdvtoken.so",
+                                           "../lib/pcsc/drivers/serial/libifdvtoken.so"};
+        if (!find_beside("VTOKEN_DRIVER", rel, R_OK, out, n))
+                snprintf(out, n, "/usr/lib/pcsc/drivers/serial/libifdvtoken.so");
 }
 
 int vt_find_vpcd_driver(char *out, size_t n)
