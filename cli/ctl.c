@@ -2,6 +2,7 @@
 /* vtoken ctl: one request to a running vtokend over its control socket (see daemon/control.c
  * for the protocol), its answer on stdout. */
 #include "commands.h"
+#include "fault_spec.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -59,17 +60,8 @@ static const struct verb verbs[] = {
      "the next N commands (default 1), or with --sticky every one until\n"
      "'fault CARD clear', get KIND; with --ins, --p1, --p2 only commands with\n"
      "that header byte (hex), e.g. --ins 87 --p2 9c: GENERAL AUTHENTICATE with\n"
-     "key 9c. KIND is one of:\n"
-     "  sw XXXX      answered with status word XXXX (OpenSC verifies the PIN\n"
-     "               again and retries a signature refused with 69 82: use\n"
-     "               --sticky to make every signature fail)\n"
-     "  delay TIME   answered TIME later (500ms, 2s)\n"
-     "  drop         the reader link closes mid-command; the card\n"
-     "               reconnects by itself\n"
-     "  write-fail   the card image cannot be written: the card answers\n"
-     "               65 81, nothing changes\n"
-     "clear disarms every fault of the card",
-     " --count --sticky --ins --p1 --p2 ", check_fault},
+     "key 9c. KIND is one of (clear disarms every fault of the card):",
+     FAULT_OPTIONS, check_fault},
     {"touch", "CARD [--wait SECONDS]",
      "touch the key: a signature waiting for a touch goes on (without one it\n"
      "fails with 69 82 after the card's touch-timeout); --wait waits up to\n"
@@ -100,6 +92,8 @@ static void verb_usage(FILE *f, const struct verb *v)
 {
         fprintf(f, "Usage: vtoken ctl [-s|--socket PATH] %s %s\n\n", v->name, v->args);
         indented(f, v->help, 0);
+        if (v->check == check_fault)
+                fault_kinds_help(f, 2);
         fprintf(f,
                 "\nCARD is a card's name ([card NAME] in vtokend.conf; card0, card1 in "
                 "'vtoken run').\n"
@@ -119,6 +113,8 @@ static void usage(FILE *f)
         for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
                 fprintf(f, "  %s %s\n      ", verbs[i].name, verbs[i].args);
                 indented(f, verbs[i].help, 6);
+                if (verbs[i].check == check_fault)
+                        fault_kinds_help(f, 8);
         }
         fprintf(f,
                 "\n"
@@ -151,16 +147,6 @@ static int bad(char **argv, const char *fmt, ...)
         fprintf(stderr, "\nUsage: vtoken ctl %s %s (see vtoken ctl %s --help)\n", argv[0], v->args,
                 argv[0]);
         return -1;
-}
-
-static bool is_hex(const char *s, size_t digits)
-{
-        return strlen(s) == digits && strspn(s, "0123456789abcdefABCDEF") == digits;
-}
-
-static bool is_number(const char *s)
-{
-        return *s && strspn(s, "0123456789") == strlen(s);
 }
 
 /* "-j" is "--json" on the wire */
@@ -217,49 +203,19 @@ static int check_trace(int argc, char **argv)
         return 0;
 }
 
+/* The fault grammar is protocol/'s, the one the daemon reads: a request it would refuse is
+ * refused here, with the same words, as a usage error. */
 static int check_fault(int argc, char **argv)
 {
-        static const char *const kinds[] = {"sw", "delay", "drop", "write-fail", "clear"};
-        bool counted = false;
+        struct fault f;
+        char err[256];
 
         if (card_word(argv, argc) < 0)
                 return -1;
-        if (argc < 3)
-                return bad(argv, "KIND is missing: sw XXXX, delay TIME, drop, write-fail or clear");
-        size_t k = 0;
-        while (k < 5 && strcmp(argv[2], kinds[k]) != 0)
-                k++;
-        if (k == 5)
-                return bad(argv,
-                           "unknown KIND '%s': sw XXXX, delay TIME, drop, write-fail or clear",
-                           argv[2]);
-        if (k == 4)
+        if (argc >= 3 && strcmp(argv[2], FAULT_CLEAR) == 0)
                 return argc == 3 ? 0 : bad(argv, "unexpected '%s' after clear", argv[3]);
-        if (k == 0 && (argc < 4 || !is_hex(argv[3], 4)))
-                return bad(argv, "sw needs a status word of 4 hex digits, e.g. sw 6982");
-        if (k == 1 && (argc < 4 || !strchr("0123456789.", argv[3][0])))
-                return bad(argv, "delay needs a time, e.g. delay 500ms or delay 2s");
-        for (int i = k < 2 ? 4 : 3; i < argc; i++) {
-                const char *o = argv[i], *arg = i + 1 < argc ? argv[i + 1] : "";
-                if (strcmp(o, "--sticky") == 0 && !counted) {
-                        counted = true;
-                } else if (strcmp(o, "--count") == 0 && !counted) {
-                        if (!is_number(arg) || strspn(arg, "0") == strlen(arg))
-                                return bad(argv, "--count needs a number of commands, 1 or more");
-                        counted = true;
-                        i++;
-                } else if (!strcmp(o, "--ins") || !strcmp(o, "--p1") || !strcmp(o, "--p2")) {
-                        if (!is_hex(arg, 2))
-                                return bad(argv, "%s needs a byte in 2 hex digits, e.g. %s 87", o,
-                                           o);
-                        i++;
-                } else if (!strcmp(o, "--count") || !strcmp(o, "--sticky")) {
-                        return bad(argv, "--count and --sticky exclude each other, and each is "
-                                         "given once");
-                } else {
-                        return bad(argv, "unknown option '%s'", o);
-                }
-        }
+        if (fault_parse(argv + 2, (size_t)argc - 2, &f, err, sizeof(err)) < 0)
+                return bad(argv, "%s", err);
         return 0;
 }
 

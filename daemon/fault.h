@@ -8,24 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fault_spec.h" /* struct fault and its grammar, shared with vtoken ctl */
 #include "store.h"
-
-enum fault_kind {
-        FAULT_SW,         /* answer this status word instead of processing the command */
-        FAULT_DELAY,      /* process the command after a delay */
-        FAULT_DROP,       /* close the vpcd connection instead of answering, then reconnect */
-        FAULT_WRITE_FAIL, /* the next commands that write the image fail to (65 81) */
-};
-
-struct fault {
-        enum fault_kind kind;
-        int ins;        /* only commands with this INS, or -1 for all */
-        int p1, p2;     /* ... and this P1, P2 (-1: any); P2 of GENERAL AUTHENTICATE is the key */
-        bool sticky;    /* every matching command until cleared; count is not spent */
-        unsigned count; /* commands left */
-        uint16_t sw;
-        uint64_t delay_us;
-};
 
 #define FAULTS_MAX 8
 
@@ -44,12 +28,6 @@ struct fault_store {
 
 struct vt_store fault_store(struct fault_store *fs);
 
-/* Parses the words after "fault CARD":
- *   KIND [ARG] [--count N | --sticky] [--ins XX] [--p1 XX] [--p2 XX]
- * with KIND one of
- *   sw XXXX | delay TIME (e.g. 500ms, 2s; plain numbers are milliseconds) | drop | write-fail
- * 0, or -1 with the reason in err. */
-int fault_parse(char *const *words, size_t n, struct fault *out, char *err, size_t errlen);
 /* Adds f; -1 when FAULTS_MAX are armed. */
 int faults_add(struct faults *fs, const struct fault *f);
 /* The index of the first armed fault that applies to this command, or -1. Write-fail faults

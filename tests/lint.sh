@@ -8,7 +8,7 @@ set -uo pipefail
 cd "${VT_SRC:?}"
 build=${VT_BUILD:?}
 status=0
-files=$(find applet store provision daemon driver cli tests -name '*.[ch]' | sort)
+files=$(find applet store provision protocol daemon driver cli tests -name '*.[ch]' | sort)
 bad=$(for f in $files; do clang-format --dry-run --Werror "$f" >/dev/null 2>&1 || echo "$f"; done)
 if [ -n "$bad" ]; then
   echo "not formatted (run clang-format -i):"; echo "$bad"; status=1
@@ -23,18 +23,18 @@ fi
 # widened (constVariablePointer, constParameterPointer, constParameterCallback, constVariable)
 # report const-correctness that 2.10 (Debian 12) does not judge; they are left out until the
 # code they name is made const, so both releases judge alike.
-dirs="applet applet/piv applet/openpgp store provision daemon driver cli"
+dirs="applet applet/piv applet/openpgp store provision protocol daemon driver cli"
 out=$(cppcheck --quiet --error-exitcode=1 --enable=warning,style,portability,performance \
   --inline-suppr --suppress=missingIncludeSystem --suppress=variableScope \
   --suppress=normalCheckLevelMaxBranches --suppress=constVariablePointer \
   --suppress=constParameterPointer --suppress=constParameterCallback --suppress=constVariable \
   -D_GNU_SOURCE $(printf -- '-I %s ' $dirs) \
-  -I "$build" applet store provision daemon driver cli 2>&1) || { echo "$out"; status=1; }
+  -I "$build" applet store provision protocol daemon driver cli 2>&1) || { echo "$out"; status=1; }
 [ -z "$out" ] && echo "ok - cppcheck clean (warning, style, portability, performance)"
 
 # clang-tidy over every source of the project's own code, as compiled
 if [ -f "$build/compile_commands.json" ]; then
-  srcs=$(find applet store provision daemon driver cli -name '*.c' | sort)
+  srcs=$(find applet store provision protocol daemon driver cli -name '*.c' | sort)
   out=$(printf "%s\n" $srcs | xargs -P "$(nproc)" -n 4 clang-tidy -p "$build" --quiet --extra-arg=-Wno-unknown-warning-option 2>&1 |
     grep -vE '^[0-9]+ warnings? (and [0-9]+ errors? )?generated|^Suppressed|^Use -header-filter|^\[[0-9]+/[0-9]+\] Processing file|^$')
   if grep -qE 'warning:|error:' <<<"$out"; then

@@ -103,7 +103,11 @@ static void fault_words(void **state)
         assert_int_equal(parse_ok("delay 500ms").delay_us, 500000);
         assert_int_equal(parse_ok("delay 2s").delay_us, 2000000);
         assert_int_equal(parse_ok("delay 1.5s").delay_us, 1500000);
-        assert_int_equal(parse_ok("delay 250").delay_us, 250000);
+        assert_int_equal(parse_ok("delay 250us").delay_us, 250);
+        /* a bare number has no unit: refused, naming the form that is accepted */
+        parse_bad("delay 250",
+                  "delay needs a unit: '250' is a bare number; write e.g. delay 250ms");
+        parse_bad("delay 2", "delay 2ms or delay 2s");
         assert_int_equal(parse_ok("drop --ins 87").kind, FAULT_DROP);
         assert_int_equal(parse_ok("write-fail --count 2").kind, FAULT_WRITE_FAIL);
 
@@ -112,13 +116,14 @@ static void fault_words(void **state)
         assert_int_equal(f.p2, 0x9A);
         assert_int_equal(f.p1, -1);
         assert_int_equal(parse_ok("drop --p1 07").p1, 0x07);
-        parse_bad("sw 6982 --sticky --count 2", "bad option '--count'");
+        parse_bad("sw 6982 --sticky --count 2",
+                  "bad option '--count': --count and --sticky exclude");
         parse_bad("sw 6982 --count 2 --sticky", "bad option '--sticky'");
         parse_bad("sw 6982 --sticky --sticky", "bad option '--sticky'");
         parse_bad("sw 6982 --p2 9", "bad option '--p2'");
         parse_bad("sw 6982 --p1", "bad option '--p1'");
 
-        parse_bad("", "missing fault");
+        parse_bad("", "KIND is missing");
         parse_bad("sw", "4 hex digits");
         parse_bad("sw 6A8", "4 hex digits");
         parse_bad("sw 6A8G", "4 hex digits");
@@ -128,15 +133,15 @@ static void fault_words(void **state)
         parse_bad("delay -1s", "delay needs a time");
         parse_bad("delay 2h", "delay needs a time");
         parse_bad("delay 3601s", "delay needs a time");
-        parse_bad("explode", "unknown fault 'explode'");
+        parse_bad("explode", "unknown KIND 'explode'");
         parse_bad("drop --count 0", "bad option '--count'");
         parse_bad("drop --count", "bad option '--count'");
         parse_bad("drop --count -1", "bad option '--count'");
         parse_bad("drop --count 99999999999999999999", "bad option '--count'");
         parse_bad("drop --ins 8", "bad option '--ins'");
         parse_bad("drop --ins XY", "bad option '--ins'");
-        parse_bad("drop --colour red", "bad option '--colour'");
-        parse_bad("drop extra", "bad option 'extra'");
+        parse_bad("drop --colour red", "unknown option '--colour'");
+        parse_bad("drop extra", "unexpected 'extra'");
 
         char d[96];
         f = parse_ok("sw 6982 --count 3 --ins 87");
