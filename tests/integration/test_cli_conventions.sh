@@ -85,6 +85,12 @@ usage_error "exclude each other" "$VTOKEN" ctl fault card0 sw 6982 --count 2 --s
 usage_error "4 hex digits" "$VTOKEN" ctl fault card0 sw 69
 usage_error "2 hex digits" "$VTOKEN" ctl fault card0 drop --p2 9
 usage_error "unknown KIND 'boom'" "$VTOKEN" ctl fault card0 boom
+# the daemon's own grammar (protocol/fault_spec.c) judges in the CLI: what the daemon would
+# refuse never reaches it
+usage_error "delay needs a unit: '2' is a bare number; write e.g. delay 2ms or delay 2s" "$VTOKEN" ctl fault card0 delay 2
+usage_error "delay needs a time with its unit" "$VTOKEN" ctl fault card0 delay 2h
+usage_error "delay needs a time with its unit" "$VTOKEN" ctl fault card0 delay 3601s
+usage_error "unexpected 'extra'" "$VTOKEN" ctl fault card0 drop extra
 usage_error "CARD is missing" "$VTOKEN" ctl remove
 usage_error "on or off" "$VTOKEN" ctl trace card0
 usage_error "unknown verb 'pull'" "$VTOKEN" ctl pull card0
