@@ -237,6 +237,13 @@ static int parse_firmware(const char *v, uint8_t out[3])
         return 0;
 }
 
+/* The firmware lines the docs name (README's table, vtoken(1)), each the release it stands for:
+ * --firmware 5.4 is 5.4.3, the default's line. */
+static const struct {
+        const char *line;
+        uint8_t version[3];
+} firmware_lines[] = {{"5.3", {5, 3, 0}}, {"5.4", {5, 4, 3}}, {"5.7", {5, 7, 1}}};
+
 static int firmware(struct build *b)
 {
         const char *v = b->o->firmware;
@@ -244,10 +251,15 @@ static int firmware(struct build *b)
 
         img->firmware = true;
         img->version[0] = 5, img->version[1] = 4, img->version[2] = 3;
+        for (size_t i = 0; v && i < sizeof(firmware_lines) / sizeof(firmware_lines[0]); i++)
+                if (strcmp(v, firmware_lines[i].line) == 0) {
+                        memcpy(img->version, firmware_lines[i].version, 3);
+                        v = NULL;
+                }
         if (v && (parse_firmware(v, img->version) < 0 || img->version[0] != 5))
                 return refuse(b,
-                              "--firmware wants a YubiKey 5 version such as 5.4.3 or 5.7.1, not "
-                              "'%s'",
+                              "--firmware wants a YubiKey 5 version: 5.3, 5.4 or 5.7 (5.3.0, "
+                              "5.4.3, 5.7.1) or one such as 5.4.2, not '%s'",
                               v);
         if (b->o->pin_complexity && !vt_fw_at_least(img, 5, 7))
                 return refuse(b, "--pin-complexity needs --firmware 5.7.1 or later");

@@ -30,6 +30,12 @@ j() { jq -r "$1" show.json; }
 [ "$(j .profile)" = piv ] || fail "profile"
 [ "$(j .atr)" = "3B 88 01 50 49 56 73 69 6D 30 31 B0" ] || fail "ATR $(j .atr)"
 [ "$(j .version) $(j .firmware)" = "5.4.3 true" ] || fail "default firmware"
+# --firmware takes the lines README's table and vtoken(1) name, as the release each stands for
+for fw in 5.3:5.3.0 5.4:5.4.3 5.7:5.7.1 5.4.2:5.4.2; do
+  "$VTOKEN" init "fw${fw%%:*}" --firmware "${fw%%:*}" >/dev/null || fail "--firmware ${fw%%:*} refused"
+  got=$("$VTOKEN" show "fw${fw%%:*}" --json | jq -r .version)
+  [ "$got" = "${fw#*:}" ] || fail "--firmware ${fw%%:*} made firmware $got, not ${fw#*:}"
+done
 [ "$(j '.pin.tries_left') $(j '.pin.max_tries') $(j '.puk.max_tries')" = "3 3 3" ] || fail "tries"
 [ "$(j '.pin_policy.min_length') $(j '.pin_policy.max_length') $(j '.pin_policy.charset')" = "6 8 any" ] ||
   fail "PIN policy"
