@@ -31,10 +31,12 @@ first=$!
 trap 'kill $first 2>/dev/null || true; rm -rf "$T"' EXIT
 wait_until 10 "the first daemon serves the image" -- grep -q "serving image" "$T/first.log"
 
+# with a time limit: a second daemon that the lock fails to refuse would serve for ever
 set +e
-out=$("$VTOKEND" --config "$T/one.conf" 2>&1)
+out=$(timeout 20 "$VTOKEND" --config "$T/one.conf" 2>&1)
 rc=$?
 set -e
+[ "$rc" -ne 124 ] || fail "a second daemon was still serving the locked image after 20 s: $out"
 [ "$rc" -ne 0 ] || fail "a second daemon served a locked image"
 expect_match "$out" "card refused: $T/img is in use by pid $first" "a second daemon is refused, naming the holder"
 
