@@ -41,6 +41,10 @@ expect_eq "$(counters)" "3 3 3" "the reset code has its three tries"
 pins 000000 x
 for i in 1 2 3; do card_edit verify quit >/dev/null; done
 expect_eq "$(counters)" "0 3 3" "three wrong PINs block the PIN"
+# Blocked means blocked: the right PIN is refused too, and the counter stays at 0.
+pins 'hunter2-pin' x
+card_edit verify quit >"$T/verify-blocked.txt"
+expect_eq "$(counters)" "0 3 3" "the right PIN leaves a blocked PIN blocked"
 pins x 'after-reset-code'
 card_edit unblock quit >"$T/unblock.txt"
 expect_match "$(cat "$T/unblock.txt")" 'SC_OP_SUCCESS' "unblock takes the reset code and a new PIN"
