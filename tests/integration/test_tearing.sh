@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Crash safety: vtokend is killed with SIGKILL in the middle of a stream of wrong-PIN VERIFYs,
-# again and again, and started again each time (a new `vtoken run` on the same image). The
-# retry counter is decremented durably before the PIN is compared, so the tries left never go
-# up, the image always loads, and once blocked the card stays blocked.
+# again and again, and started again each time (a new `vtoken run` on the same image): the
+# tries left never go up, the image always loads, and once blocked the card stays blocked.
+# (That a try is spent durably *before* the compare is shown by the unit tests, with a store
+# that fails a chosen commit: unit/test_piv_store, unit/test_openpgp's
+# *_commits_a_spent_try_before_comparing; wrong PINs alone cannot tell the order.)
 source "$(dirname "$0")/lib.sh"
 export T
 

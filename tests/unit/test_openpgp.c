@@ -65,7 +65,65 @@ static void test_application_related_data(void **state)
         assert_int_equal(f->resp[0], 0xFA);
 }
 
-static void test_verify_spends_a_try_durably_first(void **state)
+/* The card again, over a store that refuses its n-th commit from now on. */
+static void fail_commit_number(struct fixture *f, unsigned n)
+{
+        static struct nth_store nth; /* outlive the card of the test that uses them */
+        static struct vt_store store;
+        char err[128];
+        store = nth_store_over(&nth, f->store, n);
+        vt_card_release(&f->card);
+        assert_int_equal(vt_card_setup(&f->card, f->img, &store, err, sizeof(err)), 0);
+        vt_card_power_on(&f->card);
+        xfer(f, SELECT_PGP);
+}
+
+/* A right password costs a try too, spent durably before the compare and given back after it:
+ * when the give-back (the second commit) fails, the first already holds one try less and the
+ * password is not taken. A card that compared first and spent a try only on a mismatch would
+ * commit just once and answer 90 00 here. */
+static void test_verify_pw1_commits_a_spent_try_before_comparing(void **state)
+{
+        struct fixture *f = *state;
+        fail_commit_number(f, 2);
+        expect(f, VERIFY_PW1, "65 81");
+        assert_int_equal(stored(f)->pw1.s.tries_left, 2);
+        assert_int_equal(live(f)->pw1.s.tries_left, 2);
+        expect(f, "00 20 00 82", "63 C2"); /* not verified */
+        expect(f, VERIFY_PW1, "90 00");    /* the third commit: given back */
+        assert_int_equal(stored(f)->pw1.s.tries_left, 3);
+        assert_same_pgp(live(f), stored(f));
+}
+
+static void test_verify_pw3_commits_a_spent_try_before_comparing(void **state)
+{
+        struct fixture *f = *state;
+        fail_commit_number(f, 2);
+        expect(f, VERIFY_PW3, "65 81");
+        assert_int_equal(stored(f)->pw3.s.tries_left, 2);
+        expect(f, "00 20 00 83", "63 C2");
+        assert_same_pgp(live(f), stored(f));
+}
+
+/* CHANGE REFERENCE DATA: the old value's try is spent (commit 1) and given back (commit 2)
+ * before the new value is set (commit 3); the give-back failing leaves the old PIN, one try
+ * less. */
+static void test_change_reference_commits_a_spent_try_before_comparing(void **state)
+{
+        struct fixture *f = *state;
+        fail_commit_number(f, 2);
+        expect(f, "00 24 00 81 0C 31 32 33 34 35 36 61 62 63 44 45 46", "65 81");
+        assert_int_equal(stored(f)->pw1.s.tries_left, 2);
+        assert_same_pgp(live(f), stored(f));
+        expect(f, VERIFY_PW1, "90 00"); /* the old PIN stays */
+        fail_commit_number(f, 2);
+        expect(f, "00 24 00 83 10 31 32 33 34 35 36 37 38 61 62 63 44 45 46 47 48", "65 81");
+        assert_int_equal(stored(f)->pw3.s.tries_left, 2);
+        expect(f, VERIFY_PW3, "90 00");
+        assert_same_pgp(live(f), stored(f));
+}
+
+static void test_verify_counts_tries_and_a_refused_commit_spends_none(void **state)
 {
         struct fixture *f = *state;
         xfer(f, SELECT_PGP);
@@ -73,7 +131,8 @@ static void test_verify_spends_a_try_durably_first(void **state)
         expect(f, WRONG_PW1, "63 C2");
         assert_int_equal(stored(f)->pw1.s.tries_left, 2);
         expect(f, "00 CA 00 C4 00", "01 7F 7F 7F 02 00 03 90 00");
-        /* a commit refused: no try spent, and the password not even compared */
+        /* a commit refused: 65 81, no try spent, not verified (that the try is spent before the
+         * compare is shown by the *_commits_a_spent_try_before_comparing tests) */
         f->mem.fail_next = 1;
         expect(f, VERIFY_PW1, "65 81");
         assert_int_equal(live(f)->pw1.s.tries_left, 2);
@@ -326,7 +385,10 @@ int main(void)
             T(test_select_answers_fci_with_the_aid),
             T(test_historical_bytes_announce_chaining_and_extended_lengths),
             T(test_application_related_data),
-            T(test_verify_spends_a_try_durably_first),
+            T(test_verify_counts_tries_and_a_refused_commit_spends_none),
+            T(test_verify_pw1_commits_a_spent_try_before_comparing),
+            T(test_verify_pw3_commits_a_spent_try_before_comparing),
+            T(test_change_reference_commits_a_spent_try_before_comparing),
             T(test_three_wrong_block_and_unblock_with_pw3),
             T(test_change_pw1_and_pw3),
             T(test_resetting_code),

@@ -10,28 +10,13 @@
 #define GENERATE_9A "00 47 00 9A 05 AC 03 80 01 11"
 #define CHANGE_PIN  "00 24 00 80 10 31 32 33 34 35 36 FF FF 36 35 34 33 32 31 FF FF"
 
-/* A store over the fixture's that refuses only its n-th commit (counted from 1). */
-struct nth_store {
-        struct vt_store inner;
-        unsigned seen, fail_at;
-};
-
-static int nth_commit(void *ctx, const char *applet, const void *change)
-{
-        struct nth_store *n = ctx;
-        if (++n->seen == n->fail_at)
-                return -EIO;
-        return vt_store_commit(&n->inner, applet, change);
-}
-
-static const struct vt_store_ops nth_ops = {.commit = nth_commit};
 static struct nth_store nth; /* outlives the card of the test that uses it */
 
 /* The card again, over a store that refuses its n-th commit from now on. */
 static void fail_commit_number(struct fixture *f, unsigned n)
 {
-        static struct vt_store store = {&nth_ops, &nth};
-        nth = (struct nth_store){.inner = f->store, .fail_at = n};
+        static struct vt_store store;
+        store = nth_store_over(&nth, f->store, n);
         card_over(f, &store);
 }
 

@@ -4,8 +4,10 @@
 #define VT_TEST_UTIL_H
 
 #include "image.h"
+#include "store.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -62,6 +64,30 @@ static inline void assert_same_image(struct vt_image *a, struct vt_image *b)
                 assert_int_equal(x->len, y->len);
                 assert_memory_equal(x->data, y->data, x->len);
         }
+}
+
+/* A store over another that refuses only its fail_at-th commit (counted from 1), as a disk that
+ * fails once: which commit comes first is then seen from outside. */
+struct nth_store {
+        struct vt_store inner;
+        unsigned seen, fail_at;
+};
+
+static inline int nth_commit(void *ctx, const char *applet, const void *change)
+{
+        struct nth_store *n = ctx;
+        if (++n->seen == n->fail_at)
+                return -EIO;
+        return vt_store_commit(&n->inner, applet, change);
+}
+
+/* n set over inner; the store returned commits through n, which must outlive it. */
+static inline struct vt_store nth_store_over(struct nth_store *n, struct vt_store inner,
+                                             unsigned fail_at)
+{
+        static const struct vt_store_ops ops = {.commit = nth_commit};
+        *n = (struct nth_store){.inner = inner, .fail_at = fail_at};
+        return (struct vt_store){&ops, n};
 }
 
 #endif
