@@ -3,7 +3,7 @@
 # What memory keeps: once a VERIFY is answered, vtokend's memory holds its PIN nowhere (the
 # receive buffer, the command the daemon kept for its trace, the card's own buffers).
 source "$(dirname "$0")/lib.sh"
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root to read the daemon's memory"; exit 0; }
+[ "$(id -u)" -eq 0 ] || skip "needs root to read the daemon's memory"
 
 # scan PID HEX: prints every offset of the bytes HEX in PID's writable memory
 cat >"$T/scan.py" <<'PY'
@@ -33,6 +33,10 @@ out=$("$VTOKEN" run --card "$T/card" -- bash -c '
   # a wrong PIN in one command, and a second one in two chained parts
   send "00 20 00 80 08 37 33 39 31 38 32 FF FF"
   pid=$(pidof vtokend)
+  [[ $pid =~ ^[0-9]+$ ]] || fail "not one vtokend to scan: pidof says \"$pid\""
+  # the positive control: what the daemon surely holds (its image path) is found, so an empty
+  # answer below means the PIN is gone, not that the scanner read nothing
+  echo "control: $(python3 "$T/scan.py" "$pid" "$(printf %s "$T/card" | od -An -tx1 | tr -d " \n")" | head -n1)"
   echo "first PIN: $(python3 "$T/scan.py" "$pid" 373339313832)"
   send "10 20 00 80 04 35 31 36 34"
   send "00 20 00 80 04 32 38 FF FF"
@@ -41,6 +45,7 @@ out=$("$VTOKEN" run --card "$T/card" -- bash -c '
 ' 2>&1)
 echo "$out"
 expect_match "$out" '^< 63 C[0-9A-F]$' "the wrong PIN was answered"
+expect_match "$out" '^control: [0-9a-f]+ ' "the scanner finds the image path in vtokend's memory"
 expect_match "$out" '^first PIN: $' "the PIN of a VERIFY is nowhere in vtokend's memory once answered"
 expect_match "$out" '^second PIN: $' "nor the parts of a chained one"
 expect_match "$out" '^second PIN, second part: $' "to the last"
