@@ -4,15 +4,17 @@
 # and vtokend, against the same command on SoftHSM2 with the same key type, alternated in one
 # run; medians. Also the stack's floor (`pkcs11-tool -L` through pcscd with no card) and the
 # number of APDUs each operation takes.
-# Usage: sign.sh [--quick] [--out FILE.md]
+# Usage: sign.sh [--quick] [--check] [--out FILE.md]
+# --check: exit 1 when a ratio measured in this run misses its target (vtokend / SoftHSM2 <= 4.0)
 set -euo pipefail
 : "${VTOKEN:?}"
-rounds=25 out=
+rounds=25 out= check=
 while [ $# -gt 0 ]; do
   case $1 in
   --quick) rounds=3 ;;
+  --check) check=1 ;;
   --out) out=$2; shift ;;
-  *) echo "usage: sign.sh [--quick] [--out FILE.md]" >&2; exit 2 ;;
+  *) echo "usage: sign.sh [--quick] [--check] [--out FILE.md]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -78,4 +80,10 @@ $(nproc) cores, $(date -u +%Y-%m-%d)."
 echo "$report"
 if [ -n "$out" ]; then
   { echo "# Signing benchmark"; echo; echo "Measured by \`tests/bench/sign.sh\` in one run."; echo; echo "$report"; } >"$out"
+fi
+if [ -n "$check" ]; then
+  for r in "RSA $(ratio "$vr" "$hr")" "ECDSA $(ratio "$ve" "$he")"; do
+    awk -v r="${r#* }" 'BEGIN { exit !(r <= 4.0) }' || { echo "FAIL: $r: vtokend / SoftHSM2 above the target 4.0"; exit 1; }
+    echo "ok - $r: vtokend / SoftHSM2 within the target 4.0"
+  done
 fi

@@ -3,16 +3,18 @@
 # Transport benchmark: APDU round trips through pcscd to vtokend (PIV GET DATA of the discovery
 # object) against the transport floor, a card answering 90 00 over the same vpcd socket code,
 # interleaved in one run; then the floor over a plain socket without the socket options.
-# Usage: transport.sh [--quick] [--out FILE.md]
+# Usage: transport.sh [--quick] [--check] [--out FILE.md]
+# --check: exit 1 when the ratio measured in this run misses its target (vtokend / floor <= 1.10)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 : "${VTOKEN:?}" "${APDU_BENCH:?}" "${FLOOR_CARD:?}"
-rounds=40 plain_rounds=3 out=
+rounds=40 plain_rounds=3 out= check=
 while [ $# -gt 0 ]; do
   case $1 in
   --quick) rounds=4 plain_rounds=1 ;;
+  --check) check=1 ;;
   --out) out=$2; shift ;;
-  *) echo "usage: transport.sh [--quick] [--out FILE.md]" >&2; exit 2 ;;
+  *) echo "usage: transport.sh [--quick] [--check] [--out FILE.md]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -49,4 +51,8 @@ $n APDUs per reader in batches of 50, vtokend and floor interleaved; $(nproc) co
 echo "$report"
 if [ -n "$out" ]; then
   { echo "# Transport benchmark"; echo; echo "Measured by \`tests/bench/transport.sh\` in one run."; echo; echo "$report"; } >"$out"
+fi
+if [ -n "$check" ]; then
+  awk -v r="$ratio" 'BEGIN { exit !(r <= 1.10) }' || { echo "FAIL: vtokend / floor = $ratio, above the target 1.10"; exit 1; }
+  echo "ok - vtokend / floor = $ratio, within the target 1.10"
 fi
