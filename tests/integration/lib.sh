@@ -61,6 +61,27 @@ skip() {
   exit 77
 }
 
+# skip_part REASON: a part of the test cannot run here; the rest runs and the test may pass,
+# but the part is named: scripts/test.sh lists every "SKIP-PART:" line in its summary.
+skip_part() {
+  echo "SKIP-PART: $*"
+}
+
+# for_any_user DIR: copies of this build's vtoken, vtokend and reader driver in DIR (made
+# 0755), which any user may run wherever the build tree lives (a tree under /root, mode 0700,
+# is out of other users' reach); exports ANY_VTOKEN, and VTOKEND and VTOKEN_DRIVER for it.
+for_any_user() {
+  local dir=$1
+  mkdir -p "$dir"
+  install -m 755 "$VTOKEN_BIN" "$dir/vtoken"
+  install -m 755 "$VTOKEND" "$dir/vtokend"
+  VTOKEN_DRIVER=$dir/libifdvtoken.so
+  install -m 644 "${VT_BUILD:?set by ctest: build directory}/libifdvtoken.so" "$VTOKEN_DRIVER"
+  chmod 755 "$dir"
+  ANY_VTOKEN=$dir/vtoken VTOKEND=$dir/vtokend
+  export ANY_VTOKEN VTOKEND VTOKEN_DRIVER
+}
+
 # free_port: a TCP port of 127.0.0.1 that nothing listens on, chosen by the kernel. COMMAND runs
 # on the caller's network, shared with the tests running beside this one: a server started
 # inside `vtoken run` takes a port from here, never a fixed one.

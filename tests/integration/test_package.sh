@@ -174,8 +174,8 @@ ok "the unit, copyright, changelog and man pages as they should be"
 
 echo "== install, upgrade, remove, purge in a throwaway root"
 if [ "$(id -u)" -ne 0 ] || ! grep -qw overlay /proc/filesystems; then
-    echo "SKIP: installing needs root and overlayfs; the package was built and checked ($((SECONDS - start)) s)"
-    echo "PASS"
+    # a part skipped: ctest counts the test as passed for what ran, scripts/test.sh names the rest
+    echo "SKIP-PART: installing needs root and overlayfs; the package was built and checked ($((SECONDS - start)) s)"
     exit 0
 fi
 # The first installation is the README's "apt-get install ../vtoken_*.deb", inside the root,

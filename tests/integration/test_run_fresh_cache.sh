@@ -56,5 +56,5 @@ if [ "$(id -u)" -eq 0 ] && runuser -u nobody -- unshare -Ur true 2>/dev/null; th
   expect_match "$out" "note: no cache directory for a template \(cannot create /nonexistent/.cache" \
     "and is told why it was slower"
 else
-  echo "(no unprivileged user namespaces here: the check as a user is left to test_run_unprivileged)"
+  skip_part "a user's ~/.cache template: no unprivileged user namespaces here (test_run_unprivileged and test_run_as_user cover users)"
 fi

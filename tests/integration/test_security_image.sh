@@ -5,7 +5,7 @@
 # link; a control socket goes only into a directory others cannot write. Each refusal names
 # the path and the fix.
 source "$(dirname "$0")/lib.sh"
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root to serve another user's files"; exit 0; }
+[ "$(id -u)" -eq 0 ] || skip "needs root to serve another user's files"
 
 "$VTOKEN" init "$T/img" >/dev/null
 serve() { # IMAGE [DAEMON-LINES]: vtokend on a port nobody listens on; prints its log, status

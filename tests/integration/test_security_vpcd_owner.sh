@@ -4,7 +4,7 @@
 # to vtokend's own user or to the configured pcscd-user. A user listening on the vpcd port (a
 # socket-activated pcscd leaves it free when idle) gets nothing: no ATR, no APDU answer.
 source "$(dirname "$0")/lib.sh"
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root to listen as an unprivileged user"; exit 0; }
+[ "$(id -u)" -eq 0 ] || skip "needs root to listen as an unprivileged user"
 chmod 1777 "$T"
 
 # A stand-in for vpcd: asks for the ATR on each connection and writes what came back (hex,
