@@ -249,7 +249,14 @@ static char *request(const char *path, const char *line)
         snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
         int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-                fprintf(stderr, "vtoken ctl: cannot connect to %s: %s\n", path, strerror(errno));
+                int e = errno;
+                fprintf(stderr, "vtoken ctl: cannot connect to %s: %s\n", path, strerror(e));
+                if (e == ENOENT && strcmp(path, DEFAULT_SOCKET) == 0)
+                        fprintf(stderr,
+                                "vtoken ctl: not inside 'vtoken run' ($VTOKEN_CONTROL is not set) "
+                                "and no vtokend service has a control socket here; run it inside "
+                                "'vtoken run -- COMMAND', or name a daemon's socket ([daemon] "
+                                "control = in its vtokend.conf) with --socket PATH\n");
                 if (fd >= 0)
                         close(fd);
                 return NULL;

@@ -158,11 +158,15 @@ static int add_card(struct run *r, const char *image, const char *profile)
 }
 
 /* --fresh takes its PROFILE as --fresh=PROFILE or as the next word when that names a
- * profile (anything else there is COMMAND's). */
+ * profile; a word followed by "--" can only be meant as PROFILE, so an unknown one there is an
+ * error (`--fresh e-cert -- CMD`), not COMMAND. Any other word there is COMMAND's. */
 static int add_fresh(struct run *r, const char *arg, int argc, char **argv)
 {
         if (!arg && optind < argc && vt_profile_known(argv[optind]))
                 arg = argv[optind++];
+        else if (!arg && optind + 1 < argc && argv[optind][0] != '-' &&
+                 strcmp(argv[optind + 1], "--") == 0)
+                arg = argv[optind];
         if (arg && !vt_profile_known(arg)) {
                 char profiles[128];
                 vt_profile_names(profiles, sizeof(profiles));
@@ -308,8 +312,14 @@ static int check_card_path(const char *image)
         if (slash == path)
                 return 0;
         *slash = '\0';
-        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+                /* a typo of an existing image's name would otherwise pass unseen */
+                fprintf(stderr,
+                        "vtoken run: --card %s: no image there; vtokend creates a new card in it "
+                        "from the " VT_DEFAULT_PROFILE " profile (new keys and certificates)\n",
+                        image);
                 return 0;
+        }
         fprintf(stderr,
                 "vtoken run: --card %s: the directory %s does not exist. A missing image is "
                 "created only in an existing directory (check the path, create the directory, "
@@ -674,9 +684,12 @@ static void start_helpers(struct run *r)
         snprintf(readers, sizeof(readers), "%s/reader.conf.d", r->dir);
         snprintf(conf, sizeof(conf), "%s/vtokend.conf", r->dir);
 
-        char *pcscd_argv[] = {r->pcscd_path, "-f", "-c", readers, NULL, NULL};
+        char *pcscd_argv[] = {r->pcscd_path, "-f", "-c", readers, NULL, NULL, NULL};
+        size_t k = 4;
         if (r->pcscd_no_polkit)
-                pcscd_argv[4] = "--disable-polkit";
+                pcscd_argv[k++] = "--disable-polkit";
+        if (r->verbose) /* its debug log too, as vtokend's log is shown */
+                pcscd_argv[k] = "-d";
         snprintf(log, sizeof(log), "%s/pcscd.log", r->dir);
         r->pcscd = spawn(pcscd_argv, log, r->verbose, r->private_net);
         char *vtokend_argv[] = {r->vtokend_path, "--config", conf, NULL};

@@ -3,10 +3,13 @@
 #include "commands.h"
 #include "pcscwait.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 
 static void usage(FILE *f)
@@ -19,7 +22,8 @@ static void usage(FILE *f)
                 "'vtoken run', else 1), or exactly N with --exactly (0 waits for every card to "
                 "be\n"
                 "gone), watching PC/SC events, and exits 0; exits 1 with a message when SECONDS\n"
-                "(default 30) pass first or PC/SC cannot be reached. Honours "
+                "(default 30) pass first, or at once when no pcscd runs (its socket is missing;\n"
+                "inside 'vtoken run' it waits for a restarted pcscd). Honours "
                 "PCSCLITE_CSOCK_NAME.\n"
                 "Outside 'vtoken run' it waits on the host's pcscd (cards of a vtokend service).\n"
                 "\n"
@@ -27,6 +31,21 @@ static void usage(FILE *f)
                 "  -n, --cards N          at least N cards (N >= 1)\n"
                 "  -x, --exactly N        exactly N cards (N >= 0); not with --cards\n"
                 "  -h, --help             this text\n");
+}
+
+/* keep_going of the wait: pcscd's socket is there. Without it no pcscd runs (or is socket-
+ * activated) to be reached, so the wait ends at once, as the help says, rather than at the
+ * timeout; why goes to the buffer arg. */
+static int pcscd_socket_exists(void *arg)
+{
+        const char *path = getenv("PCSCLITE_CSOCK_NAME");
+        struct stat st;
+        if (!path || !*path)
+                path = "/run/pcscd/pcscd.comm";
+        if (stat(path, &st) == 0)
+                return 1;
+        snprintf(arg, 512, "cannot reach pcscd: %s: %s (no pcscd runs)", path, strerror(errno));
+        return 0;
 }
 
 int vt_cmd_wait(int argc, char **argv)
@@ -95,10 +114,13 @@ int vt_cmd_wait(int argc, char **argv)
         }
         if (cards < 0)
                 cards = 1;
-        char err[512];
-        if (vt_wait_cards((size_t)cards, exact, (long)(timeout * 1000), NULL, NULL, err,
+        char err[512], why[512] = "";
+        /* inside 'vtoken run' pcscd may be restarting: there the wait is for it too */
+        bool in_run = env && *env;
+        if (vt_wait_cards((size_t)cards, exact, (long)(timeout * 1000),
+                          in_run ? NULL : pcscd_socket_exists, in_run ? NULL : why, err,
                           sizeof(err)) < 0) {
-                fprintf(stderr, "vtoken wait: %s\n", err);
+                fprintf(stderr, "vtoken wait: %s\n", why[0] ? why : err);
                 if (!env || !*env)
                         fprintf(stderr,
                                 "vtoken wait: not inside 'vtoken run' (VTOKEN_CARDS is not set), "

@@ -101,6 +101,12 @@ pass "usage errors exit 64 and name the expected form"
 # a well-formed request goes to the daemon: none here, so 69 (EX_UNAVAILABLE), not a usage error
 expect_status 69 "no daemon" -- "$VTOKEN" ctl fault card0 sw 6982 --ins 87 --p2 9c --sticky
 expect_status 69 "no daemon" -- "$VTOKEN" ctl status -j
+# outside a run, with no service's socket: a hint where ctl looks and what to do
+if [ ! -e /run/vtoken/control.sock ]; then
+  expect_status 69 "no daemon" -- env -u VTOKEN_CONTROL "$VTOKEN" ctl status
+  grep -q "not inside 'vtoken run' (\$VTOKEN_CONTROL is not set)" "$T/err" ||
+    fail "vtoken ctl outside a run gives no hint: $(cat "$T/err")"
+fi
 pass "well-formed requests reach for the daemon (exit 69 without one)"
 
 # ---- short forms ---------------------------------------------------------------------------

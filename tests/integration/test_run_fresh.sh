@@ -19,9 +19,25 @@ expect_match "$err" "--card $T/no-such-dir/card: the directory $T/no-such-dir do
 [ ! -e "$T/no-such-dir" ] || fail "the missing directory was created"
 pass "nothing is created for the refused path"
 # ... while a missing image in an existing directory is still made, as documented
-"$VTOKEN" run --card "$T/new-card" -- true
+err=$("$VTOKEN" run --card "$T/new-card" -- true 2>&1)
 [ -f "$T/new-card/card.ini" ] || fail "a missing image in an existing directory was not created"
 pass "a missing image in an existing directory is created"
+expect_match "$err" "--card $T/new-card: no image there; vtokend creates a new card in it from the piv profile" \
+  "and vtoken run says so on stderr, and from what (a typo of an image's name shows)"
+err=$("$VTOKEN" run --card "$T/new-card" -- true 2>&1)
+expect_no_match "$err" "no image there" "an existing image is served without that note"
+
+# a word between --fresh and -- can only be a profile: an unknown one is a usage error, not COMMAND
+set +e
+err=$("$VTOKEN" run --fresh e-cert -- true 2>&1)
+rc=$?
+set -e
+expect_eq "$rc" 64 "--fresh with an unknown profile before -- is a usage error"
+expect_match "$err" "--fresh: unknown profile 'e-cert' \(one of: piv, ecert" "naming the profiles"
+
+# --verbose shows pcscd's debug log (pcscd -d) beside vtokend's
+err=$("$VTOKEN" run --verbose -- true 2>&1)
+expect_match "$err" "debug level=debug" "--verbose runs pcscd with -d"
 
 # the default card is fresh: a copy in the run's directory, made from the piv template
 out=$("$VTOKEN" run -- sh -c 'echo "image=$VTOKEN_CARD0_IMAGE dir=$VTOKEN_RUN_DIR"; opensc-tool -a')

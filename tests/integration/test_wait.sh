@@ -20,6 +20,13 @@ rc=$?
 set -e
 [ "$rc" -ne 0 ] || fail "vtoken wait without pcscd succeeded"
 expect_match "$err" 'cannot reach pcscd' "vtoken wait without pcscd says so"
+# and at once, not after its timeout (the default 30 s)
+set +e
+err=$(PCSCLITE_CSOCK_NAME="$T/none/pcscd.comm" timeout 10 "$VTOKEN" wait 2>&1)
+rc=$?
+set -e
+expect_eq "$rc" 1 "vtoken wait without pcscd exits 1 at once, not at its timeout"
+expect_match "$err" "cannot reach pcscd: $T/none/pcscd.comm: No such file or directory" "and names the socket it looked for"
 
 set +e
 "$VTOKEN" wait --timeout abc 2>/dev/null
