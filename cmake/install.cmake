@@ -124,3 +124,7 @@ add_custom_target(vt_man ALL DEPENDS ${VT_MAN_GZ})
 # The user guides: how to run the service, the e-Cert token step by step.
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/docs/ecert-guide.md
   DESTINATION ${CMAKE_INSTALL_DOCDIR} OPTIONAL)
+# The e-Cert guide's headless Firefox check: its https server and its password prompter.
+install(PROGRAMS ${PROJECT_SOURCE_DIR}/docs/examples/ecert/client_auth_server.py
+  ${PROJECT_SOURCE_DIR}/docs/examples/ecert/firefox_marionette.py
+  DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples/ecert)

@@ -12,7 +12,7 @@
 # when the card needs no PIN for that key (9E): NSS refuses to write TLS records for a client
 # key on a token that requires login and is not logged in. So Firefox logs in first, as a user
 # would in its password dialog; here that dialog's answer is given through Marionette
-# (ecert/firefox_marionette.py), which also loads the page and reads what Firefox shows.
+# (docs/examples/ecert/firefox_marionette.py), which also loads the page and reads what Firefox shows.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/ecert/common.sh"
 
@@ -22,7 +22,8 @@ pin=246810
 port=$(free_port)
 mport=$(free_port) # Marionette
 export T port mport pin
-export ECERT_DIR="$VT_SRC/tests/integration/ecert"
+# the server and the prompter are the e-Cert guide's shipped examples
+export ECERT_DIR="$VT_SRC/docs/examples/ecert"
 
 # The test CA: it issues the web server's certificate and the card's 9E certificate.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/ca.key" \

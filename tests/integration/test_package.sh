@@ -151,6 +151,8 @@ expect_file '-rw-r--r--' "$completionsdir/vtokend"
 # example only (pcscd reads /etc/reader.conf.d: nothing there is shipped)
 expect_file '-rw.r-.r-.' /usr/lib/pcsc/drivers/serial/libifdvtoken.so
 expect_file '-rw-r--r--' /usr/share/doc/vtoken/examples/reader.conf.d-vtoken
+expect_file '-rwxr-xr-x' /usr/share/doc/vtoken/examples/ecert/client_auth_server.py # the e-Cert guide's
+expect_file '-rwxr-xr-x' /usr/share/doc/vtoken/examples/ecert/firefox_marionette.py
 if grep -F ./etc/reader.conf.d "$tmp/contents"; then fail "the package enables a reader in /etc/reader.conf.d"; fi
 if grep -E ' \./(usr/local|usr/etc|home|tmp|build|opt)' "$tmp/contents"; then fail "files outside FHS places"; fi
 ok "binaries, units, sysusers and tmpfiles entries, conffile, man pages, bash completion, copyright, changelog, the reader driver and its example"
