@@ -1,27 +1,58 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# The `vtoken run` examples of README.md ("A card for one command") and of vtoken(1) (EXAMPLES,
-# but for `vtoken ctl`, which needs a daemon) are run as written, with the build's vtoken on
-# PATH and /tmp replaced by the test's own directory, and what each says it shows is checked in
-# its output.
+# Every example of README.md, vtoken(1), vtokend(8), vtokend.conf(5) and docs/ecert-guide.md
+# runs as written, in the order the document gives it, each document from a clean state: a
+# HOME and working directory of its own, the build's vtoken and vtokend on PATH, /tmp/ in the
+# examples taken as a directory of the test's own. What an example is, and how a document marks
+# one that cannot run here (and why) or one that needs a card present, is in
+# tools/doc_examples.py. The examples of one document share one shell, with every variable
+# exported (set -a), so a later example uses what an earlier one made, as a reader's shell does.
+# A failing command fails the test with the document, its line and the command. Some outputs
+# are checked too: what an example says it shows.
 source "$(dirname "$0")/lib.sh"
-mkdir "$T/bin" "$T/work"
+mkdir "$T/bin"
 ln -s "$VTOKEN" "$T/bin/vtoken"
+ln -s "$VTOKEND" "$T/bin/vtokend"
 export PATH="$T/bin:$PATH"
 
-# run_examples NAME: runs $T/NAME.sh (one example per line, continuation lines joined by the
-# shell) in $T/work, each command echoed before its output, into $T/NAME.out
-run_examples() {
-  (cd "$T/work" && bash -euxo pipefail "$T/$1.sh") >"$T/$1.out" 2>&1 ||
-    fail "an example of $1 failed: $(tail -n 30 "$T/$1.out")"
-  pass "every example of $1 runs"
+# run_doc DOC: runs DOC's examples in order; their output in $T/NAME.out (NAME: DOC's file name)
+run_doc() {
+  local doc=$1 name dir n start kind arg
+  name=$(basename "$doc")
+  dir=$T/$name
+  mkdir -p "$dir/home" "$dir/work" "$dir/tmp" "$dir/blocks"
+  python3 "$VT_SRC/tests/integration/tools/doc_examples.py" "$VT_SRC/$doc" "$dir/blocks" >"$dir/index" ||
+    fail "$doc: its examples cannot be read"
+  [ -s "$dir/index" ] || fail "$doc: no examples found"
+  {
+    echo "set -a; cd '$dir/work'"
+    while read -r n start kind arg; do
+      local block=$dir/blocks/$n.sh
+      sed -i "s#/tmp/#$dir/tmp/#g" "$block"
+      if [ "$kind" = skip ]; then
+        echo "echo $(printf %q "skip - $doc:$start: $arg")"
+        continue
+      fi
+      # the ERR trap names the document's line of the command that failed
+      { printf 'set -eE -o pipefail\n'
+        printf "trap 'echo \"FAIL: %s:\$((%d + LINENO - 3)): exit \$?: \$BASH_COMMAND\" >&2; exit 1' ERR\n" "$doc" "$start"
+        cat "$block"; } >"$block.run"
+      echo "echo '== $doc:$start'"
+      if [ "$kind" = in-run ]; then
+        echo "vtoken run $arg -- bash '$block.run' || exit 1"
+      else
+        echo "source '$block.run' || exit 1"
+      fi
+    done <"$dir/index"
+  } >"$dir/all.sh"
+  (export HOME=$dir/home; bash "$dir/all.sh") >"$T/$name.out" 2>&1 ||
+    fail "an example of $doc failed: $(grep -m1 '^FAIL: ' "$T/$name.out") -- its output: $(tail -n 25 "$T/$name.out")"
+  grep '^skip - ' "$T/$name.out" || true
+  pass "every example of $doc runs ($(awk '$3 != "skip"' "$dir/index" | wc -l) run, $(awk '$3 == "skip"' "$dir/index" | wc -l) marked skip)"
 }
 
-sed -n '/^### A card for one command/,/^### Pulling the card/p' "$VT_SRC/README.md" |
-  awk '/^```sh$/ {on = 1; next} /^```$/ {on = 0} on' | sed "s#/tmp/#$T/#g" >"$T/readme.sh"
-[ "$(grep -c '^vtoken run' "$T/readme.sh")" -ge 8 ] || fail "the README's examples were not found: $(cat "$T/readme.sh")"
-run_examples readme
-out=$(cat "$T/readme.out")
+run_doc README.md
+out=$(cat "$T/README.md.out")
 expect_match "$out" 'Certificate Object; type = X\.509 cert' "README: pkcs11-tool lists the fresh card's objects"
 expect_match "$out" '^Initial PIN: ' "README: the fresh e-Cert card's PIN envelope"
 expect_match "$out" 'Yes +Virtual PCD 00 01' "README: two cards, two readers"
@@ -29,13 +60,11 @@ expect_match "$out" 'Version:' "README: yubico-piv-tool -a status"
 expect_match "$out" 'URL: pkcs11:.*type=cert' "README: p11tool lists the certificates of \$VTOKEN_CARD0_TOKEN_URI"
 expect_match "$out" 'subject: +DN: .*CN=CHAN Tai Man' "README: pkcs11-tool --token-label \$VTOKEN_CARD1_TOKEN_LABEL"
 
-sed -n '/^\.SH EXAMPLES/,/^\.SH SEE ALSO/p' "$VT_SRC/docs/man/vtoken.1" | sed -n '/^\.nf/,/^\.fi/p' |
-  sed '/^\.nf/d; /^\.fi/d; s/^\$ //; s/\\-/-/g; s/\\(aq/'"'"'/g; s/\\\\/\\/g' |
-  grep -v '^vtoken ctl ' >"$T/man.sh" # ctl talks to a running daemon: test_fault runs those
-[ "$(grep -c '^vtoken' "$T/man.sh")" -ge 4 ] || fail "the man page's examples were not found: $(cat "$T/man.sh")"
-run_examples man
-out=$(cat "$T/man.out")
+for page in docs/man/vtoken.1 docs/man/vtokend.8 docs/man/vtokend.conf.5; do run_doc "$page"; done
+out=$(cat "$T/vtoken.1.out")
 expect_match "$out" 'Slot 0 \(0x0\): Virtual PCD 00 00' "vtoken(1): pkcs11-tool -L sees the card"
 expect_match "$out" 'URL: pkcs11:.*type=cert' "vtoken(1): p11tool lists the e-Cert certificates"
 expect_match "$out" 'Version:' "vtoken(1): yubico-piv-tool -a status"
 expect_match "$out" '^pkcs11:.*type=private' "vtoken(1): the 9a key's URI from vtoken show --json"
+
+run_doc docs/ecert-guide.md
