@@ -44,7 +44,10 @@ static const struct verb verbs[] = {
      "one JSON object {\"cards\": [...]}",
      " --json -j ", check_status},
     {"insert", "CARD", "put the card back into its reader", " ", check_card},
-    {"remove", "CARD", "pull the card out (clients see it removed)", " ", check_card},
+    {"remove", "CARD",
+     "pull the card out: its next command fails; PC/SC reports it removed at\n"
+     "once on the driver, within 400 ms on vpcd (pcscd polls it)",
+     " ", check_card},
     {"reset", "CARD",
      "warm reset: selection and security state cleared (PC/SC has no way to\n"
      "tell clients; their next command finds the card reset)",

@@ -98,6 +98,18 @@ usage_error "unknown command 'start'" "$VTOKEN" start
 usage_error "unexpected argument" "$VTOKEND" extra
 [ ! -e img ] || fail "a refused init made an image"
 pass "usage errors exit 64 and name the expected form"
+
+# every profile vtoken knows is named where the profiles are listed
+profiles=$({ "$VTOKEN" run --fresh no-such-profile -- true 2>&1 || true; } | sed -n 's/.*(one of: \(.*\))$/\1/p' | tr -d ',')
+[ "$(wc -w <<<"$profiles")" -ge 5 ] || fail "the profiles were not found in vtoken run's message: '$profiles'"
+for p in $profiles; do
+  grep -qF -- " $p" <<<"$("$VTOKEN" --help)" || fail "vtoken --help does not name the profile $p"
+  for page in vtoken.1 vtokend.8; do
+    grep -qF -- "$p" <<<"$(sed 's/\\-/-/g' "$VT_SRC/docs/man/$page")" || fail "$page does not name the profile $p"
+  done
+  grep -qF -- "\`$p\`" "$VT_SRC/README.md" || fail "README does not name the profile $p"
+done
+pass "vtoken --help, vtoken(1), vtokend(8) and README name every profile: $profiles"
 # a well-formed request goes to the daemon: none here, so 69 (EX_UNAVAILABLE), not a usage error
 expect_status 69 "no daemon" -- "$VTOKEN" ctl fault card0 sw 6982 --ins 87 --p2 9c --sticky
 expect_status 69 "no daemon" -- "$VTOKEN" ctl status -j

@@ -23,7 +23,10 @@ run_doc() {
   mkdir -p "$dir/home" "$dir/work" "$dir/tmp" "$dir/blocks"
   python3 "$VT_SRC/tests/integration/tools/doc_examples.py" "$VT_SRC/$doc" "$dir/blocks" >"$dir/index" ||
     fail "$doc: its examples cannot be read"
-  [ -s "$dir/index" ] || fail "$doc: no examples found"
+  if [ ! -s "$dir/index" ]; then # vtokend.conf(5): its examples are files, not commands
+    pass "$doc has no command examples"
+    return
+  fi
   {
     echo "set -a; cd '$dir/work'"
     while read -r n start kind arg; do

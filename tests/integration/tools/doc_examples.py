@@ -34,7 +34,7 @@ def unroff(s):
 def marker(i):
     """The doc-test mark on the line before line i (0-based), skipping blank lines."""
     j = i - 1
-    while j >= 0 and not lines[j].strip():
+    while j >= 0 and (not lines[j].strip() or lines[j].strip() in (".RS", ".PP", ".IP")):
         j -= 1
     m = MARK.match(lines[j]) if j >= 0 else None
     return (m.group(1), m.group(2)) if m else ("run", "")
