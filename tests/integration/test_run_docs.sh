@@ -71,3 +71,16 @@ expect_match "$out" 'Version:' "vtoken(1): yubico-piv-tool -a status"
 expect_match "$out" '^pkcs11:.*type=private' "vtoken(1): the 9a key's URI from vtoken show --json"
 
 run_doc docs/ecert-guide.md
+out=$(cat "$T/ecert-guide.md.out")
+expect_match "$out" '^ecert\.pem: OK$' "guide 3: the token's certificate verifies against the image's CA"
+expect_match "$out" '^Verified OK$' "guide 4: the first-use signature verifies"
+expect_eq "$(grep -c '^refused: the envelope password stays$' <<<"$out")" 2 "guide 4: both weak passwords are refused"
+expect_match "$out" '^Successfully changed the pin code' "guide 4: yubico-piv-tool sets the strong password"
+expect_match "$out" '^refused: Hk#2026p stays$' "guide 4: a password without the policy is refused"
+expect_match "$out" 'token flags +: .*PIN initialized' "guide notes: the token flags"
+expect_match "$out" 'Token Name: CHAN Tai Man' "guide 5: modutil -list shows the token"
+expect_match "$out" 'CHAN Tai Man:Certificate for PIV Authentication +u,u,u' "guide 5: certutil lists the e-Cert as a user certificate"
+expect_match "$out" 'selfserv: -- SSL3: Certificate Validated' "guide 5: selfserv validated tstclnt's e-Cert"
+# s_server -www sends back a page naming the client certificate: to curl, s_client and gnutls-cli
+expect_eq "$(grep -c '^Client certificate' <<<"$out")" 3 "guide 5: curl, s_client and gnutls-cli log in with the e-Cert"
+expect_match "$out" 'ssh-rsa [A-Za-z0-9+/=]+ PIV AUTH pubkey' "guide 6: ssh-keygen -D lists the token's key"
