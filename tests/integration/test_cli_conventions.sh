@@ -156,7 +156,11 @@ completes "ctl help init run show wait " "$VTOKEN" ""
 completes "--help --version " "$VTOKEN" --
 completes "ctl " "$VTOKEN" c
 completes "fault " "$VTOKEN" ctl fa
-completes "clear delay drop sw write-fail " "$VTOKEN" ctl fault card0 ""
+# the fault kinds completed are those of the grammar's table (protocol/fault_spec.c), as
+# `vtoken ctl fault --help` lists them, and clear
+kinds=$( { "$VTOKEN" ctl fault --help | sed -n 's/^  \([a-z][a-z-]*\) .*/\1/p'; echo clear; } | sort | tr '\n' ' ')
+[ "$(wc -w <<<"$kinds")" -ge 5 ] || fail "the fault kinds were not found in ctl fault --help: '$kinds'"
+completes "$kinds" "$VTOKEN" ctl fault card0 ""
 completes "--count --ins --p1 --p2 --sticky " "$VTOKEN" ctl fault card0 sw 6982 --
 completes "ecert ecert-openpgp openpgp piv piv+openpgp " "$VTOKEN" init img --profile ""
 completes "driver vpcd " "$VTOKEN" run --transport ""
