@@ -2,7 +2,7 @@
 /* vtoken init: creates a card image from a profile. */
 #include "commands.h"
 
-#include "image.h"
+#include "piv_state.h"
 #include "image_store.h"
 #include "keygen.h"
 #include "profile.h"

@@ -4,7 +4,7 @@
 #ifndef VT_IMAGE_STORE_H
 #define VT_IMAGE_STORE_H
 
-#include "image.h"
+#include "piv_state.h"
 #include "store.h"
 
 #include <stdbool.h>

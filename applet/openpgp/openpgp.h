@@ -10,7 +10,7 @@
 #define VT_OPENPGP_H
 
 #include "card.h"
-#include "image.h"
+#include "piv_state.h"
 #include "pgp_state.h"
 #include "store.h"
 

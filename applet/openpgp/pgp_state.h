@@ -7,7 +7,7 @@
 #ifndef VT_PGP_STATE_H
 #define VT_PGP_STATE_H
 
-#include "image.h"
+#include "piv_state.h"
 
 #include <stdbool.h>
 #include <stddef.h>

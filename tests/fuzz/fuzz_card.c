@@ -14,7 +14,7 @@
  * not depend on the inputs before it, and ends with a check of commit-then-apply: the card's
  * live image and the store's mirror hold the same state, whatever failed. */
 #include "card.h"
-#include "image.h"
+#include "piv_state.h"
 #include "keygen.h"
 #include "pgp_state.h"
 #include "pin.h"

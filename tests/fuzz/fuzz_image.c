@@ -7,7 +7,7 @@
  * Checked beside the sanitizers: a failure says why, naming the file; a loaded image keeps
  * the rules every applet relies on: an ATR of 2 to 33 bytes, retry limits 1..15 with tries left
  * within them, a PIN length range within 1..8, a management key of its algorithm's length. */
-#include "image.h"
+#include "piv_state.h"
 #include "image_store.h"
 
 #include <stdint.h>

@@ -13,7 +13,7 @@
  * frame, its header announcing its body, of 2 to 65538 bytes for a command. */
 #include "card.h"
 #include "frame.h"
-#include "image.h"
+#include "piv_state.h"
 #include "pin.h"
 #include "registry.h"
 #include "store.h"

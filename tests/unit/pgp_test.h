@@ -15,7 +15,7 @@
 
 #include "buf.h"
 #include "card.h"
-#include "image.h"
+#include "piv_state.h"
 #include "pgp_state.h"
 #include "registry.h"
 #include "store.h"

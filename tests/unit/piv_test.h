@@ -13,7 +13,7 @@
 #include "test_util.h"
 
 #include "card.h"
-#include "image.h"
+#include "piv_state.h"
 #include "keygen.h"
 #include "pin.h"
 #include "buf.h"

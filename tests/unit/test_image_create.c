@@ -11,7 +11,7 @@
 #define load(dir) load_image_or_fail((dir), "load failed")
 
 #include "attest.h"
-#include "image.h"
+#include "piv_state.h"
 #include "keygen.h"
 #include "pin.h"
 #include "profile.h"

@@ -19,7 +19,7 @@
 #include "test_util.h"
 
 #include "card.h"
-#include "image.h"
+#include "piv_state.h"
 #include "pin.h"
 #include "registry.h"
 #include "store.h"

@@ -3,7 +3,7 @@
 #ifndef VT_TEST_UTIL_H
 #define VT_TEST_UTIL_H
 
-#include "image.h"
+#include "piv_state.h"
 
 #include <ctype.h>
 #include <stddef.h>
