@@ -356,6 +356,7 @@ void vt_piv_applet(struct vt_piv *p, struct vt_applet *out)
         out->touch = piv_touch;
         out->ins_name = piv_ins_name;
         out->status = piv_status;
+        out->idle_get_response_sw = SW_WRONG_DATA; /* as a YubiKey 5's PIV answers */
 }
 
 int vt_piv_install(struct vt_card *c, struct vt_image *img, const struct vt_store *store)

@@ -92,6 +92,8 @@ struct vt_piv_state {
         struct vt_slot slots[VT_SLOTS];
         struct vt_object objects[VT_OBJECTS_MAX];
         size_t n_objects;
+
+        unsigned ini_seen; /* the codec's: which required card.ini keys a load found */
 };
 
 extern const struct vt_applet_unit vt_unit_piv;
@@ -161,6 +163,13 @@ int vt_touch_policy_parse(const char *name, uint8_t *policy);
 int vt_charset_parse(const char *name, uint8_t *charset);
 /* Whether every policy and charset value of the state has a name (so it can be written). */
 bool vt_piv_names_valid(const struct vt_piv_state *st);
+
+/* The parts of its store codec (piv_codec.c) others use: the state file's text parsed into st
+ * (0, or -1 with a message naming card->dir/state); the tag of an object file name
+ * ("obj-5fc109.bin", exactly as the codec writes it), 0 or -1 for any other name. */
+int vt_piv_parse_state(const struct vt_image *card, struct vt_piv_state *st, const char *text,
+                       size_t len, char *err, size_t errlen);
+int vt_object_file_tag(const char *name, uint32_t *tag);
 
 /* PIN and PUK reference data. */
 void vt_secret_set(struct vt_secret *s, const uint8_t padded[8]);
