@@ -26,6 +26,7 @@
 #ifndef VT_PROFILE_H
 #define VT_PROFILE_H
 
+#include "image.h"
 #include "piv_state.h"
 
 #include <stdbool.h>

@@ -5,6 +5,8 @@
  * (each unit's yk_capability), its serial, form factor and firmware from the card image. Every
  * other command is 6D00. The card answers it when its image says so (yubikey_mgmt_aid, which
  * compat = yubikey sets). */
+#include "mgmt.h"
+
 #include "registry.h"
 
 #include "buf.h"
@@ -72,19 +74,25 @@ static uint16_t mgmt_process(void *ctx, const struct apdu *a, struct writer *out
         return SW_INS_NOT_SUPPORTED;
 }
 
+void vt_mgmt_applet(struct vt_image *img, struct vt_applet *out)
+{
+        *out = (struct vt_applet){.name = "yubikey-mgmt",
+                                  .aid = mgmt_aid,
+                                  .aid_len = sizeof(mgmt_aid),
+                                  .ctx = img,
+                                  .select = mgmt_select,
+                                  .process = mgmt_process};
+}
+
 static int mgmt_install(struct vt_card *c, struct vt_image *img, void *state,
                         const struct vt_store *store)
 {
-        struct vt_applet ap = {.name = "yubikey-mgmt",
-                               .aid = mgmt_aid,
-                               .aid_len = sizeof(mgmt_aid),
-                               .ctx = img,
-                               .select = mgmt_select,
-                               .process = mgmt_process};
+        struct vt_applet ap;
         (void)state;
         (void)store;
         if (!img->yubikey_mgmt_aid)
                 return 0;
+        vt_mgmt_applet(img, &ap);
         return vt_card_add_applet(c, &ap);
 }
 

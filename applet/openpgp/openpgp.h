@@ -22,8 +22,10 @@ extern const uint8_t vt_pgp_rid_pix[6];
 
 struct vt_pgp;
 
-/* Its registry row (pgp_unit.c). */
+/* Its registry row (pgp_unit.c), and the OpenPGP state of a card (NULL when it carries
+ * none). */
 extern const struct vt_applet_unit vt_unit_openpgp;
+struct vt_pgp_state *vt_pgp_of(const struct vt_image *img);
 
 /* The applet keeps st (not a copy) and a copy of store; st must outlive it. NULL on allocation
  * failure. */

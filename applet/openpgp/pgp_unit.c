@@ -10,6 +10,11 @@
 #define OPENPGP_MANUFACTURER 0xFFFE
 
 /* As a new card ships: its serial the card's, so two cards are two cards in GnuPG too. */
+struct vt_pgp_state *vt_pgp_of(const struct vt_image *img)
+{
+        return vt_image_state(img, &vt_unit_openpgp);
+}
+
 static void *state_new(const struct vt_image *card)
 {
         return pgp_state_new(OPENPGP_MANUFACTURER, card->serial);

@@ -22,15 +22,15 @@ static void check_secret(const struct vt_secret *s)
 
 static void check_image(const struct vt_image *img)
 {
-        size_t key = img->mgm_alg == VT_ALG_AES128 ? 16 : img->mgm_alg == VT_ALG_AES256 ? 32 : 24;
+        size_t key = vt_piv_of(img)->mgm_alg == VT_ALG_AES128 ? 16 : vt_piv_of(img)->mgm_alg == VT_ALG_AES256 ? 32 : 24;
         if (img->atr_len < 2 || img->atr_len > sizeof(img->atr))
                 abort();
-        check_secret(&img->pin);
-        check_secret(&img->puk);
-        if (img->pin_rules.min_len < 1 || img->pin_rules.min_len > img->pin_rules.max_len ||
-            img->pin_rules.max_len > 8)
+        check_secret(&vt_piv_of(img)->pin);
+        check_secret(&vt_piv_of(img)->puk);
+        if (vt_piv_of(img)->pin_rules.min_len < 1 || vt_piv_of(img)->pin_rules.min_len > vt_piv_of(img)->pin_rules.max_len ||
+            vt_piv_of(img)->pin_rules.max_len > 8)
                 abort();
-        if (img->mgm_key_len != key)
+        if (vt_piv_of(img)->mgm_key_len != key)
                 abort();
 }
 
