@@ -166,6 +166,8 @@ static int pgp_line(struct vt_ini *ini, const char *section, const char *key, co
         struct pgp_load *l = ini->user;
         struct vt_pgp_state *st = l->st;
 
+        if (!st)
+                return vt_ini_fail(ini, "out of memory");
         if (strcmp(section, "openpgp") == 0)
                 return main_key(ini, st, key, v);
         if (strcmp(section, "pw1") == 0)
