@@ -23,7 +23,7 @@ fi
 # widened (constVariablePointer, constParameterPointer, constParameterCallback, constVariable)
 # report const-correctness that 2.10 (Debian 12) does not judge; they are left out until the
 # code they name is made const, so both releases judge alike.
-dirs="applet applet/piv applet/openpgp store provision daemon driver cli"
+dirs="applet applet/crypto applet/piv applet/openpgp store provision daemon driver cli"
 out=$(cppcheck --quiet --error-exitcode=1 --enable=warning,style,portability,performance \
   --inline-suppr --suppress=missingIncludeSystem --suppress=variableScope \
   --suppress=normalCheckLevelMaxBranches --suppress=constVariablePointer \
