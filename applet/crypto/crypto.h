@@ -119,18 +119,4 @@ int vt_crypto_rsa_decrypt(EVP_PKEY *key, const uint8_t *in, size_t inlen,
 int vt_crypto_agree(EVP_PKEY *key, enum vt_crypto_alg alg, const uint8_t *peer, size_t peerlen,
                     uint8_t out[VT_CRYPTO_MAX], size_t *outlen);
 
-/* ---- PIN reference data (pin_hash.c) ------------------------------------------------------ */
-
-#define VT_PIN_SALT 16
-#define VT_PIN_HASH 32
-
-/* A new random salt and the salted hash (PBKDF2-HMAC-SHA256) of a PIN or password of len
- * bytes; a card keeps these, never the value. */
-void vt_pin_hash_set(uint8_t salt[VT_PIN_SALT], uint8_t hash[VT_PIN_HASH], const uint8_t *value,
-                     size_t len);
-/* Constant-time: whether value is the one hashed (an all-zero hash, a failed derivation,
- * matches nothing). */
-bool vt_pin_hash_matches(const uint8_t salt[VT_PIN_SALT], const uint8_t hash[VT_PIN_HASH],
-                         const uint8_t *value, size_t len);
-
 #endif

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* PIN and password reference data: a salted PBKDF2-HMAC-SHA256 of the value. */
-#include "crypto.h"
+#include "pin_rules.h"
+
+#include <openssl/evp.h>
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The rules a new PIN or password has to follow, whatever the applet: its length and the
- * characters it is made of. */
+/* PINs and passwords, whatever the applet: the rules a new one has to follow (its length and
+ * the characters it is made of), and the reference data a card keeps of it instead of the
+ * value (pin_hash.c). */
 #ifndef VT_PIN_RULES_H
 #define VT_PIN_RULES_H
 
@@ -22,5 +23,25 @@ struct vt_pin_rules {
  * letter, a digit and a symbol; ANY anything. */
 bool vt_pin_rules_allow(const struct vt_pin_rules *rules, size_t cap, const uint8_t *value,
                         size_t len);
+
+#define VT_PIN_SALT 16
+#define VT_PIN_HASH 32
+
+/* A PIN, PUK or password: salted hash of the value, tries left of at most max_tries. */
+struct vt_secret {
+        uint8_t salt[VT_PIN_SALT];
+        uint8_t hash[VT_PIN_HASH];
+        uint8_t tries_left;
+        uint8_t max_tries; /* 1..15 */
+};
+
+/* A new random salt and the salted hash (PBKDF2-HMAC-SHA256) of a PIN or password of len
+ * bytes; a card keeps these, never the value. */
+void vt_pin_hash_set(uint8_t salt[VT_PIN_SALT], uint8_t hash[VT_PIN_HASH], const uint8_t *value,
+                     size_t len);
+/* Constant-time: whether value is the one hashed (an all-zero hash, a failed derivation,
+ * matches nothing). */
+bool vt_pin_hash_matches(const uint8_t salt[VT_PIN_SALT], const uint8_t hash[VT_PIN_HASH],
+                         const uint8_t *value, size_t len);
 
 #endif

@@ -8,7 +8,7 @@
 #define VT_PGP_STATE_H
 
 #include "crypto.h"
-#include "image.h"
+#include "pin_rules.h"
 
 #include <stdbool.h>
 #include <stddef.h>

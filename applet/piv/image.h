@@ -59,14 +59,6 @@ struct vt_slot {
         size_t cert_len;
 };
 
-/* A PIN or PUK: salted hash of the 8-byte FF-padded value. */
-struct vt_secret {
-        uint8_t salt[16];
-        uint8_t hash[32];
-        uint8_t tries_left;
-        uint8_t max_tries; /* 1..15 */
-};
-
 /* Another data object (printed information, facial image, ...), by its BER tag. */
 struct vt_object {
         uint32_t tag;

@@ -3,7 +3,7 @@
  * of the padded value, the rules a new PIN follows the crypto layer's with PIV's lengths. */
 #include "pin.h"
 
-#include "crypto.h"
+#include "pin_rules.h"
 
 #include <string.h>
 
