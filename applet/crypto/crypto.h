@@ -67,16 +67,11 @@ enum vt_crypto_result {
 
 /* ---- keys (keys.c) ------------------------------------------------------------------------- */
 
-struct vt_bytes {
-        const uint8_t *p;
-        size_t len;
-};
-
-/* The private parts an import brings, big-endian. RSA: p and q (e, when len is 0, 65537; the
- * rest is recomputed); curves: priv, the scalar or the raw private key, leading zeros may be
- * dropped (an MPI's form). */
+/* The private parts an import brings, big-endian, each the bytes a reader holds (an empty
+ * reader: absent). RSA: p and q (e, when absent, 65537; the rest is recomputed); curves: priv,
+ * the scalar or the raw private key, leading zeros may be dropped (an MPI's form). */
 struct vt_key_parts {
-        struct vt_bytes e, p, q, priv;
+        struct reader e, p, q, priv;
 };
 
 /* The private key of algorithm alg from its parts; NULL when they are malformed or make a key

@@ -16,9 +16,10 @@
 #define TAG_RSA_E 0x82
 #define TAG_POINT 0x86
 
-static BIGNUM *bn_of(struct vt_bytes b)
+static BIGNUM *bn_of(struct reader b)
 {
-        return b.p && b.len > 0 && b.len <= VT_CRYPTO_MAX ? BN_bin2bn(b.p, (int)b.len, NULL) : NULL;
+        return b.p && b.left > 0 && b.left <= VT_CRYPTO_MAX ? BN_bin2bn(b.p, (int)b.left, NULL)
+                                                            : NULL;
 }
 
 static EVP_PKEY *from_params(const char *type, OSSL_PARAM_BLD *bld)
@@ -37,14 +38,14 @@ static EVP_PKEY *from_params(const char *type, OSSL_PARAM_BLD *bld)
 /* The whole RSA private key from e, p and q: n, d and the CRT values are computed. */
 static EVP_PKEY *import_rsa(const struct vt_key_parts *k)
 {
-        BIGNUM *e = k->e.len ? bn_of(k->e) : BN_new(), *p = bn_of(k->p), *q = bn_of(k->q);
+        BIGNUM *e = k->e.left ? bn_of(k->e) : BN_new(), *p = bn_of(k->p), *q = bn_of(k->q);
         BIGNUM *n = BN_new(), *d = BN_new(), *p1 = BN_new(), *q1 = BN_new(), *phi = BN_new();
         BIGNUM *dp = BN_new(), *dq = BN_new(), *qinv = BN_new();
         BN_CTX *bc = BN_CTX_new();
         OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
         EVP_PKEY *key = NULL;
         if (e && p && q && n && d && p1 && q1 && phi && dp && dq && qinv && bc && bld &&
-            (k->e.len || BN_set_word(e, RSA_F4)) && BN_is_odd(e) && BN_mul(n, p, q, bc) &&
+            (k->e.left || BN_set_word(e, RSA_F4)) && BN_is_odd(e) && BN_mul(n, p, q, bc) &&
             BN_sub(p1, p, BN_value_one()) && BN_sub(q1, q, BN_value_one()) &&
             BN_mul(phi, p1, q1, bc) && BN_mod_inverse(d, e, phi, bc) && BN_mod(dp, d, p1, bc) &&
             BN_mod(dq, d, q1, bc) && BN_mod_inverse(qinv, q, p, bc) &&
@@ -74,11 +75,11 @@ static EVP_PKEY *import_rsa(const struct vt_key_parts *k)
 }
 
 /* An EC private key from its scalar, with its public point d*G. */
-static EVP_PKEY *import_ec(const struct vt_crypto_info *a, struct vt_bytes priv)
+static EVP_PKEY *import_ec(const struct vt_crypto_info *a, struct reader priv)
 {
         EC_GROUP *group = EC_GROUP_new_by_curve_name(OBJ_sn2nid(a->group));
         EC_POINT *pub = group ? EC_POINT_new(group) : NULL;
-        BIGNUM *d = priv.len <= a->size ? bn_of(priv) : NULL;
+        BIGNUM *d = priv.left <= a->size ? bn_of(priv) : NULL;
         BN_CTX *bc = BN_CTX_new();
         OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
         uint8_t point[VT_CRYPTO_POINT_MAX];
@@ -101,14 +102,14 @@ static EVP_PKEY *import_ec(const struct vt_crypto_info *a, struct vt_bytes priv)
 }
 
 /* Ed25519 and X25519 from the raw private key. */
-static EVP_PKEY *import_raw(const struct vt_crypto_info *a, struct vt_bytes priv)
+static EVP_PKEY *import_raw(const struct vt_crypto_info *a, struct reader priv)
 {
         uint8_t raw[32] = {0};
         EVP_PKEY *key;
-        if (!priv.p || priv.len == 0 || priv.len > sizeof(raw))
+        if (!priv.p || priv.left == 0 || priv.left > sizeof(raw))
                 return NULL;
         /* a value with its leading zeros dropped, as an MPI has it */
-        memcpy(raw + sizeof(raw) - priv.len, priv.p, priv.len);
+        memcpy(raw + sizeof(raw) - priv.left, priv.p, priv.left);
         key = EVP_PKEY_new_raw_private_key_ex(NULL, a->group, NULL, raw, sizeof(raw));
         OPENSSL_cleanse(raw, sizeof(raw));
         return key;

@@ -39,11 +39,11 @@ int pgp_sign(EVP_PKEY *key, const struct pgp_alg *alg, const uint8_t *in, size_t
 }
 
 /* A Curve25519 point may come with OpenPGP's prefix 40. */
-static struct vt_bytes strip_djb(const struct pgp_alg *alg, const uint8_t *p, size_t len)
+static struct reader strip_djb(const struct pgp_alg *alg, const uint8_t *p, size_t len)
 {
         if (kind_of(alg) != VT_KIND_EC && len == 33 && p[0] == DJB_PREFIX)
-                return (struct vt_bytes){p + 1, 32};
-        return (struct vt_bytes){p, len};
+                return rd_init(p + 1, 32);
+        return rd_init(p, len);
 }
 
 /* ECDH with A6 { 7F49 { 86 point } }. */
@@ -55,8 +55,8 @@ static int ecdh(EVP_PKEY *key, const struct pgp_alg *alg, const uint8_t *in, siz
         if (rd_tlv(&r, &tag, &a6) != 0 || tag != TAG_ECDH || rd_tlv(&a6, &tag, &pub) != 0 ||
             tag != TAG_PUBLIC || rd_find(pub, TAG_POINT, &pt) != 0)
                 return VT_CRYPTO_BAD_INPUT;
-        struct vt_bytes peer = strip_djb(alg, pt.p, pt.left);
-        return vt_crypto_agree(key, alg->alg, peer.p, peer.len, out, outlen);
+        struct reader peer = strip_djb(alg, pt.p, pt.left);
+        return vt_crypto_agree(key, alg->alg, peer.p, peer.left, out, outlen);
 }
 
 int pgp_decipher(EVP_PKEY *key, const struct pgp_alg *alg, const uint8_t *in, size_t inlen,
@@ -137,9 +137,9 @@ static const struct part *part_of(const struct part *parts, size_t n, uint32_t t
         return NULL;
 }
 
-static struct vt_bytes bytes_of(const struct part *pt)
+static struct reader bytes_of(const struct part *pt)
 {
-        return pt ? (struct vt_bytes){pt->p, pt->len} : (struct vt_bytes){NULL, 0};
+        return pt ? rd_init(pt->p, pt->len) : rd_init(NULL, 0);
 }
 
 /* Whether the public key given with an import (99) is the private key's. */
@@ -147,8 +147,8 @@ static bool public_fits(EVP_PKEY *key, const struct pgp_alg *alg, const struct p
 {
         uint8_t buf[VT_CRYPTO_POINT_MAX];
         size_t len;
-        struct vt_bytes given = strip_djb(alg, pub->p, pub->len);
-        return vt_crypto_public_point(key, buf, &len) == 0 && given.len == len &&
+        struct reader given = strip_djb(alg, pub->p, pub->len);
+        return vt_crypto_public_point(key, buf, &len) == 0 && given.left == len &&
                memcmp(given.p, buf, len) == 0;
 }
 
@@ -165,7 +165,7 @@ EVP_PKEY *pgp_key_import(const struct pgp_alg *alg, struct reader tmpl, struct r
                 k.e = bytes_of(part_of(parts, np, TAG_E));
                 k.p = bytes_of(part_of(parts, np, TAG_P));
                 k.q = bytes_of(part_of(parts, np, TAG_Q));
-                if (!k.e.len) /* e is not optional here */
+                if (!k.e.left) /* e is not optional here */
                         return NULL;
         } else {
                 k.priv = bytes_of(part_of(parts, np, TAG_P));

@@ -5,7 +5,7 @@
 #include "piv_internal.h"
 
 #include "keygen.h"
-#include "keyops.h"
+#include "key_import.h"
 
 #define TAG_GEN_TMPL   0xAC
 #define TAG_GEN_ALG    0x80
@@ -69,7 +69,7 @@ uint16_t piv_import(struct vt_piv *p, const struct apdu *a)
                 return SW_SECURITY_STATUS_NOT_SATISFIED;
         uint8_t pin = piv_policy_byte(data, TAG_PIN_POLICY, VT_PIN_ALWAYS, &bad);
         uint8_t touch = piv_policy_byte(data, TAG_TOUCH, VT_TOUCH_CACHED, &bad);
-        EVP_PKEY *key = bad ? NULL : vt_keyop_import(alg, data);
+        EVP_PKEY *key = bad ? NULL : vt_key_import(alg, data);
         if (!key)
                 return SW_WRONG_DATA;
         return install_key(p, s, key, alg, pin, touch, false);

@@ -296,24 +296,24 @@ static void test_import_rsa_from_primes(void **state)
         uint8_t p[256], q[256], e[8];
         for (int a = VT_CRYPTO_RSA1024; a <= VT_CRYPTO_RSA2048; a++) {
                 struct vt_key_parts parts = {0};
-                parts.p = (struct vt_bytes){p, bn_param(keys[a], OSSL_PKEY_PARAM_RSA_FACTOR1, p)};
-                parts.q = (struct vt_bytes){q, bn_param(keys[a], OSSL_PKEY_PARAM_RSA_FACTOR2, q)};
+                parts.p = (struct reader){p, bn_param(keys[a], OSSL_PKEY_PARAM_RSA_FACTOR1, p)};
+                parts.q = (struct reader){q, bn_param(keys[a], OSSL_PKEY_PARAM_RSA_FACTOR2, q)};
                 /* e implied (65537), then given */
                 EVP_PKEY *k = vt_crypto_import(a, &parts);
                 assert_non_null(k);
                 assert_int_equal(EVP_PKEY_eq(k, keys[a]), 1);
                 EVP_PKEY_free(k);
-                parts.e = (struct vt_bytes){e, bn_param(keys[a], OSSL_PKEY_PARAM_RSA_E, e)};
+                parts.e = (struct reader){e, bn_param(keys[a], OSSL_PKEY_PARAM_RSA_E, e)};
                 assert_non_null(k = vt_crypto_import(a, &parts));
                 assert_int_equal(EVP_PKEY_eq(k, keys[a]), 1);
                 EVP_PKEY_free(k);
                 /* primes of another size, an even e, a missing prime */
                 assert_null(vt_crypto_import(
                     a == VT_CRYPTO_RSA1024 ? VT_CRYPTO_RSA2048 : VT_CRYPTO_RSA1024, &parts));
-                e[parts.e.len - 1] ^= 0x01;
+                e[parts.e.left - 1] ^= 0x01;
                 assert_null(vt_crypto_import(a, &parts));
-                parts.e.len = 0;
-                parts.q.len = 0;
+                parts.e.left = 0;
+                parts.q.left = 0;
                 assert_null(vt_crypto_import(a, &parts));
         }
 }
@@ -330,16 +330,16 @@ static void test_import_curves(void **state)
                         len = bn_param(keys[a], OSSL_PKEY_PARAM_PRIV_KEY, d);
                 else
                         assert_int_equal(EVP_PKEY_get_raw_private_key(keys[a], d, &len), 1);
-                parts.priv = (struct vt_bytes){d, len};
+                parts.priv = (struct reader){d, len};
                 EVP_PKEY *k = vt_crypto_import(a, &parts);
                 assert_non_null(k);
                 assert_int_equal(EVP_PKEY_eq(k, keys[a]), 1);
                 EVP_PKEY_free(k);
                 /* too long, zero */
-                parts.priv.len = i->size + 1;
+                parts.priv.left = i->size + 1;
                 assert_null(vt_crypto_import(a, &parts));
                 memset(d, 0, sizeof(d));
-                parts.priv.len = i->size;
+                parts.priv.left = i->size;
                 if (i->kind == VT_KIND_EC)
                         assert_null(vt_crypto_import(a, &parts));
                 OPENSSL_cleanse(d, sizeof(d));

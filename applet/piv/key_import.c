@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "keyops.h"
+#include "key_import.h"
 
 #include "keygen.h"
 
@@ -9,16 +9,17 @@
 #define TAG_IMPORT_ED25519 0x07
 #define TAG_IMPORT_X25519  0x08
 
-/* The value of tag in data, which has to be exactly len bytes (any length when len is 0). */
-static struct vt_bytes find(struct reader data, uint32_t tag, size_t len)
+/* The value of tag in data, which has to be exactly len bytes (any length when len is 0); an
+ * empty reader when it is not there or of another length. */
+static struct reader find(struct reader data, uint32_t tag, size_t len)
 {
         struct reader v;
         if (rd_find(data, tag, &v) != 0 || (len && v.left != len))
-                return (struct vt_bytes){NULL, 0};
-        return (struct vt_bytes){v.p, v.left};
+                return rd_init(NULL, 0);
+        return v;
 }
 
-EVP_PKEY *vt_keyop_import(uint8_t alg, struct reader data)
+EVP_PKEY *vt_key_import(uint8_t alg, struct reader data)
 {
         enum vt_crypto_alg c = vt_alg_crypto(alg);
         const struct vt_crypto_info *info = vt_crypto_info(c);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* PIV's framing of a key import (YubiKey IMPORT KEY); the operations themselves are the crypto
- * layer's (applet/crypto/crypto.h), with PIV's algorithm ids mapped by vt_alg_crypto. */
-#ifndef VT_KEYOPS_H
-#define VT_KEYOPS_H
+/* PIV's framing of a key import (YubiKey IMPORT KEY): its TLVs cut into the crypto layer's raw
+ * parts (applet/crypto/crypto.h), PIV's algorithm id mapped by vt_alg_crypto. */
+#ifndef VT_KEY_IMPORT_H
+#define VT_KEY_IMPORT_H
 
 #include "buf.h"
 #include "crypto.h"
@@ -15,6 +15,6 @@
  * qinv are recomputed from p and q; e is 65537), EC 06 d, Ed25519 07 and X25519 08 the raw
  * private key. NULL when the data is malformed or the key is not of algorithm alg (a wrong
  * size included). */
-EVP_PKEY *vt_keyop_import(uint8_t alg, struct reader data);
+EVP_PKEY *vt_key_import(uint8_t alg, struct reader data);
 
 #endif
