@@ -5,7 +5,6 @@
 #include <openssl/core_names.h>
 
 #include <string.h>
-#include <strings.h>
 
 /* clang-format off */
 static const struct vt_crypto_info algs[] = {
@@ -30,14 +29,6 @@ const struct vt_crypto_info *vt_crypto_info(enum vt_crypto_alg alg)
                 if (algs[i].alg == alg)
                         return &algs[i];
         return NULL;
-}
-
-enum vt_crypto_alg vt_crypto_by_name(const char *name)
-{
-        for (size_t i = 0; i < N_ALGS; i++)
-                if (strcasecmp(algs[i].name, name) == 0)
-                        return algs[i].alg;
-        return VT_CRYPTO_NONE;
 }
 
 /* OpenSSL names NIST curves two ways (P-256 and prime256v1). */

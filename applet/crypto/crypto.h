@@ -49,8 +49,6 @@ struct vt_crypto_info {
 
 /* The row of alg; NULL for VT_CRYPTO_NONE or an unknown value. */
 const struct vt_crypto_info *vt_crypto_info(enum vt_crypto_alg alg);
-/* The algorithm by the table's name (case-insensitive); VT_CRYPTO_NONE when unknown. */
-enum vt_crypto_alg vt_crypto_by_name(const char *name);
 /* The algorithm of a key; VT_CRYPTO_NONE when its type or size is in no row. */
 enum vt_crypto_alg vt_crypto_alg_of_key(const EVP_PKEY *key);
 /* A fresh key; NULL for VT_CRYPTO_NONE or a failure. */

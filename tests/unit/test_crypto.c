@@ -51,12 +51,11 @@ static void test_table_names_and_keys(void **state)
         assert_null(vt_crypto_info(VT_CRYPTO_NONE));
         assert_null(vt_crypto_info(VT_CRYPTO_N_ALGS));
         assert_null(vt_crypto_generate(VT_CRYPTO_NONE));
-        assert_int_equal(vt_crypto_by_name("no-such"), VT_CRYPTO_NONE);
         assert_int_equal(vt_crypto_alg_of_key(NULL), VT_CRYPTO_NONE);
         for (int a = VT_CRYPTO_NONE + 1; a < VT_CRYPTO_N_ALGS; a++) {
                 const struct vt_crypto_info *i = info(a);
                 assert_int_equal(i->alg, a);
-                assert_int_equal(vt_crypto_by_name(i->name), a);
+                assert_non_null(i->name);
                 assert_int_equal(vt_crypto_alg_of_key(keys[a]), a);
                 if (i->kind == VT_KIND_RSA) {
                         assert_int_equal(EVP_PKEY_get_bits(keys[a]), i->bits);
