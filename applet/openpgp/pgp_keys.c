@@ -51,7 +51,7 @@ uint16_t pgp_generate(struct vt_pgp *p, const struct apdu *a, struct writer *out
         if (a->p1 == READ_KEY) {
                 if (!p->st->keys[ref].key)
                         return SW_REFERENCE_NOT_FOUND;
-                return pgp_write_public(p->st->keys[ref].key, alg, out) == 0 ? SW_OK : SW_UNKNOWN;
+                return pgp_write_public(p->st->keys[ref].key, out) == 0 ? SW_OK : SW_UNKNOWN;
         }
         if (!p->pw3)
                 return SW_SECURITY_STATUS_NOT_SATISFIED;
@@ -59,7 +59,7 @@ uint16_t pgp_generate(struct vt_pgp *p, const struct apdu *a, struct writer *out
                 return SW_UNKNOWN;
         if ((sw = commit_key(p, ref, key, 1)) != SW_OK)
                 return sw;
-        return pgp_write_public(p->st->keys[ref].key, alg, out) == 0 ? SW_OK : SW_UNKNOWN;
+        return pgp_write_public(p->st->keys[ref].key, out) == 0 ? SW_OK : SW_UNKNOWN;
 }
 
 /* 4D { CRT (B6, B8 or A4), 7F48 { tags and lengths }, 5F48 { the values } }. */
@@ -92,14 +92,14 @@ static uint16_t sign_with(struct vt_pgp *p, int ref, const struct apdu *a, struc
 {
         const struct pgp_key *k = &p->st->keys[ref];
         const struct pgp_alg *alg = pgp_slot_alg(p->st, ref);
-        uint8_t sig[VT_KEYOP_MAX];
+        uint8_t sig[VT_CRYPTO_MAX];
         size_t len = 0;
         int r;
         if (!k->key || !alg)
                 return SW_REFERENCE_NOT_FOUND;
         r = pgp_sign(k->key, alg, a->data, a->lc, sig, &len);
-        if (r != VT_KEYOP_OK)
-                return r == VT_KEYOP_BAD_INPUT ? SW_WRONG_DATA : SW_UNKNOWN;
+        if (r != VT_CRYPTO_OK)
+                return r == VT_CRYPTO_BAD_INPUT ? SW_WRONG_DATA : SW_UNKNOWN;
         wr_bytes(out, sig, len);
         return SW_OK;
 }
@@ -129,7 +129,7 @@ static uint16_t decipher(struct vt_pgp *p, const struct apdu *a, struct writer *
 {
         const struct pgp_key *k = &p->st->keys[PGP_DEC];
         const struct pgp_alg *alg = pgp_slot_alg(p->st, PGP_DEC);
-        uint8_t plain[VT_KEYOP_MAX];
+        uint8_t plain[VT_CRYPTO_MAX];
         size_t len = 0;
         int r;
         if (!p->pw1_other)
@@ -137,11 +137,11 @@ static uint16_t decipher(struct vt_pgp *p, const struct apdu *a, struct writer *
         if (!k->key || !alg)
                 return SW_REFERENCE_NOT_FOUND;
         r = pgp_decipher(k->key, alg, a->data, a->lc, plain, &len);
-        if (r == VT_KEYOP_OK)
+        if (r == VT_CRYPTO_OK)
                 wr_bytes(out, plain, len);
         OPENSSL_cleanse(plain, sizeof(plain));
-        if (r != VT_KEYOP_OK)
-                return r == VT_KEYOP_BAD_INPUT ? SW_WRONG_DATA : SW_UNKNOWN;
+        if (r != VT_CRYPTO_OK)
+                return r == VT_CRYPTO_BAD_INPUT ? SW_WRONG_DATA : SW_UNKNOWN;
         return SW_OK;
 }
 

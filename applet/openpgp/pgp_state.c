@@ -3,9 +3,7 @@
  * copies, and passwords as salted hashes. */
 #include "pgp_state.h"
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -14,21 +12,21 @@
 
 /* clang-format off */
 const struct pgp_alg pgp_algs[] = {
-    {"rsa2048", PGP_ATTR_RSA, PGP_ATTR_RSA, 2048, "RSA", {0}, 0, 0},
-    {"rsa3072", PGP_ATTR_RSA, PGP_ATTR_RSA, 3072, "RSA", {0}, 0, 0},
-    {"rsa4096", PGP_ATTR_RSA, PGP_ATTR_RSA, 4096, "RSA", {0}, 0, 0},
-    {"nistp256", PGP_ATTR_ECDSA, PGP_ATTR_ECDH, 0, "prime256v1",
-     {0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07}, 8, 32},
-    {"nistp384", PGP_ATTR_ECDSA, PGP_ATTR_ECDH, 0, "secp384r1",
-     {0x2B, 0x81, 0x04, 0x00, 0x22}, 5, 48},
-    {"brainpoolP256r1", PGP_ATTR_ECDSA, PGP_ATTR_ECDH, 0, "brainpoolP256r1",
-     {0x2B, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x07}, 9, 32},
-    {"brainpoolP384r1", PGP_ATTR_ECDSA, PGP_ATTR_ECDH, 0, "brainpoolP384r1",
-     {0x2B, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x0B}, 9, 48},
-    {"ed25519", PGP_ATTR_EDDSA, 0, 0, "ED25519",
-     {0x2B, 0x06, 0x01, 0x04, 0x01, 0xDA, 0x47, 0x0F, 0x01}, 9, 32},
-    {"cv25519", 0, PGP_ATTR_ECDH, 0, "X25519",
-     {0x2B, 0x06, 0x01, 0x04, 0x01, 0x97, 0x55, 0x01, 0x05, 0x01}, 10, 32},
+    {"rsa2048", PGP_ATTR_RSA, PGP_ATTR_RSA, VT_CRYPTO_RSA2048, {0}, 0},
+    {"rsa3072", PGP_ATTR_RSA, PGP_ATTR_RSA, VT_CRYPTO_RSA3072, {0}, 0},
+    {"rsa4096", PGP_ATTR_RSA, PGP_ATTR_RSA, VT_CRYPTO_RSA4096, {0}, 0},
+    {"nistp256", PGP_ATTR_ECDSA, PGP_ATTR_ECDH, VT_CRYPTO_P256,
+     {0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07}, 8},
+    {"nistp384", PGP_ATTR_ECDSA, PGP_ATTR_ECDH, VT_CRYPTO_P384,
+     {0x2B, 0x81, 0x04, 0x00, 0x22}, 5},
+    {"brainpoolP256r1", PGP_ATTR_ECDSA, PGP_ATTR_ECDH, VT_CRYPTO_BP256,
+     {0x2B, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x07}, 9},
+    {"brainpoolP384r1", PGP_ATTR_ECDSA, PGP_ATTR_ECDH, VT_CRYPTO_BP384,
+     {0x2B, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x0B}, 9},
+    {"ed25519", PGP_ATTR_EDDSA, 0, VT_CRYPTO_ED25519,
+     {0x2B, 0x06, 0x01, 0x04, 0x01, 0xDA, 0x47, 0x0F, 0x01}, 9},
+    {"cv25519", 0, PGP_ATTR_ECDH, VT_CRYPTO_X25519,
+     {0x2B, 0x06, 0x01, 0x04, 0x01, 0x97, 0x55, 0x01, 0x05, 0x01}, 10},
 };
 const size_t pgp_n_algs = N(pgp_algs);
 
@@ -76,9 +74,9 @@ const struct pgp_alg *pgp_alg_of_attr(const uint8_t *attr, size_t len, int ref)
                 const struct pgp_alg *a = &pgp_algs[i];
                 if (type_for(a, ref) == 0 || type_for(a, ref) != attr[0])
                         continue;
-                if (a->rsa_bits) {
+                if (!a->oid_len) {
                         /* 01, modulus bits, exponent bits (17..32), format (00..03) */
-                        if (len == 6 && (attr[1] << 8 | attr[2]) == a->rsa_bits &&
+                        if (len == 6 && (attr[1] << 8 | attr[2]) == vt_crypto_info(a->alg)->bits &&
                             (attr[3] << 8 | attr[4]) >= 17 && (attr[3] << 8 | attr[4]) <= 32 &&
                             attr[5] <= 3)
                                 return a;
@@ -97,9 +95,10 @@ const struct pgp_alg *pgp_alg_of_attr(const uint8_t *attr, size_t len, int ref)
 size_t pgp_attr_of_alg(const struct pgp_alg *alg, int ref, uint8_t out[PGP_ATTR_MAX])
 {
         out[0] = type_for(alg, ref);
-        if (alg->rsa_bits) {
-                out[1] = (uint8_t)(alg->rsa_bits >> 8);
-                out[2] = (uint8_t)alg->rsa_bits;
+        if (!alg->oid_len) {
+                uint16_t bits = vt_crypto_info(alg->alg)->bits;
+                out[1] = (uint8_t)(bits >> 8);
+                out[2] = (uint8_t)bits;
                 out[3] = 0x00;
                 out[4] = 0x20; /* a 32-bit exponent field */
                 out[5] = 0x00; /* standard format: e, p, q */
@@ -111,37 +110,14 @@ size_t pgp_attr_of_alg(const struct pgp_alg *alg, int ref, uint8_t out[PGP_ATTR_
 
 const struct pgp_alg *pgp_alg_of_key(EVP_PKEY *key, int ref)
 {
-        char group[32] = "";
-        int bits = key ? EVP_PKEY_get_bits(key) : 0;
-        if (!key)
-                return NULL;
-        if (EVP_PKEY_is_a(key, "EC") &&
-            EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
-                                           NULL) != 1)
-                return NULL;
-        for (size_t i = 0; i < pgp_n_algs; i++) {
-                const struct pgp_alg *a = &pgp_algs[i];
-                if (type_for(a, ref) == 0)
-                        continue;
-                if (a->rsa_bits                ? EVP_PKEY_is_a(key, "RSA") && bits == a->rsa_bits
-                    : EVP_PKEY_is_a(key, "EC") ? strcmp(group, a->group) == 0
-                                               : EVP_PKEY_is_a(key, a->group))
-                        return a;
-        }
+        enum vt_crypto_alg c = vt_crypto_alg_of_key(key);
+        for (size_t i = 0; c != VT_CRYPTO_NONE && i < pgp_n_algs; i++)
+                if (type_for(&pgp_algs[i], ref) != 0 && pgp_algs[i].alg == c)
+                        return &pgp_algs[i];
         return NULL;
 }
 
 /* ---- passwords ------------------------------------------------------------------------- */
-
-#define PW_KDF_ITERATIONS 1000
-
-static void derive(const uint8_t salt[16], const uint8_t *value, size_t len, uint8_t out[32])
-{
-        static const uint8_t empty = 0;
-        if (PKCS5_PBKDF2_HMAC(len ? (const char *)value : (const char *)&empty, (int)len, salt, 16,
-                              PW_KDF_ITERATIONS, EVP_sha256(), 32, out) != 1)
-                memset(out, 0, 32); /* an all-zero hash never matches a real derivation */
-}
 
 void pgp_pw_set(struct pgp_pw *pw, const uint8_t *value, size_t len)
 {
@@ -152,54 +128,20 @@ void pgp_pw_set(struct pgp_pw *pw, const uint8_t *value, size_t len)
                 memset(pw->s.hash, 0, sizeof(pw->s.hash));
                 return;
         }
-        if (RAND_bytes(pw->s.salt, sizeof(pw->s.salt)) != 1)
-                memset(pw->s.salt, 0, sizeof(pw->s.salt));
-        derive(pw->s.salt, value, len, pw->s.hash);
+        vt_pin_hash_set(pw->s.salt, pw->s.hash, value, len);
 }
 
 bool pgp_pw_matches(const struct pgp_pw *pw, const uint8_t *value, size_t len)
 {
-        static const uint8_t zero[32];
-        uint8_t h[32];
-        bool same, real, ok;
         if (pw->len == 0 || len > PGP_PW_MAX)
                 return false;
-        derive(pw->s.salt, value, len, h);
-        same = CRYPTO_memcmp(h, pw->s.hash, sizeof(h)) == 0;
-        real = CRYPTO_memcmp(h, zero, sizeof(h)) != 0;
-        ok = same && real && len == pw->len;
-        OPENSSL_cleanse(h, sizeof(h));
-        return ok;
-}
-
-static bool is_symbol(uint8_t c)
-{
-        return c >= 0x21 && c <= 0x7E && !(c >= '0' && c <= '9') && !(c >= 'a' && c <= 'z') &&
-               !(c >= 'A' && c <= 'Z');
+        /* the length is compared after the hash, so a wrong one costs the same time */
+        return vt_pin_hash_matches(pw->s.salt, pw->s.hash, value, len) && len == pw->len;
 }
 
 bool pgp_pw_acceptable(const struct vt_pin_rules *rules, const uint8_t *value, size_t len)
 {
-        bool upper = false, lower = false, digit = false, symbol = false, other = false;
-        size_t max = rules->max_len && rules->max_len < PGP_PW_MAX ? rules->max_len : PGP_PW_MAX;
-        if (len < rules->min_len || len > max || len == 0)
-                return false;
-        for (size_t i = 0; i < len; i++) {
-                uint8_t c = value[i];
-                upper |= c >= 'A' && c <= 'Z';
-                lower |= c >= 'a' && c <= 'z';
-                digit |= c >= '0' && c <= '9';
-                symbol |= is_symbol(c);
-                other |= c < 0x21 || c > 0x7E;
-        }
-        switch (rules->charset) {
-        case VT_PIN_CHARS_DIGITS:
-                return !upper && !lower && !symbol && !other;
-        case VT_PIN_CHARS_STRONG:
-                return len >= 8 && upper && lower && digit && symbol;
-        default:
-                return true;
-        }
+        return vt_pin_rules_allow(rules, PGP_PW_MAX, value, len);
 }
 
 /* ---- the state ------------------------------------------------------------------------- */

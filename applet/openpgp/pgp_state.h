@@ -7,7 +7,8 @@
 #ifndef VT_PGP_STATE_H
 #define VT_PGP_STATE_H
 
-#include "piv_state.h"
+#include "crypto.h"
+#include "pin_rules.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -29,16 +30,14 @@ enum pgp_key_ref { PGP_SIG = 0, PGP_DEC = 1, PGP_AUT = 2 };
 #define PGP_ATTR_ECDSA 0x13
 #define PGP_ATTR_EDDSA 0x16
 
-/* One algorithm the card has, as key attributes name it. */
+/* One algorithm the card has, as key attributes name it: the crypto layer's algorithm. */
 struct pgp_alg {
-        const char *name;  /* rsa2048, nistp256, brainpoolP256r1, ed25519, cv25519 ... */
-        uint8_t type;      /* PGP_ATTR_*: ECDH for a decryption key, the other for the rest */
-        uint8_t dec_type;  /* the type in a decryption key's attributes */
-        uint16_t rsa_bits; /* RSA modulus size; 0 for curves */
-        const char *group; /* OpenSSL's name of the curve or key type */
-        uint8_t oid[10];
+        const char *name;       /* rsa2048, nistp256, brainpoolP256r1, ed25519, cv25519 ... */
+        uint8_t type;           /* PGP_ATTR_*: ECDH for a decryption key, the other for the rest */
+        uint8_t dec_type;       /* the type in a decryption key's attributes */
+        enum vt_crypto_alg alg; /* its key type, size or curve */
+        uint8_t oid[10];        /* the curve's; none for RSA */
         uint8_t oid_len;
-        uint8_t field; /* bytes of a coordinate or raw key */
 };
 
 extern const struct pgp_alg pgp_algs[];
@@ -136,7 +135,8 @@ int pgp_state_set_do(struct vt_pgp_state *st, int index, const uint8_t *data, si
 void pgp_pw_set(struct pgp_pw *pw, const uint8_t *value, size_t len);
 /* Constant-time: whether value is the password. */
 bool pgp_pw_matches(const struct pgp_pw *pw, const uint8_t *value, size_t len);
-/* Whether a new PW1 or PW3 follows the rules (length min..max, at most 127; charset). */
+/* Whether a new PW1 or PW3 follows the rules (length min..max, at most 127; charset: the
+ * crypto layer's vt_pin_rules_allow). */
 bool pgp_pw_acceptable(const struct vt_pin_rules *rules, const uint8_t *value, size_t len);
 
 /* What the applet proposes to a store (unit vt_unit_openpgp): the whole next state; keys has bit

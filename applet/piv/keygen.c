@@ -12,108 +12,68 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+/* PIV's algorithm ids: the crypto layer's algorithm of a key, or a management-key cipher's
+ * name as the command line and card.ini spell it. */
 static const struct {
-        uint8_t alg;
-        const char *name;
-} alg_names[] = {
-    {VT_ALG_RSA1024, "rsa1024"}, {VT_ALG_RSA2048, "rsa2048"}, {VT_ALG_RSA3072, "rsa3072"},
-    {VT_ALG_RSA4096, "rsa4096"}, {VT_ALG_P256, "p256"},       {VT_ALG_P384, "p384"},
-    {VT_ALG_ED25519, "ed25519"}, {VT_ALG_X25519, "x25519"},   {VT_ALG_3DES, "3des"},
-    {VT_ALG_AES128, "aes128"},   {VT_ALG_AES192, "aes192"},   {VT_ALG_AES256, "aes256"},
+        uint8_t id;
+        enum vt_crypto_alg alg;
+        const char *cipher;
+} piv_algs[] = {
+    {VT_ALG_RSA1024, VT_CRYPTO_RSA1024, NULL}, {VT_ALG_RSA2048, VT_CRYPTO_RSA2048, NULL},
+    {VT_ALG_RSA3072, VT_CRYPTO_RSA3072, NULL}, {VT_ALG_RSA4096, VT_CRYPTO_RSA4096, NULL},
+    {VT_ALG_P256, VT_CRYPTO_P256, NULL},       {VT_ALG_P384, VT_CRYPTO_P384, NULL},
+    {VT_ALG_ED25519, VT_CRYPTO_ED25519, NULL}, {VT_ALG_X25519, VT_CRYPTO_X25519, NULL},
+    {VT_ALG_3DES, VT_CRYPTO_NONE, "3des"},     {VT_ALG_AES128, VT_CRYPTO_NONE, "aes128"},
+    {VT_ALG_AES192, VT_CRYPTO_NONE, "aes192"}, {VT_ALG_AES256, VT_CRYPTO_NONE, "aes256"},
 };
+
+#define N_PIV_ALGS (sizeof(piv_algs) / sizeof(piv_algs[0]))
+
+static const char *row_name(size_t i)
+{
+        return piv_algs[i].cipher ? piv_algs[i].cipher : vt_crypto_info(piv_algs[i].alg)->name;
+}
 
 const char *vt_alg_name(uint8_t alg)
 {
-        for (size_t i = 0; i < sizeof(alg_names) / sizeof(alg_names[0]); i++)
-                if (alg_names[i].alg == alg)
-                        return alg_names[i].name;
+        for (size_t i = 0; i < N_PIV_ALGS; i++)
+                if (piv_algs[i].id == alg)
+                        return row_name(i);
         return NULL;
 }
 
 uint8_t vt_alg_from_name(const char *name)
 {
-        for (size_t i = 0; i < sizeof(alg_names) / sizeof(alg_names[0]); i++)
-                if (strcasecmp(alg_names[i].name, name) == 0)
-                        return alg_names[i].alg;
+        for (size_t i = 0; i < N_PIV_ALGS; i++)
+                if (strcasecmp(row_name(i), name) == 0)
+                        return piv_algs[i].id;
         return VT_ALG_NONE;
 }
 
-static int rsa_bits(uint8_t alg)
+enum vt_crypto_alg vt_alg_crypto(uint8_t alg)
 {
-        switch (alg) {
-        case VT_ALG_RSA1024:
-                return 1024;
-        case VT_ALG_RSA2048:
-                return 2048;
-        case VT_ALG_RSA3072:
-                return 3072;
-        case VT_ALG_RSA4096:
-                return 4096;
-        default:
-                return 0;
-        }
+        for (size_t i = 0; i < N_PIV_ALGS; i++)
+                if (piv_algs[i].id == alg)
+                        return piv_algs[i].alg;
+        return VT_CRYPTO_NONE;
 }
 
 int vt_alg_is_key(uint8_t alg)
 {
-        return rsa_bits(alg) != 0 || alg == VT_ALG_P256 || alg == VT_ALG_P384 ||
-               alg == VT_ALG_ED25519 || alg == VT_ALG_X25519;
+        return vt_alg_crypto(alg) != VT_CRYPTO_NONE;
 }
 
 EVP_PKEY *vt_key_generate(uint8_t alg)
 {
-        int bits = rsa_bits(alg);
-
-        if (bits)
-                return EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)bits);
-        switch (alg) {
-        case VT_ALG_P256:
-                return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-        case VT_ALG_P384:
-                return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
-        case VT_ALG_ED25519:
-                return EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-        case VT_ALG_X25519:
-                return EVP_PKEY_Q_keygen(NULL, NULL, "X25519");
-        default:
-                return NULL;
-        }
+        return vt_crypto_generate(vt_alg_crypto(alg));
 }
 
 uint8_t vt_key_alg(const EVP_PKEY *key)
 {
-        char group[64];
-
-        if (!key)
-                return VT_ALG_NONE;
-        if (EVP_PKEY_is_a(key, "RSA")) {
-                switch (EVP_PKEY_get_bits(key)) {
-                case 1024:
-                        return VT_ALG_RSA1024;
-                case 2048:
-                        return VT_ALG_RSA2048;
-                case 3072:
-                        return VT_ALG_RSA3072;
-                case 4096:
-                        return VT_ALG_RSA4096;
-                default:
-                        return VT_ALG_NONE;
-                }
-        }
-        if (EVP_PKEY_is_a(key, "EC")) {
-                if (!EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group,
-                                                    sizeof(group), NULL))
-                        return VT_ALG_NONE;
-                if (strcmp(group, "prime256v1") == 0 || strcmp(group, "P-256") == 0)
-                        return VT_ALG_P256;
-                if (strcmp(group, "secp384r1") == 0 || strcmp(group, "P-384") == 0)
-                        return VT_ALG_P384;
-                return VT_ALG_NONE;
-        }
-        if (EVP_PKEY_is_a(key, "ED25519"))
-                return VT_ALG_ED25519;
-        if (EVP_PKEY_is_a(key, "X25519"))
-                return VT_ALG_X25519;
+        enum vt_crypto_alg c = vt_crypto_alg_of_key(key);
+        for (size_t i = 0; c != VT_CRYPTO_NONE && i < N_PIV_ALGS; i++)
+                if (piv_algs[i].alg == c)
+                        return piv_algs[i].id;
         return VT_ALG_NONE;
 }
 

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Keys and certificates for card slots: generation of every PIV key type, the PIV algorithm of
- * a key, and X.509 certificates (self-signed or issued by a CA key). */
+/* Keys and certificates for card slots: PIV's algorithm ids mapped to the crypto layer's
+ * (applet/crypto), generation of every PIV key type, the PIV algorithm of a key, and X.509
+ * certificates (self-signed or issued by a CA key). */
 #ifndef VT_KEYGEN_H
 #define VT_KEYGEN_H
+
+#include "crypto.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -24,6 +27,9 @@ const char *vt_alg_name(uint8_t alg);
 uint8_t vt_alg_from_name(const char *name);
 /* true for the algorithms a slot key can have (not the management-key ciphers) */
 int vt_alg_is_key(uint8_t alg);
+/* The crypto layer's algorithm of a slot key's id; VT_CRYPTO_NONE for the management-key
+ * ciphers and unknown ids. */
+enum vt_crypto_alg vt_alg_crypto(uint8_t alg);
 
 /* Parses a DN in OpenSSL's /CN=.../O=... form; NULL when malformed. */
 X509_NAME *vt_dn_parse(const char *dn);

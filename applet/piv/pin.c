@@ -1,41 +1,22 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* PIN and PUK reference data: a salted PBKDF2-HMAC-SHA256 of the padded value, never the
- * value itself; and the rules a new PIN has to follow. */
+/* PIN and PUK values as PIV pads them: their reference data is the crypto layer's salted hash
+ * of the padded value, the rules a new PIN follows the crypto layer's with PIV's lengths. */
 #include "pin.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
+#include "pin_rules.h"
 
 #include <string.h>
 
-/* A card compares one PIN per command; 1000 iterations cost about a millisecond. */
-#define PIN_KDF_ITERATIONS 1000
-#define PIN_PAD            0xFF
-
-static void derive(const uint8_t salt[16], const uint8_t padded[VT_PIN_FIELD], uint8_t out[32])
-{
-        if (PKCS5_PBKDF2_HMAC((const char *)padded, VT_PIN_FIELD, salt, 16, PIN_KDF_ITERATIONS,
-                              EVP_sha256(), 32, out) != 1)
-                memset(out, 0, 32); /* an all-zero hash never matches a real derivation */
-}
+#define PIN_PAD 0xFF
 
 void vt_secret_set(struct vt_secret *s, const uint8_t padded[VT_PIN_FIELD])
 {
-        if (RAND_bytes(s->salt, sizeof(s->salt)) != 1)
-                memset(s->salt, 0, sizeof(s->salt));
-        derive(s->salt, padded, s->hash);
+        vt_pin_hash_set(s->salt, s->hash, padded, VT_PIN_FIELD);
 }
 
 bool vt_secret_matches(const struct vt_secret *s, const uint8_t padded[VT_PIN_FIELD])
 {
-        static const uint8_t zero[32];
-        uint8_t h[32];
-        derive(s->salt, padded, h);
-        bool ok =
-            CRYPTO_memcmp(h, s->hash, sizeof(h)) == 0 && CRYPTO_memcmp(h, zero, sizeof(h)) != 0;
-        OPENSSL_cleanse(h, sizeof(h));
-        return ok;
+        return vt_pin_hash_matches(s->salt, s->hash, padded, VT_PIN_FIELD);
 }
 
 int vt_pin_length(const uint8_t padded[VT_PIN_FIELD])
@@ -49,41 +30,13 @@ int vt_pin_length(const uint8_t padded[VT_PIN_FIELD])
         return n > 0 ? n : -1;
 }
 
-static bool is_symbol(uint8_t c)
-{
-        return c >= 0x21 && c <= 0x7E && !(c >= '0' && c <= '9') && !(c >= 'a' && c <= 'z') &&
-               !(c >= 'A' && c <= 'Z');
-}
-
-static bool charset_ok(uint8_t charset, const uint8_t *v, int n)
-{
-        bool upper = false, lower = false, digit = false, symbol = false, other = false;
-        for (int i = 0; i < n; i++) {
-                uint8_t c = v[i];
-                upper |= c >= 'A' && c <= 'Z';
-                lower |= c >= 'a' && c <= 'z';
-                digit |= c >= '0' && c <= '9';
-                symbol |= is_symbol(c);
-                other |= c < 0x21 || c > 0x7E;
-        }
-        switch (charset) {
-        case VT_PIN_CHARS_DIGITS:
-                return !upper && !lower && !symbol && !other;
-        case VT_PIN_CHARS_STRONG:
-                return n >= 8 && upper && lower && digit && symbol && !other;
-        default:
-                return true;
-        }
-}
-
 bool vt_pin_acceptable(const struct vt_pin_rules *rules, const uint8_t padded[VT_PIN_FIELD])
 {
+        struct vt_pin_rules r = *rules;
         int n = vt_pin_length(padded);
-        int min = rules->min_len ? rules->min_len : 6;
-        int max = rules->max_len && rules->max_len < VT_PIN_FIELD ? rules->max_len : VT_PIN_FIELD;
-        if (n < min || n > max)
-                return false;
-        return charset_ok(rules->charset, padded, n);
+        if (!r.min_len)
+                r.min_len = 6;
+        return n > 0 && vt_pin_rules_allow(&r, VT_PIN_FIELD, padded, (size_t)n);
 }
 
 /* Commonly used values, as in Yubico's 5.7 PIN complexity blocklist (the part of it that fits a

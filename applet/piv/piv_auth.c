@@ -6,7 +6,8 @@
  * lowered counter durable first, so pulling the card mid-command never gives a try back. */
 #include "piv_internal.h"
 
-#include "keyops.h"
+#include "crypto.h"
+#include "keygen.h"
 #include "mgmkey.h"
 #include "pin.h"
 
@@ -231,9 +232,9 @@ static void write_auth(struct writer *out, uint32_t tag, const uint8_t *v, size_
 static uint16_t keyop_sw(int r)
 {
         switch (r) {
-        case VT_KEYOP_OK:
+        case VT_CRYPTO_OK:
                 return SW_OK;
-        case VT_KEYOP_BAD_INPUT:
+        case VT_CRYPTO_BAD_INPUT:
                 return SW_WRONG_DATA;
         default:
                 return SW_UNKNOWN;
@@ -262,11 +263,13 @@ static uint16_t key_auth(struct vt_piv *p, const struct apdu *a, const struct au
         if (sw != SW_OK)
                 return sw;
         const struct reader *in = &t->v[sign ? A_CHALLENGE : A_EXPONENT];
-        uint8_t res[VT_KEYOP_MAX];
+        uint8_t res[VT_CRYPTO_MAX];
         size_t n = 0;
-        int r = sign ? vt_keyop_private(s->key, s->alg, in->p, in->left, res, &n)
-                     : vt_keyop_agree(s->key, s->alg, in->p, in->left, res, &n);
-        if (r == VT_KEYOP_OK)
+        enum vt_crypto_alg c = vt_alg_crypto(s->alg);
+        /* RSA's raw operation serves signatures and decryption alike */
+        int r = sign ? vt_crypto_sign(s->key, c, VT_SIGN_RSA_RAW, in->p, in->left, res, &n)
+                     : vt_crypto_agree(s->key, c, in->p, in->left, res, &n);
+        if (r == VT_CRYPTO_OK)
                 write_auth(out, TAG_RESPONSE, res, n);
         OPENSSL_cleanse(res, sizeof(res));
         return keyop_sw(r);

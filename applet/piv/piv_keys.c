@@ -5,7 +5,7 @@
 #include "piv_internal.h"
 
 #include "keygen.h"
-#include "keyops.h"
+#include "key_import.h"
 
 #define TAG_GEN_TMPL   0xAC
 #define TAG_GEN_ALG    0x80
@@ -44,12 +44,12 @@ uint16_t piv_generate(struct vt_piv *p, const struct apdu *a, struct writer *out
         uint8_t pin = piv_policy_byte(tmpl, TAG_PIN_POLICY, VT_PIN_ALWAYS, &bad);
         uint8_t touch = piv_policy_byte(tmpl, TAG_TOUCH, VT_TOUCH_CACHED, &bad);
         alg = piv_key_alg(alg);
-        if (bad || !vt_keyop_alg_known(alg) || !vt_fw_has_alg(p->img, alg))
+        if (bad || !vt_alg_is_key(alg) || !vt_fw_has_alg(p->img, alg))
                 return SW_WRONG_DATA;
         EVP_PKEY *key = vt_key_generate(alg);
         if (!key)
                 return SW_UNKNOWN;
-        if (vt_keyop_write_public(key, alg, TAG_PUBLIC_KEY, out) != 0 || out->err) {
+        if (vt_crypto_write_public(key, TAG_PUBLIC_KEY, out) != 0 || out->err) {
                 EVP_PKEY_free(key);
                 return SW_UNKNOWN;
         }
@@ -63,13 +63,13 @@ uint16_t piv_import(struct vt_piv *p, const struct apdu *a)
         struct reader data = rd_init(a->data, a->lc);
         bool bad = false;
         uint8_t alg = piv_key_alg(a->p1);
-        if (!s || !vt_keyop_alg_known(alg) || !vt_fw_has_alg(p->img, alg))
+        if (!s || !vt_alg_is_key(alg) || !vt_fw_has_alg(p->img, alg))
                 return SW_INCORRECT_P1P2;
         if (!p->mgm_authed)
                 return SW_SECURITY_STATUS_NOT_SATISFIED;
         uint8_t pin = piv_policy_byte(data, TAG_PIN_POLICY, VT_PIN_ALWAYS, &bad);
         uint8_t touch = piv_policy_byte(data, TAG_TOUCH, VT_TOUCH_CACHED, &bad);
-        EVP_PKEY *key = bad ? NULL : vt_keyop_import(alg, data);
+        EVP_PKEY *key = bad ? NULL : vt_key_import(alg, data);
         if (!key)
                 return SW_WRONG_DATA;
         return install_key(p, s, key, alg, pin, touch, false);

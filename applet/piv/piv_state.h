@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pin_rules.h"
 #include "table.h"
 
 #include <openssl/evp.h>
@@ -51,22 +52,6 @@ struct vt_slot {
         EVP_PKEY *key;        /* NULL when empty */
         uint8_t *cert;        /* DER certificate, NULL when none */
         size_t cert_len;
-};
-
-/* A PIN or PUK: salted hash of the 8-byte FF-padded value. */
-struct vt_secret {
-        uint8_t salt[16];
-        uint8_t hash[32];
-        uint8_t tries_left;
-        uint8_t max_tries; /* 1..15 */
-};
-
-enum vt_pin_charset { VT_PIN_CHARS_ANY = 0, VT_PIN_CHARS_DIGITS, VT_PIN_CHARS_STRONG };
-
-struct vt_pin_rules {
-        uint8_t min_len; /* 6..8 for PIV */
-        uint8_t max_len;
-        uint8_t charset; /* enum vt_pin_charset; STRONG: upper, lower, digit and symbol */
 };
 
 /* Another data object (printed information, facial image, ...), by its BER tag. */

@@ -8,7 +8,7 @@
 #include "piv_internal.h"
 
 #include "attest.h"
-#include "keyops.h"
+#include "crypto.h"
 #include "mgmkey.h"
 #include "pin.h"
 
@@ -190,7 +190,7 @@ static uint16_t yk_metadata(struct vt_piv *p, const struct apdu *a, struct write
         wr_tlv(out, TAG_MD_ALG, &s->alg, 1);
         write_policy(out, piv_pin_policy(s), piv_touch_policy(s));
         wr_tlv(out, TAG_MD_ORIGIN, &origin, 1);
-        return vt_keyop_write_public(s->key, s->alg, TAG_MD_PUBLIC, out) == 0 ? SW_OK : SW_UNKNOWN;
+        return vt_crypto_write_public(s->key, TAG_MD_PUBLIC, out) == 0 ? SW_OK : SW_UNKNOWN;
 }
 
 /* ATTEST (P1 the slot): a certificate for the slot's key, generated on the card, issued by the

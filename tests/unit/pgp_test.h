@@ -166,7 +166,9 @@ static inline EVP_PKEY *public_of(const uint8_t *resp, size_t len, const char *a
         assert_int_equal(rd_tlv(&r, &tag, &body), 0);
         assert_int_equal(tag, 0x7F49);
         assert_int_equal(r.left, 0);
-        if (a->rsa_bits) {
+        const struct vt_crypto_info *ci = vt_crypto_info(a->alg);
+        assert_non_null(ci);
+        if (ci->kind == VT_KIND_RSA) {
                 assert_int_equal(rd_find(body, 0x81, &v), 0);
                 assert_int_equal(rd_find(body, 0x82, &e), 0);
                 OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
@@ -186,14 +188,13 @@ static inline EVP_PKEY *public_of(const uint8_t *resp, size_t len, const char *a
                 return pk;
         }
         assert_int_equal(rd_find(body, 0x86, &v), 0);
-        if (strcmp(a->group, "ED25519") == 0 || strcmp(a->group, "X25519") == 0) {
-                pk = EVP_PKEY_new_raw_public_key(
-                    a->group[0] == 'E' ? EVP_PKEY_ED25519 : EVP_PKEY_X25519, NULL, v.p, v.left);
+        if (ci->kind != VT_KIND_EC) {
+                pk = EVP_PKEY_new_raw_public_key_ex(NULL, ci->group, NULL, v.p, v.left);
                 assert_non_null(pk);
                 return pk;
         }
         OSSL_PARAM params[] = {
-            OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)a->group, 0),
+            OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)ci->group, 0),
             OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)v.p, v.left),
             OSSL_PARAM_END,
         };

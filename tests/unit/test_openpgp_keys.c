@@ -49,8 +49,8 @@ static size_t digest_info(const uint8_t hash[32], uint8_t out[51])
 static void check_signature(EVP_PKEY *pk, const char *alg, const uint8_t hash[32],
                             const uint8_t *sig, size_t len)
 {
-        const struct pgp_alg *a = pgp_alg_by_name(alg);
-        if (strcmp(a->group, "ED25519") == 0) {
+        const struct vt_crypto_info *a = vt_crypto_info(pgp_alg_by_name(alg)->alg);
+        if (a->kind == VT_KIND_EDDSA) {
                 EVP_MD_CTX *m = EVP_MD_CTX_new();
                 assert_int_equal(len, 64);
                 assert_int_equal(EVP_DigestVerifyInit(m, NULL, NULL, NULL, pk), 1);
@@ -61,16 +61,16 @@ static void check_signature(EVP_PKEY *pk, const char *alg, const uint8_t hash[32
         EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL);
         assert_int_equal(EVP_PKEY_verify_init(ctx), 1);
         assert_int_equal(EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()), 1);
-        if (a->rsa_bits) {
-                assert_int_equal(len, a->rsa_bits / 8);
+        if (a->kind == VT_KIND_RSA) {
+                assert_int_equal(len, a->bits / 8);
                 assert_int_equal(EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING), 1);
                 assert_int_equal(EVP_PKEY_verify(ctx, sig, len, hash, 32), 1);
         } else {
                 /* r || s to DER */
-                assert_int_equal(len, 2 * (size_t)a->field);
+                assert_int_equal(len, 2 * (size_t)a->size);
                 ECDSA_SIG *s = ECDSA_SIG_new();
-                ECDSA_SIG_set0(s, BN_bin2bn(sig, a->field, NULL),
-                               BN_bin2bn(sig + a->field, a->field, NULL));
+                ECDSA_SIG_set0(s, BN_bin2bn(sig, a->size, NULL),
+                               BN_bin2bn(sig + a->size, a->size, NULL));
                 uint8_t *der = NULL;
                 int n = i2d_ECDSA_SIG(s, &der);
                 assert_int_equal(EVP_PKEY_verify(ctx, der, (size_t)n, hash, 32), 1);
@@ -82,7 +82,7 @@ static void check_signature(EVP_PKEY *pk, const char *alg, const uint8_t hash[32
 
 static size_t sign_input(const char *alg, const uint8_t hash[32], uint8_t *in)
 {
-        if (pgp_alg_by_name(alg)->rsa_bits)
+        if (vt_crypto_info(pgp_alg_by_name(alg)->alg)->kind == VT_KIND_RSA)
                 return digest_info(hash, in);
         memcpy(in, hash, 32);
         return 32;
@@ -152,9 +152,9 @@ static void test_rsa_decipher(void **state)
  * sender's side derives. */
 static void ecdh_with(struct fixture *f, const char *alg)
 {
-        const struct pgp_alg *a = pgp_alg_by_name(alg);
+        const struct vt_crypto_info *a = vt_crypto_info(pgp_alg_by_name(alg)->alg);
         EVP_PKEY *pk = generate(f, PGP_DEC, alg);
-        bool x25519 = strcmp(a->group, "X25519") == 0;
+        bool x25519 = a->kind == VT_KIND_MONTGOMERY;
         EVP_PKEY *eph = x25519 ? EVP_PKEY_Q_keygen(NULL, NULL, "X25519")
                                : EVP_PKEY_Q_keygen(NULL, NULL, "EC", a->group);
         uint8_t point[133], want[66], cmd[160];
