@@ -24,6 +24,14 @@ struct vt_pin_rules {
 bool vt_pin_rules_allow(const struct vt_pin_rules *rules, size_t cap, const uint8_t *value,
                         size_t len);
 
+/* A charset's name as card.ini, openpgp.ini and `vtoken show` spell it ("any", "digits",
+ * "strong"); NULL for an unknown value. Parse: 0, or -1 for a name that is none of them. */
+const char *vt_charset_name(uint8_t charset);
+int vt_charset_parse(const char *name, uint8_t *charset);
+
+/* Retry counters are 1..VT_TRIES_MAX (the e-Cert token's 15), whatever the applet. */
+#define VT_TRIES_MAX 15
+
 #define VT_PIN_SALT 16
 #define VT_PIN_HASH 32
 

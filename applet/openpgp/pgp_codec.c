@@ -99,11 +99,11 @@ static int pw_key(struct vt_ini *ini, struct pgp_pw *pw, struct vt_pin_rules *ru
                         return vt_ini_fail(ini, "charset must be any, digits or strong, not '%s'",
                                            v);
         } else if (strcmp(key, "retries") == 0) {
-                if (vt_parse_uint(v, VT_PIV_TRIES_MAX, &n) < 0 || n < 1)
+                if (vt_parse_uint(v, VT_TRIES_MAX, &n) < 0 || n < 1)
                         return vt_ini_fail(ini, "retries must be 1..15, not '%s'", v);
                 pw->s.max_tries = (uint8_t)n;
         } else if (strcmp(key, "tries_left") == 0) {
-                if (vt_parse_uint(v, VT_PIV_TRIES_MAX, &n) < 0)
+                if (vt_parse_uint(v, VT_TRIES_MAX, &n) < 0)
                         return vt_ini_fail(ini, "tries_left must be 0..15, not '%s'", v);
                 pw->s.tries_left = (uint8_t)n;
         } else if (strcmp(key, "length") == 0) {

@@ -12,7 +12,6 @@
 
 static const char *const pin_policies[] = {"default", "never", "once", "always"};
 static const char *const touch_policies[] = {"default", "never", "always", "cached"};
-static const char *const charsets[] = {"any", "digits", "strong"};
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -29,11 +28,6 @@ const char *vt_pin_policy_name(uint8_t policy)
 const char *vt_touch_policy_name(uint8_t policy)
 {
         return name_of(touch_policies, N(touch_policies), policy);
-}
-
-const char *vt_charset_name(uint8_t charset)
-{
-        return name_of(charsets, N(charsets), charset);
 }
 
 static int parse_name(const char *v, const char *const *names, size_t n, uint8_t *out)
@@ -56,14 +50,9 @@ int vt_touch_policy_parse(const char *name, uint8_t *policy)
         return parse_name(name, touch_policies, N(touch_policies), policy);
 }
 
-int vt_charset_parse(const char *name, uint8_t *charset)
-{
-        return parse_name(name, charsets, N(charsets), charset);
-}
-
 bool vt_piv_names_valid(const struct vt_piv_state *st)
 {
-        if (st->pin_rules.charset >= N(charsets) || st->mgm_touch >= N(touch_policies))
+        if (!vt_charset_name(st->pin_rules.charset) || st->mgm_touch >= N(touch_policies))
                 return false;
         for (size_t i = 0; i < VT_SLOTS; i++)
                 if (st->slots[i].pin_policy >= N(pin_policies) ||

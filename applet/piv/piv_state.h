@@ -142,14 +142,12 @@ uint8_t vt_default_mgm_alg(const struct vt_image *img);
 /* Whether the firmware has a slot key algorithm (RSA-3072/4096, Ed25519, X25519 from 5.7) or a
  * management-key algorithm (AES from 5.4). */
 bool vt_fw_has_alg(const struct vt_image *img, uint8_t alg);
-/* Names of the policies as card.ini and `vtoken show` spell them. */
+/* Names of the policies as card.ini and `vtoken show` spell them (a charset's: pin_rules.h). */
 const char *vt_pin_policy_name(uint8_t policy);
 const char *vt_touch_policy_name(uint8_t policy);
-const char *vt_charset_name(uint8_t charset);
 /* The reverse: 0, or -1 for a name that is none of them. */
 int vt_pin_policy_parse(const char *name, uint8_t *policy);
 int vt_touch_policy_parse(const char *name, uint8_t *policy);
-int vt_charset_parse(const char *name, uint8_t *charset);
 /* Whether every policy and charset value of the state has a name (so it can be written). */
 bool vt_piv_names_valid(const struct vt_piv_state *st);
 
