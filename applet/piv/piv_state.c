@@ -2,8 +2,6 @@
 /* The PIV state in memory: its name tables, slots and objects. */
 #include "piv_state.h"
 
-#include "pgp_state.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
