@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct parse {
         struct conf *c;
@@ -399,32 +401,106 @@ static int parse_stream(FILE *f, const char *path, struct conf *c, char *err, si
         return p.failed ? -1 : 0;
 }
 
-int conf_load(const char *path, struct conf *c, char *err, size_t errlen)
+/* The whole file, read through a descriptor that refuses what is not a plain file of bounded
+ * size: a FIFO or a device (--config /dev/zero) would never end. */
+static int read_file(const char *path, char **text, size_t *len, char *err, size_t errlen)
 {
-        memset(c, 0, sizeof(*c));
-        FILE *f = fopen(path, "re");
-        if (!f) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0) {
                 snprintf(err, errlen, "%s: %s", path, strerror(errno));
                 return -1;
         }
         struct stat st;
-        if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        char *buf = NULL;
+        size_t n = 0;
+        if (fstat(fd, &st) < 0) {
+                snprintf(err, errlen, "%s: %s", path, strerror(errno));
+                goto fail;
+        }
+        if (S_ISDIR(st.st_mode)) {
                 snprintf(err, errlen,
                          "%s is a directory: --config takes the configuration file itself "
                          "(such as %s/vtokend.conf)",
                          path, path);
-                fclose(f);
-                return -1;
+                goto fail;
         }
-        int r = parse_stream(f, path, c, err, errlen);
-        fclose(f);
+        if (!S_ISREG(st.st_mode)) {
+                snprintf(err, errlen,
+                         "%s is not a regular file: the configuration is read from "
+                         "a file of text",
+                         path);
+                goto fail;
+        }
+        buf = malloc(VT_CONF_SIZE_MAX + 1);
+        if (!buf) {
+                snprintf(err, errlen, "%s: out of memory", path);
+                goto fail;
+        }
+        for (;;) { /* one byte more than allowed tells a file that is too large */
+                ssize_t r = read(fd, buf + n, VT_CONF_SIZE_MAX + 1 - n);
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r < 0) {
+                        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+                        goto fail;
+                }
+                if (r == 0)
+                        break;
+                n += (size_t)r;
+                if (n > VT_CONF_SIZE_MAX) {
+                        snprintf(err, errlen, "%s is larger than %d KiB: not a configuration file",
+                                 path, VT_CONF_SIZE_MAX / 1024);
+                        goto fail;
+                }
+        }
+        close(fd);
+        *text = buf;
+        *len = n;
+        return 0;
+fail:
+        free(buf);
+        close(fd);
+        return -1;
+}
+
+int conf_load(const char *path, struct conf *c, char *err, size_t errlen)
+{
+        memset(c, 0, sizeof(*c));
+        char *text;
+        size_t len;
+        if (read_file(path, &text, &len, err, errlen) < 0)
+                return -1;
+        int r = conf_parse(path, text, len, c, err, errlen);
+        free(text);
         return r;
+}
+
+/* A NUL byte would end a line early as the parser reads it: the rest could come back as a line
+ * of its own. Text has none. */
+static int refuse_nul(const char *name, const char *text, size_t len, char *err, size_t errlen)
+{
+        const char *nul = memchr(text, '\0', len);
+        if (!nul)
+                return 0;
+        int line = 1;
+        const char *start = text;
+        for (const char *s = text; s < nul; s++)
+                if (*s == '\n') {
+                        line++;
+                        start = s + 1;
+                }
+        snprintf(err, errlen, "%s:%d: a NUL byte at byte %zu of the line: the file is not text",
+                 name, line, (size_t)(nul - start) + 1);
+        return -1;
 }
 
 int conf_parse(const char *name, const char *text, size_t len, struct conf *c, char *err,
                size_t errlen)
 {
         static char empty[1];
+        memset(c, 0, sizeof(*c));
+        if (refuse_nul(name, text, len, err, errlen) < 0)
+                return -1;
         /* mode "r": the stream only reads the text, whatever its type says */
         FILE *f = fmemopen(len ? (void *)text : empty, len, "r");
         if (!f) {

@@ -17,6 +17,7 @@ enum conf_transport {
         CONF_TRANSPORT_DRIVER, /* vtoken's own driver: vtokend listens on a local socket */
 };
 
+#define VT_CONF_SIZE_MAX   (1024 * 1024) /* a configuration file larger than this is refused */
 #define VT_CONF_SOCKET_MAX 100 /* sun_path holds 108 bytes; vtokend binds PATH.new first */
 
 struct conf_card {
@@ -42,7 +43,8 @@ struct conf {
         size_t n_cards;
 };
 
-/* Reads and validates FILE; on error returns -1 with "FILE:LINE: what is wrong" in err. */
+/* Reads and validates FILE (a regular file of at most VT_CONF_SIZE_MAX bytes, without NUL
+ * bytes); on error returns -1 with "FILE:LINE: what is wrong" in err. */
 int conf_load(const char *path, struct conf *c, char *err, size_t errlen);
 /* The same from len bytes of text (no file), named name in messages. */
 int conf_parse(const char *name, const char *text, size_t len, struct conf *c, char *err,
