@@ -5,6 +5,7 @@
 
 #include "log.h"
 #include "peer.h"
+#include "sockdir.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -526,6 +527,24 @@ int conf_resolve_hosts(const struct conf *c, char *err, size_t errlen)
                         return -1;
                 }
                 freeaddrinfo(res);
+        }
+        return 0;
+}
+
+int conf_check_sockets(const struct conf *c, char *err, size_t errlen)
+{
+        char why[4400];
+        if (c->control[0] && sockdir_check(c->control, "control socket", why, sizeof(why)) < 0) {
+                snprintf(err, errlen, "%s: [daemon]: %s", c->path, why);
+                return -1;
+        }
+        for (size_t i = 0; i < c->n_cards; i++) {
+                const struct conf_card *cc = &c->cards[i];
+                if (cc->transport != CONF_TRANSPORT_DRIVER ||
+                    sockdir_check(cc->socket, "driver socket", why, sizeof(why)) == 0)
+                        continue;
+                snprintf(err, errlen, "%s:%d: [card %s]: %s", c->path, cc->line, cc->name, why);
+                return -1;
         }
         return 0;
 }

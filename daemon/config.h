@@ -54,6 +54,11 @@ int conf_parse(const char *name, const char *text, size_t len, struct conf *c, c
  * for the first that does not resolve. */
 int conf_resolve_hosts(const struct conf *c, char *err, size_t errlen);
 
+/* Checks the directory of the control socket and of every driver socket as the daemon will
+ * (sockdir.h), as --check-config does; -1 with "FILE[:LINE]: why" in err for the first that
+ * would be refused. */
+int conf_check_sockets(const struct conf *c, char *err, size_t errlen);
+
 /* The embedded default: one PIV card on 127.0.0.1:35963 with its image under the state
  * directory ($STATE_DIRECTORY, $XDG_STATE_HOME/vtoken, or /var/lib/vtoken). */
 void conf_default(struct conf *c);

@@ -4,6 +4,7 @@
 #include "card.h"
 #include "log.h"
 #include "peer.h"
+#include "sockdir.h"
 #include "vtlink.h"
 
 #include <errno.h>
@@ -315,6 +316,9 @@ static int listen_on(struct drv_link *l, char *err, size_t errlen)
 {
         struct sockaddr_un a = {.sun_family = AF_UNIX};
         struct stat st;
+        int r = sockdir_check(l->path, "driver socket", err, errlen);
+        if (r < 0)
+                return r;
         if (lstat(l->path, &st) == 0 && S_ISSOCK(st.st_mode) && in_use(l->path)) {
                 snprintf(err, errlen,
                          "socket %s is in use by another process (another vtokend?): one socket "
@@ -329,7 +333,7 @@ static int listen_on(struct drv_link *l, char *err, size_t errlen)
                 return -EEXIST;
         }
         snprintf(a.sun_path, sizeof(a.sun_path), "%s.new", l->path);
-        int r = clear(a.sun_path, err, errlen);
+        r = clear(a.sun_path, err, errlen);
         if (r < 0)
                 return r;
         l->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
