@@ -7,6 +7,7 @@
 #include "peer.h"
 
 #include <errno.h>
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -24,14 +25,21 @@
 /* A new connection on which vpcd asks this many times for the ATR, and for nothing else, serves
  * a pcscd that took the card for present all along and will not power it: see answer(). */
 #define STALE_ATR_POLLS 3
+#define VPCD_ADDRS_MAX  8
 
 struct vpcd_link {
         struct link base; /* first: served.c holds the link as a struct link */
         sd_event *event;
         char name[64];
         char endpoint[300];
-        struct sockaddr_storage addr;
-        socklen_t addrlen;
+        /* every address the host name has, tried in getaddrinfo's order: "localhost" is ::1
+         * first on Debian, and vpcd listens on IPv4 alone */
+        struct sockaddr_storage addrs[VPCD_ADDRS_MAX];
+        socklen_t addrlens[VPCD_ADDRS_MAX];
+        size_t n_addrs;
+        size_t cur; /* the one tried now */
+        char host[256];
+        char address[INET6_ADDRSTRLEN];
         struct link_handler h;
 
         enum link_state state;
@@ -77,6 +85,31 @@ static void drop(struct vpcd_link *l)
 }
 
 static void schedule_connect(struct vpcd_link *l);
+static void connect_in(struct vpcd_link *l, uint64_t delay_us);
+
+/* The address tried now, as text. */
+static const char *address(struct vpcd_link *l)
+{
+        const struct sockaddr_storage *a = &l->addrs[l->cur];
+        const void *bytes = a->ss_family == AF_INET6
+                                ? (const void *)&((const struct sockaddr_in6 *)a)->sin6_addr
+                                : (const void *)&((const struct sockaddr_in *)a)->sin_addr;
+        if (!inet_ntop(a->ss_family, bytes, l->address, sizeof(l->address)))
+                snprintf(l->address, sizeof(l->address), "?");
+        return l->address;
+}
+
+/* The address tried failed: the next one at once, and after the last a new round later. */
+static void next_address(struct vpcd_link *l)
+{
+        drop(l);
+        if (l->cur + 1 < l->n_addrs) {
+                l->cur++;
+                connect_in(l, 0);
+                return;
+        }
+        schedule_connect(l);
+}
 
 /* The connection is gone: pcscd stopped, restarted, or we broke the stream. */
 static void lost(struct vpcd_link *l, const char *why)
@@ -274,22 +307,24 @@ static int on_io(sd_event_source *s, int fd, uint32_t events, void *userdata)
                 socklen_t el = sizeof(err);
                 getsockopt(l->fd, SOL_SOCKET, SO_ERROR, &err, &el);
                 if (err) {
-                        vt_log(LOG_DEBUG, l->name, l->endpoint, "connect to vpcd %s: %s",
-                               l->endpoint, strerror(err));
-                        drop(l);
-                        schedule_connect(l);
+                        vt_log(LOG_DEBUG, l->name, l->endpoint, "connect to vpcd %s (%s): %s",
+                               l->endpoint, address(l), strerror(err));
+                        next_address(l);
                         return 0;
                 }
                 l->connecting = false;
                 if (!listener_trusted(l)) {
-                        drop(l);
-                        schedule_connect(l);
+                        next_address(l);
                         return 0;
                 }
                 l->backoff_us = BACKOFF_MIN_US;
                 l->probing = true;
                 l->atr_polls = 0;
-                vt_log(LOG_INFO, l->name, l->endpoint, "connected to vpcd %s", l->endpoint);
+                if (strcmp(address(l), l->host) != 0)
+                        vt_log(LOG_INFO, l->name, l->endpoint, "connected to vpcd %s (%s)",
+                               l->endpoint, address(l));
+                else
+                        vt_log(LOG_INFO, l->name, l->endpoint, "connected to vpcd %s", l->endpoint);
                 set_state(l, LINK_CONNECTED);
                 if (sd_event_add_time_relative(l->event, &l->silence, CLOCK_MONOTONIC, SILENCE_US,
                                                100000, on_silence, l) < 0)
@@ -317,11 +352,12 @@ static int on_io(sd_event_source *s, int fd, uint32_t events, void *userdata)
 static int try_connect(struct vpcd_link *l)
 {
         static const int one = 1;
-        l->fd = socket(l->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        const struct sockaddr_storage *a = &l->addrs[l->cur];
+        l->fd = socket(a->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (l->fd < 0)
                 return -errno;
         setsockopt(l->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        int r = connect(l->fd, (struct sockaddr *)&l->addr, l->addrlen);
+        int r = connect(l->fd, (const struct sockaddr *)a, l->addrlens[l->cur]);
         if (r < 0 && errno != EINPROGRESS)
                 return -errno;
         l->connecting = true;
@@ -336,10 +372,9 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
         l->retry = sd_event_source_unref(l->retry);
         int r = try_connect(l);
         if (r < 0) {
-                vt_log(LOG_DEBUG, l->name, l->endpoint, "connect to vpcd %s: %s", l->endpoint,
-                       strerror(-r));
-                drop(l);
-                schedule_connect(l);
+                vt_log(LOG_DEBUG, l->name, l->endpoint, "connect to vpcd %s (%s): %s", l->endpoint,
+                       address(l), strerror(-r));
+                next_address(l);
         }
         return 0;
 }
@@ -359,6 +394,7 @@ static void connect_in(struct vpcd_link *l, uint64_t delay_us)
 static void schedule_connect(struct vpcd_link *l)
 {
         uint64_t delay = l->backoff_us;
+        l->cur = 0; /* every round starts from the address preferred */
         l->backoff_us = l->backoff_us * 2 > BACKOFF_MAX_US ? BACKOFF_MAX_US : l->backoff_us * 2;
         connect_in(l, delay);
 }
@@ -374,9 +410,15 @@ static int resolve(struct vpcd_link *l, const char *host, uint16_t port)
                        gai_strerror(r));
                 return -EADDRNOTAVAIL;
         }
-        memcpy(&l->addr, res->ai_addr, res->ai_addrlen);
-        l->addrlen = res->ai_addrlen;
+        for (const struct addrinfo *a = res; a && l->n_addrs < VPCD_ADDRS_MAX; a = a->ai_next) {
+                if (a->ai_addrlen > sizeof(l->addrs[0]))
+                        continue;
+                memcpy(&l->addrs[l->n_addrs], a->ai_addr, a->ai_addrlen);
+                l->addrlens[l->n_addrs++] = a->ai_addrlen;
+        }
         freeaddrinfo(res);
+        if (!l->n_addrs)
+                return -EADDRNOTAVAIL;
         return 0;
 }
 
@@ -392,6 +434,7 @@ int vpcd_link_new(sd_event *e, const char *name, const char *host, uint16_t port
         l->event = sd_event_ref(e);
         snprintf(l->name, sizeof(l->name), "%s", name);
         snprintf(l->endpoint, sizeof(l->endpoint), "%s:%u", host, port);
+        snprintf(l->host, sizeof(l->host), "%s", host);
         l->h = *h;
         l->fd = -1;
         l->pcscd_uid = pcscd_uid;
