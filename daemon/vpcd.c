@@ -257,12 +257,14 @@ static const char *why(int r)
         return strerror(-r);
 }
 
-/* Before anything is answered: the listening end must be pcscd's. Anyone can listen on a
- * port pcscd left free (a socket-activated pcscd exits when idle) and would get the card. */
+/* Before anything is answered: the other end of this connection must be pcscd's. Anyone can
+ * listen on a port pcscd left free (a socket-activated pcscd exits when idle) and would get the
+ * card, and might yield the port to pcscd once it holds our connection: the socket that
+ * accepted it is asked, not whoever listens now. */
 static bool listener_trusted(struct vpcd_link *l)
 {
         uid_t uid = VT_UID_NONE;
-        int r = peer_listener_uid(l->fd, &uid);
+        int r = peer_uid(l->fd, &uid);
         if (r == 0 && peer_uid_trusted(uid, l->pcscd_uid)) {
                 l->refused = false;
                 return true;
@@ -270,20 +272,21 @@ static bool listener_trusted(struct vpcd_link *l)
         if (r == -ENOENT && !peer_is_loopback(l->fd)) {
                 /* on another host: no local user can be listening there */
                 vt_log(LOG_NOTICE, l->name, l->endpoint,
-                       "vpcd %s is on another host: its listener's owner cannot be checked",
-                       l->endpoint);
+                       "vpcd %s is on another host: its owner cannot be checked", l->endpoint);
                 l->refused = false;
                 return true;
         }
         char reason[160];
         if (r == 0)
-                snprintf(reason, sizeof(reason), "its listening socket belongs to uid %u%s",
+                snprintf(reason, sizeof(reason),
+                         "the socket that accepted the connection belongs to uid %u%s",
                          (unsigned)uid,
                          uid == 65534 ? " (nobody, or a user outside our user namespace)" : "");
         else if (r == -ENOENT)
-                snprintf(reason, sizeof(reason), "no listening socket of this host matches it");
+                snprintf(reason, sizeof(reason),
+                         "no socket of this host is the other end of the connection");
         else if (r == -EPERM)
-                snprintf(reason, sizeof(reason), "listeners of different users share its port");
+                snprintf(reason, sizeof(reason), "the kernel reports two sockets at the other end");
         else
                 snprintf(reason, sizeof(reason), "its owner cannot be looked up: %s", strerror(-r));
         bool again = l->refused && l->refused_uid == uid;

@@ -429,7 +429,7 @@ static void listener_owner(void **state)
         pid_t child;
         uid_t uid = VT_UID_NONE;
         int fd = connect_to_listener_of(geteuid(), hold, &child);
-        assert_int_equal(peer_listener_uid(fd, &uid), 0);
+        assert_int_equal(peer_uid(fd, &uid), 0);
         assert_int_equal(uid, geteuid());
         assert_true(peer_uid_trusted(uid, VT_UID_NONE));
         assert_true(peer_is_loopback(fd));
@@ -439,12 +439,77 @@ static void listener_owner(void **state)
         if (geteuid() != 0)
                 return; /* only root can listen as another user */
         fd = connect_to_listener_of(65534, hold, &child);
-        assert_int_equal(peer_listener_uid(fd, &uid), 0);
+        assert_int_equal(peer_uid(fd, &uid), 0);
         assert_int_equal(uid, 65534);
         assert_false(peer_uid_trusted(uid, VT_UID_NONE));
         assert_true(peer_uid_trusted(uid, 65534));
         close(fd);
         close(hold[1]);
+        waitpid(child, NULL, 0);
+}
+
+/* A listener of another user accepts our connection and yields the port to a trusted one: the
+ * connection still ends at the other user's socket, and that is who is named. */
+static void yielded_port(void **state)
+{
+        (void)state;
+        if (geteuid() != 0) {
+                skip(); /* only root can listen as another user */
+                return;
+        }
+        static const int one = 1;
+        int ready[2], hold[2];
+        uint16_t port = 0;
+        char c;
+        assert_int_equal(pipe(ready), 0);
+        assert_int_equal(pipe(hold), 0);
+        pid_t child = fork();
+        assert_true(child >= 0);
+        if (child == 0) {
+                struct sockaddr_in a = {.sin_family = AF_INET,
+                                        .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+                socklen_t len = sizeof(a);
+                int l = -1, conn;
+                close(hold[1]);
+                if (setresuid(65534, 65534, 65534) == 0 &&
+                    (l = socket(AF_INET, SOCK_STREAM, 0)) >= 0 &&
+                    setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0 &&
+                    bind(l, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(l, 1) == 0 &&
+                    getsockname(l, (struct sockaddr *)&a, &len) == 0)
+                        port = ntohs(a.sin_port);
+                if (write(ready[1], &port, sizeof(port)) != sizeof(port))
+                        _exit(1);
+                /* accepts the connection, then gives the port up */
+                if ((conn = accept(l, NULL, NULL)) < 0 || close(l) < 0 ||
+                    write(ready[1], &port, sizeof(port)) != sizeof(port) ||
+                    read(hold[0], &c, 1) < 0)
+                        _exit(1);
+                close(conn);
+                _exit(0);
+        }
+        close(hold[0]);
+        assert_int_equal(read(ready[0], &port, sizeof(port)), sizeof(port));
+        assert_true(port != 0);
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_port = htons(port),
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+        assert_int_equal(read(ready[0], &port, sizeof(port)), sizeof(port)); /* yielded */
+        /* a trusted listener (ours, root) takes the port now */
+        int trusted = socket(AF_INET, SOCK_STREAM, 0);
+        assert_int_equal(setsockopt(trusted, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
+        assert_int_equal(bind(trusted, (struct sockaddr *)&a, sizeof(a)), 0);
+        assert_int_equal(listen(trusted, 1), 0);
+        uid_t uid = VT_UID_NONE;
+        assert_int_equal(peer_uid(fd, &uid), 0);
+        assert_int_equal(uid, 65534);
+        assert_false(peer_uid_trusted(uid, VT_UID_NONE));
+        close(trusted);
+        close(fd);
+        close(hold[1]);
+        close(ready[0]);
+        close(ready[1]);
         waitpid(child, NULL, 0);
 }
 
@@ -462,6 +527,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(dropped_mid_command, setup, teardown),
             cmocka_unit_test_setup_teardown(frames_behind_a_slow_answer, setup, teardown),
             cmocka_unit_test(listener_owner),
+            cmocka_unit_test(yielded_port),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
