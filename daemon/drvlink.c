@@ -41,7 +41,7 @@ struct drv_link {
         bool refused;             /* the last peer was refused: say so again only when it changes */
         uid_t refused_uid;
 
-        struct vtl_rx rx;
+        struct rxbuf rx;
         uint8_t rxbuf[VTL_HEADER + VTL_BODY_MAX];
         uint8_t tx[VTL_HEADER + VTL_BODY_MAX];
         size_t tx_len, tx_off;
@@ -63,10 +63,7 @@ static void hang_up(struct drv_link *l, const char *why)
         close(l->fd);
         l->fd = -1;
         l->pending = false;
-        explicit_bzero(l->tx, l->tx_len);
-        l->tx_len = l->tx_off = 0;
-        explicit_bzero(l->rxbuf, l->rx.have);
-        vtl_rx_init(&l->rx, l->rxbuf, sizeof(l->rxbuf));
+        link_wipe(&l->rx, l->tx, &l->tx_len, &l->tx_off);
         l->h.power(l->h.user, LINK_POWER_OFF);
         if (l->state != LINK_REMOVED)
                 set_state(l, LINK_WAITING);
@@ -163,7 +160,7 @@ static int process(struct drv_link *l)
                 int r = answer(l, &m);
                 l->answering = false;
                 /* the request (a PIN) is wiped before its answer goes out */
-                vtl_rx_consume(&l->rx);
+                rxbuf_consume(&l->rx);
                 if (r >= 0 && l->tx_len)
                         r = flush(l);
                 if (r < 0)
@@ -202,14 +199,14 @@ static int on_io(sd_event_source *s, int fd, uint32_t events, void *userdata)
         }
         if (r >= 0 && !l->tx_len && !l->pending && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
                 size_t room;
-                uint8_t *space = vtl_rx_space(&l->rx, &room);
+                uint8_t *space = rxbuf_space(&l->rx, &room);
                 ssize_t n = read(l->fd, space, room);
                 if (n < 0 && errno != EAGAIN && errno != EINTR)
                         r = -errno;
                 else if (n == 0)
                         r = -ECONNRESET;
                 else if (n > 0) {
-                        vtl_rx_commit(&l->rx, (size_t)n);
+                        rxbuf_commit(&l->rx, (size_t)n);
                         r = process(l);
                 }
         }
@@ -373,7 +370,7 @@ static void drv_free(struct link *base)
         if (l->lfd >= 0)
                 close(l->lfd);
         sd_event_unref(l->event);
-        explicit_bzero(l->rxbuf, sizeof(l->rxbuf));
+        link_wipe(&l->rx, l->tx, &l->tx_len, &l->tx_off);
         free(l);
 }
 

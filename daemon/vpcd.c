@@ -58,7 +58,7 @@ struct vpcd_link {
         bool refused;    /* the last listener was refused: say so again only when it changes */
         uid_t refused_uid;
 
-        struct frame_rx rx;
+        struct rxbuf rx;
         uint8_t rxbuf[FRAME_HEADER + FRAME_MAX];
         uint8_t tx[FRAME_HEADER + VT_RAPDU_MAX];
         size_t tx_len, tx_off;
@@ -79,8 +79,7 @@ static void drop(struct vpcd_link *l)
         l->fd = -1;
         l->connecting = false;
         l->pending = false;
-        l->tx_len = l->tx_off = 0;
-        frame_rx_init(&l->rx, l->rxbuf, sizeof(l->rxbuf));
+        link_wipe(&l->rx, l->tx, &l->tx_len, &l->tx_off);
         l->h.power(l->h.user, LINK_POWER_OFF);
 }
 
@@ -183,13 +182,13 @@ static int process_frames(struct vpcd_link *l)
         for (;;) {
                 const uint8_t *body;
                 size_t len;
-                int r = frame_rx_next(&l->rx, &body, &len);
+                int r = rxbuf_next(&l->rx, &body, &len);
                 if (r < 0)
                         return -EMSGSIZE;
                 if (r == 0)
                         return 0;
                 r = answer(l, body, len);
-                frame_rx_consume(&l->rx);
+                rxbuf_consume(&l->rx);
                 if (r > 0)
                         r = flush(l);
                 if (r < 0)
@@ -229,7 +228,7 @@ static int on_readable(struct vpcd_link *l)
 {
         static const int one = 1;
         size_t room;
-        uint8_t *space = frame_rx_space(&l->rx, &room);
+        uint8_t *space = rxbuf_space(&l->rx, &room);
         /* TCP_QUICKACK is cleared by the kernel: re-arm it (which also sends an ACK held back)
          * before a read that may start a frame, so vpcd's Nagle-held body follows its header at
          * once. Not for a body that fits one segment behind its header: that one comes whole,
@@ -244,7 +243,7 @@ static int on_readable(struct vpcd_link *l)
         if (n == 0)
                 return -ECONNRESET;
         heard(l);
-        frame_rx_commit(&l->rx, (size_t)n);
+        rxbuf_commit(&l->rx, (size_t)n);
         return process_frames(l);
 }
 
@@ -425,69 +424,37 @@ static int resolve(struct vpcd_link *l, const char *host, uint16_t port)
         return 0;
 }
 
-static const struct link_ops vpcd_ops;
-
-int vpcd_link_new(sd_event *e, const char *name, const char *host, uint16_t port, uid_t pcscd_uid,
-                  const struct link_handler *h, struct vpcd_link **out)
+static void vpcd_free(struct link *base)
 {
-        struct vpcd_link *l = calloc(1, sizeof(*l));
-        if (!l)
-                return -ENOMEM;
-        l->base.ops = &vpcd_ops;
-        l->event = sd_event_ref(e);
-        snprintf(l->name, sizeof(l->name), "%s", name);
-        snprintf(l->endpoint, sizeof(l->endpoint), "%s:%u", host, port);
-        snprintf(l->host, sizeof(l->host), "%s", host);
-        l->h = *h;
-        l->fd = -1;
-        l->pcscd_uid = pcscd_uid;
-        l->state = LINK_WAITING;
-        l->backoff_us = BACKOFF_MIN_US;
-        frame_rx_init(&l->rx, l->rxbuf, sizeof(l->rxbuf));
-        int r = resolve(l, host, port);
-        if (r < 0) {
-                vpcd_link_free(l);
-                return r;
-        }
-        r = sd_event_add_time_relative(e, &l->retry, CLOCK_MONOTONIC, 0, 0, on_retry, l);
-        if (r < 0) {
-                vpcd_link_free(l);
-                return r;
-        }
-        *out = l;
-        return 0;
-}
-
-void vpcd_link_free(struct vpcd_link *l)
-{
-        if (!l)
-                return;
+        struct vpcd_link *l = (struct vpcd_link *)base;
         l->io = sd_event_source_disable_unref(l->io);
         l->retry = sd_event_source_disable_unref(l->retry);
         l->silence = sd_event_source_disable_unref(l->silence);
         if (l->fd >= 0)
                 close(l->fd);
+        link_wipe(&l->rx, l->tx, &l->tx_len, &l->tx_off);
         sd_event_unref(l->event);
         free(l);
 }
 
-enum link_state vpcd_link_state(const struct vpcd_link *l)
+static enum link_state vpcd_state(const struct link *base)
 {
-        return l->state;
+        return ((const struct vpcd_link *)base)->state;
 }
 
-bool vpcd_link_unheard(const struct vpcd_link *l)
+static bool vpcd_unheard(const struct link *base)
 {
-        return l->unheard;
+        return ((const struct vpcd_link *)base)->unheard;
 }
 
-const char *vpcd_link_endpoint(const struct vpcd_link *l)
+static const char *vpcd_endpoint(const struct link *base)
 {
-        return l->endpoint;
+        return ((const struct vpcd_link *)base)->endpoint;
 }
 
-void vpcd_link_remove(struct vpcd_link *l)
+static void vpcd_remove(struct link *base)
 {
+        struct vpcd_link *l = (struct vpcd_link *)base;
         if (l->state == LINK_REMOVED)
                 return;
         l->retry = sd_event_source_disable_unref(l->retry);
@@ -495,8 +462,9 @@ void vpcd_link_remove(struct vpcd_link *l)
         set_state(l, LINK_REMOVED);
 }
 
-void vpcd_link_insert(struct vpcd_link *l)
+static void vpcd_insert(struct link *base)
 {
+        struct vpcd_link *l = (struct vpcd_link *)base;
         if (l->state != LINK_REMOVED)
                 return;
         l->backoff_us = BACKOFF_MIN_US;
@@ -504,8 +472,9 @@ void vpcd_link_insert(struct vpcd_link *l)
         connect_in(l, 0);
 }
 
-int vpcd_link_respond(struct vpcd_link *l, const uint8_t *rsp, size_t len)
+static int vpcd_respond(struct link *base, const uint8_t *rsp, size_t len)
 {
+        struct vpcd_link *l = (struct vpcd_link *)base;
         if (!l->pending || l->fd < 0 || len > VT_RAPDU_MAX)
                 return -EINVAL;
         l->pending = false;
@@ -520,72 +489,44 @@ int vpcd_link_respond(struct vpcd_link *l, const uint8_t *rsp, size_t len)
         return 0;
 }
 
-void vpcd_link_reconnect(struct vpcd_link *l)
-{
-        if (l->state == LINK_REMOVED || l->state == LINK_WAITING)
-                return;
-        lost(l, "connection dropped on purpose");
-}
-
-/* ---- as a struct link ---- */
-
-static struct vpcd_link *of(struct link *l)
-{
-        return (struct vpcd_link *)l; /* the first member */
-}
-
-static const struct vpcd_link *of_const(const struct link *l)
-{
-        return (const struct vpcd_link *)l;
-}
-
-struct link *vpcd_link_base(struct vpcd_link *l)
-{
-        return &l->base;
-}
-
-static void op_free(struct link *l)
-{
-        vpcd_link_free(of(l));
-}
-
-static enum link_state op_state(const struct link *l)
-{
-        return vpcd_link_state(of_const(l));
-}
-
-static const char *op_endpoint(const struct link *l)
-{
-        return vpcd_link_endpoint(of_const(l));
-}
-
-static bool op_unheard(const struct link *l)
-{
-        return vpcd_link_unheard(of_const(l));
-}
-
-static void op_remove(struct link *l)
-{
-        vpcd_link_remove(of(l));
-}
-
-static void op_insert(struct link *l)
-{
-        vpcd_link_insert(of(l));
-}
-
-static int op_respond(struct link *l, const uint8_t *rsp, size_t len)
-{
-        return vpcd_link_respond(of(l), rsp, len);
-}
-
 static const struct link_ops vpcd_ops = {
     .kind = "vpcd",
-    .free = op_free,
-    .state = op_state,
-    .endpoint = op_endpoint,
-    .unheard = op_unheard,
-    .remove = op_remove,
-    .insert = op_insert,
-    .respond = op_respond,
+    .free = vpcd_free,
+    .state = vpcd_state,
+    .endpoint = vpcd_endpoint,
+    .unheard = vpcd_unheard,
+    .remove = vpcd_remove,
+    .insert = vpcd_insert,
+    .respond = vpcd_respond,
 };
+
+int vpcd_link_new(sd_event *e, const char *name, const char *host, uint16_t port, uid_t pcscd_uid,
+                  const struct link_handler *h, struct link **out, char *err, size_t errlen)
+{
+        struct vpcd_link *l = calloc(1, sizeof(*l));
+        if (!l) {
+                snprintf(err, errlen, "out of memory");
+                return -ENOMEM;
+        }
+        l->base.ops = &vpcd_ops;
+        l->event = sd_event_ref(e);
+        snprintf(l->name, sizeof(l->name), "%s", name);
+        snprintf(l->endpoint, sizeof(l->endpoint), "%s:%u", host, port);
+        snprintf(l->host, sizeof(l->host), "%s", host);
+        l->h = *h;
+        l->fd = -1;
+        l->pcscd_uid = pcscd_uid;
+        l->state = LINK_WAITING;
+        l->backoff_us = BACKOFF_MIN_US;
+        frame_rx_init(&l->rx, l->rxbuf, sizeof(l->rxbuf));
+        int r = resolve(l, host, port);
+        if (r >= 0)
+                r = sd_event_add_time_relative(e, &l->retry, CLOCK_MONOTONIC, 0, 0, on_retry, l);
+        if (r < 0) {
+                snprintf(err, errlen, "vpcd %s:%u: %s", host, port, strerror(-r));
+                vpcd_free(&l->base);
+                return r;
+        }
+        *out = &l->base;
+        return 0;
+}

@@ -19,13 +19,14 @@
 #include <unistd.h>
 
 #include "frame.h"
+#include "peer.h"
 #include "vpcd.h"
 
 struct fake {
         sd_event *e;
         int lfd, fd;
         uint16_t port;
-        struct vpcd_link *link;
+        struct link *link;
         int powers[16];
         size_t n_powers;
         size_t apdus, last_len;
@@ -73,7 +74,7 @@ static int pump(struct fake *f, int fd, int want)
                         struct pollfd p = {.fd = fd, .events = POLLIN};
                         if (poll(&p, 1, 0) == 1)
                                 return 0;
-                } else if ((int)vpcd_link_state(f->link) == want) {
+                } else if ((int)link_state(f->link) == want) {
                         return 0;
                 }
                 sd_event_run(f->e, 5000);
@@ -102,7 +103,9 @@ static int setup(void **state)
         assert_int_equal(sd_event_new(&f->e), 0);
         listen_on(f, 0);
         const struct link_handler h = {.user = f, .apdu = h_apdu, .atr = h_atr, .power = h_power};
-        assert_int_equal(vpcd_link_new(f->e, "t", "127.0.0.1", f->port, VT_UID_NONE, &h, &f->link),
+        char err[200];
+        assert_int_equal(vpcd_link_new(f->e, "t", "127.0.0.1", f->port, VT_UID_NONE, &h, &f->link,
+                                       err, sizeof(err)),
                          0);
         assert_int_equal(pump(f, f->lfd, 0), 0);
         f->fd = accept(f->lfd, NULL, NULL);
@@ -115,7 +118,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
         struct fake *f = *state;
-        vpcd_link_free(f->link);
+        link_free(f->link);
         close(f->fd);
         close(f->lfd);
         sd_event_unref(f->e);
@@ -165,14 +168,14 @@ static void control_codes(void **state)
         assert_int_equal(buf[0], 0x3B);
         assert_int_equal(f->n_powers, before + 1);
         assert_int_equal(f->powers[before], LINK_POWER_ON);
-        assert_int_equal(vpcd_link_state(f->link), LINK_POWERED);
+        assert_int_equal(link_state(f->link), LINK_POWERED);
         send_frame(f, (const uint8_t[]){VPCD_CTRL_RESET}, 1);
         send_frame(f, (const uint8_t[]){VPCD_CTRL_OFF}, 1);
         send_frame(f, (const uint8_t[]){VPCD_CTRL_ATR}, 1);
         assert_int_equal(recv_frame(f, buf, sizeof(buf)), 4);
         assert_int_equal(f->powers[before + 1], LINK_POWER_RESET);
         assert_int_equal(f->powers[before + 2], LINK_POWER_OFF);
-        assert_int_equal(vpcd_link_state(f->link), LINK_CONNECTED);
+        assert_int_equal(link_state(f->link), LINK_CONNECTED);
         assert_int_equal(readable(f->fd), 0); /* nothing else was sent */
 }
 
@@ -205,7 +208,7 @@ static void stale_pcscd_pulled_once(void **state)
                 send_frame(f, (const uint8_t[]){VPCD_CTRL_ATR}, 1);
                 assert_int_equal(recv_frame(f, buf, sizeof(buf)), 4);
         }
-        assert_int_equal(vpcd_link_state(f->link), LINK_POWERED);
+        assert_int_equal(link_state(f->link), LINK_POWERED);
 }
 
 static void apdu_and_largest_frame(void **state)
@@ -236,7 +239,7 @@ static void reconnects(void **state)
         /* nothing listens for a while: connection refused, retried with backoff */
         for (int i = 0; i < 20; i++)
                 sd_event_run(f->e, 5000);
-        assert_int_equal(vpcd_link_state(f->link), LINK_WAITING);
+        assert_int_equal(link_state(f->link), LINK_WAITING);
         /* pcscd is back on the same port: the link finds it by itself */
         listen_on(f, f->port);
         assert_int_equal(pump(f, f->lfd, 0), 0);
@@ -253,8 +256,8 @@ static void reconnects(void **state)
 static void removal(void **state)
 {
         struct fake *f = *state;
-        vpcd_link_remove(f->link);
-        assert_int_equal(vpcd_link_state(f->link), LINK_REMOVED);
+        link_remove(f->link);
+        assert_int_equal(link_state(f->link), LINK_REMOVED);
         uint8_t b;
         assert_int_equal(pump(f, f->fd, 0), 0);
         assert_int_equal(read(f->fd, &b, 1), 0); /* the reader sees the card go */
@@ -263,7 +266,7 @@ static void removal(void **state)
                 sd_event_run(f->e, 5000);
         struct pollfd p = {.fd = f->lfd, .events = POLLIN};
         assert_int_equal(poll(&p, 1, 0), 0); /* and no reconnect while removed */
-        vpcd_link_insert(f->link);
+        link_insert(f->link);
         assert_int_equal(pump(f, f->lfd, 0), 0);
         f->fd = accept(f->lfd, NULL, NULL);
         assert_int_equal(pump(f, -1, LINK_CONNECTED), 0);
@@ -286,7 +289,7 @@ static void deferred_answer(void **state)
 {
         struct fake *f = *state;
         uint8_t buf[64];
-        assert_int_equal(vpcd_link_respond(f->link, (const uint8_t[]){0x90, 0x00}, 2), -EINVAL);
+        assert_int_equal(link_respond(f->link, (const uint8_t[]){0x90, 0x00}, 2), -EINVAL);
         f->answer = LINK_APDU_PENDING;
         send_frame(f, (const uint8_t[]){0x00, 0x87, 0x07, 0x9A}, 4);
         send_frame(f, (const uint8_t[]){VPCD_CTRL_ATR}, 1); /* vpcd would not, but if it did */
@@ -295,12 +298,12 @@ static void deferred_answer(void **state)
         assert_int_equal(f->apdus, 1);
         assert_int_equal(readable(f->fd), 0);
         f->answer = 0;
-        assert_int_equal(vpcd_link_respond(f->link, (const uint8_t[]){0x69, 0x82}, 2), 0);
+        assert_int_equal(link_respond(f->link, (const uint8_t[]){0x69, 0x82}, 2), 0);
         assert_int_equal(recv_frame(f, buf, sizeof(buf)), 2);
         assert_memory_equal(buf, ((uint8_t[]){0x69, 0x82}), 2);
         assert_int_equal(recv_frame(f, buf, sizeof(buf)), 4); /* then the ATR */
         assert_int_equal(buf[0], 0x3B);
-        assert_int_equal(vpcd_link_respond(f->link, buf, 2), -EINVAL); /* nothing pending */
+        assert_int_equal(link_respond(f->link, buf, 2), -EINVAL); /* nothing pending */
 }
 
 /* A pending answer is cancelled by the link going away: the card is powered off. */
@@ -312,9 +315,9 @@ static void pending_then_removed(void **state)
         for (int i = 0; i < 20 && f->apdus == 0; i++)
                 sd_event_run(f->e, 1000);
         size_t before = f->n_powers;
-        vpcd_link_remove(f->link);
+        link_remove(f->link);
         assert_int_equal(f->powers[before], LINK_POWER_OFF);
-        assert_int_equal(vpcd_link_respond(f->link, (const uint8_t[]){0x90, 0x00}, 2), -EINVAL);
+        assert_int_equal(link_respond(f->link, (const uint8_t[]){0x90, 0x00}, 2), -EINVAL);
 }
 
 /* A command answered by dropping the connection: the reader sees it close, and the card
@@ -337,14 +340,6 @@ static void dropped_mid_command(void **state)
         uint8_t buf[8];
         send_frame(f, (const uint8_t[]){0x00, 0xA4, 0x04, 0x00}, 4);
         assert_int_equal(recv_frame(f, buf, sizeof(buf)), 3);
-        /* and a reconnect asked for from outside (the control socket) does the same */
-        vpcd_link_reconnect(f->link);
-        assert_int_equal(pump(f, f->fd, 0), 0);
-        assert_int_equal(read(f->fd, &b, 1), 0);
-        close(f->fd);
-        assert_int_equal(pump(f, f->lfd, 0), 0);
-        f->fd = accept(f->lfd, NULL, NULL);
-        assert_int_equal(pump(f, -1, LINK_CONNECTED), 0);
 }
 
 /* Frames that came while an answer waited for room in the socket are answered once it has
@@ -379,7 +374,7 @@ static void frames_behind_a_slow_answer(void **state)
         free(buf);
         assert_int_equal(frames, N);
         assert_int_equal(f->apdus, N);
-        assert_int_equal(vpcd_link_state(f->link), LINK_CONNECTED);
+        assert_int_equal(link_state(f->link), LINK_CONNECTED);
 }
 
 /* A socket connected to a listener on 127.0.0.1 (port 0: any) that a child owns as uid; the
