@@ -79,12 +79,12 @@ int conf_parse_endpoint(const char *s, char *host, size_t hostlen, uint16_t *por
 {
         const char *colon = strrchr(s, ':');
         if (!colon || colon == s || (size_t)(colon - s) >= hostlen)
-                return -1;
+                return -EINVAL;
         char *end;
         errno = 0;
         long v = strtol(colon + 1, &end, 10);
         if (errno || end == colon + 1 || *end || v < 1 || v > 65535)
-                return -1;
+                return -EINVAL;
         memcpy(host, s, (size_t)(colon - s));
         host[colon - s] = '\0';
         *port = (uint16_t)v;
@@ -399,7 +399,7 @@ static int parse_stream(FILE *f, const char *path, struct conf *c, char *err, si
                 fail(&p, p.line, "no [card NAME] section: nothing to serve");
         for (size_t i = 0; i < c->n_cards; i++)
                 c->cards[i].pcscd_uid = c->pcscd_uid;
-        return p.failed ? -1 : 0;
+        return p.failed ? -EINVAL : 0;
 }
 
 /* The whole file, read through a descriptor that refuses what is not a plain file of bounded
@@ -409,7 +409,7 @@ static int read_file(const char *path, char **text, size_t *len, char *err, size
         int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0) {
                 snprintf(err, errlen, "%s: %s", path, strerror(errno));
-                return -1;
+                return -EINVAL;
         }
         struct stat st;
         char *buf = NULL;
@@ -461,7 +461,7 @@ static int read_file(const char *path, char **text, size_t *len, char *err, size
 fail:
         free(buf);
         close(fd);
-        return -1;
+        return -EINVAL;
 }
 
 int conf_load(const char *path, struct conf *c, char *err, size_t errlen)
@@ -470,7 +470,7 @@ int conf_load(const char *path, struct conf *c, char *err, size_t errlen)
         char *text;
         size_t len;
         if (read_file(path, &text, &len, err, errlen) < 0)
-                return -1;
+                return -EINVAL;
         int r = conf_parse(path, text, len, c, err, errlen);
         free(text);
         return r;
@@ -492,7 +492,7 @@ static int refuse_nul(const char *name, const char *text, size_t len, char *err,
                 }
         snprintf(err, errlen, "%s:%d: a NUL byte at byte %zu of the line: the file is not text",
                  name, line, (size_t)(nul - start) + 1);
-        return -1;
+        return -EINVAL;
 }
 
 int conf_parse(const char *name, const char *text, size_t len, struct conf *c, char *err,
@@ -501,12 +501,12 @@ int conf_parse(const char *name, const char *text, size_t len, struct conf *c, c
         static char empty[1];
         memset(c, 0, sizeof(*c));
         if (refuse_nul(name, text, len, err, errlen) < 0)
-                return -1;
+                return -EINVAL;
         /* mode "r": the stream only reads the text, whatever its type says */
         FILE *f = fmemopen(len ? (void *)text : empty, len, "r");
         if (!f) {
                 snprintf(err, errlen, "%s: %s", name, strerror(errno));
-                return -1;
+                return -EINVAL;
         }
         int r = parse_stream(f, name, c, err, errlen);
         fclose(f);
@@ -524,7 +524,7 @@ int conf_resolve_hosts(const struct conf *c, char *err, size_t errlen)
                 if (r != 0) {
                         snprintf(err, errlen, "%s:%d: [card %s]: cannot resolve vpcd host %s: %s",
                                  c->path, cc->line, cc->name, cc->host, gai_strerror(r));
-                        return -1;
+                        return -EINVAL;
                 }
                 freeaddrinfo(res);
         }
@@ -536,7 +536,7 @@ int conf_check_sockets(const struct conf *c, char *err, size_t errlen)
         char why[4400];
         if (c->control[0] && sockdir_check(c->control, "control socket", why, sizeof(why)) < 0) {
                 snprintf(err, errlen, "%s: [daemon]: %s", c->path, why);
-                return -1;
+                return -EINVAL;
         }
         for (size_t i = 0; i < c->n_cards; i++) {
                 const struct conf_card *cc = &c->cards[i];
@@ -544,7 +544,7 @@ int conf_check_sockets(const struct conf *c, char *err, size_t errlen)
                     sockdir_check(cc->socket, "driver socket", why, sizeof(why)) == 0)
                         continue;
                 snprintf(err, errlen, "%s:%d: [card %s]: %s", c->path, cc->line, cc->name, why);
-                return -1;
+                return -EINVAL;
         }
         return 0;
 }

@@ -44,18 +44,18 @@ struct conf {
 };
 
 /* Reads and validates FILE (a regular file of at most VT_CONF_SIZE_MAX bytes, without NUL
- * bytes); on error returns -1 with "FILE:LINE: what is wrong" in err. */
+ * bytes); on error returns -EINVAL with "FILE:LINE: what is wrong" in err. */
 int conf_load(const char *path, struct conf *c, char *err, size_t errlen);
 /* The same from len bytes of text (no file), named name in messages. */
 int conf_parse(const char *name, const char *text, size_t len, struct conf *c, char *err,
                size_t errlen);
 
-/* Looks up every card's vpcd host, as --check-config does; -1 with "FILE:LINE: why" in err
+/* Looks up every card's vpcd host, as --check-config does; -EINVAL with "FILE:LINE: why" in err
  * for the first that does not resolve. */
 int conf_resolve_hosts(const struct conf *c, char *err, size_t errlen);
 
 /* Checks the directory of the control socket and of every driver socket as the daemon will
- * (sockdir.h), as --check-config does; -1 with "FILE[:LINE]: why" in err for the first that
+ * (sockdir.h), as --check-config does; -EINVAL with "FILE[:LINE]: why" in err for the first that
  * would be refused. */
 int conf_check_sockets(const struct conf *c, char *err, size_t errlen);
 
@@ -63,7 +63,7 @@ int conf_check_sockets(const struct conf *c, char *err, size_t errlen);
  * directory ($STATE_DIRECTORY, $XDG_STATE_HOME/vtoken, or /var/lib/vtoken). */
 void conf_default(struct conf *c);
 
-/* "HOST:PORT" -> host and port; -1 when malformed. */
+/* "HOST:PORT" -> host and port; -EINVAL when malformed. */
 int conf_parse_endpoint(const char *s, char *host, size_t hostlen, uint16_t *port);
 
 #endif

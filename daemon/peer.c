@@ -130,22 +130,14 @@ static int endpoint_from(const struct sockaddr_storage *ss, struct endpoint *e)
         return -EAFNOSUPPORT;
 }
 
-static int peer_endpoint(int fd, struct endpoint *e)
+/* fd's remote end (peer) or its own (not peer). */
+static int endpoint_of_fd(int fd, bool peer, struct endpoint *e)
 {
         struct sockaddr_storage ss = {0};
         socklen_t len = sizeof(ss);
-        if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0)
-                return -errno;
-        return endpoint_from(&ss, e);
-}
-
-static int local_endpoint(int fd, struct endpoint *e)
-{
-        struct sockaddr_storage ss = {0};
-        socklen_t len = sizeof(ss);
-        if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
-                return -errno;
-        return endpoint_from(&ss, e);
+        int r = peer ? getpeername(fd, (struct sockaddr *)&ss, &len)
+                     : getsockname(fd, (struct sockaddr *)&ss, &len);
+        return r < 0 ? -errno : endpoint_from(&ss, e);
 }
 
 /* One look at the kernel's connected sockets of both families. */
@@ -171,9 +163,9 @@ static int lookup(const struct pair *p, struct found *f)
 int peer_uid(int fd, uid_t *uid)
 {
         struct pair p = {0};
-        int r = peer_endpoint(fd, &p.remote);
+        int r = endpoint_of_fd(fd, true, &p.remote);
         if (r == 0)
-                r = local_endpoint(fd, &p.local);
+                r = endpoint_of_fd(fd, false, &p.local);
         if (r < 0)
                 return r;
         struct found f = {0};
@@ -198,7 +190,7 @@ int peer_uid(int fd, uid_t *uid)
 bool peer_is_loopback(int fd)
 {
         struct endpoint e = {0};
-        if (peer_endpoint(fd, &e) < 0)
+        if (endpoint_of_fd(fd, true, &e) < 0)
                 return false;
         if (e.family == AF_INET)
                 return ((const uint8_t *)e.addr)[0] == 127;

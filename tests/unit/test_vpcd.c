@@ -9,9 +9,11 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -283,6 +285,69 @@ static void broken_stream(void **state)
         assert_int_equal(recv_frame(f, buf, sizeof(buf)), 4);
 }
 
+/* The secret the memory tests look for, kept masked so that this process never holds it plain
+ * but where the link put it. */
+#define SECRET_MASK 0x5A
+static const uint8_t secret_masked[8] = {0x6D, 0x28, 0xC3, 0xA8, 0x2D, 0x94, 0x1F, 0xE6};
+
+/* Whether the secret stands anywhere in this process's writable memory. */
+static bool secret_in_memory(void)
+{
+        static uint8_t chunk[1 << 16];
+        FILE *maps = fopen("/proc/self/maps", "re");
+        int mem = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+        char line[512];
+        bool found = false;
+        assert_non_null(maps);
+        assert_true(mem >= 0);
+        while (!found && fgets(line, sizeof(line), maps)) {
+                unsigned long lo, hi;
+                char perms[8];
+                if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3 || perms[0] != 'r' ||
+                    perms[1] != 'w')
+                        continue;
+                for (unsigned long at = lo; !found && at < hi; at += sizeof(chunk) - 8) {
+                        size_t want = hi - at < sizeof(chunk) ? hi - at : sizeof(chunk);
+                        ssize_t n = pread(mem, chunk, want, (off_t)at);
+                        for (ssize_t i = 0; n >= 8 && !found && i <= n - 8; i++) {
+                                size_t k = 0;
+                                while (k < 8 && (chunk[i + k] ^ SECRET_MASK) == secret_masked[k])
+                                        k++;
+                                found = k == 8;
+                        }
+                        if (n < (ssize_t)want)
+                                break;
+                }
+        }
+        explicit_bzero(chunk, sizeof(chunk));
+        fclose(maps);
+        close(mem);
+        return found;
+}
+
+/* A command cut off by the connection's end (a VERIFY whose PIN came, and not its last byte)
+ * is wiped with the connection, as the driver's link does: nothing of it stays in memory. */
+static void hang_up_wipes(void **state)
+{
+        struct fake *f = *state;
+        uint8_t frame[2 + 5 + 8] = {0x00, 5 + 8 + 1, 0x00, 0x20, 0x00, 0x80, 0x09};
+        for (size_t i = 0; i < 8; i++)
+                frame[7 + i] = secret_masked[i] ^ SECRET_MASK;
+        assert_int_equal(write(f->fd, frame, sizeof(frame)), (ssize_t)sizeof(frame));
+        explicit_bzero(frame, sizeof(frame));
+        /* the link has it, waiting for the last byte (and this scan can see it) */
+        bool seen = false;
+        for (int i = 0; i < 200 && !seen; i++) {
+                sd_event_run(f->e, 5000);
+                seen = secret_in_memory();
+        }
+        assert_true(seen);
+        close(f->fd);
+        f->fd = -1;
+        assert_int_equal(pump(f, -1, LINK_WAITING), 0);
+        assert_false(secret_in_memory());
+}
+
 /* An answer given later (a delay, a wait for touch): nothing is read or sent meanwhile, then
  * the answer goes out and the next frame is served. */
 static void deferred_answer(void **state)
@@ -517,6 +582,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(reconnects, setup, teardown),
             cmocka_unit_test_setup_teardown(removal, setup, teardown),
             cmocka_unit_test_setup_teardown(broken_stream, setup, teardown),
+            cmocka_unit_test_setup_teardown(hang_up_wipes, setup, teardown),
             cmocka_unit_test_setup_teardown(deferred_answer, setup, teardown),
             cmocka_unit_test_setup_teardown(pending_then_removed, setup, teardown),
             cmocka_unit_test_setup_teardown(dropped_mid_command, setup, teardown),
