@@ -449,7 +449,7 @@ static int read_file(const char *path, char **text, size_t *len, char *err, size
                         break;
                 n += (size_t)r;
                 if (n > VT_CONF_SIZE_MAX) {
-                        snprintf(err, errlen, "%s is larger than %d KiB: not a configuration file",
+                        snprintf(err, errlen, "%s is larger than %zu KiB: not a configuration file",
                                  path, VT_CONF_SIZE_MAX / 1024);
                         goto fail;
                 }

@@ -17,7 +17,8 @@ enum conf_transport {
         CONF_TRANSPORT_DRIVER, /* vtoken's own driver: vtokend listens on a local socket */
 };
 
-#define VT_CONF_SIZE_MAX   (1024 * 1024) /* a configuration file larger than this is refused */
+#define VT_CONF_SIZE_MAX                                                                           \
+        ((size_t)1024 * 1024)  /* a configuration file larger than this is refused */
 #define VT_CONF_SOCKET_MAX 100 /* sun_path holds 108 bytes; vtokend binds PATH.new first */
 
 struct conf_card {

@@ -72,18 +72,18 @@ static void note(struct command *c, const char *fmt, ...)
 }
 
 /* The command is answered (rsp, n) or abandoned (rsp NULL): trace it. */
-static void finish(struct pipeline *sc, const uint8_t *rsp, size_t n)
+static void finish(struct pipeline *p, const uint8_t *rsp, size_t n)
 {
-        struct command *c = &sc->cur;
-        if (sc->trace.fd != -1) {
+        struct command *c = &p->cur;
+        if (p->trace.fd != -1) {
                 if (!c->start_us) { /* the trace started while the command ran */
                         clock_gettime(CLOCK_REALTIME, &c->when);
                         c->start_us = now_us();
                 }
                 if (!c->name && c->len >= 2)
-                        c->name = vt_card_ins_name(&sc->card, c->cmd[1], c->name_buf);
+                        c->name = vt_card_ins_name(&p->card, c->cmd[1], c->name_buf);
                 struct trace_entry e = {
-                    .card = sc->name,
+                    .card = p->name,
                     .when = c->when,
                     .duration_us = now_us() - c->start_us,
                     .cmd = c->cmd,
@@ -95,7 +95,7 @@ static void finish(struct pipeline *sc, const uint8_t *rsp, size_t n)
                     .redact_rsp = c->secrecy & VT_SECRET_RESPONSE,
                     .note = c->note[0] ? c->note : NULL,
                 };
-                trace_sink_emit(&sc->trace, &e);
+                trace_sink_emit(&p->trace, &e);
         }
         OPENSSL_cleanse(c->cmd, c->len); /* a PIN, a key: not kept once the card has it */
         c->pending = false;
@@ -111,42 +111,42 @@ static size_t put_sw(uint8_t *out, uint16_t sw)
 }
 
 /* The card runs the command it has received whole. */
-static size_t execute(struct pipeline *sc, uint8_t *out)
+static size_t execute(struct pipeline *p, uint8_t *out)
 {
-        struct command *c = &sc->cur;
-        int wf = sc->faults.n ? faults_find(&sc->faults, c->cmd, c->len, true) : -1;
-        sc->writes.armed = wf >= 0;
-        sc->writes.fired = false;
-        size_t n = vt_card_execute(&sc->card, out);
-        if (wf >= 0 && sc->writes.fired) { /* the command wrote, and failed */
-                faults_spend(&sc->faults, (size_t)wf);
+        struct command *c = &p->cur;
+        int wf = p->faults.n ? faults_find(&p->faults, c->cmd, c->len, true) : -1;
+        p->writes.armed = wf >= 0;
+        p->writes.fired = false;
+        size_t n = vt_card_execute(&p->card, out);
+        if (wf >= 0 && p->writes.fired) { /* the command wrote, and failed */
+                faults_spend(&p->faults, (size_t)wf);
                 note(c, "fault: write-fail");
         }
-        sc->writes.armed = false;
-        finish(sc, out, n);
+        p->writes.armed = false;
+        finish(p, out, n);
         return n;
 }
 
 /* Whether the command the card holds waits for a touch: its applet says so, and a cached
  * touch of the same key is not recent enough. */
-static bool needs_touch(struct pipeline *sc, const struct vt_card_step *step)
+static bool needs_touch(struct pipeline *p, const struct vt_card_step *step)
 {
-        uint64_t last = sc->touched_at[step->touch_key];
+        uint64_t last = p->touched_at[step->touch_key];
         if (step->touch == VT_TOUCH_EACH)
                 return true;
         return step->touch == VT_TOUCH_CACHABLE && (!last || now_us() - last >= TOUCH_CACHE_US);
 }
 
-static int defer(struct pipeline *sc, uint64_t usec, sd_event_time_handler_t fn)
+static int defer(struct pipeline *p, uint64_t usec, sd_event_time_handler_t fn)
 {
-        struct command *c = &sc->cur;
+        struct command *c = &p->cur;
         if (!c->start_us)
                 c->start_us = now_us();
         c->timer = sd_event_source_disable_unref(c->timer);
-        int r = sd_event_add_time_relative(sc->event, &c->timer, CLOCK_MONOTONIC, usec,
-                                           TIMER_ACCURACY_US, fn, sc);
+        int r = sd_event_add_time_relative(p->event, &c->timer, CLOCK_MONOTONIC, usec,
+                                           TIMER_ACCURACY_US, fn, p);
         if (r < 0) {
-                vt_log(LOG_ERR, sc->name, NULL, "cannot defer an answer: %s", strerror(-r));
+                vt_log(LOG_ERR, p->name, NULL, "cannot defer an answer: %s", strerror(-r));
                 return r;
         }
         c->pending = true;
@@ -154,146 +154,146 @@ static int defer(struct pipeline *sc, uint64_t usec, sd_event_time_handler_t fn)
 }
 
 /* Answers a deferred command now. */
-static void respond(struct pipeline *sc, size_t n)
+static void respond(struct pipeline *p, size_t n)
 {
         if (n == LINK_APDU_PENDING)
                 return;
-        link_respond(sc->link, sc->cur.rsp, n);
-        OPENSSL_cleanse(sc->cur.rsp, n);
+        link_respond(p->link, p->cur.rsp, n);
+        OPENSSL_cleanse(p->cur.rsp, n);
 }
 
 static int on_touch_timeout(sd_event_source *s, uint64_t usec, void *userdata)
 {
-        struct pipeline *sc = userdata;
+        struct pipeline *p = userdata;
         (void)s;
         (void)usec;
-        note(&sc->cur, "no touch within %u ms", sc->touch_timeout_ms);
-        vt_log(LOG_INFO, sc->name, NULL, "no touch within %u ms: 69 82", sc->touch_timeout_ms);
-        size_t n = put_sw(sc->cur.rsp, SW_SECURITY_STATUS_NOT_SATISFIED);
-        finish(sc, sc->cur.rsp, n);
-        respond(sc, n);
+        note(&p->cur, "no touch within %u ms", p->touch_timeout_ms);
+        vt_log(LOG_INFO, p->name, NULL, "no touch within %u ms: 69 82", p->touch_timeout_ms);
+        size_t n = put_sw(p->cur.rsp, SW_SECURITY_STATUS_NOT_SATISFIED);
+        finish(p, p->cur.rsp, n);
+        respond(p, n);
         return 0;
 }
 
 /* After the faults: the card takes the command; a whole one waits for a touch or runs. */
-static size_t proceed(struct pipeline *sc, uint8_t *out)
+static size_t proceed(struct pipeline *p, uint8_t *out)
 {
-        struct command *c = &sc->cur;
+        struct command *c = &p->cur;
         struct vt_card_step step;
-        vt_card_receive(&sc->card, c->cmd, c->len, out, &step);
+        vt_card_receive(&p->card, c->cmd, c->len, out, &step);
         c->secrecy = step.secrecy;
         if (!step.ready) {
-                finish(sc, out, step.len);
+                finish(p, out, step.len);
                 return step.len;
         }
-        if (!needs_touch(sc, &step))
-                return execute(sc, out);
-        if (defer(sc, (uint64_t)sc->touch_timeout_ms * 1000, on_touch_timeout) < 0) {
+        if (!needs_touch(p, &step))
+                return execute(p, out);
+        if (defer(p, (uint64_t)p->touch_timeout_ms * 1000, on_touch_timeout) < 0) {
                 size_t n = put_sw(out, SW_UNKNOWN);
-                finish(sc, out, n);
+                finish(p, out, n);
                 return n;
         }
         c->waiting_touch = true;
         c->touch_key = step.touch_key;
-        vt_log(LOG_INFO, sc->name, NULL, "key %02X waits for a touch (vtoken ctl touch %s)",
-               step.touch_key, sc->name);
+        vt_log(LOG_INFO, p->name, NULL, "key %02X waits for a touch (vtoken ctl touch %s)",
+               step.touch_key, p->name);
         return LINK_APDU_PENDING;
 }
 
 static int on_delayed(sd_event_source *s, uint64_t usec, void *userdata)
 {
-        struct pipeline *sc = userdata;
+        struct pipeline *p = userdata;
         (void)s;
         (void)usec;
-        sc->cur.timer = sd_event_source_disable_unref(sc->cur.timer);
-        sc->cur.pending = false;
-        respond(sc, proceed(sc, sc->cur.rsp));
+        p->cur.timer = sd_event_source_disable_unref(p->cur.timer);
+        p->cur.pending = false;
+        respond(p, proceed(p, p->cur.rsp));
         return 0;
 }
 
 static size_t on_apdu(void *user, const uint8_t *cmd, size_t len, uint8_t *out)
 {
-        struct pipeline *sc = user;
-        struct command *c = &sc->cur;
+        struct pipeline *p = user;
+        struct command *c = &p->cur;
         if (len > sizeof(c->cmd)) /* no transport carries one: never reached */
                 return put_sw(out, SW_WRONG_LENGTH);
         memcpy(c->cmd, cmd, len);
         c->len = len;
-        sc->commands++;
+        p->commands++;
         c->note[0] = '\0';
         /* the hot path: the clocks and the command's name only for a trace; a deferred
          * answer starts its clock in defer() */
         c->start_us = 0;
         c->name = NULL;
-        if (sc->trace.fd != -1) {
+        if (p->trace.fd != -1) {
                 clock_gettime(CLOCK_REALTIME, &c->when);
                 c->start_us = now_us();
-                c->name = len >= 2 ? vt_card_ins_name(&sc->card, cmd[1], c->name_buf) : NULL;
+                c->name = len >= 2 ? vt_card_ins_name(&p->card, cmd[1], c->name_buf) : NULL;
         }
 
-        if (!sc->card.powered) /* a reconnected link: pcscd still takes the card as powered */
-                vt_card_power_on(&sc->card);
-        int i = sc->faults.n ? faults_find(&sc->faults, cmd, len, false) : -1;
+        if (!p->card.powered) /* a reconnected link: pcscd still takes the card as powered */
+                vt_card_power_on(&p->card);
+        int i = p->faults.n ? faults_find(&p->faults, cmd, len, false) : -1;
         if (i < 0)
-                return proceed(sc, out);
+                return proceed(p, out);
         /* a command a fault answers never reaches the card: ask what it would have hidden */
-        c->secrecy = vt_card_peek_secrecy(&sc->card, cmd, len);
-        struct fault f = sc->faults.list[i];
-        faults_spend(&sc->faults, (size_t)i);
+        c->secrecy = vt_card_peek_secrecy(&p->card, cmd, len);
+        struct fault f = p->faults.list[i];
+        faults_spend(&p->faults, (size_t)i);
         char what[64];
         fault_describe(&f, 0, what, sizeof(what));
         note(c, "fault: %s", what);
         switch (f.kind) {
         case FAULT_SW: {
                 size_t n = put_sw(out, f.sw);
-                finish(sc, out, n);
+                finish(p, out, n);
                 return n;
         }
         case FAULT_DROP:
-                vt_log(LOG_INFO, sc->name, NULL, "fault: dropping the %s connection mid-command",
-                       link_kind(sc->link));
-                finish(sc, NULL, 0);
+                vt_log(LOG_INFO, p->name, NULL, "fault: dropping the %s connection mid-command",
+                       link_kind(p->link));
+                finish(p, NULL, 0);
                 return LINK_APDU_DROP;
         case FAULT_DELAY:
-                if (defer(sc, f.delay_us, on_delayed) == 0)
+                if (defer(p, f.delay_us, on_delayed) == 0)
                         return LINK_APDU_PENDING;
                 break;
         case FAULT_WRITE_FAIL:
                 break;
         }
-        return proceed(sc, out);
+        return proceed(p, out);
 }
 
 static size_t on_atr(void *user, uint8_t *out)
 {
-        struct pipeline *sc = user;
-        memcpy(out, sc->card.atr, sc->card.atr_len);
-        return sc->card.atr_len;
+        struct pipeline *p = user;
+        memcpy(out, p->card.atr, p->card.atr_len);
+        return p->card.atr_len;
 }
 
-static void on_power(void *user, enum link_power p)
+static void on_power(void *user, enum link_power power)
 {
-        struct pipeline *sc = user;
-        if (p == LINK_POWER_ON) {
-                vt_card_power_on(&sc->card);
+        struct pipeline *p = user;
+        if (power == LINK_POWER_ON) {
+                vt_card_power_on(&p->card);
                 return;
         }
-        if (p == LINK_POWER_RESET) {
-                vt_card_reset(&sc->card);
+        if (power == LINK_POWER_RESET) {
+                vt_card_reset(&p->card);
                 return;
         }
-        if (sc->cur.pending) { /* the link dropped or the card was removed before the answer */
-                note(&sc->cur, "card gone before the answer");
-                finish(sc, NULL, 0);
+        if (p->cur.pending) { /* the link dropped or the card was removed before the answer */
+                note(&p->cur, "card gone before the answer");
+                finish(p, NULL, 0);
         }
-        vt_card_power_off(&sc->card);
+        vt_card_power_off(&p->card);
 }
 
 static void on_state(void *user)
 {
-        struct pipeline *sc = user;
-        if (sc->changed)
-                sc->changed(sc->user);
+        struct pipeline *p = user;
+        if (p->changed)
+                p->changed(p->user);
 }
 
 int pipeline_new(sd_event *event, const char *name, struct vt_image *img,

@@ -279,7 +279,8 @@ static void not_a_file(void **state)
         snprintf(path, sizeof(path), "/tmp/vt-conf-XXXXXX");
         int fd = mkstemp(path);
         assert_true(fd >= 0);
-        assert_int_equal(ftruncate(fd, VT_CONF_SIZE_MAX + 1), 0); /* zeros, but it is the size */
+        assert_int_equal(ftruncate(fd, (off_t)VT_CONF_SIZE_MAX + 1),
+                         0); /* zeros, but it is the size */
         close(fd);
         r = conf_load(path, &c, err, sizeof(err));
         unlink(path);
