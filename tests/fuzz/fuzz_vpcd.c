@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: the vpcd receive path. The bytes vpcd sends arrive in pieces, as reads of
- * a socket return them; they go into the link's frame buffer (daemon/frame.c) the way
- * daemon/vpcd.c puts them there, and every whole frame is answered as vpcd.c answers it: a
- * control code powers the card or asks for the ATR, anything longer is a command APDU for a
- * PIV card.
+ * a socket return them; they go into the link's frame buffer (driver/rxbuf.c with vpcd's
+ * header, daemon/frame.c) the way daemon/vpcd.c puts them there, and every whole frame is
+ * answered as vpcd.c answers it: a control code powers the card or asks for the ATR, anything
+ * longer is a command APDU for a PIV card.
  *
  * Input: one byte, the largest piece a read returns (0: as much as fits), then the stream.
  *
