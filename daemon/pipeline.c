@@ -320,7 +320,7 @@ int pipeline_new(sd_event *event, const char *name, struct vt_image *img,
         p->writes.inner = *store;
         struct vt_store wrapped = fault_store(&p->writes);
         if (vt_card_setup(&p->card, img, &wrapped, err, errlen) < 0) {
-                free(p);
+                pipeline_free(p); /* what the card set up before it failed */
                 return -EINVAL;
         }
         *out = p;
