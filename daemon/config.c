@@ -7,6 +7,7 @@
 
 #include "log.h"
 #include "peer.h"
+#include "sockdir.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -17,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct parse {
         struct conf *c;
@@ -78,12 +81,12 @@ int conf_parse_endpoint(const char *s, char *host, size_t hostlen, uint16_t *por
 {
         const char *colon = strrchr(s, ':');
         if (!colon || colon == s || (size_t)(colon - s) >= hostlen)
-                return -1;
+                return -EINVAL;
         char *end;
         errno = 0;
         long v = strtol(colon + 1, &end, 10);
         if (errno || end == colon + 1 || *end || v < 1 || v > 65535)
-                return -1;
+                return -EINVAL;
         memcpy(host, s, (size_t)(colon - s));
         host[colon - s] = '\0';
         *port = (uint16_t)v;
@@ -396,40 +399,114 @@ static int parse_stream(FILE *f, const char *path, struct conf *c, char *err, si
                 fail(&p, p.line, "no [card NAME] section: nothing to serve");
         for (size_t i = 0; i < c->n_cards; i++)
                 c->cards[i].pcscd_uid = c->pcscd_uid;
-        return p.failed ? -1 : 0;
+        return p.failed ? -EINVAL : 0;
+}
+
+/* The whole file, read through a descriptor that refuses what is not a plain file of bounded
+ * size: a FIFO or a device (--config /dev/zero) would never end. */
+static int read_file(const char *path, char **text, size_t *len, char *err, size_t errlen)
+{
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0) {
+                snprintf(err, errlen, "%s: %s", path, strerror(errno));
+                return -EINVAL;
+        }
+        struct stat st;
+        char *buf = NULL;
+        size_t n = 0;
+        if (fstat(fd, &st) < 0) {
+                snprintf(err, errlen, "%s: %s", path, strerror(errno));
+                goto fail;
+        }
+        if (S_ISDIR(st.st_mode)) {
+                snprintf(err, errlen,
+                         "%s is a directory: --config takes the configuration file itself "
+                         "(such as %s/vtokend.conf)",
+                         path, path);
+                goto fail;
+        }
+        if (!S_ISREG(st.st_mode)) {
+                snprintf(err, errlen,
+                         "%s is not a regular file: the configuration is read from "
+                         "a file of text",
+                         path);
+                goto fail;
+        }
+        buf = malloc(VT_CONF_SIZE_MAX + 1);
+        if (!buf) {
+                snprintf(err, errlen, "%s: out of memory", path);
+                goto fail;
+        }
+        for (;;) { /* one byte more than allowed tells a file that is too large */
+                ssize_t r = read(fd, buf + n, VT_CONF_SIZE_MAX + 1 - n);
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r < 0) {
+                        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+                        goto fail;
+                }
+                if (r == 0)
+                        break;
+                n += (size_t)r;
+                if (n > VT_CONF_SIZE_MAX) {
+                        snprintf(err, errlen, "%s is larger than %zu KiB: not a configuration file",
+                                 path, VT_CONF_SIZE_MAX / 1024);
+                        goto fail;
+                }
+        }
+        close(fd);
+        *text = buf;
+        *len = n;
+        return 0;
+fail:
+        free(buf);
+        close(fd);
+        return -EINVAL;
 }
 
 int conf_load(const char *path, struct conf *c, char *err, size_t errlen)
 {
         memset(c, 0, sizeof(*c));
-        FILE *f = fopen(path, "re");
-        if (!f) {
-                snprintf(err, errlen, "%s: %s", path, strerror(errno));
-                return -1;
-        }
-        struct stat st;
-        if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-                snprintf(err, errlen,
-                         "%s is a directory: --config takes the configuration file itself "
-                         "(such as %s/vtokend.conf)",
-                         path, path);
-                fclose(f);
-                return -1;
-        }
-        int r = parse_stream(f, path, c, err, errlen);
-        fclose(f);
+        char *text;
+        size_t len;
+        if (read_file(path, &text, &len, err, errlen) < 0)
+                return -EINVAL;
+        int r = conf_parse(path, text, len, c, err, errlen);
+        free(text);
         return r;
+}
+
+/* A NUL byte would end a line early as the parser reads it: the rest could come back as a line
+ * of its own. Text has none. */
+static int refuse_nul(const char *name, const char *text, size_t len, char *err, size_t errlen)
+{
+        const char *nul = memchr(text, '\0', len);
+        if (!nul)
+                return 0;
+        int line = 1;
+        const char *start = text;
+        for (const char *s = text; s < nul; s++)
+                if (*s == '\n') {
+                        line++;
+                        start = s + 1;
+                }
+        snprintf(err, errlen, "%s:%d: a NUL byte at byte %zu of the line: the file is not text",
+                 name, line, (size_t)(nul - start) + 1);
+        return -EINVAL;
 }
 
 int conf_parse(const char *name, const char *text, size_t len, struct conf *c, char *err,
                size_t errlen)
 {
         static char empty[1];
+        memset(c, 0, sizeof(*c));
+        if (refuse_nul(name, text, len, err, errlen) < 0)
+                return -EINVAL;
         /* mode "r": the stream only reads the text, whatever its type says */
         FILE *f = fmemopen(len ? (void *)text : empty, len, "r");
         if (!f) {
                 snprintf(err, errlen, "%s: %s", name, strerror(errno));
-                return -1;
+                return -EINVAL;
         }
         int r = parse_stream(f, name, c, err, errlen);
         fclose(f);
@@ -447,9 +524,27 @@ int conf_resolve_hosts(const struct conf *c, char *err, size_t errlen)
                 if (r != 0) {
                         snprintf(err, errlen, "%s:%d: [card %s]: cannot resolve vpcd host %s: %s",
                                  c->path, cc->line, cc->name, cc->host, gai_strerror(r));
-                        return -1;
+                        return -EINVAL;
                 }
                 freeaddrinfo(res);
+        }
+        return 0;
+}
+
+int conf_check_sockets(const struct conf *c, char *err, size_t errlen)
+{
+        char why[4400];
+        if (c->control[0] && sockdir_check(c->control, "control socket", why, sizeof(why)) < 0) {
+                snprintf(err, errlen, "%s: [daemon]: %s", c->path, why);
+                return -EINVAL;
+        }
+        for (size_t i = 0; i < c->n_cards; i++) {
+                const struct conf_card *cc = &c->cards[i];
+                if (cc->transport != CONF_TRANSPORT_DRIVER ||
+                    sockdir_check(cc->socket, "driver socket", why, sizeof(why)) == 0)
+                        continue;
+                snprintf(err, errlen, "%s:%d: [card %s]: %s", c->path, cc->line, cc->name, why);
+                return -EINVAL;
         }
         return 0;
 }

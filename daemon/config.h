@@ -17,6 +17,8 @@ enum conf_transport {
         CONF_TRANSPORT_DRIVER, /* vtoken's own driver: vtokend listens on a local socket */
 };
 
+#define VT_CONF_SIZE_MAX                                                                           \
+        ((size_t)1024 * 1024)  /* a configuration file larger than this is refused */
 #define VT_CONF_SOCKET_MAX 100 /* sun_path holds 108 bytes; vtokend binds PATH.new first */
 
 struct conf_card {
@@ -42,21 +44,27 @@ struct conf {
         size_t n_cards;
 };
 
-/* Reads and validates FILE; on error returns -1 with "FILE:LINE: what is wrong" in err. */
+/* Reads and validates FILE (a regular file of at most VT_CONF_SIZE_MAX bytes, without NUL
+ * bytes); on error returns -EINVAL with "FILE:LINE: what is wrong" in err. */
 int conf_load(const char *path, struct conf *c, char *err, size_t errlen);
 /* The same from len bytes of text (no file), named name in messages. */
 int conf_parse(const char *name, const char *text, size_t len, struct conf *c, char *err,
                size_t errlen);
 
-/* Looks up every card's vpcd host, as --check-config does; -1 with "FILE:LINE: why" in err
+/* Looks up every card's vpcd host, as --check-config does; -EINVAL with "FILE:LINE: why" in err
  * for the first that does not resolve. */
 int conf_resolve_hosts(const struct conf *c, char *err, size_t errlen);
+
+/* Checks the directory of the control socket and of every driver socket as the daemon will
+ * (sockdir.h), as --check-config does; -EINVAL with "FILE[:LINE]: why" in err for the first that
+ * would be refused. */
+int conf_check_sockets(const struct conf *c, char *err, size_t errlen);
 
 /* The embedded default: one PIV card on 127.0.0.1:35963 with its image under the state
  * directory ($STATE_DIRECTORY, $XDG_STATE_HOME/vtoken, or /var/lib/vtoken). */
 void conf_default(struct conf *c);
 
-/* "HOST:PORT" -> host and port; -1 when malformed. */
+/* "HOST:PORT" -> host and port; -EINVAL when malformed. */
 int conf_parse_endpoint(const char *s, char *host, size_t hostlen, uint16_t *port);
 
 #endif

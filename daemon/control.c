@@ -28,6 +28,8 @@
  * a peer of another user (root excepted) is refused. A client has 10 s to send its line. */
 #include "control.h"
 
+#include "sockdir.h"
+
 #include "log.h"
 
 #include <errno.h>
@@ -273,49 +275,18 @@ static int remove_stale(const struct sockaddr_un *sa)
         return unlink(sa->sun_path) < 0 ? -errno : 0;
 }
 
-/* Whoever may write the socket's directory may put another socket in its place and take the
- * commands meant for the cards: it must belong to root or to us and be closed to writers. */
-static int check_directory(const char *path)
-{
-        char dir[PATH_MAX];
-        const char *slash = strrchr(path, '/');
-        struct stat st;
-        if (!slash)
-                snprintf(dir, sizeof(dir), ".");
-        else
-                snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
-        if (lstat(dir, &st) < 0)
-                return -errno;
-        if (!S_ISDIR(st.st_mode)) {
-                log_error("control socket directory %s is not a directory (a link?): name the "
-                          "directory itself",
-                          dir);
-                return -ENOTDIR;
-        }
-        if (st.st_uid != 0 && st.st_uid != geteuid()) {
-                log_error("control socket directory %s belongs to uid %u, who could replace the "
-                          "socket: use a directory of root or of uid %u",
-                          dir, (unsigned)st.st_uid, (unsigned)geteuid());
-                return -EPERM;
-        }
-        if (st.st_mode & 022) {
-                log_error("control socket directory %s has mode %04o: others could replace the "
-                          "socket (chmod go-w %s, or use a directory of its own)",
-                          dir, (unsigned)(st.st_mode & 07777), dir);
-                return -EPERM;
-        }
-        return 0;
-}
-
 static int listen_on(struct control *ctl, const char *path)
 {
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
         if (strlen(path) >= sizeof(sa.sun_path))
                 return -ENAMETOOLONG;
         snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-        int r = check_directory(path);
-        if (r < 0)
+        char why[PATH_MAX + 200];
+        int r = sockdir_check(path, "control socket", why, sizeof(why));
+        if (r < 0) {
+                log_error("%s", why);
                 return r;
+        }
         r = remove_stale(&sa);
         if (r < 0)
                 return r;

@@ -4,6 +4,7 @@
 #include "card.h"
 #include "log.h"
 #include "peer.h"
+#include "sockdir.h"
 #include "vtlink.h"
 
 #include <errno.h>
@@ -40,7 +41,7 @@ struct drv_link {
         bool refused;             /* the last peer was refused: say so again only when it changes */
         uid_t refused_uid;
 
-        struct vtl_rx rx;
+        struct rxbuf rx;
         uint8_t rxbuf[VTL_HEADER + VTL_BODY_MAX];
         uint8_t tx[VTL_HEADER + VTL_BODY_MAX];
         size_t tx_len, tx_off;
@@ -62,10 +63,7 @@ static void hang_up(struct drv_link *l, const char *why)
         close(l->fd);
         l->fd = -1;
         l->pending = false;
-        explicit_bzero(l->tx, l->tx_len);
-        l->tx_len = l->tx_off = 0;
-        explicit_bzero(l->rxbuf, l->rx.have);
-        vtl_rx_init(&l->rx, l->rxbuf, sizeof(l->rxbuf));
+        link_wipe(&l->rx, l->tx, &l->tx_len, &l->tx_off);
         l->h.power(l->h.user, LINK_POWER_OFF);
         if (l->state != LINK_REMOVED)
                 set_state(l, LINK_WAITING);
@@ -162,7 +160,7 @@ static int process(struct drv_link *l)
                 int r = answer(l, &m);
                 l->answering = false;
                 /* the request (a PIN) is wiped before its answer goes out */
-                vtl_rx_consume(&l->rx);
+                rxbuf_consume(&l->rx);
                 if (r >= 0 && l->tx_len)
                         r = flush(l);
                 if (r < 0)
@@ -201,14 +199,14 @@ static int on_io(sd_event_source *s, int fd, uint32_t events, void *userdata)
         }
         if (r >= 0 && !l->tx_len && !l->pending && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
                 size_t room;
-                uint8_t *space = vtl_rx_space(&l->rx, &room);
+                uint8_t *space = rxbuf_space(&l->rx, &room);
                 ssize_t n = read(l->fd, space, room);
                 if (n < 0 && errno != EAGAIN && errno != EINTR)
                         r = -errno;
                 else if (n == 0)
                         r = -ECONNRESET;
                 else if (n > 0) {
-                        vtl_rx_commit(&l->rx, (size_t)n);
+                        rxbuf_commit(&l->rx, (size_t)n);
                         r = process(l);
                 }
         }
@@ -315,6 +313,9 @@ static int listen_on(struct drv_link *l, char *err, size_t errlen)
 {
         struct sockaddr_un a = {.sun_family = AF_UNIX};
         struct stat st;
+        int r = sockdir_check(l->path, "driver socket", err, errlen);
+        if (r < 0)
+                return r;
         if (lstat(l->path, &st) == 0 && S_ISSOCK(st.st_mode) && in_use(l->path)) {
                 snprintf(err, errlen,
                          "socket %s is in use by another process (another vtokend?): one socket "
@@ -329,7 +330,7 @@ static int listen_on(struct drv_link *l, char *err, size_t errlen)
                 return -EEXIST;
         }
         snprintf(a.sun_path, sizeof(a.sun_path), "%s.new", l->path);
-        int r = clear(a.sun_path, err, errlen);
+        r = clear(a.sun_path, err, errlen);
         if (r < 0)
                 return r;
         l->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -369,7 +370,7 @@ static void drv_free(struct link *base)
         if (l->lfd >= 0)
                 close(l->lfd);
         sd_event_unref(l->event);
-        explicit_bzero(l->rxbuf, sizeof(l->rxbuf));
+        link_wipe(&l->rx, l->tx, &l->tx_len, &l->tx_off);
         free(l);
 }
 

@@ -4,6 +4,8 @@
 #ifndef VT_FRAME_H
 #define VT_FRAME_H
 
+#include "rxbuf.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -24,27 +26,13 @@ enum vpcd_ctrl {
 enum vpcd_msg { VPCD_MSG_POWER, VPCD_MSG_ATR, VPCD_MSG_APDU, VPCD_MSG_EMPTY, VPCD_MSG_UNKNOWN };
 enum vpcd_msg frame_vpcd_msg(const uint8_t *body, size_t len);
 
-/* Receive side: bytes go in at frame_rx_space()/frame_rx_commit(); whole frames come out of
- * frame_rx_next() and stay valid until frame_rx_consume(). */
-struct frame_rx {
-        uint8_t *buf;
-        size_t cap;
-        size_t have;
-};
-
-void frame_rx_init(struct frame_rx *rx, uint8_t *buf, size_t cap);
-uint8_t *frame_rx_space(struct frame_rx *rx, size_t *room);
-void frame_rx_commit(struct frame_rx *rx, size_t n);
-/* 1 and the frame when one is complete, 0 when more bytes are needed, -1 when the announced
- * length cannot fit the buffer (the stream is then unusable). */
-int frame_rx_next(const struct frame_rx *rx, const uint8_t **body, size_t *len);
-/* Drops the frame frame_rx_next returned; its bytes are wiped. */
-void frame_rx_consume(struct frame_rx *rx);
+/* The receive side is the shared rxbuf (driver/rxbuf.h) with vpcd's header: a 2-byte length. */
+void frame_rx_init(struct rxbuf *rx, uint8_t *buf, size_t cap);
 
 /* Whether a frame is under way whose missing bytes all fit one TCP segment of the smallest
  * MSS (536 bytes): they then arrive together, with nothing held back waiting for our ACK. */
 #define FRAME_ONE_SEGMENT 536
-bool frame_rx_body_one_segment(const struct frame_rx *rx);
+bool frame_rx_body_one_segment(const struct rxbuf *rx);
 
 /* Writes the header for a body of len bytes placed at out + FRAME_HEADER; returns the whole
  * frame's length. */

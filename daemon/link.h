@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* A card's link to its reader in pcscd, whichever the transport: vpcd (vpcd.c, TCP to
- * vsmartcard's driver) or vtoken's own driver (drvlink.c, a local socket to driver/). The
- * served card (served.c) answers through a link_handler and acts on the link through these
- * calls alone, so both transports share everything but the link. */
+/* A card's link to its reader in pcscd, whichever the transport: the interface alone. Each
+ * transport is one file with one constructor that returns a struct link (vpcd.c: TCP to
+ * vsmartcard's driver; drvlink.c: a local socket to driver/); whoever builds the cards
+ * (manager.c) picks the constructor. The served card answers through a link_handler and acts on
+ * the link through these calls alone, so both transports share everything but the link. */
 #ifndef VT_LINK_H
 #define VT_LINK_H
 
-#include "config.h"
+#include "rxbuf.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -25,6 +26,9 @@ enum link_power {
         LINK_POWER_ON,
         LINK_POWER_RESET,
 };
+
+/* The longest command APDU a transport hands over (the driver link's; vpcd's is 0xFFFF). */
+#define LINK_CAPDU_MAX (65536 + 16)
 
 /* What link_handler.apdu may return instead of a length. */
 #define LINK_APDU_PENDING SIZE_MAX       /* answered later with link_respond() */
@@ -67,11 +71,9 @@ void link_set_state(enum link_state *state, const struct link_handler *h, enum l
  * again; when the socket is full, io waits for room (EPOLLOUT). 0, or a negative errno. */
 int link_flush(int fd, uint8_t *buf, size_t *len, size_t *off, sd_event_source *io,
                uint32_t idle_events);
-
-/* The link cc's transport names, connecting or listening from now on; on failure err says
- * why. */
-int link_new(sd_event *e, const struct conf_card *cc, const struct link_handler *h,
-             struct link **out, char *err, size_t errlen);
+/* The connection ended: what it received and what it had yet to send are wiped (a PIN, an
+ * answer), and both buffers are empty. Both transports call it on every hang-up and when freed. */
+void link_wipe(struct rxbuf *rx, uint8_t *tx, size_t *tx_len, size_t *tx_off);
 
 static inline void link_free(struct link *l)
 {

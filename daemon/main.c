@@ -28,8 +28,9 @@ static void usage(FILE *f)
             "                      one PIV card is served on vpcd %s:%d, its image kept\n"
             "                      in $STATE_DIRECTORY, $XDG_STATE_HOME/vtoken or /var/lib/vtoken\n"
             "                      (sub-directory 'default'), created on first start.\n"
-            "  -t, --check-config  validate the configuration (vpcd host names looked up too)\n"
-            "                      and exit: 0 when valid, 78 with FILE:LINE: reason when not\n"
+            "  -t, --check-config  validate the configuration (vpcd host names looked up, socket\n"
+            "                      directories checked) and exit: 0 when valid, 78 with\n"
+            "                      FILE:LINE: reason when not\n"
             "  -V, --version       print the version and exit\n"
             "  -h, --help          print this help and exit\n"
             "\n"
@@ -103,7 +104,8 @@ int main(int argc, char **argv)
         } else {
                 conf_default(&conf);
         }
-        if (check && conf_resolve_hosts(&conf, err, sizeof(err)) < 0) {
+        if (check && (conf_resolve_hosts(&conf, err, sizeof(err)) < 0 ||
+                      conf_check_sockets(&conf, err, sizeof(err)) < 0)) {
                 fprintf(stderr, "vtokend: %s\n", err);
                 return EX_CONFIG;
         }

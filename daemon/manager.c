@@ -2,10 +2,12 @@
 #include "manager.h"
 
 #include "control.h"
+#include "drvlink.h"
 #include "log.h"
 #include "served.h"
 #include "trace.h"
 #include "verbs.h"
+#include "vpcd.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -33,10 +35,14 @@ static void on_card_changed(void *user)
         manager_update_status(user);
 }
 
-static struct served_card *nth_card(void *ctx, size_t i)
+static struct served_card *nth_card(void *ctx, size_t i, const char **name)
 {
         struct manager *m = ctx;
-        return i < m->n_cards ? m->cards[i] : NULL;
+        if (i >= m->n_cards)
+                return NULL;
+        if (name)
+                *name = served_card_conf(m->cards[i])->name;
+        return m->cards[i];
 }
 
 void manager_execute(void *user, char *line, FILE *reply)
@@ -45,14 +51,30 @@ void manager_execute(void *user, char *line, FILE *reply)
         verbs_execute(&cards, line, reply);
 }
 
+/* The link of the transport cc names: each transport is built by its own constructor. */
+static int new_link(sd_event *e, const struct conf_card *cc, const struct link_handler *h,
+                    struct link **out, char *err, size_t errlen)
+{
+        if (cc->transport == CONF_TRANSPORT_DRIVER)
+                return drv_link_new(e, cc->name, cc->socket, cc->pcscd_uid, h, out, err, errlen);
+        return vpcd_link_new(e, cc->name, cc->host, cc->port, cc->pcscd_uid, h, out, err, errlen);
+}
+
 static void add_card(struct manager *m, const struct conf_card *cc, const char *trace)
 {
         char err[1024];
         struct served_card *sc;
+        struct link *l;
         if (served_card_new(m->event, cc, trace, on_card_changed, m, &sc, err, sizeof(err)) < 0) {
                 vt_log(LOG_ERR, cc->name, NULL, "card refused: %s", err);
                 return;
         }
+        if (new_link(m->event, cc, served_card_handler(sc), &l, err, sizeof(err)) < 0) {
+                vt_log(LOG_ERR, cc->name, NULL, "card refused: %s", err);
+                served_card_free(sc);
+                return;
+        }
+        served_card_attach(sc, l);
         m->cards[m->n_cards++] = sc;
         if (cc->transport == CONF_TRANSPORT_DRIVER) {
                 vt_log(LOG_INFO, cc->name, NULL, "serving image %s on driver socket %s", cc->image,
@@ -92,16 +114,18 @@ static bool same_card(const struct conf_card *a, const struct conf_card *b)
 static void keep_card(struct manager *m, struct served_card *sc, const struct conf_card *cc,
                       const char *trace)
 {
-        sc->conf.touch_timeout_ms = cc->touch_timeout_ms;
+        struct pipeline *p = served_card_pipeline(sc);
+        served_card_set_touch_timeout(sc, cc->touch_timeout_ms);
         if (strcmp(trace, m->conf.trace) == 0)
                 return;
-        bool from_conf = sc->trace.fd >= 0 && strcmp(sc->trace.path, m->conf.trace) == 0;
-        if (!from_conf && sc->trace.fd != -1)
+        struct pipeline_status st;
+        pipeline_status(p, &st);
+        bool from_conf = st.trace_to_file && strcmp(st.trace, m->conf.trace) == 0;
+        if (!from_conf && st.trace)
                 return; /* a trace set through the control socket stays */
-        int r =
-            served_card_trace(sc, *trace != '\0', *trace ? trace : NULL, trace_format_for(trace));
+        int r = pipeline_trace(p, *trace != '\0', *trace ? trace : NULL, trace_format_for(trace));
         if (r < 0)
-                vt_log(LOG_ERR, sc->conf.name, NULL, "trace %s: %s", trace, trace_strerror(r));
+                vt_log(LOG_ERR, cc->name, NULL, "trace %s: %s", trace, trace_strerror(r));
 }
 
 int manager_reload(struct manager *m)
@@ -127,7 +151,7 @@ int manager_reload(struct manager *m)
         /* unchanged cards keep their connection and security state */
         for (size_t i = 0; i < next.n_cards; i++) {
                 for (size_t j = 0; j < n_old; j++) {
-                        if (old[j] && same_card(&old[j]->conf, &next.cards[i])) {
+                        if (old[j] && same_card(served_card_conf(old[j]), &next.cards[i])) {
                                 keep_card(m, old[j], &next.cards[i], next.trace);
                                 m->cards[m->n_cards++] = old[j];
                                 old[j] = NULL;
@@ -137,14 +161,14 @@ int manager_reload(struct manager *m)
         }
         for (size_t j = 0; j < n_old; j++) {
                 if (old[j]) {
-                        vt_log(LOG_INFO, old[j]->conf.name, NULL, "removed by reload");
+                        vt_log(LOG_INFO, served_card_conf(old[j])->name, NULL, "removed by reload");
                         served_card_free(old[j]);
                 }
         }
         for (size_t i = 0; i < next.n_cards; i++) {
                 bool kept = false;
                 for (size_t j = 0; j < m->n_cards; j++)
-                        kept |= same_card(&m->cards[j]->conf, &next.cards[i]);
+                        kept |= same_card(served_card_conf(m->cards[j]), &next.cards[i]);
                 if (!kept)
                         add_card(m, &next.cards[i], next.trace);
         }
@@ -164,9 +188,12 @@ void manager_update_status(struct manager *m)
         char buf[sizeof(m->status)];
         size_t n = 0;
         buf[0] = '\0';
-        for (size_t i = 0; i < m->n_cards && n < sizeof(buf); i++)
+        for (size_t i = 0; i < m->n_cards && n < sizeof(buf); i++) {
+                char state[400];
                 n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s: %s", i ? "; " : "",
-                                      m->cards[i]->conf.name, served_card_state(m->cards[i]));
+                                      served_card_conf(m->cards[i])->name,
+                                      served_card_state(m->cards[i], state, sizeof(state)));
+        }
         if (m->n_cards == 0)
                 snprintf(buf, sizeof(buf), "no card served");
         if (strcmp(buf, m->status) == 0)

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "request.h"
 
-#include "served.h"
 #include "trace.h"
 
 #include <stdio.h>
@@ -29,8 +28,9 @@ int request_split(char *line, char **words, size_t max)
 static struct served_card *find_card(const struct card_lookup *cards, const char *name)
 {
         struct served_card *sc;
-        for (size_t i = 0; (sc = cards->nth(cards->ctx, i)); i++)
-                if (strcmp(sc->conf.name, name) == 0)
+        const char *n;
+        for (size_t i = 0; (sc = cards->nth(cards->ctx, i, &n)); i++)
+                if (strcmp(n, name) == 0)
                         return sc;
         return NULL;
 }

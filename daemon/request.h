@@ -13,10 +13,11 @@
 
 struct served_card;
 
-/* How a request finds the cards: nth(ctx, i) is the i-th card, NULL past the last. */
+/* How a request finds the cards: nth(ctx, i, &name) is the i-th card and its name, NULL past
+ * the last. */
 struct card_lookup {
         void *ctx;
-        struct served_card *(*nth)(void *ctx, size_t i);
+        struct served_card *(*nth)(void *ctx, size_t i, const char **name);
 };
 
 enum request_verb {

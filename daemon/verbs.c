@@ -17,7 +17,7 @@ static void do_status(const struct card_lookup *cards, bool json, FILE *reply)
                 fputs("{\"cards\":[", reply);
         struct served_card *sc;
         size_t i;
-        for (i = 0; (sc = cards->nth(cards->ctx, i)); i++) {
+        for (i = 0; (sc = cards->nth(cards->ctx, i, NULL)); i++) {
                 if (json && i)
                         fputc(',', reply);
                 served_card_status(sc, reply, json);
@@ -31,17 +31,19 @@ static void do_status(const struct card_lookup *cards, bool json, FILE *reply)
 static void do_trace(struct served_card *sc, const struct request *req, FILE *reply)
 {
         if (req->verb == REQUEST_TRACE_OFF) {
-                served_card_trace(sc, false, NULL, TRACE_TEXT);
-                vt_log(LOG_INFO, sc->conf.name, NULL, "trace off");
+                pipeline_trace(served_card_pipeline(sc), false, NULL, TRACE_TEXT);
+                vt_log(LOG_INFO, served_card_conf(sc)->name, NULL, "trace off");
                 fputs("ok\n", reply);
                 return;
         }
-        int r = served_card_trace(sc, true, req->path, req->json ? TRACE_JSON : TRACE_TEXT);
+        int r = pipeline_trace(served_card_pipeline(sc), true, req->path,
+                               req->json ? TRACE_JSON : TRACE_TEXT);
         if (r < 0) {
                 fprintf(reply, "error: cannot open %s: %s\n", req->path, trace_strerror(r));
                 return;
         }
-        vt_log(LOG_INFO, sc->conf.name, NULL, "trace on to %s", req->path ? req->path : "the log");
+        vt_log(LOG_INFO, served_card_conf(sc)->name, NULL, "trace on to %s",
+               req->path ? req->path : "the log");
         fputs("ok\n", reply);
 }
 
@@ -49,19 +51,19 @@ static void do_fault(struct served_card *sc, const struct request *req, FILE *re
 {
         char what[96];
         if (req->verb == REQUEST_FAULT_CLEAR) {
-                served_card_fault_clear(sc);
-                vt_log(LOG_INFO, sc->conf.name, NULL, "faults cleared");
+                pipeline_fault_clear(served_card_pipeline(sc));
+                vt_log(LOG_INFO, served_card_conf(sc)->name, NULL, "faults cleared");
                 fputs("ok\n", reply);
                 return;
         }
-        if (served_card_fault(sc, &req->fault) < 0) {
+        if (pipeline_fault(served_card_pipeline(sc), &req->fault) < 0) {
                 fprintf(reply, "error: at most %d faults may be armed: 'fault %s clear' first\n",
-                        FAULTS_MAX, sc->conf.name);
+                        FAULTS_MAX, served_card_conf(sc)->name);
                 return;
         }
         fault_describe(&req->fault, 1, what, sizeof(what));
-        vt_log(LOG_INFO, sc->conf.name, NULL, "fault armed: %s", what);
-        fprintf(reply, "ok\n%s: fault armed: %s\n", sc->conf.name, what);
+        vt_log(LOG_INFO, served_card_conf(sc)->name, NULL, "fault armed: %s", what);
+        fprintf(reply, "ok\n%s: fault armed: %s\n", served_card_conf(sc)->name, what);
 }
 
 void verbs_execute(const struct card_lookup *cards, char *line, FILE *reply)
@@ -90,9 +92,9 @@ void verbs_execute(const struct card_lookup *cards, char *line, FILE *reply)
                 do_fault(sc, &req, reply);
                 return;
         case REQUEST_TOUCH:
-                if (served_card_touch(sc) < 0) {
+                if (pipeline_touch(served_card_pipeline(sc)) < 0) {
                         fprintf(reply, "error: %s: no command is waiting for a touch\n",
-                                sc->conf.name);
+                                served_card_conf(sc)->name);
                         return;
                 }
                 break;
@@ -103,9 +105,10 @@ void verbs_execute(const struct card_lookup *cards, char *line, FILE *reply)
                 served_card_remove(sc);
                 break;
         case REQUEST_RESET:
-                served_card_reset(sc);
+                pipeline_reset(served_card_pipeline(sc));
                 break;
         }
-        vt_log(LOG_INFO, sc->conf.name, NULL, "%s by the control socket", done[req.verb]);
+        vt_log(LOG_INFO, served_card_conf(sc)->name, NULL, "%s by the control socket",
+               done[req.verb]);
         fputs("ok\n", reply);
 }

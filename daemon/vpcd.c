@@ -7,6 +7,7 @@
 #include "peer.h"
 
 #include <errno.h>
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -24,14 +25,21 @@
 /* A new connection on which vpcd asks this many times for the ATR, and for nothing else, serves
  * a pcscd that took the card for present all along and will not power it: see answer(). */
 #define STALE_ATR_POLLS 3
+#define VPCD_ADDRS_MAX  8
 
 struct vpcd_link {
         struct link base; /* first: served.c holds the link as a struct link */
         sd_event *event;
         char name[64];
         char endpoint[300];
-        struct sockaddr_storage addr;
-        socklen_t addrlen;
+        /* every address the host name has, tried in getaddrinfo's order: "localhost" is ::1
+         * first on Debian, and vpcd listens on IPv4 alone */
+        struct sockaddr_storage addrs[VPCD_ADDRS_MAX];
+        socklen_t addrlens[VPCD_ADDRS_MAX];
+        size_t n_addrs;
+        size_t cur; /* the one tried now */
+        char host[256];
+        char address[INET6_ADDRSTRLEN];
         struct link_handler h;
 
         enum link_state state;
@@ -50,7 +58,7 @@ struct vpcd_link {
         bool refused;    /* the last listener was refused: say so again only when it changes */
         uid_t refused_uid;
 
-        struct frame_rx rx;
+        struct rxbuf rx;
         uint8_t rxbuf[FRAME_HEADER + FRAME_MAX];
         uint8_t tx[FRAME_HEADER + VT_RAPDU_MAX];
         size_t tx_len, tx_off;
@@ -71,12 +79,36 @@ static void drop(struct vpcd_link *l)
         l->fd = -1;
         l->connecting = false;
         l->pending = false;
-        l->tx_len = l->tx_off = 0;
-        frame_rx_init(&l->rx, l->rxbuf, sizeof(l->rxbuf));
+        link_wipe(&l->rx, l->tx, &l->tx_len, &l->tx_off);
         l->h.power(l->h.user, LINK_POWER_OFF);
 }
 
 static void schedule_connect(struct vpcd_link *l);
+static void connect_in(struct vpcd_link *l, uint64_t delay_us);
+
+/* The address tried now, as text. */
+static const char *address(struct vpcd_link *l)
+{
+        const struct sockaddr_storage *a = &l->addrs[l->cur];
+        const void *bytes = a->ss_family == AF_INET6
+                                ? (const void *)&((const struct sockaddr_in6 *)a)->sin6_addr
+                                : (const void *)&((const struct sockaddr_in *)a)->sin_addr;
+        if (!inet_ntop(a->ss_family, bytes, l->address, sizeof(l->address)))
+                snprintf(l->address, sizeof(l->address), "?");
+        return l->address;
+}
+
+/* The address tried failed: the next one at once, and after the last a new round later. */
+static void next_address(struct vpcd_link *l)
+{
+        drop(l);
+        if (l->cur + 1 < l->n_addrs) {
+                l->cur++;
+                connect_in(l, 0);
+                return;
+        }
+        schedule_connect(l);
+}
 
 /* The connection is gone: pcscd stopped, restarted, or we broke the stream. */
 static void lost(struct vpcd_link *l, const char *why)
@@ -150,13 +182,13 @@ static int process_frames(struct vpcd_link *l)
         for (;;) {
                 const uint8_t *body;
                 size_t len;
-                int r = frame_rx_next(&l->rx, &body, &len);
+                int r = rxbuf_next(&l->rx, &body, &len);
                 if (r < 0)
                         return -EMSGSIZE;
                 if (r == 0)
                         return 0;
                 r = answer(l, body, len);
-                frame_rx_consume(&l->rx);
+                rxbuf_consume(&l->rx);
                 if (r > 0)
                         r = flush(l);
                 if (r < 0)
@@ -196,7 +228,7 @@ static int on_readable(struct vpcd_link *l)
 {
         static const int one = 1;
         size_t room;
-        uint8_t *space = frame_rx_space(&l->rx, &room);
+        uint8_t *space = rxbuf_space(&l->rx, &room);
         /* TCP_QUICKACK is cleared by the kernel: re-arm it (which also sends an ACK held back)
          * before a read that may start a frame, so vpcd's Nagle-held body follows its header at
          * once. Not for a body that fits one segment behind its header: that one comes whole,
@@ -211,7 +243,7 @@ static int on_readable(struct vpcd_link *l)
         if (n == 0)
                 return -ECONNRESET;
         heard(l);
-        frame_rx_commit(&l->rx, (size_t)n);
+        rxbuf_commit(&l->rx, (size_t)n);
         return process_frames(l);
 }
 
@@ -224,12 +256,14 @@ static const char *why(int r)
         return strerror(-r);
 }
 
-/* Before anything is answered: the listening end must be pcscd's. Anyone can listen on a
- * port pcscd left free (a socket-activated pcscd exits when idle) and would get the card. */
+/* Before anything is answered: the other end of this connection must be pcscd's. Anyone can
+ * listen on a port pcscd left free (a socket-activated pcscd exits when idle) and would get the
+ * card, and might yield the port to pcscd once it holds our connection: the socket that
+ * accepted it is asked, not whoever listens now. */
 static bool listener_trusted(struct vpcd_link *l)
 {
         uid_t uid = VT_UID_NONE;
-        int r = peer_listener_uid(l->fd, &uid);
+        int r = peer_uid(l->fd, &uid);
         if (r == 0 && peer_uid_trusted(uid, l->pcscd_uid)) {
                 l->refused = false;
                 return true;
@@ -237,20 +271,21 @@ static bool listener_trusted(struct vpcd_link *l)
         if (r == -ENOENT && !peer_is_loopback(l->fd)) {
                 /* on another host: no local user can be listening there */
                 vt_log(LOG_NOTICE, l->name, l->endpoint,
-                       "vpcd %s is on another host: its listener's owner cannot be checked",
-                       l->endpoint);
+                       "vpcd %s is on another host: its owner cannot be checked", l->endpoint);
                 l->refused = false;
                 return true;
         }
         char reason[160];
         if (r == 0)
-                snprintf(reason, sizeof(reason), "its listening socket belongs to uid %u%s",
+                snprintf(reason, sizeof(reason),
+                         "the socket that accepted the connection belongs to uid %u%s",
                          (unsigned)uid,
                          uid == 65534 ? " (nobody, or a user outside our user namespace)" : "");
         else if (r == -ENOENT)
-                snprintf(reason, sizeof(reason), "no listening socket of this host matches it");
+                snprintf(reason, sizeof(reason),
+                         "no socket of this host is the other end of the connection");
         else if (r == -EPERM)
-                snprintf(reason, sizeof(reason), "listeners of different users share its port");
+                snprintf(reason, sizeof(reason), "the kernel reports two sockets at the other end");
         else
                 snprintf(reason, sizeof(reason), "its owner cannot be looked up: %s", strerror(-r));
         bool again = l->refused && l->refused_uid == uid;
@@ -274,22 +309,24 @@ static int on_io(sd_event_source *s, int fd, uint32_t events, void *userdata)
                 socklen_t el = sizeof(err);
                 getsockopt(l->fd, SOL_SOCKET, SO_ERROR, &err, &el);
                 if (err) {
-                        vt_log(LOG_DEBUG, l->name, l->endpoint, "connect to vpcd %s: %s",
-                               l->endpoint, strerror(err));
-                        drop(l);
-                        schedule_connect(l);
+                        vt_log(LOG_DEBUG, l->name, l->endpoint, "connect to vpcd %s (%s): %s",
+                               l->endpoint, address(l), strerror(err));
+                        next_address(l);
                         return 0;
                 }
                 l->connecting = false;
                 if (!listener_trusted(l)) {
-                        drop(l);
-                        schedule_connect(l);
+                        next_address(l);
                         return 0;
                 }
                 l->backoff_us = BACKOFF_MIN_US;
                 l->probing = true;
                 l->atr_polls = 0;
-                vt_log(LOG_INFO, l->name, l->endpoint, "connected to vpcd %s", l->endpoint);
+                if (strcmp(address(l), l->host) != 0)
+                        vt_log(LOG_INFO, l->name, l->endpoint, "connected to vpcd %s (%s)",
+                               l->endpoint, address(l));
+                else
+                        vt_log(LOG_INFO, l->name, l->endpoint, "connected to vpcd %s", l->endpoint);
                 set_state(l, LINK_CONNECTED);
                 if (sd_event_add_time_relative(l->event, &l->silence, CLOCK_MONOTONIC, SILENCE_US,
                                                100000, on_silence, l) < 0)
@@ -317,11 +354,12 @@ static int on_io(sd_event_source *s, int fd, uint32_t events, void *userdata)
 static int try_connect(struct vpcd_link *l)
 {
         static const int one = 1;
-        l->fd = socket(l->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        const struct sockaddr_storage *a = &l->addrs[l->cur];
+        l->fd = socket(a->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (l->fd < 0)
                 return -errno;
         setsockopt(l->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        int r = connect(l->fd, (struct sockaddr *)&l->addr, l->addrlen);
+        int r = connect(l->fd, (const struct sockaddr *)a, l->addrlens[l->cur]);
         if (r < 0 && errno != EINPROGRESS)
                 return -errno;
         l->connecting = true;
@@ -336,10 +374,9 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
         l->retry = sd_event_source_unref(l->retry);
         int r = try_connect(l);
         if (r < 0) {
-                vt_log(LOG_DEBUG, l->name, l->endpoint, "connect to vpcd %s: %s", l->endpoint,
-                       strerror(-r));
-                drop(l);
-                schedule_connect(l);
+                vt_log(LOG_DEBUG, l->name, l->endpoint, "connect to vpcd %s (%s): %s", l->endpoint,
+                       address(l), strerror(-r));
+                next_address(l);
         }
         return 0;
 }
@@ -359,6 +396,7 @@ static void connect_in(struct vpcd_link *l, uint64_t delay_us)
 static void schedule_connect(struct vpcd_link *l)
 {
         uint64_t delay = l->backoff_us;
+        l->cur = 0; /* every round starts from the address preferred */
         l->backoff_us = l->backoff_us * 2 > BACKOFF_MAX_US ? BACKOFF_MAX_US : l->backoff_us * 2;
         connect_in(l, delay);
 }
@@ -374,74 +412,49 @@ static int resolve(struct vpcd_link *l, const char *host, uint16_t port)
                        gai_strerror(r));
                 return -EADDRNOTAVAIL;
         }
-        memcpy(&l->addr, res->ai_addr, res->ai_addrlen);
-        l->addrlen = res->ai_addrlen;
+        for (const struct addrinfo *a = res; a && l->n_addrs < VPCD_ADDRS_MAX; a = a->ai_next) {
+                if (a->ai_addrlen > sizeof(l->addrs[0]))
+                        continue;
+                memcpy(&l->addrs[l->n_addrs], a->ai_addr, a->ai_addrlen);
+                l->addrlens[l->n_addrs++] = a->ai_addrlen;
+        }
         freeaddrinfo(res);
+        if (!l->n_addrs)
+                return -EADDRNOTAVAIL;
         return 0;
 }
 
-static const struct link_ops vpcd_ops;
-
-int vpcd_link_new(sd_event *e, const char *name, const char *host, uint16_t port, uid_t pcscd_uid,
-                  const struct link_handler *h, struct vpcd_link **out)
+static void vpcd_free(struct link *base)
 {
-        struct vpcd_link *l = calloc(1, sizeof(*l));
-        if (!l)
-                return -ENOMEM;
-        l->base.ops = &vpcd_ops;
-        l->event = sd_event_ref(e);
-        snprintf(l->name, sizeof(l->name), "%s", name);
-        snprintf(l->endpoint, sizeof(l->endpoint), "%s:%u", host, port);
-        l->h = *h;
-        l->fd = -1;
-        l->pcscd_uid = pcscd_uid;
-        l->state = LINK_WAITING;
-        l->backoff_us = BACKOFF_MIN_US;
-        frame_rx_init(&l->rx, l->rxbuf, sizeof(l->rxbuf));
-        int r = resolve(l, host, port);
-        if (r < 0) {
-                vpcd_link_free(l);
-                return r;
-        }
-        r = sd_event_add_time_relative(e, &l->retry, CLOCK_MONOTONIC, 0, 0, on_retry, l);
-        if (r < 0) {
-                vpcd_link_free(l);
-                return r;
-        }
-        *out = l;
-        return 0;
-}
-
-void vpcd_link_free(struct vpcd_link *l)
-{
-        if (!l)
-                return;
+        struct vpcd_link *l = (struct vpcd_link *)base;
         l->io = sd_event_source_disable_unref(l->io);
         l->retry = sd_event_source_disable_unref(l->retry);
         l->silence = sd_event_source_disable_unref(l->silence);
         if (l->fd >= 0)
                 close(l->fd);
+        link_wipe(&l->rx, l->tx, &l->tx_len, &l->tx_off);
         sd_event_unref(l->event);
         free(l);
 }
 
-enum link_state vpcd_link_state(const struct vpcd_link *l)
+static enum link_state vpcd_state(const struct link *base)
 {
-        return l->state;
+        return ((const struct vpcd_link *)base)->state;
 }
 
-bool vpcd_link_unheard(const struct vpcd_link *l)
+static bool vpcd_unheard(const struct link *base)
 {
-        return l->unheard;
+        return ((const struct vpcd_link *)base)->unheard;
 }
 
-const char *vpcd_link_endpoint(const struct vpcd_link *l)
+static const char *vpcd_endpoint(const struct link *base)
 {
-        return l->endpoint;
+        return ((const struct vpcd_link *)base)->endpoint;
 }
 
-void vpcd_link_remove(struct vpcd_link *l)
+static void vpcd_remove(struct link *base)
 {
+        struct vpcd_link *l = (struct vpcd_link *)base;
         if (l->state == LINK_REMOVED)
                 return;
         l->retry = sd_event_source_disable_unref(l->retry);
@@ -449,8 +462,9 @@ void vpcd_link_remove(struct vpcd_link *l)
         set_state(l, LINK_REMOVED);
 }
 
-void vpcd_link_insert(struct vpcd_link *l)
+static void vpcd_insert(struct link *base)
 {
+        struct vpcd_link *l = (struct vpcd_link *)base;
         if (l->state != LINK_REMOVED)
                 return;
         l->backoff_us = BACKOFF_MIN_US;
@@ -458,8 +472,9 @@ void vpcd_link_insert(struct vpcd_link *l)
         connect_in(l, 0);
 }
 
-int vpcd_link_respond(struct vpcd_link *l, const uint8_t *rsp, size_t len)
+static int vpcd_respond(struct link *base, const uint8_t *rsp, size_t len)
 {
+        struct vpcd_link *l = (struct vpcd_link *)base;
         if (!l->pending || l->fd < 0 || len > VT_RAPDU_MAX)
                 return -EINVAL;
         l->pending = false;
@@ -474,72 +489,44 @@ int vpcd_link_respond(struct vpcd_link *l, const uint8_t *rsp, size_t len)
         return 0;
 }
 
-void vpcd_link_reconnect(struct vpcd_link *l)
-{
-        if (l->state == LINK_REMOVED || l->state == LINK_WAITING)
-                return;
-        lost(l, "connection dropped on purpose");
-}
-
-/* ---- as a struct link ---- */
-
-static struct vpcd_link *of(struct link *l)
-{
-        return (struct vpcd_link *)l; /* the first member */
-}
-
-static const struct vpcd_link *of_const(const struct link *l)
-{
-        return (const struct vpcd_link *)l;
-}
-
-struct link *vpcd_link_base(struct vpcd_link *l)
-{
-        return &l->base;
-}
-
-static void op_free(struct link *l)
-{
-        vpcd_link_free(of(l));
-}
-
-static enum link_state op_state(const struct link *l)
-{
-        return vpcd_link_state(of_const(l));
-}
-
-static const char *op_endpoint(const struct link *l)
-{
-        return vpcd_link_endpoint(of_const(l));
-}
-
-static bool op_unheard(const struct link *l)
-{
-        return vpcd_link_unheard(of_const(l));
-}
-
-static void op_remove(struct link *l)
-{
-        vpcd_link_remove(of(l));
-}
-
-static void op_insert(struct link *l)
-{
-        vpcd_link_insert(of(l));
-}
-
-static int op_respond(struct link *l, const uint8_t *rsp, size_t len)
-{
-        return vpcd_link_respond(of(l), rsp, len);
-}
-
 static const struct link_ops vpcd_ops = {
     .kind = "vpcd",
-    .free = op_free,
-    .state = op_state,
-    .endpoint = op_endpoint,
-    .unheard = op_unheard,
-    .remove = op_remove,
-    .insert = op_insert,
-    .respond = op_respond,
+    .free = vpcd_free,
+    .state = vpcd_state,
+    .endpoint = vpcd_endpoint,
+    .unheard = vpcd_unheard,
+    .remove = vpcd_remove,
+    .insert = vpcd_insert,
+    .respond = vpcd_respond,
 };
+
+int vpcd_link_new(sd_event *e, const char *name, const char *host, uint16_t port, uid_t pcscd_uid,
+                  const struct link_handler *h, struct link **out, char *err, size_t errlen)
+{
+        struct vpcd_link *l = calloc(1, sizeof(*l));
+        if (!l) {
+                snprintf(err, errlen, "out of memory");
+                return -ENOMEM;
+        }
+        l->base.ops = &vpcd_ops;
+        l->event = sd_event_ref(e);
+        snprintf(l->name, sizeof(l->name), "%s", name);
+        snprintf(l->endpoint, sizeof(l->endpoint), "%s:%u", host, port);
+        snprintf(l->host, sizeof(l->host), "%s", host);
+        l->h = *h;
+        l->fd = -1;
+        l->pcscd_uid = pcscd_uid;
+        l->state = LINK_WAITING;
+        l->backoff_us = BACKOFF_MIN_US;
+        frame_rx_init(&l->rx, l->rxbuf, sizeof(l->rxbuf));
+        int r = resolve(l, host, port);
+        if (r >= 0)
+                r = sd_event_add_time_relative(e, &l->retry, CLOCK_MONOTONIC, 0, 0, on_retry, l);
+        if (r < 0) {
+                snprintf(err, errlen, "vpcd %s:%u: %s", host, port, strerror(-r));
+                vpcd_free(&l->base);
+                return r;
+        }
+        *out = &l->base;
+        return 0;
+}

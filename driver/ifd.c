@@ -73,7 +73,7 @@ struct reader {
         uint8_t tx[VTL_HEADER + VTL_BODY_MAX];
 
         /* the I/O thread's own */
-        struct vtl_rx rx;
+        struct rxbuf rx;
         uint8_t rxbuf[VTL_HEADER + VTL_BODY_MAX];
         bool refused; /* the last listener was refused: say so again only when it changes */
         uid_t refused_uid;
@@ -195,7 +195,7 @@ static int take(struct reader *r)
                         break;
                 }
                 int ev = vtl_driver_take(&r->d, &m);
-                vtl_rx_consume(&r->rx);
+                rxbuf_consume(&r->rx);
                 if (ev < 0) {
                         rc = -1;
                         break;
@@ -214,7 +214,7 @@ static int take(struct reader *r)
 static int receive(struct reader *r, const char **why)
 {
         size_t room;
-        uint8_t *space = vtl_rx_space(&r->rx, &room);
+        uint8_t *space = rxbuf_space(&r->rx, &room);
         ssize_t n = read(r->fd, space, room);
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
                 return 0;
@@ -223,7 +223,7 @@ static int receive(struct reader *r, const char **why)
                               : strerror(errno);
                 return -1;
         }
-        vtl_rx_commit(&r->rx, (size_t)n);
+        rxbuf_commit(&r->rx, (size_t)n);
         if (take(r) < 0) {
                 *why = "vtokend broke the protocol";
                 return -1;

@@ -3,27 +3,9 @@
 
 #include <string.h>
 
-void vtl_rx_init(struct vtl_rx *rx, uint8_t *buf, size_t cap)
+void vtl_rx_init(struct rxbuf *rx, uint8_t *buf, size_t cap)
 {
-        rx->buf = buf;
-        rx->cap = cap;
-        rx->have = 0;
-}
-
-uint8_t *vtl_rx_space(struct vtl_rx *rx, size_t *room)
-{
-        *room = rx->cap - rx->have;
-        return rx->buf + rx->have;
-}
-
-void vtl_rx_commit(struct vtl_rx *rx, size_t n)
-{
-        rx->have += n;
-}
-
-static size_t announced(const uint8_t *h)
-{
-        return (size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3];
+        rxbuf_init(rx, buf, cap, VTL_HEADER, 1, 3);
 }
 
 bool vtl_valid(uint8_t type, const uint8_t *body, size_t len)
@@ -50,27 +32,19 @@ bool vtl_valid(uint8_t type, const uint8_t *body, size_t len)
         }
 }
 
-int vtl_rx_next(const struct vtl_rx *rx, struct vtl_msg *m)
+int vtl_rx_next(const struct rxbuf *rx, struct vtl_msg *m)
 {
-        if (rx->have < VTL_HEADER)
-                return 0;
-        size_t n = announced(rx->buf);
-        if (n > VTL_BODY_MAX || n > rx->cap - VTL_HEADER)
+        const uint8_t *body;
+        size_t n;
+        int r = rxbuf_next(rx, &body, &n);
+        if (r <= 0)
+                return r;
+        if (n > VTL_BODY_MAX)
                 return -1;
-        if (rx->have < VTL_HEADER + n)
-                return 0;
         m->type = rx->buf[0];
-        m->body = rx->buf + VTL_HEADER;
+        m->body = body;
         m->len = n;
         return vtl_valid(m->type, m->body, m->len) ? 1 : -1;
-}
-
-void vtl_rx_consume(struct vtl_rx *rx)
-{
-        size_t n = VTL_HEADER + announced(rx->buf);
-        memmove(rx->buf, rx->buf + n, rx->have - n);
-        rx->have -= n;
-        explicit_bzero(rx->buf + rx->have, n);
 }
 
 size_t vtl_seal(uint8_t *out, uint8_t type, size_t len)

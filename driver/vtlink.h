@@ -14,6 +14,8 @@
 #ifndef VT_VTLINK_H
 #define VT_VTLINK_H
 
+#include "rxbuf.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -41,28 +43,19 @@ enum vtl_type {
         VTL_NOCARD = 0x23, /* empty: no card in the reader, the request was not carried out */
 };
 
-/* Receive side, as the vpcd framing's: bytes in at vtl_rx_space()/vtl_rx_commit(), whole
- * messages out of vtl_rx_next(), valid until vtl_rx_consume(). */
-struct vtl_rx {
-        uint8_t *buf;
-        size_t cap; /* at least VTL_HEADER + VTL_BODY_MAX */
-        size_t have;
-};
-
 struct vtl_msg {
         uint8_t type;
         const uint8_t *body;
         size_t len;
 };
 
-void vtl_rx_init(struct vtl_rx *rx, uint8_t *buf, size_t cap);
-uint8_t *vtl_rx_space(struct vtl_rx *rx, size_t *room);
-void vtl_rx_commit(struct vtl_rx *rx, size_t n);
+/* The receive side is the shared rxbuf (rxbuf.h) with this header; cap at least VTL_HEADER +
+ * VTL_BODY_MAX. */
+void vtl_rx_init(struct rxbuf *rx, uint8_t *buf, size_t cap);
 /* 1 and the message when one is complete and well formed (vtl_valid), 0 when more bytes are
- * needed, -1 when the stream is broken (unknown type, bad length): close the connection. */
-int vtl_rx_next(const struct vtl_rx *rx, struct vtl_msg *m);
-/* Drops the message vtl_rx_next returned; its bytes are wiped (a VERIFY carries a PIN). */
-void vtl_rx_consume(struct vtl_rx *rx);
+ * needed, -1 when the stream is broken (unknown type, bad length): close the connection. It
+ * stays valid until rxbuf_consume(), which wipes it (a VERIFY carries a PIN). */
+int vtl_rx_next(const struct rxbuf *rx, struct vtl_msg *m);
 
 /* Whether a message of this type may carry a body of len bytes. */
 bool vtl_valid(uint8_t type, const uint8_t *body, size_t len);

@@ -259,3 +259,24 @@ int vt_dir_is_empty(const char *dir)
         closedir(d);
         return empty;
 }
+
+int vt_mkdir_parents(const char *path, unsigned mode)
+{
+        char p[PATH_MAX];
+        if (snprintf(p, sizeof(p), "%s", path) >= (int)sizeof(p)) {
+                errno = ENAMETOOLONG;
+                return -1;
+        }
+        for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
+                struct stat st;
+                *s = '\0';
+                int r = mkdir(p, (mode_t)mode);
+                int e = errno;
+                if (r < 0 && !(stat(p, &st) == 0 && S_ISDIR(st.st_mode))) {
+                        errno = e;
+                        return -1;
+                }
+                *s = '/';
+        }
+        return 0;
+}

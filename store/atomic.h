@@ -45,6 +45,9 @@ void vt_batch_abort(struct vt_batch *b);
 int vt_write_atomic(const char *dir, const char *name, const void *data, size_t len);
 /* fsyncs a directory given by its path. */
 int vt_fsync_dir(const char *dir);
+/* Makes the missing directories above path (not path itself), each with mode; existing ones
+ * are left as they are. */
+int vt_mkdir_parents(const char *path, unsigned mode);
 /* Removes what interrupted writes left behind (".NAME.XXXXXX.tmp"). */
 void vt_sweep_leftovers(int dirfd);
 

@@ -6,6 +6,7 @@
  * Exits on SIGTERM. */
 #include "drvlink.h"
 #include "frame.h"
+#include "peer.h"
 #include "vpcd.h"
 
 #include <arpa/inet.h>
@@ -96,7 +97,6 @@ int main(int argc, char **argv)
                 return 2;
         }
         sd_event *e = NULL;
-        struct vpcd_link *v = NULL;
         struct link *l = NULL;
         char err[300] = "";
         sigset_t m;
@@ -109,13 +109,13 @@ int main(int argc, char **argv)
             (r = sd_event_add_signal(e, NULL, SIGTERM, on_term, NULL)) < 0 ||
             (r = driver ? drv_link_new(e, "floor", argv[2], VT_UID_NONE, &h, &l, err, sizeof(err))
                         : vpcd_link_new(e, "floor", "127.0.0.1", (uint16_t)atoi(argv[1]),
-                                        VT_UID_NONE, &h, &v)) < 0) {
+                                        VT_UID_NONE, &h, &l, err, sizeof(err))) < 0) {
                 fprintf(stderr, "floor-card: %s\n", err[0] ? err : strerror(-r));
                 sd_event_unref(e);
                 return 1;
         }
         r = sd_event_loop(e);
-        link_free(v ? vpcd_link_base(v) : l);
+        link_free(l);
         sd_event_unref(e);
         return r < 0;
 }

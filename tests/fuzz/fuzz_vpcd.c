@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: the vpcd receive path. The bytes vpcd sends arrive in pieces, as reads of
- * a socket return them; they go into the link's frame buffer (daemon/frame.c) the way
- * daemon/vpcd.c puts them there, and every whole frame is answered as vpcd.c answers it: a
- * control code powers the card or asks for the ATR, anything longer is a command APDU for a
- * PIV card.
+ * a socket return them; they go into the link's frame buffer (driver/rxbuf.c with vpcd's
+ * header, daemon/frame.c) the way daemon/vpcd.c puts them there, and every whole frame is
+ * answered as vpcd.c answers it: a control code powers the card or asks for the ATR, anything
+ * longer is a command APDU for a PIV card.
  *
  * Input: one byte, the largest piece a read returns (0: as much as fits), then the stream.
  *
@@ -91,7 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         struct vt_mem_store mem = {0};
         struct vt_store store;
-        struct frame_rx rx;
+        struct rxbuf rx;
         char err[128];
         size_t piece, sent = 0, parsed = 0; /* bytes of the stream put in, and framed */
         if (!first)
@@ -111,18 +111,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         while (sent < size) {
                 size_t room;
-                uint8_t *space = frame_rx_space(&rx, &room);
+                uint8_t *space = rxbuf_space(&rx, &room);
                 size_t n = size - sent < piece ? size - sent : piece;
                 if (room == 0)
                         abort(); /* vpcd.c would read 0 bytes and take it for a closed link */
                 n = n < room ? n : room;
                 memcpy(space, data + sent, n);
-                frame_rx_commit(&rx, n);
+                rxbuf_commit(&rx, n);
                 sent += n;
                 for (;;) {
                         const uint8_t *body;
                         size_t len, had = rx.have;
-                        int r = frame_rx_next(&rx, &body, &len);
+                        int r = rxbuf_next(&rx, &body, &len);
                         if (r < 0)
                                 abort(); /* a 16-bit length always fits the link's buffer */
                         if (r == 0)
@@ -135,7 +135,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         size_t out = answer(body, len);
                         if (out && (size_t)(tx[0] << 8 | tx[1]) != out - FRAME_HEADER)
                                 abort();
-                        frame_rx_consume(&rx);
+                        rxbuf_consume(&rx);
                         if (rx.have != had - (FRAME_HEADER + len))
                                 abort();
                         for (size_t i = rx.have; i < had; i++)

@@ -36,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         if (size < 1)
                 return 0;
-        struct vtl_rx rx;
+        struct rxbuf rx;
         vtl_rx_init(&rx, rxbuf, sizeof(rxbuf));
         vtl_driver_reset(&d);
         uint8_t asked = data[0] ? requests[data[0] & 3] : 0;
@@ -47,18 +47,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (chunk > size - i)
                         chunk = size - i;
                 size_t room;
-                uint8_t *space = vtl_rx_space(&rx, &room);
+                uint8_t *space = rxbuf_space(&rx, &room);
                 if (chunk > room)
                         chunk = room;
                 memcpy(space, data + i, chunk);
-                vtl_rx_commit(&rx, chunk);
+                rxbuf_commit(&rx, chunk);
                 i += chunk;
                 for (;;) {
                         struct vtl_msg m;
                         int k = vtl_rx_next(&rx, &m);
                         int ev = k > 0 ? vtl_driver_take(&d, &m) : 0;
                         if (k > 0)
-                                vtl_rx_consume(&rx);
+                                rxbuf_consume(&rx);
                         check(&d);
                         if (k < 0 || ev < 0) { /* the driver hangs up and reconnects */
                                 vtl_rx_init(&rx, rxbuf, sizeof(rxbuf));

@@ -32,3 +32,15 @@ expect_match "$out" "c.conf:6: vpcd localhost:35963 is already used by card 'a'"
 printf '[card a]\nimage = cards/a\nvpcd = 127.0.0.1:35963\n' >"$T/c.conf"
 check "$T/c.conf"
 expect_match "$out" "c.conf:2: 'image' must be an absolute path" "a relative image path is refused"
+
+# only a regular text file is read: a device would never end, a NUL byte would cut a line
+set +e
+out=$(timeout 10 "$VTOKEND" --check-config --config /dev/zero 2>&1)
+rc=$?
+set -e
+expect_eq "$rc" 78 "--config /dev/zero: 78, at once"
+expect_match "$out" "/dev/zero is not a regular file" "and says why"
+printf '[card a]\nimage = /var/lib/vtoken/a ; x\000\nvpcd = 127.0.0.1:35963\n' >"$T/c.conf"
+check "$T/c.conf"
+expect_eq "$rc" 78 "a NUL byte: 78"
+expect_match "$out" "c.conf:2: a NUL byte at byte 30 of the line" "named by file, line and byte"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Who may talk to the card: vtokend answers only a vpcd whose listening socket belongs to root,
+# Who may talk to the card: vtokend answers only a vpcd whose accepting socket belongs to root,
 # to vtokend's own user or to the configured pcscd-user. A user listening on the vpcd port (a
 # socket-activated pcscd leaves it free when idle) gets nothing: no ATR, no APDU answer.
 source "$(dirname "$0")/lib.sh"
@@ -55,7 +55,7 @@ serve nobody "$T/nobody"
 wait_until 20 "vtokend refused the listener of nobody twice" -- test -e "$T/nobody.1"
 expect_eq "$(cat "$T/nobody.0")$(cat "$T/nobody.1")" "" "a listener of an unprivileged user gets no answer"
 log=$(cat "$T/nobody.log")
-expect_match "$log" "vpcd 127.0.0.1:[0-9]+ refused, not pcscd: its listening socket belongs to uid $(id -u nobody)" \
+expect_match "$log" "vpcd 127.0.0.1:[0-9]+ refused, not pcscd: the socket that accepted the connection belongs to uid $(id -u nobody)" \
   "vtokend says why it refused"
 expect_no_match "$log" "connected to vpcd" "and never counts itself connected"
 expect_eq "$(grep -c 'refused, not pcscd' <<<"$log")" 1 "the refusal is logged once, not on every retry"

@@ -6,9 +6,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -32,7 +34,7 @@ static void expect_error(const char *text, int line, const char *what)
 {
         struct conf c;
         char err[1200], want[128];
-        assert_int_equal(load(text, &c, err, sizeof(err)), -1);
+        assert_int_equal(load(text, &c, err, sizeof(err)), -EINVAL);
         snprintf(want, sizeof(want), "%s:%d: ", path, line);
         if (strncmp(err, want, strlen(want)) != 0 || !strstr(err, what))
                 fail_msg("error '%s' does not start with '%s' and mention '%s'", err, want, what);
@@ -132,7 +134,7 @@ static void strictness(void **state)
                  sizeof(err)),
             0);
         /* a directory given as the file */
-        assert_int_equal(conf_load("/tmp", &c, err, sizeof(err)), -1);
+        assert_int_equal(conf_load("/tmp", &c, err, sizeof(err)), -EINVAL);
         assert_string_equal(err, "/tmp is a directory: --config takes the configuration file "
                                  "itself (such as /tmp/vtokend.conf)");
 }
@@ -146,7 +148,7 @@ static void resolve_hosts(void **state)
                               "vpcd = no-such-host.invalid:2\n",
                               &c, err, sizeof(err)),
                          0);
-        assert_int_equal(conf_resolve_hosts(&c, err, sizeof(err)), -1);
+        assert_int_equal(conf_resolve_hosts(&c, err, sizeof(err)), -EINVAL);
         char want[128];
         snprintf(want, sizeof(want),
                  "%s:5: [card b]: cannot resolve vpcd host no-such-host.invalid", path);
@@ -228,12 +230,70 @@ static void long_lines(void **state)
         assert_int_equal(load(text, &c, err, sizeof(err)), 0);
 }
 
+/* A NUL byte is refused, naming its line and byte: the parser would end the line there, and
+ * the rest of a long physical line would come back as a line of its own (one that reads as a
+ * comment could set vpcd). */
+static void nul_bytes(void **state)
+{
+        (void)state;
+        char text[600], err[1200];
+        struct conf c;
+        size_t n = (size_t)snprintf(text, sizeof(text), "[card a]\nimage = /a\n; note");
+        text[n++] = '\0';
+        memset(text + n, ' ', 250);
+        n += 250;
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "vpcd = 127.0.0.1:1\n");
+        snprintf(path, sizeof(path), "/tmp/vt-conf-XXXXXX");
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, text, n), (ssize_t)n);
+        close(fd);
+        int r = conf_load(path, &c, err, sizeof(err));
+        char want[128];
+        snprintf(want, sizeof(want), "%s:3: a NUL byte at byte 7 of the line", path);
+        unlink(path);
+        assert_int_equal(r, -EINVAL);
+        if (!strstr(err, want))
+                fail_msg("error '%s' does not say '%s'", err, want);
+        /* the same text, handed over without a file */
+        assert_int_equal(conf_parse("text", text, n, &c, err, sizeof(err)), -EINVAL);
+        assert_non_null(strstr(err, "text:3: a NUL byte at byte 7"));
+}
+
+/* Only a regular file of bounded size is read: a device or a FIFO would never end. */
+static void not_a_file(void **state)
+{
+        (void)state;
+        struct conf c;
+        char err[1200], fifo[64];
+        assert_int_equal(conf_load("/dev/zero", &c, err, sizeof(err)), -EINVAL);
+        assert_string_equal(err, "/dev/zero is not a regular file: the configuration is read from "
+                                 "a file of text");
+        snprintf(fifo, sizeof(fifo), "/tmp/vt-conf-fifo-%d", (int)getpid());
+        assert_int_equal(mkfifo(fifo, 0600), 0);
+        int r = conf_load(fifo, &c, err, sizeof(err)); /* nobody writes: it must not wait */
+        unlink(fifo);
+        assert_int_equal(r, -EINVAL);
+        assert_non_null(strstr(err, "is not a regular file"));
+
+        snprintf(path, sizeof(path), "/tmp/vt-conf-XXXXXX");
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        assert_int_equal(ftruncate(fd, (off_t)VT_CONF_SIZE_MAX + 1),
+                         0); /* zeros, but it is the size */
+        close(fd);
+        r = conf_load(path, &c, err, sizeof(err));
+        unlink(path);
+        assert_int_equal(r, -EINVAL);
+        assert_non_null(strstr(err, "is larger than 1024 KiB"));
+}
+
 static void missing_file(void **state)
 {
         (void)state;
         struct conf c;
         char err[1200];
-        assert_int_equal(conf_load("/nonexistent/vtokend.conf", &c, err, sizeof(err)), -1);
+        assert_int_equal(conf_load("/nonexistent/vtokend.conf", &c, err, sizeof(err)), -EINVAL);
         assert_string_equal(err, "/nonexistent/vtokend.conf: No such file or directory");
 }
 
@@ -272,10 +332,10 @@ static void parse_from_text(void **state)
         assert_string_equal(mem.cards[0].host, file.cards[0].host);
         assert_int_equal(mem.cards[0].port, 35964);
         assert_int_equal(
-            conf_parse("mem.conf", "[card a]\nimage = a\n", 20, &mem, err, sizeof(err)), -1);
+            conf_parse("mem.conf", "[card a]\nimage = a\n", 19, &mem, err, sizeof(err)), -EINVAL);
         if (strncmp(err, "mem.conf:2: ", 12) != 0 || !strstr(err, "absolute path"))
                 fail_msg("error '%s' should name mem.conf:2 and the absolute path", err);
-        assert_int_equal(conf_parse("empty.conf", "", 0, &mem, err, sizeof(err)), -1);
+        assert_int_equal(conf_parse("empty.conf", "", 0, &mem, err, sizeof(err)), -EINVAL);
         if (strncmp(err, "empty.conf:0: ", 14) != 0 || !strstr(err, "no [card NAME]"))
                 fail_msg("error '%s' should name empty.conf and the missing card", err);
 }
@@ -324,6 +384,8 @@ int main(void)
             cmocka_unit_test(trace_and_touch_timeout),
             cmocka_unit_test(errors_name_the_line),
             cmocka_unit_test(long_lines),
+            cmocka_unit_test(nul_bytes),
+            cmocka_unit_test(not_a_file),
             cmocka_unit_test(missing_file),
             cmocka_unit_test(pcscd_user),
             cmocka_unit_test(one_card_per_image),

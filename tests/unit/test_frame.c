@@ -11,20 +11,20 @@
 
 #include "frame.h"
 
-static void feed(struct frame_rx *rx, const uint8_t *p, size_t n)
+static void feed(struct rxbuf *rx, const uint8_t *p, size_t n)
 {
         size_t room;
-        uint8_t *space = frame_rx_space(rx, &room);
+        uint8_t *space = rxbuf_space(rx, &room);
         assert_true(n <= room);
         memcpy(space, p, n);
-        frame_rx_commit(rx, n);
+        rxbuf_commit(rx, n);
 }
 
 static void split_reads(void **state)
 {
         (void)state;
         uint8_t buf[64];
-        struct frame_rx rx;
+        struct rxbuf rx;
         frame_rx_init(&rx, buf, sizeof(buf));
         const uint8_t stream[] = {0x00, 0x01, 0x04, 0x00, 0x04, 0x00,
                                   0xA4, 0x04, 0x00, 0x00, 0x01, 0x00};
@@ -32,25 +32,25 @@ static void split_reads(void **state)
         size_t len;
         /* one byte at a time: nothing until the frame is whole */
         feed(&rx, stream, 1);
-        assert_int_equal(frame_rx_next(&rx, &body, &len), 0);
+        assert_int_equal(rxbuf_next(&rx, &body, &len), 0);
         feed(&rx, stream + 1, 1);
-        assert_int_equal(frame_rx_next(&rx, &body, &len), 0);
+        assert_int_equal(rxbuf_next(&rx, &body, &len), 0);
         feed(&rx, stream + 2, 1);
-        assert_int_equal(frame_rx_next(&rx, &body, &len), 1);
+        assert_int_equal(rxbuf_next(&rx, &body, &len), 1);
         assert_int_equal(len, 1);
         assert_int_equal(body[0], VPCD_CTRL_ATR);
-        frame_rx_consume(&rx);
+        rxbuf_consume(&rx);
         /* the rest in one read: two frames back to back */
         feed(&rx, stream + 3, sizeof(stream) - 3);
-        assert_int_equal(frame_rx_next(&rx, &body, &len), 1);
+        assert_int_equal(rxbuf_next(&rx, &body, &len), 1);
         assert_int_equal(len, 4);
         assert_memory_equal(body, stream + 5, 4);
-        frame_rx_consume(&rx);
-        assert_int_equal(frame_rx_next(&rx, &body, &len), 1);
+        rxbuf_consume(&rx);
+        assert_int_equal(rxbuf_next(&rx, &body, &len), 1);
         assert_int_equal(len, 1);
         assert_int_equal(body[0], VPCD_CTRL_OFF);
-        frame_rx_consume(&rx);
-        assert_int_equal(frame_rx_next(&rx, &body, &len), 0);
+        rxbuf_consume(&rx);
+        assert_int_equal(rxbuf_next(&rx, &body, &len), 0);
         assert_int_equal(rx.have, 0);
 }
 
@@ -59,7 +59,7 @@ static void largest_frame(void **state)
         (void)state;
         uint8_t *buf = malloc(FRAME_HEADER + FRAME_MAX);
         uint8_t *src = malloc(FRAME_HEADER + FRAME_MAX);
-        struct frame_rx rx;
+        struct rxbuf rx;
         frame_rx_init(&rx, buf, FRAME_HEADER + FRAME_MAX);
         for (size_t i = 0; i < FRAME_MAX; i++)
                 src[FRAME_HEADER + i] = (uint8_t)(i * 7);
@@ -73,12 +73,12 @@ static void largest_frame(void **state)
         while (off < FRAME_HEADER + FRAME_MAX) {
                 size_t n =
                     step < FRAME_HEADER + FRAME_MAX - off ? step : FRAME_HEADER + FRAME_MAX - off;
-                assert_int_equal(frame_rx_next(&rx, &body, &len), 0);
+                assert_int_equal(rxbuf_next(&rx, &body, &len), 0);
                 feed(&rx, src + off, n);
                 off += n;
                 step = step * 3 + 1;
         }
-        assert_int_equal(frame_rx_next(&rx, &body, &len), 1);
+        assert_int_equal(rxbuf_next(&rx, &body, &len), 1);
         assert_int_equal(len, FRAME_MAX);
         assert_memory_equal(body, src + FRAME_HEADER, FRAME_MAX);
         free(buf);
@@ -89,20 +89,20 @@ static void length_larger_than_buffer(void **state)
 {
         (void)state;
         uint8_t buf[258];
-        struct frame_rx rx;
+        struct rxbuf rx;
         frame_rx_init(&rx, buf, sizeof(buf));
         const uint8_t hdr[] = {0x01, 0x01}; /* 257 bytes announced, room for 256 */
         const uint8_t *body;
         size_t len;
         feed(&rx, hdr, 1);
-        assert_int_equal(frame_rx_next(&rx, &body, &len), 0);
+        assert_int_equal(rxbuf_next(&rx, &body, &len), 0);
         feed(&rx, hdr + 1, 1);
-        assert_int_equal(frame_rx_next(&rx, &body, &len), -1);
+        assert_int_equal(rxbuf_next(&rx, &body, &len), -1);
         /* exactly the buffer is fine */
         frame_rx_init(&rx, buf, sizeof(buf));
         uint8_t full[258] = {0x01, 0x00};
         feed(&rx, full, sizeof(full));
-        assert_int_equal(frame_rx_next(&rx, &body, &len), 1);
+        assert_int_equal(rxbuf_next(&rx, &body, &len), 1);
         assert_int_equal(len, 256);
 }
 
@@ -110,15 +110,15 @@ static void empty_frame(void **state)
 {
         (void)state;
         uint8_t buf[16];
-        struct frame_rx rx;
+        struct rxbuf rx;
         frame_rx_init(&rx, buf, sizeof(buf));
         const uint8_t z[] = {0x00, 0x00};
         const uint8_t *body;
         size_t len;
         feed(&rx, z, 2);
-        assert_int_equal(frame_rx_next(&rx, &body, &len), 1);
+        assert_int_equal(rxbuf_next(&rx, &body, &len), 1);
         assert_int_equal(len, 0);
-        frame_rx_consume(&rx);
+        rxbuf_consume(&rx);
         assert_int_equal(rx.have, 0);
 }
 
@@ -143,7 +143,7 @@ static void one_segment_body(void **state)
 {
         (void)state;
         static uint8_t buf[FRAME_HEADER + 2000];
-        struct frame_rx rx;
+        struct rxbuf rx;
         frame_rx_init(&rx, buf, sizeof(buf));
         assert_false(frame_rx_body_one_segment(&rx)); /* a header to come */
         const uint8_t small[] = {0x00, 0x05};
@@ -154,7 +154,7 @@ static void one_segment_body(void **state)
         const uint8_t body[5] = {0};
         feed(&rx, body, 5);
         assert_false(frame_rx_body_one_segment(&rx)); /* whole: the next read starts a frame */
-        frame_rx_consume(&rx);
+        rxbuf_consume(&rx);
         const uint8_t edge[] = {FRAME_ONE_SEGMENT >> 8, FRAME_ONE_SEGMENT & 0xFF};
         feed(&rx, edge, 2);
         assert_true(frame_rx_body_one_segment(&rx));

@@ -26,11 +26,11 @@ static int take(uint8_t type, const void *body, size_t len)
 {
         uint8_t msg[128];
         size_t n = put(msg, type, body, len);
-        struct vtl_rx rx;
+        struct rxbuf rx;
         vtl_rx_init(&rx, buf, sizeof(buf));
         size_t room;
-        memcpy(vtl_rx_space(&rx, &room), msg, n);
-        vtl_rx_commit(&rx, n);
+        memcpy(rxbuf_space(&rx, &room), msg, n);
+        rxbuf_commit(&rx, n);
         struct vtl_msg m;
         if (vtl_rx_next(&rx, &m) != 1)
                 return -2;
@@ -43,19 +43,19 @@ static void split_reads(void **state)
         uint8_t stream[64];
         size_t n = put(stream, VTL_HELLO, "\x01\x01", 2);
         n += put(stream + n, VTL_RAPDU, "\x90\x00", 2);
-        struct vtl_rx rx;
+        struct rxbuf rx;
         vtl_rx_init(&rx, buf, sizeof(buf));
         struct vtl_msg m;
         for (size_t i = 0; i < n; i++) { /* one byte at a time */
                 size_t room;
-                *vtl_rx_space(&rx, &room) = stream[i];
-                vtl_rx_commit(&rx, 1);
+                *rxbuf_space(&rx, &room) = stream[i];
+                rxbuf_commit(&rx, 1);
                 int k = vtl_rx_next(&rx, &m);
                 if (i == 5) {
                         assert_int_equal(k, 1);
                         assert_int_equal(m.type, VTL_HELLO);
                         assert_int_equal(m.len, 2);
-                        vtl_rx_consume(&rx);
+                        rxbuf_consume(&rx);
                 } else if (i == n - 1) {
                         assert_int_equal(k, 1);
                         assert_int_equal(m.type, VTL_RAPDU);
@@ -69,18 +69,18 @@ static void split_reads(void **state)
 static void broken_streams(void **state)
 {
         (void)state;
-        struct vtl_rx rx;
+        struct rxbuf rx;
         struct vtl_msg m;
         size_t room;
         /* a length beyond VTL_BODY_MAX */
         vtl_rx_init(&rx, buf, sizeof(buf));
-        memcpy(vtl_rx_space(&rx, &room), "\x22\x01\x00\x11", 4);
-        vtl_rx_commit(&rx, 4);
+        memcpy(rxbuf_space(&rx, &room), "\x22\x01\x00\x11", 4);
+        rxbuf_commit(&rx, 4);
         assert_int_equal(vtl_rx_next(&rx, &m), -1);
         /* an unknown type */
         vtl_rx_init(&rx, buf, sizeof(buf));
-        memcpy(vtl_rx_space(&rx, &room), "\x7f\x00\x00\x00", 4);
-        vtl_rx_commit(&rx, 4);
+        memcpy(rxbuf_space(&rx, &room), "\x7f\x00\x00\x00", 4);
+        rxbuf_commit(&rx, 4);
         assert_int_equal(vtl_rx_next(&rx, &m), -1);
         /* a known type with a body it cannot have */
         assert_false(vtl_valid(VTL_PRESENT, (const uint8_t *)"x", 1));
