@@ -140,7 +140,7 @@ struct build {
         X509 *ca_cert;
         X509 *attest_ca; /* saved as attestation-ca.crt.pem */
         X509_NAME *subject;
-        char pin[VT_PIN_FIELD + 1];
+        char pin[PGP_PW_MAX + 1]; /* PIV's PIN has 8 at most, OpenPGP's PW1 127 */
         char *err;
         size_t errlen;
         bool usage; /* the options themselves are wrong: vt_image_create returns -2 */
@@ -396,9 +396,24 @@ static int openpgp_secrets(struct build *b, uint8_t pin_tries, uint8_t puk_tries
         return 0;
 }
 
+/* A PIN, PUK or password is typed on a card reader's or a client's keyboard: a control
+ * character (a line break from a file, a tab) is a mistake, never part of it. */
+static int typed_value(struct build *b, const char *what, const char *value)
+{
+        for (const unsigned char *c = (const unsigned char *)value; c && *c; c++)
+                if (*c < 0x20 || *c == 0x7F)
+                        return refuse(b,
+                                      "the %s has a control character (byte 0x%02X at position "
+                                      "%zu): a %s is typed, it cannot hold line breaks or tabs",
+                                      what, *c, (size_t)(c - (const unsigned char *)value) + 1,
+                                      what);
+        return 0;
+}
+
 static int secrets(struct build *b)
 {
         const struct vt_init_opts *o = b->o;
+        bool piv = strstr(b->p->applet, "piv") != NULL;
         uint8_t pin_tries = b->p->pin_tries, puk_tries = b->p->puk_tries;
 
         b->img->pin_rules = b->p->rules;
@@ -407,8 +422,11 @@ static int secrets(struct build *b)
                         return refuse(b, "--retries must be 1..15");
                 pin_tries = puk_tries = (uint8_t)o->retries;
         }
-        if (o->pin && strlen(o->pin) > VT_PIN_FIELD)
-                return refuse(b, "the PIN is longer than %d characters", VT_PIN_FIELD);
+        if (typed_value(b, "PIN", o->pin) < 0 || typed_value(b, "PUK", o->puk) < 0)
+                return -1;
+        if (o->pin && strlen(o->pin) > (piv ? VT_PIN_FIELD : PGP_PW_MAX))
+                return refuse(b, "the PIN is longer than %d characters (the %s limit)",
+                              piv ? VT_PIN_FIELD : PGP_PW_MAX, piv ? "PIV PIN's" : "OpenPGP PW1's");
         /* a YubiKey with PIN complexity still ships with 123456 and 12345678; values chosen at
          * init meet the policy, as the card would ask of a change */
         if (b->img->pin_complexity && (!trivial_ok(o->pin) || !trivial_ok(o->puk)))
@@ -418,7 +436,9 @@ static int secrets(struct build *b)
                 snprintf(b->pin, sizeof(b->pin), "%s", o->pin ? o->pin : b->p->pin);
         else if (random_strong_pin(b->pin) < 0)
                 return fail(b, "no random numbers");
-        if (set_secret(b, &b->img->pin, "PIN", b->pin, pin_tries) < 0 ||
+        /* a card without PIV keeps PIV's PIN and PUK unused, as the profile has them */
+        if (set_secret(b, &b->img->pin, "PIN", piv || !b->p->pin ? b->pin : b->p->pin, pin_tries) <
+                0 ||
             set_secret(b, &b->img->puk, "PUK", o->puk ? o->puk : b->p->puk, puk_tries) < 0)
                 return -1;
         return openpgp_secrets(b, pin_tries, puk_tries);
@@ -438,16 +458,50 @@ static int pass_cb(char *buf, int size, int rwflag, void *u)
         return (int)n;
 }
 
+/* A key or certificate file, opened as a regular file only: a FIFO or a device would block
+ * or never end (opened without blocking, then checked). */
+static FILE *open_regular(struct build *b, const char *path)
+{
+        struct stat st;
+        int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), e;
+        FILE *f;
+
+        if (fd < 0) {
+                fail(b, "%s: %s", path, strerror(errno));
+                return NULL;
+        }
+        if (fstat(fd, &st) < 0) {
+                e = errno;
+                close(fd);
+                fail(b, "%s: %s", path, strerror(e));
+                return NULL;
+        }
+        if (!S_ISREG(st.st_mode)) {
+                close(fd);
+                refuse(b,
+                       "%s is not a regular file (a FIFO, a device or a directory): give the key "
+                       "or certificate file itself",
+                       path);
+                return NULL;
+        }
+        if (fcntl(fd, F_SETFL, 0) < 0 || !(f = fdopen(fd, "rb"))) {
+                fail(b, "%s: %s", path, strerror(errno));
+                close(fd);
+                return NULL;
+        }
+        return f;
+}
+
 static BIO *read_bio(struct build *b, const char *path)
 {
-        FILE *f = fopen(path, "rb");
-        unsigned char *data = malloc(IMPORT_FILE_MAX);
+        FILE *f = open_regular(b, path);
+        unsigned char *data;
         size_t n = 0;
         BIO *bio = NULL;
 
         if (!f)
-                fail(b, "%s: %s", path, strerror(errno));
-        else if (!data)
+                return NULL; /* open_regular said why */
+        if (!(data = malloc(IMPORT_FILE_MAX)))
                 fail(b, "%s: out of memory", path);
         else if ((n = fread(data, 1, IMPORT_FILE_MAX, f)) == IMPORT_FILE_MAX || ferror(f))
                 fail(b, "%s: %s", path, ferror(f) ? "read error" : "too large");
@@ -458,8 +512,7 @@ static BIO *read_bio(struct build *b, const char *path)
         }
         if (bio) /* BIO_reset rewinds to the start instead of emptying the buffer */
                 BIO_set_flags(bio, BIO_FLAGS_NONCLEAR_RST);
-        if (f)
-                fclose(f);
+        fclose(f);
         if (data)
                 OPENSSL_cleanse(data, n);
         free(data);
