@@ -227,7 +227,8 @@ unsigned vt_card_peek_secrecy(const struct vt_card *c, const uint8_t *cmd, size_
          * meaning, whose answer would be hidden) */
         uint8_t whole[VT_CHAIN_MAX];
         size_t n = c->chain_len, room = VT_CHAIN_MAX - n;
-        size_t add = a.lc < room ? a.lc : room;
+        bool overflows = a.lc > room;
+        size_t add = overflows ? room : a.lc;
         struct apdu w = a;
         memcpy(whole, c->chain, n);
         if (add)
@@ -235,7 +236,7 @@ unsigned vt_card_peek_secrecy(const struct vt_card *c, const uint8_t *cmd, size_
         w.data = whole;
         w.lc = n + add;
         unsigned s = c->chain_secrecy | secrecy_of(c, &w);
-        if (add < a.lc)
+        if (overflows)
                 s |= secrecy_of(c, &a);
         OPENSSL_cleanse(whole, n + add);
         return s;

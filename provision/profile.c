@@ -1042,7 +1042,7 @@ static int open_work_dir(struct build *b, const char *dir, int parentfd, const s
  * the directories, never make a removal reach a directory vtoken did not make. */
 static int put_in_place(struct build *b, const char *dir, const struct where *w, int held)
 {
-        char tmp[NAME_MAX + 1], env[NAME_MAX + 1], path[PATH_MAX];
+        char tmp[NAME_MAX + 1] = "", env[NAME_MAX + 1], path[PATH_MAX];
         bool envelope = !b->p->pin && !b->o->pin;
         struct vt_batch beside; /* the envelope, in the parent */
         int parentfd, workfd, r = -1;

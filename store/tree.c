@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -46,9 +47,9 @@ static int remove_entry(int dirfd, const char *name, dev_t dev, int depth)
         int e = 0;
         struct stat opened;
         /* the entry may have changed between fstatat and openat: only the directory looked at */
-        if (fstat(fd, &opened) < 0)
-                e = errno;
-        else if (opened.st_dev != st.st_dev || opened.st_ino != st.st_ino)
+        bool same =
+            fstat(fd, &opened) == 0 && opened.st_dev == st.st_dev && opened.st_ino == st.st_ino;
+        if (!same)
                 e = EAGAIN;
         else if (empty_at(fd, dev, depth + 1) < 0)
                 e = errno;

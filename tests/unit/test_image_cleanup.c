@@ -15,6 +15,7 @@
 #include "image.h"
 #include "image_store.h"
 #include "profile.h"
+#include "tree.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -100,7 +101,7 @@ static int entries(const char *dir)
 
         assert_non_null(d);
         while ((e = readdir(d)))
-                n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+                n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
         closedir(d);
         return n;
 }
@@ -129,11 +130,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
         struct fixture *f = *state;
-        char cmd[256];
 
         memset(&attack, 0, sizeof(attack));
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", f->parent, f->prey);
-        assert_int_equal(system(cmd), 0);
+        assert_int_equal(vt_tree_remove_path(f->parent), 0);
+        assert_int_equal(vt_tree_remove_path(f->prey), 0);
         free(f);
         return 0;
 }
