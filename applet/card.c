@@ -219,22 +219,26 @@ unsigned vt_card_peek_secrecy(const struct vt_card *c, const uint8_t *cmd, size_
                 return len > 4 ? VT_SECRET_COMMAND | VT_SECRET_RESPONSE : 0;
         if (a.ins == INS_GET_RESPONSE && !(a.cla & CLA_CHAIN))
                 return c->pending_secret ? VT_SECRET_RESPONSE : 0;
-        unsigned s = secrecy_of(c, &a);
-        if (c->chaining && a.ins == c->chain_ins && a.p1 == c->chain_p1 && a.p2 == c->chain_p2) {
-                /* a later part: judged with the data gathered so far (a tag list may be split
-                 * between two parts), as far as the chain has room */
-                uint8_t whole[VT_CHAIN_MAX];
-                size_t n = c->chain_len, room = VT_CHAIN_MAX - n;
-                size_t add = a.lc < room ? a.lc : room;
-                struct apdu w = a;
-                memcpy(whole, c->chain, n);
-                if (add)
-                        memcpy(whole + n, a.data, add);
-                w.data = whole;
-                w.lc = n + add;
-                s |= c->chain_secrecy | secrecy_of(c, &w);
-                OPENSSL_cleanse(whole, n + add);
-        }
+        if (!c->chaining || a.ins != c->chain_ins || a.p1 != c->chain_p1 || a.p2 != c->chain_p2)
+                return secrecy_of(c, &a);
+        /* a later part: judged with the data gathered so far (a tag list may be split between
+         * two parts), as far as the chain has room; alone only when it brings data the chain
+         * has no room for (alone, the last part of a signature is a command of no known
+         * meaning, whose answer would be hidden) */
+        uint8_t whole[VT_CHAIN_MAX];
+        size_t n = c->chain_len, room = VT_CHAIN_MAX - n;
+        bool overflows = a.lc > room;
+        size_t add = overflows ? room : a.lc;
+        struct apdu w = a;
+        memcpy(whole, c->chain, n);
+        if (add)
+                memcpy(whole + n, a.data, add);
+        w.data = whole;
+        w.lc = n + add;
+        unsigned s = c->chain_secrecy | secrecy_of(c, &w);
+        if (overflows)
+                s |= secrecy_of(c, &a);
+        OPENSSL_cleanse(whole, n + add);
         return s;
 }
 

@@ -4,6 +4,7 @@
 #include "image_dir.h"
 #include "image_store.h"
 #include "profile.h"
+#include "tree.h"
 #include "version.h"
 
 #include <dirent.h>
@@ -13,6 +14,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,51 +150,77 @@ static void prune_templates(int cachefd, const char *profile, const char *keep)
                     fstatat(cachefd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
                     !S_ISDIR(st.st_mode) || st.st_atime > old || st.st_mtime > old)
                         continue;
-                int fd = openat(cachefd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-                DIR *t = fd < 0 ? NULL : fdopendir(fd);
-                if (!t) {
-                        if (fd >= 0)
-                                close(fd);
-                        continue;
-                }
-                for (const struct dirent *f; (f = readdir(t));)
-                        if (strcmp(f->d_name, ".") != 0 && strcmp(f->d_name, "..") != 0)
-                                unlinkat(fd, f->d_name, 0);
-                closedir(t);
-                unlinkat(cachefd, e->d_name, AT_REMOVEDIR);
+                vt_tree_remove(cachefd, e->d_name);
         }
         closedir(d);
 }
 
-/* The template of profile in the cache directory, made under the cache's lock when missing:
- * concurrent runs wait for the first to finish it, and vt_image_create puts it in place
- * whole or not at all. */
+/* Whether the template at tmpl may be served: it loads, and it is what its profile makes
+ * (every PIN and PUK with all its tries, every key the profile promises). 0, or -1 with why. */
+static int template_fit(const char *tmpl, const char *profile, char *why, size_t whylen)
+{
+        struct vt_image *img = vt_image_load(tmpl, why, whylen);
+        if (!img)
+                return -1;
+        int r = vt_profile_check(profile, img, why, whylen);
+        vt_image_free(img);
+        return r;
+}
+
+/* The template of profile (cache/name) made again, under the cache's exclusive lock: what is
+ * there (a template that is not fit to serve, a half-removed one) removed first, then
+ * vt_image_create puts a new one in place whole or not at all. */
+static int make_template(int cachefd, const char *profile, const char *name, const char *tmpl,
+                         char *err, size_t errlen)
+{
+        char pin[64] = "", why[512];
+        struct vt_init_opts o = {
+            .profile = profile, .initial_pin = pin, .initial_pin_len = sizeof(pin)};
+        if (vt_tree_remove(cachefd, name) < 0)
+                return fail(err, errlen, "cannot remove the %s template %s to make it again: %s",
+                            profile, tmpl, strerror(errno));
+        int r = 0;
+        if (vt_image_create(tmpl, &o, why, sizeof(why)) < 0)
+                r = fail(err, errlen, "cannot make the %s template %s: %s", profile, tmpl, why);
+        else if (template_fit(tmpl, profile, why, sizeof(why)) < 0)
+                r = fail(err, errlen, "the %s template %s, just made, is not fit to serve: %s",
+                         profile, tmpl, why);
+        OPENSSL_cleanse(pin, sizeof(pin));
+        if (r == 0)
+                prune_templates(cachefd, profile, name);
+        return r;
+}
+
+/* The template of profile in the cache directory, checked before it is served (a template
+ * with a blocked PIN or without a key would make every fresh card so) and made again when it
+ * is missing or not fit, under the cache's exclusive lock: concurrent runs wait for the first
+ * to finish it. Returns with the cache's lock held (shared, or exclusive when it was made),
+ * so that no run removes the template while another copies it. */
 static int ensure_template(int cachefd, const char *cache, const char *profile, char *tmpl,
                            size_t n, char *err, size_t errlen)
 {
-        char card[PATH_MAX + 16], key[64], name[128];
+        char key[64], name[128], why[512];
         template_key(key, sizeof(key));
         snprintf(name, sizeof(name), "%s-%s", profile, key);
         snprintf(tmpl, n, "%s/%s", cache, name);
-        snprintf(card, sizeof(card), "%s/card.ini", tmpl);
-        if (access(card, F_OK) == 0)
+        if (flock(cachefd, LOCK_SH) < 0)
+                return fail(err, errlen, "%s: cannot lock: %s", cache, strerror(errno));
+        struct stat st;
+        bool exists = fstatat(cachefd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+        if (exists && template_fit(tmpl, profile, why, sizeof(why)) == 0)
                 return 0;
+        /* flock cannot trade a shared lock for an exclusive one atomically: look again */
         if (flock(cachefd, LOCK_EX) < 0)
                 return fail(err, errlen, "%s: cannot lock: %s", cache, strerror(errno));
-        int r = 0;
-        if (access(card, F_OK) < 0) {
-                char pin[64] = "", why[512];
-                struct vt_init_opts o = {
-                    .profile = profile, .initial_pin = pin, .initial_pin_len = sizeof(pin)};
-                if (vt_image_create(tmpl, &o, why, sizeof(why)) < 0)
-                        r = fail(err, errlen, "cannot make the %s template %s: %s", profile, tmpl,
-                                 why);
-                OPENSSL_cleanse(pin, sizeof(pin));
-                if (r == 0)
-                        prune_templates(cachefd, profile, name);
-        }
-        flock(cachefd, LOCK_UN);
-        return r;
+        exists = fstatat(cachefd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+        if (exists && template_fit(tmpl, profile, why, sizeof(why)) == 0)
+                return 0;
+        if (exists)
+                fprintf(stderr,
+                        "vtoken run: note: the %s template %s is not fit to serve (%s): making "
+                        "it again\n",
+                        profile, tmpl, why);
+        return make_template(cachefd, profile, name, tmpl, err, errlen);
 }
 
 static int copy_fd(int from, int to)
@@ -263,10 +291,8 @@ static int copy_image(const char *tmpl, const char *dest, char *err, size_t errl
                 if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
                         continue;
                 if (copy_file(from, e->d_name, to, e->d_name) < 0)
-                        r = fail(err, errlen,
-                                 "cannot copy %s/%s: %s (remove the template %s to have it made "
-                                 "again)",
-                                 tmpl, e->d_name, strerror(errno), tmpl);
+                        r = fail(err, errlen, "cannot copy %s/%s of the template: %s", tmpl,
+                                 e->d_name, strerror(errno));
         }
 done:
         if (d)
@@ -362,7 +388,6 @@ int vt_fresh_card(const char *profile, const char *dest, char *err, size_t errle
         if (cachefd < 0)
                 return -1;
         int r = ensure_template(cachefd, cache, profile, tmpl, sizeof(tmpl), err, errlen);
-        close(cachefd);
         if (r == 0)
                 r = copy_image(tmpl, dest, err, errlen);
         unsigned serial = 0;
@@ -370,5 +395,6 @@ int vt_fresh_card(const char *profile, const char *dest, char *err, size_t errle
                 r = new_identity(dest, &serial, err, errlen);
         if (r == 0)
                 r = copy_envelope(tmpl, dest, serial, err, errlen);
+        close(cachefd); /* and with it the cache's lock */
         return r;
 }

@@ -39,7 +39,8 @@ static void usage(FILE *f)
             "                       envelope PIN, personal certificate); choose it when holders\n"
             "                       must set a password of letters and symbols: OpenSC's openpgp\n"
             "                       driver takes one, its PIV driver (ecert) digits only\n"
-            "  --pin PIN            initial PIN (must meet the profile's policy)\n"
+            "  --pin PIN            initial PIN (must meet the profile's policy; 8 characters at\n"
+            "                       most with PIV, 127 on an OpenPGP-only card)\n"
             "  --puk PUK            initial PUK (6 to 8 characters)\n"
             "  --retries N          PIN and PUK tries, 1..15\n"
             "  -g, --generate SLOT:ALG\n"
@@ -161,7 +162,12 @@ static int read_secret(const char *opt, const char *src, char *buf, size_t n)
                 OPENSSL_cleanse(buf, n);
                 return -1;
         }
-        buf[strcspn(buf, "\r\n")] = '\0';
+        /* the line's end, not a line break inside (an env: value), which init then refuses */
+        size_t len = strlen(buf);
+        if (len && buf[len - 1] == '\n')
+                buf[--len] = '\0';
+        if (len && buf[len - 1] == '\r')
+                buf[--len] = '\0';
         return 0;
 }
 

@@ -18,11 +18,11 @@
 #include "pkcs11_names.h"
 #include "profile.h"
 #include "tokens.h"
+#include "tree.h"
 #include "userns.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <limits.h>
 #include <net/if.h>
@@ -861,8 +861,6 @@ static void on_orphaned(int sig)
         kill(-1, SIGKILL);     /* as PID 1: everything else in the namespace */
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw);
-
 static int run_as_init(struct run *r, int alive[2])
 {
         struct sigaction sa = {.sa_handler = on_orphaned};
@@ -876,7 +874,7 @@ static int run_as_init(struct run *r, int alive[2])
                 on_orphaned(SIGUSR2);
         int rc = orphaned ? RUN_FAILED : run_inside(r);
         if (orphaned)
-                nftw(r->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+                vt_tree_remove_path(r->dir);
         return rc;
 }
 
@@ -923,14 +921,6 @@ static int enter_namespaces(void)
 map_failed:
         namespaces_refused("mapping the user into its namespace", errno);
         return -1;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-        (void)st;
-        (void)flag;
-        (void)ftw;
-        return remove(path);
 }
 
 /* Everything that needs the host's view, before the namespaces: the temporary directory, the
@@ -1010,7 +1000,7 @@ int vt_cmd_run(int argc, char **argv)
         rc = exit_status(status);
 out:
         if (r.dir[0])
-                nftw(r.dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+                vt_tree_remove_path(r.dir);
         /* After unshare(CLONE_NEWPID) with its init gone, this process cannot create threads or
          * processes any more, and exit handlers that do (LeakSanitizer's) would fail. */
         fflush(NULL);

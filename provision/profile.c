@@ -14,8 +14,8 @@
 #include "atomic.h"
 #include "image_dir.h"
 #include "image_store.h"
+#include "tree.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -155,7 +155,7 @@ struct build {
         X509 *ca_cert;
         X509 *attest_ca; /* saved as attestation-ca.crt.pem */
         X509_NAME *subject;
-        char pin[VT_PIN_FIELD + 1];
+        char pin[PGP_PW_MAX + 1]; /* PIV's PIN has 8 at most, OpenPGP's PW1 127 */
         char *err;
         size_t errlen;
         bool usage; /* the options themselves are wrong: vt_image_create returns -2 */
@@ -457,9 +457,24 @@ static int openpgp_secrets(struct build *b, uint8_t pin_tries, uint8_t puk_tries
         return 0;
 }
 
+/* A PIN, PUK or password is typed on a card reader's or a client's keyboard: a control
+ * character (a line break from a file, a tab) is a mistake, never part of it. */
+static int typed_value(struct build *b, const char *what, const char *value)
+{
+        for (const unsigned char *c = (const unsigned char *)value; c && *c; c++)
+                if (*c < 0x20 || *c == 0x7F)
+                        return refuse(b,
+                                      "the %s has a control character (byte 0x%02X at position "
+                                      "%zu): a %s is typed, it cannot hold line breaks or tabs",
+                                      what, *c, (size_t)(c - (const unsigned char *)value) + 1,
+                                      what);
+        return 0;
+}
+
 static int secrets(struct build *b)
 {
         const struct vt_init_opts *o = b->o;
+        bool piv = b->own_piv == NULL; /* the card carries PIV */
         uint8_t pin_tries = b->p->pin_tries, puk_tries = b->p->puk_tries;
 
         b->piv->pin_rules = b->p->rules;
@@ -468,8 +483,11 @@ static int secrets(struct build *b)
                         return refuse(b, "--retries must be 1..15");
                 pin_tries = puk_tries = (uint8_t)o->retries;
         }
-        if (o->pin && strlen(o->pin) > VT_PIN_FIELD)
-                return refuse(b, "the PIN is longer than %d characters", VT_PIN_FIELD);
+        if (typed_value(b, "PIN", o->pin) < 0 || typed_value(b, "PUK", o->puk) < 0)
+                return -1;
+        if (o->pin && strlen(o->pin) > (piv ? VT_PIN_FIELD : PGP_PW_MAX))
+                return refuse(b, "the PIN is longer than %d characters (the %s limit)",
+                              piv ? VT_PIN_FIELD : PGP_PW_MAX, piv ? "PIV PIN's" : "OpenPGP PW1's");
         /* a YubiKey with PIN complexity still ships with 123456 and 12345678; values chosen at
          * init meet the policy, as the card would ask of a change */
         if (b->img->pin_complexity && (!trivial_ok(o->pin) || !trivial_ok(o->puk)))
@@ -479,7 +497,9 @@ static int secrets(struct build *b)
                 snprintf(b->pin, sizeof(b->pin), "%s", o->pin ? o->pin : b->p->pin);
         else if (random_strong_pin(b->pin) < 0)
                 return fail(b, "no random numbers");
-        if (set_secret(b, &b->piv->pin, "PIN", b->pin, pin_tries) < 0 ||
+        /* a card without PIV keeps PIV's PIN and PUK unused, as the profile has them */
+        if (set_secret(b, &b->piv->pin, "PIN", piv || !b->p->pin ? b->pin : b->p->pin, pin_tries) <
+                0 ||
             set_secret(b, &b->piv->puk, "PUK", o->puk ? o->puk : b->p->puk, puk_tries) < 0)
                 return -1;
         return openpgp_secrets(b, pin_tries, puk_tries);
@@ -499,16 +519,50 @@ static int pass_cb(char *buf, int size, int rwflag, void *u)
         return (int)n;
 }
 
+/* A key or certificate file, opened as a regular file only: a FIFO or a device would block
+ * or never end (opened without blocking, then checked). */
+static FILE *open_regular(struct build *b, const char *path)
+{
+        struct stat st;
+        int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), e;
+        FILE *f;
+
+        if (fd < 0) {
+                fail(b, "%s: %s", path, strerror(errno));
+                return NULL;
+        }
+        if (fstat(fd, &st) < 0) {
+                e = errno;
+                close(fd);
+                fail(b, "%s: %s", path, strerror(e));
+                return NULL;
+        }
+        if (!S_ISREG(st.st_mode)) {
+                close(fd);
+                refuse(b,
+                       "%s is not a regular file (a FIFO, a device or a directory): give the key "
+                       "or certificate file itself",
+                       path);
+                return NULL;
+        }
+        if (fcntl(fd, F_SETFL, 0) < 0 || !(f = fdopen(fd, "rb"))) {
+                fail(b, "%s: %s", path, strerror(errno));
+                close(fd);
+                return NULL;
+        }
+        return f;
+}
+
 static BIO *read_bio(struct build *b, const char *path)
 {
-        FILE *f = fopen(path, "rb");
-        unsigned char *data = malloc(IMPORT_FILE_MAX);
+        FILE *f = open_regular(b, path);
+        unsigned char *data;
         size_t n = 0;
         BIO *bio = NULL;
 
         if (!f)
-                fail(b, "%s: %s", path, strerror(errno));
-        else if (!data)
+                return NULL; /* open_regular said why */
+        if (!(data = malloc(IMPORT_FILE_MAX)))
                 fail(b, "%s: out of memory", path);
         else if ((n = fread(data, 1, IMPORT_FILE_MAX, f)) == IMPORT_FILE_MAX || ferror(f))
                 fail(b, "%s: %s", path, ferror(f) ? "read error" : "too large");
@@ -519,8 +573,7 @@ static BIO *read_bio(struct build *b, const char *path)
         }
         if (bio) /* BIO_reset rewinds to the start instead of emptying the buffer */
                 BIO_set_flags(bio, BIO_FLAGS_NONCLEAR_RST);
-        if (f)
-                fclose(f);
+        fclose(f);
         if (data)
                 OPENSSL_cleanse(data, n);
         free(data);
@@ -878,34 +931,6 @@ static int keys(struct build *b)
 
 /* ---- placing the image ------------------------------------------------------------- */
 
-static int write_fd(int fd, const void *data, size_t len)
-{
-        ssize_t n = write(fd, data, len);
-
-        if (n >= 0 && (size_t)n != len)
-                errno = EIO;
-        return n >= 0 && (size_t)n == len && fsync(fd) == 0 ? 0 : -1;
-}
-
-/* Removes the files of a flat image directory, and the directory when `rmself`. */
-static void remove_image(const char *dir, bool rmself)
-{
-        DIR *d = opendir(dir);
-        struct dirent *e;
-        char path[PATH_MAX];
-
-        if (d) {
-                while ((e = readdir(d)))
-                        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
-                            (size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) <
-                                sizeof(path))
-                                unlink(path);
-                closedir(d);
-        }
-        if (rmself)
-                rmdir(dir);
-}
-
 static int save_cert(struct build *b, const char *name, X509 *cert)
 {
         BIO *bio = NULL;
@@ -932,12 +957,13 @@ static int write_contents(struct build *b)
         return save_cert(b, "ca.crt.pem", b->ca_cert);
 }
 
-/* The PIN envelope, written to a temporary file beside its final name. */
-static int write_envelope(struct build *b, const char *dir, const char *env, char *tmp,
-                          size_t tmplen)
+/* The PIN envelope, added to the batch of the image's parent directory (written beside its
+ * final name now, put in place by the batch's commit). */
+static int write_envelope(struct build *b, const char *dir, struct vt_batch *batch,
+                          const char *name)
 {
         char text[1024];
-        int fd, n, r;
+        int n, r;
 
         n = snprintf(text, sizeof(text),
                      "vtoken PIN envelope (e-Cert token password)\n"
@@ -946,20 +972,9 @@ static int write_envelope(struct build *b, const char *dir, const char *env, cha
                      "Initial PIN: %s\n"
                      "Change it on first use; %u wrong PINs lock the token.\n",
                      dir, (unsigned)b->img->serial, b->pin, b->piv->pin.max_tries);
-        if (n < 0 || (size_t)n >= sizeof(text) ||
-            (size_t)snprintf(tmp, tmplen, "%s.XXXXXX", env) >= tmplen ||
-            (fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
-                OPENSSL_cleanse(text, sizeof(text));
-                return fail(b, "%s: %s", env, strerror(errno));
-        }
-        r = write_fd(fd, text, (size_t)n);
+        r = n < 0 || (size_t)n >= sizeof(text) ? -1 : vt_batch_write(batch, name, text, (size_t)n);
         OPENSSL_cleanse(text, sizeof(text));
-        if (close(fd) < 0 || r < 0) {
-                fail(b, "%s: %s", env, strerror(errno));
-                unlink(tmp);
-                return -1;
-        }
-        return 0;
+        return r < 0 ? fail(b, "%s.pin-envelope.txt: %s", dir, strerror(errno)) : 0;
 }
 
 struct where {
@@ -1012,61 +1027,143 @@ static int locate(struct build *b, const char *dir, struct where *w)
         return 0;
 }
 
-/* Writes the image into a new directory beside `dir` and renames it into place (exchanging
- * it with the old image under --force), so a failure leaves nothing behind. */
-static int put_in_place(struct build *b, const char *dir, const struct where *w)
+/* A new directory ".BASE.init-XXXXXX" of parentfd (its name in tmp), made 0700 and opened
+ * without following a link. The descriptor, or -1 with errno set. */
+static int make_tmp_dir(int parentfd, const char *base, char *tmp, size_t tmplen)
 {
-        char tmp[PATH_MAX], env[PATH_MAX], env_tmp[PATH_MAX];
-        bool in_place = false, envelope = !b->p->pin && !b->o->pin;
-        int r;
+        static const char chars[] =
+            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+        struct stat st;
+        int fd, made = -1;
 
-        if (vt_pin_envelope_path(w->path, env, sizeof(env)) < 0)
-                return fail(b, "%s: path too long", dir);
-        if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.init-XXXXXX", w->parent, w->base) >=
-            sizeof(tmp))
-                return fail(b, "%s: path too long", dir);
-        if (!mkdtemp(tmp)) {
-                /* an empty directory in a parent we may not write (a systemd StateDirectory):
-                 * fill it in place, card.ini last, and empty it again on failure */
-                if (!w->exists || w->replace ||
-                    (errno != EACCES && errno != EPERM && errno != EROFS))
-                        return fail(b, "%s: cannot create a directory beside it: %s", dir,
-                                    strerror(errno));
-                in_place = true;
-                snprintf(tmp, sizeof(tmp), "%s", w->path);
-                if (chmod(tmp, 0700) < 0)
-                        return fail(b, "%s: %s", dir, strerror(errno));
+        for (int tries = 0; made < 0 && tries < 100; tries++) {
+                unsigned char rnd[6];
+                char suffix[7];
+                if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+                        errno = EIO;
+                        return -1;
+                }
+                for (size_t i = 0; i < sizeof(rnd); i++)
+                        suffix[i] = chars[rnd[i] % (sizeof(chars) - 1)];
+                suffix[6] = '\0';
+                if ((size_t)snprintf(tmp, tmplen, ".%s.init-%s", base, suffix) >= tmplen) {
+                        errno = ENAMETOOLONG;
+                        return -1;
+                }
+                if ((made = mkdirat(parentfd, tmp, 0700)) < 0 && errno != EEXIST)
+                        return -1;
+        }
+        if (made < 0 || (fd = vt_tree_open(parentfd, tmp)) < 0)
+                return -1;
+        /* whatever took its name in between is not ours to fill */
+        if (fstat(fd, &st) < 0 || st.st_uid != geteuid() || fchmod(fd, 0700) < 0) {
+                close(fd);
+                errno = EPERM;
+                return -1;
+        }
+        return fd;
+}
+
+/* Whether name in parentfd is (still) the directory open as fd. */
+static bool is_entry(int parentfd, const char *name, int fd)
+{
+        struct stat a, b;
+
+        return fstatat(parentfd, name, &a, AT_SYMLINK_NOFOLLOW) == 0 && fstat(fd, &b) == 0 &&
+               a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* The directory the image is written into: a new one beside the image (tmp names it in
+ * parentfd), or, in a parent we may not write (a systemd StateDirectory), the empty image
+ * directory itself, filled in place, card.ini last, and emptied again on failure (tmp is
+ * then empty). Its descriptor, or -1 (said why). */
+static int open_work_dir(struct build *b, const char *dir, int parentfd, const struct where *w,
+                         char *tmp, size_t tmplen)
+{
+        int fd = make_tmp_dir(parentfd, w->base, tmp, tmplen);
+
+        if (fd >= 0)
+                return fd;
+        if (!w->exists || w->replace || (errno != EACCES && errno != EPERM && errno != EROFS))
+                return fail(b, "%s: cannot create a directory beside it: %s", dir, strerror(errno));
+        tmp[0] = '\0';
+        if ((fd = vt_tree_open(parentfd, w->base)) < 0 || fchmod(fd, 0700) < 0) {
+                fail(b, "%s: %s", dir, strerror(errno));
+                if (fd >= 0)
+                        close(fd);
+                return -1;
+        }
+        return fd;
+}
+
+/* Writes the image into a new directory beside `dir` and renames it into place (exchanging
+ * it with the old image, open as held, under --force), so a failure leaves nothing behind.
+ * Every creation, rename and removal is relative to the parent's descriptor or to the
+ * directories' own, opened without following links: whoever may write the parent can move
+ * the directories, never make a removal reach a directory vtoken did not make. */
+static int put_in_place(struct build *b, const char *dir, const struct where *w, int held)
+{
+        char tmp[NAME_MAX + 1] = "", env[NAME_MAX + 1], path[PATH_MAX];
+        bool envelope = !b->p->pin && !b->o->pin;
+        struct vt_batch beside; /* the envelope, in the parent */
+        int parentfd, workfd, r = -1;
+
+        if ((size_t)snprintf(env, sizeof(env), "%s.pin-envelope.txt", w->base) >= sizeof(env))
+                return fail(b, "%s: name too long", dir);
+        if ((parentfd = open(w->parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+                return fail(b, "%s: %s", w->parent, strerror(errno));
+        if ((workfd = open_work_dir(b, dir, parentfd, w, tmp, sizeof(tmp))) < 0) {
+                close(parentfd);
+                return -1;
+        }
+        vt_batch_init(&beside, parentfd);
+        if ((size_t)snprintf(path, sizeof(path), "%s/%s", w->parent, tmp[0] ? tmp : w->base) >=
+            sizeof(path)) {
+                fail(b, "%s: path too long", dir);
+                goto undo_tmp;
         }
         free(b->img->dir);
-        if (!(b->img->dir = strdup(tmp))) {
+        if (!(b->img->dir = strdup(path))) {
                 fail(b, "out of memory");
                 goto undo_tmp;
         }
         if (write_contents(b) < 0)
                 goto undo_tmp;
-        if (envelope && write_envelope(b, w->path, env, env_tmp, sizeof(env_tmp)) < 0)
-                goto undo_tmp;
-        if (!in_place) {
-                r = w->replace ? renameat2(AT_FDCWD, tmp, AT_FDCWD, w->path, RENAME_EXCHANGE)
-                               : rename(tmp, w->path);
-                if (r < 0) {
+        if (envelope ? write_envelope(b, w->path, &beside, env) < 0
+                     : w->replace && vt_batch_remove(&beside, env) < 0)
+                goto undo_env;
+        if (tmp[0]) {
+                if (!is_entry(parentfd, tmp, workfd)) {
+                        fail(b, "%s: %s/%s was moved while the image was written", dir, w->parent,
+                             tmp);
+                        goto undo_env;
+                }
+                if (renameat2(parentfd, tmp, parentfd, w->base, w->replace ? RENAME_EXCHANGE : 0) <
+                    0) {
                         fail(b, "%s: %s", dir, strerror(errno));
                         goto undo_env;
                 }
-                if (w->replace) /* tmp holds the old image now */
-                        remove_image(tmp, true);
+                if (w->replace) { /* tmp names the old image now, if no one moved it */
+                        vt_tree_empty(held);
+                        if (is_entry(parentfd, tmp, held))
+                                unlinkat(parentfd, tmp, AT_REMOVEDIR);
+                }
         }
-        /* an envelope of a replaced image no longer tells a valid PIN */
-        if (envelope ? rename(env_tmp, env) < 0 : w->replace && unlink(env) < 0 && errno != ENOENT)
-                fail(b, "warning: %s: %s", env, strerror(errno));
-        vt_fsync_dir(w->parent);
-        return 0;
+        /* an envelope of a replaced image no longer tells a valid PIN; also fsyncs the parent */
+        if (vt_batch_commit(&beside) < 0)
+                fail(b, "warning: %s/%s: %s", w->parent, env, strerror(errno));
+        r = 0;
+        goto done;
 undo_env:
-        if (envelope)
-                unlink(env_tmp);
+        vt_batch_abort(&beside);
 undo_tmp:
-        remove_image(tmp, !in_place);
-        return -1;
+        vt_tree_empty(workfd);
+        if (tmp[0] && is_entry(parentfd, tmp, workfd))
+                unlinkat(parentfd, tmp, AT_REMOVEDIR);
+done:
+        close(workfd);
+        close(parentfd);
+        return r;
 }
 
 /* An image replaced under --force is locked until it is out of the way: a daemon serving it
@@ -1086,7 +1183,7 @@ static int place(struct build *b, const char *dir)
                         return -1;
                 }
         }
-        r = put_in_place(b, dir, &w);
+        r = put_in_place(b, dir, &w, held);
         if (held >= 0)
                 close(held);
         return r;
@@ -1128,4 +1225,66 @@ int vt_image_create(const char *dir, const struct vt_init_opts *o, char *err, si
         X509_free(b.attest_ca);
         X509_NAME_free(b.subject);
         return r < 0 && b.usage ? -2 : r;
+}
+
+/* ---- checking an image against its profile ------------------------------------------ */
+
+static const char *secret_short(const struct vt_secret *s)
+{
+        return s->tries_left < s->max_tries ? "has had wrong tries" : NULL;
+}
+
+int vt_profile_check(const char *name, const struct vt_image *img, char *why, size_t whylen)
+{
+        const struct profile *p = NULL;
+        const char *bad = NULL, *what = NULL;
+
+        for (size_t i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++)
+                if (!strcmp(profiles[i].name, name))
+                        p = &profiles[i];
+        if (!p) {
+                snprintf(why, whylen, "unknown profile '%s'", name);
+                return -1;
+        }
+        if (strstr(p->applet, "piv")) {
+                if ((bad = secret_short(&img->pin)))
+                        what = "its PIV PIN";
+                else if ((bad = secret_short(&img->puk)))
+                        what = "its PIV PUK";
+                for (size_t i = 0; !bad && i < p->n_defaults; i++) {
+                        bool key = false;
+                        for (size_t k = 0; k < VT_SLOTS; k++)
+                                key |=
+                                    img->slots[k].ref == p->defaults[i].slot && img->slots[k].key;
+                        if (!key) {
+                                snprintf(why, whylen, "the PIV slot %02x has no key",
+                                         p->defaults[i].slot);
+                                return -1;
+                        }
+                }
+        }
+        if (!bad && strstr(p->applet, "openpgp")) {
+                const struct vt_pgp_state *st = img->openpgp;
+                if (!st) {
+                        snprintf(why, whylen, "it has no OpenPGP application");
+                        return -1;
+                }
+                if ((bad = secret_short(&st->pw1.s)))
+                        what = "its OpenPGP PW1";
+                else if ((bad = secret_short(&st->pw3.s)))
+                        what = "its OpenPGP PW3 (admin PIN)";
+                else if (st->rc.len && (bad = secret_short(&st->rc.s)))
+                        what = "its OpenPGP resetting code";
+                for (int i = 0; !bad && p->test_ca && i < PGP_KEYS; i++)
+                        if (!st->keys[i].key) {
+                                snprintf(why, whylen, "the OpenPGP %s key is missing",
+                                         pgp_key_name(i));
+                                return -1;
+                        }
+        }
+        if (bad) {
+                snprintf(why, whylen, "%s %s", what, bad);
+                return -1;
+        }
+        return 0;
 }

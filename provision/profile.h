@@ -88,6 +88,11 @@ const char *vt_profile_at(size_t i);
  * past the last. */
 const char *vt_firmware_at(size_t i);
 
+/* Whether img is what profile name makes, as far as a copy of it is to be a new card: every
+ * PIN, PUK and password with all its tries, every key the profile generates present. 0, or -1
+ * with what is wrong in why (a phrase: "its PIV PIN has had wrong tries"). */
+int vt_profile_check(const char *name, const struct vt_image *img, char *why, size_t whylen);
+
 /* Gives img a new random GUID and serial, so that a copy of an image is another card. 0, or -1
  * when there are no random numbers. */
 int vt_image_new_identity(struct vt_image *img);

@@ -241,23 +241,52 @@ static bool names_secret_object(const struct apdu *a)
                (o = piv_object_info(tag)) != NULL && o->secret;
 }
 
-/* Whether GENERAL AUTHENTICATE carries a key agreement (85) or runs a key-management key (9D,
- * retired 82..95), whose answers are shared secrets and decrypted data: the card cannot tell an
- * RSA decryption from a signature, so every answer of such a key is hidden. */
-static bool answers_plaintext(const struct apdu *a)
+/* Whether an RSA input is a PKCS #1 v1.5 signature block: 00 01, at least eight FF, 00, the
+ * DigestInfo. */
+static bool is_signature_block(struct reader v)
+{
+        const uint8_t *p;
+        size_t n = v.left, i = 2;
+        if (n < 11 || rd_bytes(&v, n, &p) != 0 || p[0] != 0x00 || p[1] != 0x01)
+                return false;
+        while (i < n && p[i] == 0xFF)
+                i++;
+        return i >= 10 && i < n && p[i] == 0x00;
+}
+
+/* Whether a whole GENERAL AUTHENTICATE asks a slot's key for a signature, whose answer is no
+ * secret: a challenge (81), no exponent (85), to an EC or EdDSA key (P1 names the key's
+ * algorithm: the card refuses any other), or to an RSA key a challenge that is a PKCS #1 v1.5
+ * signature block. Every other answer is hidden, whatever the slot: a key agreement's shared
+ * secret, and any other RSA operation, since the card cannot tell a decryption (whose answer
+ * is the plaintext, often a session key) from a signature with padding made by the host (PSS,
+ * raw RSA). */
+static bool asks_signature(const struct apdu *a)
 {
         struct reader r = rd_init(a->data, a->lc), body, v;
         uint32_t tag;
-        if (a->p2 == 0x9D || (a->p2 >= VT_PIV_RETIRED_FIRST && a->p2 <= VT_PIV_RETIRED_LAST))
-                return true;
-        if (rd_tlv(&r, &tag, &body) != 0 || tag != TAG_DYN_AUTH)
+        if (rd_tlv(&r, &tag, &body) != 0 || tag != TAG_DYN_AUTH || r.left != 0 ||
+            rd_find(body, TAG_EXPONENT, &v) == 0 || rd_find(body, TAG_CHALLENGE, &v) != 0)
                 return false;
-        return rd_find(body, TAG_EXPONENT, &v) == 0;
+        switch (piv_key_alg(a->p1)) {
+        case VT_ALG_P256:
+        case VT_ALG_P384:
+        case VT_ALG_ED25519:
+                return true;
+        case VT_ALG_RSA1024:
+        case VT_ALG_RSA2048:
+        case VT_ALG_RSA3072:
+        case VT_ALG_RSA4096:
+                return is_signature_block(v);
+        default:
+                return false;
+        }
 }
 
 /* PINs, PUKs, keys and the management key's challenges and answers are secret, in the
- * command and in its answer; so is a secret data object written or read, and what a
- * decryption or key agreement answers. */
+ * command and in its answer; so is a secret data object written or read, and every answer of
+ * a slot's key that is not a signature (asks_signature). A part of a chain is no answer yet
+ * (the card answers 9000): the chain is judged whole, with its last part (card.c). */
 static unsigned piv_secrecy(void *ctx, const struct apdu *a)
 {
         const unsigned both = VT_SECRET_COMMAND | VT_SECRET_RESPONSE;
@@ -272,7 +301,9 @@ static unsigned piv_secrecy(void *ctx, const struct apdu *a)
         case INS_GENERAL_AUTH:
                 if (a->p2 == REF_MGM)
                         return both;
-                return answers_plaintext(a) ? VT_SECRET_RESPONSE : 0;
+                if (a->cla & CLA_CHAIN)
+                        return 0;
+                return asks_signature(a) ? 0 : VT_SECRET_RESPONSE;
         case INS_PUT_DATA:
                 return names_secret_object(a) ? both : 0;
         case INS_GET_DATA:

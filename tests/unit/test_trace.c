@@ -222,8 +222,9 @@ static void pins_and_keys_are_secret(void **state)
             /* the management key's exchanges, not those of a slot's key */
             {"00 87 03 9B 04 7C 02 80 00", SECRET},
             {"00 87 03 9B 04 7C 02 81 00", SECRET},
-            {"00 87 07 9A 06 7C 04 82 00 81 00", 0},
-            /* what decryption and key agreement answer is secret, not what they are sent */
+            /* what decryption and key agreement answer is secret, not what they are sent; an
+             * RSA input that is no signature block is a decryption, in any slot */
+            {"00 87 07 9A 06 7C 04 82 00 81 00", VT_SECRET_RESPONSE},
             {"00 87 07 9D 06 7C 04 82 00 81 00", VT_SECRET_RESPONSE},
             {"00 87 07 95 06 7C 04 82 00 81 00", VT_SECRET_RESPONSE},
             {"00 87 11 9E 06 7C 04 82 00 85 00", VT_SECRET_RESPONSE},
@@ -262,6 +263,111 @@ static void the_printed_information_is_secret(void **state)
         };
         (void)state;
         EXPECT_SAID(seq);
+}
+
+/* A GENERAL AUTHENTICATE of a slot's key, as hex: header (CLA, P1 the algorithm, P2 the slot),
+ * then 7C { 82 00, tag { value } } with value n bytes: `lead` first, then `fill`, then a 00 and
+ * `fill` again when `sep` is not 0 (a PKCS #1 v1.5 block), extended when it does not fit a short
+ * APDU. With `split`, the first `split` bytes of data as a part of a chain (returned in first)
+ * and the rest as the last part. */
+static const char *dyn_auth(uint8_t p1, uint8_t p2, uint8_t tag, const uint8_t *lead, size_t nlead,
+                            uint8_t fill, size_t sep, size_t n, size_t split, const char **first)
+{
+        static char a[8 * 1024], b[8 * 1024];
+        uint8_t data[600];
+        size_t len = 0, k = 0;
+        data[len++] = 0x7C;
+        size_t inner = 2 + 1 + (n > 255 ? 3 : n > 127 ? 2 : 1) + n;
+        if (inner > 255) {
+                data[len++] = 0x82;
+                data[len++] = (uint8_t)(inner >> 8);
+        } else if (inner > 127)
+                data[len++] = 0x81;
+        data[len++] = (uint8_t)inner;
+        data[len++] = 0x82;
+        data[len++] = 0x00;
+        data[len++] = tag;
+        if (n > 255) {
+                data[len++] = 0x82;
+                data[len++] = (uint8_t)(n >> 8);
+        } else if (n > 127)
+                data[len++] = 0x81;
+        data[len++] = (uint8_t)n;
+        for (size_t i = 0; i < n; i++)
+                data[len++] = i < nlead ? lead[i] : sep && i == sep ? 0x00 : fill;
+        char *out = split ? b : a;
+        size_t from = split;
+        if (split) {
+                k = (size_t)snprintf(a, sizeof(a), "10 87 %02X %02X %02zX", p1, p2, split);
+                for (size_t i = 0; i < split; i++)
+                        k += (size_t)snprintf(a + k, sizeof(a) - k, " %02X", data[i]);
+                *first = a;
+        }
+        size_t rest = len - from;
+        k = rest > 255 ? (size_t)snprintf(out, sizeof(a), "00 87 %02X %02X 00 %02zX %02zX", p1, p2,
+                                          rest >> 8, rest & 0xFF)
+                       : (size_t)snprintf(out, sizeof(a), "00 87 %02X %02X %02zX", p1, p2, rest);
+        for (size_t i = from; i < len; i++)
+                k += (size_t)snprintf(out + k, sizeof(a) - k, " %02X", data[i]);
+        return out;
+}
+
+/* Every answer of a slot's key is hidden but a signature's: a PKCS #1 v1.5 signature block to an
+ * RSA key, a challenge to an EC or EdDSA key, whatever the slot, chained or not. A decryption
+ * (an RSA input of any other form, PSS-padded signatures included, which the card cannot tell
+ * from one) and a key agreement answer secrets, also in 9A. */
+static void only_signatures_show_their_answer(void **state)
+{
+        static const uint8_t block[] = {0x00, 0x01};
+        static const uint8_t slots[] = {0x9A, 0x9C, 0x9D, 0x9E, 0x82};
+        const char *first = NULL;
+        (void)state;
+        assert_int_equal(secrecy(SELECT_PIV), 0);
+        for (size_t i = 0; i < sizeof(slots); i++) {
+                uint8_t slot = slots[i];
+                /* RSA 2048: a signature block (00 01 FF.. 00 ..) shows, anything else hides */
+                assert_int_equal(
+                    secrecy(dyn_auth(0x07, slot, 0x81, block, 2, 0xFF, 200, 256, 0, NULL)), 0);
+                assert_int_equal(
+                    secrecy(dyn_auth(0x07, slot, 0x81, NULL, 0, 0x5A, 0, 256, 0, NULL)),
+                    VT_SECRET_RESPONSE);
+                /* 00 01, seven FF, 00: too short a padding for a signature */
+                assert_int_equal(
+                    secrecy(dyn_auth(0x07, slot, 0x81, block, 2, 0xFF, 9, 256, 0, NULL)),
+                    VT_SECRET_RESPONSE);
+                /* 00 02 ...: a decrypted block's form sent in, and PSS's (ends in BC) */
+                static const uint8_t two[] = {0x00, 0x02};
+                assert_int_equal(
+                    secrecy(dyn_auth(0x07, slot, 0x81, two, 2, 0xFF, 200, 256, 0, NULL)),
+                    VT_SECRET_RESPONSE);
+                assert_int_equal(
+                    secrecy(dyn_auth(0x06, slot, 0x81, NULL, 0, 0xBC, 0, 128, 0, NULL)),
+                    VT_SECRET_RESPONSE);
+                /* chained, as OpenSC sends RSA 2048: judged whole, with the last part */
+                const char *last =
+                    dyn_auth(0x07, slot, 0x81, block, 2, 0xFF, 200, 256, 200, &first);
+                assert_int_equal(secrecy(first), 0);
+                assert_int_equal(secrecy(last), 0);
+                last = dyn_auth(0x07, slot, 0x81, NULL, 0, 0x5A, 0, 256, 200, &first);
+                assert_int_equal(secrecy(first), 0);
+                assert_int_equal(secrecy(last), VT_SECRET_RESPONSE);
+                /* EC and EdDSA: a challenge is signed, an exponent (85) agreed */
+                assert_int_equal(secrecy(dyn_auth(0x11, slot, 0x81, NULL, 0, 0x33, 0, 32, 0, NULL)),
+                                 0);
+                assert_int_equal(secrecy(dyn_auth(0x14, slot, 0x81, NULL, 0, 0x33, 0, 48, 0, NULL)),
+                                 0);
+                assert_int_equal(secrecy(dyn_auth(0xE0, slot, 0x81, NULL, 0, 0x33, 0, 40, 0, NULL)),
+                                 0);
+                assert_int_equal(secrecy(dyn_auth(0x11, slot, 0x85, NULL, 0, 0x04, 0, 65, 0, NULL)),
+                                 VT_SECRET_RESPONSE);
+                assert_int_equal(secrecy(dyn_auth(0xE1, slot, 0x85, NULL, 0, 0x09, 0, 32, 0, NULL)),
+                                 VT_SECRET_RESPONSE);
+                /* a challenge to X25519, an unknown algorithm: hidden */
+                assert_int_equal(secrecy(dyn_auth(0xE1, slot, 0x81, NULL, 0, 0x33, 0, 32, 0, NULL)),
+                                 VT_SECRET_RESPONSE);
+                assert_int_equal(secrecy(dyn_auth(0x42, slot, 0x81, NULL, 0, 0x33, 0, 32, 0, NULL)),
+                                 VT_SECRET_RESPONSE);
+        }
 }
 
 /* Commands the card refuses before looking at them are judged all the same: a PIN with a bad
@@ -500,6 +606,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(pins_and_keys_are_secret, card_setup, card_teardown),
             cmocka_unit_test_setup_teardown(refused_and_split_commands_keep_their_secrets,
                                             card_setup, card_teardown),
+            cmocka_unit_test_setup_teardown(only_signatures_show_their_answer, card_setup,
+                                            card_teardown),
             cmocka_unit_test_setup_teardown(the_printed_information_is_secret, card_setup,
                                             card_teardown),
             cmocka_unit_test_setup_teardown(get_response_continues_a_secret_answer, card_setup,
