@@ -1246,16 +1246,30 @@ int vt_profile_check(const char *name, const struct vt_image *img, char *why, si
                 snprintf(why, whylen, "unknown profile '%s'", name);
                 return -1;
         }
-        if (strstr(p->applet, "piv")) {
-                if ((bad = secret_short(&img->pin)))
+        const struct vt_applet_unit *units[VT_IMAGE_UNITS_MAX];
+        size_t n_units = 0;
+        bool has_piv = false, has_pgp = false;
+        if (vt_units_parse(p->applets, units, VT_IMAGE_UNITS_MAX, &n_units, why, whylen) < 0)
+                return -1;
+        for (size_t i = 0; i < n_units; i++) {
+                has_piv |= units[i] == &vt_unit_piv;
+                has_pgp |= units[i] == &vt_unit_openpgp;
+        }
+        const struct vt_piv_state *piv = vt_piv_of(img);
+        if (has_piv && !piv) {
+                snprintf(why, whylen, "it has no PIV application");
+                return -1;
+        }
+        if (has_piv) {
+                if ((bad = secret_short(&piv->pin)))
                         what = "its PIV PIN";
-                else if ((bad = secret_short(&img->puk)))
+                else if ((bad = secret_short(&piv->puk)))
                         what = "its PIV PUK";
                 for (size_t i = 0; !bad && i < p->n_defaults; i++) {
                         bool key = false;
                         for (size_t k = 0; k < VT_SLOTS; k++)
                                 key |=
-                                    img->slots[k].ref == p->defaults[i].slot && img->slots[k].key;
+                                    piv->slots[k].ref == p->defaults[i].slot && piv->slots[k].key;
                         if (!key) {
                                 snprintf(why, whylen, "the PIV slot %02x has no key",
                                          p->defaults[i].slot);
@@ -1263,8 +1277,8 @@ int vt_profile_check(const char *name, const struct vt_image *img, char *why, si
                         }
                 }
         }
-        if (!bad && strstr(p->applet, "openpgp")) {
-                const struct vt_pgp_state *st = img->openpgp;
+        if (!bad && has_pgp) {
+                const struct vt_pgp_state *st = vt_pgp_of(img);
                 if (!st) {
                         snprintf(why, whylen, "it has no OpenPGP application");
                         return -1;
