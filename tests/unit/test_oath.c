@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "card.h"
 #include "oath.h"
+#include "oath_uri.h"
 #include "store.h"
 #include "sw.h"
 
@@ -766,6 +767,65 @@ static void test_session_ends_with_another_applet_or_power(void **state)
         expect(f, "00 A1 00 00", "69 82");
 }
 
+/* ---- otpauth:// URIs ---------------------------------------------------------------------- */
+
+static void test_otpauth_uris(void **state)
+{
+        struct oath_cred c;
+        char err[160];
+        (void)state;
+        assert_int_equal(oath_cred_from_uri("otpauth://totp/Example:alice@google.com?secret="
+                                            "JBSWY3DPEHPK3PXP&issuer=Example",
+                                            &c, err, sizeof(err)),
+                         0);
+        assert_int_equal(c.name_len, 24);
+        assert_memory_equal(c.name, "Example:alice@google.com", 24);
+        assert_int_equal(c.type, OATH_TOTP);
+        assert_int_equal(c.alg, OATH_SHA1);
+        assert_int_equal(c.digits, 6);
+        assert_int_equal(c.secret_len, 14); /* 10 bytes, padded as ykman pads */
+        assert_memory_equal(c.secret, "Hello!\xde\xad\xbe\xef\0\0\0\0", 14);
+        /* a period other than 30 leads the name; the issuer parameter wins over the label's */
+        assert_int_equal(oath_cred_from_uri("otpauth://TOTP/ACME%20Co:john.doe%40email.com?"
+                                            "secret=gezdgnbvgy3tqojq&issuer=Other&period=60&"
+                                            "algorithm=sha256&digits=8",
+                                            &c, err, sizeof(err)),
+                         0);
+        assert_int_equal(c.name_len, strlen("60/Other:john.doe@email.com"));
+        assert_memory_equal(c.name, "60/Other:john.doe@email.com", c.name_len);
+        assert_int_equal(c.alg, OATH_SHA256);
+        assert_int_equal(c.digits, 8);
+        assert_memory_equal(c.secret, "1234567890\0\0\0\0", 14);
+        assert_int_equal(
+            oath_cred_from_uri("otpauth://hotp/h?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+                               "&counter=5&period=60",
+                               &c, err, sizeof(err)),
+            0);
+        assert_int_equal(c.type, OATH_HOTP);
+        assert_int_equal(c.counter, 5);
+        assert_int_equal(c.name_len, 1); /* no period in a HOTP name */
+        assert_int_equal(c.secret_len, 20);
+        static const char *bad[] = {
+            "http://totp/a?secret=JBSWY3DP",
+            "otpauth://motp/a?secret=JBSWY3DP",
+            "otpauth://totp/a",
+            "otpauth://totp/a?issuer=x",
+            "otpauth://totp/a?secret=JBSWY3D1",
+            "otpauth://totp/a?secret=JBSWY3DP&digits=9",
+            "otpauth://totp/a?secret=JBSWY3DP&digits=5",
+            "otpauth://totp/a?secret=JBSWY3DP&algorithm=MD5",
+            "otpauth://totp/a?secret=JBSWY3DP&period=0",
+            "otpauth://totp/a%2?secret=JBSWY3DP",
+            "otpauth://totp/?secret=JBSWY3DP",
+            "otpauth://totp/0123456789012345678901234567890123456789012345678901234567890123456789"
+            "?secret=JBSWY3DP",
+        };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                assert_int_equal(oath_cred_from_uri(bad[i], &c, err, sizeof(err)), -1);
+                assert_true(err[0] != '\0');
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -796,6 +856,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_touch_required_credentials, setup, teardown),
             cmocka_unit_test_setup_teardown(test_session_ends_with_another_applet_or_power, setup,
                                             teardown),
+            cmocka_unit_test(test_otpauth_uris),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
