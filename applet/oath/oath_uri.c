@@ -116,11 +116,11 @@ static int param(struct params *p, const char *key, const char *v, char *err, si
         if (strcmp(key, "secret") == 0) {
                 if (strlen(v) >= sizeof(p->secret))
                         return fail(err, errlen, "the secret is too long");
-                strcpy(p->secret, v);
+                snprintf(p->secret, sizeof(p->secret), "%s", v);
         } else if (strcmp(key, "issuer") == 0) {
                 if (strlen(v) > OATH_NAME_MAX)
                         return fail(err, errlen, "the issuer is too long");
-                strcpy(p->issuer, v);
+                snprintf(p->issuer, sizeof(p->issuer), "%s", v);
                 p->has_issuer = true;
         } else if (strcmp(key, "algorithm") == 0) {
                 if (oath_alg_parse(v, &p->alg) != 0)

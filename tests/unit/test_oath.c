@@ -769,6 +769,10 @@ static void test_session_ends_with_another_applet_or_power(void **state)
 
 /* ---- otpauth:// URIs ---------------------------------------------------------------------- */
 
+#define LONG_NAME_URI                                                                              \
+        "otpauth://totp/0123456789012345678901234567890123456789012345678901234567890123456789"    \
+        "?secret=JBSWY3DP"
+
 static void test_otpauth_uris(void **state)
 {
         struct oath_cred c;
@@ -817,8 +821,7 @@ static void test_otpauth_uris(void **state)
             "otpauth://totp/a?secret=JBSWY3DP&period=0",
             "otpauth://totp/a%2?secret=JBSWY3DP",
             "otpauth://totp/?secret=JBSWY3DP",
-            "otpauth://totp/0123456789012345678901234567890123456789012345678901234567890123456789"
-            "?secret=JBSWY3DP",
+            LONG_NAME_URI,
         };
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 assert_int_equal(oath_cred_from_uri(bad[i], &c, err, sizeof(err)), -1);
