@@ -769,10 +769,6 @@ static void test_session_ends_with_another_applet_or_power(void **state)
 
 /* ---- otpauth:// URIs ---------------------------------------------------------------------- */
 
-#define LONG_NAME_URI                                                                              \
-        "otpauth://totp/0123456789012345678901234567890123456789012345678901234567890123456789"    \
-        "?secret=JBSWY3DP"
-
 static void test_otpauth_uris(void **state)
 {
         struct oath_cred c;
@@ -821,12 +817,20 @@ static void test_otpauth_uris(void **state)
             "otpauth://totp/a?secret=JBSWY3DP&period=0",
             "otpauth://totp/a%2?secret=JBSWY3DP",
             "otpauth://totp/?secret=JBSWY3DP",
-            LONG_NAME_URI,
         };
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 assert_int_equal(oath_cred_from_uri(bad[i], &c, err, sizeof(err)), -1);
                 assert_true(err[0] != '\0');
         }
+        /* a name of 65 bytes; 64 fit */
+        char uri[200], account[OATH_NAME_MAX + 2];
+        memset(account, 'a', sizeof(account));
+        account[OATH_NAME_MAX + 1] = '\0';
+        snprintf(uri, sizeof(uri), "otpauth://totp/%s?secret=JBSWY3DP", account);
+        assert_int_equal(oath_cred_from_uri(uri, &c, err, sizeof(err)), -1);
+        account[OATH_NAME_MAX] = '\0';
+        snprintf(uri, sizeof(uri), "otpauth://totp/%s?secret=JBSWY3DP", account);
+        assert_int_equal(oath_cred_from_uri(uri, &c, err, sizeof(err)), 0);
 }
 
 int main(void)
