@@ -245,6 +245,14 @@ static void answer(struct vt_card_step *step, uint8_t *out, uint16_t sw)
         step->len = put_sw(out, 0, sw);
 }
 
+/* GET RESPONSE with nothing pending: what the selected applet answers to it (a YubiKey's PIV
+ * 6A80), the ISO answer 6985 else. */
+static uint16_t idle_get_response_sw(const struct vt_card *c)
+{
+        uint16_t sw = c->selected >= 0 ? c->applets[c->selected].idle_get_response_sw : 0;
+        return sw ? sw : SW_CONDITIONS_NOT_SATISFIED;
+}
+
 void vt_card_receive(struct vt_card *c, const uint8_t *cmd, size_t len, uint8_t *out,
                      struct vt_card_step *step)
 {
@@ -269,7 +277,7 @@ void vt_card_receive(struct vt_card *c, const uint8_t *cmd, size_t len, uint8_t 
 
         if (a.ins == INS_GET_RESPONSE && !(a.cla & CLA_CHAIN)) {
                 if (c->pending_len == 0)
-                        return answer(step, out, SW_CONDITIONS_NOT_SATISFIED);
+                        return answer(step, out, idle_get_response_sw(c));
                 step->len = send_pending(c, ne, out);
                 return;
         }

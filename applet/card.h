@@ -48,7 +48,9 @@ struct vt_applet_status {
  *   touch      whether the command needs a touch; *key names the key a cached touch is for
  *   ins_name   "VERIFY", ... for traces; NULL for an unknown INS
  *   status     PIN state for the card's status
- *   destroy    frees ctx when the card is released */
+ *   destroy    frees ctx when the card is released
+ * idle_get_response_sw is what GET RESPONSE with no answer pending gets while the applet is
+ * selected (a YubiKey's PIV says 6A80); 0 for the ISO answer, 6985. */
 struct vt_applet {
         const char *name;
         const uint8_t *aid;
@@ -62,6 +64,7 @@ struct vt_applet {
         const char *(*ins_name)(uint8_t ins);
         void (*status)(void *ctx, struct vt_applet_status *st);
         void (*destroy)(void *ctx);
+        uint16_t idle_get_response_sw;
 };
 
 #define VT_CARD_APPLETS_MAX 4

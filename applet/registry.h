@@ -1,22 +1,170 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The applets a card can carry, by the name a card image gives (card.ini's applet). */
+/* The applets a card can carry: one registry row (struct vt_applet_unit) per applet, end to
+ * end: its name as card.ini's applets lists it, its AID, its YubiKey capability bit, how it is
+ * installed into a card, its persistent state (new, clone, free, apply a change), its store
+ * codec (its files in an image), its `vtoken show` section, and its card-level choices.
+ *
+ * Adding an applet: its folder applet/NAME/ (picked up by the build), a row
+ * `const struct vt_applet_unit vt_unit_NAME` defined there, and one line VT_UNIT(NAME) in
+ * applet/units.def. Nothing else in applet/, store/, cli/ or the daemon names an applet: they
+ * loop over the units of an image (struct vt_image of applet/image.h). */
 #ifndef VT_REGISTRY_H
 #define VT_REGISTRY_H
 
 #include "card.h"
+#include "image.h"
 #include "store.h"
+#include "text.h"
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
-struct vt_image;
+/* YubiKey capability bits (READ CONFIG's tags 03 and 0D, ykman's CAPABILITY). */
+#define VT_YK_CAP_OTP     0x0001
+#define VT_YK_CAP_U2F     0x0002
+#define VT_YK_CAP_OPENPGP 0x0008
+#define VT_YK_CAP_PIV     0x0010
+#define VT_YK_CAP_OATH    0x0020
+#define VT_YK_CAP_FIDO2   0x0200
 
-/* Sets card c up for image img: its ATR, and the applets the image names, each over img and
- * committing to store. 0, or -1 with the reason in err (an unknown applet, out of memory). The
- * card owns the applets: vt_card_release frees them. */
+/* ---- the store codec: an applet's files in an image, without touching a file ------------ */
+
+/* What the store gives a codec to read an image with. Names are plain file names of the image
+ * directory ("oath.ini"), never paths. */
+struct vt_codec_reader {
+        /* The whole file, malloc'ed and NUL-terminated (data[len] == 0; the caller frees it,
+         * wiping it first when it may hold secrets). 0; -ENOENT when the file is absent; another
+         * negative errno when it cannot be read (too large, a link, I/O). */
+        int (*read)(void *ctx, const char *name, uint8_t **data, size_t *len);
+        /* Calls fn(arg, name) for each file of the image (in no order); stops at and returns
+         * the first nonzero fn returns; 0 after all, or a negative errno. */
+        int (*each)(void *ctx, int (*fn)(void *arg, const char *name), void *arg);
+        void *ctx;
+};
+
+/* Where a codec puts what it saves: the store gathers every put and remove of one save or
+ * commit into one atomic batch (all written first, then all put in place), so the files of an
+ * image are never half of one change. */
+struct vt_codec_sink {
+        /* The new content of a file (copied before it returns). 0 or a negative errno. */
+        int (*put)(void *ctx, const char *name, const void *data, size_t len);
+        /* The file goes away (nothing when it is absent). 0 or a negative errno. */
+        int (*remove)(void *ctx, const char *name);
+        /* card.ini is rewritten with this unit's state replaced by `proposed` (the unit's
+         * card.ini lines come from its ini_write). 0 or a negative errno. */
+        int (*card_ini)(void *ctx, const struct vt_applet_unit *unit, const void *proposed);
+        void *ctx;
+};
+
+/* A unit's store codec; every hook is optional (NULL: the unit has nothing there). card is the
+ * card being loaded or saved (its identity is set before a unit's hooks run; dir names it in
+ * messages). Load hooks put a message naming the file (dir/name[:line]) and the reason in err
+ * and return -1. */
+struct vt_unit_codec {
+        /* A key of card.ini, in [card] or in a section of its own ([pin], [slot 9a] ...): 1 when
+         * the unit took it, 0 when it is not the unit's, -1 when it is the unit's and wrong
+         * (message in err: the caller adds file and line). */
+        int (*ini_key)(const struct vt_image *card, void *state, const char *section,
+                       const char *key, const char *value, char *err, size_t errlen);
+        /* The unit's lines of card.ini's [card] section ("key = value\n"), and then its own
+         * sections (called twice: card_keys true, then false). */
+        void (*ini_write)(const struct vt_image *card, const void *state, bool card_keys,
+                          struct vt_text *t);
+        /* Reads the unit's own files into state (made by state_new, with card.ini's keys
+         * already given). 0 or -1. */
+        int (*load)(const struct vt_image *card, void *state, const struct vt_codec_reader *rd,
+                    char *err, size_t errlen);
+        /* Puts every file of the unit's state (a whole image is written). 0 or a negative
+         * errno. */
+        int (*save)(const struct vt_image *card, const void *state,
+                    const struct vt_codec_sink *sink);
+        /* Puts the files one change of the unit (as its applet handed it to vt_store_commit)
+         * touches; state is the unit's state as the store holds it now. 0 or a negative errno. */
+        int (*commit)(const struct vt_image *card, const void *state, const void *change,
+                      const struct vt_codec_sink *sink);
+};
+
+/* ---- show: what `vtoken show` says of a unit, as text and as JSON ------------------------- */
+
+/* An emitter a unit's show hook writes through; cli/show renders it as text (indented
+ * "key: value" lines) and as JSON (objects and arrays). Keys are JSON member names
+ * (lower_case); the text uses them as they are. */
+struct vt_show {
+        void (*str)(void *ctx, const char *key, const char *value);
+        void (*num)(void *ctx, const char *key, long long value);
+        void (*flag)(void *ctx, const char *key, bool value);
+        /* A section: a JSON object (key NULL inside a list), an indented block in text. */
+        void (*begin)(void *ctx, const char *key);
+        /* A list: a JSON array of what follows until its end. */
+        void (*begin_list)(void *ctx, const char *key);
+        /* Closes the last begin or begin_list. */
+        void (*end)(void *ctx);
+        void *ctx;
+};
+
+/* ---- the row ------------------------------------------------------------------------------ */
+
+struct vt_applet_unit {
+        const char *name;   /* as card.ini's applets lists it: "piv", "openpgp", "oath" */
+        const char *title;  /* for people: "PIV", "OpenPGP", "OATH" */
+        const uint8_t *aid; /* the AID it answers SELECT of (a prefix: OpenPGP's adds maker and
+                               serial); NULL for none */
+        size_t aid_len;
+        uint16_t yk_capability; /* VT_YK_CAP_*: what READ CONFIG of the YubiKey management
+                                   applet reports when the card carries this unit; 0 for none */
+        bool hidden; /* a card-level unit every card may carry without card.ini naming it
+                        (the YubiKey management applet); never written to applets = */
+
+        /* Its state: a new one in its factory condition, the profile defaults, for card (whose
+         * identity is set); a deep copy; free (wiping secrets; NULL is fine); apply a change as
+         * its applet handed it to vt_store_commit (a copy of what the change holds: the
+         * change's memory stays the applet's). new and clone return NULL when out of memory;
+         * apply 0 or -1. A unit without persistent state has all four NULL. */
+        void *(*state_new)(const struct vt_image *card);
+        void *(*state_clone)(const void *state);
+        void (*state_free)(void *state);
+        int (*state_apply)(void *state, const void *change);
+        /* The card got a new identity (vt_image_new_identity: a copy is another card); NULL
+         * when the state keeps nothing of it. */
+        void (*identity)(void *state, const struct vt_image *card);
+
+        /* Puts the unit's applet(s) into card c, over state (kept, not copied: it must outlive
+         * the card) and committing to store; the card frees them (vt_card_release). 0 or -1
+         * (out of memory, card full). */
+        int (*install)(struct vt_card *c, struct vt_image *img, void *state,
+                       const struct vt_store *store);
+
+        struct vt_unit_codec codec;
+
+        /* Its section of `vtoken show`; NULL for none. */
+        void (*show)(const struct vt_image *card, const void *state, const struct vt_show *out);
+};
+
+/* ---- the registry ------------------------------------------------------------------------- */
+
+/* The units this build has, in applet/units.def's order; NULL past the last. */
+const struct vt_applet_unit *vt_unit_at(size_t i);
+/* The unit named name (as card.ini's applets lists it); NULL for an unknown name. */
+const struct vt_applet_unit *vt_unit_find(const char *name);
+/* Whether name is an applet this build knows. */
+int vt_applet_known(const char *name);
+/* The names of the units card.ini may list, sep between them ("piv openpgp oath"). */
+void vt_unit_names(char *out, size_t n, const char *sep);
+
+/* Parses card.ini's applets value: the units it names, space-separated, in order; also the
+ * earlier single-key forms applet = piv | openpgp | piv+openpgp ('+' separates like a space).
+ * 0, or -1 with the unknown or repeated name in err. */
+int vt_units_parse(const char *value, const struct vt_applet_unit **out, size_t cap, size_t *n,
+                   char *err, size_t errlen);
+
+/* Sets card c up for image img: its ATR, and the applets of each unit the image carries, over
+ * the unit's state and committing to store. 0, or -1 with the reason in err (out of memory).
+ * The card owns the applets: vt_card_release frees them. */
 int vt_card_setup(struct vt_card *c, struct vt_image *img, const struct vt_store *store, char *err,
                   size_t errlen);
 
-/* Whether name is an applet this build knows. */
-int vt_applet_known(const char *name);
+/* The YubiKey capabilities of the units img carries (the OR of their yk_capability). */
+uint16_t vt_image_yk_capabilities(const struct vt_image *img);
 
 #endif

@@ -5,19 +5,21 @@
  * to vt_store_commit, and changes its live state only when that returned 0. A failed commit
  * leaves the live state as it was, and a store leaves what it holds as it was too.
  *
- * The change is applet-specific (its type is named by the applet, e.g. struct piv_change of
- * applet/piv/image.h); a store knows the applets whose sections it keeps. The image store of
- * store/ writes files; vt_mem_store (below) keeps nothing and serves unit tests and the fuzzer;
- * the daemon's write-fail fault wraps a store. */
+ * The change is the unit's own (e.g. struct piv_change of applet/piv/piv_state.h); a store
+ * hands it to the unit that made it (its codec's commit, its state_apply; applet/registry.h),
+ * never reads it itself. The image store of store/ writes files; vt_mem_store (below) keeps
+ * nothing and serves unit tests and the fuzzer; the daemon's write-fail fault wraps a store. */
 #ifndef VT_STORE_H
 #define VT_STORE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
+struct vt_applet_unit;
+
 struct vt_store_ops {
-        /* Makes one change durable; 0 or a negative errno. applet names the change's type. */
-        int (*commit)(void *ctx, const char *applet, const void *change);
+        /* Makes one change of unit durable; 0 or a negative errno. */
+        int (*commit)(void *ctx, const struct vt_applet_unit *unit, const void *change);
 };
 
 struct vt_store {
@@ -25,14 +27,16 @@ struct vt_store {
         void *ctx;
 };
 
-static inline int vt_store_commit(const struct vt_store *s, const char *applet, const void *change)
+static inline int vt_store_commit(const struct vt_store *s, const struct vt_applet_unit *unit,
+                                  const void *change)
 {
-        return s->ops->commit(s->ctx, applet, change);
+        return s->ops->commit(s->ctx, unit, change);
 }
 
 /* A store in memory: every commit succeeds, except while fail_next > 0 (each failed commit
  * spends one) or fail_always; it counts what it was asked. With a mirror, each change it
- * accepts is applied to that image too (vt_image_apply): what a disk would hold. */
+ * accepts is applied to that image too (the unit's state_apply on the mirror's state of that
+ * unit): what a disk would hold. */
 struct vt_image;
 struct vt_mem_store {
         struct vt_image *mirror;

@@ -2,7 +2,7 @@
 /* vtoken init: creates a card image from a profile. */
 #include "commands.h"
 
-#include "image.h"
+#include "piv_state.h"
 #include "image_store.h"
 #include "keygen.h"
 #include "profile.h"
@@ -201,7 +201,7 @@ static int made_certs_text(const char *image, const uint8_t *made, size_t n)
                 return -1;
         }
         for (size_t i = 0; i < n; i++) {
-                const struct vt_slot *s = vt_image_slot(img, made[i]);
+                const struct vt_slot *s = vt_piv_slot(vt_piv_of(img), made[i]);
                 const unsigned char *p = s->cert;
                 X509 *x = s->cert ? d2i_X509(NULL, &p, (long)s->cert_len) : NULL;
                 char subject[512] = "?";

@@ -86,10 +86,11 @@ static int cert_cn(const struct vt_slot *s, char out[33])
 /* The GUID the card's CHUID holds: one written with PUT DATA, else the image's. */
 static const uint8_t *chuid_guid(const struct vt_image *img)
 {
-        for (size_t i = 0; i < img->n_objects; i++) {
-                struct reader r = rd_init(img->objects[i].data, img->objects[i].len), body, guid;
+        const struct vt_piv_state *st = vt_piv_of(img);
+        for (size_t i = 0; st && i < st->n_objects; i++) {
+                struct reader r = rd_init(st->objects[i].data, st->objects[i].len), body, guid;
                 uint32_t tag;
-                if (img->objects[i].tag != TAG_CHUID)
+                if (st->objects[i].tag != TAG_CHUID)
                         continue;
                 if (rd_tlv(&r, &tag, &body) == 0 && tag == 0x53 &&
                     rd_find(body, TAG_CHUID_GUID, &guid) == 0 && guid.left == 16)
@@ -101,12 +102,13 @@ static const uint8_t *chuid_guid(const struct vt_image *img)
 void vt_p11_token(const struct vt_image *img, struct vt_p11_token *t)
 {
         const uint8_t *guid = chuid_guid(img);
+        struct vt_piv_state *st = vt_piv_of(img);
         uint8_t ref;
 
         snprintf(t->label, sizeof(t->label), "PIV_II");
-        for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]) + 20; i++) {
+        for (size_t i = 0; st && i < sizeof(slots) / sizeof(slots[0]) + 20; i++) {
                 ref = i < 4 ? slots[i].ref : (uint8_t)(VT_PIV_RETIRED_FIRST + i - 4);
-                if (cert_cn(vt_image_slot((struct vt_image *)img, ref), t->label) == 0)
+                if (cert_cn(vt_piv_slot(st, ref), t->label) == 0)
                         break;
         }
         snprintf(t->manufacturer, sizeof(t->manufacturer), "piv_II");

@@ -6,7 +6,7 @@
 #ifndef VT_PKCS11_NAMES_H
 #define VT_PKCS11_NAMES_H
 
-#include "image.h"
+#include "piv_state.h"
 
 #include <stddef.h>
 #include <stdint.h>

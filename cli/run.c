@@ -695,7 +695,7 @@ static bool token_from_image(struct run_card *c)
         struct vt_image *img = vt_image_load(c->path, err, sizeof(err));
         if (!img)
                 return false;
-        if (strcmp(img->applet, "piv") != 0) { /* with OpenPGP: ask OpenSC which it shows */
+        if (img->n_units != 1 || !vt_piv_of(img)) { /* more: ask OpenSC which it shows */
                 vt_image_free(img);
                 return false;
         }

@@ -2,12 +2,15 @@
 /* vtoken show: describes a card image — identity, policy, tries left, and each slot's key and
  * certificate. Never a secret: no PIN, PUK, management key or private key material. */
 #include "show_openpgp.h"
+#include "show_unit.h"
 #include "commands.h"
 
 #include "image_store.h"
 #include "keygen.h"
 #include "pkcs11_names.h"
+#include "openpgp.h"
 #include "profile.h"
+#include "registry.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -143,16 +146,16 @@ static void slot_text(const struct vt_image *img, const struct vt_p11_token *t,
         }
 }
 
-static void show_text(const struct vt_image *img, const struct vt_show_extra *x)
+/* The card's lines: identity, firmware, compatibility, PIN envelope. */
+static void card_text(const struct vt_image *img, const struct vt_show_extra *x)
 {
-        const struct vt_pin_rules *r = &img->pin_rules;
-        struct vt_p11_token tok = {0};
-        const struct vt_p11_token *t = NULL;
         char text[4096], pin[64] = "";
 
         printf("Image:          %s\n", img->dir);
-        printf("Profile:        %s\nApplet:         %s\n", img->profile, img->applet);
-        printf("Serial:         %u\nGUID:           ", (unsigned)img->serial);
+        printf("Profile:        %s\nApplets:       ", img->profile);
+        for (size_t i = 0; i < img->n_units; i++)
+                printf(" %s", img->units[i].unit->name);
+        printf("\nSerial:         %u\nGUID:           ", (unsigned)img->serial);
         hex(stdout, img->guid, sizeof(img->guid), NULL);
         printf("\nATR:            ");
         hex(stdout, img->atr, img->atr_len, " ");
@@ -167,36 +170,93 @@ static void show_text(const struct vt_image *img, const struct vt_show_extra *x)
         printf("Compatibility:  %s\n", img->compat == VT_COMPAT_YUBIKEY
                                            ? "yubikey (YubiKey 5 NFC ATR, management AID)"
                                            : "none");
-        printf("PIN:            %u of %u tries left%s\n", img->pin.tries_left, img->pin.max_tries,
-               img->pin.tries_left ? "" : " (blocked)");
-        printf("PUK:            %u of %u tries left%s\n", img->puk.tries_left, img->puk.max_tries,
-               img->puk.tries_left ? "" : " (blocked)");
-        printf("PIN policy:     %u to %u characters, %s%s\n", r->min_len, r->max_len,
-               vt_charset_name(r->charset),
-               r->charset == VT_PIN_CHARS_STRONG ? " (upper case, lower case, digit and symbol)"
-                                                 : "");
-        printf("Management key: %s%s\n", vt_alg_name(img->mgm_alg),
-               vt_mgm_key_is_default(img) ? " (the well-known default)" : "");
         if (vt_pin_envelope_path(img->dir, text, sizeof(text)) == 0 && access(text, F_OK) == 0) {
                 printf("PIN envelope:   %s\n", text);
                 if (x && x->show_pin && envelope_pin(img, text, pin, sizeof(pin)) == 0)
                         printf("Envelope PIN:   %s\n", pin);
                 OPENSSL_cleanse(pin, sizeof(pin));
         }
-        if (strcmp(img->applet, "piv") == 0) {
+}
+
+/* PIV's lines: PIN, PUK, management key, the PKCS#11 token OpenSC makes of a PIV card, slots
+ * and objects. */
+static void piv_text(const struct vt_image *img, const struct vt_show_extra *x)
+{
+        const struct vt_piv_state *st = vt_piv_of(img);
+        const struct vt_pin_rules *r = &st->pin_rules;
+        struct vt_p11_token tok = {0};
+        const struct vt_p11_token *t = NULL;
+        char text[4096];
+        (void)x;
+
+        printf("PIN:            %u of %u tries left%s\n", st->pin.tries_left, st->pin.max_tries,
+               st->pin.tries_left ? "" : " (blocked)");
+        printf("PUK:            %u of %u tries left%s\n", st->puk.tries_left, st->puk.max_tries,
+               st->puk.tries_left ? "" : " (blocked)");
+        printf("PIN policy:     %u to %u characters, %s%s\n", r->min_len, r->max_len,
+               vt_charset_name(r->charset),
+               r->charset == VT_PIN_CHARS_STRONG ? " (upper case, lower case, digit and symbol)"
+                                                 : "");
+        printf("Management key: %s%s\n", vt_alg_name(st->mgm_alg),
+               vt_mgm_key_is_default(st) ? " (the well-known default)" : "");
+        if (img->n_units == 1) { /* OpenSC's PIV driver reads a PIV card alone */
                 vt_p11_token(img, &tok);
                 t = &tok;
                 vt_p11_uri(t, NULL, NULL, NULL, text, sizeof(text));
                 printf("PKCS#11 token:  %s\n", text);
         }
         for (size_t i = 0; i < VT_SLOTS; i++)
-                if (img->slots[i].key || img->slots[i].cert)
-                        slot_text(img, t, &img->slots[i]);
-        for (size_t i = 0; i < img->n_objects; i++)
+                if (st->slots[i].key || st->slots[i].cert)
+                        slot_text(img, t, &st->slots[i]);
+        for (size_t i = 0; i < st->n_objects; i++)
                 printf("%s%x (%zu bytes)\n",
-                       i ? "                " : "\nObjects:        ", (unsigned)img->objects[i].tag,
-                       img->objects[i].len);
+                       i ? "                " : "\nObjects:        ", (unsigned)st->objects[i].tag,
+                       st->objects[i].len);
+}
+
+static void openpgp_text(const struct vt_image *img, const struct vt_show_extra *x)
+{
+        (void)x;
         vt_show_openpgp_text(img);
+}
+
+static void piv_json(const struct vt_image *img, const struct vt_show_extra *x);
+static void openpgp_json(const struct vt_image *img, const struct vt_show_extra *x)
+{
+        (void)x;
+        vt_show_openpgp_json(img);
+}
+
+/* The units whose part of `vtoken show` is written here (they need OpenSC's names, or predate
+ * the emitter); every other unit shows itself through its row's show hook (show_unit.c). */
+static const struct {
+        const struct vt_applet_unit *unit;
+        void (*text)(const struct vt_image *img, const struct vt_show_extra *x);
+        void (*json)(const struct vt_image *img, const struct vt_show_extra *x);
+} renderers[] = {
+    {&vt_unit_piv, piv_text, piv_json},
+    {&vt_unit_openpgp, openpgp_text, openpgp_json},
+};
+
+static int renderer(const struct vt_applet_unit *u)
+{
+        for (size_t i = 0; i < sizeof(renderers) / sizeof(renderers[0]); i++)
+                if (renderers[i].unit == u)
+                        return (int)i;
+        return -1;
+}
+
+static void show_text(const struct vt_image *img, const struct vt_show_extra *x)
+{
+        card_text(img, x);
+        for (size_t i = 0; i < img->n_units; i++) {
+                const struct vt_image_unit *iu = &img->units[i];
+                int k = renderer(iu->unit);
+                if (k >= 0)
+                        renderers[k].text(img, x);
+                else if (iu->unit->show)
+                        vt_show_unit_text(img, iu->unit, iu->state);
+        }
 }
 
 static void json_str(const char *s)
@@ -353,45 +413,28 @@ static void json_envelope(const struct vt_image *img, const struct vt_show_extra
         OPENSSL_cleanse(pin, sizeof(pin));
 }
 
-static void show_json(const struct vt_image *img, const struct vt_show_extra *x)
+static void piv_json(const struct vt_image *img, const struct vt_show_extra *x)
 {
-        const struct vt_pin_rules *r = &img->pin_rules;
+        const struct vt_piv_state *st = vt_piv_of(img);
+        const struct vt_pin_rules *r = &st->pin_rules;
         const struct vt_slot *attest;
         struct vt_p11_token tok = {0};
         const struct vt_p11_token *t = NULL;
         char ca[4096];
         bool first = true;
 
-        if (strcmp(img->applet, "piv") == 0) {
+        if (img->n_units == 1) { /* OpenSC's PIV driver reads a PIV card alone */
                 vt_p11_token(img, &tok);
                 t = &tok;
         }
-
-        printf("{\n  \"image\": ");
-        json_str(img->dir);
-        printf(",\n  \"profile\": ");
-        json_str(img->profile);
-        printf(",\n  \"applet\": ");
-        json_str(img->applet);
-        printf(",\n  \"serial\": %u,\n  \"guid\": \"", (unsigned)img->serial);
-        hex(stdout, img->guid, sizeof(img->guid), NULL);
-        printf("\",\n  \"atr\": \"");
-        hex(stdout, img->atr, img->atr_len, " ");
-        printf("\",\n  \"version\": \"%u.%u.%u\"", img->version[0], img->version[1],
-               img->version[2]);
-        printf(",\n  \"firmware\": %s,\n  \"pin_complexity\": %s", img->firmware ? "true" : "false",
-               img->pin_complexity ? "true" : "false");
-        printf(",\n  \"compat\": \"%s\"", img->compat == VT_COMPAT_YUBIKEY ? "yubikey" : "none");
-        json_secret("pin", &img->pin);
-        json_secret("puk", &img->puk);
+        json_secret("pin", &st->pin);
+        json_secret("puk", &st->puk);
         printf(",\n  \"pin_policy\": {\"min_length\": %u, \"max_length\": %u, \"charset\": "
                "\"%s\"}",
                r->min_len, r->max_len, vt_charset_name(r->charset));
         printf(",\n  \"management_key\": {\"alg\": \"%s\", \"default\": %s}",
-               vt_alg_name(img->mgm_alg), vt_mgm_key_is_default(img) ? "true" : "false");
-        vt_show_openpgp_json(img);
+               vt_alg_name(st->mgm_alg), vt_mgm_key_is_default(st) ? "true" : "false");
         json_token(t);
-        json_envelope(img, x);
         if (x && x->n_made_certs) {
                 printf(",\n  \"certificates_made\": [");
                 for (size_t i = 0; i < x->n_made_certs; i++)
@@ -400,7 +443,7 @@ static void show_json(const struct vt_image *img, const struct vt_show_extra *x)
         }
         printf(",\n  \"slots\": [");
         for (size_t i = 0; i < VT_SLOTS; i++) {
-                const struct vt_slot *s = &img->slots[i];
+                const struct vt_slot *s = &st->slots[i];
 
                 if ((!s->key && !s->cert) || s->ref == VT_SLOT_ATTEST)
                         continue;
@@ -409,13 +452,13 @@ static void show_json(const struct vt_image *img, const struct vt_show_extra *x)
                 first = false;
         }
         printf("%s],\n  \"objects\": [", first ? "" : "\n  ");
-        for (size_t i = 0; i < img->n_objects; i++)
+        for (size_t i = 0; i < st->n_objects; i++)
                 printf("%s{\"tag\": \"%x\", \"length\": %zu}", i ? ", " : "",
-                       (unsigned)img->objects[i].tag, img->objects[i].len);
+                       (unsigned)st->objects[i].tag, st->objects[i].len);
         printf("],\n  \"attestation\": ");
-        attest = vt_image_slot((struct vt_image *)img, VT_SLOT_ATTEST);
+        attest = vt_piv_slot((struct vt_piv_state *)st, VT_SLOT_ATTEST);
         if (!attest->key && !attest->cert) {
-                printf("null\n}\n");
+                printf("null");
                 return;
         }
         json_slot(t, attest);
@@ -425,6 +468,42 @@ static void show_json(const struct vt_image *img, const struct vt_show_extra *x)
                 json_str(ca);
         else
                 printf("null");
+}
+
+static void show_json(const struct vt_image *img, const struct vt_show_extra *x)
+{
+        printf("{\n  \"image\": ");
+        json_str(img->dir);
+        printf(",\n  \"profile\": ");
+        json_str(img->profile);
+        printf(",\n  \"applets\": [");
+        for (size_t i = 0; i < img->n_units; i++)
+                printf("%s\"%s\"", i ? ", " : "", img->units[i].unit->name);
+        printf("],\n  \"serial\": %u,\n  \"guid\": \"", (unsigned)img->serial);
+        hex(stdout, img->guid, sizeof(img->guid), NULL);
+        printf("\",\n  \"atr\": \"");
+        hex(stdout, img->atr, img->atr_len, " ");
+        printf("\",\n  \"version\": \"%u.%u.%u\"", img->version[0], img->version[1],
+               img->version[2]);
+        printf(",\n  \"firmware\": %s,\n  \"pin_complexity\": %s", img->firmware ? "true" : "false",
+               img->pin_complexity ? "true" : "false");
+        printf(",\n  \"compat\": \"%s\"", vt_compat_name(img->compat));
+        json_envelope(img, x);
+        if (!vt_piv_of(img))
+                printf(",\n  \"pkcs11\": null");
+        /* each unit the build has: its part, or null when the card does not carry it */
+        for (size_t i = 0; vt_unit_at(i); i++) {
+                const struct vt_applet_unit *u = vt_unit_at(i);
+                int k = renderer(u);
+                if (u->hidden)
+                        continue;
+                if (!vt_image_carries(img, u))
+                        printf(",\n  \"%s\": null", u->name);
+                else if (k >= 0)
+                        renderers[k].json(img, x);
+                else if (u->show)
+                        vt_show_unit_json(img, u, vt_image_state(img, u));
+        }
         printf("\n}\n");
 }
 

@@ -4,6 +4,7 @@
  * tries are shown. */
 #include "show_openpgp.h"
 
+#include "openpgp.h"
 #include "pgp_state.h"
 
 #include <stdio.h>
@@ -63,7 +64,7 @@ static void do_line(const char *label, const struct pgp_blob *b)
 
 void vt_show_openpgp_text(const struct vt_image *img)
 {
-        const struct vt_pgp_state *st = img->openpgp;
+        const struct vt_pgp_state *st = vt_image_state(img, &vt_unit_openpgp);
         if (!st)
                 return;
         printf("\nOpenPGP:          application 3.4%s\n  Serial:           ",
@@ -103,7 +104,7 @@ static void json_pw(const char *name, const struct pgp_pw *pw)
 
 void vt_show_openpgp_json(const struct vt_image *img)
 {
-        const struct vt_pgp_state *st = img->openpgp;
+        const struct vt_pgp_state *st = vt_image_state(img, &vt_unit_openpgp);
         if (!st) {
                 printf(",\n  \"openpgp\": null");
                 return;

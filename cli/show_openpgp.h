@@ -3,7 +3,7 @@
 #ifndef VT_SHOW_OPENPGP_H
 #define VT_SHOW_OPENPGP_H
 
-#include "image.h"
+#include "piv_state.h"
 
 /* Nothing when the image has no OpenPGP application. */
 void vt_show_openpgp_text(const struct vt_image *img);

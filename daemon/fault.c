@@ -189,7 +189,7 @@ void fault_describe(const struct fault *f, int with_count, char *buf, size_t n)
                          only[0] ? " only" : "");
 }
 
-static int fault_commit(void *ctx, const char *applet, const void *change)
+static int fault_commit(void *ctx, const struct vt_applet_unit *unit, const void *change)
 {
         struct fault_store *fs = ctx;
         if (fs->armed) {
@@ -197,7 +197,7 @@ static int fault_commit(void *ctx, const char *applet, const void *change)
                 fs->fired = true;
                 return -EIO;
         }
-        return vt_store_commit(&fs->inner, applet, change);
+        return vt_store_commit(&fs->inner, unit, change);
 }
 
 static const struct vt_store_ops fault_ops = {.commit = fault_commit};

@@ -6,8 +6,10 @@
 
 #include "keygen.h"
 #include "pgp_crypto.h"
+#include "openpgp.h"
 #include "pgp_state.h"
 #include "pin.h"
+#include "registry.h"
 
 #include "atomic.h"
 #include "image_dir.h"
@@ -46,8 +48,6 @@ static const uint8_t neutral_atr[] = {0x3B, 0x88, 0x01, 0x50, 0x49, 0x56,
 static const uint8_t openpgp_atr[] = {0x3B, 0xDA, 0x18, 0xFF, 0x81, 0xB1, 0xFE,
                                       0x75, 0x1F, 0x03, 0x00, 0x31, 0xF5, 0x73,
                                       0xC0, 0x01, 0x60, 0x00, 0x90, 0x00, 0x1C};
-/* GnuPG's range of manufacturer IDs for serial numbers assigned at random */
-#define OPENPGP_MANUFACTURER 0xFFFE
 
 static const struct vt_init_key piv_defaults[] = {
     {0x9A, VT_ALG_RSA2048, NULL},
@@ -68,8 +68,10 @@ struct profile {
         struct vt_pin_rules rules;
         const struct vt_init_key *defaults;
         size_t n_defaults;
-        bool test_ca;       /* issue certificates from a test CA made for the image */
-        const char *applet; /* card.ini's applet: piv, openpgp, piv+openpgp */
+        bool test_ca;        /* issue certificates from a test CA made for the image */
+        const char *applets; /* the applets the card carries (card.ini's applets) */
+        const uint8_t *atr;  /* NULL: a neutral one */
+        size_t atr_len;
 };
 
 static const struct profile profiles[] = {
@@ -82,7 +84,9 @@ static const struct profile profiles[] = {
      piv_defaults,
      4,
      false,
-     "piv"},
+     "piv",
+     NULL,
+     0},
     {"ecert",
      NULL,
      VT_PIV_DEFAULT_PUK,
@@ -92,7 +96,9 @@ static const struct profile profiles[] = {
      ecert_defaults,
      2,
      true,
-     "piv"},
+     "piv",
+     NULL,
+     0},
     /* an OpenPGP card as it ships: PW1 123456, PW3 12345678, no keys (GnuPG makes them) */
     {"openpgp",
      VT_PIV_DEFAULT_PIN,
@@ -103,7 +109,9 @@ static const struct profile profiles[] = {
      NULL,
      0,
      false,
-     "openpgp"},
+     "openpgp",
+     openpgp_atr,
+     sizeof(openpgp_atr)},
     /* a YubiKey 5 with both: the piv profile's PIV, and OpenPGP as it ships */
     {"piv+openpgp",
      VT_PIV_DEFAULT_PIN,
@@ -114,7 +122,9 @@ static const struct profile profiles[] = {
      piv_defaults,
      4,
      false,
-     "piv+openpgp"},
+     "piv openpgp",
+     NULL,
+     0},
     /* the e-Cert token on the OpenPGP application: the ecert profile's policy (15 tries, strong
      * 8-character PIN in an envelope), admin PIN 12345678; RSA-2048 keys in all three slots and
      * the personal certificate (test CA) for the authentication key. OpenSC's openpgp driver
@@ -128,7 +138,9 @@ static const struct profile profiles[] = {
      NULL,
      0,
      true,
-     "openpgp"},
+     "openpgp",
+     openpgp_atr,
+     sizeof(openpgp_atr)},
 };
 
 /* What vt_image_create builds in memory before it writes anything. */
@@ -136,6 +148,9 @@ struct build {
         const struct vt_init_opts *o;
         const struct profile *p;
         struct vt_image *img;
+        /* the PIV state: the card's, or one of the build's own for a card without PIV (the
+         * profile's PIN rules and the attestation CA still apply) */
+        struct vt_piv_state *piv, *own_piv;
         EVP_PKEY *ca_key;
         X509 *ca_cert;
         X509 *attest_ca; /* saved as attestation-ca.crt.pem */
@@ -260,9 +275,10 @@ static int firmware(struct build *b)
 static int settle_firmware(struct build *b)
 {
         struct vt_image *img = b->img;
+        struct vt_piv_state *piv = b->piv;
 
         for (size_t i = 0; i < VT_SLOTS; i++) {
-                const struct vt_slot *s = &img->slots[i];
+                const struct vt_slot *s = &piv->slots[i];
                 if (!s->key || vt_fw_has_alg(img, s->alg))
                         continue;
                 if (b->o->firmware)
@@ -271,9 +287,9 @@ static int settle_firmware(struct build *b)
                                       vt_alg_name(s->alg));
                 img->version[0] = 5, img->version[1] = 7, img->version[2] = 1;
         }
-        img->mgm_alg = vt_default_mgm_alg(img);
-        memcpy(img->mgm_key, vt_piv_default_mgm_key, sizeof(vt_piv_default_mgm_key));
-        img->mgm_key_len = sizeof(vt_piv_default_mgm_key);
+        piv->mgm_alg = vt_default_mgm_alg(img);
+        memcpy(piv->mgm_key, vt_piv_default_mgm_key, sizeof(vt_piv_default_mgm_key));
+        piv->mgm_key_len = sizeof(vt_piv_default_mgm_key);
         return 0;
 }
 
@@ -302,30 +318,38 @@ int vt_image_new_identity(struct vt_image *img)
         if (RAND_bytes(img->guid, sizeof(img->guid)) != 1 || rand_below(90000000, &serial) < 0)
                 return -1;
         img->serial = 10000000 + serial;
-        if (img->openpgp) /* two cards, two cards in GnuPG too */
-                img->openpgp->serial = img->serial;
+        for (size_t i = 0; i < img->n_units; i++) /* two cards, two cards in GnuPG too */
+                if (img->units[i].unit->identity)
+                        img->units[i].unit->identity(img->units[i].state, img);
         return 0;
 }
 
 static int identity(struct build *b)
 {
         struct vt_image *img = b->img;
+        const struct vt_applet_unit *units[VT_IMAGE_UNITS_MAX];
         uint8_t compat = VT_COMPAT_NONE;
-
-        bool pgp_only = strcmp(b->p->applet, "openpgp") == 0;
+        size_t n_units;
+        char why[128];
 
         snprintf(img->profile, sizeof(img->profile), "%s", b->p->name);
-        snprintf(img->applet, sizeof(img->applet), "%s", b->p->applet);
-        memcpy(img->atr, pgp_only ? openpgp_atr : neutral_atr,
-               pgp_only ? sizeof(openpgp_atr) : sizeof(neutral_atr));
-        img->atr_len = pgp_only ? sizeof(openpgp_atr) : sizeof(neutral_atr);
+        memcpy(img->atr, b->p->atr ? b->p->atr : neutral_atr,
+               b->p->atr ? b->p->atr_len : sizeof(neutral_atr));
+        img->atr_len = b->p->atr ? b->p->atr_len : sizeof(neutral_atr);
         if (firmware(b) < 0)
                 return -1;
         img->yubikey_mgmt_aid = true;
         if (vt_image_new_identity(img) < 0)
                 return fail(b, "no random numbers");
-        if (vt_applet_has_openpgp(img->applet) &&
-            !(img->openpgp = pgp_state_new(OPENPGP_MANUFACTURER, img->serial)))
+        if (vt_units_parse(b->p->applets, units, VT_IMAGE_UNITS_MAX, &n_units, why,
+                           sizeof(why)) < 0)
+                return fail(b, "profile %s: %s", b->p->name, why);
+        for (size_t i = 0; i < n_units; i++) {
+                void *st = units[i]->state_new ? units[i]->state_new(img) : NULL;
+                if ((units[i]->state_new && !st) || vt_image_add_unit(img, units[i], st) < 0)
+                        return fail(b, "out of memory");
+        }
+        if (!(b->piv = vt_piv_of(img)) && !(b->piv = b->own_piv = vt_piv_state_new()))
                 return fail(b, "out of memory");
         if (b->o->compat && vt_compat_parse(b->o->compat, &compat) < 0)
                 return refuse(b, "unknown compat '%s' (none or yubikey)", b->o->compat);
@@ -341,19 +365,19 @@ static int set_secret(struct build *b, struct vt_secret *s, const char *what, co
 
         if (vt_pin_pad(value, padded) < 0)
                 return refuse(b, "the %s is longer than %d characters", what, VT_PIN_FIELD);
-        ok = s == &b->img->pin ? vt_pin_acceptable(&b->img->pin_rules, padded)
+        ok = s == &b->piv->pin ? vt_pin_acceptable(&b->piv->pin_rules, padded)
                                : vt_puk_acceptable(padded);
         if (ok)
                 vt_secret_set(s, padded);
         OPENSSL_cleanse(padded, sizeof(padded));
-        if (!ok && s == &b->img->pin)
-                return b->img->pin_rules.charset == VT_PIN_CHARS_STRONG
+        if (!ok && s == &b->piv->pin)
+                return b->piv->pin_rules.charset == VT_PIN_CHARS_STRONG
                            ? refuse(b,
                                     "the PIN does not meet the %s profile's policy: exactly %u "
                                     "characters with upper case, lower case, a digit and a symbol",
-                                    b->p->name, b->img->pin_rules.max_len)
+                                    b->p->name, b->piv->pin_rules.max_len)
                            : refuse(b, "the PIN must have %u to %u characters",
-                                    b->img->pin_rules.min_len, b->img->pin_rules.max_len);
+                                    b->piv->pin_rules.min_len, b->piv->pin_rules.max_len);
         if (!ok)
                 return refuse(b, "the PUK must have 6 to 8 characters");
         s->max_tries = s->tries_left = tries;
@@ -373,7 +397,7 @@ static bool trivial_ok(const char *value)
  * 12345678), with the profile's tries (or --retries); an e-Cert profile's PIN policy. */
 static int openpgp_secrets(struct build *b, uint8_t pin_tries, uint8_t puk_tries)
 {
-        struct vt_pgp_state *st = b->img->openpgp;
+        struct vt_pgp_state *st = vt_image_state(b->img, &vt_unit_openpgp);
         const char *pw1 = b->pin;
         const char *pw3 = b->o->puk ? b->o->puk : "12345678";
 
@@ -401,7 +425,7 @@ static int secrets(struct build *b)
         const struct vt_init_opts *o = b->o;
         uint8_t pin_tries = b->p->pin_tries, puk_tries = b->p->puk_tries;
 
-        b->img->pin_rules = b->p->rules;
+        b->piv->pin_rules = b->p->rules;
         if (o->retries) {
                 if (o->retries < 1 || o->retries > VT_PIV_TRIES_MAX)
                         return refuse(b, "--retries must be 1..15");
@@ -418,8 +442,8 @@ static int secrets(struct build *b)
                 snprintf(b->pin, sizeof(b->pin), "%s", o->pin ? o->pin : b->p->pin);
         else if (random_strong_pin(b->pin) < 0)
                 return fail(b, "no random numbers");
-        if (set_secret(b, &b->img->pin, "PIN", b->pin, pin_tries) < 0 ||
-            set_secret(b, &b->img->puk, "PUK", o->puk ? o->puk : b->p->puk, puk_tries) < 0)
+        if (set_secret(b, &b->piv->pin, "PIN", b->pin, pin_tries) < 0 ||
+            set_secret(b, &b->piv->puk, "PUK", o->puk ? o->puk : b->p->puk, puk_tries) < 0)
                 return -1;
         return openpgp_secrets(b, pin_tries, puk_tries);
 }
@@ -514,7 +538,7 @@ static int make_slot_cert(struct build *b, uint8_t ref, struct vt_slot *s);
 
 static int import_key(struct build *b, const struct vt_init_key *k)
 {
-        struct vt_slot *s = vt_image_slot(b->img, k->slot);
+        struct vt_slot *s = vt_piv_slot(b->piv, k->slot);
         BIO *bio = read_bio(b, k->file);
         EVP_PKEY *key = NULL;
         X509 *cert = NULL;
@@ -603,7 +627,7 @@ static int make_test_ca(struct build *b)
  * be certified by it later. */
 static int make_attestation(struct build *b)
 {
-        struct vt_slot *f9 = vt_image_slot(b->img, 0xF9);
+        struct vt_slot *f9 = vt_piv_slot(b->piv, 0xF9);
         EVP_PKEY *ca_key = vt_key_generate(VT_ALG_P256);
         X509_NAME *ca_name, *name;
         X509 *cert = NULL;
@@ -669,7 +693,7 @@ static int make_slot_cert(struct build *b, uint8_t ref, struct vt_slot *s)
 
 static int generate_key(struct build *b, const struct vt_init_key *k)
 {
-        struct vt_slot *s = vt_image_slot(b->img, k->slot);
+        struct vt_slot *s = vt_piv_slot(b->piv, k->slot);
 
         if (!(s->key = vt_key_generate(k->alg)))
                 return fail(b, "cannot generate a %s key", vt_alg_name(k->alg));
@@ -745,7 +769,7 @@ static int pgp_fpr(EVP_PKEY *key, uint32_t t, uint8_t out[PGP_FPR_LEN])
  * test CA, for the authentication key in the first 7F21. */
 static int openpgp_keys(struct build *b)
 {
-        struct vt_pgp_state *st = b->img->openpgp;
+        struct vt_pgp_state *st = vt_image_state(b->img, &vt_unit_openpgp);
         const struct pgp_alg *rsa = pgp_alg_by_name("rsa2048");
         uint32_t now = (uint32_t)time(NULL);
         struct vt_cert_usage usage;
@@ -884,7 +908,7 @@ static int write_envelope(struct build *b, const char *dir, const char *env, cha
                      "Serial: %u\n"
                      "Initial PIN: %s\n"
                      "Change it on first use; %u wrong PINs lock the token.\n",
-                     dir, (unsigned)b->img->serial, b->pin, b->img->pin.max_tries);
+                     dir, (unsigned)b->img->serial, b->pin, b->piv->pin.max_tries);
         if (n < 0 || (size_t)n >= sizeof(text) ||
             (size_t)snprintf(tmp, tmplen, "%s.XXXXXX", env) >= tmplen ||
             (fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
@@ -1035,16 +1059,16 @@ int vt_image_create(const char *dir, const struct vt_init_opts *o, char *err, si
 {
         struct build b = {.o = o, .err = err, .errlen = errlen};
         const char *name = o->profile ? o->profile : "piv";
+        char names[256];
         int r = -1;
 
+        vt_profile_names(names, sizeof(names));
         for (size_t i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++)
                 if (!strcmp(profiles[i].name, name))
                         b.p = &profiles[i];
         if (!b.p)
                 return refuse(&b,
-                              "unknown profile '%s' (piv, ecert, openpgp, piv+openpgp or "
-                              "ecert-openpgp)",
-                              name) -
+                              "unknown profile '%s' (%s)", name, names) -
                        1;
         if (!dir || !*dir)
                 return fail(&b, "no image directory");
@@ -1063,6 +1087,7 @@ int vt_image_create(const char *dir, const struct vt_init_opts *o, char *err, si
         }
         OPENSSL_cleanse(b.pin, sizeof(b.pin));
         vt_image_free(b.img);
+        vt_piv_state_free(b.own_piv);
         EVP_PKEY_free(b.ca_key);
         X509_free(b.ca_cert);
         X509_free(b.attest_ca);

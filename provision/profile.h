@@ -27,6 +27,7 @@
 #define VT_PROFILE_H
 
 #include "image.h"
+#include "piv_state.h"
 
 #include <stdbool.h>
 #include <stddef.h>

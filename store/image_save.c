@@ -1,412 +1,167 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Writing a card image: card.ini, state, slot PEM files and data objects (the format is
- * described in image_load.c). */
+/* Writing a card image: card.ini (the card's keys, then each unit's), and each unit's own files
+ * through its codec (the format is described in image_load.c and the codecs). */
 #include "image_store.h"
 
 #include "atomic.h"
-#include "keygen.h"
-#include "pgp_state.h"
+#include "image_dir.h"
+#include "registry.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-#include <openssl/pem.h>
-
-/* A growing text buffer, wiped when freed (state holds secrets). */
-struct text {
-        char *p;
-        size_t len, cap;
-        int err;
-};
-
-static void __attribute__((format(printf, 2, 3))) put(struct text *t, const char *fmt, ...)
-{
-        va_list ap;
-        int n;
-
-        if (t->err)
-                return;
-        for (;;) {
-                va_start(ap, fmt);
-                n = vsnprintf(t->p ? t->p + t->len : NULL, t->cap - t->len, fmt, ap);
-                va_end(ap);
-                if (n < 0) {
-                        t->err = 1;
-                        return;
-                }
-                if (t->len + (size_t)n < t->cap) {
-                        t->len += (size_t)n;
-                        return;
-                }
-                size_t cap = (t->cap ? t->cap * 2 : 1024) + (size_t)n;
-                char *p = malloc(cap);
-                if (!p) {
-                        t->err = 1;
-                        return;
-                }
-                if (t->p) {
-                        memcpy(p, t->p, t->len);
-                        OPENSSL_cleanse(t->p, t->cap);
-                        free(t->p);
-                }
-                t->p = p;
-                t->cap = cap;
-        }
-}
-
-static void put_hex(struct text *t, const uint8_t *v, size_t n, const char *sep)
-{
-        for (size_t i = 0; i < n; i++)
-                put(t, "%s%02X", i && sep ? sep : "", v[i]);
-}
-
-static void text_free(struct text *t)
-{
-        if (t->p)
-                OPENSSL_cleanse(t->p, t->cap);
-        free(t->p);
-        *t = (struct text){0};
-}
-
-static int write_text(struct vt_batch *b, const char *name, struct text *t)
-{
-        int r, e;
-
-        if (t->err) {
-                text_free(t);
-                errno = ENOMEM;
-                return -1;
-        }
-        r = vt_batch_write(b, name, t->p ? t->p : "", t->len);
-        e = errno;
-        text_free(t);
-        errno = e;
-        return r;
-}
-
-/* One batch of one part: fn adds it, the batch commits it. */
-static int commit_one(int r, struct vt_batch *b)
-{
-        if (r < 0) {
-                int e = errno;
-                vt_batch_abort(b);
-                errno = e;
-                return -1;
-        }
-        return vt_batch_commit(b);
-}
-
-static void card_text(const struct vt_image *img, struct text *t)
+/* card.ini of img, the state of unit `unit` replaced by `proposed` (NULL: none replaced). */
+static int card_text(const struct vt_image *img, const struct vt_applet_unit *unit,
+                     const void *proposed, struct vt_text *t)
 {
         /* card.ini keeps its own ATR and management-AID setting under a compat that overrides
          * them, so that compat = none brings them back */
         bool compat = img->compat != VT_COMPAT_NONE;
+        const char *sep = "";
 
-        put(t, "; vtoken card image: identity and policy (secrets and counters are in 'state')\n");
-        put(t, "[card]\nprofile = %s\napplet = %s\natr = ", img->profile, img->applet);
-        put_hex(t, compat ? img->own_atr : img->atr, compat ? img->own_atr_len : img->atr_len, " ");
-        put(t, "\nguid = ");
-        put_hex(t, img->guid, sizeof(img->guid), NULL);
-        put(t, "\nserial = %u\n%s = %u.%u.%u\n", (unsigned)img->serial,
-            img->firmware ? "firmware" : "version", img->version[0], img->version[1],
-            img->version[2]);
+        if (!vt_compat_name(img->compat))
+                return -EINVAL;
+        vt_text_put(t, "; vtoken card image: identity and policy (secrets and counters are in "
+                       "'state')\n");
+        vt_text_put(t, "[card]\nprofile = %s\napplets = ", img->profile);
+        for (size_t i = 0; i < img->n_units; i++, sep = " ")
+                vt_text_put(t, "%s%s", sep, img->units[i].unit->name);
+        vt_text_put(t, "\natr = ");
+        vt_text_hex(t, compat ? img->own_atr : img->atr, compat ? img->own_atr_len : img->atr_len,
+                    " ");
+        vt_text_put(t, "\nguid = ");
+        vt_text_hex(t, img->guid, sizeof(img->guid), NULL);
+        vt_text_put(t, "\nserial = %u\n%s = %u.%u.%u\n", (unsigned)img->serial,
+                    img->firmware ? "firmware" : "version", img->version[0], img->version[1],
+                    img->version[2]);
         if (img->pin_complexity)
-                put(t, "pin_complexity = yes\n");
-        put(t, "yubikey_mgmt_aid = %s\nglobal_pin = %s\n",
-            (compat ? img->own_mgmt_aid : img->yubikey_mgmt_aid) ? "yes" : "no",
-            img->global_pin ? "yes" : "no");
-        if (compat)
-                put(t, "; yubikey: the card presents a YubiKey 5 NFC's ATR and answers the\n"
-                       "; management AID, whatever atr and yubikey_mgmt_aid say\n");
-        put(t, "compat = %s\n", compat ? "yubikey" : "none");
-        put(t, "\n[pin]\nmin_length = %u\nmax_length = %u\ncharset = %s\nretries = %u\n",
-            img->pin_rules.min_len, img->pin_rules.max_len, vt_charset_name(img->pin_rules.charset),
-            img->pin.max_tries);
-        put(t, "\n[puk]\nretries = %u\n", img->puk.max_tries);
-        for (size_t i = 0; i < VT_SLOTS; i++) {
-                const struct vt_slot *s = &img->slots[i];
-                const char *alg = vt_alg_name(vt_key_alg(s->key));
-
-                if (!s->key && !s->cert)
-                        continue;
-                put(t, "\n[slot %02x]\n", s->ref);
-                if (s->key)
-                        put(t, "; %s key in %02x.key.pem\n", alg ? alg : "unknown", s->ref);
-                put(t, "pin_policy = %s\ntouch_policy = %s\norigin = %s\n",
-                    vt_pin_policy_name(s->pin_policy), vt_touch_policy_name(s->touch_policy),
-                    s->generated ? "generated" : "imported");
+                vt_text_put(t, "pin_complexity = yes\n");
+        vt_text_put(t, "yubikey_mgmt_aid = %s\n",
+                    (compat ? img->own_mgmt_aid : img->yubikey_mgmt_aid) ? "yes" : "no");
+        for (int card_keys = 1; card_keys >= 0; card_keys--) {
+                for (size_t i = 0; i < img->n_units; i++) {
+                        const struct vt_image_unit *iu = &img->units[i];
+                        if (iu->unit->codec.ini_write)
+                                iu->unit->codec.ini_write(
+                                    img, iu->unit == unit ? proposed : iu->state, card_keys, t);
+                }
+                if (!card_keys)
+                        break;
+                if (compat)
+                        vt_text_put(t,
+                                    "; yubikey: the card presents a YubiKey 5 NFC's ATR and "
+                                    "answers the\n; management AID, whatever atr and "
+                                    "yubikey_mgmt_aid say\n");
+                vt_text_put(t, "compat = %s\n", compat ? "yubikey" : "none");
         }
+        return 0;
 }
 
-static void secret_text(struct text *t, const char *section, const struct vt_secret *s)
+/* ---- a batch as a codec's sink ----------------------------------------------------------- */
+
+/* When a whole image is written, a full batch is put in place and the next begins. */
+static int room(struct vt_image_sink *s)
 {
-        put(t, "\n[%s]\nsalt = ", section);
-        put_hex(t, s->salt, sizeof(s->salt), NULL);
-        put(t, "\nhash = ");
-        put_hex(t, s->hash, sizeof(s->hash), NULL);
-        put(t, "\ntries_left = %u\nblocked = %s\n", s->tries_left,
-            s->tries_left == 0 ? "yes" : "no");
+        if (s->b.n < VT_BATCH_MAX || !s->flush_when_full)
+                return 0; /* a full batch refuses the next file itself (E2BIG) */
+        int r = vt_batch_commit(&s->b);
+        vt_batch_init(&s->b, s->dirfd);
+        return r < 0 ? -errno : 0;
 }
 
-int vt_batch_card(struct vt_batch *b, const struct vt_image *img)
+static int sink_put(void *ctx, const char *name, const void *data, size_t len)
 {
-        struct text t = {0};
-
-        if (!vt_image_names_valid(img)) {
-                errno = EINVAL;
-                return -1;
-        }
-        card_text(img, &t);
-        return write_text(b, "card.ini", &t);
+        struct vt_image_sink *s = ctx;
+        int r = room(s);
+        if (r < 0)
+                return r;
+        return vt_batch_write(&s->b, name, data, len) < 0 ? -errno : 0;
 }
 
-int vt_batch_state(struct vt_batch *b, const struct vt_image *img)
+static int sink_remove(void *ctx, const char *name)
 {
-        struct text t = {0};
-        const char *alg = vt_alg_name(img->mgm_alg);
-        const char *touch = vt_touch_policy_name(img->mgm_touch);
-
-        if (!alg || !touch || img->mgm_key_len > sizeof(img->mgm_key)) {
-                errno = EINVAL;
-                return -1;
-        }
-        put(&t, "; vtoken card state: PIN and PUK as salted hashes, tries left, management key\n");
-        secret_text(&t, "pin", &img->pin);
-        secret_text(&t, "puk", &img->puk);
-        put(&t, "\n[management]\nalg = %s\nkey = ", alg);
-        put_hex(&t, img->mgm_key, img->mgm_key_len, NULL);
-        put(&t, "\ntouch = %s\n", touch);
-        return write_text(b, "state", &t);
+        struct vt_image_sink *s = ctx;
+        int r = room(s);
+        if (r < 0)
+                return r;
+        return vt_batch_remove(&s->b, name) < 0 ? -errno : 0;
 }
 
-static int pem_of(struct text *t, int (*writer)(BIO *, const void *), const void *obj)
+static int sink_card_ini(void *ctx, const struct vt_applet_unit *unit, const void *proposed)
 {
-        BIO *bio = BIO_new(BIO_s_secmem());
-        char *data;
-        long n;
-        int r = -1;
-
-        if (bio && writer(bio, obj) && (n = BIO_get_mem_data(bio, &data)) > 0) {
-                put(t, "%.*s", (int)n, data);
-                r = t->err ? -1 : 0;
-        }
-        BIO_free(bio);
+        struct vt_image_sink *s = ctx;
+        struct vt_text t = VT_TEXT_INIT;
+        int r = card_text(s->img, unit, proposed, &t);
+        if (r == 0)
+                r = t.err ? -ENOMEM : sink_put(s, "card.ini", t.p ? t.p : "", t.len);
+        vt_text_free(&t);
         return r;
 }
 
-static int write_key(BIO *bio, const void *key)
+void vt_image_sink_init(struct vt_image_sink *s, int dirfd, const struct vt_image *img,
+                        struct vt_codec_sink *out)
 {
-        return PEM_write_bio_PrivateKey(bio, (EVP_PKEY *)key, NULL, NULL, 0, NULL, NULL);
+        memset(s, 0, sizeof(*s));
+        vt_batch_init(&s->b, dirfd);
+        s->dirfd = dirfd;
+        s->img = img;
+        *out = (struct vt_codec_sink){sink_put, sink_remove, sink_card_ini, s};
 }
 
-/* The certificate's bytes exactly as the card holds them: PUT DATA may store bytes that are
- * not X.509, and they must come back the same. */
-static int write_cert(BIO *bio, const void *slot)
+int vt_image_sink_end(struct vt_image_sink *s, int r)
 {
-        const struct vt_slot *s = slot;
-
-        return PEM_write_bio(bio, "CERTIFICATE", "", s->cert, (long)s->cert_len);
-}
-
-/* Adds one PEM file of a slot, or its removal when the slot has no such thing. */
-static int save_pem(struct vt_batch *b, const char *name, int (*writer)(BIO *, const void *),
-                    const void *obj)
-{
-        struct text t = {0};
-
-        if (!obj)
-                return vt_batch_remove(b, name);
-        if (pem_of(&t, writer, obj) < 0) {
-                text_free(&t);
-                errno = EINVAL;
-                return -1;
+        if (r < 0) {
+                vt_batch_abort(&s->b);
+                return r;
         }
-        return write_text(b, name, &t);
+        return vt_batch_commit(&s->b) < 0 ? (errno ? -errno : -EIO) : 0;
 }
 
-int vt_batch_slot(struct vt_batch *b, const struct vt_slot *s, bool key, bool cert)
-{
-        char name[32];
+/* ---- whole images and parts -------------------------------------------------------------- */
 
-        snprintf(name, sizeof(name), "%02x.key.pem", s->ref);
-        if (key && save_pem(b, name, write_key, s->key) < 0)
+/* Writes into dir the files of the units (all of them, or only `unit`; none when !units), then
+ * card.ini when asked; 0 or -1 (errno set). */
+static int in_dir(const char *dir, const struct vt_image *img, bool units,
+                  const struct vt_applet_unit *unit, bool card_ini)
+{
+        struct vt_image_sink s;
+        struct vt_codec_sink sink;
+        int fd = vt_dir_open(dir, NULL, 0);
+        int r = 0;
+
+        if (fd < 0)
                 return -1;
-        snprintf(name, sizeof(name), "%02x.crt.pem", s->ref);
-        if (cert && save_pem(b, name, write_cert, s->cert && s->cert_len ? s : NULL) < 0)
+        vt_image_sink_init(&s, fd, img, &sink);
+        s.flush_when_full = true;
+        for (size_t i = 0; units && i < img->n_units && r == 0; i++) {
+                const struct vt_image_unit *iu = &img->units[i];
+                if ((!unit || iu->unit == unit) && iu->unit->codec.save)
+                        r = iu->unit->codec.save(img, iu->state, &sink);
+        }
+        if (r == 0 && card_ini)
+                r = sink_card_ini(&s, NULL, NULL);
+        r = vt_image_sink_end(&s, r);
+        close(fd);
+        if (r < 0) {
+                errno = -r;
                 return -1;
-        return 0;
-}
-
-int vt_batch_object(struct vt_batch *b, uint32_t tag, const uint8_t *data, size_t len)
-{
-        char name[32];
-
-        snprintf(name, sizeof(name), "obj-%x.bin", (unsigned)tag);
-        if (!len)
-                return vt_batch_remove(b, name);
-        return vt_batch_write(b, name, data, len);
-}
-
-/* ---- the OpenPGP application: openpgp.ini and openpgp-{sig,dec,aut}.key.pem ---------------- */
-
-static void pw_text(struct text *t, const char *section, const struct pgp_pw *pw,
-                    const struct vt_pin_rules *rules)
-{
-        put(t, "\n[%s]\n", section);
-        if (rules)
-                put(t, "min_length = %u\nmax_length = %u\ncharset = %s\n", rules->min_len,
-                    rules->max_len, vt_charset_name(rules->charset));
-        put(t, "retries = %u\ntries_left = %u\nlength = %u\n", pw->s.max_tries, pw->s.tries_left,
-            pw->len);
-        if (!pw->len)
-                return;
-        put(t, "salt = ");
-        put_hex(t, pw->s.salt, sizeof(pw->s.salt), NULL);
-        put(t, "\nhash = ");
-        put_hex(t, pw->s.hash, sizeof(pw->s.hash), NULL);
-        put(t, "\n");
-}
-
-static const char *const origins[] = {"none", "generated", "imported"};
-
-static void pgp_key_text(struct text *t, int ref, const struct pgp_key *k)
-{
-        put(t, "\n[key %s]\n", pgp_key_name(ref));
-        if (k->key)
-                put(t, "; the key is in openpgp-%s.key.pem\n", pgp_key_name(ref));
-        put(t, "attributes = ");
-        put_hex(t, k->attr, k->attr_len, NULL);
-        put(t, "\nfingerprint = ");
-        put_hex(t, k->fpr, sizeof(k->fpr), NULL);
-        put(t, "\nca_fingerprint = ");
-        put_hex(t, k->ca_fpr, sizeof(k->ca_fpr), NULL);
-        put(t, "\ntime = %lu\norigin = %s\nuif = %u\n",
-            (unsigned long)k->time[0] << 24 | (unsigned long)k->time[1] << 16 |
-                (unsigned long)k->time[2] << 8 | k->time[3],
-            k->origin < 3 ? origins[k->origin] : "none", k->uif);
-}
-
-static void pgp_text(struct text *t, const struct vt_pgp_state *st)
-{
-        put(t,
-            "; vtoken OpenPGP application: identity, passwords (salted hashes), key attributes;\n"
-            "; the keys are in openpgp-*.key.pem, data objects in openpgp-*.bin\n");
-        put(t, "[openpgp]\nmanufacturer = %04x\nserial = %08x\nterminated = %s\n", st->manufacturer,
-            (unsigned)st->serial, st->terminated ? "yes" : "no");
-        put(t, "pw1_valid_multiple = %s\nsignature_counter = %u\n", st->pw1_multi ? "yes" : "no",
-            (unsigned)st->sig_count);
-        pw_text(t, "pw1", &st->pw1, &st->pw1_rules);
-        pw_text(t, "rc", &st->rc, NULL);
-        pw_text(t, "pw3", &st->pw3, &st->pw3_rules);
-        for (int i = 0; i < PGP_KEYS; i++)
-                pgp_key_text(t, i, &st->keys[i]);
-}
-
-/* The data objects that differ from cur's (all of them without cur), each in its own file
- * openpgp-NAME.bin of the bytes GET DATA returns; an empty one has none. */
-static int batch_pgp_dos(struct vt_batch *b, const struct vt_pgp_state *cur,
-                         const struct vt_pgp_state *st)
-{
-        char name[48];
-
-        for (int i = 0; i < PGP_N_DOS; i++) {
-                const struct pgp_blob *d = &st->dos[i];
-                if (cur && cur->dos[i].len == d->len &&
-                    (!d->len || memcmp(cur->dos[i].data, d->data, d->len) == 0))
-                        continue;
-                snprintf(name, sizeof(name), "openpgp-%s.bin", pgp_dos[i].name);
-                if (d->len ? vt_batch_write(b, name, d->data, d->len) < 0
-                           : vt_batch_remove(b, name) < 0)
-                        return -1;
         }
         return 0;
-}
-
-int vt_batch_openpgp(struct vt_batch *b, const struct vt_pgp_state *cur,
-                     const struct vt_pgp_state *st, unsigned keys)
-{
-        struct text t = {0};
-        char name[32];
-
-        for (int i = 0; i < PGP_KEYS; i++) {
-                if (!(keys & 1u << i))
-                        continue;
-                snprintf(name, sizeof(name), "openpgp-%s.key.pem", pgp_key_name(i));
-                if (save_pem(b, name, write_key, st->keys[i].key) < 0)
-                        return -1;
-        }
-        if (batch_pgp_dos(b, cur, st) < 0)
-                return -1;
-        if (vt_charset_name(st->pw1_rules.charset) == NULL ||
-            vt_charset_name(st->pw3_rules.charset) == NULL) {
-                errno = EINVAL;
-                return -1;
-        }
-        pgp_text(&t, st);
-        return write_text(b, "openpgp.ini", &t);
-}
-
-int vt_save_card(const char *dir, const struct vt_image *img)
-{
-        struct vt_batch b;
-
-        if (vt_batch_open(&b, dir) < 0)
-                return -1;
-        return commit_one(vt_batch_card(&b, img), &b);
-}
-
-int vt_save_state(const char *dir, const struct vt_image *img)
-{
-        struct vt_batch b;
-
-        if (vt_batch_open(&b, dir) < 0)
-                return -1;
-        return commit_one(vt_batch_state(&b, img), &b);
-}
-
-int vt_save_slot_files(const char *dir, const struct vt_slot *s)
-{
-        struct vt_batch b;
-
-        if (vt_batch_open(&b, dir) < 0)
-                return -1;
-        return commit_one(vt_batch_slot(&b, s, true, true), &b);
-}
-
-int vt_save_object(const char *dir, uint32_t tag, const uint8_t *data, size_t len)
-{
-        struct vt_batch b;
-
-        if (vt_batch_open(&b, dir) < 0)
-                return -1;
-        return commit_one(vt_batch_object(&b, tag, data, len), &b);
-}
-
-int vt_save_openpgp(const char *dir, const struct vt_pgp_state *st)
-{
-        struct vt_batch b;
-
-        if (vt_batch_open(&b, dir) < 0)
-                return -1;
-        return commit_one(vt_batch_openpgp(&b, NULL, st, (1u << PGP_KEYS) - 1), &b);
 }
 
 int vt_image_save(const char *dir, const struct vt_image *img)
 {
-        for (size_t i = 0; i < VT_SLOTS; i++)
-                if (vt_save_slot_files(dir, &img->slots[i]) < 0)
-                        return -1;
-        for (size_t i = 0; i < img->n_objects; i++)
-                if (vt_save_object(dir, img->objects[i].tag, img->objects[i].data,
-                                   img->objects[i].len) < 0)
-                        return -1;
-        if (img->openpgp && vt_save_openpgp(dir, img->openpgp) < 0)
-                return -1;
-        if (vt_save_card(dir, img) < 0)
-                return -1;
-        return vt_save_state(dir, img);
+        return in_dir(dir, img, true, NULL, true);
+}
+
+int vt_save_card(const char *dir, const struct vt_image *img)
+{
+        return in_dir(dir, img, false, NULL, true);
+}
+
+int vt_save_unit(const char *dir, const struct vt_image *img, const struct vt_applet_unit *unit)
+{
+        return in_dir(dir, img, true, unit, false);
 }

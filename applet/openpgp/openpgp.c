@@ -27,7 +27,7 @@ uint16_t pgp_commit(struct vt_pgp *p, struct vt_pgp_state *next, unsigned keys)
         const struct pgp_change ch = {.cur = p->st, .next = next, .keys = keys};
         if (!next)
                 return SW_MEMORY_FAILURE;
-        if (vt_store_commit(&p->store, "openpgp", &ch) != 0) {
+        if (vt_store_commit(&p->store, &vt_unit_openpgp, &ch) != 0) {
                 pgp_state_free(next);
                 return SW_MEMORY_FAILURE;
         }
@@ -299,7 +299,8 @@ void vt_pgp_applet(struct vt_pgp *p, struct vt_applet *out)
 
 int vt_pgp_install(struct vt_card *c, struct vt_image *img, const struct vt_store *store)
 {
-        struct vt_pgp *p = img->openpgp ? vt_pgp_new(img->openpgp, store) : NULL;
+        struct vt_pgp_state *st = vt_image_state(img, &vt_unit_openpgp);
+        struct vt_pgp *p = st ? vt_pgp_new(st, store) : NULL;
         struct vt_applet ap;
         if (!p)
                 return -1;

@@ -3,11 +3,11 @@
  * keys with their attributes, fingerprints and dates, the passwords PW1, RC and PW3 as salted
  * hashes with their tries, the signature counter and the variable data objects. Pure: how it
  * is kept on disk is store/'s business (openpgp.ini and openpgp-*.key.pem); the applet changes
- * it only through a store (applet/store.h, applet name "openpgp"), committing first. */
+ * it only through a store (applet/store.h, unit vt_unit_openpgp), committing first. */
 #ifndef VT_PGP_STATE_H
 #define VT_PGP_STATE_H
 
-#include "image.h"
+#include "piv_state.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -139,7 +139,7 @@ bool pgp_pw_matches(const struct pgp_pw *pw, const uint8_t *value, size_t len);
 /* Whether a new PW1 or PW3 follows the rules (length min..max, at most 127; charset). */
 bool pgp_pw_acceptable(const struct vt_pin_rules *rules, const uint8_t *value, size_t len);
 
-/* What the applet proposes to a store (applet "openpgp"): the whole next state; keys has bit
+/* What the applet proposes to a store (unit vt_unit_openpgp): the whole next state; keys has bit
  * i set when key slot i's key changed (its PEM file is rewritten or removed). */
 struct pgp_change {
         const struct vt_pgp_state *cur;

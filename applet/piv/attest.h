@@ -5,7 +5,7 @@
 #ifndef VT_ATTEST_H
 #define VT_ATTEST_H
 
-#include "image.h"
+#include "piv_state.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -2,7 +2,7 @@
 /* Keys and certificates for card slots, all through OpenSSL 3 EVP and X509. */
 #include "keygen.h"
 
-#include "image.h"
+#include "piv_state.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "keyops.h"
 
-#include "image.h"
+#include "piv_state.h"
 #include "keygen.h"
 
 #include <openssl/core_names.h>

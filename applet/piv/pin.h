@@ -4,7 +4,7 @@
 #ifndef VT_PIN_H
 #define VT_PIN_H
 
-#include "image.h"
+#include "piv_state.h"
 
 #include <stdbool.h>
 #include <stdint.h>

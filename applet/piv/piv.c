@@ -24,13 +24,13 @@ const uint8_t piv_aid[11] = {0xA0, 0x00, 0x00, 0x03, 0x08, 0x00, 0x00, 0x10, 0x0
 
 static uint16_t commit(struct vt_piv *p, const struct piv_change *ch)
 {
-        return vt_store_commit(&p->store, "piv", ch) == 0 ? SW_OK : SW_MEMORY_FAILURE;
+        return vt_store_commit(&p->store, &vt_unit_piv, ch) == 0 ? SW_OK : SW_MEMORY_FAILURE;
 }
 
-uint16_t piv_commit_secrets(struct vt_piv *p, const struct vt_image *next)
+uint16_t piv_commit_secrets(struct vt_piv *p, const struct vt_piv_state *next)
 {
-        struct vt_image *img = p->img;
-        const struct piv_change ch = {.kind = PIV_CHANGE_SECRETS, .img = img, .proposed = next};
+        struct vt_piv_state *img = p->st;
+        const struct piv_change ch = {.kind = PIV_CHANGE_SECRETS, .st = img, .proposed = next};
         uint16_t sw = commit(p, &ch);
         if (sw != SW_OK)
                 return sw;
@@ -45,8 +45,8 @@ uint16_t piv_commit_secrets(struct vt_piv *p, const struct vt_image *next)
 
 uint16_t piv_commit_slot(struct vt_piv *p, const struct vt_slot *next)
 {
-        struct vt_slot *s = vt_image_slot(p->img, next->ref);
-        const struct piv_change ch = {.kind = PIV_CHANGE_SLOT, .img = p->img, .slot = next};
+        struct vt_slot *s = vt_piv_slot(p->st, next->ref);
+        const struct piv_change ch = {.kind = PIV_CHANGE_SLOT, .st = p->st, .slot = next};
         if (!s)
                 return SW_UNKNOWN;
         uint16_t sw = commit(p, &ch);
@@ -62,16 +62,16 @@ uint16_t piv_commit_slot(struct vt_piv *p, const struct vt_slot *next)
 
 uint16_t piv_commit_object(struct vt_piv *p, uint32_t tag, const uint8_t *data, size_t len)
 {
-        struct vt_image *img = p->img;
-        struct vt_object *o = vt_image_object(img, tag);
+        struct vt_piv_state *img = p->st;
+        struct vt_object *o = vt_piv_object(img, tag);
         const struct piv_change ch = {
-            .kind = PIV_CHANGE_OBJECT, .img = img, .tag = tag, .data = data, .len = len};
+            .kind = PIV_CHANGE_OBJECT, .st = img, .tag = tag, .data = data, .len = len};
         if (len == 0) { /* removal */
                 if (!o)
                         return SW_OK;
                 uint16_t sw = commit(p, &ch);
                 if (sw == SW_OK)
-                        vt_image_set_object(img, tag, NULL, 0);
+                        vt_piv_set_object(img, tag, NULL, 0);
                 return sw;
         }
         if (!o && img->n_objects == VT_OBJECTS_MAX)
@@ -86,7 +86,7 @@ uint16_t piv_commit_object(struct vt_piv *p, uint32_t tag, const uint8_t *data, 
                 return sw;
         }
         if (!o)
-                o = vt_image_object_add(img, tag); /* there is room: checked above */
+                o = vt_piv_object_add(img, tag); /* there is room: checked above */
         free(o->data);
         o->data = copy;
         o->len = len;
@@ -112,7 +112,7 @@ uint8_t piv_key_alg(uint8_t alg)
 struct vt_slot *piv_key_slot(struct vt_piv *p, uint8_t ref)
 {
         const struct piv_slot_info *info = piv_slot_info(ref);
-        return info && info->general_auth ? vt_image_slot(p->img, ref) : NULL;
+        return info && info->general_auth ? vt_piv_slot(p->st, ref) : NULL;
 }
 
 uint8_t piv_pin_policy(const struct vt_slot *s)
@@ -294,7 +294,7 @@ static enum vt_touch_need piv_touch(void *ctx, const struct apdu *a, uint8_t *ke
         if (a->p2 == REF_MGM) {
                 if (!piv_mgm_answer_step(a))
                         return VT_TOUCH_NONE;
-                policy = p->img->mgm_touch;
+                policy = p->st->mgm_touch;
         } else {
                 const struct vt_slot *s = piv_key_slot(p, a->p2);
                 if (!s || !s->key)
@@ -310,10 +310,10 @@ static void piv_status(void *ctx, struct vt_applet_status *st)
 {
         const struct vt_piv *p = ctx;
         st->pin_verified = p->pin_verified;
-        st->pin_tries_left = p->img->pin.tries_left;
-        st->pin_max_tries = p->img->pin.max_tries;
-        st->puk_tries_left = p->img->puk.tries_left;
-        st->puk_max_tries = p->img->puk.max_tries;
+        st->pin_tries_left = p->st->pin.tries_left;
+        st->pin_max_tries = p->st->pin.max_tries;
+        st->puk_tries_left = p->st->puk.tries_left;
+        st->puk_max_tries = p->st->puk.max_tries;
 }
 
 /* ---- public face -------------------------------------------------------------------------- */
@@ -323,6 +323,7 @@ struct vt_piv *vt_piv_new(struct vt_image *img, const struct vt_store *store)
         struct vt_piv *p = calloc(1, sizeof(*p));
         if (p) {
                 p->img = img;
+                p->st = vt_piv_of(img);
                 p->store = *store;
         }
         return p;
@@ -355,16 +356,12 @@ void vt_piv_applet(struct vt_piv *p, struct vt_applet *out)
         out->touch = piv_touch;
         out->ins_name = piv_ins_name;
         out->status = piv_status;
-}
-
-void vt_piv_mgmt_applet(struct vt_piv *p, struct vt_applet *out)
-{
-        piv_yk_mgmt_applet(p, out);
+        out->idle_get_response_sw = SW_WRONG_DATA; /* as a YubiKey 5's PIV answers */
 }
 
 int vt_piv_install(struct vt_card *c, struct vt_image *img, const struct vt_store *store)
 {
-        struct vt_piv *p = vt_piv_new(img, store);
+        struct vt_piv *p = vt_piv_of(img) ? vt_piv_new(img, store) : NULL;
         struct vt_applet ap;
         if (!p)
                 return -1;
@@ -373,11 +370,6 @@ int vt_piv_install(struct vt_card *c, struct vt_image *img, const struct vt_stor
         if (vt_card_add_applet(c, &ap) < 0) {
                 vt_piv_free(p);
                 return -1;
-        }
-        if (img->yubikey_mgmt_aid) {
-                vt_piv_mgmt_applet(p, &ap);
-                if (vt_card_add_applet(c, &ap) < 0)
-                        return -1;
         }
         return 0;
 }

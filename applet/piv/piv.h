@@ -8,7 +8,7 @@
 #define VT_PIV_H
 
 #include "card.h"
-#include "image.h"
+#include "piv_state.h"
 #include "store.h"
 
 #include <stdbool.h>
@@ -22,11 +22,6 @@ void vt_piv_free(struct vt_piv *p);
 
 /* Fills out with the PIV applet: name "piv", the PIV AID, and its callbacks (no destroy). */
 void vt_piv_applet(struct vt_piv *p, struct vt_applet *out);
-
-/* The YubiKey management AID A0 00 00 05 27 47 11 17: SELECT answers the ASCII version
- * "x.y.z"; READ CONFIG the device information; every other command 6D00. Add it only when
- * img->yubikey_mgmt_aid. */
-void vt_piv_mgmt_applet(struct vt_piv *p, struct vt_applet *out);
 
 /* Puts the applets of img into card c (PIV, and the YubiKey management applet when the image
  * answers it); the card frees them (vt_card_release). 0 or -1 (out of memory, card full). */

@@ -17,7 +17,7 @@
 
 enum secret_ref { SECRET_PIN, SECRET_PUK };
 
-static struct vt_secret *secret_of(struct vt_image *img, enum secret_ref which)
+static struct vt_secret *secret_of(struct vt_piv_state *img, enum secret_ref which)
 {
         return which == SECRET_PIN ? &img->pin : &img->puk;
 }
@@ -25,7 +25,7 @@ static struct vt_secret *secret_of(struct vt_image *img, enum secret_ref which)
 /* Sets the tries left of a secret, durably. */
 static uint16_t set_tries(struct vt_piv *p, enum secret_ref which, uint8_t tries)
 {
-        struct vt_image next = *p->img;
+        struct vt_piv_state next = *p->st;
         secret_of(&next, which)->tries_left = tries;
         uint16_t sw = piv_commit_secrets(p, &next);
         OPENSSL_cleanse(&next, sizeof(next));
@@ -36,7 +36,7 @@ static uint16_t set_tries(struct vt_piv *p, enum secret_ref which, uint8_t tries
  * (durably) when it matched. */
 static uint16_t use_secret(struct vt_piv *p, enum secret_ref which, const uint8_t value[8])
 {
-        const struct vt_secret *s = secret_of(p->img, which);
+        const struct vt_secret *s = secret_of(p->st, which);
         if (s->tries_left == 0)
                 return SW_AUTH_METHOD_BLOCKED;
         uint16_t sw = set_tries(p, which, (uint8_t)(s->tries_left - 1));
@@ -50,7 +50,7 @@ static uint16_t use_secret(struct vt_piv *p, enum secret_ref which, const uint8_
 /* Replaces a secret's value and gives it its full tries, durably; unchanged on failure. */
 static uint16_t set_secret(struct vt_piv *p, enum secret_ref which, const uint8_t value[8])
 {
-        struct vt_image next = *p->img;
+        struct vt_piv_state next = *p->st;
         struct vt_secret *s = secret_of(&next, which);
         vt_secret_set(s, value);
         s->tries_left = s->max_tries;
@@ -68,7 +68,7 @@ static uint16_t status_of(const struct vt_secret *s)
  * shares the application PIN's reference data). */
 static bool is_pin_ref(const struct vt_piv *p, uint8_t ref)
 {
-        return ref == REF_PIN || (ref == REF_GLOBAL_PIN && p->img->global_pin);
+        return ref == REF_PIN || (ref == REF_GLOBAL_PIN && p->st->global_pin);
 }
 
 /* Whether the session may use the slot's key now; a PIN-always key consumes the VERIFY. */
@@ -91,7 +91,7 @@ uint16_t piv_verify(struct vt_piv *p, const struct apdu *a)
 {
         if (!is_pin_ref(p, a->p2))
                 return a->p2 == REF_PUK ? SW_REFERENCE_NOT_FOUND : SW_INCORRECT_P1P2;
-        const struct vt_secret *s = &p->img->pin;
+        const struct vt_secret *s = &p->st->pin;
         if (a->p1 == 0xFF) { /* logout (SP 800-73-4) */
                 if (a->lc != 0)
                         return SW_WRONG_DATA;
@@ -121,7 +121,7 @@ uint16_t piv_verify(struct vt_piv *p, const struct apdu *a)
 static uint16_t new_value_sw(struct vt_piv *p, uint8_t ref, const uint8_t value[8])
 {
         bool ok = ref == REF_PUK ? vt_puk_acceptable(value)
-                                 : vt_pin_acceptable(&p->img->pin_rules, value);
+                                 : vt_pin_acceptable(&p->st->pin_rules, value);
         if (!ok)
                 return SW_WRONG_DATA;
         if (p->img->pin_complexity && !vt_pin_complex(value))
@@ -274,7 +274,7 @@ static uint16_t key_auth(struct vt_piv *p, const struct apdu *a, const struct au
 
 static uint16_t mgm_encrypt(struct vt_piv *p, const uint8_t *in, uint8_t *out)
 {
-        const struct vt_image *img = p->img;
+        const struct vt_piv_state *img = p->st;
         return vt_mgm_encrypt(img->mgm_alg, img->mgm_key, img->mgm_key_len, in, out) == 0
                    ? SW_OK
                    : SW_UNKNOWN;
@@ -327,7 +327,7 @@ static uint16_t mgm_external(struct vt_piv *p, const struct auth_tmpl *t, size_t
 static uint16_t mgm_auth(struct vt_piv *p, const struct apdu *a, const struct auth_tmpl *t,
                          struct writer *out)
 {
-        uint8_t alg = p->img->mgm_alg;
+        uint8_t alg = p->st->mgm_alg;
         bool alg_ok = a->p1 == alg || (alg == VT_ALG_3DES && (a->p1 == 0x00 || a->p1 == 0x01));
         size_t bs = vt_mgm_block_size(alg);
         if (tmpl_is(t, E(A_CHALLENGE), E(A_CHALLENGE))) {

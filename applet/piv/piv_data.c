@@ -74,7 +74,7 @@ static void write_key_history(struct vt_piv *p, struct writer *out)
 {
         uint8_t on_card = 0, off_card = 0;
         for (size_t i = 0; i < VT_SLOTS; i++) {
-                const struct vt_slot *s = &p->img->slots[i];
+                const struct vt_slot *s = &p->st->slots[i];
                 uint8_t n = (uint8_t)(s->ref - VT_PIV_RETIRED_FIRST + 1);
                 if (s->ref >= VT_PIV_RETIRED_FIRST && s->ref <= VT_PIV_RETIRED_LAST && s->cert &&
                     n > on_card)
@@ -112,14 +112,14 @@ uint16_t piv_get_data(struct vt_piv *p, const struct apdu *a, struct writer *out
         const struct piv_object_info *info = piv_object_info(tag);
         if (info && info->pin_to_read && !p->pin_verified)
                 return SW_SECURITY_STATUS_NOT_SATISFIED;
-        const struct vt_object *o = vt_image_object(p->img, tag);
+        const struct vt_object *o = vt_piv_object(p->st, tag);
         if (o) { /* a certificate object kept as written comes first */
                 wr_bytes(out, o->data, o->len);
                 return SW_OK;
         }
         const struct piv_slot_info *slot = piv_slot_by_cert(tag);
         if (slot) {
-                const struct vt_slot *s = vt_image_slot(p->img, slot->ref);
+                const struct vt_slot *s = vt_piv_slot(p->st, slot->ref);
                 if (!s || !s->cert)
                         return SW_FILE_NOT_FOUND;
                 write_cert(s->cert, s->cert_len, out);
@@ -165,7 +165,7 @@ static bool canonical_cert(const uint8_t *raw, size_t raw_len, struct reader val
 static uint16_t put_cert(struct vt_piv *p, uint8_t ref, uint32_t tag, const uint8_t *raw,
                          size_t raw_len, struct reader value)
 {
-        struct vt_slot *s = vt_image_slot(p->img, ref);
+        struct vt_slot *s = vt_piv_slot(p->st, ref);
         struct reader cert = {0};
         uint16_t sw;
         if (!s)

@@ -6,7 +6,7 @@
 #include "piv.h"
 
 #include "buf.h"
-#include "image.h"
+#include "piv_state.h"
 #include "store.h"
 #include "sw.h"
 
@@ -51,7 +51,8 @@
 enum mgm_step { MGM_IDLE, MGM_WITNESS_SENT, MGM_CHALLENGE_SENT };
 
 struct vt_piv {
-        struct vt_image *img;
+        struct vt_image *img;    /* the card: identity, firmware */
+        struct vt_piv_state *st; /* PIV's own state on it */
         struct vt_store store;
         bool pin_verified;
         bool pin_fresh; /* a VERIFY since the last use of a PIN-always key */
@@ -66,7 +67,7 @@ extern const uint8_t piv_aid[11];
 
 /* Proposes next's PIN, PUK and management key; applies them to the live image once the store
  * made them durable. SW_OK, or SW_MEMORY_FAILURE with nothing changed. */
-uint16_t piv_commit_secrets(struct vt_piv *p, const struct vt_image *next);
+uint16_t piv_commit_secrets(struct vt_piv *p, const struct vt_piv_state *next);
 /* Proposes a slot's new content (key, certificate, policies; next->ref names the slot) and,
  * once durable, puts it in the slot and frees what it replaced. On failure the slot stays as it
  * was, and the caller still owns next's key and certificate. */
@@ -108,6 +109,5 @@ uint16_t piv_generate(struct vt_piv *p, const struct apdu *a, struct writer *out
 uint16_t piv_import(struct vt_piv *p, const struct apdu *a);
 /* piv_yubikey.c */
 uint16_t piv_yk_process(struct vt_piv *p, const struct apdu *a, struct writer *out);
-void piv_yk_mgmt_applet(struct vt_piv *p, struct vt_applet *out);
 
 #endif

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The YubiKey 5 extensions of PIV that clients rely on (yubico-piv-tool, ykman, piv-go):
  * GET VERSION, GET SERIAL, SET MANAGEMENT KEY, SET PIN RETRIES, RESET, GET METADATA, ATTEST,
- * MOVE KEY and DELETE KEY, and the YubiKey management application's SELECT and READ CONFIG.
+ * MOVE KEY and DELETE KEY (the YubiKey management application is a card-level unit of its
+ * own, applet/mgmt/).
  * What the image's firmware lacks is answered as that firmware does: GET METADATA from 5.3,
  * AES management keys from 5.4, MOVE and DELETE KEY from 5.7 (6D00 before). */
 #include "piv_internal.h"
@@ -23,8 +24,6 @@
 #define TAG_MD_DEFAULT 0x05
 #define TAG_MD_RETRIES 0x06
 
-static const uint8_t mgmt_aid[] = {0xA0, 0x00, 0x00, 0x05, 0x27, 0x47, 0x11, 0x17};
-
 static uint16_t yk_version(struct vt_piv *p, struct writer *out)
 {
         wr_bytes(out, p->img->version, sizeof(p->img->version));
@@ -44,16 +43,16 @@ static uint16_t yk_set_mgmkey(struct vt_piv *p, const struct apdu *a)
         struct reader r = rd_init(a->data, a->lc);
         uint8_t alg, ref, len;
         const uint8_t *key;
-        struct vt_image *img = p->img;
+        struct vt_piv_state *img = p->st;
         if (a->p1 != 0xFF || (a->p2 != 0xFF && a->p2 != 0xFE))
                 return SW_INCORRECT_P1P2;
         if (!p->mgm_authed)
                 return SW_SECURITY_STATUS_NOT_SATISFIED;
         if (rd_u8(&r, &alg) != 0 || rd_u8(&r, &ref) != 0 || rd_u8(&r, &len) != 0 ||
             rd_bytes(&r, len, &key) != 0 || r.left != 0 || ref != REF_MGM ||
-            vt_mgm_key_len(alg) != len || len > sizeof(img->mgm_key) || !vt_fw_has_alg(img, alg))
+            vt_mgm_key_len(alg) != len || len > sizeof(img->mgm_key) || !vt_fw_has_alg(p->img, alg))
                 return SW_WRONG_DATA;
-        struct vt_image next = *img;
+        struct vt_piv_state next = *img;
         next.mgm_alg = alg;
         next.mgm_touch = a->p2 == 0xFE ? VT_TOUCH_ALWAYS : VT_TOUCH_NEVER;
         memcpy(next.mgm_key, key, len);
@@ -83,7 +82,7 @@ static bool secret_is(const struct vt_secret *s, const char *value)
  * violates (the e-Cert profile's strong policy) refuses both: the e-Cert token has neither a
  * reset nor settable tries, and its holder revokes the certificate and gets a new token
  * (`vtoken init --force`) instead. */
-static bool defaults_allowed(const struct vt_image *img)
+static bool defaults_allowed(const struct vt_piv_state *img)
 {
         uint8_t padded[VT_PIN_FIELD];
         vt_pin_pad(VT_PIV_DEFAULT_PIN, padded);
@@ -93,14 +92,14 @@ static bool defaults_allowed(const struct vt_image *img)
 /* SET PIN RETRIES: P1 PIN tries, P2 PUK tries; PIN and PUK go back to the defaults. */
 static uint16_t yk_set_retries(struct vt_piv *p, const struct apdu *a)
 {
-        struct vt_image *img = p->img;
+        struct vt_piv_state *img = p->st;
         if (!p->mgm_authed || !p->pin_verified)
                 return SW_SECURITY_STATUS_NOT_SATISFIED;
         if (a->p1 < 1 || a->p1 > VT_PIV_TRIES_MAX || a->p2 < 1 || a->p2 > VT_PIV_TRIES_MAX)
                 return SW_INCORRECT_P1P2;
         if (!defaults_allowed(img))
                 return SW_CONDITIONS_NOT_SATISFIED;
-        struct vt_image next = *img;
+        struct vt_piv_state next = *img;
         reset_secret(&next.pin, VT_PIV_DEFAULT_PIN, a->p1);
         reset_secret(&next.puk, VT_PIV_DEFAULT_PUK, a->p2);
         uint16_t sw = piv_commit_secrets(p, &next);
@@ -116,7 +115,7 @@ static uint16_t yk_set_retries(struct vt_piv *p, const struct apdu *a)
  * with 3 tries each, 010203...08 (3DES; AES-192 from firmware 5.7). */
 static uint16_t yk_reset(struct vt_piv *p)
 {
-        struct vt_image *img = p->img;
+        struct vt_piv_state *img = p->st;
         uint16_t sw = SW_OK;
         if (img->pin.tries_left != 0 || img->puk.tries_left != 0 || !defaults_allowed(img))
                 return SW_CONDITIONS_NOT_SATISFIED;
@@ -134,10 +133,10 @@ static uint16_t yk_reset(struct vt_piv *p)
          * partly reset image with PIN and PUK still blocked, and the card says so */
         if (sw != SW_OK)
                 return sw;
-        struct vt_image next = *img;
+        struct vt_piv_state next = *img;
         reset_secret(&next.pin, VT_PIV_DEFAULT_PIN, VT_PIV_DEFAULT_TRIES);
         reset_secret(&next.puk, VT_PIV_DEFAULT_PUK, VT_PIV_DEFAULT_TRIES);
-        next.mgm_alg = vt_default_mgm_alg(img);
+        next.mgm_alg = vt_default_mgm_alg(p->img);
         memcpy(next.mgm_key, vt_piv_default_mgm_key, sizeof(vt_piv_default_mgm_key));
         next.mgm_key_len = sizeof(vt_piv_default_mgm_key);
         next.mgm_touch = VT_TOUCH_DEFAULT;
@@ -166,8 +165,8 @@ static uint16_t metadata_secret(const struct vt_secret *s, const char *dflt, str
  * or a slot without one, is 6A88, as a YubiKey answers (ykman 5.6 reads it as "empty"). */
 static uint16_t yk_metadata(struct vt_piv *p, const struct apdu *a, struct writer *out)
 {
-        struct vt_image *img = p->img;
-        if (!vt_fw_at_least(img, 5, 3))
+        struct vt_piv_state *img = p->st;
+        if (!vt_fw_at_least(p->img, 5, 3))
                 return SW_INS_NOT_SUPPORTED;
         if (a->p1 != 0x00)
                 return SW_INCORRECT_P1P2;
@@ -184,7 +183,7 @@ static uint16_t yk_metadata(struct vt_piv *p, const struct apdu *a, struct write
                 wr_tlv(out, TAG_MD_DEFAULT, &is_default, 1);
                 return SW_OK;
         }
-        struct vt_slot *s = vt_image_slot(img, a->p2);
+        struct vt_slot *s = vt_piv_slot(img, a->p2);
         if (!s || !s->key)
                 return SW_REFERENCE_NOT_FOUND;
         const uint8_t origin = s->generated ? 0x01 : 0x02;
@@ -199,7 +198,7 @@ static uint16_t yk_metadata(struct vt_piv *p, const struct apdu *a, struct write
 static uint16_t yk_attest(struct vt_piv *p, const struct apdu *a, struct writer *out)
 {
         struct vt_slot *s = piv_key_slot(p, a->p1);
-        struct vt_slot *f9 = vt_image_slot(p->img, REF_ATTEST);
+        struct vt_slot *f9 = vt_piv_slot(p->st, REF_ATTEST);
         uint8_t *der;
         size_t len;
         if (!s || a->p2 != 0x00)
@@ -271,57 +270,4 @@ uint16_t piv_yk_process(struct vt_piv *p, const struct apdu *a, struct writer *o
         default:
                 return SW_INS_NOT_SUPPORTED;
         }
-}
-
-static uint16_t mgmt_select(void *ctx, const struct apdu *a, struct writer *out)
-{
-        const struct vt_piv *p = ctx;
-        char v[16];
-        (void)a;
-        int n = snprintf(v, sizeof(v), "%u.%u.%u", p->img->version[0], p->img->version[1],
-                         p->img->version[2]);
-        wr_bytes(out, v, (size_t)n);
-        return SW_OK;
-}
-
-/* READ CONFIG (INS 1D), which ykman sends after the SELECT: a length byte and the device
- * information TLVs of a YubiKey 5 with only the PIV application. */
-static uint16_t mgmt_read_config(const struct vt_piv *p, struct writer *out)
-{
-        static const uint8_t piv_only[2] = {0x00, 0x10}, usb_a_keychain = 0x01, unlocked = 0x00,
-                             pin_complexity = 0x01;
-        uint32_t n = p->img->serial;
-        const uint8_t serial[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8),
-                                   (uint8_t)n};
-        size_t start = out->len;
-        wr_u8(out, 0);                  /* the length, set below */
-        wr_tlv(out, 0x01, piv_only, 2); /* USB: supported applications */
-        wr_tlv(out, 0x02, serial, 4);
-        wr_tlv(out, 0x03, piv_only, 2); /* USB: enabled applications */
-        wr_tlv(out, 0x04, &usb_a_keychain, 1);
-        wr_tlv(out, 0x05, p->img->version, 3);
-        wr_tlv(out, 0x0A, &unlocked, 1);
-        if (p->img->pin_complexity)
-                wr_tlv(out, 0x16, &pin_complexity, 1);
-        if (!out->err)
-                out->p[start] = (uint8_t)(out->len - start - 1);
-        return SW_OK;
-}
-
-static uint16_t mgmt_process(void *ctx, const struct apdu *a, struct writer *out)
-{
-        if (a->ins == 0x1D && a->p1 == 0x00 && a->p2 == 0x00)
-                return mgmt_read_config(ctx, out);
-        return SW_INS_NOT_SUPPORTED;
-}
-
-void piv_yk_mgmt_applet(struct vt_piv *p, struct vt_applet *out)
-{
-        memset(out, 0, sizeof(*out));
-        out->name = "yubikey-mgmt";
-        out->aid = mgmt_aid;
-        out->aid_len = sizeof(mgmt_aid);
-        out->ctx = p;
-        out->select = mgmt_select;
-        out->process = mgmt_process;
 }

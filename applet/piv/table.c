@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "table.h"
 
-#include "image.h"
+#include "piv_state.h"
 
 #include <stdlib.h>
 #include <string.h>

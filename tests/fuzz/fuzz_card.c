@@ -14,8 +14,9 @@
  * not depend on the inputs before it, and ends with a check of commit-then-apply: the card's
  * live image and the store's mirror hold the same state, whatever failed. */
 #include "card.h"
-#include "image.h"
+#include "piv_state.h"
 #include "keygen.h"
+#include "openpgp.h"
 #include "pgp_state.h"
 #include "pin.h"
 #include "registry.h"
@@ -50,12 +51,12 @@ struct fuzz_store {
         bool armed;            /* past the preamble */
 };
 
-static int fuzz_commit(void *ctx, const char *applet, const void *change)
+static int fuzz_commit(void *ctx, const struct vt_applet_unit *unit, const void *change)
 {
         struct fuzz_store *fs = ctx;
         if (fs->armed && (fs->fail_pattern >> (fs->seen++ % FAIL_PATTERN_OF) & 1))
                 fs->mem.fail_next = 1;
-        return vt_store_commit(&fs->inner, applet, change);
+        return vt_store_commit(&fs->inner, unit, change);
 }
 
 static const struct vt_store_ops fuzz_ops = {.commit = fuzz_commit};
@@ -67,7 +68,7 @@ static void free_first(void)
 
 static void put_key(uint8_t ref, uint8_t alg, bool real_cert)
 {
-        struct vt_slot *s = vt_image_slot(first, ref);
+        struct vt_slot *s = vt_piv_slot(vt_piv_of(first), ref);
         if (!(s->key = vt_key_generate(alg)))
                 abort();
         s->alg = alg;
@@ -91,7 +92,7 @@ static void make_first(void)
 {
         static const uint8_t atr[] = {0x3B, 0x80, 0x80, 0x01, 0x01};
         uint8_t padded[8];
-        if (!(first = vt_image_new("fuzz")))
+        if (!(first = vt_piv_image_new("fuzz")))
                 abort();
         atexit(free_first);
         memcpy(first->atr, atr, sizeof(atr));
@@ -101,11 +102,11 @@ static void make_first(void)
         first->version[1] = 7;
         first->version[2] = 1;
         vt_pin_pad("123456", padded);
-        vt_secret_set(&first->pin, padded);
+        vt_secret_set(&vt_piv_of(first)->pin, padded);
         vt_pin_pad("12345678", padded);
-        vt_secret_set(&first->puk, padded);
-        memcpy(first->mgm_key, mgm_key, sizeof(mgm_key));
-        first->mgm_key_len = sizeof(mgm_key);
+        vt_secret_set(&vt_piv_of(first)->puk, padded);
+        memcpy(vt_piv_of(first)->mgm_key, mgm_key, sizeof(mgm_key));
+        vt_piv_of(first)->mgm_key_len = sizeof(mgm_key);
         put_key(0x9A, VT_ALG_RSA1024, false);
         put_key(0x9C, VT_ALG_P256, false);
         put_key(0x9D, VT_ALG_P384, false);
@@ -114,15 +115,14 @@ static void make_first(void)
         put_key(0x83, VT_ALG_RSA2048, false);
         put_key(0xF9, VT_ALG_P256, true);
         /* OpenPGP: a P-256 signature key, an RSA-2048 decryption key, no authentication key */
-        snprintf(first->applet, sizeof(first->applet), "piv+openpgp");
-        if (!(first->openpgp = pgp_state_new(0xFFFE, 0x01020304)))
+        if (vt_image_add_unit(first, &vt_unit_openpgp, pgp_state_new(0xFFFE, 0x01020304)) < 0)
                 abort();
-        struct pgp_key *k = &first->openpgp->keys[PGP_SIG];
+        struct pgp_key *k = &vt_pgp_of(first)->keys[PGP_SIG];
         k->attr_len = pgp_attr_of_alg(pgp_alg_by_name("nistp256"), PGP_SIG, k->attr);
-        k->key = vt_image_slot(first, 0x9C)->key;
-        k = &first->openpgp->keys[PGP_DEC];
-        k->key = vt_image_slot(first, 0x83)->key;
-        if (EVP_PKEY_up_ref(first->openpgp->keys[PGP_SIG].key) != 1 || EVP_PKEY_up_ref(k->key) != 1)
+        k->key = vt_piv_slot(vt_piv_of(first), 0x9C)->key;
+        k = &vt_pgp_of(first)->keys[PGP_DEC];
+        k->key = vt_piv_slot(vt_piv_of(first), 0x83)->key;
+        if (EVP_PKEY_up_ref(vt_pgp_of(first)->keys[PGP_SIG].key) != 1 || EVP_PKEY_up_ref(k->key) != 1)
                 abort();
 }
 
@@ -187,18 +187,18 @@ static bool same_pgp(const struct vt_pgp_state *a, const struct vt_pgp_state *b)
 /* The state a card changes, the same in both: what the store holds is what the card uses. */
 static bool same_state(struct vt_image *a, struct vt_image *b)
 {
-        if (!same_pgp(a->openpgp, b->openpgp))
+        if (!same_pgp(vt_pgp_of(a), vt_pgp_of(b)))
                 return false;
-        if (memcmp(&a->pin, &b->pin, sizeof(a->pin)) || memcmp(&a->puk, &b->puk, sizeof(a->puk)) ||
-            a->mgm_alg != b->mgm_alg || a->mgm_key_len != b->mgm_key_len ||
-            memcmp(a->mgm_key, b->mgm_key, sizeof(a->mgm_key)) || a->mgm_touch != b->mgm_touch ||
-            a->n_objects != b->n_objects)
+        if (memcmp(&vt_piv_of(a)->pin, &vt_piv_of(b)->pin, sizeof(vt_piv_of(a)->pin)) || memcmp(&vt_piv_of(a)->puk, &vt_piv_of(b)->puk, sizeof(vt_piv_of(a)->puk)) ||
+            vt_piv_of(a)->mgm_alg != vt_piv_of(b)->mgm_alg || vt_piv_of(a)->mgm_key_len != vt_piv_of(b)->mgm_key_len ||
+            memcmp(vt_piv_of(a)->mgm_key, vt_piv_of(b)->mgm_key, sizeof(vt_piv_of(a)->mgm_key)) || vt_piv_of(a)->mgm_touch != vt_piv_of(b)->mgm_touch ||
+            vt_piv_of(a)->n_objects != vt_piv_of(b)->n_objects)
                 return false;
         for (size_t i = 0; i < VT_SLOTS; i++)
-                if (!same_slot(&a->slots[i], &b->slots[i]))
+                if (!same_slot(&vt_piv_of(a)->slots[i], &vt_piv_of(b)->slots[i]))
                         return false;
-        for (size_t i = 0; i < a->n_objects; i++) {
-                const struct vt_object *x = &a->objects[i], *y = vt_image_object(b, x->tag);
+        for (size_t i = 0; i < vt_piv_of(a)->n_objects; i++) {
+                const struct vt_object *x = &vt_piv_of(a)->objects[i], *y = vt_piv_object(vt_piv_of(b), x->tag);
                 if (!y || x->len != y->len || memcmp(x->data, y->data, x->len))
                         return false;
         }

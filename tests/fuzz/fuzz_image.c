@@ -7,7 +7,7 @@
  * Checked beside the sanitizers: a failure says why, naming the file; a loaded image keeps
  * the rules every applet relies on: an ATR of 2 to 33 bytes, retry limits 1..15 with tries left
  * within them, a PIN length range within 1..8, a management key of its algorithm's length. */
-#include "image.h"
+#include "piv_state.h"
 #include "image_store.h"
 
 #include <stdint.h>
@@ -22,15 +22,15 @@ static void check_secret(const struct vt_secret *s)
 
 static void check_image(const struct vt_image *img)
 {
-        size_t key = img->mgm_alg == VT_ALG_AES128 ? 16 : img->mgm_alg == VT_ALG_AES256 ? 32 : 24;
+        size_t key = vt_piv_of(img)->mgm_alg == VT_ALG_AES128 ? 16 : vt_piv_of(img)->mgm_alg == VT_ALG_AES256 ? 32 : 24;
         if (img->atr_len < 2 || img->atr_len > sizeof(img->atr))
                 abort();
-        check_secret(&img->pin);
-        check_secret(&img->puk);
-        if (img->pin_rules.min_len < 1 || img->pin_rules.min_len > img->pin_rules.max_len ||
-            img->pin_rules.max_len > 8)
+        check_secret(&vt_piv_of(img)->pin);
+        check_secret(&vt_piv_of(img)->puk);
+        if (vt_piv_of(img)->pin_rules.min_len < 1 || vt_piv_of(img)->pin_rules.min_len > vt_piv_of(img)->pin_rules.max_len ||
+            vt_piv_of(img)->pin_rules.max_len > 8)
                 abort();
-        if (img->mgm_key_len != key)
+        if (vt_piv_of(img)->mgm_key_len != key)
                 abort();
 }
 

@@ -13,7 +13,7 @@
  * frame, its header announcing its body, of 2 to 65538 bytes for a command. */
 #include "card.h"
 #include "frame.h"
-#include "image.h"
+#include "piv_state.h"
 #include "pin.h"
 #include "registry.h"
 #include "store.h"
@@ -40,17 +40,17 @@ static void make_first(void)
         static const uint8_t atr[] = {0x3B, 0xF8, 0x13, 0x00, 0x00, 0x81, 0x31, 0xFE, 0x15,
                                       0x59, 0x75, 0x62, 0x69, 0x6B, 0x65, 0x79, 0x34, 0xD4};
         uint8_t padded[8];
-        if (!(first = vt_image_new("fuzz")))
+        if (!(first = vt_piv_image_new("fuzz")))
                 abort();
         atexit(free_first);
         memcpy(first->atr, atr, sizeof(atr));
         first->atr_len = sizeof(atr);
         first->version[0] = 5;
         vt_pin_pad("123456", padded);
-        vt_secret_set(&first->pin, padded);
+        vt_secret_set(&vt_piv_of(first)->pin, padded);
         vt_pin_pad("12345678", padded);
-        vt_secret_set(&first->puk, padded);
-        first->mgm_key_len = 24;
+        vt_secret_set(&vt_piv_of(first)->puk, padded);
+        vt_piv_of(first)->mgm_key_len = 24;
 }
 
 /* vpcd.c's answer(): the length of the answer frame's body, or 0 for none. */

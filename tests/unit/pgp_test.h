@@ -15,7 +15,8 @@
 
 #include "buf.h"
 #include "card.h"
-#include "image.h"
+#include "piv_state.h"
+#include "openpgp.h"
 #include "pgp_state.h"
 #include "registry.h"
 #include "store.h"
@@ -56,11 +57,12 @@ static inline int setup(void **state)
         struct fixture *f = calloc(1, sizeof(*f));
         char err[128];
         assert_non_null(f);
-        assert_non_null(f->img = vt_image_new("mem"));
+        assert_non_null(f->img = vt_piv_image_new("mem"));
         memcpy(f->img->atr, atr, sizeof(atr));
         f->img->atr_len = sizeof(atr);
-        snprintf(f->img->applet, sizeof(f->img->applet), "piv+openpgp");
-        assert_non_null(f->img->openpgp = pgp_state_new(0xFFFE, PGP_SERIAL));
+        assert_int_equal(
+            vt_image_add_unit(f->img, &vt_unit_openpgp, pgp_state_new(0xFFFE, PGP_SERIAL)), 0);
+        assert_non_null(vt_pgp_of(f->img));
         assert_non_null(f->mem.mirror = vt_image_clone(f->img));
         f->store = vt_mem_store(&f->mem);
         assert_int_equal(vt_card_setup(&f->card, f->img, &f->store, err, sizeof(err)), 0);
@@ -145,12 +147,12 @@ static inline void expect_sw(struct fixture *f, const char *cmd, uint16_t sw)
 
 static inline struct vt_pgp_state *live(struct fixture *f)
 {
-        return f->img->openpgp;
+        return vt_pgp_of(f->img);
 }
 
 static inline struct vt_pgp_state *stored(struct fixture *f)
 {
-        return f->mem.mirror->openpgp;
+        return vt_pgp_of(f->mem.mirror);
 }
 
 /* The public key of a GENERATE answer (7F49 { 81 n, 82 e } or { 86 point }). */

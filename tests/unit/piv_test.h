@@ -13,10 +13,11 @@
 #include "test_util.h"
 
 #include "card.h"
-#include "image.h"
+#include "piv_state.h"
 #include "keygen.h"
 #include "pin.h"
 #include "buf.h"
+#include "mgmt.h"
 #include "piv.h"
 #include "store.h"
 #include "sw.h"
@@ -57,7 +58,7 @@ struct fixture {
 
 static inline void put_key(struct vt_image *img, uint8_t ref, EVP_PKEY *key, const char *cn)
 {
-        struct vt_slot *s = vt_image_slot(img, ref);
+        struct vt_slot *s = vt_piv_slot(vt_piv_of(img), ref);
         assert_non_null(s);
         assert_int_equal(EVP_PKEY_up_ref(key), 1);
         s->key = key;
@@ -112,7 +113,7 @@ static inline void card_over(struct fixture *f, const struct vt_store *store)
         vt_card_init(&f->card, test_atr, sizeof(test_atr));
         vt_piv_applet(f->piv, &app);
         assert_int_equal(vt_card_add_applet(&f->card, &app), 0);
-        vt_piv_mgmt_applet(f->piv, &app);
+        vt_mgmt_applet(f->img, &app);
         assert_int_equal(vt_card_add_applet(&f->card, &app), 0);
         vt_card_power_on(&f->card);
 }
@@ -125,7 +126,7 @@ static inline int setup(void **state)
         struct fixture *f = calloc(1, sizeof(*f));
         uint8_t padded[8];
         assert_non_null(f);
-        assert_non_null(f->img = vt_image_new("mem"));
+        assert_non_null(f->img = vt_piv_image_new("mem"));
         memcpy(f->img->atr, test_atr, sizeof(test_atr));
         f->img->atr_len = sizeof(test_atr);
         memcpy(f->img->guid, test_guid, sizeof(test_guid));
@@ -134,12 +135,12 @@ static inline int setup(void **state)
         f->img->version[1] = 7;
         f->img->version[2] = 1;
         vt_pin_pad("123456", padded);
-        vt_secret_set(&f->img->pin, padded);
+        vt_secret_set(&vt_piv_of(f->img)->pin, padded);
         vt_pin_pad("12345678", padded);
-        vt_secret_set(&f->img->puk, padded);
-        f->img->mgm_alg = VT_ALG_3DES;
-        memcpy(f->img->mgm_key, test_mgm_key, sizeof(test_mgm_key));
-        f->img->mgm_key_len = sizeof(test_mgm_key);
+        vt_secret_set(&vt_piv_of(f->img)->puk, padded);
+        vt_piv_of(f->img)->mgm_alg = VT_ALG_3DES;
+        memcpy(vt_piv_of(f->img)->mgm_key, test_mgm_key, sizeof(test_mgm_key));
+        vt_piv_of(f->img)->mgm_key_len = sizeof(test_mgm_key);
         put_key(f->img, 0x9A, keys.rsa2048, "piv-auth");
         put_key(f->img, 0x9C, keys.p256, "piv-sign");
         put_key(f->img, 0x9D, keys.p384, "piv-keymgmt");

@@ -127,7 +127,7 @@ static int setup(void **state)
         snprintf(f->dir, sizeof(f->dir), "/tmp/vt-image-XXXXXX");
         assert_non_null(mkdtemp(f->dir));
         assert_true((f->dirfd = vt_dir_open(f->dir, NULL, 0)) >= 0);
-        assert_non_null(img = vt_image_new(f->dir));
+        assert_non_null(img = vt_piv_image_new(f->dir));
         memcpy(img->atr, atr, sizeof(atr));
         img->atr_len = sizeof(atr);
         for (int i = 0; i < 16; i++)
@@ -135,34 +135,34 @@ static int setup(void **state)
         img->serial = 4000000001u;
         img->version[0] = 5, img->version[1] = 7, img->version[2] = 1;
         img->yubikey_mgmt_aid = true;
-        img->pin_rules = (struct vt_pin_rules){8, 8, VT_PIN_CHARS_STRONG};
-        img->pin.max_tries = 15, img->pin.tries_left = 14;
-        img->puk.max_tries = 3, img->puk.tries_left = 0;
+        vt_piv_of(img)->pin_rules = (struct vt_pin_rules){8, 8, VT_PIN_CHARS_STRONG};
+        vt_piv_of(img)->pin.max_tries = 15, vt_piv_of(img)->pin.tries_left = 14;
+        vt_piv_of(img)->puk.max_tries = 3, vt_piv_of(img)->puk.tries_left = 0;
         vt_pin_pad("Abc123!x", padded);
-        vt_secret_set(&img->pin, padded);
+        vt_secret_set(&vt_piv_of(img)->pin, padded);
         vt_pin_pad("12345678", padded);
-        vt_secret_set(&img->puk, padded);
-        img->mgm_alg = VT_ALG_AES192;
-        img->mgm_key_len = 24;
+        vt_secret_set(&vt_piv_of(img)->puk, padded);
+        vt_piv_of(img)->mgm_alg = VT_ALG_AES192;
+        vt_piv_of(img)->mgm_key_len = 24;
         for (int i = 0; i < 24; i++)
-                img->mgm_key[i] = (uint8_t)i;
-        img->mgm_touch = VT_TOUCH_ALWAYS;
+                vt_piv_of(img)->mgm_key[i] = (uint8_t)i;
+        vt_piv_of(img)->mgm_touch = VT_TOUCH_ALWAYS;
 
-        s = vt_image_slot(img, 0x9A);
+        s = vt_piv_slot(vt_piv_of(img), 0x9A);
         assert_non_null(s->key = vt_key_generate(VT_ALG_P256));
         s->alg = VT_ALG_P256;
         s->generated = true;
         set_cert(s, s->key, "slot 9a");
-        s = vt_image_slot(img, 0x9C);
+        s = vt_piv_slot(vt_piv_of(img), 0x9C);
         assert_non_null(s->key = vt_key_generate(VT_ALG_ED25519));
         s->alg = VT_ALG_ED25519;
         s->pin_policy = VT_PIN_ALWAYS;
         s->touch_policy = VT_TOUCH_CACHED;
         /* a certificate without its key, as PUT DATA may leave a slot */
-        set_cert(vt_image_slot(img, 0x82), vt_image_slot(img, 0x9A)->key, "retired");
-        assert_int_equal(vt_image_set_object(img, 0x5FC109, printed, sizeof(printed)), 0);
+        set_cert(vt_piv_slot(vt_piv_of(img), 0x82), vt_piv_slot(vt_piv_of(img), 0x9A)->key, "retired");
+        assert_int_equal(vt_piv_set_object(vt_piv_of(img), 0x5FC109, printed, sizeof(printed)), 0);
         /* PUT DATA may leave bytes that are not X.509 in a certificate object */
-        s = vt_image_slot(img, 0x83);
+        s = vt_piv_slot(vt_piv_of(img), 0x83);
         assert_non_null(s->cert = malloc(5));
         memcpy(s->cert, "\x01\x02\x03\x04\x05", 5);
         s->cert_len = 5;
@@ -205,9 +205,9 @@ static int commit(struct fixture *f, const struct piv_change *ch)
         struct vt_file_store fs;
         vt_file_store_init(&fs, f->dirfd, f->img);
         struct vt_store store = vt_file_store(&fs);
-        int r = vt_store_commit(&store, "piv", ch);
+        int r = vt_store_commit(&store, &vt_unit_piv, ch);
         if (r == 0)
-                assert_int_equal(vt_image_apply(f->img, ch), 0);
+                assert_int_equal(vt_piv_state_apply(vt_piv_of(f->img), ch), 0);
         return r;
 }
 
@@ -217,28 +217,29 @@ static void test_round_trip(void **state)
         struct vt_image *a = f->img, *b = load_ok(f->dir);
 
         assert_string_equal(b->profile, a->profile);
-        assert_string_equal(b->applet, "piv");
+        assert_int_equal(b->n_units, 1);
+        assert_ptr_equal(b->units[0].unit, &vt_unit_piv);
         assert_memory_equal(b->atr, atr, sizeof(atr));
         assert_int_equal(b->atr_len, sizeof(atr));
         assert_memory_equal(b->guid, a->guid, 16);
         assert_int_equal(b->serial, 4000000001u);
         assert_memory_equal(b->version, a->version, 3);
         assert_true(b->yubikey_mgmt_aid);
-        assert_false(b->global_pin);
-        assert_int_equal(b->pin_rules.min_len, 8);
-        assert_int_equal(b->pin_rules.charset, VT_PIN_CHARS_STRONG);
-        assert_int_equal(b->mgm_alg, VT_ALG_AES192);
-        assert_int_equal(b->mgm_touch, VT_TOUCH_ALWAYS);
+        assert_false(vt_piv_of(b)->global_pin);
+        assert_int_equal(vt_piv_of(b)->pin_rules.min_len, 8);
+        assert_int_equal(vt_piv_of(b)->pin_rules.charset, VT_PIN_CHARS_STRONG);
+        assert_int_equal(vt_piv_of(b)->mgm_alg, VT_ALG_AES192);
+        assert_int_equal(vt_piv_of(b)->mgm_touch, VT_TOUCH_ALWAYS);
         assert_same_image(a, b);
-        assert_int_equal(vt_image_slot(b, 0x9C)->pin_policy, VT_PIN_ALWAYS);
-        assert_null(vt_image_slot(b, 0x82)->key);
-        assert_non_null(vt_image_slot(b, 0x82)->cert);
-        assert_int_equal(vt_image_slot(b, 0x83)->cert_len, 5);
-        assert_memory_equal(vt_image_slot(b, 0x83)->cert, "\x01\x02\x03\x04\x05", 5);
-        assert_int_equal(b->n_objects, 1);
-        assert_int_equal(vt_image_object(b, 0x5FC109)->len, 6);
-        assert_null(vt_image_object(b, 0x5FC108));
-        assert_null(vt_image_slot(b, 0x77));
+        assert_int_equal(vt_piv_slot(vt_piv_of(b), 0x9C)->pin_policy, VT_PIN_ALWAYS);
+        assert_null(vt_piv_slot(vt_piv_of(b), 0x82)->key);
+        assert_non_null(vt_piv_slot(vt_piv_of(b), 0x82)->cert);
+        assert_int_equal(vt_piv_slot(vt_piv_of(b), 0x83)->cert_len, 5);
+        assert_memory_equal(vt_piv_slot(vt_piv_of(b), 0x83)->cert, "\x01\x02\x03\x04\x05", 5);
+        assert_int_equal(vt_piv_of(b)->n_objects, 1);
+        assert_int_equal(vt_piv_object(vt_piv_of(b), 0x5FC109)->len, 6);
+        assert_null(vt_piv_object(vt_piv_of(b), 0x5FC108));
+        assert_null(vt_piv_slot(vt_piv_of(b), 0x77));
         vt_image_free(b);
 }
 
@@ -274,25 +275,25 @@ static void test_commit_of_secrets_persists_tries(void **state)
 {
         struct fixture *f = *state;
         struct vt_image *next = vt_image_clone(f->img), *b;
-        const struct piv_change ch = {.kind = PIV_CHANGE_SECRETS, .img = f->img, .proposed = next};
+        const struct piv_change ch = {.kind = PIV_CHANGE_SECRETS, .st = vt_piv_of(f->img), .proposed = vt_piv_of(next)};
 
         assert_non_null(next);
-        next->pin.tries_left = 0;
+        vt_piv_of(next)->pin.tries_left = 0;
         assert_int_equal(commit(f, &ch), 0);
         b = load_ok(f->dir);
-        assert_int_equal(b->pin.tries_left, 0);
+        assert_int_equal(vt_piv_of(b)->pin.tries_left, 0);
         vt_image_free(b);
 
         /* a changed limit is written to card.ini as well */
-        next->pin.max_tries = 5;
-        next->pin.tries_left = 5;
+        vt_piv_of(next)->pin.max_tries = 5;
+        vt_piv_of(next)->pin.tries_left = 5;
         assert_int_equal(commit(f, &ch), 0);
         assert_non_null(strstr(read_text(f->dir, "card.ini"),
                                "[pin]\nmin_length = 8\nmax_length = 8\ncharset = strong\n"
                                "retries = 5\n"));
         b = load_ok(f->dir);
-        assert_int_equal(b->pin.max_tries, 5);
-        assert_int_equal(b->pin.tries_left, 5);
+        assert_int_equal(vt_piv_of(b)->pin.max_tries, 5);
+        assert_int_equal(vt_piv_of(b)->pin.tries_left, 5);
         vt_image_free(b);
         vt_image_free(next);
 }
@@ -305,17 +306,17 @@ static void test_tries_clamped_to_limit(void **state)
         /* a crash after card.ini lowered the limit, before state was written */
         edit_file(f->dir, "card.ini", "retries = 15", "retries = 2");
         b = load_ok(f->dir);
-        assert_int_equal(b->pin.max_tries, 2);
-        assert_int_equal(b->pin.tries_left, 2);
+        assert_int_equal(vt_piv_of(b)->pin.max_tries, 2);
+        assert_int_equal(vt_piv_of(b)->pin.tries_left, 2);
         vt_image_free(b);
 }
 
 static void test_commit_of_slots_and_objects(void **state)
 {
         struct fixture *f = *state;
-        struct vt_slot empty = {.ref = 0x9A}, rsa = *vt_image_slot(f->img, 0x9D),
+        struct vt_slot empty = {.ref = 0x9A}, rsa = *vt_piv_slot(vt_piv_of(f->img), 0x9D),
                        bogus = {.ref = 0x11};
-        struct piv_change ch = {.kind = PIV_CHANGE_SLOT, .img = f->img, .slot = &empty};
+        struct piv_change ch = {.kind = PIV_CHANGE_SLOT, .st = vt_piv_of(f->img), .slot = &empty};
         struct vt_image *b;
         char path[512];
 
@@ -325,13 +326,13 @@ static void test_commit_of_slots_and_objects(void **state)
         rsa.touch_policy = VT_TOUCH_NEVER;
         ch.slot = &rsa;
         assert_int_equal(commit(f, &ch), 0);
-        ch = (struct piv_change){.kind = PIV_CHANGE_OBJECT, .img = f->img, .tag = 0x5FC109};
+        ch = (struct piv_change){.kind = PIV_CHANGE_OBJECT, .st = vt_piv_of(f->img), .tag = 0x5FC109};
         assert_int_equal(commit(f, &ch), 0);
         ch.tag = 0x7E;
         ch.data = (const uint8_t *)"\x7e\x00";
         ch.len = 2;
         assert_int_equal(commit(f, &ch), 0);
-        ch = (struct piv_change){.kind = PIV_CHANGE_SLOT, .img = f->img, .slot = &bogus};
+        ch = (struct piv_change){.kind = PIV_CHANGE_SLOT, .st = vt_piv_of(f->img), .slot = &bogus};
         assert_int_equal(commit(f, &ch), -EINVAL);
 
         snprintf(path, sizeof(path), "%s/9a.key.pem", f->dir);
@@ -339,15 +340,15 @@ static void test_commit_of_slots_and_objects(void **state)
         snprintf(path, sizeof(path), "%s/obj-5fc109.bin", f->dir);
         assert_int_equal(access(path, F_OK), -1);
         b = load_ok(f->dir);
-        assert_null(vt_image_slot(b, 0x9A)->key);
-        assert_null(vt_image_slot(b, 0x9A)->cert);
-        assert_int_equal(vt_image_slot(b, 0x9D)->alg, VT_ALG_RSA1024);
-        assert_int_equal(vt_image_slot(b, 0x9D)->touch_policy, VT_TOUCH_NEVER);
-        assert_int_equal(EVP_PKEY_eq(vt_image_slot(b, 0x9D)->key, rsa.key), 1);
+        assert_null(vt_piv_slot(vt_piv_of(b), 0x9A)->key);
+        assert_null(vt_piv_slot(vt_piv_of(b), 0x9A)->cert);
+        assert_int_equal(vt_piv_slot(vt_piv_of(b), 0x9D)->alg, VT_ALG_RSA1024);
+        assert_int_equal(vt_piv_slot(vt_piv_of(b), 0x9D)->touch_policy, VT_TOUCH_NEVER);
+        assert_int_equal(EVP_PKEY_eq(vt_piv_slot(vt_piv_of(b), 0x9D)->key, rsa.key), 1);
         /* the rest of card.ini as it was: 9C keeps its policies */
-        assert_int_equal(vt_image_slot(b, 0x9C)->pin_policy, VT_PIN_ALWAYS);
-        assert_null(vt_image_object(b, 0x5FC109));
-        assert_int_equal(vt_image_object(b, 0x7E)->len, 2);
+        assert_int_equal(vt_piv_slot(vt_piv_of(b), 0x9C)->pin_policy, VT_PIN_ALWAYS);
+        assert_null(vt_piv_object(vt_piv_of(b), 0x5FC109));
+        assert_int_equal(vt_piv_object(vt_piv_of(b), 0x7E)->len, 2);
         vt_image_free(b);
         EVP_PKEY_free(rsa.key);
 }
@@ -360,8 +361,8 @@ static void test_failed_commit_leaves_old_files(void **state)
         char before[8192], after[8192];
         struct vt_image *next = vt_image_clone(f->img), *b;
         struct vt_slot empty = {.ref = 0x9A};
-        struct piv_change secrets = {.kind = PIV_CHANGE_SECRETS, .img = f->img, .proposed = next},
-                          slot = {.kind = PIV_CHANGE_SLOT, .img = f->img, .slot = &empty};
+        struct piv_change secrets = {.kind = PIV_CHANGE_SECRETS, .st = vt_piv_of(f->img), .proposed = vt_piv_of(next)},
+                          slot = {.kind = PIV_CHANGE_SLOT, .st = vt_piv_of(f->img), .slot = &empty};
         struct vt_file_store files;
         struct fault_store faults = {.armed = true};
 
@@ -370,21 +371,21 @@ static void test_failed_commit_leaves_old_files(void **state)
         faults.inner = vt_file_store(&files);
         struct vt_store store = fault_store(&faults);
         snapshot(f->dir, before, sizeof(before));
-        next->pin.tries_left = 1;
-        assert_int_equal(vt_store_commit(&store, "piv", &secrets), -EIO);
+        vt_piv_of(next)->pin.tries_left = 1;
+        assert_int_equal(vt_store_commit(&store, &vt_unit_piv, &secrets), -EIO);
         assert_true(faults.fired);
         faults.armed = true;
-        assert_int_equal(vt_store_commit(&store, "piv", &slot), -EIO);
+        assert_int_equal(vt_store_commit(&store, &vt_unit_piv, &slot), -EIO);
         snapshot(f->dir, after, sizeof(after));
         assert_string_equal(before, after);
         b = load_ok(f->dir);
-        assert_int_equal(b->pin.tries_left, 14);
-        assert_non_null(vt_image_slot(b, 0x9A)->key);
+        assert_int_equal(vt_piv_of(b)->pin.tries_left, 14);
+        assert_non_null(vt_piv_slot(vt_piv_of(b), 0x9A)->key);
         vt_image_free(b);
 
-        assert_int_equal(vt_store_commit(&store, "piv", &secrets), 0);
+        assert_int_equal(vt_store_commit(&store, &vt_unit_piv, &secrets), 0);
         b = load_ok(f->dir);
-        assert_int_equal(b->pin.tries_left, 1);
+        assert_int_equal(vt_piv_of(b)->pin.tries_left, 1);
         vt_image_free(b);
         vt_image_free(next);
 }
@@ -395,8 +396,8 @@ static void test_failed_slot_commit_moves_nothing(void **state)
 {
         struct fixture *f = *state;
         char before[8192], after[8192], crt[512];
-        struct vt_slot next = *vt_image_slot(f->img, 0x9A);
-        struct piv_change ch = {.kind = PIV_CHANGE_SLOT, .img = f->img, .slot = &next};
+        struct vt_slot next = *vt_piv_slot(vt_piv_of(f->img), 0x9A);
+        struct piv_change ch = {.kind = PIV_CHANGE_SLOT, .st = vt_piv_of(f->img), .slot = &next};
         struct vt_file_store files;
         struct vt_image *b;
 
@@ -409,13 +410,13 @@ static void test_failed_slot_commit_moves_nothing(void **state)
         assert_int_equal(unlink(crt), 0);
         assert_int_equal(mkdir(crt, 0700), 0);
         snapshot(f->dir, before, sizeof(before));
-        assert_int_equal(vt_store_commit(&store, "piv", &ch), -EISDIR);
+        assert_int_equal(vt_store_commit(&store, &vt_unit_piv, &ch), -EISDIR);
         snapshot(f->dir, after, sizeof(after));
         assert_string_equal(before, after); /* no temporary file left either */
         assert_int_equal(rmdir(crt), 0);
-        assert_int_equal(vt_save_slot_files(f->dir, vt_image_slot(f->img, 0x9A)), 0);
+        assert_int_equal(vt_save_unit(f->dir, f->img, &vt_unit_piv), 0);
         b = load_ok(f->dir);
-        assert_int_equal(EVP_PKEY_eq(vt_image_slot(b, 0x9A)->key, vt_image_slot(f->img, 0x9A)->key),
+        assert_int_equal(EVP_PKEY_eq(vt_piv_slot(vt_piv_of(b), 0x9A)->key, vt_piv_slot(vt_piv_of(f->img), 0x9A)->key),
                          1);
         vt_image_free(b);
         EVP_PKEY_free(next.key);
@@ -431,7 +432,7 @@ static void test_no_temp_files_and_stale_ones_ignored(void **state)
         struct vt_image *b;
 
         for (int i = 0; i < 5; i++)
-                assert_int_equal(vt_save_state(f->dir, f->img), 0);
+                assert_int_equal(vt_save_unit(f->dir, f->img, &vt_unit_piv), 0);
         assert_non_null(d = opendir(f->dir));
         while ((e = readdir(d)))
                 assert_null(strstr(e->d_name, ".tmp"));
@@ -444,10 +445,10 @@ static void test_no_temp_files_and_stale_ones_ignored(void **state)
         snprintf(path, sizeof(path), "%s/.state.Ab12Cd.tmp", f->dir);
         assert_int_equal(access(path, F_OK), 0);
         struct vt_file_store fs;
-        const struct piv_change ch = {.kind = PIV_CHANGE_OBJECT, .img = b, .tag = 0x5FC109};
+        const struct piv_change ch = {.kind = PIV_CHANGE_OBJECT, .st = vt_piv_of(b), .tag = 0x5FC109};
         vt_file_store_init(&fs, f->dirfd, b);
         struct vt_store store = vt_file_store(&fs);
-        assert_int_equal(vt_store_commit(&store, "piv", &ch), 0);
+        assert_int_equal(vt_store_commit(&store, &vt_unit_piv, &ch), 0);
         assert_int_equal(access(path, F_OK), -1);
         snprintf(path, sizeof(path), "%s/notes.tmp", f->dir);
         assert_int_equal(access(path, F_OK), 0);
@@ -643,7 +644,7 @@ static void test_planted_link_refused(void **state)
         snprintf(path, sizeof(path), "%s/state", f->dir);
         assert_int_equal(unlink(path), 0);
         assert_int_equal(symlink(target, path), 0);
-        assert_int_equal(vt_save_state(f->dir, f->img), -1);
+        assert_int_equal(vt_save_unit(f->dir, f->img, &vt_unit_piv), -1);
         assert_int_equal(errno, ELOOP);
         char buf[16] = "";
         fd = open(target, O_RDONLY);
@@ -661,7 +662,7 @@ static void expect_dir_refused(const char *dir, const char *why, const char *fix
         if (!strstr(err, dir) || !strstr(err, why) || !strstr(err, fix))
                 fail_msg("'%s' should name %s, say '%s' and '%s'", err, dir, why, fix);
         assert_null(vt_image_load(dir, err, sizeof(err)));
-        assert_int_equal(vt_save_state(dir, NULL), -1);
+        assert_int_equal(vt_save_unit(dir, NULL, &vt_unit_piv), -1);
 }
 
 static void test_image_dir_checked(void **state)
@@ -722,11 +723,11 @@ static void test_parse_from_text(void **state)
         assert_int_equal(text->atr_len, disk->atr_len);
         assert_memory_equal(text->atr, disk->atr, disk->atr_len);
         assert_int_equal(text->serial, disk->serial);
-        assert_memory_equal(&text->pin, &disk->pin, sizeof(disk->pin));
-        assert_memory_equal(&text->puk, &disk->puk, sizeof(disk->puk));
-        assert_int_equal(text->mgm_key_len, disk->mgm_key_len);
-        assert_memory_equal(text->mgm_key, disk->mgm_key, disk->mgm_key_len);
-        assert_null(vt_image_slot(text, 0x9A)->key);
+        assert_memory_equal(&vt_piv_of(text)->pin, &vt_piv_of(disk)->pin, sizeof(vt_piv_of(disk)->pin));
+        assert_memory_equal(&vt_piv_of(text)->puk, &vt_piv_of(disk)->puk, sizeof(vt_piv_of(disk)->puk));
+        assert_int_equal(vt_piv_of(text)->mgm_key_len, vt_piv_of(disk)->mgm_key_len);
+        assert_memory_equal(vt_piv_of(text)->mgm_key, vt_piv_of(disk)->mgm_key, vt_piv_of(disk)->mgm_key_len);
+        assert_null(vt_piv_slot(vt_piv_of(text), 0x9A)->key);
         vt_image_free(text);
         vt_image_free(disk);
 

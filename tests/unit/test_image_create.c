@@ -11,7 +11,7 @@
 #define load(dir) load_image_or_fail((dir), "load failed")
 
 #include "attest.h"
-#include "image.h"
+#include "piv_state.h"
 #include "keygen.h"
 #include "pin.h"
 #include "profile.h"
@@ -103,24 +103,24 @@ static void test_piv_defaults(void **state)
         assert_memory_equal(img->version, "\x05\x04\x03", 3); /* the default firmware */
         assert_memory_not_equal(img->guid, zero, 16);
         assert_true(img->serial >= 10000000 && img->serial <= 99999999);
-        assert_true(secret_is(&img->pin, "123456"));
-        assert_false(secret_is(&img->pin, "654321"));
-        assert_true(secret_is(&img->puk, "12345678"));
-        assert_int_equal(img->pin.max_tries, 3);
-        assert_int_equal(img->pin.tries_left, 3);
-        assert_int_equal(img->puk.max_tries, 3);
-        assert_int_equal(img->pin_rules.min_len, 6);
-        assert_int_equal(img->pin_rules.max_len, 8);
-        assert_int_equal(img->pin_rules.charset, VT_PIN_CHARS_ANY);
-        assert_int_equal(img->mgm_alg, VT_ALG_3DES);
-        assert_int_equal(img->mgm_key_len, 24);
-        assert_memory_equal(img->mgm_key, mgm, 24);
-        assert_int_equal(vt_image_slot(img, 0x9A)->alg, VT_ALG_RSA2048);
-        assert_int_equal(vt_image_slot(img, 0x9C)->alg, VT_ALG_P256);
-        assert_int_equal(vt_image_slot(img, 0x9D)->alg, VT_ALG_RSA2048);
-        assert_int_equal(vt_image_slot(img, 0x9E)->alg, VT_ALG_P256);
+        assert_true(secret_is(&vt_piv_of(img)->pin, "123456"));
+        assert_false(secret_is(&vt_piv_of(img)->pin, "654321"));
+        assert_true(secret_is(&vt_piv_of(img)->puk, "12345678"));
+        assert_int_equal(vt_piv_of(img)->pin.max_tries, 3);
+        assert_int_equal(vt_piv_of(img)->pin.tries_left, 3);
+        assert_int_equal(vt_piv_of(img)->puk.max_tries, 3);
+        assert_int_equal(vt_piv_of(img)->pin_rules.min_len, 6);
+        assert_int_equal(vt_piv_of(img)->pin_rules.max_len, 8);
+        assert_int_equal(vt_piv_of(img)->pin_rules.charset, VT_PIN_CHARS_ANY);
+        assert_int_equal(vt_piv_of(img)->mgm_alg, VT_ALG_3DES);
+        assert_int_equal(vt_piv_of(img)->mgm_key_len, 24);
+        assert_memory_equal(vt_piv_of(img)->mgm_key, mgm, 24);
+        assert_int_equal(vt_piv_slot(vt_piv_of(img), 0x9A)->alg, VT_ALG_RSA2048);
+        assert_int_equal(vt_piv_slot(vt_piv_of(img), 0x9C)->alg, VT_ALG_P256);
+        assert_int_equal(vt_piv_slot(vt_piv_of(img), 0x9D)->alg, VT_ALG_RSA2048);
+        assert_int_equal(vt_piv_slot(vt_piv_of(img), 0x9E)->alg, VT_ALG_P256);
         for (size_t i = 0; i < VT_SLOTS; i++) {
-                struct vt_slot *s = &img->slots[i];
+                struct vt_slot *s = &vt_piv_of(img)->slots[i];
                 bool used = s->ref == 0x9A || s->ref == 0x9C || s->ref == 0x9D || s->ref == 0x9E ||
                             s->ref == 0xF9;
                 assert_int_equal(!!s->key, used);
@@ -186,7 +186,7 @@ static void check_attestation(const char *dir, const struct vt_image *other_ca_o
 {
         char path[256], cn[128], want[128];
         struct vt_image *img = load(dir);
-        struct vt_slot *f9 = vt_image_slot(img, 0xF9), *s = vt_image_slot(img, 0x9A);
+        struct vt_slot *f9 = vt_piv_slot(vt_piv_of(img), 0xF9), *s = vt_piv_slot(vt_piv_of(img), 0x9A);
         X509 *ca, *f9x, *att, *leaf;
         uint8_t *der;
         size_t len;
@@ -215,7 +215,7 @@ static void check_attestation(const char *dir, const struct vt_image *other_ca_o
         assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(att), s->key), 1);
         /* another image's CA does not vouch for this card */
         if (other_ca_of) {
-                leaf = slot_cert(vt_image_slot((struct vt_image *)other_ca_of, 0xF9));
+                leaf = slot_cert(vt_piv_slot(vt_piv_of(other_ca_of), 0xF9));
                 assert_int_equal(chain_verifies(ca, NULL, leaf), 0);
                 X509_free(leaf);
         }
@@ -306,14 +306,14 @@ static void test_ecert_random_pin_and_envelope(void **state)
         assert_int_equal(strlen(pin), 8);
         img = load(f->dir);
         assert_string_equal(img->profile, "ecert");
-        assert_true(secret_is(&img->pin, pin));
-        assert_int_equal(img->pin.max_tries, 15);
-        assert_int_equal(img->pin_rules.charset, VT_PIN_CHARS_STRONG);
+        assert_true(secret_is(&vt_piv_of(img)->pin, pin));
+        assert_int_equal(vt_piv_of(img)->pin.max_tries, 15);
+        assert_int_equal(vt_piv_of(img)->pin_rules.charset, VT_PIN_CHARS_STRONG);
         vt_pin_pad(pin, padded);
-        assert_true(vt_pin_acceptable(&img->pin_rules, padded));
-        assert_non_null(vt_image_slot(img, 0x9A)->cert);
-        assert_non_null(vt_image_slot(img, 0x9C)->cert);
-        assert_null(vt_image_slot(img, 0x9D)->key);
+        assert_true(vt_pin_acceptable(&vt_piv_of(img)->pin_rules, padded));
+        assert_non_null(vt_piv_slot(vt_piv_of(img), 0x9A)->cert);
+        assert_non_null(vt_piv_slot(vt_piv_of(img), 0x9C)->cert);
+        assert_null(vt_piv_slot(vt_piv_of(img), 0x9D)->key);
         vt_image_free(img);
 
         assert_int_equal(vt_pin_envelope_path(f->dir, env, sizeof(env)), 0);
@@ -432,7 +432,7 @@ static void test_existing_image_needs_force(void **state)
         create_ok(f->dir, &o);
         after = load(f->dir);
         assert_memory_not_equal(before->guid, after->guid, 16);
-        assert_int_equal(vt_image_slot(after, 0x9C)->alg, VT_ALG_ED25519);
+        assert_int_equal(vt_piv_slot(vt_piv_of(after), 0x9C)->alg, VT_ALG_ED25519);
         assert_int_equal(entries(f->parent), 1); /* the old image is gone */
         vt_image_free(after);
         vt_image_free(before);
@@ -465,7 +465,7 @@ static void test_fills_an_empty_directory(void **state)
         assert_int_equal(mkdir(f->dir, 0755), 0);
         create_ok(f->dir, &o);
         img = load(f->dir);
-        assert_non_null(vt_image_slot(img, 0x9A)->key);
+        assert_non_null(vt_piv_slot(vt_piv_of(img), 0x9A)->key);
         vt_image_free(img);
         assert_int_equal(stat(f->dir, &st), 0);
         assert_int_equal(st.st_mode & 07777, 0700);

@@ -6,7 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "image.h"
+#include "piv_state.h"
 #include "keygen.h"
 
 #include <string.h>

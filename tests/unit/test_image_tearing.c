@@ -12,6 +12,7 @@
 #define load(dir) load_image_or_fail((dir), "after a kill the image does not load")
 
 #include "image_store.h"
+#include "piv_state.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -30,14 +31,14 @@ static uint64_t counter_of(const struct vt_image *img)
         uint64_t v = 0;
 
         for (int i = 0; i < 8; i++)
-                v = v << 8 | img->mgm_key[i];
+                v = v << 8 | vt_piv_of(img)->mgm_key[i];
         return v;
 }
 
 static void set_counter(struct vt_image *img, uint64_t v)
 {
         for (int i = 7; i >= 0; i--, v >>= 8)
-                img->mgm_key[i] = (uint8_t)v;
+                vt_piv_of(img)->mgm_key[i] = (uint8_t)v;
 }
 
 /* Dies by SIGKILL 1 to 21 ms from now, whatever it is doing then. */
@@ -66,9 +67,9 @@ static void child(const char *dir)
         n = counter_of(img);
         for (;;) {
                 set_counter(img, ++n);
-                img->pin.tries_left = (uint8_t)(n % 16);
+                vt_piv_of(img)->pin.tries_left = (uint8_t)(n % 16);
                 /* card.ini now and then, as a change of the retry limits does */
-                if (vt_save_state(dir, img) < 0 || (n % 7 == 0 && vt_save_card(dir, img) < 0))
+                if (vt_save_unit(dir, img, &vt_unit_piv) < 0 || (n % 7 == 0 && vt_save_card(dir, img) < 0))
                         _exit(3);
         }
 }
@@ -81,10 +82,10 @@ static void test_kill_during_commits(void **state)
 
         (void)state;
         assert_non_null(mkdtemp(dir));
-        assert_non_null(img = vt_image_new(dir));
+        assert_non_null(img = vt_piv_image_new(dir));
         img->atr[0] = 0x3B, img->atr[1] = 0x00, img->atr_len = 2;
-        img->pin.max_tries = 15;
-        img->mgm_key_len = 24;
+        vt_piv_of(img)->pin.max_tries = 15;
+        vt_piv_of(img)->mgm_key_len = 24;
         assert_int_equal(vt_image_save(dir, img), 0);
         vt_image_free(img);
 

@@ -14,6 +14,7 @@
 #include "card.h"
 #include "image_dir.h"
 #include "image_store.h"
+#include "openpgp.h"
 #include "pin.h"
 #include "registry.h"
 
@@ -69,19 +70,19 @@ static int setup(void **state)
         assert_non_null(f);
         snprintf(f->dir, sizeof(f->dir), "/tmp/vt-pgpimg-XXXXXX");
         assert_non_null(mkdtemp(f->dir));
-        assert_non_null(f->img = vt_image_new(f->dir));
+        assert_non_null(f->img = vt_piv_image_new(f->dir));
         memcpy(f->img->atr, atr, sizeof(atr));
         f->img->atr_len = sizeof(atr);
         f->img->firmware = true;
         f->img->version[0] = 5;
         vt_pin_pad("123456", padded);
-        vt_secret_set(&f->img->pin, padded);
-        vt_secret_set(&f->img->puk, padded);
-        memcpy(f->img->mgm_key, vt_piv_default_mgm_key, sizeof(vt_piv_default_mgm_key));
-        f->img->mgm_key_len = sizeof(vt_piv_default_mgm_key);
-        snprintf(f->img->applet, sizeof(f->img->applet), "piv+openpgp");
-        struct vt_pgp_state *st = f->img->openpgp = pgp_state_new(0xFFFE, 0x0ABCDEF1);
+        vt_secret_set(&vt_piv_of(f->img)->pin, padded);
+        vt_secret_set(&vt_piv_of(f->img)->puk, padded);
+        memcpy(vt_piv_of(f->img)->mgm_key, vt_piv_default_mgm_key, sizeof(vt_piv_default_mgm_key));
+        vt_piv_of(f->img)->mgm_key_len = sizeof(vt_piv_default_mgm_key);
+        struct vt_pgp_state *st = pgp_state_new(0xFFFE, 0x0ABCDEF1);
         assert_non_null(st);
+        assert_int_equal(vt_image_add_unit(f->img, &vt_unit_openpgp, st), 0);
         put_key(st, PGP_SIG, "ed25519", ed25519);
         put_key(st, PGP_DEC, "cv25519", cv25519);
         assert_int_equal(pgp_state_set_do(st, PGP_DO_NAME, (const uint8_t *)"Doe<<Jane", 9), 0);
@@ -114,13 +115,13 @@ static void test_round_trip(void **state)
 {
         struct fixture *f = *state;
         struct vt_image *b = load_image_or_fail(f->dir, "load");
-        assert_non_null(b->openpgp);
-        assert_int_equal(b->openpgp->serial, 0x0ABCDEF1);
-        assert_int_equal(b->openpgp->manufacturer, 0xFFFE);
-        assert_int_equal(b->openpgp->sig_count, 41);
-        assert_same_pgp(f->img->openpgp, b->openpgp);
-        assert_true(pgp_pw_matches(&b->openpgp->pw1, (const uint8_t *)"123456", 6));
-        assert_true(pgp_pw_matches(&b->openpgp->rc, (const uint8_t *)"resetting", 9));
+        assert_non_null(vt_pgp_of(b));
+        assert_int_equal(vt_pgp_of(b)->serial, 0x0ABCDEF1);
+        assert_int_equal(vt_pgp_of(b)->manufacturer, 0xFFFE);
+        assert_int_equal(vt_pgp_of(b)->sig_count, 41);
+        assert_same_pgp(vt_pgp_of(f->img), vt_pgp_of(b));
+        assert_true(pgp_pw_matches(&vt_pgp_of(b)->pw1, (const uint8_t *)"123456", 6));
+        assert_true(pgp_pw_matches(&vt_pgp_of(b)->rc, (const uint8_t *)"resetting", 9));
         vt_image_free(b);
 }
 
@@ -183,14 +184,14 @@ static void test_card_commits_to_the_files(void **state)
         SEND("00 A4 04 00 06 D2 76 00 01 24 01", 0x9000);
         SEND("00 20 00 82 06 30 30 30 30 30 30", 0x63C1);
         b = load_image_or_fail(f->dir, "after VERIFY");
-        assert_int_equal(b->openpgp->pw1.s.tries_left, 1);
+        assert_int_equal(vt_pgp_of(b)->pw1.s.tries_left, 1);
         vt_image_free(b);
         SEND("00 20 00 83 08 31 32 33 34 35 36 37 38", 0x9000);
         SEND("00 DA 00 5B 03 41 42 43", 0x9000);
         SEND("00 47 80 00 00 00 02 A4 00 00 00", 0x9000);
         b = load_image_or_fail(f->dir, "after GENERATE");
-        assert_int_equal(b->openpgp->dos[PGP_DO_NAME].len, 3);
-        assert_same_pgp(img->openpgp, b->openpgp);
+        assert_int_equal(vt_pgp_of(b)->dos[PGP_DO_NAME].len, 3);
+        assert_same_pgp(vt_pgp_of(img), vt_pgp_of(b));
         vt_image_free(b);
         /* the factory reset removes every key file */
         for (int i = 0; i < 3; i++)
@@ -203,8 +204,8 @@ static void test_card_commits_to_the_files(void **state)
                 assert_int_equal(access(path, F_OK), -1);
         }
         b = load_image_or_fail(f->dir, "after the factory reset");
-        assert_same_pgp(img->openpgp, b->openpgp);
-        assert_int_equal(b->openpgp->serial, 0x0ABCDEF1);
+        assert_same_pgp(vt_pgp_of(img), vt_pgp_of(b));
+        assert_int_equal(vt_pgp_of(b)->serial, 0x0ABCDEF1);
         vt_image_free(b);
 #undef SEND
         vt_card_release(&card);

@@ -60,7 +60,7 @@ static void test_ccc_and_key_history(void **state)
         /* no retired slot holds a certificate yet: C1 (on card) 0, C2 (off card) 0 */
         expect(f, "00 CB 3F FF 05 5C 03 5F C1 0C 00", "53 08 C1 01 00 C2 01 00 FE 00 90 00");
 
-        struct vt_slot *s = vt_image_slot(f->img, 0x85);
+        struct vt_slot *s = vt_piv_slot(vt_piv_of(f->img), 0x85);
         s->cert = malloc(3);
         memcpy(s->cert, "\x30\x01\x00", 3);
         s->cert_len = 3;
@@ -73,7 +73,7 @@ static void test_ccc_and_key_history(void **state)
 static void test_certificate_is_the_provisioned_der(void **state)
 {
         struct fixture *f = *state;
-        const struct vt_slot *s = vt_image_slot(f->img, 0x9A);
+        const struct vt_slot *s = vt_piv_slot(vt_piv_of(f->img), 0x9A);
         xfer(f, SELECT_PIV);
         assert_int_equal(xfer(f, "00 CB 3F FF 05 5C 03 5F C1 05 00"), SW_OK);
         assert_true(f->apdus > 1); /* a certificate needs GET RESPONSE */
@@ -96,7 +96,7 @@ static void test_certificate_is_the_provisioned_der(void **state)
 static void test_extended_apdus(void **state)
 {
         struct fixture *f = *state;
-        const struct vt_slot *s = vt_image_slot(f->img, 0x9A);
+        const struct vt_slot *s = vt_piv_slot(vt_piv_of(f->img), 0x9A);
         xfer(f, SELECT_PIV);
         /* extended Lc and Le (ykman may send these): the certificate comes whole, no 61xx */
         assert_int_equal(xfer(f, "00 CB 3F FF 00 00 05 5C 03 5F C1 05 00 00"), SW_OK);
@@ -126,7 +126,7 @@ static void test_pin_protected_objects_need_the_pin(void **state)
         expect(f, "00 CB 3F FF 05 5C 03 5F C1 21 08", "69 82");
         expect(f, "00 CB 3F FF 05 5C 03 5F C1 08 08", "69 82");
         assert_int_equal(
-            vt_image_set_object(f->img, 0x5FC109, (const uint8_t *)"\x53\x02\x01\x00", 4), 0);
+            vt_piv_set_object(vt_piv_of(f->img), 0x5FC109, (const uint8_t *)"\x53\x02\x01\x00", 4), 0);
         expect(f, VERIFY_PIN, "90 00");
         expect(f, "00 CB 3F FF 05 5C 03 5F C1 09 00", "53 02 01 00 90 00");
         expect(f, "00 CB 3F FF 05 5C 03 5F C1 03 08", "6A 82");
@@ -143,15 +143,15 @@ static void test_verify_counts_down_and_restores(void **state)
         assert_false(vt_piv_pin_verified(f->piv));
 
         struct vt_image *disk = reload(f);
-        assert_int_equal(disk->pin.tries_left, 2); /* durable before the answer */
+        assert_int_equal(vt_piv_of(disk)->pin.tries_left, 2); /* durable before the answer */
         vt_image_free(disk);
 
         expect(f, VERIFY_PIN, "90 00");
         expect(f, PIN_STATUS, "90 00");
         assert_true(vt_piv_pin_verified(f->piv));
-        assert_int_equal(f->img->pin.tries_left, 3);
+        assert_int_equal(vt_piv_of(f->img)->pin.tries_left, 3);
         disk = reload(f);
-        assert_int_equal(disk->pin.tries_left, 3);
+        assert_int_equal(vt_piv_of(disk)->pin.tries_left, 3);
         vt_image_free(disk);
 }
 
@@ -177,14 +177,14 @@ static void test_pin_blocks_and_stays_blocked(void **state)
         vt_card_reset(&f->card);
         xfer(f, SELECT_PIV);
         expect(f, VERIFY_PIN, "69 83");
-        assert_int_equal(f->img->pin.tries_left, 0);
+        assert_int_equal(vt_piv_of(f->img)->pin.tries_left, 0);
 }
 
 static void test_fifteen_tries(void **state)
 {
         struct fixture *f = *state;
         char want[8];
-        f->img->pin.max_tries = f->img->pin.tries_left = 15;
+        vt_piv_of(f->img)->pin.max_tries = vt_piv_of(f->img)->pin.tries_left = 15;
         xfer(f, SELECT_PIV);
         expect(f, PIN_STATUS, "63 CF");
         for (int left = 14; left >= 0; left--) {
@@ -201,15 +201,15 @@ static void test_failed_commit_answers_6581_and_does_not_compare(void **state)
         f->mem.fail_next = 1;
         expect(f, VERIFY_PIN, "65 81");
         assert_false(vt_piv_pin_verified(f->piv));
-        assert_int_equal(f->img->pin.tries_left, 3);
+        assert_int_equal(vt_piv_of(f->img)->pin.tries_left, 3);
         f->mem.fail_next = 1;
         expect(f, VERIFY_WRONG, "65 81");
-        assert_int_equal(f->img->pin.tries_left, 3);
+        assert_int_equal(vt_piv_of(f->img)->pin.tries_left, 3);
         assert_int_equal(f->mem.failures, 2);
-        assert_int_equal(f->mem.mirror->pin.tries_left, 3);
+        assert_int_equal(vt_piv_of(f->mem.mirror)->pin.tries_left, 3);
         expect(f, VERIFY_WRONG, "63 C2");
         struct vt_image *disk = reload(f);
-        assert_int_equal(disk->pin.tries_left, 2);
+        assert_int_equal(vt_piv_of(disk)->pin.tries_left, 2);
         vt_image_free(disk);
 }
 
@@ -239,13 +239,13 @@ static void test_verify_rejects_bad_references_and_lengths(void **state)
         expect(f, "00 20 00 00 08 31 32 33 34 35 36 FF FF", "6A 86"); /* no global PIN */
         expect(f, "00 20 00 80 06 31 32 33 34 35 36", "6A 80");
         expect(f, "00 20 01 80 08 31 32 33 34 35 36 FF FF", "6A 86");
-        assert_int_equal(f->img->pin.tries_left, 3);
+        assert_int_equal(vt_piv_of(f->img)->pin.tries_left, 3);
 }
 
 static void test_global_pin_when_enabled(void **state)
 {
         struct fixture *f = *state;
-        f->img->global_pin = true;
+        vt_piv_of(f->img)->global_pin = true;
         xfer(f, SELECT_PIV);
         expect(f, "00 20 00 00", "63 C3");
         expect(f, "00 20 00 00 08 31 32 33 34 35 36 FF FF", "90 00");
@@ -265,7 +265,7 @@ static void test_change_pin(void **state)
         struct vt_image *disk = reload(f);
         uint8_t padded[8];
         vt_pin_pad("654321", padded);
-        assert_true(vt_secret_matches(&disk->pin, padded));
+        assert_true(vt_secret_matches(&vt_piv_of(disk)->pin, padded));
         vt_image_free(disk);
 }
 
@@ -276,14 +276,14 @@ static void test_new_pin_violating_rules_changes_nothing(void **state)
         /* too short, too long for the field, FF inside the value */
         expect(f, "00 24 00 80 10 31 32 33 34 35 36 FF FF 31 32 33 FF FF FF FF FF", "6A 80");
         expect(f, "00 24 00 80 10 31 32 33 34 35 36 FF FF 31 32 FF 34 35 36 FF FF", "6A 80");
-        f->img->pin_rules.charset = VT_PIN_CHARS_DIGITS;
+        vt_piv_of(f->img)->pin_rules.charset = VT_PIN_CHARS_DIGITS;
         expect(f, "00 24 00 80 10 31 32 33 34 35 36 FF FF 61 62 63 34 35 36 FF FF", "6A 80");
-        f->img->pin_rules = (struct vt_pin_rules){8, 8, VT_PIN_CHARS_STRONG};
+        vt_piv_of(f->img)->pin_rules = (struct vt_pin_rules){8, 8, VT_PIN_CHARS_STRONG};
         /* "abcd1234": no upper case, no symbol */
         expect(f, "00 24 00 80 10 31 32 33 34 35 36 FF FF 61 62 63 64 31 32 33 34", "6A 80");
         /* "Abcd123!" is strong */
         expect(f, "00 24 00 80 10 31 32 33 34 35 36 FF FF 41 62 63 64 31 32 33 21", "90 00");
-        assert_int_equal(f->img->pin.tries_left, 3);
+        assert_int_equal(vt_piv_of(f->img)->pin.tries_left, 3);
         expect(f, "00 20 00 80 08 41 62 63 64 31 32 33 21", "90 00");
 }
 
@@ -294,7 +294,7 @@ static void test_change_puk(void **state)
         expect(f, "00 24 00 81 10 31 32 33 34 35 36 37 38 38 37 36 35 34 33 32 31", "90 00");
         expect(f, "00 24 00 81 10 31 32 33 34 35 36 37 38 38 37 36 35 34 33 32 31", "63 C2");
         expect(f, "00 24 00 81 10 38 37 36 35 34 33 32 31 31 32 33 34 35 36 37 38", "90 00");
-        assert_int_equal(f->img->puk.tries_left, 3);
+        assert_int_equal(vt_piv_of(f->img)->puk.tries_left, 3);
 }
 
 static void test_unblock_pin_with_puk(void **state)
@@ -306,19 +306,19 @@ static void test_unblock_pin_with_puk(void **state)
         expect(f, PIN_STATUS, "69 83");
         /* a wrong PUK costs a PUK try and leaves the PIN blocked */
         expect(f, "00 2C 00 80 10 30 30 30 30 30 30 30 30 31 31 31 31 31 31 FF FF", "63 C2");
-        assert_int_equal(f->img->puk.tries_left, 2);
+        assert_int_equal(vt_piv_of(f->img)->puk.tries_left, 2);
         expect(f, PIN_STATUS, "69 83");
         /* the PUK is judged first, as a YubiKey does: a wrong one with a new PIN against the
          * rules still costs a try (ykman blocks the PUK with an empty PUK and empty PIN) */
         expect(f, "00 2C 00 80 10 FF FF FF FF FF FF FF FF FF FF FF FF FF FF FF FF", "63 C1");
-        assert_int_equal(f->img->puk.tries_left, 1);
+        assert_int_equal(vt_piv_of(f->img)->puk.tries_left, 1);
         /* the right PUK with a new PIN against the rules: 6A80, the PIN stays blocked and the
          * PUK keeps its full tries */
         expect(f, "00 2C 00 80 10 31 32 33 34 35 36 37 38 31 31 FF FF FF FF FF FF", "6A 80");
-        assert_int_equal(f->img->puk.tries_left, 3);
+        assert_int_equal(vt_piv_of(f->img)->puk.tries_left, 3);
         expect(f, PIN_STATUS, "69 83");
         expect(f, "00 2C 00 80 10 31 32 33 34 35 36 37 38 31 31 31 31 31 31 FF FF", "90 00");
-        assert_int_equal(f->img->puk.tries_left, 3);
+        assert_int_equal(vt_piv_of(f->img)->puk.tries_left, 3);
         expect(f, PIN_STATUS, "63 C3");
         expect(f, "00 20 00 80 08 31 31 31 31 31 31 FF FF", "90 00");
 }

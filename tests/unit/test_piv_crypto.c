@@ -307,8 +307,8 @@ static void test_random_challenge_for_pkcs11_tool(void **state)
         assert_int_equal(xfer(f, "00 87 00 9B 04 7C 02 81 00 00"), SW_OK);
         assert_memory_not_equal(f->resp + 4, first, 8);
         /* with an AES management key too */
-        f->img->mgm_alg = VT_ALG_AES128;
-        f->img->mgm_key_len = 16;
+        vt_piv_of(f->img)->mgm_alg = VT_ALG_AES128;
+        vt_piv_of(f->img)->mgm_key_len = 16;
         assert_int_equal(xfer(f, "00 87 00 9B 04 7C 02 81 00 00"), SW_OK);
         assert_int_equal(f->resp_len, 12);
 }

@@ -34,11 +34,11 @@ static void test_ykman_reset_blocks_pin_and_puk(void **state)
         expect(f, UNBLOCK_EMPTY, "63 C1");
         expect(f, UNBLOCK_EMPTY, "63 C0");
         expect(f, UNBLOCK_EMPTY, "69 83");
-        assert_int_equal(f->mem.mirror->puk.tries_left, 0);
+        assert_int_equal(vt_piv_of(f->mem.mirror)->puk.tries_left, 0);
         expect(f, "00 FB 00 00", "90 00");
         expect(f, PIN_STATUS, "63 C3");
         expect(f, VERIFY_PIN, "90 00");
-        assert_null(vt_image_slot(f->img, 0x9A)->key);
+        assert_null(vt_piv_slot(vt_piv_of(f->img), 0x9A)->key);
 }
 
 /* CHANGE REFERENCE DATA: the old value is judged before the new one's format. */
@@ -48,14 +48,14 @@ static void test_change_reference_judges_the_old_value_first(void **state)
         xfer(f, SELECT_PIV);
         /* wrong old PIN, new PIN too short: the try counts */
         expect(f, "00 24 00 80 10 30 30 30 30 30 30 FF FF 31 32 FF FF FF FF FF FF", "63 C2");
-        assert_int_equal(f->mem.mirror->pin.tries_left, 2);
+        assert_int_equal(vt_piv_of(f->mem.mirror)->pin.tries_left, 2);
         /* right old PIN, new PIN too short: 6A80, and the tries are whole again */
         expect(f, "00 24 00 80 10 31 32 33 34 35 36 FF FF 31 32 FF FF FF FF FF FF", "6A 80");
-        assert_int_equal(f->img->pin.tries_left, 3);
+        assert_int_equal(vt_piv_of(f->img)->pin.tries_left, 3);
         /* the PUK likewise */
         expect(f, "00 24 00 81 10 FF FF FF FF FF FF FF FF FF FF FF FF FF FF FF FF", "63 C2");
         expect(f, "00 24 00 81 10 31 32 33 34 35 36 37 38 31 32 FF FF FF FF FF FF", "6A 80");
-        assert_int_equal(f->img->puk.tries_left, 3);
+        assert_int_equal(vt_piv_of(f->img)->puk.tries_left, 3);
 }
 
 /* libykpiv logs out by selecting the management application and PIV again: a YubiKey forgets
@@ -110,7 +110,7 @@ static void test_metadata_6a88_and_version_gate(void **state)
 static void test_move_and_delete_key(void **state)
 {
         struct fixture *f = *state;
-        EVP_PKEY *key9a = vt_image_slot(f->img, 0x9A)->key;
+        EVP_PKEY *key9a = vt_piv_slot(vt_piv_of(f->img), 0x9A)->key;
         set_firmware(f, 5, 7, 1);
         xfer(f, SELECT_PIV);
         expect(f, MOVE_KEY " 85 9A", "69 82");
@@ -124,10 +124,10 @@ static void test_move_and_delete_key(void **state)
         assert_int_equal(f->resp_len, before_len);
         assert_memory_equal(f->resp, before, before_len);
         expect(f, "00 F7 00 9A 00", "6A 88");
-        assert_non_null(vt_image_slot(f->img, 0x9A)->cert); /* the certificate stays */
+        assert_non_null(vt_piv_slot(vt_piv_of(f->img), 0x9A)->cert); /* the certificate stays */
         struct vt_image *disk = reload(f);
-        assert_null(vt_image_slot(disk, 0x9A)->key);
-        assert_int_equal(EVP_PKEY_eq(vt_image_slot(disk, 0x85)->key, key9a), 1);
+        assert_null(vt_piv_slot(vt_piv_of(disk), 0x9A)->key);
+        assert_int_equal(EVP_PKEY_eq(vt_piv_slot(vt_piv_of(disk), 0x85)->key, key9a), 1);
         vt_image_free(disk);
         /* the moved key signs from its new slot */
         uint8_t hash[256] = {0, 1};
@@ -143,7 +143,7 @@ static void test_move_and_delete_key(void **state)
         expect(f, "00 F7 00 85 00", "6A 88");
         expect(f, MOVE_KEY " FF 85", "6A 88");
         disk = reload(f);
-        assert_null(vt_image_slot(disk, 0x85)->key);
+        assert_null(vt_piv_slot(vt_piv_of(disk), 0x85)->key);
         vt_image_free(disk);
 }
 
@@ -155,7 +155,7 @@ static void test_move_key_needs_5_7(void **state)
         assert_int_equal(mutual_auth(f, VT_ALG_3DES, test_mgm_key), SW_OK);
         expect(f, MOVE_KEY " 85 9A", "6D 00");
         expect(f, MOVE_KEY " FF 9A", "6D 00");
-        assert_non_null(vt_image_slot(f->img, 0x9A)->key);
+        assert_non_null(vt_piv_slot(vt_piv_of(f->img), 0x9A)->key);
 }
 
 /* 5.4.3: no Ed25519, X25519, RSA-3072 or RSA-4096 keys (GENERATE 6A80, IMPORT 6A86); AES
@@ -205,7 +205,7 @@ static void test_default_management_key_by_firmware(void **state)
         struct fixture *f = *state;
         set_firmware(f, 5, 7, 1);
         block_and_reset(f);
-        assert_int_equal(f->mem.mirror->mgm_alg, VT_ALG_AES192);
+        assert_int_equal(vt_piv_of(f->mem.mirror)->mgm_alg, VT_ALG_AES192);
         expect(f, "00 F7 00 9B 00", "01 01 0A 02 02 00 01 05 01 01 90 00");
         expect(f, "00 87 03 9B 04 7C 02 80 00", "6A 86"); /* 3DES is not the key's */
         assert_int_equal(mutual_auth(f, VT_ALG_AES192, aes192_default), SW_OK);
@@ -215,7 +215,7 @@ static void test_default_management_key_by_firmware(void **state)
                "04 05 06 07 08",
                "90 00");
         expect(f, "00 F7 00 9B 00", "01 01 0A 02 02 00 01 05 01 00 90 00");
-        assert_int_equal(mutual_auth(f, VT_ALG_AES192, f->img->mgm_key), SW_OK);
+        assert_int_equal(mutual_auth(f, VT_ALG_AES192, vt_piv_of(f->img)->mgm_key), SW_OK);
         expect(f,
                "00 FF FF FF 1B 03 9B 18 01 02 03 04 05 06 07 08 01 02 03 04 05 06 07 08 01 02 03 "
                "04 05 06 07 08",
@@ -224,14 +224,14 @@ static void test_default_management_key_by_firmware(void **state)
 
         set_firmware(f, 5, 4, 3);
         block_and_reset(f);
-        assert_int_equal(f->mem.mirror->mgm_alg, VT_ALG_3DES);
+        assert_int_equal(vt_piv_of(f->mem.mirror)->mgm_alg, VT_ALG_3DES);
 
         f->img->version[1] = 7;
         f->img->version[2] = 1;
         f->img->firmware = false; /* card.ini version = 5.7.1: an image made before */
         sync_mirror(f);
         block_and_reset(f);
-        assert_int_equal(f->mem.mirror->mgm_alg, VT_ALG_3DES);
+        assert_int_equal(vt_piv_of(f->mem.mirror)->mgm_alg, VT_ALG_3DES);
         assert_int_equal(mutual_auth(f, VT_ALG_3DES, test_mgm_key), SW_OK);
 }
 
@@ -253,7 +253,7 @@ static void test_pin_complexity(void **state)
         for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
                 snprintf(cmd, sizeof(cmd), "00 24 00 80 10 31 32 33 34 35 36 FF FF %s", refused[i]);
                 expect(f, cmd, "69 85");
-                assert_int_equal(f->img->pin.tries_left, 3);
+                assert_int_equal(vt_piv_of(f->img)->pin.tries_left, 3);
         }
         /* a wrong old PIN is still a wrong PIN */
         expect(f, "00 24 00 80 10 30 30 30 30 30 30 FF FF 31 31 31 31 31 31 FF FF", "63 C2");
@@ -298,12 +298,12 @@ static void test_certificate_objects_hold_anything(void **state)
             "5C 03 5F C1 05 53 11 70 0A 30 31 32 33 34 35 36 37 38 39 71 01 00 FE 00";
         size_t n = hex_decode(junk, cmd, sizeof(cmd));
         assert_int_equal(xfer_chained(f, 0xDB, 0x3F, 0xFF, cmd, n), SW_OK);
-        assert_null(vt_image_slot(f->img, 0x9A)->cert);
+        assert_null(vt_piv_slot(vt_piv_of(f->img), 0x9A)->cert);
         expect(f, "00 CB 3F FF 05 5C 03 5F C1 05 00",
                "53 11 70 0A 30 31 32 33 34 35 36 37 38 39 71 01 00 FE 00 90 00");
         struct vt_image *disk = reload(f);
-        assert_null(vt_image_slot(disk, 0x9A)->cert);
-        assert_non_null(vt_image_object(disk, 0x5FC105));
+        assert_null(vt_piv_slot(vt_piv_of(disk), 0x9A)->cert);
+        assert_non_null(vt_piv_object(vt_piv_of(disk), 0x5FC105));
         vt_image_free(disk);
         /* compressed (CertInfo 01): kept as written */
         const char *gz = "5C 03 5F C1 0A 53 0B 70 04 1F 8B 08 00 71 01 01 FE 00";
@@ -311,13 +311,13 @@ static void test_certificate_objects_hold_anything(void **state)
         assert_int_equal(xfer_chained(f, 0xDB, 0x3F, 0xFF, cmd, n), SW_OK);
         expect(f, "00 CB 3F FF 05 5C 03 5F C1 0A 00",
                "53 0B 70 04 1F 8B 08 00 71 01 01 FE 00 90 00");
-        assert_null(vt_image_slot(f->img, 0x9C)->cert);
+        assert_null(vt_piv_slot(vt_piv_of(f->img), 0x9C)->cert);
         /* a plain certificate into 9A again: back in the slot, the object gone */
-        const struct vt_slot *s9d = vt_image_slot(f->img, 0x9D);
+        const struct vt_slot *s9d = vt_piv_slot(vt_piv_of(f->img), 0x9D);
         n = cert_put_data(0x5FC105, s9d->cert, s9d->cert_len, cmd, sizeof(cmd));
         assert_int_equal(xfer_chained(f, 0xDB, 0x3F, 0xFF, cmd, n), SW_OK);
-        assert_null(vt_image_object(f->img, 0x5FC105));
-        assert_int_equal(vt_image_slot(f->img, 0x9A)->cert_len, s9d->cert_len);
+        assert_null(vt_piv_object(vt_piv_of(f->img), 0x5FC105));
+        assert_int_equal(vt_piv_slot(vt_piv_of(f->img), 0x9A)->cert_len, s9d->cert_len);
         assert_int_equal(xfer(f, "00 CB 3F FF 05 5C 03 5F C1 05 00"), SW_OK);
         assert_int_equal(f->resp_len, n - 5);
         assert_memory_equal(f->resp, cmd + 5, n - 5);
@@ -327,8 +327,8 @@ static void test_certificate_objects_hold_anything(void **state)
         expect(f, "00 CB 3F FF 05 5C 03 5F C1 05 00", "6A 82");
         expect(f, "00 CB 3F FF 05 5C 03 5F C1 0A 00", "6A 82");
         disk = reload(f);
-        assert_null(vt_image_object(disk, 0x5FC10A));
-        assert_null(vt_image_slot(disk, 0x9A)->cert);
+        assert_null(vt_piv_object(vt_piv_of(disk), 0x5FC10A));
+        assert_null(vt_piv_slot(vt_piv_of(disk), 0x9A)->cert);
         vt_image_free(disk);
 }
 

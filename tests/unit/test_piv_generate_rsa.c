@@ -48,13 +48,13 @@ static void generate_and_use(struct fixture *f, uint8_t alg, uint8_t ref, size_t
         expect_sw(f, cmd, SW_OK);
         assert_true(f->apdus > 1); /* more than 256 bytes: 61xx and GET RESPONSE */
         EVP_PKEY *pub = rsa_from_answer(f, bytes);
-        const struct vt_slot *s = vt_image_slot(f->img, ref);
+        const struct vt_slot *s = vt_piv_slot(vt_piv_of(f->img), ref);
         assert_int_equal(s->alg, alg);
         assert_true(s->generated);
         assert_int_equal(EVP_PKEY_eq(s->key, pub), 1);
         struct vt_image *disk = reload(f);
-        assert_int_equal(vt_image_slot(disk, ref)->alg, alg);
-        assert_int_equal(EVP_PKEY_eq(vt_image_slot(disk, ref)->key, pub), 1);
+        assert_int_equal(vt_piv_slot(vt_piv_of(disk), ref)->alg, alg);
+        assert_int_equal(EVP_PKEY_eq(vt_piv_slot(vt_piv_of(disk), ref)->key, pub), 1);
         vt_image_free(disk);
 
         /* the raw private operation, undone by the answer's public key */

@@ -79,9 +79,9 @@ static void test_aes_management_keys(void **state)
         static const uint8_t algs[] = {VT_ALG_AES128, VT_ALG_AES192, VT_ALG_AES256};
         xfer(f, SELECT_PIV);
         for (size_t i = 0; i < sizeof(algs); i++) {
-                f->img->mgm_alg = algs[i];
-                f->img->mgm_key_len = (size_t)EVP_CIPHER_get_key_length(cipher_of(algs[i]));
-                memcpy(f->img->mgm_key, aes_key, f->img->mgm_key_len);
+                vt_piv_of(f->img)->mgm_alg = algs[i];
+                vt_piv_of(f->img)->mgm_key_len = (size_t)EVP_CIPHER_get_key_length(cipher_of(algs[i]));
+                memcpy(vt_piv_of(f->img)->mgm_key, aes_key, vt_piv_of(f->img)->mgm_key_len);
                 assert_int_equal(mutual_auth(f, algs[i], aes_key), SW_OK);
                 assert_int_equal(external_auth(f, algs[i], aes_key), SW_OK);
                 expect(f, "00 87 03 9B 04 7C 02 80 00", "6A 86");
@@ -101,7 +101,7 @@ static void test_generate_p256_answers_fixed_layout_and_persists(void **state)
         assert_int_equal(f->resp_len, 5 + 65);
         assert_memory_equal(f->resp, "\x7F\x49\x43\x86\x41\x04", 6);
 
-        const struct vt_slot *s = vt_image_slot(f->img, 0x9A);
+        const struct vt_slot *s = vt_piv_slot(vt_piv_of(f->img), 0x9A);
         uint8_t pub[65];
         size_t len;
         assert_int_equal(s->alg, VT_ALG_P256);
@@ -114,7 +114,7 @@ static void test_generate_p256_answers_fixed_layout_and_persists(void **state)
         assert_memory_equal(f->resp + 5, pub, 65);
 
         struct vt_image *disk = reload(f);
-        const struct vt_slot *d = vt_image_slot(disk, 0x9A);
+        const struct vt_slot *d = vt_piv_slot(vt_piv_of(disk), 0x9A);
         assert_int_equal(d->alg, VT_ALG_P256);
         assert_int_equal(d->pin_policy, VT_PIN_ALWAYS);
         assert_int_equal(EVP_PKEY_eq(d->key, s->key), 1);
@@ -137,13 +137,13 @@ static void test_generate_every_algorithm(void **state)
         assert_int_equal(f->resp_len, 5 + 4 + 256 + 5);
         assert_memory_equal(f->resp, "\x7F\x49\x82\x01\x09\x81\x82\x01\x00", 9);
         assert_memory_equal(f->resp + 9 + 256, "\x82\x03\x01\x00\x01", 5);
-        assert_int_equal(vt_image_slot(f->img, 0x9D)->alg, VT_ALG_RSA2048);
+        assert_int_equal(vt_piv_slot(vt_piv_of(f->img), 0x9D)->alg, VT_ALG_RSA2048);
 }
 
 static void test_generate_refusals_change_nothing(void **state)
 {
         struct fixture *f = *state;
-        EVP_PKEY *before = vt_image_slot(f->img, 0x9A)->key;
+        EVP_PKEY *before = vt_piv_slot(vt_piv_of(f->img), 0x9A)->key;
         xfer(f, SELECT_PIV);
         assert_int_equal(mutual_auth(f, VT_ALG_3DES, test_mgm_key), SW_OK);
         expect(f, "00 47 00 9B 05 AC 03 80 01 11", "6A 86");
@@ -153,14 +153,14 @@ static void test_generate_refusals_change_nothing(void **state)
         expect(f, "00 47 00 9A 08 AC 06 80 01 11 AA 01 07", "6A 80");
         f->mem.fail_next = 1;
         expect(f, "00 47 00 9A 05 AC 03 80 01 11", "65 81");
-        assert_ptr_equal(vt_image_slot(f->img, 0x9A)->key, before);
-        assert_int_equal(vt_image_slot(f->img, 0x9A)->alg, VT_ALG_RSA2048);
+        assert_ptr_equal(vt_piv_slot(vt_piv_of(f->img), 0x9A)->key, before);
+        assert_int_equal(vt_piv_slot(vt_piv_of(f->img), 0x9A)->alg, VT_ALG_RSA2048);
 }
 
 static void test_put_data_certificate_chained(void **state)
 {
         struct fixture *f = *state;
-        const struct vt_slot *s9c = vt_image_slot(f->img, 0x9C);
+        const struct vt_slot *s9c = vt_piv_slot(vt_piv_of(f->img), 0x9C);
         uint8_t cmd[4096];
         /* the 9C certificate written into 9E, as ykpiv import-certificate sends it */
         size_t n = cert_put_data(0x5FC101, s9c->cert, s9c->cert_len, cmd, sizeof(cmd));
@@ -174,7 +174,7 @@ static void test_put_data_certificate_chained(void **state)
         assert_int_equal(f->resp_len, n - 5);
         assert_memory_equal(f->resp, cmd + 5, f->resp_len);
         struct vt_image *disk = reload(f);
-        const struct vt_slot *d = vt_image_slot(disk, 0x9E);
+        const struct vt_slot *d = vt_piv_slot(vt_piv_of(disk), 0x9E);
         assert_int_equal(d->cert_len, s9c->cert_len);
         assert_memory_equal(d->cert, s9c->cert, d->cert_len);
         vt_image_free(disk);
@@ -197,7 +197,7 @@ static void test_put_data_objects(void **state)
         expect(f, "00 DB 3F FF 09 5C 03 5F C1 02 53 02 99 00", "90 00");
         expect(f, "00 CB 3F FF 05 5C 03 5F C1 02 00", "53 02 99 00 90 00");
         struct vt_image *disk = reload(f);
-        assert_non_null(vt_image_object(disk, 0x5FC109));
+        assert_non_null(vt_piv_object(vt_piv_of(disk), 0x5FC109));
         vt_image_free(disk);
         expect(f, "00 DB 3F FF 07 5C 03 5F C1 02 53 00", "90 00");
         expect_sw(f, "00 CB 3F FF 05 5C 03 5F C1 02 00", SW_OK);
@@ -223,12 +223,12 @@ static void test_set_management_key(void **state)
         /* AES-128, as ykman sets it */
         expect(f, "00 FF FF FF 13 08 9B 10 10 11 12 13 14 15 16 17 18 19 1A 1B 1C 1D 1E 1F",
                "90 00");
-        assert_int_equal(f->img->mgm_alg, VT_ALG_AES128);
+        assert_int_equal(vt_piv_of(f->img)->mgm_alg, VT_ALG_AES128);
         assert_int_equal(mutual_auth(f, VT_ALG_AES128, aes_key), SW_OK);
         struct vt_image *disk = reload(f);
-        assert_int_equal(disk->mgm_alg, VT_ALG_AES128);
-        assert_int_equal(disk->mgm_key_len, 16);
-        assert_memory_equal(disk->mgm_key, aes_key, 16);
+        assert_int_equal(vt_piv_of(disk)->mgm_alg, VT_ALG_AES128);
+        assert_int_equal(vt_piv_of(disk)->mgm_key_len, 16);
+        assert_memory_equal(vt_piv_of(disk)->mgm_key, aes_key, 16);
         vt_image_free(disk);
         /* a key of the wrong size for its algorithm */
         expect(f, "00 FF FF FF 13 03 9B 10 10 11 12 13 14 15 16 17 18 19 1A 1B 1C 1D 1E 1F",

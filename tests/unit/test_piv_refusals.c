@@ -14,7 +14,7 @@ static void test_wrong_management_key(void **state)
 {
         struct fixture *f = *state;
         uint8_t wrong[24];
-        EVP_PKEY *key9a = vt_image_slot(f->img, 0x9A)->key;
+        EVP_PKEY *key9a = vt_piv_slot(vt_piv_of(f->img), 0x9A)->key;
         struct snapshot before = snap(f);
         memset(wrong, 0x42, sizeof(wrong));
         xfer(f, SELECT_PIV);
@@ -31,12 +31,12 @@ static void test_wrong_management_key(void **state)
                "00 FE 11 9A 22 06 20 01 02 03 04 05 06 07 08 09 0A 0B 0C 0D 0E 0F 10 11 12 13 14 "
                "15 16 17 18 19 1A 1B 1C 1D 1E 1F 20",
                "69 82"); /* IMPORT KEY */
-        assert_ptr_equal(vt_image_slot(f->img, 0x9A)->key, key9a);
-        assert_ptr_equal(vt_image_slot(f->mem.mirror, 0x9A)->key, key9a);
-        assert_true(vt_mgm_key_is_default(f->img));
-        assert_null(vt_image_object(f->img, 0x5FC109));
-        assert_true(vt_mgm_key_is_default(f->mem.mirror));
-        assert_null(vt_image_object(f->mem.mirror, 0x5FC109));
+        assert_ptr_equal(vt_piv_slot(vt_piv_of(f->img), 0x9A)->key, key9a);
+        assert_ptr_equal(vt_piv_slot(vt_piv_of(f->mem.mirror), 0x9A)->key, key9a);
+        assert_true(vt_mgm_key_is_default(vt_piv_of(f->img)));
+        assert_null(vt_piv_object(vt_piv_of(f->img), 0x5FC109));
+        assert_true(vt_mgm_key_is_default(vt_piv_of(f->mem.mirror)));
+        assert_null(vt_piv_object(vt_piv_of(f->mem.mirror), 0x5FC109));
         unchanged(f, &before, 0);
         /* the right key still works after all those failures */
         assert_int_equal(mutual_auth(f, VT_ALG_3DES, test_mgm_key), SW_OK);
@@ -47,7 +47,7 @@ static void test_wrong_management_key(void **state)
 static void test_generate_without_authentication(void **state)
 {
         struct fixture *f = *state;
-        EVP_PKEY *key9a = vt_image_slot(f->img, 0x9A)->key;
+        EVP_PKEY *key9a = vt_piv_slot(vt_piv_of(f->img), 0x9A)->key;
         xfer(f, SELECT_PIV);
         expect(f, VERIFY_PIN, "90 00"); /* the PIN is no substitute */
         struct snapshot before = snap(f);
@@ -57,8 +57,8 @@ static void test_generate_without_authentication(void **state)
         vt_card_reset(&f->card);
         xfer(f, SELECT_PIV);
         expect(f, GENERATE_9A, "69 82");
-        assert_ptr_equal(vt_image_slot(f->img, 0x9A)->key, key9a);
-        assert_ptr_equal(vt_image_slot(f->mem.mirror, 0x9A)->key, key9a);
+        assert_ptr_equal(vt_piv_slot(vt_piv_of(f->img), 0x9A)->key, key9a);
+        assert_ptr_equal(vt_piv_slot(vt_piv_of(f->mem.mirror), 0x9A)->key, key9a);
         unchanged(f, &before, 0);
 }
 
@@ -68,7 +68,7 @@ static void test_reset_while_not_blocked(void **state)
         struct fixture *f = *state;
         struct snapshot before;
         xfer(f, SELECT_PIV);
-        assert_int_equal(vt_image_set_object(f->img, 0x5FC109, (const uint8_t *)"\x53\x01\x07", 3),
+        assert_int_equal(vt_piv_set_object(vt_piv_of(f->img), 0x5FC109, (const uint8_t *)"\x53\x01\x07", 3),
                          0);
         sync_mirror(f);
 
@@ -83,18 +83,18 @@ static void test_reset_while_not_blocked(void **state)
         unchanged(f, &before, 0);
         expect(f, VERIFY_PIN, "90 00");
 
-        f->img->puk.tries_left = 3; /* the PIN blocked, the PUK works */
+        vt_piv_of(f->img)->puk.tries_left = 3; /* the PIN blocked, the PUK works */
         for (int i = 0; i < 3; i++)
                 xfer(f, VERIFY_WRONG);
         before = snap(f);
         expect(f, "00 FB 00 00", "69 85");
         unchanged(f, &before, 0);
-        assert_non_null(vt_image_slot(f->img, 0x9A)->key);
-        assert_non_null(vt_image_object(f->img, 0x5FC109));
-        assert_int_equal(f->img->pin.tries_left, 0);
-        assert_int_equal(f->img->puk.tries_left, 3);
-        assert_non_null(vt_image_slot(f->mem.mirror, 0x9A)->key);
-        assert_non_null(vt_image_object(f->mem.mirror, 0x5FC109));
+        assert_non_null(vt_piv_slot(vt_piv_of(f->img), 0x9A)->key);
+        assert_non_null(vt_piv_object(vt_piv_of(f->img), 0x5FC109));
+        assert_int_equal(vt_piv_of(f->img)->pin.tries_left, 0);
+        assert_int_equal(vt_piv_of(f->img)->puk.tries_left, 3);
+        assert_non_null(vt_piv_slot(vt_piv_of(f->mem.mirror), 0x9A)->key);
+        assert_non_null(vt_piv_object(vt_piv_of(f->mem.mirror), 0x5FC109));
 }
 
 static size_t bn_param(EVP_PKEY *key, const char *name, uint8_t *out, size_t width)
@@ -114,7 +114,7 @@ static void test_import_of_the_wrong_size(void **state)
             OSSL_PKEY_PARAM_RSA_FACTOR1, OSSL_PKEY_PARAM_RSA_FACTOR2, OSSL_PKEY_PARAM_RSA_EXPONENT1,
             OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1};
         uint8_t cmd[1024], v[128];
-        EVP_PKEY *key9d = vt_image_slot(f->img, 0x9D)->key;
+        EVP_PKEY *key9d = vt_piv_slot(vt_piv_of(f->img), 0x9D)->key;
         struct snapshot before = snap(f);
         struct writer w;
         xfer(f, SELECT_PIV);
@@ -137,9 +137,9 @@ static void test_import_of_the_wrong_size(void **state)
         wr_tlv(&w, 0x07, v, 31);
         assert_int_equal(xfer_chained(f, 0xFE, 0xE0, 0x9D, cmd, w.len), SW_WRONG_DATA);
 
-        assert_ptr_equal(vt_image_slot(f->img, 0x9D)->key, key9d);
-        assert_ptr_equal(vt_image_slot(f->mem.mirror, 0x9D)->key, key9d);
-        assert_int_equal(vt_image_slot(f->img, 0x9D)->alg, VT_ALG_P384);
+        assert_ptr_equal(vt_piv_slot(vt_piv_of(f->img), 0x9D)->key, key9d);
+        assert_ptr_equal(vt_piv_slot(vt_piv_of(f->mem.mirror), 0x9D)->key, key9d);
+        assert_int_equal(vt_piv_slot(vt_piv_of(f->img), 0x9D)->alg, VT_ALG_P384);
         unchanged(f, &before, 0);
 }
 

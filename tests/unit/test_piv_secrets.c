@@ -38,14 +38,14 @@ static void test_pin_blocked_by_change_reference_ends_verification(void **state)
         expect(f, "00 24 00 80 10 30 30 30 30 30 30 FF FF 31 32 33 34 35 36 FF FF", "63 C2");
         expect(f, "00 24 00 80 10 30 30 30 30 30 30 FF FF 31 32 33 34 35 36 FF FF", "63 C1");
         expect(f, "00 24 00 80 10 30 30 30 30 30 30 FF FF 31 32 33 34 35 36 FF FF", "63 C0");
-        assert_int_equal(f->img->pin.tries_left, 0);
+        assert_int_equal(vt_piv_of(f->img)->pin.tries_left, 0);
         assert_false(vt_piv_pin_verified(f->piv));
         assert_int_equal(gen_auth(f, 0x07, 0x9A, 0x81, block, sizeof(block), &res),
                          SW_SECURITY_STATUS_NOT_SATISFIED);
         /* SET PIN RETRIES would give the blocked PIN its default back */
         expect(f, "00 FA 05 05", "69 82");
         expect(f, PIN_STATUS, "69 83");
-        assert_int_equal(f->img->pin.tries_left, 0);
+        assert_int_equal(vt_piv_of(f->img)->pin.tries_left, 0);
 }
 
 /* A wrong old PIN in CHANGE REFERENCE DATA logs out as a wrong VERIFY does. */
@@ -130,7 +130,8 @@ static void test_pending_decrypted_data_is_wiped(void **state)
                 else
                         vt_card_power_off(&f->card), vt_card_power_on(&f->card);
                 assert_false(holds(f->card.response, sizeof(f->card.response), tail, 16));
-                expect(f, "00 C0 00 00 00", "69 85");
+                /* nothing pending: PIV selected answers as a YubiKey's does, no applet 69 85 */
+                expect(f, "00 C0 00 00 00", i < 2 ? "6A 80" : "69 85");
         }
 }
 
@@ -139,28 +140,28 @@ static void test_pending_decrypted_data_is_wiped(void **state)
 static void test_reset_keeps_pin_blocked_while_a_key_remains(void **state)
 {
         struct fixture *f = *state;
-        EVP_PKEY *key9a = vt_image_slot(f->img, 0x9A)->key;
+        EVP_PKEY *key9a = vt_piv_slot(vt_piv_of(f->img), 0x9A)->key;
         xfer(f, SELECT_PIV);
         for (int i = 0; i < 3; i++)
                 xfer(f, VERIFY_WRONG);
         for (int i = 0; i < 3; i++)
                 xfer(f, "00 24 00 81 10 30 30 30 30 30 30 30 30 30 30 30 30 30 30 30 30");
-        assert_int_equal(f->img->pin.tries_left, 0);
-        assert_int_equal(f->img->puk.tries_left, 0);
+        assert_int_equal(vt_piv_of(f->img)->pin.tries_left, 0);
+        assert_int_equal(vt_piv_of(f->img)->puk.tries_left, 0);
         /* the first slot commit of RESET (the removal of 9A's key) fails */
         f->mem.fail_next = 1;
 
         expect(f, "00 FB 00 00", "65 81");
         assert_int_equal(f->mem.failures, 1);
         expect(f, VERIFY_PIN, "69 83");
-        assert_int_equal(f->img->pin.tries_left, 0);
-        assert_int_equal(f->img->puk.tries_left, 0);
-        assert_ptr_equal(vt_image_slot(f->img, 0x9A)->key, key9a);
+        assert_int_equal(vt_piv_of(f->img)->pin.tries_left, 0);
+        assert_int_equal(vt_piv_of(f->img)->puk.tries_left, 0);
+        assert_ptr_equal(vt_piv_slot(vt_piv_of(f->img), 0x9A)->key, key9a);
 
         struct vt_image *disk = reload(f);
-        assert_int_equal(disk->pin.tries_left, 0);
-        assert_int_equal(disk->puk.tries_left, 0);
-        assert_ptr_equal(vt_image_slot(disk, 0x9A)->key, key9a);
+        assert_int_equal(vt_piv_of(disk)->pin.tries_left, 0);
+        assert_int_equal(vt_piv_of(disk)->puk.tries_left, 0);
+        assert_ptr_equal(vt_piv_slot(vt_piv_of(disk), 0x9A)->key, key9a);
         vt_image_free(disk);
 }
 

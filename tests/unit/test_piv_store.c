@@ -16,12 +16,12 @@ struct nth_store {
         unsigned seen, fail_at;
 };
 
-static int nth_commit(void *ctx, const char *applet, const void *change)
+static int nth_commit(void *ctx, const struct vt_applet_unit *unit, const void *change)
 {
         struct nth_store *n = ctx;
         if (++n->seen == n->fail_at)
                 return -EIO;
-        return vt_store_commit(&n->inner, applet, change);
+        return vt_store_commit(&n->inner, unit, change);
 }
 
 static const struct vt_store_ops nth_ops = {.commit = nth_commit};
@@ -39,27 +39,27 @@ static bool pin_is(const struct vt_image *img, const char *value)
 {
         uint8_t padded[8];
         vt_pin_pad(value, padded);
-        return vt_secret_matches(&img->pin, padded);
+        return vt_secret_matches(&vt_piv_of(img)->pin, padded);
 }
 
 static void test_failed_generate_keeps_the_old_key(void **state)
 {
         struct fixture *f = *state;
-        EVP_PKEY *old = vt_image_slot(f->img, 0x9A)->key;
+        EVP_PKEY *old = vt_piv_slot(vt_piv_of(f->img), 0x9A)->key;
         xfer(f, SELECT_PIV);
         assert_int_equal(mutual_auth(f, VT_ALG_3DES, test_mgm_key), SW_OK);
         struct snapshot before = snap(f);
         f->mem.fail_next = 1;
         expect(f, GENERATE_9A, "65 81"); /* and no public key */
-        assert_ptr_equal(vt_image_slot(f->img, 0x9A)->key, old);
-        assert_ptr_equal(vt_image_slot(f->mem.mirror, 0x9A)->key, old);
+        assert_ptr_equal(vt_piv_slot(vt_piv_of(f->img), 0x9A)->key, old);
+        assert_ptr_equal(vt_piv_slot(vt_piv_of(f->mem.mirror), 0x9A)->key, old);
         unchanged(f, &before, 1);
 
         /* the store works again: the new key goes to both */
         expect_sw(f, GENERATE_9A, SW_OK);
-        EVP_PKEY *new = vt_image_slot(f->img, 0x9A)->key;
+        EVP_PKEY *new = vt_piv_slot(vt_piv_of(f->img), 0x9A)->key;
         assert_ptr_not_equal(new, old);
-        assert_ptr_equal(vt_image_slot(f->mem.mirror, 0x9A)->key, new);
+        assert_ptr_equal(vt_piv_slot(vt_piv_of(f->mem.mirror), 0x9A)->key, new);
         assert_same_image(f->img, f->mem.mirror);
 }
 
@@ -73,8 +73,8 @@ static void test_failed_pin_change_spends_no_try(void **state)
         f->mem.fail_next = 1;
         expect(f, CHANGE_PIN, "65 81");
         unchanged(f, &before, 1);
-        assert_int_equal(f->img->pin.tries_left, 3);
-        assert_int_equal(f->mem.mirror->pin.tries_left, 3);
+        assert_int_equal(vt_piv_of(f->img)->pin.tries_left, 3);
+        assert_int_equal(vt_piv_of(f->mem.mirror)->pin.tries_left, 3);
         assert_true(pin_is(f->img, "123456"));
         assert_true(pin_is(f->mem.mirror, "123456"));
         expect(f, VERIFY_PIN, "90 00"); /* the old PIN still verifies */
@@ -88,7 +88,7 @@ static void test_pin_change_whose_try_is_not_given_back(void **state)
         fail_commit_number(f, 2);
         xfer(f, SELECT_PIV);
         expect(f, CHANGE_PIN, "65 81");
-        assert_int_equal(f->img->pin.tries_left, 2);
+        assert_int_equal(vt_piv_of(f->img)->pin.tries_left, 2);
         assert_same_image(f->img, f->mem.mirror);
         assert_true(pin_is(f->mem.mirror, "123456"));
         expect(f, VERIFY_PIN, "90 00");
@@ -101,7 +101,7 @@ static void test_pin_change_whose_new_pin_is_not_durable(void **state)
         fail_commit_number(f, 3);
         xfer(f, SELECT_PIV);
         expect(f, CHANGE_PIN, "65 81");
-        assert_int_equal(f->img->pin.tries_left, 3);
+        assert_int_equal(vt_piv_of(f->img)->pin.tries_left, 3);
         assert_true(pin_is(f->img, "123456"));
         assert_same_image(f->img, f->mem.mirror);
         expect(f, VERIFY_PIN, "90 00");
@@ -117,7 +117,7 @@ static void test_verify_whose_try_is_not_given_back(void **state)
         xfer(f, SELECT_PIV);
         expect(f, VERIFY_PIN, "65 81");
         assert_false(vt_piv_pin_verified(f->piv));
-        assert_int_equal(f->img->pin.tries_left, 2);
+        assert_int_equal(vt_piv_of(f->img)->pin.tries_left, 2);
         assert_same_image(f->img, f->mem.mirror);
         expect(f, PIN_STATUS, "63 C2");
 }
@@ -139,16 +139,16 @@ static void test_failed_put_data_keeps_the_object(void **state)
         unchanged(f, &before, 3);
         expect(f, "00 CB 3F FF 05 5C 03 5F C1 02 00", "53 02 99 00 90 00");
         expect(f, "00 CB 3F FF 05 5C 03 5F C1 06 00", "6A 82");
-        const struct vt_object *o = vt_image_object(f->mem.mirror, 0x5FC102);
+        const struct vt_object *o = vt_piv_object(vt_piv_of(f->mem.mirror), 0x5FC102);
         assert_non_null(o);
         assert_memory_equal(o->data, "\x53\x02\x99\x00", 4);
-        assert_null(vt_image_object(f->mem.mirror, 0x5FC106));
+        assert_null(vt_piv_object(vt_piv_of(f->mem.mirror), 0x5FC106));
 }
 
 static void test_failed_put_data_keeps_the_certificate(void **state)
 {
         struct fixture *f = *state;
-        const struct vt_slot *s = vt_image_slot(f->img, 0x9A);
+        const struct vt_slot *s = vt_piv_slot(vt_piv_of(f->img), 0x9A);
         const uint8_t *cert = s->cert;
         xfer(f, SELECT_PIV);
         assert_int_equal(mutual_auth(f, VT_ALG_3DES, test_mgm_key), SW_OK);
@@ -166,7 +166,7 @@ static void test_failed_import_keeps_the_old_key(void **state)
         struct fixture *f = *state;
         uint8_t raw[32], cmd[40];
         size_t len = sizeof(raw);
-        EVP_PKEY *old = vt_image_slot(f->img, 0x9E)->key;
+        EVP_PKEY *old = vt_piv_slot(vt_piv_of(f->img), 0x9E)->key;
         assert_int_equal(EVP_PKEY_get_raw_private_key(keys.ed25519, raw, &len), 1);
         struct writer w = wr_init(cmd, sizeof(cmd));
         wr_tlv(&w, 0x07, raw, 32);
@@ -176,7 +176,7 @@ static void test_failed_import_keeps_the_old_key(void **state)
         f->mem.fail_next = 1;
         assert_int_equal(xfer_chained(f, 0xFE, 0xE0, 0x9E, cmd, w.len), SW_MEMORY_FAILURE);
         unchanged(f, &before, 1);
-        assert_ptr_equal(vt_image_slot(f->img, 0x9E)->key, old);
+        assert_ptr_equal(vt_piv_slot(vt_piv_of(f->img), 0x9E)->key, old);
 }
 
 static void test_failed_set_management_key_keeps_the_old_one(void **state)
@@ -189,8 +189,8 @@ static void test_failed_set_management_key_keeps_the_old_one(void **state)
         expect(f, "00 FF FF FF 13 08 9B 10 10 11 12 13 14 15 16 17 18 19 1A 1B 1C 1D 1E 1F",
                "65 81");
         unchanged(f, &before, 1);
-        assert_true(vt_mgm_key_is_default(f->img));
-        assert_true(vt_mgm_key_is_default(f->mem.mirror));
+        assert_true(vt_mgm_key_is_default(vt_piv_of(f->img)));
+        assert_true(vt_mgm_key_is_default(vt_piv_of(f->mem.mirror)));
         assert_int_equal(mutual_auth(f, VT_ALG_3DES, test_mgm_key), SW_OK);
 }
 

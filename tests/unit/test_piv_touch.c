@@ -36,7 +36,7 @@ static void expect_touch(struct fixture *f, const char *hex, enum vt_touch_need 
 static void test_management_key_answer_needs_a_touch(void **state)
 {
         struct fixture *f = *state;
-        f->img->mgm_touch = VT_TOUCH_ALWAYS;
+        vt_piv_of(f->img)->mgm_touch = VT_TOUCH_ALWAYS;
         xfer(f, SELECT_PIV);
         /* asking for a witness or a challenge: no touch */
         expect_touch(f, "00 87 03 9B 04 7C 02 80 00", VT_TOUCH_NONE, 0);
@@ -66,7 +66,7 @@ static void test_management_key_without_touch_policy(void **state)
         struct fixture *f = *state;
         xfer(f, SELECT_PIV);
         expect_touch(f, "00 87 03 9B 16 " MUTUAL_BODY " 00", VT_TOUCH_NONE, 0);
-        f->img->mgm_touch = VT_TOUCH_NEVER;
+        vt_piv_of(f->img)->mgm_touch = VT_TOUCH_NEVER;
         expect_touch(f, "00 87 03 9B 16 " MUTUAL_BODY " 00", VT_TOUCH_NONE, 0);
 }
 
@@ -77,15 +77,15 @@ static void test_slot_touch_policies(void **state)
         struct fixture *f = *state;
         xfer(f, SELECT_PIV);
         expect_touch(f, "00 87 07 9A 08 " SIGN_9A " 00", VT_TOUCH_NONE, 0); /* default: never */
-        vt_image_slot(f->img, 0x9A)->touch_policy = VT_TOUCH_NEVER;
+        vt_piv_slot(vt_piv_of(f->img), 0x9A)->touch_policy = VT_TOUCH_NEVER;
         expect_touch(f, "00 87 07 9A 08 " SIGN_9A " 00", VT_TOUCH_NONE, 0);
-        vt_image_slot(f->img, 0x9A)->touch_policy = VT_TOUCH_CACHED;
+        vt_piv_slot(vt_piv_of(f->img), 0x9A)->touch_policy = VT_TOUCH_CACHED;
         expect_touch(f, "00 87 07 9A 08 " SIGN_9A " 00", VT_TOUCH_CACHABLE, 0x9A);
         expect_touch(f, "00 87 07 9A 00 00 08 " SIGN_9A " 00 00", VT_TOUCH_CACHABLE, 0x9A);
-        vt_image_slot(f->img, 0x9C)->touch_policy = VT_TOUCH_ALWAYS;
+        vt_piv_slot(vt_piv_of(f->img), 0x9C)->touch_policy = VT_TOUCH_ALWAYS;
         expect_touch(f, "00 87 11 9C 08 " SIGN_9A, VT_TOUCH_EACH, 0x9C);
         /* a slot without a key has nothing to touch for: the command fails without one */
-        vt_image_slot(f->img, 0x95)->touch_policy = VT_TOUCH_ALWAYS;
+        vt_piv_slot(vt_piv_of(f->img), 0x95)->touch_policy = VT_TOUCH_ALWAYS;
         expect_touch(f, "00 87 11 95 08 " SIGN_9A, VT_TOUCH_NONE, 0);
         /* other commands never need one */
         expect_touch(f, VERIFY_PIN, VT_TOUCH_NONE, 0);
@@ -98,7 +98,7 @@ static void test_slot_touch_policies(void **state)
 static void test_chained_general_authenticate_decides_on_the_last_part(void **state)
 {
         struct fixture *f = *state;
-        vt_image_slot(f->img, 0x9A)->touch_policy = VT_TOUCH_CACHED;
+        vt_piv_slot(vt_piv_of(f->img), 0x9A)->touch_policy = VT_TOUCH_CACHED;
         xfer(f, SELECT_PIV);
         struct vt_card_step step = receive(f, "10 87 07 9A 04 7C 06 82 00");
         assert_false(step.ready);

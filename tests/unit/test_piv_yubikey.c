@@ -47,14 +47,14 @@ static void test_import_p256_with_policies(void **state)
                          SW_SECURITY_STATUS_NOT_SATISFIED);
         assert_int_equal(mutual_auth(f, VT_ALG_3DES, test_mgm_key), SW_OK);
         assert_int_equal(xfer_chained(f, 0xFE, 0x11, 0x9A, cmd, w.len), SW_OK);
-        const struct vt_slot *s = vt_image_slot(f->img, 0x9A);
+        const struct vt_slot *s = vt_piv_slot(vt_piv_of(f->img), 0x9A);
         assert_int_equal(s->alg, VT_ALG_P256);
         assert_false(s->generated);
         assert_int_equal(s->pin_policy, VT_PIN_NEVER);
         assert_int_equal(EVP_PKEY_eq(s->key, key), 1);
         card_signs_for(f, key, 0x11, 0x9A); /* PIN never: no VERIFY */
         struct vt_image *disk = reload(f);
-        assert_int_equal(EVP_PKEY_eq(vt_image_slot(disk, 0x9A)->key, key), 1);
+        assert_int_equal(EVP_PKEY_eq(vt_piv_slot(vt_piv_of(disk), 0x9A)->key, key), 1);
         vt_image_free(disk);
         EVP_PKEY_free(key);
 }
@@ -78,19 +78,19 @@ static void test_import_rsa2048_and_wrong_size(void **state)
         struct fixture *f = *state;
         uint8_t cmd[2048];
         size_t n = rsa_import_data(keys.rsa1024, 64, cmd, sizeof(cmd));
-        EVP_PKEY *before = vt_image_slot(f->img, 0x9D)->key;
+        EVP_PKEY *before = vt_piv_slot(vt_piv_of(f->img), 0x9D)->key;
         xfer(f, SELECT_PIV);
         assert_int_equal(mutual_auth(f, VT_ALG_3DES, test_mgm_key), SW_OK);
         /* RSA-1024 primes announced as RSA-2048 */
         assert_int_equal(xfer_chained(f, 0xFE, 0x07, 0x9D, cmd, n), SW_WRONG_DATA);
-        assert_ptr_equal(vt_image_slot(f->img, 0x9D)->key, before);
+        assert_ptr_equal(vt_piv_slot(vt_piv_of(f->img), 0x9D)->key, before);
         /* an unknown algorithm, a reference that is no key */
         assert_int_equal(xfer_chained(f, 0xFE, 0x03, 0x9D, cmd, n), SW_INCORRECT_P1P2);
         assert_int_equal(xfer_chained(f, 0xFE, 0x06, 0x9B, cmd, n), SW_INCORRECT_P1P2);
 
         n = rsa_import_data(keys.rsa2048, 128, cmd, sizeof(cmd));
         assert_int_equal(xfer_chained(f, 0xFE, 0x07, 0x9D, cmd, n), SW_OK);
-        assert_int_equal(EVP_PKEY_eq(vt_image_slot(f->img, 0x9D)->key, keys.rsa2048), 1);
+        assert_int_equal(EVP_PKEY_eq(vt_piv_slot(vt_piv_of(f->img), 0x9D)->key, keys.rsa2048), 1);
         expect(f, VERIFY_PIN, "90 00");
         /* a raw RSA operation the public key undoes */
         uint8_t block[256] = {0, 1, 2, 3}, back[256];
@@ -116,13 +116,13 @@ static void test_import_ed25519_and_x25519(void **state)
         struct writer w = wr_init(cmd, sizeof(cmd));
         wr_tlv(&w, 0x07, raw, 32);
         assert_int_equal(xfer_chained(f, 0xFE, 0xE0, 0x95, cmd, w.len), SW_OK);
-        assert_int_equal(EVP_PKEY_eq(vt_image_slot(f->img, 0x95)->key, keys.ed25519), 1);
+        assert_int_equal(EVP_PKEY_eq(vt_piv_slot(vt_piv_of(f->img), 0x95)->key, keys.ed25519), 1);
         len = sizeof(raw);
         assert_int_equal(EVP_PKEY_get_raw_private_key(keys.x25519, raw, &len), 1);
         w = wr_init(cmd, sizeof(cmd));
         wr_tlv(&w, 0x08, raw, 32);
         assert_int_equal(xfer_chained(f, 0xFE, 0xE1, 0x94, cmd, w.len), SW_OK);
-        assert_int_equal(EVP_PKEY_eq(vt_image_slot(f->img, 0x94)->key, keys.x25519), 1);
+        assert_int_equal(EVP_PKEY_eq(vt_piv_slot(vt_piv_of(f->img), 0x94)->key, keys.x25519), 1);
         /* 31 bytes is no X25519 key */
         w = wr_init(cmd, sizeof(cmd));
         wr_tlv(&w, 0x08, raw, 31);
@@ -140,10 +140,10 @@ static void test_set_pin_retries(void **state)
         expect(f, "00 FA 05 10", "6A 86");
         expect(f, "00 FA 05 04", "90 00");
         expect(f, PIN_STATUS, "63 C5");
-        assert_int_equal(f->img->puk.max_tries, 4);
+        assert_int_equal(vt_piv_of(f->img)->puk.max_tries, 4);
         struct vt_image *disk = reload(f);
-        assert_int_equal(disk->pin.max_tries, 5);
-        assert_int_equal(disk->puk.tries_left, 4);
+        assert_int_equal(vt_piv_of(disk)->pin.max_tries, 5);
+        assert_int_equal(vt_piv_of(disk)->puk.tries_left, 4);
         vt_image_free(disk);
         expect(f, VERIFY_PIN, "90 00");
 }
@@ -156,12 +156,12 @@ static void test_reset_only_when_pin_and_puk_are_blocked(void **state)
         for (int i = 0; i < 3; i++)
                 xfer(f, VERIFY_WRONG);
         expect(f, "00 FB 00 00", "69 85"); /* the PUK still works */
-        assert_non_null(vt_image_slot(f->img, 0x9A)->key);
+        assert_non_null(vt_piv_slot(vt_piv_of(f->img), 0x9A)->key);
         for (int i = 0; i < 3; i++)
                 xfer(f, "00 24 00 81 10 30 30 30 30 30 30 30 30 30 30 30 30 30 30 30 30");
-        assert_int_equal(vt_image_set_object(f->img, 0x5FC109, (const uint8_t *)"\x53\x01\x00", 3),
+        assert_int_equal(vt_piv_set_object(vt_piv_of(f->img), 0x5FC109, (const uint8_t *)"\x53\x01\x00", 3),
                          0);
-        f->img->mgm_key[0] = 0x55;
+        vt_piv_of(f->img)->mgm_key[0] = 0x55;
         sync_mirror(f);
         expect(f, "00 FB 00 00", "90 00");
 
@@ -172,11 +172,11 @@ static void test_reset_only_when_pin_and_puk_are_blocked(void **state)
         expect(f, "00 CB 3F FF 05 5C 03 5F C1 09 00", "6A 82");
         assert_int_equal(mutual_auth(f, VT_ALG_3DES, test_mgm_key), SW_OK);
         struct vt_image *disk = reload(f);
-        assert_null(vt_image_slot(disk, 0x9A)->key);
-        assert_null(vt_image_slot(disk, 0x9A)->cert);
-        assert_null(vt_image_object(disk, 0x5FC109));
-        assert_true(vt_mgm_key_is_default(disk));
-        assert_int_equal(disk->pin.tries_left, 3);
+        assert_null(vt_piv_slot(vt_piv_of(disk), 0x9A)->key);
+        assert_null(vt_piv_slot(vt_piv_of(disk), 0x9A)->cert);
+        assert_null(vt_piv_object(vt_piv_of(disk), 0x5FC109));
+        assert_true(vt_mgm_key_is_default(vt_piv_of(disk)));
+        assert_int_equal(vt_piv_of(disk)->pin.tries_left, 3);
         vt_image_free(disk);
 }
 
@@ -187,10 +187,10 @@ static void test_no_reset_under_a_strong_pin_policy(void **state)
         struct fixture *f = *state;
         uint8_t padded[8];
         snprintf(f->img->profile, sizeof(f->img->profile), "ecert");
-        f->img->pin_rules = (struct vt_pin_rules){8, 8, VT_PIN_CHARS_STRONG};
-        f->img->pin.max_tries = f->img->pin.tries_left = 15;
+        vt_piv_of(f->img)->pin_rules = (struct vt_pin_rules){8, 8, VT_PIN_CHARS_STRONG};
+        vt_piv_of(f->img)->pin.max_tries = vt_piv_of(f->img)->pin.tries_left = 15;
         vt_pin_pad("Hk#2026p", padded);
-        vt_secret_set(&f->img->pin, padded);
+        vt_secret_set(&vt_piv_of(f->img)->pin, padded);
         sync_mirror(f);
         xfer(f, SELECT_PIV);
         /* SET PIN RETRIES, with every authentication it needs */
@@ -208,12 +208,12 @@ static void test_no_reset_under_a_strong_pin_policy(void **state)
         expect(f, PIN_STATUS, "69 83");
         expect(f, VERIFY_PIN, "69 83");
         struct vt_image *disk = reload(f);
-        assert_non_null(vt_image_slot(disk, 0x9A)->key);
-        assert_non_null(vt_image_slot(disk, 0x9A)->cert);
-        assert_int_equal(disk->pin.tries_left, 0);
-        assert_int_equal(disk->pin.max_tries, 15);
-        assert_int_equal(disk->puk.tries_left, 0);
-        assert_false(secret_is_value(&disk->pin, "123456"));
+        assert_non_null(vt_piv_slot(vt_piv_of(disk), 0x9A)->key);
+        assert_non_null(vt_piv_slot(vt_piv_of(disk), 0x9A)->cert);
+        assert_int_equal(vt_piv_of(disk)->pin.tries_left, 0);
+        assert_int_equal(vt_piv_of(disk)->pin.max_tries, 15);
+        assert_int_equal(vt_piv_of(disk)->puk.tries_left, 0);
+        assert_false(secret_is_value(&vt_piv_of(disk)->pin, "123456"));
         vt_image_free(disk);
 }
 
@@ -255,15 +255,15 @@ static void test_attestation_certificate_verifies(void **state)
         expect(f, "00 F9 90 00 00", "6A 82"); /* an empty slot */
         expect(f, "00 F9 9B 00 00", "6A 86");
         /* an imported key is not attested: attestation says the key was made on the card */
-        assert_false(vt_image_slot(f->img, 0x9A)->generated);
+        assert_false(vt_piv_slot(vt_piv_of(f->img), 0x9A)->generated);
         expect(f, "00 F9 9A 00 00", "6A 80");
-        vt_image_slot(f->img, 0x9A)->generated = true;
+        vt_piv_slot(vt_piv_of(f->img), 0x9A)->generated = true;
         assert_int_equal(xfer(f, "00 F9 9A 00 00"), SW_OK);
         assert_int_equal(f->resp[0], 0x30);
 
         const uint8_t *p = f->resp;
         X509 *x = d2i_X509(NULL, &p, (long)f->resp_len);
-        const struct vt_slot *f9 = vt_image_slot(f->img, 0xF9);
+        const struct vt_slot *f9 = vt_piv_slot(vt_piv_of(f->img), 0xF9);
         const uint8_t *q = f9->cert;
         X509 *ca = d2i_X509(NULL, &q, (long)f9->cert_len);
         assert_non_null(x);

@@ -19,7 +19,7 @@
 #include "test_util.h"
 
 #include "card.h"
-#include "image.h"
+#include "piv_state.h"
 #include "pin.h"
 #include "registry.h"
 #include "store.h"
@@ -139,16 +139,16 @@ static int card_setup(void **state)
         uint8_t padded[8];
         struct vt_slot *s;
         (void)state;
-        assert_non_null(img = vt_image_new("mem"));
+        assert_non_null(img = vt_piv_image_new("mem"));
         vt_pin_pad("123456", padded);
-        vt_secret_set(&img->pin, padded);
-        memcpy(img->mgm_key, vt_piv_default_mgm_key, sizeof(vt_piv_default_mgm_key));
-        img->mgm_key_len = sizeof(vt_piv_default_mgm_key);
-        s = vt_image_slot(img, 0x9A);
+        vt_secret_set(&vt_piv_of(img)->pin, padded);
+        memcpy(vt_piv_of(img)->mgm_key, vt_piv_default_mgm_key, sizeof(vt_piv_default_mgm_key));
+        vt_piv_of(img)->mgm_key_len = sizeof(vt_piv_default_mgm_key);
+        s = vt_piv_slot(vt_piv_of(img), 0x9A);
         s->cert_len = 300;
         assert_non_null(s->cert = calloc(1, s->cert_len));
         s->cert[0] = 0x30;
-        assert_int_equal(vt_image_set_object(img, 0x5FC109, printed, sizeof(printed)), 0);
+        assert_int_equal(vt_piv_set_object(vt_piv_of(img), 0x5FC109, printed, sizeof(printed)), 0);
         mem = (struct vt_mem_store){0};
         store = vt_mem_store(&mem);
         if (vt_card_setup(&card, img, &store, err, sizeof(err)) != 0)

@@ -3,7 +3,7 @@
 #ifndef VT_TEST_UTIL_H
 #define VT_TEST_UTIL_H
 
-#include "image.h"
+#include "piv_state.h"
 
 #include <ctype.h>
 #include <stddef.h>
@@ -34,14 +34,14 @@ static inline size_t hex_decode(const char *hex, uint8_t *out, size_t cap)
  * (keys compared by value) and data objects. */
 static inline void assert_same_image(struct vt_image *a, struct vt_image *b)
 {
-        assert_memory_equal(&a->pin, &b->pin, sizeof(a->pin));
-        assert_memory_equal(&a->puk, &b->puk, sizeof(a->puk));
-        assert_int_equal(a->mgm_alg, b->mgm_alg);
-        assert_int_equal(a->mgm_key_len, b->mgm_key_len);
-        assert_memory_equal(a->mgm_key, b->mgm_key, sizeof(a->mgm_key));
-        assert_int_equal(a->mgm_touch, b->mgm_touch);
+        assert_memory_equal(&vt_piv_of(a)->pin, &vt_piv_of(b)->pin, sizeof(vt_piv_of(a)->pin));
+        assert_memory_equal(&vt_piv_of(a)->puk, &vt_piv_of(b)->puk, sizeof(vt_piv_of(a)->puk));
+        assert_int_equal(vt_piv_of(a)->mgm_alg, vt_piv_of(b)->mgm_alg);
+        assert_int_equal(vt_piv_of(a)->mgm_key_len, vt_piv_of(b)->mgm_key_len);
+        assert_memory_equal(vt_piv_of(a)->mgm_key, vt_piv_of(b)->mgm_key, sizeof(vt_piv_of(a)->mgm_key));
+        assert_int_equal(vt_piv_of(a)->mgm_touch, vt_piv_of(b)->mgm_touch);
         for (size_t i = 0; i < VT_SLOTS; i++) {
-                const struct vt_slot *x = &a->slots[i], *y = &b->slots[i];
+                const struct vt_slot *x = &vt_piv_of(a)->slots[i], *y = &vt_piv_of(b)->slots[i];
                 assert_int_equal(x->ref, y->ref);
                 assert_int_equal(x->alg, y->alg);
                 assert_int_equal(x->pin_policy, y->pin_policy);
@@ -54,10 +54,10 @@ static inline void assert_same_image(struct vt_image *a, struct vt_image *b)
                 if (x->cert_len)
                         assert_memory_equal(x->cert, y->cert, x->cert_len);
         }
-        assert_int_equal(a->n_objects, b->n_objects);
-        for (size_t i = 0; i < a->n_objects; i++) {
-                const struct vt_object *x = &a->objects[i];
-                const struct vt_object *y = vt_image_object(b, x->tag);
+        assert_int_equal(vt_piv_of(a)->n_objects, vt_piv_of(b)->n_objects);
+        for (size_t i = 0; i < vt_piv_of(a)->n_objects; i++) {
+                const struct vt_object *x = &vt_piv_of(a)->objects[i];
+                const struct vt_object *y = vt_piv_object(vt_piv_of(b), x->tag);
                 assert_non_null(y);
                 assert_int_equal(x->len, y->len);
                 assert_memory_equal(x->data, y->data, x->len);

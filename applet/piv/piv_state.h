@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* A card image in memory: the card's identity and policy, and the PIV application's
- * persistent state (slots, PIN and PUK, management key, data objects). Pure: how it is kept on
- * disk is store/'s business (store/image_store.h); applets change it only through a store
- * (applet/store.h), committing first and applying after. */
-#ifndef VT_IMAGE_H
-#define VT_IMAGE_H
+/* The PIV application's persistent state (slots, PIN and PUK, management key, data objects),
+ * the state of the registry unit vt_unit_piv on a card image (applet/image.h). Pure: how it is
+ * kept on disk is its codec's business (piv_codec.c); the applet changes it only through a
+ * store (applet/store.h), committing first and applying after. */
+#ifndef VT_PIV_STATE_H
+#define VT_PIV_STATE_H
+
+#include "image.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -13,13 +15,6 @@
 #include "table.h"
 
 #include <openssl/evp.h>
-
-#define VT_ATR_MAX_IMG 33
-
-/* card.ini's compat: what the card pretends to be for tools that only trust one maker's
- * tokens. yubikey: the ATR of a YubiKey 5 NFC and the YubiKey management AID answered,
- * whatever atr and yubikey_mgmt_aid say (the image's version stays its own). */
-enum vt_compat { VT_COMPAT_NONE = 0, VT_COMPAT_YUBIKEY = 1 };
 
 /* PIV algorithm identifiers (SP 800-78 and YubiKey extensions). */
 enum vt_alg {
@@ -83,24 +78,8 @@ struct vt_object {
 
 #define VT_OBJECTS_MAX 64
 
-struct vt_pgp_state;
-
-struct vt_image {
-        char *dir;
-        char profile[16];            /* piv | ecert */
-        char applet[16];             /* piv */
-        uint8_t compat;              /* enum vt_compat */
-        uint8_t atr[VT_ATR_MAX_IMG]; /* the ATR the card presents (compat's when set) */
-        size_t atr_len;
-        uint8_t guid[16];
-        uint32_t serial;
-        uint8_t version[3];    /* reported by the YubiKey FD command */
-        bool firmware;         /* version is the YubiKey firmware the card answers as, defaults
-                                  included (card.ini firmware); false for an image made before
-                                  (card.ini version): its management key defaults to 3DES */
-        bool pin_complexity;   /* 5.7's PIN complexity: trivial PINs and PUKs refused */
-        bool yubikey_mgmt_aid; /* answer SELECT of the YubiKey management AID (compat's) */
-        bool global_pin;       /* the global PIN (reference 00) is enabled */
+struct vt_piv_state {
+        bool global_pin; /* the global PIN (reference 00) is enabled */
 
         struct vt_pin_rules pin_rules;
         struct vt_secret pin, puk;
@@ -114,20 +93,27 @@ struct vt_image {
         struct vt_object objects[VT_OBJECTS_MAX];
         size_t n_objects;
 
-        /* the OpenPGP application's state (applet/openpgp/pgp_state.h); NULL when the card has
-         * none */
-        struct vt_pgp_state *openpgp;
-
-        /* atr and yubikey_mgmt_aid as card.ini has them, kept while compat overrides them */
-        uint8_t own_atr[VT_ATR_MAX_IMG];
-        size_t own_atr_len;
-        bool own_mgmt_aid;
+        unsigned ini_seen; /* the codec's: which required card.ini keys a load found */
 };
 
-void vt_image_free(struct vt_image *img);
+extern const struct vt_applet_unit vt_unit_piv;
 
-/* What an applet proposes to a store (applet/store.h, applet name "piv"): the new state of one
- * part of the image. img is the image as it is (unchanged until the commit succeeded). */
+/* The PIV state of a card; NULL when it carries no PIV. */
+struct vt_piv_state *vt_piv_of(const struct vt_image *img);
+
+/* A state in its factory condition (the piv profile's defaults): all slots laid out and empty,
+ * YubiKey-like PIN, PUK and retries, 3DES management key unset. NULL when out of memory. */
+struct vt_piv_state *vt_piv_state_new(void);
+void vt_piv_state_free(struct vt_piv_state *st);
+/* A deep copy (keys shared by reference count); NULL when out of memory. */
+struct vt_piv_state *vt_piv_state_clone(const struct vt_piv_state *st);
+/* A card image carrying PIV alone, its state new: what the unit tests start from. NULL when
+ * out of memory. */
+struct vt_image *vt_piv_image_new(const char *dir);
+
+
+/* What the applet proposes to a store (applet/store.h, unit vt_unit_piv): the new state of one
+ * part of its state. st is the state as it is (unchanged until the commit succeeded). */
 enum piv_change_kind {
         PIV_CHANGE_SECRETS, /* proposed: PIN, PUK (tries and limits), management key */
         PIV_CHANGE_SLOT,    /* slot: a slot's new key, certificate and policies */
@@ -136,38 +122,31 @@ enum piv_change_kind {
 
 struct piv_change {
         enum piv_change_kind kind;
-        const struct vt_image *img;
-        const struct vt_image *proposed;
+        const struct vt_piv_state *st;
+        const struct vt_piv_state *proposed;
         const struct vt_slot *slot;
         uint32_t tag;
         const uint8_t *data;
         size_t len;
 };
 
-/* A deep copy of img (keys shared by reference count); NULL when out of memory. */
-struct vt_image *vt_image_clone(const struct vt_image *img);
-/* Applies a change to img as a store keeps it (a copy of what the change holds); 0 or -1 when
- * out of memory or the change names no slot of img. */
-int vt_image_apply(struct vt_image *img, const struct piv_change *ch);
+/* Applies a change to st as a store keeps it (a copy of what the change holds); 0 or -1 when
+ * out of memory or the change names no slot of st. */
+int vt_piv_state_apply(struct vt_piv_state *st, const struct piv_change *ch);
 
-struct vt_slot *vt_image_slot(struct vt_image *img, uint8_t ref);
-struct vt_object *vt_image_object(struct vt_image *img, uint32_t tag);
+struct vt_slot *vt_piv_slot(struct vt_piv_state *st, uint8_t ref);
+struct vt_object *vt_piv_object(struct vt_piv_state *st, uint32_t tag);
 
-/* An image in memory only: all slots laid out and empty, YubiKey-like defaults. dir (the
- * directory it is or will be kept in) is copied. NULL when out of memory. */
-struct vt_image *vt_image_new(const char *dir);
 /* The object with this tag, created empty when missing; NULL when the table is full. */
-struct vt_object *vt_image_object_add(struct vt_image *img, uint32_t tag);
+struct vt_object *vt_piv_object_add(struct vt_piv_state *st, uint32_t tag);
 /* Replaces an object's value with a copy of data (len 0 removes the object); 0 or -1. Does not
  * commit. */
-int vt_image_set_object(struct vt_image *img, uint32_t tag, const uint8_t *data, size_t len);
+int vt_piv_set_object(struct vt_piv_state *st, uint32_t tag, const uint8_t *data, size_t len);
 /* "PIV Authentication", "Digital Signature", ... for a key reference. */
 const char *vt_slot_purpose(uint8_t ref);
 /* The management key is the well-known YubiKey default, 0102...08 three times (3DES, or
  * AES-192 as 5.7 has it). */
-bool vt_mgm_key_is_default(const struct vt_image *img);
-/* Whether the card's firmware is major.minor or later. */
-bool vt_fw_at_least(const struct vt_image *img, uint8_t major, uint8_t minor);
+bool vt_mgm_key_is_default(const struct vt_piv_state *st);
 /* The algorithm of the default management key, which RESET restores: AES-192 from firmware 5.7,
  * 3DES before and for images made before vtoken knew firmware. */
 uint8_t vt_default_mgm_alg(const struct vt_image *img);
@@ -182,15 +161,15 @@ const char *vt_charset_name(uint8_t charset);
 int vt_pin_policy_parse(const char *name, uint8_t *policy);
 int vt_touch_policy_parse(const char *name, uint8_t *policy);
 int vt_charset_parse(const char *name, uint8_t *charset);
-/* Whether every policy and charset value of the image has a name (so it can be written). */
-bool vt_image_names_valid(const struct vt_image *img);
+/* Whether every policy and charset value of the state has a name (so it can be written). */
+bool vt_piv_names_valid(const struct vt_piv_state *st);
 
-/* Switches the card's compatibility mode: sets atr and yubikey_mgmt_aid from it, and back to
- * card.ini's own values when it goes to none. Does not commit. */
-void vt_image_set_compat(struct vt_image *img, uint8_t compat);
-/* "none", "yubikey"; NULL for an unknown value. Parse: 0 or -1. */
-const char *vt_compat_name(uint8_t compat);
-int vt_compat_parse(const char *name, uint8_t *compat);
+/* The parts of its store codec (piv_codec.c) others use: the state file's text parsed into st
+ * (0, or -1 with a message naming card->dir/state); the tag of an object file name
+ * ("obj-5fc109.bin", exactly as the codec writes it), 0 or -1 for any other name. */
+int vt_piv_parse_state(const struct vt_image *card, struct vt_piv_state *st, const char *text,
+                       size_t len, char *err, size_t errlen);
+int vt_object_file_tag(const char *name, uint32_t *tag);
 
 /* PIN and PUK reference data. */
 void vt_secret_set(struct vt_secret *s, const uint8_t padded[8]);
