@@ -64,7 +64,7 @@ _vtoken() {
         done
       fi
       case $prev in
-        -p | --profile | --fresh) mapfile -t COMPREPLY < <(compgen -W "piv ecert openpgp piv+openpgp ecert-openpgp" -- "$cur") && return 0 ;;
+        -p | --profile | --fresh) mapfile -t COMPREPLY < <(compgen -W "piv ecert openpgp piv+openpgp ecert-openpgp oath yubikey5" -- "$cur") && return 0 ;;
         --compat) mapfile -t COMPREPLY < <(compgen -W "none yubikey" -- "$cur") && return 0 ;;
         --transport) mapfile -t COMPREPLY < <(compgen -W "vpcd driver" -- "$cur") && return 0 ;;
         --firmware) mapfile -t COMPREPLY < <(compgen -W "5.3.0 5.4.3 5.7.1" -- "$cur") && return 0 ;;

@@ -5,6 +5,7 @@
 
 #include "log.h"
 #include "peer.h"
+#include "profile.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -273,13 +274,12 @@ static int card_key(struct parse *p, const char *name, const char *value)
                 return copy_value(p, cc->socket, sizeof(cc->socket), name, value);
         }
         if (strcmp(name, "profile") == 0) {
-                if (strcmp(value, "piv") != 0 && strcmp(value, "ecert") != 0 &&
-                    strcmp(value, "openpgp") != 0 && strcmp(value, "piv+openpgp") != 0 &&
-                    strcmp(value, "ecert-openpgp") != 0)
-                        return fail(p, p->line,
-                                    "unknown profile '%s': expected piv, ecert, openpgp, "
-                                    "piv+openpgp or ecert-openpgp",
-                                    value);
+                if (!vt_profile_known(value)) {
+                        char names[256];
+                        vt_profile_names(names, sizeof(names));
+                        return fail(p, p->line, "unknown profile '%s': expected one of %s", value,
+                                    names);
+                }
                 return copy_value(p, cc->profile, sizeof(cc->profile), name, value);
         }
         if (strcmp(name, "touch-timeout") == 0) {

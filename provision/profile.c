@@ -141,6 +141,32 @@ static const struct profile profiles[] = {
      "openpgp",
      openpgp_atr,
      sizeof(openpgp_atr)},
+    /* OATH alone (TOTP and HOTP codes for ykman and Yubico Authenticator), no account yet */
+    {"oath",
+     VT_PIV_DEFAULT_PIN,
+     VT_PIV_DEFAULT_PUK,
+     VT_PIV_DEFAULT_TRIES,
+     VT_PIV_DEFAULT_TRIES,
+     {6, 8, VT_PIN_CHARS_ANY},
+     NULL,
+     0,
+     false,
+     "oath",
+     NULL,
+     0},
+    /* the applications of a YubiKey 5: the piv profile's PIV, OpenPGP as it ships, OATH */
+    {"yubikey5",
+     VT_PIV_DEFAULT_PIN,
+     VT_PIV_DEFAULT_PUK,
+     VT_PIV_DEFAULT_TRIES,
+     VT_PIV_DEFAULT_TRIES,
+     {6, 8, VT_PIN_CHARS_ANY},
+     piv_defaults,
+     4,
+     false,
+     "piv openpgp oath",
+     NULL,
+     0},
 };
 
 /* What vt_image_create builds in memory before it writes anything. */
@@ -341,8 +367,8 @@ static int identity(struct build *b)
         img->yubikey_mgmt_aid = true;
         if (vt_image_new_identity(img) < 0)
                 return fail(b, "no random numbers");
-        if (vt_units_parse(b->p->applets, units, VT_IMAGE_UNITS_MAX, &n_units, why,
-                           sizeof(why)) < 0)
+        if (vt_units_parse(b->p->applets, units, VT_IMAGE_UNITS_MAX, &n_units, why, sizeof(why)) <
+            0)
                 return fail(b, "profile %s: %s", b->p->name, why);
         for (size_t i = 0; i < n_units; i++) {
                 void *st = units[i]->state_new ? units[i]->state_new(img) : NULL;
@@ -1055,6 +1081,16 @@ static int place(struct build *b, const char *dir)
         return r;
 }
 
+/* The caller's additions (opts->prepare), on the card as built, before anything is written. */
+static int prepare(struct build *b)
+{
+        if (b->o->prepare && b->o->prepare(b->img, b->o->prepare_arg, b->err, b->errlen) < 0) {
+                b->usage = true;
+                return -1;
+        }
+        return 0;
+}
+
 int vt_image_create(const char *dir, const struct vt_init_opts *o, char *err, size_t errlen)
 {
         struct build b = {.o = o, .err = err, .errlen = errlen};
@@ -1067,15 +1103,13 @@ int vt_image_create(const char *dir, const struct vt_init_opts *o, char *err, si
                 if (!strcmp(profiles[i].name, name))
                         b.p = &profiles[i];
         if (!b.p)
-                return refuse(&b,
-                              "unknown profile '%s' (%s)", name, names) -
-                       1;
+                return refuse(&b, "unknown profile '%s' (%s)", name, names) - 1;
         if (!dir || !*dir)
                 return fail(&b, "no image directory");
         if (!(b.img = vt_image_new(dir)))
                 return fail(&b, "out of memory");
         if (identity(&b) == 0 && secrets(&b) == 0 && keys(&b) == 0 && settle_firmware(&b) == 0 &&
-            place(&b, dir) == 0) {
+            prepare(&b) == 0 && place(&b, dir) == 0) {
                 r = 0;
                 if (o->firmware_out && o->firmware_out_len)
                         snprintf(o->firmware_out, o->firmware_out_len, "%u.%u.%u",

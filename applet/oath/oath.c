@@ -40,10 +40,9 @@
  * no other user of it. */
 #define SW_NO_SUCH_OBJECT 0x6984
 
-#define CHALLENGE_LEN  8
-#define MAC_MAX        64
-#define ROOM_BEFORE_57 32
-#define SHORT_ANSWER   256
+#define CHALLENGE_LEN 8
+#define MAC_MAX       64
+#define SHORT_ANSWER  256
 
 struct vt_oath {
         struct vt_oath_state *st;
@@ -83,7 +82,7 @@ static uint16_t commit(struct vt_oath *o, struct vt_oath_state *next)
         const struct oath_change ch = {.cur = o->st, .next = next};
         if (!next)
                 return SW_MEMORY_FAILURE;
-        if (vt_store_commit(&o->store, "oath", &ch) != 0) {
+        if (vt_store_commit(&o->store, &vt_unit_oath, &ch) != 0) {
                 oath_state_free(next);
                 return SW_MEMORY_FAILURE;
         }
@@ -626,7 +625,7 @@ struct vt_oath *vt_oath_new(struct vt_oath_state *st, const struct vt_store *sto
         o->st = st;
         o->store = *store;
         memcpy(o->version, version, sizeof(o->version));
-        o->room = fw_at_least(o, 5, 7) ? OATH_CREDS_MAX : ROOM_BEFORE_57;
+        o->room = oath_room(version);
         return o;
 }
 

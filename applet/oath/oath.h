@@ -7,7 +7,7 @@
  * session (unlocked or not, the challenge SELECT gave out) over a persistent vt_oath_state; every
  * change of that state (a credential put, deleted or renamed, a HOTP counter moved on, the access
  * key set or removed, a reset) is made durable by the store the applet was given before the
- * applet applies it and answers (applet/store.h, applet name "oath", a struct oath_change). */
+ * applet applies it and answers (applet/store.h, unit vt_unit_oath, a struct oath_change). */
 #ifndef VT_OATH_H
 #define VT_OATH_H
 
@@ -64,13 +64,15 @@ struct vt_oath_state {
 struct vt_oath_state *oath_state_new(void);
 struct vt_oath_state *oath_state_clone(const struct vt_oath_state *st);
 void oath_state_free(struct vt_oath_state *st);
+/* How many credentials firmware version holds: 32, and 64 from 5.7. */
+size_t oath_room(const uint8_t version[3]);
 /* The credential named so; NULL when there is none. */
 const struct oath_cred *oath_state_find(const struct vt_oath_state *st, const uint8_t *name,
                                         size_t len);
 /* Adds cred, or replaces the credential of its name; 0, or -1 when room is full. */
 int oath_state_put(struct vt_oath_state *st, const struct oath_cred *cred, size_t room);
 
-/* What the applet proposes to a store (applet "oath"): the whole next state. */
+/* What the applet proposes to a store (unit vt_unit_oath): the whole next state. */
 struct oath_change {
         const struct vt_oath_state *cur;
         const struct vt_oath_state *next;
@@ -86,6 +88,17 @@ size_t oath_hmac(uint8_t alg, const uint8_t *key, size_t key_len, const uint8_t 
                  uint8_t *out);
 /* The code RFC 4226 truncates from an HMAC: digits decimal digits as a number. */
 uint32_t oath_code(const uint8_t *mac, size_t mac_len, uint8_t digits);
+
+/* The unit's registry row (oath_unit.c). */
+struct vt_applet_unit;
+extern const struct vt_applet_unit vt_unit_oath;
+
+/* Puts n credentials on card img's OATH application (vtoken init --oath), one of a name
+ * replacing the other as PUT does. 0, or -1 with the reason in err (the card carries no OATH,
+ * or it has no room for them). Does not commit: for an image not written yet. */
+struct vt_image;
+int vt_oath_preload(struct vt_image *img, const struct oath_cred *creds, size_t n, char *err,
+                    size_t errlen);
 
 struct vt_oath;
 

@@ -101,6 +101,12 @@ void oath_state_free(struct vt_oath_state *st)
         free(st);
 }
 
+size_t oath_room(const uint8_t version[3])
+{
+        return version[0] > 5 || (version[0] == 5 && version[1] >= 7) ? OATH_CREDS_MAX
+                                                                      : OATH_CREDS_MAX / 2;
+}
+
 static int find(const struct vt_oath_state *st, const uint8_t *name, size_t len)
 {
         for (size_t i = 0; i < st->n; i++)

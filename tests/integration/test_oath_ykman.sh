@@ -11,7 +11,7 @@ source "$(dirname "$0")/lib.sh"
 command -v oathtool >/dev/null || skip "oathtool is not installed (scripts/install-deps.sh installs it)"
 command -v faketime >/dev/null || skip "faketime is not installed (scripts/install-deps.sh installs it)"
 
-"$VTOKEN" init "$T/card" --profile yubikey >/dev/null
+"$VTOKEN" init "$T/card" --profile yubikey5 >/dev/null
 export T VT_LIB
 
 # The secrets (Base32), as a user would type them.

@@ -11,7 +11,7 @@ source "$(dirname "$0")/lib.sh"
 [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import yubikit.oath' 2>/dev/null ||
   skip "Debian's yubikey-manager (yubikit) is not installed (scripts/install-deps.sh installs it)"
 
-"$VTOKEN" init "$T/card" --profile yubikey >/dev/null
+"$VTOKEN" init "$T/card" --profile yubikey5 >/dev/null
 
 cat >"$T/oath.py" <<'PY'
 import os, sys

@@ -13,6 +13,7 @@
 #include "card.h"
 #include "oath.h"
 #include "oath_uri.h"
+#include "registry.h"
 #include "store.h"
 #include "sw.h"
 
@@ -37,11 +38,11 @@ struct disk {
         unsigned fail_next;
 };
 
-static int disk_commit(void *ctx, const char *applet, const void *change)
+static int disk_commit(void *ctx, const struct vt_applet_unit *unit, const void *change)
 {
         struct disk *d = ctx;
         const struct oath_change *ch = change;
-        assert_string_equal(applet, "oath");
+        assert_ptr_equal(unit, &vt_unit_oath);
         if (d->fail_next > 0) {
                 d->fail_next--;
                 return -EIO;
