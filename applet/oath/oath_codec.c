@@ -12,7 +12,8 @@
  *   digits = 6..8
  *   touch = yes | no
  *   counter = N                         ; HOTP: the counter the next code uses
- *   secret = hex
+ *   secret = hex                        ; 32 bytes a line, more on indented lines after it
+ *                                       ; (inih reads lines of up to 200 characters)
  */
 #include "oath_codec.h"
 
@@ -26,6 +27,7 @@
 #include <string.h>
 
 #define FILE_NAME "oath.ini"
+#define HEX_LINE  32 /* bytes of a secret written on one line */
 
 /* Whether a name can be an INI value as it is: no control characters, no comment character,
  * no space at either end (inih strips those). */
@@ -55,9 +57,15 @@ static void write_cred(struct vt_text *t, size_t i, const struct oath_cred *c)
                     c->props & OATH_PROP_TOUCH ? "yes" : "no");
         if (c->type == OATH_HOTP)
                 vt_text_put(t, "counter = %u\n", c->counter);
-        vt_text_put(t, "secret = ");
-        vt_text_hex(t, c->secret, c->secret_len, "");
-        vt_text_put(t, "\n");
+        vt_text_put(t, "secret =");
+        for (size_t k = 0; k < c->secret_len; k += HEX_LINE) {
+                vt_text_put(t, k ? "  " : " ");
+                vt_text_hex(t, c->secret + k,
+                            c->secret_len - k < HEX_LINE ? c->secret_len - k : HEX_LINE, "");
+                vt_text_put(t, "\n");
+        }
+        if (!c->secret_len)
+                vt_text_put(t, "\n");
 }
 
 static int save_state(const struct vt_oath_state *st, const struct vt_codec_sink *sink)
@@ -154,10 +162,11 @@ static int cred_key(struct vt_ini *ini, struct oath_cred *c, const char *key, co
                 if (vt_parse_uint(value, UINT32_MAX, &v) != 0)
                         return vt_ini_fail(ini, "counter: 0 to 4294967295");
                 c->counter = (uint32_t)v;
-        } else if (strcmp(key, "secret") == 0) {
-                if (vt_parse_hex(value, c->secret, sizeof(c->secret), &n) != 0)
+        } else if (strcmp(key, "secret") == 0) { /* each line of it adds to it */
+                if (vt_parse_hex(value, c->secret + c->secret_len,
+                                 sizeof(c->secret) - c->secret_len, &n) != 0)
                         return vt_ini_fail(ini, "secret: up to %d bytes of hex", OATH_SECRET_MAX);
-                c->secret_len = (uint8_t)n;
+                c->secret_len = (uint8_t)(c->secret_len + n);
         } else {
                 return vt_ini_fail(ini, "unknown key '%s'", key);
         }
