@@ -59,9 +59,10 @@ yk() { ykman --reader "$VTOKEN_CARD0_READER" "$@" </dev/null; }
 yk oath accounts list
 echo "alice $(FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f '@2009-02-13 23:31:31' ykman --reader "$VTOKEN_CARD0_READER" oath accounts code -s alice </dev/null)"
 echo "counter $(yk oath accounts code -s counter)"
+yk oath accounts add -f bob JBSWY3DPEHPK3PXP
 SH
 export T
-"$VTOKEN" run --card "$T/alone" -- bash "$T/client.sh" >"$T/client.log" 2>&1 ||
+"$VTOKEN" run --trace "$T/trace" --card "$T/alone" -- bash "$T/client.sh" >"$T/client.log" 2>&1 ||
   fail "ykman on the oath card: $(tail -n 20 "$T/client.log")"
 log=$(cat "$T/client.log")
 echo "$log" | sed 's/^/# /'
@@ -70,6 +71,13 @@ expect_eq "$(sed -n 's/^alice //p' <<<"$log")" "$(oathtool --totp --now @1234567
   "the preloaded TOTP account's code is oathtool's"
 expect_eq "$(sed -n 's/^counter //p' <<<"$log")" "$(oathtool --hotp -d 8 -c 7 -b GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ)" \
   "the preloaded HOTP account starts at the URI's counter"
+
+# the trace: secrets sent and codes answered are redacted
+trace=$(cat "$T/trace")
+expect_match "$trace" ' PUT 00 01 00 00 [0-9A-F]{2} <redacted' "a trace hides PUT's secret"
+expect_match "$trace" ' CALCULATE 00 A2 00 01 .* -> <redacted' "a trace hides CALCULATE's code"
+expect_match "$trace" ' 00 A4 00 01 0A 74 08 .* -> <redacted' "a trace hides CALCULATE ALL's codes"
+expect_no_match "$trace" '48 65 6C 6C 6F 21' "no secret in the trace"
 
 # docs/oath.md's examples, as written (with the test's directory for /tmp)
 mkdir "$T/bin" "$T/work"
