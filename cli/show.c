@@ -198,7 +198,7 @@ static void piv_text(const struct vt_image *img, const struct vt_show_extra *x)
                r->charset == VT_PIN_CHARS_STRONG ? " (upper case, lower case, digit and symbol)"
                                                  : "");
         printf("Management key: %s%s\n", vt_alg_name(st->mgm_alg),
-               vt_mgm_key_is_default(st) ? " (the well-known default)" : "");
+               vt_mgm_key_well_known(st) ? " (the well-known default)" : "");
         if (img->n_units == 1) { /* OpenSC's PIV driver reads a PIV card alone */
                 vt_p11_token(img, &tok);
                 t = &tok;
@@ -433,7 +433,7 @@ static void piv_json(const struct vt_image *img, const struct vt_show_extra *x)
                "\"%s\"}",
                r->min_len, r->max_len, vt_charset_name(r->charset));
         printf(",\n  \"management_key\": {\"alg\": \"%s\", \"default\": %s}",
-               vt_alg_name(st->mgm_alg), vt_mgm_key_is_default(st) ? "true" : "false");
+               vt_alg_name(st->mgm_alg), vt_mgm_key_well_known(st) ? "true" : "false");
         json_token(t);
         if (x && x->n_made_certs) {
                 printf(",\n  \"certificates_made\": [");

@@ -2,10 +2,11 @@
 #include "config.h"
 
 #include "defaults.h"
+#include "profile.h"
+#include "text.h"
 
 #include "log.h"
 #include "peer.h"
-#include "profile.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -275,10 +276,9 @@ static int card_key(struct parse *p, const char *name, const char *value)
         }
         if (strcmp(name, "profile") == 0) {
                 if (!vt_profile_known(value)) {
-                        char names[256];
-                        vt_profile_names(names, sizeof(names));
-                        return fail(p, p->line, "unknown profile '%s': expected one of %s", value,
-                                    names);
+                        char names[512];
+                        vt_names_join(names, sizeof(names), vt_profile_at, ", ", " or ");
+                        return fail(p, p->line, "unknown profile '%s': expected %s", value, names);
                 }
                 return copy_value(p, cc->profile, sizeof(cc->profile), name, value);
         }

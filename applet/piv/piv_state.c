@@ -125,7 +125,13 @@ const char *vt_slot_purpose(uint8_t ref)
         return s ? s->name : "Retired Key Management";
 }
 
-bool vt_mgm_key_is_default(const struct vt_piv_state *st)
+bool vt_mgm_key_is_default(const struct vt_image *card, const struct vt_piv_state *st)
+{
+        return (st->mgm_alg == VT_ALG_3DES || st->mgm_alg == vt_default_mgm_alg(card)) &&
+               vt_mgm_key_well_known(st);
+}
+
+bool vt_mgm_key_well_known(const struct vt_piv_state *st)
 {
         return (st->mgm_alg == VT_ALG_3DES || st->mgm_alg == VT_ALG_AES192) &&
                st->mgm_key_len == sizeof(vt_piv_default_mgm_key) &&

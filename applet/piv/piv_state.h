@@ -144,9 +144,14 @@ struct vt_object *vt_piv_object_add(struct vt_piv_state *st, uint32_t tag);
 int vt_piv_set_object(struct vt_piv_state *st, uint32_t tag, const uint8_t *data, size_t len);
 /* "PIV Authentication", "Digital Signature", ... for a key reference. */
 const char *vt_slot_purpose(uint8_t ref);
-/* The management key is the well-known YubiKey default, 0102...08 three times (3DES, or
- * AES-192 as 5.7 has it). */
-bool vt_mgm_key_is_default(const struct vt_piv_state *st);
+/* The management key holds the well-known YubiKey default bytes, 0102...08 three times (3DES
+ * or AES-192): what `vtoken show` warns of. */
+bool vt_mgm_key_well_known(const struct vt_piv_state *st);
+/* The management key is a default one, what GET METADATA's "default" says: those bytes as 3DES
+ * (the historic default, on every firmware), or as AES-192 where that is the factory key (5.7
+ * on). Before 5.7 an AES-192 key of the default bytes is not default: ykman 4.0.9's
+ * test_management_key_metadata sets it on a YubiKey and expects default_value False. */
+bool vt_mgm_key_is_default(const struct vt_image *card, const struct vt_piv_state *st);
 /* The algorithm of the default management key, which RESET restores: AES-192 from firmware 5.7,
  * 3DES before and for images made before vtoken knew firmware. */
 uint8_t vt_default_mgm_alg(const struct vt_image *img);

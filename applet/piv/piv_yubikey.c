@@ -175,7 +175,7 @@ static uint16_t yk_metadata(struct vt_piv *p, const struct apdu *a, struct write
         if (a->p2 == REF_PUK)
                 return metadata_secret(&img->puk, VT_PIV_DEFAULT_PUK, out);
         if (a->p2 == REF_MGM) {
-                const uint8_t is_default = vt_mgm_key_is_default(img);
+                const uint8_t is_default = vt_mgm_key_is_default(p->img, img);
                 wr_tlv(out, TAG_MD_ALG, &img->mgm_alg, 1);
                 /* PIN policy 00, as a YubiKey answers (Yubico's APDU reference) */
                 write_policy(out, VT_PIN_DEFAULT,
@@ -233,6 +233,10 @@ static uint16_t yk_move_key(struct vt_piv *p, const struct apdu *a)
         if (to) {
                 struct vt_slot next = *from;
                 next.ref = to->ref;
+                /* the policies the key has, not the slot's defaults: 9C's PIN-always key stays
+                 * PIN-always in 9A, as GET METADATA of a YubiKey shows */
+                next.pin_policy = piv_pin_policy(from);
+                next.touch_policy = piv_touch_policy(from);
                 next.cert = to->cert;
                 next.cert_len = to->cert_len;
                 if (EVP_PKEY_up_ref(from->key) != 1)

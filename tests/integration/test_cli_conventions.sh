@@ -68,7 +68,7 @@ usage_error "SLOT:FILE" "$VTOKEN" init img --import key.pem
 usage_error "KEY:CERT" "$VTOKEN" init img --ca ca.key
 usage_error "SLOT:USAGES" "$VTOKEN" init img --eku codeSigning
 usage_error "/CN=.../O=..." "$VTOKEN" init img --subject CN=x
-usage_error "piv, ecert, openpgp, piv+openpgp, ecert-openpgp, oath, yubikey5" "$VTOKEN" init img --profile yubikey
+usage_error "unknown profile 'yubikey' (piv, ecert, openpgp, " "$VTOKEN" init img --profile yubikey
 usage_error "none or yubikey" "$VTOKEN" init img --compat yes
 usage_error "6 to 8 characters" "$VTOKEN" init img --pin 123
 usage_error "given twice" "$VTOKEN" init img --generate 9a:p256 --generate 9a:p384
@@ -134,7 +134,20 @@ completes "ctl " "$VTOKEN" c
 completes "fault " "$VTOKEN" ctl fa
 completes "clear delay drop sw write-fail " "$VTOKEN" ctl fault card0 ""
 completes "--count --ins --p1 --p2 --sticky " "$VTOKEN" ctl fault card0 sw 6982 --
-completes "ecert ecert-openpgp oath openpgp piv piv+openpgp yubikey5 " "$VTOKEN" init img --profile ""
+# profiles, compat modes and firmware personalities: completed from vtoken's own tables
+# (vtoken init --list), which the refusals of a wrong name list too
+for table in profiles:--profile compat:--compat firmware:--firmware; do
+  want=$("$VTOKEN" init --list "${table%%:*}" | sort | tr '\n' ' ')
+  completes "$want" "$VTOKEN" init img "${table#*:}" ""
+done
+completes "$("$VTOKEN" init --list profiles | sort | tr '\n' ' ')" "$VTOKEN" run --fresh ""
+expect_match "$("$VTOKEN" init --list profiles | tr '\n' ' ')" '^piv ecert openpgp ' "the profiles table"
+expect_match "$("$VTOKEN" init --list compat | tr '\n' ' ')" '^none yubikey $' "the compat table"
+expect_match "$("$VTOKEN" init --list firmware | tr '\n' ' ')" '5\.4\.3 5\.7\.1' "the firmware table"
+names=$("$VTOKEN" init --list profiles | sed 's/$/, /' | tr -d '\n' | sed -E 's/, $//; s/, ([^,]*)$/ or \1/')
+expect_match "$("$VTOKEN" init img --profile nosuch 2>&1)" "\\($(sed 's/[+.]/\\&/g' <<<"$names")\\)" \
+  "a wrong profile is refused with the table's names"
+usage_error "--list profiles, compat or firmware" "$VTOKEN" init --list colours
 completes "driver vpcd " "$VTOKEN" run --transport ""
 completes "--cards " "$VTOKEN" wait --c
 completes "--show-pin " "$VTOKEN" show --json --sh

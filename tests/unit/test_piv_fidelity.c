@@ -147,6 +147,32 @@ static void test_move_and_delete_key(void **state)
         vt_image_free(disk);
 }
 
+/* A key moved keeps the policies it had, not those of its new slot's defaults: GET METADATA of
+ * the moved key equals the source's before the move (9C's default is PIN always, 86's once). */
+static void test_moved_key_keeps_its_metadata(void **state)
+{
+        struct fixture *f = *state;
+        uint8_t before[600];
+        set_firmware(f, 5, 7, 1);
+        xfer(f, SELECT_PIV);
+        assert_int_equal(mutual_auth(f, VT_ALG_3DES, test_mgm_key), SW_OK);
+        assert_int_equal(vt_piv_slot(vt_piv_of(f->img), 0x9C)->pin_policy, VT_PIN_DEFAULT);
+        for (int round = 0; round < 2; round++) {
+                const char *from = round ? "00 F7 00 86 00" : "00 F7 00 9C 00";
+                assert_int_equal(xfer(f, from), SW_OK);
+                size_t before_len = f->resp_len;
+                memcpy(before, f->resp, before_len);
+                /* round 0: 9C (PIN always) to 86; round 1: back, then the same again */
+                expect(f, round ? MOVE_KEY " 9C 86" : MOVE_KEY " 86 9C", "90 00");
+                assert_int_equal(xfer(f, round ? "00 F7 00 9C 00" : "00 F7 00 86 00"), SW_OK);
+                assert_int_equal(f->resp_len, before_len);
+                assert_memory_equal(f->resp, before, before_len);
+        }
+        struct vt_image *disk = reload(f);
+        assert_int_equal(vt_piv_slot(vt_piv_of(disk), 0x9C)->pin_policy, VT_PIN_ALWAYS);
+        vt_image_free(disk);
+}
+
 static void test_move_key_needs_5_7(void **state)
 {
         struct fixture *f = *state;
@@ -183,6 +209,24 @@ static void test_firmware_5_4_algorithms(void **state)
                "00 FF FF FF 1B 0A 9B 18 01 02 03 04 05 06 07 08 01 02 03 04 05 06 07 08 01 02 03 "
                "04 05 06 07 08",
                "6A 80");
+}
+
+/* Before 5.7 the default bytes are default as 3DES only: an AES-192 key of the same bytes is
+ * not (a YubiKey 5.4.3 says so to ykman 4.0.9's test_management_key_metadata); from 5.7 both. */
+static void test_aes192_default_bytes_default_from_5_7_only(void **state)
+{
+        struct fixture *f = *state;
+        static const char set_aes192_default[] =
+            "00 FF FF FF 1B 0A 9B 18 01 02 03 04 05 06 07 08 01 02 03 04 05 06 07 08 01 02 03 "
+            "04 05 06 07 08";
+        set_firmware(f, 5, 4, 3);
+        xfer(f, SELECT_PIV);
+        expect(f, "00 F7 00 9B 00", "01 01 03 02 02 00 01 05 01 01 90 00");
+        assert_int_equal(mutual_auth(f, VT_ALG_3DES, test_mgm_key), SW_OK);
+        expect(f, set_aes192_default, "90 00");
+        expect(f, "00 F7 00 9B 00", "01 01 0A 02 02 00 01 05 01 00 90 00");
+        set_firmware(f, 5, 7, 1);
+        expect(f, "00 F7 00 9B 00", "01 01 0A 02 02 00 01 05 01 01 90 00");
 }
 
 /* Blocks PIN and PUK and resets, as ykman does; the management key is then the firmware's
@@ -343,6 +387,8 @@ int main(void)
             T(test_key_of_another_algorithm_is_6a80),
             T(test_metadata_6a88_and_version_gate),
             T(test_move_and_delete_key),
+            T(test_moved_key_keeps_its_metadata),
+            T(test_aes192_default_bytes_default_from_5_7_only),
             T(test_move_key_needs_5_7),
             T(test_firmware_5_4_algorithms),
             T(test_default_management_key_by_firmware),

@@ -33,9 +33,9 @@ static void test_wrong_management_key(void **state)
                "69 82"); /* IMPORT KEY */
         assert_ptr_equal(vt_piv_slot(vt_piv_of(f->img), 0x9A)->key, key9a);
         assert_ptr_equal(vt_piv_slot(vt_piv_of(f->mem.mirror), 0x9A)->key, key9a);
-        assert_true(vt_mgm_key_is_default(vt_piv_of(f->img)));
+        assert_true(vt_mgm_key_well_known(vt_piv_of(f->img)));
         assert_null(vt_piv_object(vt_piv_of(f->img), 0x5FC109));
-        assert_true(vt_mgm_key_is_default(vt_piv_of(f->mem.mirror)));
+        assert_true(vt_mgm_key_well_known(vt_piv_of(f->mem.mirror)));
         assert_null(vt_piv_object(vt_piv_of(f->mem.mirror), 0x5FC109));
         unchanged(f, &before, 0);
         /* the right key still works after all those failures */

@@ -189,8 +189,8 @@ static void test_failed_set_management_key_keeps_the_old_one(void **state)
         expect(f, "00 FF FF FF 13 08 9B 10 10 11 12 13 14 15 16 17 18 19 1A 1B 1C 1D 1E 1F",
                "65 81");
         unchanged(f, &before, 1);
-        assert_true(vt_mgm_key_is_default(vt_piv_of(f->img)));
-        assert_true(vt_mgm_key_is_default(vt_piv_of(f->mem.mirror)));
+        assert_true(vt_mgm_key_well_known(vt_piv_of(f->img)));
+        assert_true(vt_mgm_key_well_known(vt_piv_of(f->mem.mirror)));
         assert_int_equal(mutual_auth(f, VT_ALG_3DES, test_mgm_key), SW_OK);
 }
 

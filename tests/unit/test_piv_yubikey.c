@@ -175,7 +175,7 @@ static void test_reset_only_when_pin_and_puk_are_blocked(void **state)
         assert_null(vt_piv_slot(vt_piv_of(disk), 0x9A)->key);
         assert_null(vt_piv_slot(vt_piv_of(disk), 0x9A)->cert);
         assert_null(vt_piv_object(vt_piv_of(disk), 0x5FC109));
-        assert_true(vt_mgm_key_is_default(vt_piv_of(disk)));
+        assert_true(vt_mgm_key_well_known(vt_piv_of(disk)));
         assert_int_equal(vt_piv_of(disk)->pin.tries_left, 3);
         vt_image_free(disk);
 }
