@@ -56,6 +56,7 @@ cat >"$T/client.sh" <<'SH'
 export HOME=$T/home TZ=UTC
 mkdir -p "$HOME"
 yk() { ykman --reader "$VTOKEN_CARD0_READER" "$@" </dev/null; }
+yk info
 yk oath accounts list
 echo "alice $(FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f '@2009-02-13 23:31:31' ykman --reader "$VTOKEN_CARD0_READER" oath accounts code -s alice </dev/null)"
 echo "counter $(yk oath accounts code -s counter)"
@@ -66,6 +67,9 @@ export T
   fail "ykman on the oath card: $(tail -n 20 "$T/client.log")"
 log=$(cat "$T/client.log")
 echo "$log" | sed 's/^/# /'
+expect_match "$log" '^OATH[[:space:]]+Enabled' "ykman info: the oath card carries OATH"
+expect_match "$log" '^PIV[[:space:]]+Not available' "ykman info: and no PIV"
+expect_match "$log" '^OpenPGP[[:space:]]+Not available' "ykman info: and no OpenPGP"
 expect_match "$log" '^Example:alice$' "ykman lists a preloaded account"
 expect_eq "$(sed -n 's/^alice //p' <<<"$log")" "$(oathtool --totp --now @1234567891 -b JBSWY3DPEHPK3PXP)" \
   "the preloaded TOTP account's code is oathtool's"

@@ -66,6 +66,7 @@ at() {
 T1=1111111141 T2=1234567861 T3=2000000041
 echo "T1=$T1 T2=$T2 T3=$T3"
 
+yk info
 yk oath info
 yk oath accounts add -f -i Example alice "$S_ALICE" && echo add-alice-ok
 yk oath accounts add -f -o TOTP -a SHA256 -d 8 sha256 "$S_256" && echo add-256-ok
@@ -138,6 +139,9 @@ SH
 log=$(cat "$T/client.log")
 echo "$log" | sed 's/^/# /'
 
+for app in OATH PIV OpenPGP; do
+  expect_match "$log" "^$app[[:space:]]+Enabled" "ykman info: the yubikey5 card carries $app"
+done
 expect_match "$log" '^OATH version: +5\.[0-9]+\.[0-9]+$' "ykman oath info reads the applet's version"
 expect_match "$log" '^Password protection: +disabled$' "no password at first"
 for what in alice 256 512 hotp uri touch; do
