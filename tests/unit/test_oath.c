@@ -693,6 +693,37 @@ static void test_send_remaining(void **state)
         expect(f, "00 A5 00 00", "69 85");
 }
 
+/* ykman 5 sends extended APDUs over USB (Lc of three bytes, no Le): the answer still comes
+ * 256 bytes at a time, the rest with SEND REMAINING. */
+static void test_extended_apdus_as_ykman_5_sends_them(void **state)
+{
+        struct fixture *f = *state;
+        char name[OATH_NAME_MAX + 1];
+        size_t n = 0;
+        uint16_t sw;
+        xfer(f, SELECT_OATH);
+        expect(f,
+               "00 01 00 00 00 00 1E 71 04 74 6F 74 70 73 16 21 06 31 32 33 34 35 36 37 38 39 30"
+               "31 32 33 34 35 36 37 38 39 30",
+               "90 00");
+        for (int i = 0; i < 9; i++) {
+                memset(name, 'a' + i, 60);
+                name[60] = '\0';
+                put_ok(f, name, 0x21, 6, rfc_key20, 20);
+        }
+        sw = xfer(f, "00 A4 00 01 00 00 0A 74 08 00 00 00 00 00 00 00 01");
+        assert_int_equal(sw, 0x6100);
+        n = f->resp_len;
+        assert_int_equal(n, 256);
+        assert_memory_equal(f->resp, "\x71\x04totp\x76\x05\x06", 9);
+        assert_int_equal(code_of(f->resp + 8), 287082);
+        while ((sw = xfer(f, "00 A5 00 00")) >> 8 == 0x61)
+                n += f->resp_len;
+        assert_int_equal(sw, SW_OK);
+        n += f->resp_len;
+        assert_int_equal(n, 6 + 7 + 9 * (62 + 7));
+}
+
 /* ---- what the daemon asks ----------------------------------------------------------------- */
 
 static struct vt_card_step receive(struct fixture *f, const char *hex)
@@ -860,6 +891,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
             cmocka_unit_test_setup_teardown(test_refused_commits_change_nothing, setup, teardown),
             cmocka_unit_test_setup_teardown(test_send_remaining, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_extended_apdus_as_ykman_5_sends_them, setup,
+                                            teardown),
             cmocka_unit_test_setup_teardown(test_secrets_in_traces, setup, teardown),
             cmocka_unit_test_setup_teardown(test_touch_required_credentials, setup, teardown),
             cmocka_unit_test_setup_teardown(test_session_ends_with_another_applet_or_power, setup,
