@@ -75,8 +75,8 @@ static int main_key(struct vt_ini *ini, struct vt_pgp_state *st, const char *key
                 *(key[0] == 't' ? &st->terminated : &st->pw1_multi) = yes;
         } else if (strcmp(key, "signature_counter") == 0) {
                 if (vt_parse_uint(v, 0xFFFFFF, &n) < 0)
-                        return vt_ini_fail(ini,
-                                           "signature_counter must be 0..16777215, not '%s'", v);
+                        return vt_ini_fail(ini, "signature_counter must be 0..16777215, not '%s'",
+                                           v);
                 st->sig_count = (uint32_t)n;
         } else {
                 return vt_ini_fail(ini, "unknown key '%s' in [openpgp]", key);
@@ -84,8 +84,8 @@ static int main_key(struct vt_ini *ini, struct vt_pgp_state *st, const char *key
         return 1;
 }
 
-static int pw_key(struct vt_ini *ini, struct pgp_pw *pw, struct vt_pin_rules *rules,
-                  unsigned seen, const char *key, const char *v)
+static int pw_key(struct vt_ini *ini, struct pgp_pw *pw, struct vt_pin_rules *rules, unsigned seen,
+                  const char *key, const char *v)
 {
         struct pgp_load *l = ini->user;
         unsigned long n;
