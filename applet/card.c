@@ -172,7 +172,8 @@ static uint16_t dispatch(struct vt_card *c, const struct apdu *a, struct writer 
 static unsigned secrecy_of(const struct vt_card *c, const struct apdu *a)
 {
         unsigned s = 0;
-        if (a->ins == INS_SELECT || a->ins == INS_GET_RESPONSE)
+        /* only a SELECT by AID is the card's: OATH's CALCULATE ALL is A4 with P1 00 */
+        if ((a->ins == INS_SELECT && a->p1 == SELECT_BY_AID) || a->ins == INS_GET_RESPONSE)
                 return 0;
         for (size_t i = 0; i < c->n_applets; i++)
                 if (c->applets[i].secrecy)

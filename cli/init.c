@@ -5,6 +5,7 @@
 #include "piv_state.h"
 #include "image_store.h"
 #include "keygen.h"
+#include "oath_uri.h"
 #include "profile.h"
 #include "text.h"
 
@@ -39,6 +40,10 @@ static void usage(FILE *f)
             "                       envelope PIN, personal certificate); choose it when holders\n"
             "                       must set a password of letters and symbols: OpenSC's openpgp\n"
             "                       driver takes one, its PIV driver (ecert) digits only\n"
+            "                       oath: the OATH application alone (TOTP and HOTP codes,\n"
+            "                       ykman oath, Yubico Authenticator), no account yet\n"
+            "                       yubikey5: a YubiKey 5's applications: PIV as piv has it,\n"
+            "                       OpenPGP as it ships, and OATH\n"
             "  --pin PIN            initial PIN (must meet the profile's policy; 8 characters at\n"
             "                       most with PIV, 127 on an OpenPGP-only card)\n"
             "  --puk PUK            initial PUK (6 to 8 characters)\n"
@@ -75,6 +80,10 @@ static void usage(FILE *f)
             "                       of the slot's own (9a 9e clientAuth, 9c emailProtection,\n"
             "                       9d emailProtection), e.g. 9c:codeSigning or\n"
             "                       9a:clientAuth,1.3.6.1.4.1.311.20.2.2\n"
+            "  --oath URI           an OATH account from an otpauth:// URI (repeatable):\n"
+            "                       otpauth://totp/Issuer:account?secret=BASE32&issuer=...\n"
+            "                       (algorithm, digits, period, counter), as ykman oath\n"
+            "                       accounts uri puts it; profiles oath and yubikey5\n"
             "  -f, --force          replace an existing image\n"
             "  -j, --json           describe the new image as 'vtoken show --json' does\n"
             "  --show-pin           with --json: the e-Cert profile's initial PIN too\n"
@@ -249,6 +258,35 @@ static int made_certs_text(const char *image, const uint8_t *made, size_t n)
         return 0;
 }
 
+/* The accounts of --oath, parsed before anything is made. */
+struct oath_accounts {
+        struct oath_cred creds[OATH_CREDS_MAX];
+        size_t n;
+};
+
+static int add_oath_uri(struct oath_accounts *a, const char *uri)
+{
+        char why[256];
+        if (a->n == OATH_CREDS_MAX) {
+                fprintf(stderr, "vtoken init: more than %d --oath accounts\n", OATH_CREDS_MAX);
+                return -1;
+        }
+        if (oath_cred_from_uri(uri, &a->creds[a->n], why, sizeof(why)) < 0) {
+                fprintf(stderr,
+                        "vtoken init: --oath: %s (otpauth://totp/Issuer:account?secret=BASE32)\n",
+                        why);
+                return -1;
+        }
+        a->n++;
+        return 0;
+}
+
+static int preload_oath(struct vt_image *img, void *arg, char *err, size_t errlen)
+{
+        const struct oath_accounts *a = arg;
+        return vt_oath_preload(img, a->creds, a->n, err, errlen);
+}
+
 int vt_cmd_init(int argc, char **argv)
 {
         enum {
@@ -265,7 +303,8 @@ int vt_cmd_init(int argc, char **argv)
                 O_PUK_FROM,
                 O_P12_FROM,
                 O_SHOW_PIN,
-                O_LIST
+                O_LIST,
+                O_OATH
         };
         static const struct option options[] = {
             {"profile", required_argument, NULL, 'p'},
@@ -288,12 +327,14 @@ int vt_cmd_init(int argc, char **argv)
             {"puk-from", required_argument, NULL, O_PUK_FROM},
             {"p12-pass-from", required_argument, NULL, O_P12_FROM},
             {"list", required_argument, NULL, O_LIST},
+            {"oath", required_argument, NULL, O_OATH},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
         };
         char names[512];
         uint8_t compat;
         struct vt_init_opts o = {0};
+        struct oath_accounts oath = {0};
         struct vt_show_extra extra = {0};
         uint8_t made[VT_SLOTS];
         bool json = false;
@@ -314,6 +355,12 @@ int vt_cmd_init(int argc, char **argv)
                                 goto out;
                         }
                         o.profile = optarg;
+                        break;
+                case O_OATH:
+                        if (add_oath_uri(&oath, optarg) < 0)
+                                goto out;
+                        o.prepare = preload_oath;
+                        o.prepare_arg = &oath;
                         break;
                 case O_PIN:
                         o.pin = optarg;
@@ -474,6 +521,7 @@ int vt_cmd_init(int argc, char **argv)
 out:
         OPENSSL_cleanse(pin, sizeof(pin));
         OPENSSL_cleanse(secrets, sizeof(secrets));
+        OPENSSL_cleanse(&oath, sizeof(oath));
         free(ca_key);
         return status;
 }

@@ -141,6 +141,32 @@ static const struct profile profiles[] = {
      "openpgp",
      openpgp_atr,
      sizeof(openpgp_atr)},
+    /* OATH alone (TOTP and HOTP codes for ykman and Yubico Authenticator), no account yet */
+    {"oath",
+     VT_PIV_DEFAULT_PIN,
+     VT_PIV_DEFAULT_PUK,
+     VT_PIV_DEFAULT_TRIES,
+     VT_PIV_DEFAULT_TRIES,
+     {6, 8, VT_PIN_CHARS_ANY},
+     NULL,
+     0,
+     false,
+     "oath",
+     NULL,
+     0},
+    /* the applications of a YubiKey 5: the piv profile's PIV, OpenPGP as it ships, OATH */
+    {"yubikey5",
+     VT_PIV_DEFAULT_PIN,
+     VT_PIV_DEFAULT_PUK,
+     VT_PIV_DEFAULT_TRIES,
+     VT_PIV_DEFAULT_TRIES,
+     {6, 8, VT_PIN_CHARS_ANY},
+     piv_defaults,
+     4,
+     false,
+     "piv openpgp oath",
+     NULL,
+     0},
 };
 
 /* What vt_image_create builds in memory before it writes anything. */
@@ -1189,6 +1215,16 @@ static int place(struct build *b, const char *dir)
         return r;
 }
 
+/* The caller's additions (opts->prepare), on the card as built, before anything is written. */
+static int prepare(struct build *b)
+{
+        if (b->o->prepare && b->o->prepare(b->img, b->o->prepare_arg, b->err, b->errlen) < 0) {
+                b->usage = true;
+                return -1;
+        }
+        return 0;
+}
+
 int vt_image_create(const char *dir, const struct vt_init_opts *o, char *err, size_t errlen)
 {
         struct build b = {.o = o, .err = err, .errlen = errlen};
@@ -1207,7 +1243,7 @@ int vt_image_create(const char *dir, const struct vt_init_opts *o, char *err, si
         if (!(b.img = vt_image_new(dir)))
                 return fail(&b, "out of memory");
         if (identity(&b) == 0 && secrets(&b) == 0 && keys(&b) == 0 && settle_firmware(&b) == 0 &&
-            place(&b, dir) == 0) {
+            prepare(&b) == 0 && place(&b, dir) == 0) {
                 r = 0;
                 if (o->firmware_out && o->firmware_out_len)
                         snprintf(o->firmware_out, o->firmware_out_len, "%u.%u.%u",

@@ -59,6 +59,11 @@ struct vt_init_opts {
         struct vt_init_key eku[VT_SLOTS]; /* --eku: file is the extended key usage of the
                                              certificate made for slot ("codeSigning", ...) */
         size_t n_eku;
+        /* What a caller adds to the card once it is built and before anything is written (the
+         * accounts of vtoken init --oath): 0, or -1 with the reason in err, which makes it a
+         * usage error. NULL: nothing. */
+        int (*prepare)(struct vt_image *img, void *arg, char *err, size_t errlen);
+        void *prepare_arg;
 
         /* out: the firmware chosen ("5.4.3"); may be NULL */
         char *firmware_out;

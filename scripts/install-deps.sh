@@ -23,6 +23,7 @@ packages=(
   # test tools
   iproute2 util-linux procps psmisc systemd strace man-db file groff-base python3
   jq xxd
+  oathtool faketime # OATH codes checked by an implementation of their own, at times the test sets
   bash-completion # its completionsdir (bash-completion.pc), and the test of vtoken's completion
   # the Debian package (tests/integration/test_package.sh): dpkg-buildpackage and lintian; its
   # Build-Depends (debian/control) come below, through apt-get build-dep
