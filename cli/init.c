@@ -38,6 +38,7 @@ static void usage(FILE *f)
             "                       envelope PIN, personal certificate); choose it when holders\n"
             "                       must set a password of letters and symbols: OpenSC's openpgp\n"
             "                       driver takes one, its PIV driver (ecert) digits only\n"
+            "                       fido: a FIDO2/U2F security key (as through an NFC reader)\n"
             "  --pin PIN            initial PIN (must meet the profile's policy)\n"
             "  --puk PUK            initial PUK (6 to 8 characters)\n"
             "  --retries N          PIN and PUK tries, 1..15\n"
@@ -274,10 +275,10 @@ int vt_cmd_init(int argc, char **argv)
                 case 'p':
                         if (strcmp(optarg, "piv") != 0 && strcmp(optarg, "ecert") != 0 &&
                             strcmp(optarg, "openpgp") != 0 && strcmp(optarg, "piv+openpgp") != 0 &&
-                            strcmp(optarg, "ecert-openpgp") != 0) {
+                            strcmp(optarg, "ecert-openpgp") != 0 && strcmp(optarg, "fido") != 0) {
                                 fprintf(stderr,
                                         "vtoken init: unknown profile '%s' (piv, ecert, openpgp, "
-                                        "piv+openpgp or ecert-openpgp)\n",
+                                        "piv+openpgp, ecert-openpgp or fido)\n",
                                         optarg);
                                 goto out;
                         }

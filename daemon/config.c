@@ -275,10 +275,10 @@ static int card_key(struct parse *p, const char *name, const char *value)
         if (strcmp(name, "profile") == 0) {
                 if (strcmp(value, "piv") != 0 && strcmp(value, "ecert") != 0 &&
                     strcmp(value, "openpgp") != 0 && strcmp(value, "piv+openpgp") != 0 &&
-                    strcmp(value, "ecert-openpgp") != 0)
+                    strcmp(value, "ecert-openpgp") != 0 && strcmp(value, "fido") != 0)
                         return fail(p, p->line,
                                     "unknown profile '%s': expected piv, ecert, openpgp, "
-                                    "piv+openpgp or ecert-openpgp",
+                                    "piv+openpgp, ecert-openpgp or fido",
                                     value);
                 return copy_value(p, cc->profile, sizeof(cc->profile), name, value);
         }

@@ -141,6 +141,19 @@ static const struct profile profiles[] = {
      "openpgp",
      openpgp_atr,
      sizeof(openpgp_atr)},
+    /* FIDO alone (FIDO2 and U2F over PC/SC, as through an NFC reader): no PIN, no credential */
+    {"fido",
+     VT_PIV_DEFAULT_PIN,
+     VT_PIV_DEFAULT_PUK,
+     VT_PIV_DEFAULT_TRIES,
+     VT_PIV_DEFAULT_TRIES,
+     {6, 8, VT_PIN_CHARS_ANY},
+     NULL,
+     0,
+     false,
+     "fido",
+     NULL,
+     0},
 };
 
 /* What vt_image_create builds in memory before it writes anything. */
