@@ -6,6 +6,7 @@
 
 #include "cbor.h"
 #include "fido_crypto.h"
+#include "fido_pin.h"
 #include "registry.h"
 #include "sw.h"
 
@@ -105,7 +106,7 @@ static void put_counter(struct writer *w, uint32_t c)
 
 static int get_info(struct vt_fido *f, struct writer *w)
 {
-        cbor_put_map(w, 10);
+        cbor_put_map(w, 11);
         cbor_put_uint(w, 1);
         cbor_put_array(w, 3);
         cbor_put_text(w, "U2F_V2");
@@ -117,15 +118,23 @@ static int get_info(struct vt_fido *f, struct writer *w)
         cbor_put_uint(w, 3);
         cbor_put_bytes(w, f->st->aaguid, sizeof(f->st->aaguid));
         cbor_put_uint(w, 4);
-        cbor_put_map(w, 3);
+        /* no pinUvAuthToken option, as a YubiKey 5.4: python-fido2 0.9 would ask for a token
+         * without permissions (subcommand 9 answers those who name them) */
+        cbor_put_map(w, 4);
         cbor_put_text(w, "rk");
         cbor_put_bool(w, true);
         cbor_put_text(w, "up");
         cbor_put_bool(w, true);
         cbor_put_text(w, "plat");
         cbor_put_bool(w, false);
+        cbor_put_text(w, "clientPin");
+        cbor_put_bool(w, f->st->pin_set);
         cbor_put_uint(w, 5); /* maxMsgSize */
         cbor_put_uint(w, 1200);
+        cbor_put_uint(w, 6); /* pinUvAuthProtocols */
+        cbor_put_array(w, 2);
+        cbor_put_uint(w, 2);
+        cbor_put_uint(w, 1);
         cbor_put_uint(w, 7); /* maxCredentialCountInList */
         cbor_put_uint(w, 8);
         cbor_put_uint(w, 8); /* maxCredentialIdLength */
@@ -295,6 +304,27 @@ static int keep_resident(struct vt_fido_state *next, const struct mc *m, const u
         return CTAP_OK;
 }
 
+/* A command's pinUvAuthParam: none (*uv false), an empty one (the platform asks for a touch
+ * to pick an authenticator: answered as CTAP 2.1 says, PIN_INVALID or PIN_NOT_SET), or one
+ * checked against the token (*uv true). */
+static int user_verified(struct vt_fido *f, struct reader param, struct reader proto,
+                         const uint8_t *cdh, uint8_t perm, const char *rp, size_t rp_len, bool *uv)
+{
+        struct reader t = param;
+        const uint8_t *pp;
+        size_t pl;
+        int r;
+        *uv = false;
+        if (!present(&param))
+                return CTAP_OK;
+        if (cbor_bytes(&t, &pp, &pl) == 0 && pl == 0)
+                return f->st->pin_set ? CTAP2_ERR_PIN_INVALID : CTAP2_ERR_PIN_NOT_SET;
+        if ((r = fido_pin_check(f, param, proto, cdh, 32, perm, rp, rp_len)) != 0)
+                return r;
+        *uv = true;
+        return CTAP_OK;
+}
+
 static int make_credential(struct vt_fido *f, struct reader in, struct writer *w)
 {
         struct reader p[PARAMS_MAX];
@@ -304,13 +334,16 @@ static int make_credential(struct vt_fido *f, struct reader in, struct writer *w
         struct fido_key k = {0};
         struct vt_fido_state *next = NULL;
         EVP_PKEY *att = NULL;
+        bool uv;
         int r;
         if ((r = params_of(in, p)) != 0 || (r = parse_mc(p, &m)) != 0)
                 return r;
-        if (present(&p[8]))
-                return CTAP2_ERR_PIN_NOT_SET; /* no PIN: a token cannot have been given */
+        if ((r = user_verified(f, p[8], p[9], m.cdh, FIDO_PERM_MC, m.rp_id, m.rp_len, &uv)) != 0)
+                return r;
+        if (!uv && f->st->pin_set)
+                return CTAP2_ERR_PUAT_REQUIRED;
         SHA256((const uint8_t *)m.rp_id, m.rp_len, rp_hash);
-        if (present(&p[5]) && list_has_ours(f, p[5], rp_hash, false))
+        if (present(&p[5]) && list_has_ours(f, p[5], rp_hash, uv))
                 return CTAP2_ERR_CREDENTIAL_EXCLUDED;
         k.alg = m.alg;
         k.cred_protect = m.cred_protect;
@@ -327,7 +360,7 @@ static int make_credential(struct vt_fido *f, struct reader in, struct writer *w
 
         struct writer a = wr_init(auth, sizeof(auth));
         wr_bytes(&a, rp_hash, 32);
-        wr_u8(&a, FLAG_UP | FLAG_AT | (m.cred_protect_asked ? FLAG_ED : 0));
+        wr_u8(&a, FLAG_UP | FLAG_AT | (uv ? FLAG_UV : 0) | (m.cred_protect_asked ? FLAG_ED : 0));
         put_counter(&a, next->counter);
         wr_bytes(&a, next->aaguid, 16);
         wr_u16(&a, (uint16_t)id_len);
@@ -375,7 +408,7 @@ out:
 /* Signs one assertion with the credential id for rp_hash and writes the answer. */
 static int assert_one(struct vt_fido *f, const uint8_t *rp_hash, const uint8_t *cdh,
                       const uint8_t *id, size_t id_len, const struct fido_resident *rk,
-                      size_t count, bool up, struct writer *w)
+                      size_t count, bool up, bool uv, struct writer *w)
 {
         struct fido_key k;
         uint8_t auth[37 + 32], sig[160];
@@ -389,7 +422,7 @@ static int assert_one(struct vt_fido *f, const uint8_t *rp_hash, const uint8_t *
         next->counter++;
         struct writer a = wr_init(auth, sizeof(auth));
         wr_bytes(&a, rp_hash, 32);
-        wr_u8(&a, up ? FLAG_UP : 0);
+        wr_u8(&a, (up ? FLAG_UP : 0) | (uv ? FLAG_UV : 0));
         put_counter(&a, next->counter);
         wr_bytes(&a, cdh, 32);
         if (a.err || fido_sign(k.key, auth, a.len, sig, &sig_len) != 0 || fido_commit(f, next) != 0)
@@ -405,11 +438,17 @@ static int assert_one(struct vt_fido *f, const uint8_t *rp_hash, const uint8_t *
         cbor_put_bytes(w, auth, 37);
         cbor_put_uint(w, 3);
         cbor_put_bytes(w, sig, sig_len);
-        if (rk) {
+        if (rk) { /* the user's names only after user verification (CTAP 2.1, 6.2.2) */
                 cbor_put_uint(w, 4);
-                cbor_put_map(w, 1);
+                cbor_put_map(w, uv ? 3 : 1);
                 cbor_put_text(w, "id");
                 cbor_put_bytes(w, rk->user_id, rk->user_id_len);
+                if (uv) {
+                        cbor_put_text(w, "name");
+                        cbor_put_text(w, rk->user_name);
+                        cbor_put_text(w, "displayName");
+                        cbor_put_text(w, rk->display_name);
+                }
         }
         if (count > 1) {
                 cbor_put_uint(w, 5);
@@ -441,12 +480,10 @@ static int get_assertion(struct vt_fido *f, struct reader in, struct writer *w)
         if (option(p[5], "up", true, &up) != 0 || option(p[5], "uv", false, &uv) != 0 ||
             option(p[5], "rk", false, &rk) != 0)
                 return CTAP2_ERR_CBOR_UNEXPECTED_TYPE;
-        if (rk)
+        if (rk || uv) /* no built-in user verification: uv comes from the PIN's token */
                 return CTAP2_ERR_UNSUPPORTED_OPTION;
-        if (uv)
-                return CTAP2_ERR_UNSUPPORTED_OPTION;
-        if (present(&p[6]))
-                return CTAP2_ERR_PIN_NOT_SET;
+        if ((r = user_verified(f, p[6], p[7], cdh, FIDO_PERM_GA, rp_id, rp_len, &uv)) != 0)
+                return r;
         SHA256((const uint8_t *)rp_id, rp_len, rp_hash);
 
         if (present(&p[3])) {
@@ -463,10 +500,10 @@ static int get_assertion(struct vt_fido *f, struct reader in, struct writer *w)
                                 return CTAP2_ERR_INVALID_CBOR;
                         if (fido_unseal(f->st->secret, rp_hash, id, id_len, &k) != 0)
                                 continue;
-                        bool seen = k.cred_protect < 3; /* level 3: only with uv */
+                        bool seen = k.cred_protect < 3 || uv; /* level 3: only with uv */
                         fido_key_clear(&k);
                         if (seen)
-                                return assert_one(f, rp_hash, cdh, id, id_len, NULL, 1, up, w);
+                                return assert_one(f, rp_hash, cdh, id, id_len, NULL, 1, up, uv, w);
                 }
                 return CTAP2_ERR_NO_CREDENTIALS;
         }
@@ -474,7 +511,7 @@ static int get_assertion(struct vt_fido *f, struct reader in, struct writer *w)
         for (size_t i = f->st->n_rk; i-- > 0;) {
                 const struct fido_resident *c = &f->st->rk[i];
                 if (strlen(c->rp_id) == rp_len && memcmp(c->rp_id, rp_id, rp_len) == 0 &&
-                    c->cred_protect < 2)
+                    (c->cred_protect < 2 || uv))
                         f->next[f->n_next++] = i;
         }
         if (f->n_next == 0)
@@ -482,8 +519,9 @@ static int get_assertion(struct vt_fido *f, struct reader in, struct writer *w)
         memcpy(f->next_rp_hash, rp_hash, 32);
         memcpy(f->next_cdh, cdh, 32);
         f->next_pos = 1;
+        f->next_uv = uv;
         const struct fido_resident *c = &f->st->rk[f->next[0]];
-        return assert_one(f, rp_hash, cdh, c->id, c->id_len, c, f->n_next, up, w);
+        return assert_one(f, rp_hash, cdh, c->id, c->id_len, c, f->n_next, up, uv, w);
 }
 
 static int get_next(struct vt_fido *f, struct writer *w)
@@ -491,7 +529,8 @@ static int get_next(struct vt_fido *f, struct writer *w)
         if (f->next_pos == 0 || f->next_pos >= f->n_next)
                 return CTAP2_ERR_NOT_ALLOWED;
         const struct fido_resident *c = &f->st->rk[f->next[f->next_pos++]];
-        return assert_one(f, f->next_rp_hash, f->next_cdh, c->id, c->id_len, c, 0, true, w);
+        return assert_one(f, f->next_rp_hash, f->next_cdh, c->id, c->id_len, c, 0, true, f->next_uv,
+                          w);
 }
 
 static int reset(struct vt_fido *f)
@@ -535,6 +574,9 @@ static uint16_t ctap2(struct vt_fido *f, const struct apdu *a, struct writer *ou
                 break;
         case CTAP_RESET:
                 r = reset(f);
+                break;
+        case CTAP_CLIENT_PIN:
+                r = fido_client_pin(f, in, out);
                 break;
         case CTAP_SELECTION:
                 r = CTAP_OK;
