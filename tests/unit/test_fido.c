@@ -25,6 +25,7 @@
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
@@ -744,6 +745,241 @@ static void test_cbor_roundtrip(void **state)
         assert_true(w.err);
 }
 
+/* ---- ClientPIN, protocol 1, as a platform does it ----------------------------------------- */
+
+struct platform {
+        EVP_PKEY *key;
+        uint8_t shared[32];
+        uint8_t cose[128];
+        size_t cose_len;
+};
+
+/* getKeyAgreement, a key of the platform's own, ECDH, SHA-256: protocol 1's shared secret. */
+static void platform_agree(struct fixture *f, struct platform *pl)
+{
+        static const uint8_t req[] = {0xA2, 0x01, 0x01, 0x02, 0x02};
+        uint8_t out[512], pt[65], z[32];
+        size_t n, zl = 32;
+        const uint8_t *x, *y;
+        size_t xl, yl;
+        assert_int_equal(ctap(f, 0x06, req, sizeof(req), out, &n), 0);
+        struct reader cose = map_get(rd_init(out, n), 1);
+        get_bytes(map_get(cose, -2), &x, &xl);
+        get_bytes(map_get(cose, -3), &y, &yl);
+        EVP_PKEY *card = NULL;
+        pt[0] = 0x04;
+        memcpy(pt + 1, x, 32);
+        memcpy(pt + 33, y, 32);
+        EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+        OSSL_PARAM params[] = {
+            OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)"P-256", 0),
+            OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pt, 65),
+            OSSL_PARAM_construct_end()};
+        assert_int_equal(EVP_PKEY_fromdata_init(c), 1);
+        assert_int_equal(EVP_PKEY_fromdata(c, &card, EVP_PKEY_PUBLIC_KEY, params), 1);
+        EVP_PKEY_CTX_free(c);
+        pl->key = fido_keygen(FIDO_ALG_ES256);
+        c = EVP_PKEY_CTX_new(pl->key, NULL);
+        assert_int_equal(EVP_PKEY_derive_init(c), 1);
+        assert_int_equal(EVP_PKEY_derive_set_peer(c, card), 1);
+        assert_int_equal(EVP_PKEY_derive(c, z, &zl), 1);
+        EVP_PKEY_CTX_free(c);
+        EVP_PKEY_free(card);
+        SHA256(z, 32, pl->shared);
+        struct writer w = wr_init(pl->cose, sizeof(pl->cose));
+        fido_cose_pub(&w, pl->key, FIDO_ALG_ES256);
+        assert_false(w.err);
+        pl->cose_len = w.len;
+}
+
+static void aes0(const uint8_t key[32], const uint8_t *in, size_t n, uint8_t *out, bool enc)
+{
+        static const uint8_t iv[16] = {0};
+        EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+        int l = 0;
+        assert_int_equal(EVP_CipherInit_ex(c, EVP_aes_256_cbc(), NULL, key, iv, enc), 1);
+        EVP_CIPHER_CTX_set_padding(c, 0);
+        assert_int_equal(EVP_CipherUpdate(c, out, &l, in, (int)n), 1);
+        EVP_CIPHER_CTX_free(c);
+}
+
+static void hmac16(const uint8_t key[32], const uint8_t *msg, size_t n, uint8_t out[16])
+{
+        uint8_t m[32];
+        unsigned ml = 0;
+        HMAC(EVP_sha256(), key, 32, msg, n, m, &ml);
+        memcpy(out, m, 16);
+}
+
+/* setPIN (sub 3) or changePIN (sub 4, old given) with protocol 1: the status byte. */
+static uint8_t pin_set_change(struct fixture *f, const char *old, const char *pin)
+{
+        struct platform pl;
+        uint8_t padded[64] = {0}, enc[64], hash[32], hash_enc[16], auth[16], msg[80], req[512];
+        platform_agree(f, &pl);
+        memcpy(padded, pin, strlen(pin));
+        aes0(pl.shared, padded, 64, enc, true);
+        memcpy(msg, enc, 64);
+        if (old) {
+                SHA256((const uint8_t *)old, strlen(old), hash);
+                aes0(pl.shared, hash, 16, hash_enc, true);
+                memcpy(msg + 64, hash_enc, 16);
+        }
+        hmac16(pl.shared, msg, old ? 80 : 64, auth);
+        struct writer w = wr_init(req, sizeof(req));
+        cbor_put_map(&w, old ? 6 : 5);
+        cbor_put_uint(&w, 1);
+        cbor_put_uint(&w, 1);
+        cbor_put_uint(&w, 2);
+        cbor_put_uint(&w, old ? 4 : 3);
+        cbor_put_uint(&w, 3);
+        wr_bytes(&w, pl.cose, pl.cose_len);
+        cbor_put_uint(&w, 4);
+        cbor_put_bytes(&w, auth, 16);
+        cbor_put_uint(&w, 5);
+        cbor_put_bytes(&w, enc, 64);
+        if (old) {
+                cbor_put_uint(&w, 6);
+                cbor_put_bytes(&w, hash_enc, 16);
+        }
+        assert_false(w.err);
+        EVP_PKEY_free(pl.key);
+        return ctap(f, 0x06, req, w.len, NULL, NULL);
+}
+
+/* getPinToken (sub 5) with protocol 1: the status byte; the token in token. */
+static uint8_t pin_token(struct fixture *f, const char *pin, uint8_t token[32])
+{
+        struct platform pl;
+        uint8_t hash[32], hash_enc[16], req[512], out[256];
+        size_t n;
+        platform_agree(f, &pl);
+        SHA256((const uint8_t *)pin, strlen(pin), hash);
+        aes0(pl.shared, hash, 16, hash_enc, true);
+        struct writer w = wr_init(req, sizeof(req));
+        cbor_put_map(&w, 4);
+        cbor_put_uint(&w, 1);
+        cbor_put_uint(&w, 1);
+        cbor_put_uint(&w, 2);
+        cbor_put_uint(&w, 5);
+        cbor_put_uint(&w, 3);
+        wr_bytes(&w, pl.cose, pl.cose_len);
+        cbor_put_uint(&w, 6);
+        cbor_put_bytes(&w, hash_enc, 16);
+        uint8_t st = ctap(f, 0x06, req, w.len, out, &n);
+        if (st == 0) {
+                const uint8_t *enc;
+                size_t el;
+                get_bytes(map_get(rd_init(out, n), 2), &enc, &el);
+                assert_int_equal(el, 32);
+                aes0(pl.shared, enc, 32, token, false);
+        }
+        EVP_PKEY_free(pl.key);
+        return st;
+}
+
+static unsigned retries(struct fixture *f)
+{
+        static const uint8_t req[] = {0xA2, 0x01, 0x01, 0x02, 0x01};
+        uint8_t out[64];
+        size_t n;
+        int64_t v;
+        assert_int_equal(ctap(f, 0x06, req, sizeof(req), out, &n), 0);
+        struct reader r = map_get(rd_init(out, n), 3);
+        assert_int_equal(cbor_int(&r, &v), 0);
+        return (unsigned)v;
+}
+
+static void test_pin_set_change_token(void **state)
+{
+        struct fixture *f = *state;
+        uint8_t token[32];
+        select_fido(f);
+        assert_int_equal(retries(f), 8);
+        assert_int_equal(pin_token(f, "1234", token), 0x35);    /* not set */
+        assert_int_equal(pin_set_change(f, NULL, "123"), 0x37); /* too short */
+        assert_int_equal(pin_set_change(f, NULL, "1234"), 0);
+        assert_true(f->disk.st->pin_set);
+        assert_int_equal(pin_set_change(f, NULL, "5678"), 0x30); /* set once */
+        assert_int_equal(pin_set_change(f, "0000", "5678"), 0x31);
+        assert_int_equal(f->disk.st->pin_tries, 7);
+        assert_int_equal(pin_set_change(f, "1234", "5678"), 0);
+        assert_int_equal(f->disk.st->pin_tries, 8);
+        assert_int_equal(pin_token(f, "1234", token), 0x31);
+        assert_int_equal(pin_token(f, "5678", token), 0);
+        assert_int_equal(retries(f), 8);
+
+        /* the token makes MakeCredential user-verified; none: PUAT_REQUIRED */
+        struct made m;
+        struct mc_req q = {.rp = "example.com", .user = "alice", .alg = -7};
+        assert_int_equal(make(f, &q, &m), 0x36);
+        uint8_t req[1024], param[16];
+        size_t n = make_mc(&q, req, sizeof(req));
+        hmac16(token, cdh, 32, param);
+        struct writer w = wr_init(req, sizeof(req));
+        w.len = n;
+        req[0] += 2; /* the map gets pinUvAuthParam and pinUvAuthProtocol */
+        cbor_put_uint(&w, 8);
+        cbor_put_bytes(&w, param, 16);
+        cbor_put_uint(&w, 9);
+        cbor_put_uint(&w, 1);
+        uint8_t out[4096];
+        size_t out_len;
+        assert_int_equal(ctap(f, 0x01, req, w.len, out, &out_len), 0);
+        const uint8_t *auth;
+        size_t al;
+        get_bytes(map_get(rd_init(out, out_len), 2), &auth, &al);
+        assert_int_equal(auth[32] & 0x04, 0x04); /* UV */
+        param[0] ^= 1;
+        memcpy(req + w.len - 18, param, 16); /* before 09 01 */
+        assert_int_equal(ctap(f, 0x01, req, w.len, out, &out_len), 0x33);
+}
+
+static void test_pin_retries_durable(void **state)
+{
+        struct fixture *f = *state;
+        uint8_t token[32];
+        select_fido(f);
+        assert_int_equal(pin_set_change(f, NULL, "1234"), 0);
+        /* the store refuses the spent try: no comparison, not even for the right PIN */
+        f->disk.fail_next = 1;
+        assert_int_equal(pin_token(f, "1234", token), 0x7F);
+        assert_int_equal(f->st->pin_tries, 8);
+        assert_int_equal(f->disk.st->pin_tries, 8);
+        /* a wrong PIN is on disk before the answer */
+        assert_int_equal(pin_token(f, "0000", token), 0x31);
+        assert_int_equal(f->disk.st->pin_tries, 7);
+        assert_int_equal(pin_token(f, "0000", token), 0x31);
+        assert_int_equal(pin_token(f, "0000", token), 0x34); /* 3 in one power cycle */
+        assert_int_equal(pin_token(f, "1234", token), 0x34);
+        assert_int_equal(f->disk.st->pin_tries, 5);
+        vt_card_power_off(&f->card);
+        vt_card_power_on(&f->card);
+        select_fido(f);
+        assert_int_equal(pin_token(f, "1234", token), 0);
+        assert_int_equal(f->disk.st->pin_tries, 8);
+        /* 8 wrong PINs over power cycles: blocked, the right one too */
+        for (int i = 0; i < 8; i++) {
+                if (i % 3 == 0) {
+                        vt_card_power_off(&f->card);
+                        vt_card_power_on(&f->card);
+                        select_fido(f);
+                }
+                assert_int_equal(pin_token(f, "0000", token), i == 7       ? 0x32
+                                                              : i % 3 == 2 ? 0x34
+                                                                           : 0x31);
+        }
+        vt_card_power_off(&f->card);
+        vt_card_power_on(&f->card);
+        select_fido(f);
+        assert_int_equal(pin_token(f, "1234", token), 0x32);
+        assert_int_equal(f->disk.st->pin_tries, 0);
+        /* a reset clears the PIN */
+        assert_int_equal(ctap(f, 0x07, NULL, 0, NULL, NULL), 0);
+        assert_int_equal(retries(f), 8);
+        assert_false(f->disk.st->pin_set);
+}
+
 /* ---- U2F ---------------------------------------------------------------------------------- */
 
 static void test_u2f(void **state)
@@ -832,6 +1068,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
             cmocka_unit_test_setup_teardown(test_bad_cbor, setup, teardown),
             cmocka_unit_test_setup_teardown(test_u2f, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_pin_set_change_token, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_pin_retries_durable, setup, teardown),
         };
         return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
