@@ -250,8 +250,7 @@ int vt_sink_key(const struct vt_codec_sink *sink, const char *name, EVP_PKEY *ke
 
 /* The certificate's bytes exactly as the card holds them: PUT DATA may store bytes that are
  * not X.509, and they must come back the same. */
-int vt_sink_cert(const struct vt_codec_sink *sink, const char *name, const uint8_t *der,
-                 size_t len)
+int vt_sink_cert(const struct vt_codec_sink *sink, const char *name, const uint8_t *der, size_t len)
 {
         if (!der || !len)
                 return sink->remove(sink->ctx, name);

@@ -21,6 +21,11 @@ const char *vt_compat_name(uint8_t compat)
         return compat < sizeof(compats) / sizeof(compats[0]) ? compats[compat] : NULL;
 }
 
+const char *vt_compat_at(size_t i)
+{
+        return i < sizeof(compats) / sizeof(compats[0]) ? compats[i] : NULL;
+}
+
 int vt_compat_parse(const char *name, uint8_t *compat)
 {
         for (size_t i = 0; i < sizeof(compats) / sizeof(compats[0]); i++)

@@ -80,6 +80,7 @@ void vt_image_set_compat(struct vt_image *img, uint8_t compat);
 
 /* The compat names, in one table: "none", "yubikey"; NULL past the last. */
 const char *vt_compat_name(uint8_t compat);
+const char *vt_compat_at(size_t i);
 /* The reverse: 0, or -1 for a name that is none of them. */
 int vt_compat_parse(const char *name, uint8_t *compat);
 

@@ -113,8 +113,8 @@ struct vt_applet_unit {
         size_t aid_len;
         uint16_t yk_capability; /* VT_YK_CAP_*: what READ CONFIG of the YubiKey management
                                    applet reports when the card carries this unit; 0 for none */
-        bool hidden; /* a card-level unit every card may carry without card.ini naming it
-                        (the YubiKey management applet); never written to applets = */
+        bool hidden;            /* a card-level unit every card may carry without card.ini naming it
+                                   (the YubiKey management applet); never written to applets = */
 
         /* Its state: a new one in its factory condition, the profile defaults, for card (whose
          * identity is set); a deep copy; free (wiping secrets; NULL is fine); apply a change as

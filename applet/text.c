@@ -49,6 +49,22 @@ void vt_text_hex(struct vt_text *t, const uint8_t *v, size_t n, const char *sep)
                 vt_text_put(t, "%s%02X", i && sep ? sep : "", v[i]);
 }
 
+void vt_names_join(char *out, size_t n, const char *(*name_at)(size_t i), const char *sep,
+                   const char *last_sep)
+{
+        size_t used = 0;
+        if (!n)
+                return;
+        out[0] = 0;
+        for (size_t i = 0; name_at(i) && used < n; i++) {
+                const char *between = !i ? "" : name_at(i + 1) ? sep : last_sep;
+                int w = snprintf(out + used, n - used, "%s%s", between, name_at(i));
+                if (w < 0)
+                        return;
+                used += (size_t)w;
+        }
+}
+
 void vt_text_free(struct vt_text *t)
 {
         if (t->p)

@@ -328,8 +328,7 @@ static int new_identity(const char *dest, unsigned *serial, char *err, size_t er
         else if (vt_save_card(dest, img) < 0)
                 r = fail(err, errlen, "%s/card.ini: %s", dest, strerror(errno));
         for (size_t i = 0; r == 0 && i < img->n_units; i++) /* those that keep the serial */
-                if (img->units[i].unit->identity &&
-                    vt_save_unit(dest, img, img->units[i].unit) < 0)
+                if (img->units[i].unit->identity && vt_save_unit(dest, img, img->units[i].unit) < 0)
                         r = fail(err, errlen, "%s: %s: %s", dest, img->units[i].unit->name,
                                  strerror(errno));
         *serial = img->serial;

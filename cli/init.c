@@ -6,6 +6,7 @@
 #include "image_store.h"
 #include "keygen.h"
 #include "profile.h"
+#include "text.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -83,6 +84,8 @@ static void usage(FILE *f)
             "                       where other users can see it: SRC is fd:N (read from file\n"
             "                       descriptor N), file:PATH or env:NAME (the variable is\n"
             "                       removed once read); its first line, without the newline\n"
+            "  --list WHAT          the names of one table, one a line, and nothing else:\n"
+            "                       profiles, compat or firmware (what completion offers)\n"
             "  -h, --help           this text\n"
             "\n"
             "Without --generate and --import the profile's keys are made: piv: rsa2048 in 9a\n"
@@ -90,6 +93,28 @@ static void usage(FILE *f)
             "certificate is saved as IMAGE/ca.crt.pem. Every image gets an attestation key in\n"
             "f9 with a certificate from its own attestation CA, saved as\n"
             "IMAGE/attestation-ca.crt.pem (yubico-piv-tool -a attest certificates chain to it).\n");
+}
+
+/* --list WHAT: the names of the table WHAT, one a line (bash completion reads them). */
+static int list(const char *what)
+{
+        static const struct {
+                const char *what;
+                const char *(*name_at)(size_t i);
+        } tables[] = {
+            {"profiles", vt_profile_at},
+            {"compat", vt_compat_at},
+            {"firmware", vt_firmware_at},
+        };
+        for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+                if (strcmp(what, tables[t].what) != 0)
+                        continue;
+                for (size_t i = 0; tables[t].name_at(i); i++)
+                        printf("%s\n", tables[t].name_at(i));
+                return fflush(stdout) == 0 ? 0 : 1;
+        }
+        fprintf(stderr, "vtoken init: --list profiles, compat or firmware, not '%s'\n", what);
+        return EX_USAGE;
 }
 
 /* A secret from "fd:N", "file:PATH" or "env:NAME": its first line, into buf. */
@@ -234,7 +259,8 @@ int vt_cmd_init(int argc, char **argv)
                 O_PIN_FROM,
                 O_PUK_FROM,
                 O_P12_FROM,
-                O_SHOW_PIN
+                O_SHOW_PIN,
+                O_LIST
         };
         static const struct option options[] = {
             {"profile", required_argument, NULL, 'p'},
@@ -256,9 +282,12 @@ int vt_cmd_init(int argc, char **argv)
             {"pin-from", required_argument, NULL, O_PIN_FROM},
             {"puk-from", required_argument, NULL, O_PUK_FROM},
             {"p12-pass-from", required_argument, NULL, O_P12_FROM},
+            {"list", required_argument, NULL, O_LIST},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
         };
+        char names[512];
+        uint8_t compat;
         struct vt_init_opts o = {0};
         struct vt_show_extra extra = {0};
         uint8_t made[VT_SLOTS];
@@ -273,13 +302,10 @@ int vt_cmd_init(int argc, char **argv)
         while ((c = getopt_long(argc, argv, "p:g:i:s:fjh", options, NULL)) != -1) {
                 switch (c) {
                 case 'p':
-                        if (strcmp(optarg, "piv") != 0 && strcmp(optarg, "ecert") != 0 &&
-                            strcmp(optarg, "openpgp") != 0 && strcmp(optarg, "piv+openpgp") != 0 &&
-                            strcmp(optarg, "ecert-openpgp") != 0 && strcmp(optarg, "fido") != 0) {
-                                fprintf(stderr,
-                                        "vtoken init: unknown profile '%s' (piv, ecert, openpgp, "
-                                        "piv+openpgp, ecert-openpgp or fido)\n",
-                                        optarg);
+                        if (!vt_profile_known(optarg)) {
+                                vt_names_join(names, sizeof(names), vt_profile_at, ", ", " or ");
+                                fprintf(stderr, "vtoken init: unknown profile '%s' (%s)\n", optarg,
+                                        names);
                                 goto out;
                         }
                         o.profile = optarg;
@@ -341,11 +367,14 @@ int vt_cmd_init(int argc, char **argv)
                 case O_SHOW_PIN:
                         extra.show_pin = true;
                         break;
+                case O_LIST:
+                        status = list(optarg);
+                        goto out;
                 case O_COMPAT:
-                        if (strcmp(optarg, "none") != 0 && strcmp(optarg, "yubikey") != 0) {
-                                fprintf(stderr,
-                                        "vtoken init: unknown compat '%s' (none or yubikey)\n",
-                                        optarg);
+                        if (vt_compat_parse(optarg, &compat) < 0) {
+                                vt_names_join(names, sizeof(names), vt_compat_at, ", ", " or ");
+                                fprintf(stderr, "vtoken init: unknown compat '%s' (%s)\n", optarg,
+                                        names);
                                 goto out;
                         }
                         o.compat = optarg;

@@ -54,7 +54,7 @@ void vt_show_unit_text(const struct vt_image *img, const struct vt_applet_unit *
                        const void *state)
 {
         struct text_out o = {1};
-        const struct vt_show out = {text_str, text_num, text_flag, text_begin,
+        const struct vt_show out = {text_str,   text_num, text_flag, text_begin,
                                     text_begin, text_end, &o};
         printf("\n%s\n", unit->title ? unit->title : unit->name);
         unit->show(img, state, &out);

@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include "defaults.h"
+#include "profile.h"
+#include "text.h"
 
 #include "log.h"
 #include "peer.h"
@@ -273,13 +275,11 @@ static int card_key(struct parse *p, const char *name, const char *value)
                 return copy_value(p, cc->socket, sizeof(cc->socket), name, value);
         }
         if (strcmp(name, "profile") == 0) {
-                if (strcmp(value, "piv") != 0 && strcmp(value, "ecert") != 0 &&
-                    strcmp(value, "openpgp") != 0 && strcmp(value, "piv+openpgp") != 0 &&
-                    strcmp(value, "ecert-openpgp") != 0 && strcmp(value, "fido") != 0)
-                        return fail(p, p->line,
-                                    "unknown profile '%s': expected piv, ecert, openpgp, "
-                                    "piv+openpgp, ecert-openpgp or fido",
-                                    value);
+                if (!vt_profile_known(value)) {
+                        char names[512];
+                        vt_names_join(names, sizeof(names), vt_profile_at, ", ", " or ");
+                        return fail(p, p->line, "unknown profile '%s': expected %s", value, names);
+                }
                 return copy_value(p, cc->profile, sizeof(cc->profile), name, value);
         }
         if (strcmp(name, "touch-timeout") == 0) {

@@ -265,13 +265,39 @@ static int parse_firmware(const char *v, uint8_t out[3])
         return 0;
 }
 
+/* The firmware personalities: the first with `dflt` is what an image gets, the first with
+ * `all_algs` what a key of the 5.7 algorithms moves an unchosen firmware to. */
+static const struct {
+        const char *version;
+        bool dflt, all_algs;
+} firmwares[] = {
+    {"5.3.0", false, false}, /* GET METADATA */
+    {"5.4.3", true, false},  /* AES management keys */
+    {"5.7.1", false, true},  /* Ed25519, X25519, RSA-3072/4096, MOVE KEY, AES-192 default key */
+};
+
+const char *vt_firmware_at(size_t i)
+{
+        return i < sizeof(firmwares) / sizeof(firmwares[0]) ? firmwares[i].version : NULL;
+}
+
+/* The version of the first personality with dflt (else all_algs). */
+static void firmware_of(bool all_algs, uint8_t out[3])
+{
+        for (size_t i = 0; i < sizeof(firmwares) / sizeof(firmwares[0]); i++)
+                if (all_algs ? firmwares[i].all_algs : firmwares[i].dflt) {
+                        parse_firmware(firmwares[i].version, out);
+                        return;
+                }
+}
+
 static int firmware(struct build *b)
 {
         const char *v = b->o->firmware;
         struct vt_image *img = b->img;
 
         img->firmware = true;
-        img->version[0] = 5, img->version[1] = 4, img->version[2] = 3;
+        firmware_of(false, img->version);
         if (v && (parse_firmware(v, img->version) < 0 || img->version[0] != 5))
                 return refuse(b,
                               "--firmware wants a YubiKey 5 version such as 5.4.3 or 5.7.1, not "
@@ -298,12 +324,17 @@ static int settle_firmware(struct build *b)
                         return refuse(b, "slot %02x: firmware %u.%u.%u has no %s keys (5.7 has)",
                                       s->ref, img->version[0], img->version[1], img->version[2],
                                       vt_alg_name(s->alg));
-                img->version[0] = 5, img->version[1] = 7, img->version[2] = 1;
+                firmware_of(true, img->version);
         }
         piv->mgm_alg = vt_default_mgm_alg(img);
         memcpy(piv->mgm_key, vt_piv_default_mgm_key, sizeof(vt_piv_default_mgm_key));
         piv->mgm_key_len = sizeof(vt_piv_default_mgm_key);
         return 0;
+}
+
+const char *vt_profile_at(size_t i)
+{
+        return i < sizeof(profiles) / sizeof(profiles[0]) ? profiles[i].name : NULL;
 }
 
 bool vt_profile_known(const char *name)
@@ -354,8 +385,8 @@ static int identity(struct build *b)
         img->yubikey_mgmt_aid = true;
         if (vt_image_new_identity(img) < 0)
                 return fail(b, "no random numbers");
-        if (vt_units_parse(b->p->applets, units, VT_IMAGE_UNITS_MAX, &n_units, why,
-                           sizeof(why)) < 0)
+        if (vt_units_parse(b->p->applets, units, VT_IMAGE_UNITS_MAX, &n_units, why, sizeof(why)) <
+            0)
                 return fail(b, "profile %s: %s", b->p->name, why);
         for (size_t i = 0; i < n_units; i++) {
                 void *st = units[i]->state_new ? units[i]->state_new(img) : NULL;
@@ -1080,9 +1111,7 @@ int vt_image_create(const char *dir, const struct vt_init_opts *o, char *err, si
                 if (!strcmp(profiles[i].name, name))
                         b.p = &profiles[i];
         if (!b.p)
-                return refuse(&b,
-                              "unknown profile '%s' (%s)", name, names) -
-                       1;
+                return refuse(&b, "unknown profile '%s' (%s)", name, names) - 1;
         if (!dir || !*dir)
                 return fail(&b, "no image directory");
         if (!(b.img = vt_image_new(dir)))

@@ -77,9 +77,16 @@ struct vt_init_opts {
  * failure nothing is written and an existing image is left as it was. */
 int vt_image_create(const char *dir, const struct vt_init_opts *opts, char *err, size_t errlen);
 
-/* Whether name is a profile vt_image_create knows; all their names, ", " between them. */
+/* Whether name is a profile vt_image_create knows; all their names, ", " between them; the
+ * name of the i-th (NULL past the last): one table, profile.c's profiles[]. */
 bool vt_profile_known(const char *name);
 void vt_profile_names(char *out, size_t n);
+const char *vt_profile_at(size_t i);
+/* The firmware personalities, one table: the YubiKey 5 versions whose behaviour vtoken
+ * follows ("5.3.0": GET METADATA; "5.4.3": AES management keys, the default; "5.7.1": the 5.7
+ * algorithms, MOVE KEY, an AES-192 default management key, PIN complexity). The i-th; NULL
+ * past the last. */
+const char *vt_firmware_at(size_t i);
 
 /* Gives img a new random GUID and serial, so that a copy of an image is another card. 0, or -1
  * when there are no random numbers. */

@@ -177,9 +177,9 @@ struct load {
         void *scratch[VT_IMAGE_UNITS_MAX * 2];
 };
 
-static const char *const card_keys[] = {"profile", "applets", "applet",         "atr",
-                                        "guid",    "serial",  "version",        "firmware",
-                                        "pin_complexity", "compat", "yubikey_mgmt_aid"};
+static const char *const card_keys[] = {"profile",        "applets", "applet",          "atr",
+                                        "guid",           "serial",  "version",         "firmware",
+                                        "pin_complexity", "compat",  "yubikey_mgmt_aid"};
 
 static bool is_card_key(const char *key)
 {
@@ -203,8 +203,8 @@ static int card_key(struct vt_ini *ini, const char *key, const char *v)
         } else if (strcmp(key, "applets") == 0 || strcmp(key, "applet") == 0) {
                 if (l->seen & SEEN_APPLETS)
                         return vt_ini_fail(ini, "one of applets and applet only");
-                if (vt_units_parse(v, l->units, VT_IMAGE_UNITS_MAX, &l->n_units, why,
-                                   sizeof(why)) < 0)
+                if (vt_units_parse(v, l->units, VT_IMAGE_UNITS_MAX, &l->n_units, why, sizeof(why)) <
+                    0)
                         return vt_ini_fail(ini, "%s", why);
                 l->seen |= SEEN_APPLETS;
         } else if (strcmp(key, "atr") == 0) {

@@ -50,10 +50,9 @@ static int card_text(const struct vt_image *img, const struct vt_applet_unit *un
                 if (!card_keys)
                         break;
                 if (compat)
-                        vt_text_put(t,
-                                    "; yubikey: the card presents a YubiKey 5 NFC's ATR and "
-                                    "answers the\n; management AID, whatever atr and "
-                                    "yubikey_mgmt_aid say\n");
+                        vt_text_put(t, "; yubikey: the card presents a YubiKey 5 NFC's ATR and "
+                                       "answers the\n; management AID, whatever atr and "
+                                       "yubikey_mgmt_aid say\n");
                 vt_text_put(t, "compat = %s\n", compat ? "yubikey" : "none");
         }
         return 0;

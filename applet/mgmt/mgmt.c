@@ -36,8 +36,8 @@ static uint16_t mgmt_select(void *ctx, const struct apdu *a, struct writer *out)
         const struct vt_image *img = ctx;
         char v[16];
         (void)a;
-        int n = snprintf(v, sizeof(v), "%u.%u.%u", img->version[0], img->version[1],
-                         img->version[2]);
+        int n =
+            snprintf(v, sizeof(v), "%u.%u.%u", img->version[0], img->version[1], img->version[2]);
         wr_bytes(out, v, (size_t)n);
         return SW_OK;
 }

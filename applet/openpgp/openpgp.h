@@ -36,8 +36,8 @@ void vt_pgp_free(struct vt_pgp *p);
  * destroy). */
 void vt_pgp_applet(struct vt_pgp *p, struct vt_applet *out);
 
-/* Puts the OpenPGP applet of img (its vt_unit_openpgp state) into card c; the card frees it. 0 or -1 (no
- * OpenPGP state, out of memory, card full). */
+/* Puts the OpenPGP applet of img (its vt_unit_openpgp state) into card c; the card frees it. 0 or
+ * -1 (no OpenPGP state, out of memory, card full). */
 int vt_pgp_install(struct vt_card *c, struct vt_image *img, const struct vt_store *store);
 
 #endif

@@ -75,8 +75,8 @@ static int main_key(struct vt_ini *ini, struct vt_pgp_state *st, const char *key
                 *(key[0] == 't' ? &st->terminated : &st->pw1_multi) = yes;
         } else if (strcmp(key, "signature_counter") == 0) {
                 if (vt_parse_uint(v, 0xFFFFFF, &n) < 0)
-                        return vt_ini_fail(ini,
-                                           "signature_counter must be 0..16777215, not '%s'", v);
+                        return vt_ini_fail(ini, "signature_counter must be 0..16777215, not '%s'",
+                                           v);
                 st->sig_count = (uint32_t)n;
         } else {
                 return vt_ini_fail(ini, "unknown key '%s' in [openpgp]", key);
@@ -84,8 +84,8 @@ static int main_key(struct vt_ini *ini, struct vt_pgp_state *st, const char *key
         return 1;
 }
 
-static int pw_key(struct vt_ini *ini, struct pgp_pw *pw, struct vt_pin_rules *rules,
-                  unsigned seen, const char *key, const char *v)
+static int pw_key(struct vt_ini *ini, struct pgp_pw *pw, struct vt_pin_rules *rules, unsigned seen,
+                  const char *key, const char *v)
 {
         struct pgp_load *l = ini->user;
         unsigned long n;
@@ -166,6 +166,8 @@ static int pgp_line(struct vt_ini *ini, const char *section, const char *key, co
         struct pgp_load *l = ini->user;
         struct vt_pgp_state *st = l->st;
 
+        if (!st)
+                return vt_ini_fail(ini, "out of memory");
         if (strcmp(section, "openpgp") == 0)
                 return main_key(ini, st, key, v);
         if (strcmp(section, "pw1") == 0)

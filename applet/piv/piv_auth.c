@@ -120,8 +120,8 @@ uint16_t piv_verify(struct vt_piv *p, const struct apdu *a)
  * trivial value is refused with 6985. */
 static uint16_t new_value_sw(struct vt_piv *p, uint8_t ref, const uint8_t value[8])
 {
-        bool ok = ref == REF_PUK ? vt_puk_acceptable(value)
-                                 : vt_pin_acceptable(&p->st->pin_rules, value);
+        bool ok =
+            ref == REF_PUK ? vt_puk_acceptable(value) : vt_pin_acceptable(&p->st->pin_rules, value);
         if (!ok)
                 return SW_WRONG_DATA;
         if (p->img->pin_complexity && !vt_pin_complex(value))

@@ -90,8 +90,8 @@ static int slot_key(struct vt_slot *s, const char *key, const char *v, char *err
                         return failed(err, errlen, "bad touch_policy '%s'", v);
         } else if (strcmp(key, "origin") == 0) {
                 if (strcmp(v, "generated") != 0 && strcmp(v, "imported") != 0)
-                        return failed(err, errlen,
-                                      "origin must be generated or imported, not '%s'", v);
+                        return failed(err, errlen, "origin must be generated or imported, not '%s'",
+                                      v);
                 s->generated = v[0] == 'g';
         } else {
                 return failed(err, errlen, "unknown key '%s' in a [slot] section", key);
@@ -109,8 +109,8 @@ static struct vt_slot *section_slot(struct vt_piv_state *st, const char *section
         return vt_piv_slot(st, (uint8_t)(hi << 4 | lo));
 }
 
-int vt_piv_ini_key(const struct vt_image *card, void *state, const char *section,
-                       const char *key, const char *v, char *err, size_t errlen)
+int vt_piv_ini_key(const struct vt_image *card, void *state, const char *section, const char *key,
+                   const char *v, char *err, size_t errlen)
 {
         struct vt_piv_state *st = state;
         struct vt_slot *s;
@@ -137,7 +137,7 @@ int vt_piv_ini_key(const struct vt_image *card, void *state, const char *section
 }
 
 void vt_piv_ini_write(const struct vt_image *card, const void *state, bool card_keys,
-                          struct vt_text *t)
+                      struct vt_text *t)
 {
         const struct vt_piv_state *st = state;
         (void)card;
@@ -158,8 +158,7 @@ void vt_piv_ini_write(const struct vt_image *card, const void *state, bool card_
                         continue;
                 vt_text_put(t, "\n[slot %02x]\n", s->ref);
                 if (s->key)
-                        vt_text_put(t, "; %s key in %02x.key.pem\n", alg ? alg : "unknown",
-                                    s->ref);
+                        vt_text_put(t, "; %s key in %02x.key.pem\n", alg ? alg : "unknown", s->ref);
                 vt_text_put(t, "pin_policy = %s\ntouch_policy = %s\norigin = %s\n",
                             vt_pin_policy_name(s->pin_policy),
                             vt_touch_policy_name(s->touch_policy),
@@ -360,13 +359,13 @@ static int load_object(void *arg, const char *name)
         if (vt_object_file_tag(name, &tag) < 0)
                 return 0;
         if (vt_piv_object(l->st, tag))
-                return failed(l->err, l->errlen, "%s/%s: a second file for object %x",
-                              l->card->dir, name, tag);
+                return failed(l->err, l->errlen, "%s/%s: a second file for object %x", l->card->dir,
+                              name, tag);
         if (!(o = vt_piv_object_add(l->st, tag)))
-                return failed(l->err, l->errlen, "%s/%s: more than %d objects", l->card->dir,
-                              name, VT_OBJECTS_MAX);
+                return failed(l->err, l->errlen, "%s/%s: more than %d objects", l->card->dir, name,
+                              VT_OBJECTS_MAX);
         return vt_codec_read(l->rd, l->card, name, &o->data, &o->len, l->err, l->errlen) < 0 ? -1
-                                                                                          : 0;
+                                                                                             : 0;
 }
 
 static int load_objects(const struct vt_image *card, struct vt_piv_state *st,
@@ -385,7 +384,7 @@ static int load_objects(const struct vt_image *card, struct vt_piv_state *st,
 }
 
 int vt_piv_load(const struct vt_image *card, void *state, const struct vt_codec_reader *rd,
-                    char *err, size_t errlen)
+                char *err, size_t errlen)
 {
         struct vt_piv_state *st = state;
         uint8_t *data;
@@ -436,9 +435,8 @@ static int put_state(const struct vt_piv_state *st, const struct vt_codec_sink *
 
         if (!alg || !touch || st->mgm_key_len > sizeof(st->mgm_key))
                 return -EINVAL;
-        vt_text_put(&t,
-                    "; vtoken card state: PIN and PUK as salted hashes, tries left, management "
-                    "key\n");
+        vt_text_put(&t, "; vtoken card state: PIN and PUK as salted hashes, tries left, management "
+                        "key\n");
         secret_text(&t, "pin", &st->pin);
         secret_text(&t, "puk", &st->puk);
         vt_text_put(&t, "\n[management]\nalg = %s\nkey = ", alg);
@@ -447,8 +445,7 @@ static int put_state(const struct vt_piv_state *st, const struct vt_codec_sink *
         return vt_sink_text(sink, "state", &t);
 }
 
-static int put_slot(const struct vt_slot *s, bool key, bool cert,
-                    const struct vt_codec_sink *sink)
+static int put_slot(const struct vt_slot *s, bool key, bool cert, const struct vt_codec_sink *sink)
 {
         char name[32];
         int r;
@@ -473,8 +470,7 @@ static int put_object(uint32_t tag, const uint8_t *data, size_t len,
         return sink->put(sink->ctx, name, data, len);
 }
 
-int vt_piv_save(const struct vt_image *card, const void *state,
-                    const struct vt_codec_sink *sink)
+int vt_piv_save(const struct vt_image *card, const void *state, const struct vt_codec_sink *sink)
 {
         const struct vt_piv_state *st = state;
         int r;
@@ -533,7 +529,7 @@ static int commit_slot(const struct vt_piv_state *cur, const struct vt_slot *slo
 }
 
 int vt_piv_commit(const struct vt_image *card, const void *state, const void *change,
-                      const struct vt_codec_sink *sink)
+                  const struct vt_codec_sink *sink)
 {
         const struct piv_change *ch = change;
         (void)card;

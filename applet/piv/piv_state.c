@@ -135,8 +135,8 @@ bool vt_mgm_key_well_known(const struct vt_piv_state *st)
 {
         return (st->mgm_alg == VT_ALG_3DES || st->mgm_alg == VT_ALG_AES192) &&
                st->mgm_key_len == sizeof(vt_piv_default_mgm_key) &&
-               CRYPTO_memcmp(st->mgm_key, vt_piv_default_mgm_key,
-                             sizeof(vt_piv_default_mgm_key)) == 0;
+               CRYPTO_memcmp(st->mgm_key, vt_piv_default_mgm_key, sizeof(vt_piv_default_mgm_key)) ==
+                   0;
 }
 
 uint8_t vt_default_mgm_alg(const struct vt_image *img)

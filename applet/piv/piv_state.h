@@ -111,7 +111,6 @@ struct vt_piv_state *vt_piv_state_clone(const struct vt_piv_state *st);
  * out of memory. */
 struct vt_image *vt_piv_image_new(const char *dir);
 
-
 /* What the applet proposes to a store (applet/store.h, unit vt_unit_piv): the new state of one
  * part of its state. st is the state as it is (unchanged until the commit succeeded). */
 enum piv_change_kind {

@@ -122,7 +122,8 @@ static void make_first(void)
         k->key = vt_piv_slot(vt_piv_of(first), 0x9C)->key;
         k = &vt_pgp_of(first)->keys[PGP_DEC];
         k->key = vt_piv_slot(vt_piv_of(first), 0x83)->key;
-        if (EVP_PKEY_up_ref(vt_pgp_of(first)->keys[PGP_SIG].key) != 1 || EVP_PKEY_up_ref(k->key) != 1)
+        if (EVP_PKEY_up_ref(vt_pgp_of(first)->keys[PGP_SIG].key) != 1 ||
+            EVP_PKEY_up_ref(k->key) != 1)
                 abort();
 }
 
@@ -189,16 +190,20 @@ static bool same_state(struct vt_image *a, struct vt_image *b)
 {
         if (!same_pgp(vt_pgp_of(a), vt_pgp_of(b)))
                 return false;
-        if (memcmp(&vt_piv_of(a)->pin, &vt_piv_of(b)->pin, sizeof(vt_piv_of(a)->pin)) || memcmp(&vt_piv_of(a)->puk, &vt_piv_of(b)->puk, sizeof(vt_piv_of(a)->puk)) ||
-            vt_piv_of(a)->mgm_alg != vt_piv_of(b)->mgm_alg || vt_piv_of(a)->mgm_key_len != vt_piv_of(b)->mgm_key_len ||
-            memcmp(vt_piv_of(a)->mgm_key, vt_piv_of(b)->mgm_key, sizeof(vt_piv_of(a)->mgm_key)) || vt_piv_of(a)->mgm_touch != vt_piv_of(b)->mgm_touch ||
+        if (memcmp(&vt_piv_of(a)->pin, &vt_piv_of(b)->pin, sizeof(vt_piv_of(a)->pin)) ||
+            memcmp(&vt_piv_of(a)->puk, &vt_piv_of(b)->puk, sizeof(vt_piv_of(a)->puk)) ||
+            vt_piv_of(a)->mgm_alg != vt_piv_of(b)->mgm_alg ||
+            vt_piv_of(a)->mgm_key_len != vt_piv_of(b)->mgm_key_len ||
+            memcmp(vt_piv_of(a)->mgm_key, vt_piv_of(b)->mgm_key, sizeof(vt_piv_of(a)->mgm_key)) ||
+            vt_piv_of(a)->mgm_touch != vt_piv_of(b)->mgm_touch ||
             vt_piv_of(a)->n_objects != vt_piv_of(b)->n_objects)
                 return false;
         for (size_t i = 0; i < VT_SLOTS; i++)
                 if (!same_slot(&vt_piv_of(a)->slots[i], &vt_piv_of(b)->slots[i]))
                         return false;
         for (size_t i = 0; i < vt_piv_of(a)->n_objects; i++) {
-                const struct vt_object *x = &vt_piv_of(a)->objects[i], *y = vt_piv_object(vt_piv_of(b), x->tag);
+                const struct vt_object *x = &vt_piv_of(a)->objects[i],
+                                       *y = vt_piv_object(vt_piv_of(b), x->tag);
                 if (!y || x->len != y->len || memcmp(x->data, y->data, x->len))
                         return false;
         }

@@ -22,12 +22,15 @@ static void check_secret(const struct vt_secret *s)
 
 static void check_image(const struct vt_image *img)
 {
-        size_t key = vt_piv_of(img)->mgm_alg == VT_ALG_AES128 ? 16 : vt_piv_of(img)->mgm_alg == VT_ALG_AES256 ? 32 : 24;
+        size_t key = vt_piv_of(img)->mgm_alg == VT_ALG_AES128   ? 16
+                     : vt_piv_of(img)->mgm_alg == VT_ALG_AES256 ? 32
+                                                                : 24;
         if (img->atr_len < 2 || img->atr_len > sizeof(img->atr))
                 abort();
         check_secret(&vt_piv_of(img)->pin);
         check_secret(&vt_piv_of(img)->puk);
-        if (vt_piv_of(img)->pin_rules.min_len < 1 || vt_piv_of(img)->pin_rules.min_len > vt_piv_of(img)->pin_rules.max_len ||
+        if (vt_piv_of(img)->pin_rules.min_len < 1 ||
+            vt_piv_of(img)->pin_rules.min_len > vt_piv_of(img)->pin_rules.max_len ||
             vt_piv_of(img)->pin_rules.max_len > 8)
                 abort();
         if (vt_piv_of(img)->mgm_key_len != key)

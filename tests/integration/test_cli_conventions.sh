@@ -134,7 +134,20 @@ completes "ctl " "$VTOKEN" c
 completes "fault " "$VTOKEN" ctl fa
 completes "clear delay drop sw write-fail " "$VTOKEN" ctl fault card0 ""
 completes "--count --ins --p1 --p2 --sticky " "$VTOKEN" ctl fault card0 sw 6982 --
-completes "ecert ecert-openpgp openpgp piv piv+openpgp " "$VTOKEN" init img --profile ""
+# profiles, compat modes and firmware personalities: completed from vtoken's own tables
+# (vtoken init --list), which the refusals of a wrong name list too
+for table in profiles:--profile compat:--compat firmware:--firmware; do
+  want=$("$VTOKEN" init --list "${table%%:*}" | sort | tr '\n' ' ')
+  completes "$want" "$VTOKEN" init img "${table#*:}" ""
+done
+completes "$("$VTOKEN" init --list profiles | sort | tr '\n' ' ')" "$VTOKEN" run --fresh ""
+expect_match "$("$VTOKEN" init --list profiles | tr '\n' ' ')" '^piv ecert openpgp ' "the profiles table"
+expect_match "$("$VTOKEN" init --list compat | tr '\n' ' ')" '^none yubikey $' "the compat table"
+expect_match "$("$VTOKEN" init --list firmware | tr '\n' ' ')" '5\.4\.3 5\.7\.1' "the firmware table"
+names=$("$VTOKEN" init --list profiles | sed 's/$/, /' | tr -d '\n' | sed -E 's/, $//; s/, ([^,]*)$/ or \1/')
+expect_match "$("$VTOKEN" init img --profile nosuch 2>&1)" "\\($(sed 's/[+.]/\\&/g' <<<"$names")\\)" \
+  "a wrong profile is refused with the table's names"
+usage_error "--list profiles, compat or firmware" "$VTOKEN" init --list colours
 completes "driver vpcd " "$VTOKEN" run --transport ""
 completes "--cards " "$VTOKEN" wait --c
 completes "--show-pin " "$VTOKEN" show --json --sh

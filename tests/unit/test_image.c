@@ -159,7 +159,8 @@ static int setup(void **state)
         s->pin_policy = VT_PIN_ALWAYS;
         s->touch_policy = VT_TOUCH_CACHED;
         /* a certificate without its key, as PUT DATA may leave a slot */
-        set_cert(vt_piv_slot(vt_piv_of(img), 0x82), vt_piv_slot(vt_piv_of(img), 0x9A)->key, "retired");
+        set_cert(vt_piv_slot(vt_piv_of(img), 0x82), vt_piv_slot(vt_piv_of(img), 0x9A)->key,
+                 "retired");
         assert_int_equal(vt_piv_set_object(vt_piv_of(img), 0x5FC109, printed, sizeof(printed)), 0);
         /* PUT DATA may leave bytes that are not X.509 in a certificate object */
         s = vt_piv_slot(vt_piv_of(img), 0x83);
@@ -275,7 +276,8 @@ static void test_commit_of_secrets_persists_tries(void **state)
 {
         struct fixture *f = *state;
         struct vt_image *next = vt_image_clone(f->img), *b;
-        const struct piv_change ch = {.kind = PIV_CHANGE_SECRETS, .st = vt_piv_of(f->img), .proposed = vt_piv_of(next)};
+        const struct piv_change ch = {
+            .kind = PIV_CHANGE_SECRETS, .st = vt_piv_of(f->img), .proposed = vt_piv_of(next)};
 
         assert_non_null(next);
         vt_piv_of(next)->pin.tries_left = 0;
@@ -326,7 +328,8 @@ static void test_commit_of_slots_and_objects(void **state)
         rsa.touch_policy = VT_TOUCH_NEVER;
         ch.slot = &rsa;
         assert_int_equal(commit(f, &ch), 0);
-        ch = (struct piv_change){.kind = PIV_CHANGE_OBJECT, .st = vt_piv_of(f->img), .tag = 0x5FC109};
+        ch = (struct piv_change){
+            .kind = PIV_CHANGE_OBJECT, .st = vt_piv_of(f->img), .tag = 0x5FC109};
         assert_int_equal(commit(f, &ch), 0);
         ch.tag = 0x7E;
         ch.data = (const uint8_t *)"\x7e\x00";
@@ -361,7 +364,9 @@ static void test_failed_commit_leaves_old_files(void **state)
         char before[8192], after[8192];
         struct vt_image *next = vt_image_clone(f->img), *b;
         struct vt_slot empty = {.ref = 0x9A};
-        struct piv_change secrets = {.kind = PIV_CHANGE_SECRETS, .st = vt_piv_of(f->img), .proposed = vt_piv_of(next)},
+        struct piv_change secrets = {.kind = PIV_CHANGE_SECRETS,
+                                     .st = vt_piv_of(f->img),
+                                     .proposed = vt_piv_of(next)},
                           slot = {.kind = PIV_CHANGE_SLOT, .st = vt_piv_of(f->img), .slot = &empty};
         struct vt_file_store files;
         struct fault_store faults = {.armed = true};
@@ -416,7 +421,8 @@ static void test_failed_slot_commit_moves_nothing(void **state)
         assert_int_equal(rmdir(crt), 0);
         assert_int_equal(vt_save_unit(f->dir, f->img, &vt_unit_piv), 0);
         b = load_ok(f->dir);
-        assert_int_equal(EVP_PKEY_eq(vt_piv_slot(vt_piv_of(b), 0x9A)->key, vt_piv_slot(vt_piv_of(f->img), 0x9A)->key),
+        assert_int_equal(EVP_PKEY_eq(vt_piv_slot(vt_piv_of(b), 0x9A)->key,
+                                     vt_piv_slot(vt_piv_of(f->img), 0x9A)->key),
                          1);
         vt_image_free(b);
         EVP_PKEY_free(next.key);
@@ -445,7 +451,8 @@ static void test_no_temp_files_and_stale_ones_ignored(void **state)
         snprintf(path, sizeof(path), "%s/.state.Ab12Cd.tmp", f->dir);
         assert_int_equal(access(path, F_OK), 0);
         struct vt_file_store fs;
-        const struct piv_change ch = {.kind = PIV_CHANGE_OBJECT, .st = vt_piv_of(b), .tag = 0x5FC109};
+        const struct piv_change ch = {
+            .kind = PIV_CHANGE_OBJECT, .st = vt_piv_of(b), .tag = 0x5FC109};
         vt_file_store_init(&fs, f->dirfd, b);
         struct vt_store store = vt_file_store(&fs);
         assert_int_equal(vt_store_commit(&store, &vt_unit_piv, &ch), 0);
@@ -723,10 +730,13 @@ static void test_parse_from_text(void **state)
         assert_int_equal(text->atr_len, disk->atr_len);
         assert_memory_equal(text->atr, disk->atr, disk->atr_len);
         assert_int_equal(text->serial, disk->serial);
-        assert_memory_equal(&vt_piv_of(text)->pin, &vt_piv_of(disk)->pin, sizeof(vt_piv_of(disk)->pin));
-        assert_memory_equal(&vt_piv_of(text)->puk, &vt_piv_of(disk)->puk, sizeof(vt_piv_of(disk)->puk));
+        assert_memory_equal(&vt_piv_of(text)->pin, &vt_piv_of(disk)->pin,
+                            sizeof(vt_piv_of(disk)->pin));
+        assert_memory_equal(&vt_piv_of(text)->puk, &vt_piv_of(disk)->puk,
+                            sizeof(vt_piv_of(disk)->puk));
         assert_int_equal(vt_piv_of(text)->mgm_key_len, vt_piv_of(disk)->mgm_key_len);
-        assert_memory_equal(vt_piv_of(text)->mgm_key, vt_piv_of(disk)->mgm_key, vt_piv_of(disk)->mgm_key_len);
+        assert_memory_equal(vt_piv_of(text)->mgm_key, vt_piv_of(disk)->mgm_key,
+                            vt_piv_of(disk)->mgm_key_len);
         assert_null(vt_piv_slot(vt_piv_of(text), 0x9A)->key);
         vt_image_free(text);
         vt_image_free(disk);

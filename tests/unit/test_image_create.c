@@ -186,7 +186,8 @@ static void check_attestation(const char *dir, const struct vt_image *other_ca_o
 {
         char path[256], cn[128], want[128];
         struct vt_image *img = load(dir);
-        struct vt_slot *f9 = vt_piv_slot(vt_piv_of(img), 0xF9), *s = vt_piv_slot(vt_piv_of(img), 0x9A);
+        struct vt_slot *f9 = vt_piv_slot(vt_piv_of(img), 0xF9),
+                       *s = vt_piv_slot(vt_piv_of(img), 0x9A);
         X509 *ca, *f9x, *att, *leaf;
         uint8_t *der;
         size_t len;

@@ -69,7 +69,8 @@ static void child(const char *dir)
                 set_counter(img, ++n);
                 vt_piv_of(img)->pin.tries_left = (uint8_t)(n % 16);
                 /* card.ini now and then, as a change of the retry limits does */
-                if (vt_save_unit(dir, img, &vt_unit_piv) < 0 || (n % 7 == 0 && vt_save_card(dir, img) < 0))
+                if (vt_save_unit(dir, img, &vt_unit_piv) < 0 ||
+                    (n % 7 == 0 && vt_save_card(dir, img) < 0))
                         _exit(3);
         }
 }

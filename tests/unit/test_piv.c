@@ -126,7 +126,8 @@ static void test_pin_protected_objects_need_the_pin(void **state)
         expect(f, "00 CB 3F FF 05 5C 03 5F C1 21 08", "69 82");
         expect(f, "00 CB 3F FF 05 5C 03 5F C1 08 08", "69 82");
         assert_int_equal(
-            vt_piv_set_object(vt_piv_of(f->img), 0x5FC109, (const uint8_t *)"\x53\x02\x01\x00", 4), 0);
+            vt_piv_set_object(vt_piv_of(f->img), 0x5FC109, (const uint8_t *)"\x53\x02\x01\x00", 4),
+            0);
         expect(f, VERIFY_PIN, "90 00");
         expect(f, "00 CB 3F FF 05 5C 03 5F C1 09 00", "53 02 01 00 90 00");
         expect(f, "00 CB 3F FF 05 5C 03 5F C1 03 08", "6A 82");

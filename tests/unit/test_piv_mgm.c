@@ -80,7 +80,8 @@ static void test_aes_management_keys(void **state)
         xfer(f, SELECT_PIV);
         for (size_t i = 0; i < sizeof(algs); i++) {
                 vt_piv_of(f->img)->mgm_alg = algs[i];
-                vt_piv_of(f->img)->mgm_key_len = (size_t)EVP_CIPHER_get_key_length(cipher_of(algs[i]));
+                vt_piv_of(f->img)->mgm_key_len =
+                    (size_t)EVP_CIPHER_get_key_length(cipher_of(algs[i]));
                 memcpy(vt_piv_of(f->img)->mgm_key, aes_key, vt_piv_of(f->img)->mgm_key_len);
                 assert_int_equal(mutual_auth(f, algs[i], aes_key), SW_OK);
                 assert_int_equal(external_auth(f, algs[i], aes_key), SW_OK);

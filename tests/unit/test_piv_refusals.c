@@ -68,8 +68,8 @@ static void test_reset_while_not_blocked(void **state)
         struct fixture *f = *state;
         struct snapshot before;
         xfer(f, SELECT_PIV);
-        assert_int_equal(vt_piv_set_object(vt_piv_of(f->img), 0x5FC109, (const uint8_t *)"\x53\x01\x07", 3),
-                         0);
+        assert_int_equal(
+            vt_piv_set_object(vt_piv_of(f->img), 0x5FC109, (const uint8_t *)"\x53\x01\x07", 3), 0);
         sync_mirror(f);
 
         before = snap(f);

@@ -159,8 +159,8 @@ static void test_reset_only_when_pin_and_puk_are_blocked(void **state)
         assert_non_null(vt_piv_slot(vt_piv_of(f->img), 0x9A)->key);
         for (int i = 0; i < 3; i++)
                 xfer(f, "00 24 00 81 10 30 30 30 30 30 30 30 30 30 30 30 30 30 30 30 30");
-        assert_int_equal(vt_piv_set_object(vt_piv_of(f->img), 0x5FC109, (const uint8_t *)"\x53\x01\x00", 3),
-                         0);
+        assert_int_equal(
+            vt_piv_set_object(vt_piv_of(f->img), 0x5FC109, (const uint8_t *)"\x53\x01\x00", 3), 0);
         vt_piv_of(f->img)->mgm_key[0] = 0x55;
         sync_mirror(f);
         expect(f, "00 FB 00 00", "90 00");

@@ -38,7 +38,8 @@ static inline void assert_same_image(struct vt_image *a, struct vt_image *b)
         assert_memory_equal(&vt_piv_of(a)->puk, &vt_piv_of(b)->puk, sizeof(vt_piv_of(a)->puk));
         assert_int_equal(vt_piv_of(a)->mgm_alg, vt_piv_of(b)->mgm_alg);
         assert_int_equal(vt_piv_of(a)->mgm_key_len, vt_piv_of(b)->mgm_key_len);
-        assert_memory_equal(vt_piv_of(a)->mgm_key, vt_piv_of(b)->mgm_key, sizeof(vt_piv_of(a)->mgm_key));
+        assert_memory_equal(vt_piv_of(a)->mgm_key, vt_piv_of(b)->mgm_key,
+                            sizeof(vt_piv_of(a)->mgm_key));
         assert_int_equal(vt_piv_of(a)->mgm_touch, vt_piv_of(b)->mgm_touch);
         for (size_t i = 0; i < VT_SLOTS; i++) {
                 const struct vt_slot *x = &vt_piv_of(a)->slots[i], *y = &vt_piv_of(b)->slots[i];
