@@ -120,15 +120,19 @@ static int get_info(struct vt_fido *f, struct writer *w)
         cbor_put_uint(w, 4);
         /* no pinUvAuthToken option, as a YubiKey 5.4: python-fido2 0.9 would ask for a token
          * without permissions (subcommand 9 answers those who name them) */
-        cbor_put_map(w, 4);
+        cbor_put_map(w, 6);
         cbor_put_text(w, "rk");
         cbor_put_bool(w, true);
         cbor_put_text(w, "up");
         cbor_put_bool(w, true);
         cbor_put_text(w, "plat");
         cbor_put_bool(w, false);
+        cbor_put_text(w, "credMgmt"); /* CTAP's canonical order: shorter keys first */
+        cbor_put_bool(w, true);
         cbor_put_text(w, "clientPin");
         cbor_put_bool(w, f->st->pin_set);
+        cbor_put_text(w, "credentialMgmtPreview");
+        cbor_put_bool(w, true);
         cbor_put_uint(w, 5); /* maxMsgSize */
         cbor_put_uint(w, 1200);
         cbor_put_uint(w, 6); /* pinUvAuthProtocols */
@@ -559,6 +563,8 @@ static uint16_t ctap2(struct vt_fido *f, const struct apdu *a, struct writer *ou
         mark = out->len;
         if (cmd != CTAP_GET_NEXT)
                 f->n_next = f->next_pos = 0;
+        if (cmd != CTAP_CRED_MGMT && cmd != CTAP_CRED_MGMT_PREVIEW)
+                f->cm_n = f->cm_pos = 0;
         switch (cmd) {
         case CTAP_GET_INFO:
                 r = get_info(f, out);
@@ -577,6 +583,10 @@ static uint16_t ctap2(struct vt_fido *f, const struct apdu *a, struct writer *ou
                 break;
         case CTAP_CLIENT_PIN:
                 r = fido_client_pin(f, in, out);
+                break;
+        case CTAP_CRED_MGMT:
+        case CTAP_CRED_MGMT_PREVIEW:
+                r = fido_cred_mgmt(f, in, out);
                 break;
         case CTAP_SELECTION:
                 r = CTAP_OK;

@@ -60,7 +60,12 @@ struct vt_fido {
         uint8_t next_rp_hash[32], next_cdh[32];
         size_t next[FIDO_RESIDENT_MAX], n_next, next_pos;
         bool next_uv;
+        /* CredentialManagement's enumerations: resident indexes still to give */
+        size_t cm_list[FIDO_RESIDENT_MAX], cm_n, cm_pos;
+        bool cm_rps; /* the list is of relying parties (one credential each names it) */
 };
+
+int fido_cred_mgmt(struct vt_fido *f, struct reader in, struct writer *w);
 
 /* Commits next as the new state, then makes it live; 0, or -1 when the store refused. */
 int fido_commit(struct vt_fido *f, const struct vt_fido_state *next);
