@@ -175,7 +175,7 @@ static X509 *cert_new(EVP_PKEY *pub, X509_NAME *subject, X509_NAME *issuer, bool
 {
         X509 *x = X509_new();
         ASN1_INTEGER *sn = ASN1_INTEGER_new();
-        uint8_t r[8];
+        uint8_t r[8] = {0};
         BIGNUM *bn = NULL;
         X509_EXTENSION *ext = NULL;
         int ok = x && sn && RAND_bytes(r, sizeof(r)) == 1;
