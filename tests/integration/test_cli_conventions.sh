@@ -68,7 +68,7 @@ usage_error "SLOT:FILE" "$VTOKEN" init img --import key.pem
 usage_error "KEY:CERT" "$VTOKEN" init img --ca ca.key
 usage_error "SLOT:USAGES" "$VTOKEN" init img --eku codeSigning
 usage_error "/CN=.../O=..." "$VTOKEN" init img --subject CN=x
-usage_error "piv, ecert, openpgp, piv+openpgp or ecert-openpgp" "$VTOKEN" init img --profile yubikey
+usage_error "piv, ecert, openpgp, piv+openpgp, ecert-openpgp or fido" "$VTOKEN" init img --profile yubikey
 usage_error "none or yubikey" "$VTOKEN" init img --compat yes
 usage_error "6 to 8 characters" "$VTOKEN" init img --pin 123
 usage_error "given twice" "$VTOKEN" init img --generate 9a:p256 --generate 9a:p384
