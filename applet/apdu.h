@@ -9,6 +9,7 @@
 
 /* The instructions and class bits of ISO 7816-4 that the card core handles itself. */
 #define CLA_CHAIN        0x10
+#define CLA_PROPRIETARY  0x80
 #define INS_SELECT       0xA4
 #define INS_GET_RESPONSE 0xC0
 

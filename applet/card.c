@@ -257,6 +257,15 @@ static uint16_t idle_get_response_sw(const struct vt_card *c)
         return sw ? sw : SW_CONDITIONS_NOT_SATISFIED;
 }
 
+/* The interindustry class; the proprietary class 80 too while an applet that takes it (FIDO's
+ * NFCCTAP_MSG) is selected. */
+static bool class_ok(const struct vt_card *c, uint8_t cla)
+{
+        cla &= (uint8_t)~CLA_CHAIN;
+        return cla == 0 || (cla == CLA_PROPRIETARY && c->selected >= 0 &&
+                            c->applets[c->selected].proprietary_class);
+}
+
 void vt_card_receive(struct vt_card *c, const uint8_t *cmd, size_t len, uint8_t *out,
                      struct vt_card_step *step)
 {
@@ -270,7 +279,7 @@ void vt_card_receive(struct vt_card *c, const uint8_t *cmd, size_t len, uint8_t 
         c->ready = false;
         if (sw != 0)
                 return answer(step, out, sw);
-        if ((a.cla & ~CLA_CHAIN) != 0)
+        if (!class_ok(c, a.cla))
                 return answer(step, out,
                               (a.cla & 0x03) ? SW_LOGICAL_CHANNEL_UNSUPPORTED
                                              : SW_CLA_NOT_SUPPORTED);

@@ -50,7 +50,8 @@ struct vt_applet_status {
  *   status     PIN state for the card's status
  *   destroy    frees ctx when the card is released
  * idle_get_response_sw is what GET RESPONSE with no answer pending gets while the applet is
- * selected (a YubiKey's PIV says 6A80); 0 for the ISO answer, 6985. */
+ * selected (a YubiKey's PIV says 6A80); 0 for the ISO answer, 6985. proprietary_class: the
+ * applet takes commands of class 80 (and 90, chained) while selected; others answer 6E00. */
 struct vt_applet {
         const char *name;
         const uint8_t *aid;
@@ -65,9 +66,10 @@ struct vt_applet {
         void (*status)(void *ctx, struct vt_applet_status *st);
         void (*destroy)(void *ctx);
         uint16_t idle_get_response_sw;
+        bool proprietary_class;
 };
 
-#define VT_CARD_APPLETS_MAX 4
+#define VT_CARD_APPLETS_MAX 6
 
 struct vt_card {
         uint8_t atr[VT_ATR_MAX];

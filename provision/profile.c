@@ -154,7 +154,8 @@ static const struct profile profiles[] = {
      "oath",
      NULL,
      0},
-    /* the applications of a YubiKey 5: the piv profile's PIV, OpenPGP as it ships, OATH */
+    /* the applications of a YubiKey 5: the piv profile's PIV, OpenPGP as it ships, OATH,
+     * FIDO */
     {"yubikey5",
      VT_PIV_DEFAULT_PIN,
      VT_PIV_DEFAULT_PUK,
@@ -164,7 +165,20 @@ static const struct profile profiles[] = {
      piv_defaults,
      4,
      false,
-     "piv openpgp oath",
+     "piv openpgp oath fido",
+     NULL,
+     0},
+    /* FIDO alone (FIDO2 and U2F over PC/SC, as through an NFC reader): no PIN, no credential */
+    {"fido",
+     VT_PIV_DEFAULT_PIN,
+     VT_PIV_DEFAULT_PUK,
+     VT_PIV_DEFAULT_TRIES,
+     VT_PIV_DEFAULT_TRIES,
+     {6, 8, VT_PIN_CHARS_ANY},
+     NULL,
+     0,
+     false,
+     "fido",
      NULL,
      0},
 };

@@ -17,6 +17,7 @@ packages=(
   # clients the tests drive
   opensc opensc-pkcs11 yubico-piv-tool yubikey-manager softhsm2
   ykcs11
+  python3-fido2 # FIDO2 and U2F over PC/SC (tests/integration/test_fido_python.sh)
   gnutls-bin libnss3-tools libengine-pkcs11-openssl openssl firefox-esr
   gnupg scdaemon
   openssh-client openssh-server curl

@@ -1,0 +1,715 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The FIDO applet over ISO 7816 (the NFC transport of CTAP 2.1, 11.3): SELECT answers the
+ * version string, NFCCTAP_MSG (80 10) carries a CTAP2 command byte and its CBOR, the answer is
+ * a CTAP status byte and CBOR; U2F (CTAP1) APDUs as they are (fido_u2f.c). */
+#include "fido_internal.h"
+
+#include "cbor.h"
+#include "fido_crypto.h"
+#include "fido_pin.h"
+#include "registry.h"
+#include "sw.h"
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#define INS_NFCCTAP_MSG   0x10
+#define INS_NFCCTAP_GETRS 0x11
+#define PARAMS_MAX        16
+
+#define FLAG_UP 0x01
+#define FLAG_UV 0x04
+#define FLAG_AT 0x40
+#define FLAG_ED 0x80
+
+uint16_t fido_u2f(struct vt_fido *f, const struct apdu *a, struct writer *out);
+
+int fido_commit(struct vt_fido *f, const struct vt_fido_state *next)
+{
+        struct fido_change ch = {next};
+        if (vt_store_commit(&f->store, &vt_unit_fido, &ch) != 0)
+                return -1;
+        *f->st = *next;
+        return 0;
+}
+
+/* The top-level map of a CTAP2 command: params[k] the value of integer key k (< PARAMS_MAX);
+ * other keys skipped. */
+static int params_of(struct reader r, struct reader params[PARAMS_MAX])
+{
+        size_t n;
+        memset(params, 0, sizeof(struct reader) * PARAMS_MAX);
+        if (cbor_map(&r, &n) != 0)
+                return CTAP2_ERR_INVALID_CBOR;
+        for (size_t i = 0; i < n; i++) {
+                int64_t k;
+                struct reader v;
+                if (cbor_int(&r, &k) != 0 || cbor_skip(&r, &v) != 0)
+                        return CTAP2_ERR_INVALID_CBOR;
+                if (k >= 0 && k < PARAMS_MAX)
+                        params[k] = v;
+        }
+        return r.left ? CTAP2_ERR_INVALID_CBOR : CTAP_OK;
+}
+
+/* In a map item m, the value of text key name (absent: an empty reader). */
+static int map_text_key(struct reader m, const char *name, struct reader *v)
+{
+        size_t n;
+        *v = rd_init(NULL, 0);
+        if (cbor_map(&m, &n) != 0)
+                return -1;
+        for (size_t i = 0; i < n; i++) {
+                const char *k;
+                size_t kl;
+                struct reader val;
+                if (cbor_peek(&m) == CBOR_TEXT) {
+                        if (cbor_text(&m, &k, &kl) != 0 || cbor_skip(&m, &val) != 0)
+                                return -1;
+                        if (cbor_text_is(k, kl, name))
+                                *v = val;
+                } else if (cbor_skip(&m, NULL) != 0 || cbor_skip(&m, NULL) != 0) {
+                        return -1;
+                }
+        }
+        return 0;
+}
+
+static bool present(const struct reader *r)
+{
+        return r->left > 0;
+}
+
+/* An option of an options map: def when absent; -1 when not a boolean. */
+static int option(struct reader opts, const char *name, bool def, bool *v)
+{
+        struct reader o;
+        *v = def;
+        if (!present(&opts))
+                return 0;
+        if (map_text_key(opts, name, &o) != 0)
+                return -1;
+        return present(&o) ? cbor_bool(&o, v) : 0;
+}
+
+static void put_counter(struct writer *w, uint32_t c)
+{
+        wr_u16(w, (uint16_t)(c >> 16));
+        wr_u16(w, (uint16_t)c);
+}
+
+/* ---- authenticatorGetInfo ----------------------------------------------------------------- */
+
+static int get_info(struct vt_fido *f, struct writer *w)
+{
+        cbor_put_map(w, 11);
+        cbor_put_uint(w, 1);
+        cbor_put_array(w, 3);
+        cbor_put_text(w, "U2F_V2");
+        cbor_put_text(w, "FIDO_2_0");
+        cbor_put_text(w, "FIDO_2_1");
+        cbor_put_uint(w, 2);
+        cbor_put_array(w, 1);
+        cbor_put_text(w, "credProtect");
+        cbor_put_uint(w, 3);
+        cbor_put_bytes(w, f->st->aaguid, sizeof(f->st->aaguid));
+        cbor_put_uint(w, 4);
+        /* no pinUvAuthToken option, as a YubiKey 5.4: python-fido2 0.9 would ask for a token
+         * without permissions (subcommand 9 answers those who name them) */
+        cbor_put_map(w, 6);
+        cbor_put_text(w, "rk");
+        cbor_put_bool(w, true);
+        cbor_put_text(w, "up");
+        cbor_put_bool(w, true);
+        cbor_put_text(w, "plat");
+        cbor_put_bool(w, false);
+        cbor_put_text(w, "credMgmt"); /* CTAP's canonical order: shorter keys first */
+        cbor_put_bool(w, true);
+        cbor_put_text(w, "clientPin");
+        cbor_put_bool(w, f->st->pin_set);
+        cbor_put_text(w, "credentialMgmtPreview");
+        cbor_put_bool(w, true);
+        cbor_put_uint(w, 5); /* maxMsgSize */
+        cbor_put_uint(w, 1200);
+        cbor_put_uint(w, 6); /* pinUvAuthProtocols */
+        cbor_put_array(w, 2);
+        cbor_put_uint(w, 2);
+        cbor_put_uint(w, 1);
+        cbor_put_uint(w, 7); /* maxCredentialCountInList */
+        cbor_put_uint(w, 8);
+        cbor_put_uint(w, 8); /* maxCredentialIdLength */
+        cbor_put_uint(w, FIDO_CRED_ID_MAX);
+        cbor_put_uint(w, 9);
+        cbor_put_array(w, 1);
+        cbor_put_text(w, "nfc");
+        cbor_put_uint(w, 0x0A);
+        cbor_put_array(w, 2);
+        for (int i = 0; i < 2; i++) {
+                cbor_put_map(w, 2);
+                cbor_put_text(w, "alg");
+                cbor_put_int(w, i == 0 ? FIDO_ALG_ES256 : FIDO_ALG_EDDSA);
+                cbor_put_text(w, "type");
+                cbor_put_text(w, "public-key");
+        }
+        cbor_put_uint(w, 0x14); /* remainingDiscoverableCredentials */
+        cbor_put_uint(w, FIDO_RESIDENT_MAX - f->st->n_rk);
+        return CTAP_OK;
+}
+
+/* ---- authenticatorMakeCredential ---------------------------------------------------------- */
+
+struct mc {
+        const uint8_t *cdh;
+        const char *rp_id;
+        size_t rp_len;
+        const uint8_t *user_id;
+        size_t user_id_len;
+        const char *name, *display;
+        size_t name_len, display_len;
+        int alg;
+        bool rk, cred_protect_asked;
+        uint8_t cred_protect;
+};
+
+static int text_field(struct reader m, const char *key, const char **p, size_t *n, size_t max)
+{
+        struct reader v;
+        *p = "";
+        *n = 0;
+        if (map_text_key(m, key, &v) != 0)
+                return CTAP2_ERR_INVALID_CBOR;
+        if (!present(&v))
+                return CTAP_OK;
+        if (cbor_text(&v, p, n) != 0)
+                return CTAP2_ERR_CBOR_UNEXPECTED_TYPE;
+        if (*n > max)
+                *n = max; /* names are truncated as CTAP 2.1 lets an authenticator do */
+        return CTAP_OK;
+}
+
+static int pick_alg(struct reader params, int *alg)
+{
+        size_t n;
+        *alg = 0;
+        if (cbor_array(&params, &n) != 0)
+                return CTAP2_ERR_CBOR_UNEXPECTED_TYPE;
+        for (size_t i = 0; i < n; i++) {
+                struct reader item, v;
+                int64_t a;
+                if (cbor_skip(&params, &item) != 0 || map_text_key(item, "alg", &v) != 0)
+                        return CTAP2_ERR_INVALID_CBOR;
+                if (present(&v) && cbor_int(&v, &a) == 0 && *alg == 0 &&
+                    (a == FIDO_ALG_ES256 || a == FIDO_ALG_EDDSA))
+                        *alg = (int)a;
+        }
+        return *alg ? CTAP_OK : CTAP2_ERR_UNSUPPORTED_ALG;
+}
+
+/* Whether a credential list names one of ours for rp_hash (and that uv lets it be seen). */
+static bool list_has_ours(const struct vt_fido *f, struct reader list, const uint8_t *rp_hash,
+                          bool uv)
+{
+        size_t n;
+        if (cbor_array(&list, &n) != 0)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                struct reader item, v;
+                const uint8_t *id;
+                size_t id_len;
+                struct fido_key k;
+                if (cbor_skip(&list, &item) != 0 || map_text_key(item, "id", &v) != 0 ||
+                    cbor_bytes(&v, &id, &id_len) != 0)
+                        return false;
+                if (fido_unseal(f->st->secret, rp_hash, id, id_len, &k) == 0) {
+                        bool seen = k.cred_protect < 3 || uv;
+                        fido_key_clear(&k);
+                        if (seen)
+                                return true;
+                }
+        }
+        return false;
+}
+
+static int parse_mc(struct reader p[PARAMS_MAX], struct mc *m)
+{
+        struct reader v;
+        size_t n;
+        int r;
+        bool up, uv;
+        memset(m, 0, sizeof(*m));
+        if (!present(&p[1]) || !present(&p[2]) || !present(&p[3]) || !present(&p[4]))
+                return CTAP2_ERR_MISSING_PARAMETER;
+        if (cbor_bytes(&p[1], &m->cdh, &n) != 0 || n != 32)
+                return CTAP1_ERR_INVALID_PARAMETER;
+        if (map_text_key(p[2], "id", &v) != 0 || !present(&v) ||
+            cbor_text(&v, &m->rp_id, &m->rp_len) != 0 || m->rp_len > FIDO_RP_MAX)
+                return CTAP2_ERR_MISSING_PARAMETER;
+        if (map_text_key(p[3], "id", &v) != 0 || !present(&v) ||
+            cbor_bytes(&v, &m->user_id, &m->user_id_len) != 0 || m->user_id_len > FIDO_USER_ID_MAX)
+                return CTAP2_ERR_MISSING_PARAMETER;
+        if ((r = text_field(p[3], "name", &m->name, &m->name_len, FIDO_NAME_MAX)) != 0 ||
+            (r = text_field(p[3], "displayName", &m->display, &m->display_len, FIDO_NAME_MAX)) !=
+                0 ||
+            (r = pick_alg(p[4], &m->alg)) != 0)
+                return r;
+        if (option(p[7], "rk", false, &m->rk) != 0 || option(p[7], "up", true, &up) != 0 ||
+            option(p[7], "uv", false, &uv) != 0)
+                return CTAP2_ERR_CBOR_UNEXPECTED_TYPE;
+        if (!up)
+                return CTAP2_ERR_INVALID_OPTION;
+        if (uv)
+                return CTAP2_ERR_UNSUPPORTED_OPTION; /* no built-in user verification */
+        m->cred_protect = 1;
+        if (present(&p[6])) {
+                int64_t cp;
+                if (map_text_key(p[6], "credProtect", &v) != 0)
+                        return CTAP2_ERR_INVALID_CBOR;
+                if (present(&v)) {
+                        if (cbor_int(&v, &cp) != 0 || cp < 1 || cp > 3)
+                                return CTAP1_ERR_INVALID_PARAMETER;
+                        m->cred_protect = (uint8_t)cp;
+                        m->cred_protect_asked = true;
+                }
+        }
+        return CTAP_OK;
+}
+
+/* Puts the discoverable credential into next (replacing the same user's at the same relying
+ * party); CTAP2_ERR_KEY_STORE_FULL when there is no room. */
+static int keep_resident(struct vt_fido_state *next, const struct mc *m, const uint8_t *id,
+                         size_t id_len)
+{
+        struct fido_resident *rk = NULL;
+        for (size_t i = 0; i < next->n_rk && !rk; i++)
+                if (strlen(next->rk[i].rp_id) == m->rp_len &&
+                    memcmp(next->rk[i].rp_id, m->rp_id, m->rp_len) == 0 &&
+                    next->rk[i].user_id_len == m->user_id_len &&
+                    memcmp(next->rk[i].user_id, m->user_id, m->user_id_len) == 0)
+                        rk = &next->rk[i];
+        if (!rk) {
+                if (next->n_rk >= FIDO_RESIDENT_MAX)
+                        return CTAP2_ERR_KEY_STORE_FULL;
+                rk = &next->rk[next->n_rk++];
+        }
+        memset(rk, 0, sizeof(*rk));
+        memcpy(rk->id, id, id_len);
+        rk->id_len = id_len;
+        memcpy(rk->rp_id, m->rp_id, m->rp_len);
+        memcpy(rk->user_id, m->user_id, m->user_id_len);
+        rk->user_id_len = m->user_id_len;
+        memcpy(rk->user_name, m->name, m->name_len);
+        memcpy(rk->display_name, m->display, m->display_len);
+        rk->alg = m->alg;
+        rk->cred_protect = m->cred_protect;
+        return CTAP_OK;
+}
+
+/* A command's pinUvAuthParam: none (*uv false), an empty one (the platform asks for a touch
+ * to pick an authenticator: answered as CTAP 2.1 says, PIN_INVALID or PIN_NOT_SET), or one
+ * checked against the token (*uv true). */
+static int user_verified(struct vt_fido *f, struct reader param, struct reader proto,
+                         const uint8_t *cdh, uint8_t perm, const char *rp, size_t rp_len, bool *uv)
+{
+        struct reader t = param;
+        const uint8_t *pp;
+        size_t pl;
+        int r;
+        *uv = false;
+        if (!present(&param))
+                return CTAP_OK;
+        if (cbor_bytes(&t, &pp, &pl) == 0 && pl == 0)
+                return f->st->pin_set ? CTAP2_ERR_PIN_INVALID : CTAP2_ERR_PIN_NOT_SET;
+        if ((r = fido_pin_check(f, param, proto, cdh, 32, perm, rp, rp_len)) != 0)
+                return r;
+        *uv = true;
+        return CTAP_OK;
+}
+
+static int make_credential(struct vt_fido *f, struct reader in, struct writer *w)
+{
+        struct reader p[PARAMS_MAX];
+        struct mc m;
+        uint8_t rp_hash[32], id[FIDO_CRED_ID_MAX], auth[1024], sig[160];
+        size_t id_len = 0, sig_len = sizeof(sig);
+        struct fido_key k = {0};
+        struct vt_fido_state *next = NULL;
+        EVP_PKEY *att = NULL;
+        bool uv;
+        int r;
+        if ((r = params_of(in, p)) != 0 || (r = parse_mc(p, &m)) != 0)
+                return r;
+        if ((r = user_verified(f, p[8], p[9], m.cdh, FIDO_PERM_MC, m.rp_id, m.rp_len, &uv)) != 0)
+                return r;
+        if (!uv && f->st->pin_set)
+                return CTAP2_ERR_PUAT_REQUIRED;
+        SHA256((const uint8_t *)m.rp_id, m.rp_len, rp_hash);
+        if (present(&p[5]) && list_has_ours(f, p[5], rp_hash, uv))
+                return CTAP2_ERR_CREDENTIAL_EXCLUDED;
+        k.alg = m.alg;
+        k.cred_protect = m.cred_protect;
+        if (RAND_bytes(k.cred_random, sizeof(k.cred_random)) != 1 ||
+            !(k.key = fido_keygen(m.alg)) ||
+            fido_seal(f->st->secret, rp_hash, &k, id, &id_len) != 0 ||
+            !(next = fido_state_clone(f->st))) {
+                r = CTAP1_ERR_OTHER;
+                goto out;
+        }
+        if (m.rk && (r = keep_resident(next, &m, id, id_len)) != 0)
+                goto out;
+        next->counter++;
+
+        struct writer a = wr_init(auth, sizeof(auth));
+        wr_bytes(&a, rp_hash, 32);
+        wr_u8(&a, FLAG_UP | FLAG_AT | (uv ? FLAG_UV : 0) | (m.cred_protect_asked ? FLAG_ED : 0));
+        put_counter(&a, next->counter);
+        wr_bytes(&a, next->aaguid, 16);
+        wr_u16(&a, (uint16_t)id_len);
+        wr_bytes(&a, id, id_len);
+        fido_cose_pub(&a, k.key, m.alg);
+        if (m.cred_protect_asked) {
+                cbor_put_map(&a, 1);
+                cbor_put_text(&a, "credProtect");
+                cbor_put_uint(&a, m.cred_protect);
+        }
+        wr_bytes(&a, m.cdh, 32); /* signed after authData, not part of it */
+        if (a.err || !(att = fido_der_key(f->st->att_key, f->st->att_key_len)) ||
+            fido_sign(att, auth, a.len, sig, &sig_len) != 0) {
+                r = CTAP1_ERR_OTHER;
+                goto out;
+        }
+        if (fido_commit(f, next) != 0) {
+                r = CTAP1_ERR_OTHER;
+                goto out;
+        }
+        cbor_put_map(w, 3);
+        cbor_put_uint(w, 1);
+        cbor_put_text(w, "packed");
+        cbor_put_uint(w, 2);
+        cbor_put_bytes(w, auth, a.len - 32);
+        cbor_put_uint(w, 3);
+        cbor_put_map(w, 3);
+        cbor_put_text(w, "alg");
+        cbor_put_int(w, FIDO_ALG_ES256);
+        cbor_put_text(w, "sig");
+        cbor_put_bytes(w, sig, sig_len);
+        cbor_put_text(w, "x5c");
+        cbor_put_array(w, 1);
+        cbor_put_bytes(w, f->st->att_cert, f->st->att_cert_len);
+        r = CTAP_OK;
+out:
+        EVP_PKEY_free(att);
+        fido_key_clear(&k);
+        fido_state_free(next);
+        return r;
+}
+
+/* ---- authenticatorGetAssertion and GetNextAssertion --------------------------------------- */
+
+/* Signs one assertion with the credential id for rp_hash and writes the answer. */
+static int assert_one(struct vt_fido *f, const uint8_t *rp_hash, const uint8_t *cdh,
+                      const uint8_t *id, size_t id_len, const struct fido_resident *rk,
+                      size_t count, bool up, bool uv, struct writer *w)
+{
+        struct fido_key k;
+        uint8_t auth[37 + 32], sig[160];
+        size_t sig_len = sizeof(sig);
+        struct vt_fido_state *next = NULL;
+        int r = CTAP1_ERR_OTHER;
+        if (fido_unseal(f->st->secret, rp_hash, id, id_len, &k) != 0)
+                return CTAP2_ERR_NO_CREDENTIALS;
+        if (!(next = fido_state_clone(f->st)))
+                goto out;
+        next->counter++;
+        struct writer a = wr_init(auth, sizeof(auth));
+        wr_bytes(&a, rp_hash, 32);
+        wr_u8(&a, (up ? FLAG_UP : 0) | (uv ? FLAG_UV : 0));
+        put_counter(&a, next->counter);
+        wr_bytes(&a, cdh, 32);
+        if (a.err || fido_sign(k.key, auth, a.len, sig, &sig_len) != 0 || fido_commit(f, next) != 0)
+                goto out;
+        cbor_put_map(w, 3 + (rk ? 1 : 0) + (count > 1 ? 1 : 0));
+        cbor_put_uint(w, 1);
+        cbor_put_map(w, 2);
+        cbor_put_text(w, "id");
+        cbor_put_bytes(w, id, id_len);
+        cbor_put_text(w, "type");
+        cbor_put_text(w, "public-key");
+        cbor_put_uint(w, 2);
+        cbor_put_bytes(w, auth, 37);
+        cbor_put_uint(w, 3);
+        cbor_put_bytes(w, sig, sig_len);
+        if (rk) { /* the user's names only after user verification (CTAP 2.1, 6.2.2) */
+                cbor_put_uint(w, 4);
+                cbor_put_map(w, uv ? 3 : 1);
+                cbor_put_text(w, "id");
+                cbor_put_bytes(w, rk->user_id, rk->user_id_len);
+                if (uv) {
+                        cbor_put_text(w, "name");
+                        cbor_put_text(w, rk->user_name);
+                        cbor_put_text(w, "displayName");
+                        cbor_put_text(w, rk->display_name);
+                }
+        }
+        if (count > 1) {
+                cbor_put_uint(w, 5);
+                cbor_put_uint(w, count);
+        }
+        r = CTAP_OK;
+out:
+        fido_key_clear(&k);
+        fido_state_free(next);
+        return r;
+}
+
+static int get_assertion(struct vt_fido *f, struct reader in, struct writer *w)
+{
+        struct reader p[PARAMS_MAX];
+        const char *rp_id;
+        const uint8_t *cdh;
+        size_t rp_len, n;
+        uint8_t rp_hash[32];
+        bool up, uv, rk;
+        int r;
+        f->n_next = f->next_pos = 0;
+        if ((r = params_of(in, p)) != 0)
+                return r;
+        if (!present(&p[1]) || !present(&p[2]))
+                return CTAP2_ERR_MISSING_PARAMETER;
+        if (cbor_text(&p[1], &rp_id, &rp_len) != 0 || cbor_bytes(&p[2], &cdh, &n) != 0 || n != 32)
+                return CTAP1_ERR_INVALID_PARAMETER;
+        if (option(p[5], "up", true, &up) != 0 || option(p[5], "uv", false, &uv) != 0 ||
+            option(p[5], "rk", false, &rk) != 0)
+                return CTAP2_ERR_CBOR_UNEXPECTED_TYPE;
+        if (rk || uv) /* no built-in user verification: uv comes from the PIN's token */
+                return CTAP2_ERR_UNSUPPORTED_OPTION;
+        if ((r = user_verified(f, p[6], p[7], cdh, FIDO_PERM_GA, rp_id, rp_len, &uv)) != 0)
+                return r;
+        SHA256((const uint8_t *)rp_id, rp_len, rp_hash);
+
+        if (present(&p[3])) {
+                struct reader list = p[3];
+                if (cbor_array(&list, &n) != 0)
+                        return CTAP2_ERR_CBOR_UNEXPECTED_TYPE;
+                for (size_t i = 0; i < n; i++) {
+                        struct reader item, v;
+                        const uint8_t *id;
+                        size_t id_len;
+                        struct fido_key k;
+                        if (cbor_skip(&list, &item) != 0 || map_text_key(item, "id", &v) != 0 ||
+                            cbor_bytes(&v, &id, &id_len) != 0)
+                                return CTAP2_ERR_INVALID_CBOR;
+                        if (fido_unseal(f->st->secret, rp_hash, id, id_len, &k) != 0)
+                                continue;
+                        bool seen = k.cred_protect < 3 || uv; /* level 3: only with uv */
+                        fido_key_clear(&k);
+                        if (seen)
+                                return assert_one(f, rp_hash, cdh, id, id_len, NULL, 1, up, uv, w);
+                }
+                return CTAP2_ERR_NO_CREDENTIALS;
+        }
+        /* discoverable: the newest first; credProtect 2 and 3 hide them without uv */
+        for (size_t i = f->st->n_rk; i-- > 0;) {
+                const struct fido_resident *c = &f->st->rk[i];
+                if (strlen(c->rp_id) == rp_len && memcmp(c->rp_id, rp_id, rp_len) == 0 &&
+                    (c->cred_protect < 2 || uv))
+                        f->next[f->n_next++] = i;
+        }
+        if (f->n_next == 0)
+                return CTAP2_ERR_NO_CREDENTIALS;
+        memcpy(f->next_rp_hash, rp_hash, 32);
+        memcpy(f->next_cdh, cdh, 32);
+        f->next_pos = 1;
+        f->next_uv = uv;
+        const struct fido_resident *c = &f->st->rk[f->next[0]];
+        return assert_one(f, rp_hash, cdh, c->id, c->id_len, c, f->n_next, up, uv, w);
+}
+
+static int get_next(struct vt_fido *f, struct writer *w)
+{
+        if (f->next_pos == 0 || f->next_pos >= f->n_next)
+                return CTAP2_ERR_NOT_ALLOWED;
+        const struct fido_resident *c = &f->st->rk[f->next[f->next_pos++]];
+        return assert_one(f, f->next_rp_hash, f->next_cdh, c->id, c->id_len, c, 0, true, f->next_uv,
+                          w);
+}
+
+static int reset(struct vt_fido *f)
+{
+        struct vt_fido_state *next = fido_state_clone(f->st);
+        int r = CTAP1_ERR_OTHER;
+        if (next) {
+                fido_state_reset(next);
+                if (fido_commit(f, next) == 0)
+                        r = CTAP_OK;
+        }
+        fido_state_free(next);
+        f->n_next = f->next_pos = 0;
+        return r;
+}
+
+static uint16_t ctap2(struct vt_fido *f, const struct apdu *a, struct writer *out)
+{
+        struct reader in = rd_init(a->data, a->lc);
+        uint8_t cmd;
+        size_t mark;
+        int r;
+        if (rd_u8(&in, &cmd) != 0)
+                return SW_WRONG_LENGTH;
+        wr_u8(out, CTAP_OK);
+        mark = out->len;
+        if (cmd != CTAP_GET_NEXT)
+                f->n_next = f->next_pos = 0;
+        if (cmd != CTAP_CRED_MGMT && cmd != CTAP_CRED_MGMT_PREVIEW)
+                f->cm_n = f->cm_pos = 0;
+        switch (cmd) {
+        case CTAP_GET_INFO:
+                r = get_info(f, out);
+                break;
+        case CTAP_MAKE_CREDENTIAL:
+                r = make_credential(f, in, out);
+                break;
+        case CTAP_GET_ASSERTION:
+                r = get_assertion(f, in, out);
+                break;
+        case CTAP_GET_NEXT:
+                r = get_next(f, out);
+                break;
+        case CTAP_RESET:
+                r = reset(f);
+                break;
+        case CTAP_CLIENT_PIN:
+                r = fido_client_pin(f, in, out);
+                break;
+        case CTAP_CRED_MGMT:
+        case CTAP_CRED_MGMT_PREVIEW:
+                r = fido_cred_mgmt(f, in, out);
+                break;
+        case CTAP_SELECTION:
+                r = CTAP_OK;
+                break;
+        default:
+                r = CTAP1_ERR_INVALID_COMMAND;
+        }
+        if (r != CTAP_OK || out->err) {
+                OPENSSL_cleanse(out->p + mark, out->len - mark);
+                out->err = false;
+                out->len = 0;
+                wr_u8(out, (uint8_t)(r != CTAP_OK ? r : CTAP1_ERR_OTHER));
+        }
+        return SW_OK;
+}
+
+/* ---- the applet --------------------------------------------------------------------------- */
+
+static uint16_t select_fido(void *ctx, const struct apdu *a, struct writer *out)
+{
+        (void)ctx;
+        (void)a;
+        wr_bytes(out, "FIDO_2_0", 8);
+        return SW_OK;
+}
+
+static uint16_t process(void *ctx, const struct apdu *a, struct writer *out)
+{
+        struct vt_fido *f = ctx;
+        if (a->cla == CLA_PROPRIETARY) {
+                if (a->ins == INS_NFCCTAP_MSG)
+                        return ctap2(f, a, out);
+                if (a->ins == INS_NFCCTAP_GETRS)
+                        return SW_CONDITIONS_NOT_SATISFIED; /* nothing is ever pending */
+                return SW_INS_NOT_SUPPORTED;
+        }
+        if (a->cla != 0)
+                return SW_CLA_NOT_SUPPORTED;
+        return fido_u2f(f, a, out);
+}
+
+static void power_reset(void *ctx)
+{
+        struct vt_fido *f = ctx;
+        EVP_PKEY_free(f->ka);
+        f->ka = NULL;
+        OPENSSL_cleanse(f->token, sizeof(f->token));
+        f->token_valid = false;
+        f->pin_fails = 0;
+        f->n_next = f->next_pos = 0;
+}
+
+/* Which commands need the user's presence: those of a card whose presence is a touch. */
+static enum vt_touch_need touch(void *ctx, const struct apdu *a, uint8_t *key)
+{
+        const struct vt_fido *f = ctx;
+        *key = 0;
+        if (!f->st->presence_touch)
+                return VT_TOUCH_NONE;
+        if (a->cla == CLA_PROPRIETARY && a->ins == INS_NFCCTAP_MSG && a->lc > 0)
+                return a->data[0] == CTAP_MAKE_CREDENTIAL || a->data[0] == CTAP_GET_ASSERTION ||
+                               a->data[0] == CTAP_RESET
+                           ? VT_TOUCH_EACH
+                           : VT_TOUCH_NONE;
+        if (a->cla == 0 && (a->ins == 0x01 || (a->ins == 0x02 && a->p1 == 0x03)))
+                return VT_TOUCH_EACH;
+        return VT_TOUCH_NONE;
+}
+
+static const char *ins_name(uint8_t ins)
+{
+        switch (ins) {
+        case INS_NFCCTAP_MSG:
+                return "NFCCTAP_MSG";
+        case INS_NFCCTAP_GETRS:
+                return "NFCCTAP_GETRESPONSE";
+        case 0x01:
+                return "U2F REGISTER";
+        case 0x02:
+                return "U2F AUTHENTICATE";
+        case 0x03:
+                return "U2F VERSION";
+        default:
+                return NULL;
+        }
+}
+
+static void destroy(void *ctx)
+{
+        vt_fido_free(ctx);
+}
+
+struct vt_fido *vt_fido_new(struct vt_fido_state *st, const struct vt_store *store)
+{
+        struct vt_fido *f = calloc(1, sizeof(*f));
+        if (f) {
+                f->st = st;
+                f->store = *store;
+        }
+        return f;
+}
+
+void vt_fido_free(struct vt_fido *f)
+{
+        if (!f)
+                return;
+        power_reset(f);
+        OPENSSL_cleanse(f, sizeof(*f));
+        free(f);
+}
+
+void vt_fido_applet(struct vt_fido *f, struct vt_applet *ap)
+{
+        memset(ap, 0, sizeof(*ap));
+        ap->name = "FIDO";
+        ap->aid = vt_fido_aid;
+        ap->aid_len = sizeof(vt_fido_aid);
+        ap->ctx = f;
+        ap->select = select_fido;
+        ap->process = process;
+        ap->reset = power_reset;
+        ap->touch = touch;
+        ap->ins_name = ins_name;
+        ap->destroy = destroy;
+        ap->proprietary_class = true;
+}
