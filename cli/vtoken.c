@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* vtoken: make card images, run programs against private cards, control the daemon. */
 #include "commands.h"
+#include "profile.h"
 #include "version.h"
 
 #include <stdio.h>
@@ -9,13 +10,21 @@
 
 static void usage(FILE *f)
 {
+        fprintf(f, "Usage: vtoken COMMAND [OPTIONS]\n"
+                   "\n"
+                   "Commands:\n"
+                   "  init IMAGE [--profile PROFILE] ...     create a card image\n");
+        /* the profiles from their table, as `vtoken init --list profiles` gives them */
+        fprintf(f, "                                         (PROFILE:");
+        for (size_t i = 0, col = 50; vt_profile_at(i); i++) {
+                const char *name = vt_profile_at(i);
+                if (col + strlen(name) + 2 > 79) {
+                        fprintf(f, "\n                                        ");
+                        col = 40;
+                }
+                col += (size_t)fprintf(f, " %s%s", name, vt_profile_at(i + 1) ? "," : ")\n");
+        }
         fprintf(f,
-                "Usage: vtoken COMMAND [OPTIONS]\n"
-                "\n"
-                "Commands:\n"
-                "  init IMAGE [--profile PROFILE] ...     create a card image (PROFILE: piv,\n"
-                "                                         ecert, openpgp, piv+openpgp,\n"
-                "                                         ecert-openpgp)\n"
                 "  show IMAGE [--json]                    describe a card image (no secrets)\n"
                 "  run [--card IMAGE]... -- COMMAND ...   run COMMAND in a private PC/SC\n"
                 "                                         environment with the cards inserted\n"

@@ -4,7 +4,7 @@
  * reads (`ykman info`): as supported and enabled applications exactly those the card carries
  * (each unit's yk_capability), its serial, form factor and firmware from the card image. Every
  * other command is 6D00. The card answers it when its image says so (yubikey_mgmt_aid, which
- * compat = yubikey sets) and it carries PIV. */
+ * compat = yubikey sets) and it carries more than OpenPGP. */
 #include "mgmt.h"
 
 #include "registry.h"
@@ -90,10 +90,10 @@ static int mgmt_install(struct vt_card *c, struct vt_image *img, void *state,
         struct vt_applet ap;
         (void)state;
         (void)store;
-        /* A card without PIV does not answer it, as before the registry: an OpenPGP card 3.4
-         * stays one, and GnuPG, which takes a card that answers it for a YubiKey, names its
-         * keys as it always did (cardno:FFFE...). */
-        if (!img->yubikey_mgmt_aid || !(vt_image_yk_capabilities(img) & VT_YK_CAP_PIV))
+        /* A card with OpenPGP alone does not answer it, as before the registry: an OpenPGP
+         * card 3.4 stays one, and GnuPG, which takes a card that answers it for a YubiKey,
+         * names its keys as it always did (cardno:FFFE...). */
+        if (!img->yubikey_mgmt_aid || !(vt_image_yk_capabilities(img) & ~VT_YK_CAP_OPENPGP))
                 return 0;
         vt_mgmt_applet(img, &ap);
         return vt_card_add_applet(c, &ap);

@@ -30,7 +30,7 @@ done
 expect_eq "$(stat -c %a "$T/alone/oath.ini")" 600 "oath.ini is the owner's alone"
 
 "$VTOKEN" init "$T/yk5" --profile yubikey5 --oath "$uri1" >/dev/null || fail "vtoken init --profile yubikey5"
-expect_eq "$(sed -n 's/^applets = //p' "$T/yk5/card.ini")" "piv openpgp oath" "yubikey5: PIV, OpenPGP and OATH"
+expect_eq "$(sed -n 's/^applets = //p' "$T/yk5/card.ini")" "piv openpgp oath fido" "yubikey5: PIV, OpenPGP, OATH and FIDO"
 
 # refused, and nothing written
 refused() {
