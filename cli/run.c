@@ -679,6 +679,14 @@ static int helpers_alive(void *arg)
                !helper_exited(r, &r->vtokend, "vtokend");
 }
 
+/* Without namespaces a client learns that pcscd is gone when its socket closes, a moment
+ * before the process can be reaped: the cause is named if a helper is reaped within 0.5 s. */
+static void helper_gone_soon(struct run *r)
+{
+        for (int i = 0; i < 50 && !r->gone[0] && helpers_alive(r); i++)
+                poll(NULL, 0, 10);
+}
+
 static void stop(pid_t pid)
 {
         if (pid <= 0 || kill(pid, SIGTERM) < 0)
@@ -717,6 +725,10 @@ static void start_helpers(struct run *r)
                 pcscd_argv[4] = "--disable-polkit";
         snprintf(log, sizeof(log), "%s/pcscd.log", r->dir);
         r->pcscd = spawn(pcscd_argv, log, r->verbose, r->private_net, r->pcscd_socket);
+        if (r->pcscd_socket >= 0) { /* pcscd's alone: a client of a pcscd gone is refused */
+                close(r->pcscd_socket);
+                r->pcscd_socket = -1;
+        }
         char *vtokend_argv[] = {r->vtokend_path, "--config", conf, NULL};
         snprintf(log, sizeof(log), "%s/vtokend.log", r->dir);
         r->vtokend = spawn(vtokend_argv, log, r->verbose, r->private_net, -1);
@@ -840,6 +852,8 @@ static int run_inside(struct run *r)
             vt_wait_cards(r->n_cards, false, r->timeout_ms, helpers_alive, r, err, sizeof(err));
         if (waited == 0 && !stop_signal)
                 find_tokens(r); /* a signal meanwhile is in stop_signal, and stops the run */
+        if (waited < 0 && r->plain)
+                helper_gone_soon(r);
         /* from here a signal is either seen in stop_signal or forwarded to COMMAND */
         sigprocmask(SIG_BLOCK, &forwarded, &old);
         if (waited < 0 || stop_signal) {
@@ -1110,6 +1124,8 @@ int vt_cmd_run(int argc, char **argv)
         }
         if (init == 0)
                 _exit(run_as_init(&r, alive));
+        if (r.pcscd_socket >= 0)
+                close(r.pcscd_socket);
         forward_to = init;
         if (stop_signal) /* came before init could take it */
                 kill(init, stop_signal);
