@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* vtoken run: a private PC/SC environment (own pcscd with vpcd, own vtokend) with the cards
- * present, then COMMAND on the caller's network; everything torn down after.
+/* vtoken run: a private PC/SC environment (own pcscd with vtoken's driver or vpcd, own
+ * vtokend) with the cards present, then COMMAND on the caller's network; everything torn down
+ * after.
  *
  *   vtoken (parent, host namespaces)      keeps the temporary directory, forwards signals
  *     └─ init (PID 1 of new mount and PID namespaces, the caller's network)
@@ -8,7 +9,11 @@
  *          ├─ vtokend --config DIR/vtokend.conf ┘ vpcd link is reachable by no one else
  *          └─ COMMAND
  * All share the private mount namespace, whose /run/pcscd holds this pcscd's socket. When init
- * exits the kernel kills whatever is left in the PID namespace: nothing survives. */
+ * exits the kernel kills whatever is left in the PID namespace: nothing survives.
+ *
+ * Where the kernel refuses namespaces (--isolation none, run_plain.h) the same tree runs
+ * without them: init is a supervisor (a subreaper) whose children die with it, pcscd serves
+ * DIR/pcscd.comm (PCSCLITE_CSOCK_NAME), and the link is the driver's, Unix sockets in DIR. */
 #include "commands.h"
 #include "defaults.h"
 #include "fresh.h"
@@ -110,15 +115,15 @@ static void usage(FILE *f)
         fprintf(
             f,
             "Usage: vtoken run [--card IMAGE | --fresh [PROFILE]]... [--reader-name NAME]\n"
-            "                  [--transport vpcd|driver] [--trace FILE] [--timeout SECONDS]\n"
-            "                  [--verbose] -- COMMAND [ARGS...]\n"
+            "                  [--transport driver|vpcd] [--isolation auto|namespaces|none]\n"
+            "                  [--trace FILE] [--timeout SECONDS] [--verbose] -- COMMAND "
+            "[ARGS...]\n"
             "\n"
             "Runs COMMAND, on the caller's network, with a private PC/SC environment: its own\n"
-            "pcscd (vpcd driver) and vtokend in private mount and PID namespaces, their vpcd\n"
-            "link in a network namespace of their own that no one else reaches, the cards\n"
-            "inserted and present before COMMAND starts. The host's pcscd is not touched. Exits\n"
-            "with COMMAND's status (128+N when a signal N ended it or stopped vtoken run before\n"
-            "it started, %d when the environment could not be set up) and leaves nothing\n"
+            "pcscd and vtokend, in private mount and PID namespaces where they can be made, the\n"
+            "cards inserted and present before COMMAND starts. The host's pcscd is not touched.\n"
+            "Exits with COMMAND's status (128+N when a signal N ended it or stopped vtoken run\n"
+            "before it started, %d when the environment could not be set up) and leaves nothing\n"
             "running.\n"
             "\n"
             "  --card IMAGE        a card image directory, kept after the run (created from the\n"
@@ -127,18 +132,23 @@ static void usage(FILE *f)
             "                      of a template made once in the cache directory, with its\n"
             "                      own GUID and serial, removed after the run\n"
             "  --reader-name NAME  the reader's name (default \"Virtual PCD\"); PC/SC shows\n"
-            "                      \"NAME 00 00\" (a second card: \"NAME 00 01\" on vpcd, \"NAME "
-            "01 00\"\n"
-            "                      on the driver)\n"
-            "  --transport T       vpcd (the default: vsmartcard's vpcd, two slots, both always\n"
-            "                      shown) or driver (vtoken's own reader driver: one reader per\n"
-            "                      card, presence changes seen at once)\n"
+            "                      \"NAME 00 00\" (a second card: \"NAME 01 00\" on the driver,\n"
+            "                      \"NAME 00 01\" on vpcd)\n"
+            "  --transport T       driver (the default: vtoken's own reader driver, one reader\n"
+            "                      per card, presence changes seen at once) or vpcd\n"
+            "                      (vsmartcard's vpcd: two slots, both always shown; needs\n"
+            "                      namespaces)\n"
+            "  --isolation I       auto (the default: namespaces, else none where the kernel\n"
+            "                      refuses them), namespaces (fail without them) or none\n"
+            "                      (pcscd and vtokend as plain processes with a socket of their\n"
+            "                      own, PCSCLITE_CSOCK_NAME: the host's processes and /run/pcscd\n"
+            "                      stay visible; see 'man vtoken')\n"
             "  --trace FILE        write an APDU trace of every card to FILE\n"
             "  --timeout SECONDS   how long to wait for the cards (default 30)\n"
             "  --verbose           show pcscd's and vtokend's logs\n"
             "  -h, --help          this text\n"
             "\n"
-            "At most %d cards with vpcd, %d with the driver; without --card and --fresh, one\n"
+            "At most %d cards on vpcd, %d on the driver; without --card and --fresh, one\n"
             "fresh piv card. The cache directory is %s.\n"
             "\n"
             "Inside, for COMMAND:\n"
@@ -150,8 +160,11 @@ static void usage(FILE *f)
             "  VTOKEN_CARDn_TOKEN_URI     its token as the module shows it: a PKCS#11 URI,\n"
             "  VTOKEN_CARDn_TOKEN_LABEL   the token label\n"
             "  VTOKEN_CARDn_TOKEN_SERIAL  and the token serial\n"
-            "  VTOKEN_NETNS               pcscd's and vtokend's network namespace, for a pcscd\n"
-            "                             or vtokend started beside them (with nsenter)\n",
+            "  VTOKEN_ISOLATION           namespaces or none: how this run is isolated\n"
+            "  PCSCLITE_CSOCK_NAME        without namespaces: the run's pcscd socket\n"
+            "  VTOKEN_NETNS               with namespaces: pcscd's and vtokend's network\n"
+            "                             namespace, for a pcscd or vtokend started beside them\n"
+            "                             (with nsenter)\n",
             RUN_FAILED, profiles, RUN_VPCD_CARDS, RUN_CARDS_MAX, cache);
 }
 
@@ -206,7 +219,7 @@ static int parse(struct run *r, int argc, char **argv)
         char *end;
         r->timeout_ms = 30000;
         r->reader_name = "Virtual PCD";
-        r->transport = "vpcd";
+        r->transport = "driver";
         r->isolation = "auto";
         optind = 1;
         while (rc == 0 && (c = getopt_long(argc, argv, "+c:n:x:i:t:T:vh", opts, NULL)) != -1) {
@@ -275,8 +288,8 @@ static int parse(struct run *r, int argc, char **argv)
                 return rc;
         if (!uses_driver(r) && r->n_cards > RUN_VPCD_CARDS) {
                 fprintf(stderr,
-                        "vtoken run: at most %d cards with vpcd (one pcscd with vpcd has two "
-                        "slots); --transport driver takes up to %d\n",
+                        "vtoken run: at most %d cards on vpcd (one pcscd with vpcd has two "
+                        "slots); the driver (the default transport) takes up to %d\n",
                         RUN_VPCD_CARDS, RUN_CARDS_MAX);
                 return EX_USAGE;
         }
