@@ -6,7 +6,7 @@
 # its output.
 source "$(dirname "$0")/lib.sh"
 mkdir "$T/bin" "$T/work"
-ln -s "$VTOKEN" "$T/bin/vtoken"
+ln -s "$VTOKEN_BIN" "$T/bin/vtoken" # vtoken as documented: its own default transport
 export PATH="$T/bin:$PATH"
 
 # run_examples NAME: runs $T/NAME.sh (one example per line, continuation lines joined by the
@@ -24,7 +24,7 @@ run_examples readme
 out=$(cat "$T/readme.out")
 expect_match "$out" 'Certificate Object; type = X\.509 cert' "README: pkcs11-tool lists the fresh card's objects"
 expect_match "$out" '^Initial PIN: ' "README: the fresh e-Cert card's PIN envelope"
-expect_match "$out" 'Yes +Virtual PCD 00 01' "README: two cards, two readers"
+expect_match "$out" 'Yes +Virtual PCD 01 00' "README: two cards, two readers (the driver's)"
 expect_match "$out" 'Version:' "README: yubico-piv-tool -a status"
 expect_match "$out" 'URL: pkcs11:.*type=cert' "README: p11tool lists the certificates of \$VTOKEN_CARD0_TOKEN_URI"
 expect_match "$out" 'subject: +DN: .*CN=CHAN Tai Man' "README: pkcs11-tool --token-label \$VTOKEN_CARD1_TOKEN_LABEL"
