@@ -124,3 +124,9 @@ add_custom_target(vt_man ALL DEPENDS ${VT_MAN_GZ})
 # The user guides: how to run the service, the e-Cert token step by step.
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/docs/ecert-guide.md
   DESTINATION ${CMAKE_INSTALL_DOCDIR} OPTIONAL)
+
+# vtoken's pytest plugin (pytest -p vtoken.pytest_plugin): in Debian's directory of Python
+# modules for every Python 3 version, under the prefix (/usr in the package).
+set(VT_PYTHONDIR lib/python3/dist-packages CACHE PATH "where to install the vtoken Python package")
+install(FILES ${PROJECT_SOURCE_DIR}/python/vtoken/__init__.py ${PROJECT_SOURCE_DIR}/python/vtoken/pytest_plugin.py
+  DESTINATION ${VT_PYTHONDIR}/vtoken)
