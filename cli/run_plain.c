@@ -90,10 +90,13 @@ static size_t children(pid_t *out, size_t max)
                 if (got <= 0)
                         continue;
                 buf[got] = '\0';
-                const char *paren = strrchr(buf, ')'); /* the name may hold spaces and ')' */
-                long ppid = 0;
-                char state;
-                if (paren && sscanf(paren + 1, " %c %ld", &state, &ppid) == 2 && ppid == self)
+                /* after the name (which may hold spaces and ')'): " STATE PPID ..." */
+                const char *paren = strrchr(buf, ')');
+                char *end;
+                if (!paren || strlen(paren) < 5)
+                        continue;
+                long ppid = strtol(paren + 4, &end, 10);
+                if (end != paren + 4 && ppid == self)
                         out[n++] = (pid_t)pid;
         }
         closedir(d);

@@ -49,6 +49,11 @@ for suite in ${VT_CONTAINER_SUITES:-bookworm trixie}; do
   echo "$out"
   expect_match "$out" '^vtoken: signed with Virtual PCD 00 00 \(256 bytes\), isolation (namespaces|none)$' \
     "$suite: the container's command signs with a fresh card, as an unprivileged user"
+  # and without namespaces, as where the runtime's profile refuses them
+  out=$(pod run --rm "localhost/vtoken-test:$suite" vtoken run --isolation none --fresh ecert -- \
+    sh -c 'opensc-tool -l; echo "isolation $VTOKEN_ISOLATION"' 2>&1) || fail "--isolation none in the container on $suite: $out"
+  expect_match "$out" 'Yes +Virtual PCD 00 00' "$suite: a card without namespaces, in the container"
+  expect_match "$out" '^isolation none$' "$suite: told so"
   # the container's user: not root, and no capability
   who=$(pod run --rm "localhost/vtoken-test:$suite" sh -c 'id -u; grep CapEff /proc/self/status')
   expect_match "$who" '^[1-9][0-9]*$' "$suite: the command runs as a user other than root"
