@@ -11,6 +11,7 @@
 source "$(dirname "$0")/lib.sh"
 [ "$(id -u)" -eq 0 ] || skip "needs root (debootstrap, podman's storage)"
 command -v podman >/dev/null || skip "podman is not installed"
+if ischroot 2>/dev/null; then skip "in a chroot (scripts/test-debian13.sh): podman needs a real root"; fi
 command -v debootstrap >/dev/null || skip "debootstrap is not installed"
 cache=${VT_CHROOT_CACHE:-/var/cache/vtoken-ci}
 mirror=${VT_CHROOT_MIRROR:-http://deb.debian.org/debian}

@@ -10,6 +10,9 @@ source "$(dirname "$0")/lib.sh"
 [ "$(id -u)" -eq 0 ] || skip "needs root to switch to an unprivileged user"
 /usr/bin/python3 -c 'import seccomp' 2>/dev/null || skip "python3-seccomp is not installed"
 user=nobody
+# pcscd needs /run/pcscd, which an unprivileged user cannot create (vtoken run says so): made
+# as the package's pcscd.socket makes it at boot (a fresh chroot may lack it)
+mkdir -p -m 0755 /run/pcscd
 uid=$(id -u "$user")
 chmod 1777 "$T"
 confined() {
