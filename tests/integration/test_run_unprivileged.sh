@@ -20,10 +20,10 @@ as_user() { runuser -u "$user" -- env HOME="$T" TMPDIR="$T" XDG_STATE_HOME="$T/s
 # the host's setting untouched): the message names the setting and how to enable it
 set +e
 err=$(python3 "$VT_SRC/tests/integration/tools/without_userns.py" "$(id -u "$user")" \
-  env HOME="$T" TMPDIR="$T" PATH=/usr/local/bin:/usr/bin:/bin "$VTOKEN" run --card "$T/card0" -- true 2>&1)
+  env HOME="$T" TMPDIR="$T" PATH=/usr/local/bin:/usr/bin:/bin "$VTOKEN_BIN" run --isolation namespaces --card "$T/card0" -- true 2>&1)
 rc=$?
 set -e
-expect_eq "$rc" 125 "vtoken run fails where user namespaces are disabled"
+expect_eq "$rc" 125 "vtoken run --isolation namespaces fails where user namespaces are disabled"
 expect_match "$err" 'cannot create private namespaces \(unshare: No space left on device\)' "and says the kernel refused them"
 expect_match "$err" 'user namespaces are disabled on this system \(user.max_user_namespaces = 0\)' "and that they are disabled, by which setting"
 expect_match "$err" "sudo sysctl -w user.max_user_namespaces=" "and how to enable them"
