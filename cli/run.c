@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* vtoken run: a private PC/SC environment (own pcscd with vpcd, own vtokend) with the cards
- * present, then COMMAND on the caller's network; everything torn down after.
+/* vtoken run: a private PC/SC environment (own pcscd with vtoken's driver or vpcd, own
+ * vtokend) with the cards present, then COMMAND on the caller's network; everything torn down
+ * after.
  *
  *   vtoken (parent, host namespaces)      keeps the temporary directory, forwards signals
  *     └─ init (PID 1 of new mount and PID namespaces, the caller's network)
@@ -8,7 +9,11 @@
  *          ├─ vtokend --config DIR/vtokend.conf ┘ vpcd link is reachable by no one else
  *          └─ COMMAND
  * All share the private mount namespace, whose /run/pcscd holds this pcscd's socket. When init
- * exits the kernel kills whatever is left in the PID namespace: nothing survives. */
+ * exits the kernel kills whatever is left in the PID namespace: nothing survives.
+ *
+ * Where the kernel refuses namespaces (--isolation none, run_plain.h) the same tree runs
+ * without them: init is a supervisor (a subreaper) whose children die with it, pcscd serves
+ * DIR/pcscd.comm (PCSCLITE_CSOCK_NAME), and the link is the driver's, Unix sockets in DIR. */
 #include "commands.h"
 #include "defaults.h"
 #include "fresh.h"
@@ -17,6 +22,7 @@
 #include "pcscwait.h"
 #include "pkcs11_names.h"
 #include "profile.h"
+#include "run_plain.h"
 #include "tokens.h"
 #include "tree.h"
 #include "userns.h"
@@ -63,6 +69,11 @@ struct run {
         size_t n_cards;
         const char *reader_name;
         const char *transport;      /* "vpcd" or "driver" */
+        const char *isolation;      /* "auto", "namespaces" or "none" */
+        bool plain;                 /* running without namespaces (run_plain.h) */
+        int pcscd_socket;           /* plain: the listening socket pcscd is handed */
+        int lock;                   /* plain and namespaces: DIR/.lock, held while running */
+        struct vt_pidfile pidfile;  /* plain, as root: pcsc-lite's pid file before the run */
         char driver_path[PATH_MAX]; /* vtoken's reader driver, with --transport driver */
         const char *trace;
         long timeout_ms;
@@ -80,6 +91,10 @@ struct run {
 
 static volatile sig_atomic_t forward_to;  /* pid that receives SIGINT/SIGTERM/SIGHUP */
 static volatile sig_atomic_t stop_signal; /* one came while there was nobody to forward it to */
+/* without namespaces: the supervisor (init's stand-in) whose children die with it, and those
+ * children, which it kills when vtoken run dies */
+static pid_t plain_supervisor;
+static volatile sig_atomic_t plain_pids[3];
 
 /* A signal from the terminal (Ctrl-C, a hangup) reaches the whole foreground process group,
  * COMMAND included: forwarding it would deliver it twice. */
@@ -100,15 +115,15 @@ static void usage(FILE *f)
         fprintf(
             f,
             "Usage: vtoken run [--card IMAGE | --fresh [PROFILE]]... [--reader-name NAME]\n"
-            "                  [--transport vpcd|driver] [--trace FILE] [--timeout SECONDS]\n"
-            "                  [--verbose] -- COMMAND [ARGS...]\n"
+            "                  [--transport driver|vpcd] [--isolation auto|namespaces|none]\n"
+            "                  [--trace FILE] [--timeout SECONDS] [--verbose] -- COMMAND "
+            "[ARGS...]\n"
             "\n"
             "Runs COMMAND, on the caller's network, with a private PC/SC environment: its own\n"
-            "pcscd (vpcd driver) and vtokend in private mount and PID namespaces, their vpcd\n"
-            "link in a network namespace of their own that no one else reaches, the cards\n"
-            "inserted and present before COMMAND starts. The host's pcscd is not touched. Exits\n"
-            "with COMMAND's status (128+N when a signal N ended it or stopped vtoken run before\n"
-            "it started, %d when the environment could not be set up) and leaves nothing\n"
+            "pcscd and vtokend, in private mount and PID namespaces where they can be made, the\n"
+            "cards inserted and present before COMMAND starts. The host's pcscd is not touched.\n"
+            "Exits with COMMAND's status (128+N when a signal N ended it or stopped vtoken run\n"
+            "before it started, %d when the environment could not be set up) and leaves nothing\n"
             "running.\n"
             "\n"
             "  --card IMAGE        a card image directory, kept after the run (created from the\n"
@@ -117,18 +132,23 @@ static void usage(FILE *f)
             "                      of a template made once in the cache directory, with its\n"
             "                      own GUID and serial, removed after the run\n"
             "  --reader-name NAME  the reader's name (default \"Virtual PCD\"); PC/SC shows\n"
-            "                      \"NAME 00 00\" (a second card: \"NAME 00 01\" on vpcd, \"NAME "
-            "01 00\"\n"
-            "                      on the driver)\n"
-            "  --transport T       vpcd (the default: vsmartcard's vpcd, two slots, both always\n"
-            "                      shown) or driver (vtoken's own reader driver: one reader per\n"
-            "                      card, presence changes seen at once)\n"
+            "                      \"NAME 00 00\" (a second card: \"NAME 01 00\" on the driver,\n"
+            "                      \"NAME 00 01\" on vpcd)\n"
+            "  --transport T       driver (the default: vtoken's own reader driver, one reader\n"
+            "                      per card, presence changes seen at once) or vpcd\n"
+            "                      (vsmartcard's vpcd: two slots, both always shown; needs\n"
+            "                      namespaces)\n"
+            "  --isolation I       auto (the default: namespaces, else none where the kernel\n"
+            "                      refuses them), namespaces (fail without them) or none\n"
+            "                      (pcscd and vtokend as plain processes with a socket of their\n"
+            "                      own, PCSCLITE_CSOCK_NAME: the host's processes and /run/pcscd\n"
+            "                      stay visible; see 'man vtoken')\n"
             "  --trace FILE        write an APDU trace of every card to FILE\n"
             "  --timeout SECONDS   how long to wait for the cards (default 30)\n"
             "  --verbose           show pcscd's and vtokend's logs\n"
             "  -h, --help          this text\n"
             "\n"
-            "At most %d cards with vpcd, %d with the driver; without --card and --fresh, one\n"
+            "At most %d cards on vpcd, %d on the driver; without --card and --fresh, one\n"
             "fresh piv card. The cache directory is %s.\n"
             "\n"
             "Inside, for COMMAND:\n"
@@ -140,8 +160,11 @@ static void usage(FILE *f)
             "  VTOKEN_CARDn_TOKEN_URI     its token as the module shows it: a PKCS#11 URI,\n"
             "  VTOKEN_CARDn_TOKEN_LABEL   the token label\n"
             "  VTOKEN_CARDn_TOKEN_SERIAL  and the token serial\n"
-            "  VTOKEN_NETNS               pcscd's and vtokend's network namespace, for a pcscd\n"
-            "                             or vtokend started beside them (with nsenter)\n",
+            "  VTOKEN_ISOLATION           namespaces or none: how this run is isolated\n"
+            "  PCSCLITE_CSOCK_NAME        without namespaces: the run's pcscd socket\n"
+            "  VTOKEN_NETNS               with namespaces: pcscd's and vtokend's network\n"
+            "                             namespace, for a pcscd or vtokend started beside them\n"
+            "                             (with nsenter)\n",
             RUN_FAILED, profiles, RUN_VPCD_CARDS, RUN_CARDS_MAX, cache);
 }
 
@@ -189,6 +212,7 @@ static int parse(struct run *r, int argc, char **argv)
             {"fresh", optional_argument, NULL, 'f'},
             {"reader-name", required_argument, NULL, 'n'},
             {"transport", required_argument, NULL, 'x'},
+            {"isolation", required_argument, NULL, 'i'},
             {"trace", required_argument, NULL, 't'},
             {"timeout", required_argument, NULL, 'T'},
             {"verbose", no_argument, NULL, 'v'},
@@ -199,9 +223,10 @@ static int parse(struct run *r, int argc, char **argv)
         char *end;
         r->timeout_ms = 30000;
         r->reader_name = "Virtual PCD";
-        r->transport = "vpcd";
+        r->transport = "driver";
+        r->isolation = "auto";
         optind = 1;
-        while (rc == 0 && (c = getopt_long(argc, argv, "+c:n:x:t:T:vh", opts, NULL)) != -1) {
+        while (rc == 0 && (c = getopt_long(argc, argv, "+c:n:x:i:t:T:vh", opts, NULL)) != -1) {
                 switch (c) {
                 case 'c':
                         rc = add_card(r, optarg, NULL);
@@ -218,6 +243,17 @@ static int parse(struct run *r, int argc, char **argv)
                                 return EX_USAGE;
                         }
                         r->transport = optarg;
+                        break;
+                case 'i':
+                        if (strcmp(optarg, "auto") != 0 && strcmp(optarg, "namespaces") != 0 &&
+                            strcmp(optarg, "none") != 0) {
+                                fprintf(stderr,
+                                        "vtoken run: unknown --isolation '%s': expected auto, "
+                                        "namespaces or none\n",
+                                        optarg);
+                                return EX_USAGE;
+                        }
+                        r->isolation = optarg;
                         break;
                 case 'n':
                         if (!*optarg || strpbrk(optarg, "\"\n")) {
@@ -256,9 +292,16 @@ static int parse(struct run *r, int argc, char **argv)
                 return rc;
         if (!uses_driver(r) && r->n_cards > RUN_VPCD_CARDS) {
                 fprintf(stderr,
-                        "vtoken run: at most %d cards with vpcd (one pcscd with vpcd has two "
-                        "slots); --transport driver takes up to %d\n",
+                        "vtoken run: at most %d cards on vpcd (one pcscd with vpcd has two "
+                        "slots); the driver (the default transport) takes up to %d\n",
                         RUN_VPCD_CARDS, RUN_CARDS_MAX);
+                return EX_USAGE;
+        }
+        if (strcmp(r->isolation, "none") == 0 && !uses_driver(r)) {
+                fprintf(stderr,
+                        "vtoken run: --isolation none needs --transport driver (vpcd "
+                        "listens on a TCP port of the host's network without a network "
+                        "namespace: parallel runs would clash, and anyone could connect)\n");
                 return EX_USAGE;
         }
         if (optind >= argc) {
@@ -471,12 +514,20 @@ static int locate_programs(struct run *r)
 
 /* log: a helper, in a process group of its own (the terminal's Ctrl-C is for COMMAND; the
  * helpers are stopped after it), its output to log unless verbose. netns: the network
- * namespace it runs in, -1 for the caller's. */
-static pid_t spawn(char *const argv[], const char *log, bool verbose, int netns)
+ * namespace it runs in, -1 for the caller's. listen_fd: a socket it is handed by systemd's
+ * socket-activation protocol, or -1. Without namespaces each child dies with the supervisor. */
+static pid_t spawn(char *const argv[], const char *log, bool verbose, int netns, int listen_fd)
 {
         pid_t pid = fork();
         if (pid != 0)
                 return pid;
+        if (plain_supervisor)
+                vt_plain_die_with_parent(plain_supervisor);
+        if (listen_fd >= 0 && vt_plain_pass_socket(listen_fd) < 0) {
+                fprintf(stderr, "vtoken run: cannot hand %s its socket: %s\n", argv[0],
+                        strerror(errno));
+                _exit(127);
+        }
         if (log)
                 setpgid(0, 0);
         sigset_t none;
@@ -651,6 +702,14 @@ static int helpers_alive(void *arg)
                !helper_exited(r, &r->vtokend, "vtokend");
 }
 
+/* Without namespaces a client learns that pcscd is gone when its socket closes, a moment
+ * before the process can be reaped: the cause is named if a helper is reaped within 0.5 s. */
+static void helper_gone_soon(struct run *r)
+{
+        for (int i = 0; i < 50 && !r->gone[0] && helpers_alive(r); i++)
+                poll(NULL, 0, 10);
+}
+
 static void stop(pid_t pid)
 {
         if (pid <= 0 || kill(pid, SIGTERM) < 0)
@@ -691,10 +750,16 @@ static void start_helpers(struct run *r)
         if (r->verbose) /* its debug log too, as vtokend's log is shown */
                 pcscd_argv[k] = "-d";
         snprintf(log, sizeof(log), "%s/pcscd.log", r->dir);
-        r->pcscd = spawn(pcscd_argv, log, r->verbose, r->private_net);
+        r->pcscd = spawn(pcscd_argv, log, r->verbose, r->private_net, r->pcscd_socket);
+        if (r->pcscd_socket >= 0) { /* pcscd's alone: a client of a pcscd gone is refused */
+                close(r->pcscd_socket);
+                r->pcscd_socket = -1;
+        }
         char *vtokend_argv[] = {r->vtokend_path, "--config", conf, NULL};
         snprintf(log, sizeof(log), "%s/vtokend.log", r->dir);
-        r->vtokend = spawn(vtokend_argv, log, r->verbose, r->private_net);
+        r->vtokend = spawn(vtokend_argv, log, r->verbose, r->private_net, -1);
+        plain_pids[0] = r->pcscd;
+        plain_pids[1] = r->vtokend;
 }
 
 /* Each card's token as OpenSC's PKCS#11 module shows it (when it is installed). */
@@ -772,7 +837,11 @@ static void publish_environment(const struct run *r)
          * beside the run's (nsenter --net="$VTOKEN_NETNS") */
         char netns[64];
         snprintf(netns, sizeof(netns), "/proc/1/fd/%d", r->private_net);
-        setenv("VTOKEN_NETNS", netns, 1);
+        if (r->plain)
+                unsetenv("VTOKEN_NETNS"); /* PCSCLITE_CSOCK_NAME names the run's pcscd */
+        else
+                setenv("VTOKEN_NETNS", netns, 1);
+        setenv("VTOKEN_ISOLATION", r->plain ? "none" : "namespaces", 1);
         if (r->pkcs11_module[0])
                 setenv("VTOKEN_PKCS11_MODULE", r->pkcs11_module, 1);
         else
@@ -788,14 +857,14 @@ static void publish_environment(const struct run *r)
         }
 }
 
-/* PID 1 of the private namespaces. */
+/* PID 1 of the private namespaces, or without them the supervisor. */
 static int run_inside(struct run *r)
 {
         struct sigaction sa = {.sa_handler = on_alarm};
-        sigaction(SIGALRM, &sa, NULL); /* no SA_RESTART: interrupts waitpid */
-        if (setup_mounts() < 0)        /* said why */
+        sigaction(SIGALRM, &sa, NULL);       /* no SA_RESTART: interrupts waitpid */
+        if (!r->plain && setup_mounts() < 0) /* said why */
                 return RUN_FAILED;
-        if ((r->private_net = private_network_new()) < 0) /* said why */
+        if (!r->plain && (r->private_net = private_network_new()) < 0) /* said why */
                 return RUN_FAILED;
         start_helpers(r);
 
@@ -809,6 +878,8 @@ static int run_inside(struct run *r)
             vt_wait_cards(r->n_cards, false, r->timeout_ms, helpers_alive, r, err, sizeof(err));
         if (waited == 0 && !stop_signal)
                 find_tokens(r); /* a signal meanwhile is in stop_signal, and stops the run */
+        if (waited < 0 && r->plain)
+                helper_gone_soon(r);
         /* from here a signal is either seen in stop_signal or forwarded to COMMAND */
         sigprocmask(SIG_BLOCK, &forwarded, &old);
         if (waited < 0 || stop_signal) {
@@ -829,12 +900,13 @@ static int run_inside(struct run *r)
         }
 
         publish_environment(r);
-        pid_t cmd = spawn(r->command, NULL, true, -1);
+        pid_t cmd = spawn(r->command, NULL, true, -1, -1);
         forward_to = cmd;
+        plain_pids[2] = cmd;
         sigprocmask(SIG_SETMASK, &old, NULL);
 
         int status = 0;
-        for (;;) { /* as PID 1, reap every orphan until COMMAND is done */
+        for (;;) { /* as PID 1 (or subreaper), reap every orphan until COMMAND is done */
                 int st;
                 pid_t pid = wait(&st);
                 if (pid == cmd) {
@@ -851,14 +923,21 @@ static int run_inside(struct run *r)
 }
 
 /* vtoken itself was killed (SIGKILL leaves it no time to stop anything): init kills every
- * other process of its namespace, and removes the directory once they are gone. */
+ * other process of its namespace, and removes the directory once they are gone. Without
+ * namespaces the supervisor kills its children, then (run_as_init) what they left. */
 static volatile sig_atomic_t orphaned;
 static void on_orphaned(int sig)
 {
         (void)sig;
         orphaned = 1;
         stop_signal = SIGKILL; /* and COMMAND is not started any more */
-        kill(-1, SIGKILL);     /* as PID 1: everything else in the namespace */
+        if (!plain_supervisor) {
+                kill(-1, SIGKILL); /* as PID 1: everything else in the namespace */
+                return;
+        }
+        for (size_t i = 0; i < sizeof(plain_pids) / sizeof(plain_pids[0]); i++)
+                if (plain_pids[i] > 0)
+                        kill(plain_pids[i], SIGKILL);
 }
 
 static int run_as_init(struct run *r, int alive[2])
@@ -872,7 +951,15 @@ static int run_as_init(struct run *r, int alive[2])
         struct pollfd p = {.fd = alive[0], .events = POLLIN};
         if (poll(&p, 1, 0) == 1 && (p.revents & POLLHUP))
                 on_orphaned(SIGUSR2);
+        if (r->plain) { /* COMMAND's orphans come to this process, which stops them after */
+                plain_supervisor = getpid();
+                prctl(PR_SET_CHILD_SUBREAPER, 1);
+        }
         int rc = orphaned ? RUN_FAILED : run_inside(r);
+        if (r->plain) {
+                vt_plain_kill_children();
+                vt_plain_pidfile_restore(&r->pidfile, plain_pids[0]);
+        }
         if (orphaned)
                 vt_tree_remove_path(r->dir);
         return rc;
@@ -887,8 +974,9 @@ static void namespaces_refused(const char *what, int e)
 }
 
 /* Private mount and PID namespaces (and a user namespace when not root, the user mapped to
- * root in it); the network stays the caller's. 0, or -1 (said why). */
-static int enter_namespaces(void)
+ * root in it); the network stays the caller's. 0; -1 when the kernel refused them (said why
+ * unless quiet; errno says why), -2 when they were made but not set up (said why). */
+static int enter_namespaces(bool quiet)
 {
         int flags = CLONE_NEWNS | CLONE_NEWPID;
         uid_t uid = getuid();
@@ -897,6 +985,8 @@ static int enter_namespaces(void)
                 flags |= CLONE_NEWUSER;
         if (unshare(flags) < 0) {
                 int e = errno;
+                if (quiet)
+                        return -1;
                 if (flags & CLONE_NEWUSER)
                         namespaces_refused("unshare", e);
                 else
@@ -920,7 +1010,12 @@ static int enter_namespaces(void)
         return 0;
 map_failed:
         namespaces_refused("mapping the user into its namespace", errno);
-        return -1;
+        return -2;
+}
+
+static void remove_run_dir(const char *dir)
+{
+        vt_tree_remove_path(dir);
 }
 
 /* Everything that needs the host's view, before the namespaces: the temporary directory, the
@@ -928,11 +1023,17 @@ map_failed:
 static int prepare(struct run *r)
 {
         const char *tmp = getenv("TMPDIR");
-        snprintf(r->dir, sizeof(r->dir), "%s/vtoken-run.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        tmp = tmp && *tmp ? tmp : "/tmp";
+        vt_plain_sweep(tmp, remove_run_dir); /* what runs killed with their supervisor left */
+        snprintf(r->dir, sizeof(r->dir), "%s/vtoken-run.XXXXXX", tmp);
         if (!mkdtemp(r->dir)) {
                 fprintf(stderr, "vtoken run: cannot create a temporary directory: %s\n",
                         strerror(errno));
                 r->dir[0] = '\0';
+                return RUN_FAILED;
+        }
+        if ((r->lock = vt_plain_lock(r->dir)) < 0) {
+                fprintf(stderr, "vtoken run: cannot lock %s: %s\n", r->dir, strerror(errno));
                 return RUN_FAILED;
         }
         size_t sun_path_max = sizeof(((struct sockaddr_un *)0)->sun_path);
@@ -963,9 +1064,57 @@ static int prepare(struct run *r)
         return w == 0 ? 0 : w == -1 ? RUN_FAILED : EX_USAGE;
 }
 
+/* Without namespaces: pcscd's own socket (PCSCLITE_CSOCK_NAME for every client, this
+ * process's included) and what pcscd needs of the host. 0, or -1 (said why). */
+static int prepare_plain(struct run *r)
+{
+        char sock[PATH_MAX + 32];
+        snprintf(sock, sizeof(sock), "%s/pcscd.comm", r->dir);
+        if (vt_plain_check_ipc_dir() < 0)
+                return -1;
+        if ((r->pcscd_socket = vt_plain_listen(sock)) < 0) {
+                fprintf(stderr, "vtoken run: cannot listen on %s: %s\n", sock, strerror(errno));
+                return -1;
+        }
+        setenv("PCSCLITE_CSOCK_NAME", sock, 1);
+        if (access(VT_PCSCD_IPC_DIR, W_OK) == 0) /* root: its pcscd takes over the pid file */
+                vt_plain_pidfile_save(&r->pidfile);
+        r->plain = true;
+        return 0;
+}
+
+/* Namespaces as --isolation says: made, or (auto) refused and the run goes on without them
+ * where its transport allows. 0, or -1 (said why). */
+static int isolate(struct run *r)
+{
+        bool none = strcmp(r->isolation, "none") == 0, autom = strcmp(r->isolation, "auto") == 0;
+        int e = 0;
+        if (!none) {
+                int ns = enter_namespaces(autom && uses_driver(r));
+                if (ns == 0) {
+                        unsetenv("PCSCLITE_CSOCK_NAME"); /* an outer run's: not this pcscd's */
+                        return 0;
+                }
+                if (ns == -2 || !autom || !uses_driver(r)) {
+                        if (ns == -1 && autom)
+                                fprintf(stderr, "vtoken run: --transport driver runs without "
+                                                "namespaces where they are refused\n");
+                        return -1;
+                }
+                e = errno;
+        }
+        if (e)
+                fprintf(stderr,
+                        "vtoken run: namespaces refused (%s): pcscd and vtokend run as plain "
+                        "processes with a socket of their own (--isolation none; what it shares "
+                        "with the host: see 'man vtoken', RUN WITHOUT NAMESPACES)\n",
+                        strerror(e));
+        return prepare_plain(r);
+}
+
 int vt_cmd_run(int argc, char **argv)
 {
-        struct run r = {.private_net = -1};
+        struct run r = {.private_net = -1, .pcscd_socket = -1, .lock = -1};
         int rc = parse(&r, argc, argv);
         for (size_t i = 0; rc == 0 && i < r.n_cards; i++)
                 if (r.cards[i].image)
@@ -974,7 +1123,7 @@ int vt_cmd_run(int argc, char **argv)
                 return rc;
         if ((rc = prepare(&r)) != 0)
                 goto out;
-        if (enter_namespaces() < 0) {
+        if (isolate(&r) < 0) {
                 rc = RUN_FAILED;
                 goto out;
         }
@@ -991,6 +1140,8 @@ int vt_cmd_run(int argc, char **argv)
         }
         if (init == 0)
                 _exit(run_as_init(&r, alive));
+        if (r.pcscd_socket >= 0)
+                close(r.pcscd_socket);
         forward_to = init;
         if (stop_signal) /* came before init could take it */
                 kill(init, stop_signal);

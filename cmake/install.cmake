@@ -128,3 +128,9 @@ install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/docs/ecert-g
 install(PROGRAMS ${PROJECT_SOURCE_DIR}/docs/examples/ecert/client_auth_server.py
   ${PROJECT_SOURCE_DIR}/docs/examples/ecert/firefox_marionette.py
   DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples/ecert)
+
+# vtoken's pytest plugin (pytest -p vtoken.pytest_plugin): in Debian's directory of Python
+# modules for every Python 3 version, under the prefix (/usr in the package).
+set(VT_PYTHONDIR lib/python3/dist-packages CACHE PATH "where to install the vtoken Python package")
+install(FILES ${PROJECT_SOURCE_DIR}/python/vtoken/__init__.py ${PROJECT_SOURCE_DIR}/python/vtoken/pytest_plugin.py
+  DESTINATION ${VT_PYTHONDIR}/vtoken)

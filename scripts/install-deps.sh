@@ -25,6 +25,9 @@ packages=(
   iproute2 util-linux procps psmisc systemd strace man-db file groff-base python3
   jq xxd
   oathtool faketime # OATH codes checked by an implementation of their own, at times the test sets
+  # vtoken run without namespaces (a seccomp filter refuses them), the pytest plugin's examples,
+  # the GitHub action's YAML, the Containerfile built and run by podman on a debootstrap base
+  python3-seccomp python3-pytest python3-yaml podman runc debootstrap
   bash-completion # its completionsdir (bash-completion.pc), and the test of vtoken's completion
   # the Debian package (tests/integration/test_package.sh): dpkg-buildpackage and lintian; its
   # Build-Depends (debian/control) come below, through apt-get build-dep

@@ -10,7 +10,7 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)"
 
 echo
-echo "== vtoken run: a private pcscd + vpcd + vtokend with a fresh card"
+echo "== vtoken run: a private pcscd + vtokend with a fresh card on vtoken's reader driver"
 exec build/vtoken run -- sh -c '
   echo "== pcsc_scan -r"; pcsc_scan -r
   echo "== opensc-tool --list-readers --name --atr"; opensc-tool -l; opensc-tool -n -a

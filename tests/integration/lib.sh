@@ -33,16 +33,19 @@ if [ -z "${VT_LIB:-}" ]; then
   # The transport the PC/SC environments use: vpcd (the default), or vtoken's own driver when
   # ctest runs the suite a second time as integration-driver/NAME (VT_TRANSPORT=driver). Every
   # `$VTOKEN run` of a test, and of the scripts it runs, then gets --transport.
+  # The isolation likewise: namespaces where they can be made (VT_ISOLATION unset: vtoken run's
+  # own choice), or none when ctest runs the `vtoken run` tests a third time as
+  # integration-plain/NAME (VT_ISOLATION=none, on the driver): every run then gets --isolation.
   VT_TRANSPORT=${VT_TRANSPORT:-vpcd}
+  VT_ISOLATION=${VT_ISOLATION:-}
   VTOKEN_BIN=$VTOKEN # vtoken itself, for a test that names the transport
-  export VT_TRANSPORT VTOKEN_BIN
-  if [ "$VT_TRANSPORT" != vpcd ]; then
-    printf '#!/bin/sh\nif [ "$1" = run ]; then shift; exec "%s" run --transport %s "$@"; fi\nexec "%s" "$@"\n' \
-      "$VTOKEN_BIN" "$VT_TRANSPORT" "$VTOKEN_BIN" >"$T/vtoken"
-    chmod 755 "$T/vtoken"
-    VTOKEN=$T/vtoken
-    export VTOKEN
-  fi
+  export VT_TRANSPORT VT_ISOLATION VTOKEN_BIN
+  run_options="--transport $VT_TRANSPORT${VT_ISOLATION:+ --isolation $VT_ISOLATION}"
+  printf '#!/bin/sh\nif [ "$1" = run ]; then shift; exec "%s" run %s "$@"; fi\nexec "%s" "$@"\n' \
+    "$VTOKEN_BIN" "$run_options" "$VTOKEN_BIN" >"$T/vtoken"
+  chmod 755 "$T/vtoken"
+  VTOKEN=$T/vtoken
+  export VTOKEN
 fi
 
 fail() {
@@ -94,6 +97,16 @@ free_port() {
 in_private_network() {
   nsenter --net="$VTOKEN_NETNS" -- "$@"
 }
+
+# namespaces_only REASON: the test is about vtoken run's namespaces; without them it is skipped.
+namespaces_only() {
+  [ "$VT_ISOLATION" != none ] || skip "namespaces only: $*"
+}
+
+# run_pcscd, run_vtokend: inside `vtoken run`, the pid of the run's own pcscd or vtokend (without
+# namespaces, others' are visible too: found by the run's directory in their command line)
+run_pcscd() { pgrep -f -- "-c $VTOKEN_RUN_DIR/reader.conf.d"; }
+run_vtokend() { pgrep -f -- "--config $VTOKEN_RUN_DIR/vtokend.conf"; }
 
 # vpcd_only REASON: the test is about vpcd itself; on another transport it is skipped, saying why.
 vpcd_only() {

@@ -16,7 +16,7 @@ out=$("$VTOKEN" run --card "$T/card" -- bash -c '
   # that check waits on the driver (a pcscd thread in a futex wait). Only a check already
   # waiting sees a pull before OpenSC, after the failed command, asks whether the card is there
   # and reports CKR_DEVICE_REMOVED (else CKR_GENERAL_ERROR).
-  pcscd_check_waits() { grep -qs futex /proc/"$(pidof pcscd)"/task/*/wchan; }
+  pcscd_check_waits() { grep -qs futex /proc/"$(run_pcscd)"/task/*/wchan; }
   scan_saw_reinsertion() {
     grep -A2 "Reader 0" "$T/scan.out" | grep "Card state" | tr -d "\n" |
       grep -Eq "Card inserted.*Card removed.*Card inserted"
@@ -160,7 +160,7 @@ print(\"reply:\", data.decode().strip())
   raw "status"
   # the daemon still serves: a control request and a card operation
   "$VTOKEN" ctl status && pkcs11-tool --module "$OPENSC_MODULE" -L >/dev/null && echo "still serving"
-  [ "$(pidof vtokend)" ] && echo "vtokend alive"
+  [ "$(run_vtokend)" ] && echo "vtokend alive"
   if [ "$HOST_UID" = 0 ]; then  # other users exist only for root (else one uid is mapped)
     chmod 755 "$VTOKEN_RUN_DIR"
     stat -c "control socket %a %U" "$VTOKEN_CONTROL"

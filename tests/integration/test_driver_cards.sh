@@ -55,4 +55,4 @@ err=$("$VTOKEN_BIN" run --transport vpcd --card "$T/c0" --card "$T/c1" --card "$
 rc=$?
 set -e
 expect_eq "$rc" 64 "a third card on vpcd is a usage error"
-expect_match "$err" 'at most 2 cards with vpcd' "and says why"
+expect_match "$err" 'at most 2 cards on vpcd' "and says why"

@@ -60,10 +60,14 @@ expect_match "$out" 'Yes +Virtual PCD 00 00' "first card present"
 expect_match "$out" "Yes +$(reader_name 1)" "second card present"
 expect_match "$out" 'cards=2' "VTOKEN_CARDS tells COMMAND how many cards"
 
+# the default transport is vtoken's driver (vpcd only when asked for)
+expect_match "$("$VTOKEN_BIN" run -- "$VTOKEN_BIN" ctl status)" 'card0: driver /' \
+  "the default transport is vtoken's driver"
+
 # a third card is refused with a clear message (vpcd's two slots; the driver's limit of 16 is
 # tested in test_driver_cards)
 set +e
-err=$("$VTOKEN_BIN" run --card a --card b --card c -- true 2>&1)
+err=$("$VTOKEN_BIN" run --transport vpcd --card a --card b --card c -- true 2>&1)
 rc=$?
 set -e
 [ "$rc" -ne 0 ] || fail "three cards accepted"

@@ -11,7 +11,7 @@
 # are checked too: what an example says it shows.
 source "$(dirname "$0")/lib.sh"
 mkdir "$T/bin"
-ln -s "$VTOKEN" "$T/bin/vtoken"
+ln -s "$VTOKEN_BIN" "$T/bin/vtoken" # vtoken as documented: its own default transport
 ln -s "$VTOKEND" "$T/bin/vtokend"
 export PATH="$T/bin:$PATH"
 
@@ -58,7 +58,7 @@ run_doc README.md
 out=$(cat "$T/README.md.out")
 expect_match "$out" 'Certificate Object; type = X\.509 cert' "README: pkcs11-tool lists the fresh card's objects"
 expect_match "$out" '^Initial PIN: ' "README: the fresh e-Cert card's PIN envelope"
-expect_match "$out" 'Yes +Virtual PCD 00 01' "README: two cards, two readers"
+expect_match "$out" 'Yes +Virtual PCD 01 00' "README: two cards, two readers (the driver's)"
 expect_match "$out" 'Version:' "README: yubico-piv-tool -a status"
 expect_match "$out" 'URL: pkcs11:.*type=cert' "README: p11tool lists the certificates of \$VTOKEN_CARD0_TOKEN_URI"
 expect_match "$out" 'subject: +DN: .*CN=CHAN Tai Man' "README: pkcs11-tool --token-label \$VTOKEN_CARD1_TOKEN_LABEL"

@@ -75,7 +75,7 @@ uri0=$(sed -n 's/^uri0=//p' <<<"$out")
 uri1=$(sed -n 's/^uri1=//p' <<<"$out")
 [ -n "$uri0" ] && [ "$uri0" != "$uri1" ] || fail "the two tokens are not told apart: '$uri0' '$uri1'"
 pass "OpenSC sees two tokens"
-expect_match "$out" 'Yes +Virtual PCD 00 01' "both are present"
+expect_match "$out" "Yes +$(reader_name 1)" "both are present"
 
 # --fresh ecert: the e-Cert template's PIN envelope comes with the copy, and its PIN logs in
 "$VTOKEN" run --fresh ecert -- bash -c '

@@ -31,7 +31,7 @@ expect_match "$(cat "$T/with/args")" '^-f -c .*/reader.conf.d --disable-polkit$'
   "a pcscd that offers --disable-polkit gets it"
 expect_no_match "$(cat "$T/without/args")" 'polkit' "a pcscd without the option does not get it"
 
-real=$("$VTOKEN" run --card "$T/card" -- sh -c 'tr "\0" " " </proc/$(pidof pcscd)/cmdline')
+real=$("$VTOKEN" run --card "$T/card" -- bash -c 'source "$VT_LIB"; tr "\0" " " </proc/$(run_pcscd)/cmdline')
 if pcscd --help 2>&1 | grep -q -- --disable-polkit; then
   expect_match "$real" '--disable-polkit' "this system's pcscd offers the option and runs with it"
 else

@@ -20,13 +20,20 @@ as_user() { runuser -u "$user" -- env HOME="$T" TMPDIR="$T" XDG_STATE_HOME="$T/s
 # the host's setting untouched): the message names the setting and how to enable it
 set +e
 err=$(python3 "$VT_SRC/tests/integration/tools/without_userns.py" "$(id -u "$user")" \
-  env HOME="$T" TMPDIR="$T" PATH=/usr/local/bin:/usr/bin:/bin "$VTOKEN" run --card "$T/card0" -- true 2>&1)
+  env HOME="$T" TMPDIR="$T" PATH=/usr/local/bin:/usr/bin:/bin "$VTOKEN_BIN" run --isolation namespaces --card "$T/card0" -- true 2>&1)
 rc=$?
 set -e
-expect_eq "$rc" 125 "vtoken run fails where user namespaces are disabled"
+expect_eq "$rc" 125 "vtoken run --isolation namespaces fails where user namespaces are disabled"
 expect_match "$err" 'cannot create private namespaces \(unshare: No space left on device\)' "and says the kernel refused them"
 expect_match "$err" 'user namespaces are disabled on this system \(user.max_user_namespaces = 0\)' "and that they are disabled, by which setting"
 expect_match "$err" "sudo sysctl -w user.max_user_namespaces=" "and how to enable them"
+# on the driver (the default) it goes on without namespaces instead, and says so
+out=$(python3 "$VT_SRC/tests/integration/tools/without_userns.py" "$(id -u "$user")" \
+  env HOME="$T" TMPDIR="$T" PATH=/usr/local/bin:/usr/bin:/bin "$VTOKEN_BIN" run --card "$T/card0" -- \
+  sh -c 'opensc-tool -a; echo "isolation=$VTOKEN_ISOLATION"' 2>&1) || fail "no fallback without user namespaces: $out"
+expect_match "$out" 'namespaces refused \(No space left on device\)' "on the driver it runs without namespaces, saying why"
+expect_match "$out" '^isolation=none$' "and tells COMMAND"
+expect_match "$out" '^3b(:[0-9a-f]{2})+$' "and the card is present"
 
 mkdir "$T/www" && echo "host page" >"$T/www/index.html"
 python3 -u -m http.server --bind 127.0.0.1 --directory "$T/www" 0 >"$T/http.log" 2>&1 &

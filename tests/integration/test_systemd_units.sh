@@ -149,7 +149,7 @@ printf '#!/bin/sh\nexec strace -f -y -qq -ff -o %q %q "$@"\n' "$tmp/strace/trace
 chmod +x "$tmp/vtokend-strace"
 echo hello >"$tmp/data"
 mkdir -m 0700 "$tmp/state"
-VTOKEND="$tmp/vtokend-strace" "$VTOKEN" run --card "$tmp/state/card" -- sh -c '
+VTOKEND="$tmp/vtokend-strace" "$VTOKEN" run --transport vpcd --card "$tmp/state/card" -- sh -c '
     set -e
     pkcs11-tool --module "$1" -L >/dev/null
     pkcs11-tool --module "$1" --login --pin 123456 --sign -m ECDSA --id 02 -i "$2" -o "$2.sig" 2>/dev/null
