@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib.sh"
 
 echo hello >"$T/data"
 export T
-out=$("$VTOKEN" run --card "$T/card" -- bash -c '
+out=$("$VTOKEN" run --card "$T/card" -- bash -c 'source "$VT_LIB"
   set -u
   source "$VT_LIB"
   answered() { [ "$(card_status_field card0 commands)" -ge "$1" ]; } # the card answered $1 commands
@@ -122,7 +122,7 @@ HOST_UID=$(id -u)
 export HOST_UID
 # nobody runs a copy of vtoken: the build tree itself may be out of its reach (under /root)
 for_any_user "$T/any-user"
-out=$("$VTOKEN" run --card "$T/card" -- bash -c '
+out=$("$VTOKEN" run --card "$T/card" -- bash -c 'source "$VT_LIB"
   set -u
   try() { "$VTOKEN" ctl "$@" 2>&1; echo "rc=$?"; }
   try bogus
