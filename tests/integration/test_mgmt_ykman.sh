@@ -8,6 +8,7 @@
 source "$(dirname "$0")/lib.sh"
 
 "$VTOKEN" init "$T/piv" --compat yubikey --generate 9a:p256 >/dev/null
+"$VTOKEN" init "$T/yk5" --profile yubikey5 >/dev/null
 "$VTOKEN" init "$T/both" --profile piv+openpgp --compat yubikey --generate 9a:p256 \
   --firmware 5.7.1 >/dev/null
 
@@ -37,3 +38,19 @@ expect_match "$log" '^PIV[[:space:]]+Enabled' "PIV is enabled"
 expect_match "$log" '^OpenPGP[[:space:]]+Enabled' "OpenPGP is enabled: the card carries it"
 expect_no_match "$log" '^(OATH|FIDO2|FIDO U2F|Yubico OTP)[[:space:]]+Enabled' "nothing else is"
 pass "ykman info lists exactly the applications each card carries"
+
+# a YubiKey 5's applications (the yubikey5 profile): ykman info and ykman config read the same
+# configuration, every application the card carries enabled, none other
+log=$("$VTOKEN" run --reader-name "Yubico YubiKey OTP+FIDO+CCID" --card "$T/yk5" -- \
+  bash -c 'ykman --reader "CCID 00 00" info; echo "ykman-info-rc=$?"
+           echo "== config"; ykman --reader "CCID 00 00" config usb --list; echo "ykman-config-rc=$?"' 2>&1 || true)
+echo "$log" | sed 's/^/# yubikey5: /'
+expect_match "$log" '^ykman-info-rc=0$' "ykman info reads the yubikey5 card"
+for app in PIV OpenPGP OATH FIDO2 'FIDO U2F'; do
+  expect_match "$log" "^$app[[:space:]]+Enabled" "$app is enabled on the yubikey5 card"
+done
+expect_no_match "$log" '^(Yubico OTP|OTP|YubiHSM Auth)[[:space:]]+Enabled' "OTP and YubiHSM Auth are not"
+expect_match "$log" '^ykman-config-rc=0$' "ykman config usb --list reads the yubikey5 card"
+listed=$(sed -n '/^== config$/,/^ykman-config-rc=/p' <<<"$log" | grep -vE '^(== config|ykman-config-rc=.*)$' | sort | tr '\n' ',')
+expect_eq "$listed" "FIDO U2F,FIDO2,OATH,OpenPGP,PIV," "ykman config usb --list: exactly the applications the card carries"
+pass "ykman config reads the configuration the card reports"
