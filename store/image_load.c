@@ -5,8 +5,10 @@
  *
  *   card.ini — identity and policy, INI; unknown sections or keys are errors:
  *       [card]    profile, applets (the applets the card carries, space-separated, in order:
- *                 `applets = piv openpgp`; images made before say applet = piv | openpgp |
- *                 piv+openpgp, which loads the same), atr (hex bytes, spaces allowed), guid (32
+ *                 `applets = piv openpgp oath`; images made before say applet = piv |
+ *                 openpgp | piv+openpgp, which loads the same, and the lists with PIV that
+ *                 the previous release knew are still written that way, so it reads them),
+ *                 atr (hex bytes, spaces allowed), guid (32
  *                 hex digits), serial (decimal), firmware (x.y.z: the YubiKey firmware the card
  *                 answers as, defaults included; an image made before has version instead,
  *                 which is only reported, and keeps a 3DES default management key),

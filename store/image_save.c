@@ -13,6 +13,27 @@
 #include <string.h>
 
 /* card.ini of img, the state of unit `unit` replaced by `proposed` (NULL: none replaced). */
+
+/* card.ini's applet as the previous release spelled it, for the lists it read whole (a card
+ * with PIV: its loader wants PIV's sections, which an OpenPGP card no longer has); NULL else. */
+static const char *old_applet_name(const struct vt_image *img)
+{
+        static const char *const names[] = {"piv", "piv+openpgp"};
+        char list[32] = "";
+        size_t n = 0;
+
+        for (size_t i = 0; i < img->n_units; i++) {
+                int w = snprintf(list + n, sizeof(list) - n, "%s%s", n ? "+" : "",
+                                 img->units[i].unit->name);
+                if (w < 0 || (size_t)w >= sizeof(list) - n)
+                        return NULL;
+                n += (size_t)w;
+        }
+        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+                if (strcmp(list, names[i]) == 0)
+                        return names[i];
+        return NULL;
+}
 static int card_text(const struct vt_image *img, const struct vt_applet_unit *unit,
                      const void *proposed, struct vt_text *t)
 {
@@ -25,8 +46,16 @@ static int card_text(const struct vt_image *img, const struct vt_applet_unit *un
                 return -EINVAL;
         vt_text_put(t, "; vtoken card image: identity and policy (secrets and counters are in "
                        "'state')\n");
-        vt_text_put(t, "[card]\nprofile = %s\napplets = ", img->profile);
-        for (size_t i = 0; i < img->n_units; i++, sep = " ")
+        vt_text_put(t, "[card]\nprofile = %s\n", img->profile);
+        /* The applet lists the previous release read are written its way (applet = piv or
+         * piv+openpgp), so that it reads such an image of this one too; any other list as
+         * applets = NAME... */
+        const char *old = old_applet_name(img);
+        if (old)
+                vt_text_put(t, "applet = %s", old);
+        else
+                vt_text_put(t, "applets = ");
+        for (size_t i = 0; !old && i < img->n_units; i++, sep = " ")
                 vt_text_put(t, "%s%s", sep, img->units[i].unit->name);
         vt_text_put(t, "\natr = ");
         vt_text_hex(t, compat ? img->own_atr : img->atr, compat ? img->own_atr_len : img->atr_len,
