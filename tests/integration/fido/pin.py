@@ -14,7 +14,9 @@ from fido2.pcsc import CtapPcscDevice
 from fido2.server import Fido2Server
 from fido2.webauthn import PublicKeyCredentialRpEntity
 
+# python-fido2 0.9 (Debian 12), 1.x (Debian 13) and 2.x name things differently
 V1 = int(fido2.__version__.split(".")[0]) >= 1
+V2 = int(fido2.__version__.split(".")[0]) >= 2
 RP = PublicKeyCredentialRpEntity(id="vtoken.example", name="vtoken test RP")
 
 
@@ -69,7 +71,10 @@ user = {"id": b"pin-user", "name": "pin@vtoken.example", "displayName": "PIN use
 opts, state = server.register_begin(user, user_verification="required")
 if V1:
     r = c.make_credential(opts["publicKey"])
-    auth = server.register_complete(state, r)
+    if V2:
+        auth = server.register_complete(state, r)
+    else:
+        auth = server.register_complete(state, r.client_data, r.attestation_object)
 else:
     r = c.make_credential(opts["publicKey"], pin="4321")
     auth = server.register_complete(state, r.client_data, r.attestation_object)
@@ -79,7 +84,13 @@ opts, state = server.authenticate_begin([cred], user_verification="required")
 if V1:
     sel = c.get_assertion(opts["publicKey"])
     res = sel.get_response(0)
-    server.authenticate_complete(state, [cred], res)
+    if V2:
+        server.authenticate_complete(state, [cred], res)
+    else:
+        server.authenticate_complete(
+            state, [cred], res.credential_id, res.client_data, res.authenticator_data,
+            res.signature
+        )
 else:
     res = c.get_assertion(opts["publicKey"], pin="4321").get_response(0)
     server.authenticate_complete(

@@ -21,7 +21,9 @@ if os.environ.get("VT_FIDO_DEBUG"):
     import logging
 
     logging.basicConfig(level=logging.DEBUG)
+# python-fido2 0.9 (Debian 12), 1.x (Debian 13) and 2.x name things differently
 V1 = int(fido2.__version__.split(".")[0]) >= 1
+V2 = int(fido2.__version__.split(".")[0]) >= 2
 ORIGIN = "https://vtoken.example"
 RP = PublicKeyCredentialRpEntity(id="vtoken.example", name="vtoken test RP")
 CA = x509.load_pem_x509_certificate(open(sys.argv[2], "rb").read())
@@ -51,7 +53,7 @@ def client(dev):
 
 def user(n):
     u = {"id": b"user-%d" % n, "name": "user%d@vtoken.example" % n, "displayName": "User %d" % n}
-    if V1:
+    if V2:
         from fido2.webauthn import PublicKeyCredentialUserEntity
 
         return PublicKeyCredentialUserEntity(**u)
@@ -72,9 +74,14 @@ def verify_attestation(att_obj, client_data_hash):
 def register(c, server, n, rk=False, algs=None):
     if algs:
         server.allowed_algorithms = [PublicKeyCredentialParameters("public-key", a) for a in algs]
-    opts, state = server.register_begin(user(n), resident_key=rk or None)
-    r = c.make_credential(opts["publicKey"])
     if V1:
+        opts, state = server.register_begin(
+            user(n), resident_key_requirement="required" if rk else None
+        )
+    else:
+        opts, state = server.register_begin(user(n), resident_key=rk or None)
+    r = c.make_credential(opts["publicKey"])
+    if V2:
         auth = server.register_complete(state, r)
     else:
         auth = server.register_complete(state, r.client_data, r.attestation_object)
@@ -85,7 +92,7 @@ def authenticate(c, server, creds, allow=True):
     opts, state = server.authenticate_begin(creds if allow else None)
     sel = c.get_assertion(opts["publicKey"])
     res = sel.get_response(0)
-    if V1:
+    if V2:
         server.authenticate_complete(state, creds, res)
         return res, sel
     server.authenticate_complete(
@@ -106,9 +113,9 @@ def main():
     assert cred.public_key[3] == -7
     ok("ES256 registration: packed attestation verified up to the image's CA")
     res, _ = authenticate(c, server, [cred])
-    counter1 = (res.authenticator_data if not V1 else res.response.authenticator_data).counter
+    counter1 = (res.authenticator_data if not V2 else res.response.authenticator_data).counter
     res, _ = authenticate(c, server, [cred])
-    counter2 = (res.authenticator_data if not V1 else res.response.authenticator_data).counter
+    counter2 = (res.authenticator_data if not V2 else res.response.authenticator_data).counter
     assert counter2 > counter1, (counter1, counter2)
     ok("ES256 assertions verified, counter %d then %d" % (counter1, counter2))
 
