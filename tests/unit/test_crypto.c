@@ -224,9 +224,14 @@ static void test_rsa_decrypt(void **state)
                 /* another length, or a cryptogram of another key */
                 assert_int_equal(vt_crypto_rsa_decrypt(keys[a], ct, ctlen - 1, pt, &ptlen),
                                  VT_CRYPTO_BAD_INPUT);
+                /* a damaged cryptogram never gives the secret: OpenSSL before 3.2 refuses its
+                 * padding, 3.2 and later (Debian 13) answer a synthetic plaintext instead
+                 * (implicit rejection, against Bleichenbacher's and the Marvin attack) */
                 ct[ctlen / 2] ^= 0x01;
-                assert_int_equal(vt_crypto_rsa_decrypt(keys[a], ct, ctlen, pt, &ptlen),
-                                 VT_CRYPTO_BAD_INPUT);
+                int r = vt_crypto_rsa_decrypt(keys[a], ct, ctlen, pt, &ptlen);
+                assert_true(r == VT_CRYPTO_BAD_INPUT ||
+                            (r == VT_CRYPTO_OK &&
+                             (ptlen != sizeof(secret) || memcmp(pt, secret, ptlen) != 0)));
         }
         assert_int_equal(vt_crypto_rsa_decrypt(keys[VT_CRYPTO_P256], ct, 32, pt, &ptlen),
                          VT_CRYPTO_BAD_INPUT);
