@@ -70,5 +70,5 @@ void vt_text_free(struct vt_text *t)
         if (t->p)
                 OPENSSL_cleanse(t->p, t->cap);
         free(t->p);
-        *t = (struct vt_text)VT_TEXT_INIT;
+        *t = VT_TEXT_INIT;
 }

@@ -13,10 +13,7 @@ struct vt_text {
         int err; /* set once a write failed (out of memory); later writes do nothing */
 };
 
-#define VT_TEXT_INIT                                                                               \
-        {                                                                                          \
-                NULL, 0, 0, 0                                                                      \
-        }
+#define VT_TEXT_INIT ((struct vt_text){NULL, 0, 0, 0})
 
 /* Appends printf-formatted text. */
 void vt_text_put(struct vt_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

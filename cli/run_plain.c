@@ -156,8 +156,8 @@ int vt_plain_lock(const char *dir)
 static int abandoned(int dirfd, const char *name)
 {
         struct stat st;
-        if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode) ||
-            st.st_uid != getuid())
+        if (dirfd < 0 || fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+            !S_ISDIR(st.st_mode) || st.st_uid != getuid())
                 return 0;
         char lock[NAME_MAX + 8];
         snprintf(lock, sizeof(lock), "%s/.lock", name);

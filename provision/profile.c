@@ -1109,8 +1109,8 @@ static bool is_entry(int parentfd, const char *name, int fd)
 {
         struct stat a, b;
 
-        return fstatat(parentfd, name, &a, AT_SYMLINK_NOFOLLOW) == 0 && fstat(fd, &b) == 0 &&
-               a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+        return parentfd >= 0 && fd >= 0 && fstatat(parentfd, name, &a, AT_SYMLINK_NOFOLLOW) == 0 &&
+               fstat(fd, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
 /* The directory the image is written into: a new one beside the image (tmp names it in
