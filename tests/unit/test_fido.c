@@ -153,13 +153,15 @@ static uint16_t send_apdu(struct fixture *f, uint8_t cla, uint8_t ins, uint8_t p
         size_t n = 4;
         if (len) {
                 cmd[n++] = (uint8_t)len;
-                memcpy(cmd + n, data, len);
+                if (len)
+                        memcpy(cmd + n, data, len);
                 n += len;
         }
         cmd[n++] = 0;
         sw = xfer(f, cmd, n);
         for (;;) {
-                memcpy(out + got, f->resp, f->resp_len);
+                if (f->resp_len)
+                        memcpy(out + got, f->resp, f->resp_len);
                 got += f->resp_len;
                 if ((sw & 0xFF00) != 0x6100)
                         break;
@@ -177,7 +179,8 @@ static uint8_t ctap(struct fixture *f, uint8_t cmd, const uint8_t *cbor, size_t 
         uint8_t msg[2048], resp[4096];
         size_t n;
         msg[0] = cmd;
-        memcpy(msg + 1, cbor, len);
+        if (len)
+                memcpy(msg + 1, cbor, len);
         assert_int_equal(send_apdu(f, 0x80, 0x10, 0x80, msg, len + 1, resp, &n), SW_OK);
         assert_true(n >= 1);
         if (out) {
@@ -367,8 +370,10 @@ static bool verify(EVP_PKEY *pub, const uint8_t *a, size_t al, const uint8_t *b,
         uint8_t msg[2048];
         EVP_MD_CTX *m = EVP_MD_CTX_new();
         const EVP_MD *md = EVP_PKEY_get_id(pub) == EVP_PKEY_ED25519 ? NULL : EVP_sha256();
-        memcpy(msg, a, al);
-        memcpy(msg + al, b, bl);
+        if (al) /* memcpy of no bytes from NULL is still undefined */
+                memcpy(msg, a, al);
+        if (bl)
+                memcpy(msg + al, b, bl);
         bool ok = EVP_DigestVerifyInit(m, NULL, md, NULL, pub) == 1 &&
                   EVP_DigestVerify(m, sig, sig_len, msg, al + bl) == 1;
         EVP_MD_CTX_free(m);
