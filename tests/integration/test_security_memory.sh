@@ -4,6 +4,11 @@
 # receive buffer, the command the daemon kept for its trace, the card's own buffers).
 source "$(dirname "$0")/lib.sh"
 [ "$(id -u)" -eq 0 ] || skip "needs root to read the daemon's memory"
+# ASan's allocator keeps the heap in regions of its own and freed blocks in quarantine: the scan
+# is meaningful in the normal build, whose run checks it (its positive control fails here)
+if grep -qxF "VT_SANITIZE:BOOL=ON" "$VT_BUILD/CMakeCache.txt" 2>/dev/null; then
+  skip "vtokend's memory is scanned in the normal build, not under ASan"
+fi
 
 # scan PID HEX: prints every offset of the bytes HEX in PID's writable memory
 cat >"$T/scan.py" <<'PY'
