@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Replays the fuzz seed corpus (tests/fuzz/corpus) through the fuzz target's entry point, so
  * every build -- the sanitizer build too -- runs the sequences the fuzzer starts from. (The
  * target itself touches no file; only the seeds are read here.) */
