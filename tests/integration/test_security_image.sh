@@ -8,9 +8,33 @@ source "$(dirname "$0")/lib.sh"
 [ "$(id -u)" -eq 0 ] || skip "needs root to serve another user's files"
 
 "$VTOKEN" init "$T/img" >/dev/null
-serve() { # IMAGE [DAEMON-LINES]: vtokend on a port nobody listens on; prints its log, status
+alive_after() { # SECONDS PID: true when PID still runs SECONDS from now (returns at its exit)
+  local deadline=$((${EPOCHREALTIME/[.,]/} + $1 * 1000000))
+  while kill -0 "$2" 2>/dev/null; do
+    ((${EPOCHREALTIME/[.,]/} < deadline)) || return 0
+    sleep 0.05 # polling the process's exit, bounded by SECONDS
+  done
+  return 1
+}
+serve() { # IMAGE [DAEMON-LINES]: vtokend on a port nobody listens on, for 3 s; prints its log
   printf '[daemon]\n%s\n[card c]\nimage = %s\nvpcd = 127.0.0.1:1\n' "${2:-}" "$1" >"$T/v.conf"
-  timeout 3 "$VTOKEND" --config "$T/v.conf" 2>&1 || true
+  # the log goes to a file, not a pipe; a vtokend that outlives SIGTERM by 20 s fails the test
+  # with what it was doing, rather than hanging it
+  "$VTOKEND" --config "$T/v.conf" >"$T/v.log" 2>&1 &
+  local pid=$!
+  if alive_after 3 "$pid"; then
+    kill -TERM "$pid" 2>/dev/null || true
+    if alive_after 20 "$pid"; then
+      echo "vtokend $pid did not stop within 20 s of SIGTERM: state" \
+        "$(awk '/^State/{print $2}' /proc/"$pid"/status 2>/dev/null), in $(cat /proc/"$pid"/wchan 2>/dev/null);" \
+        "threads: $(ls /proc/"$pid"/task 2>/dev/null | tr '\n' ' '); children: $(pgrep -P "$pid" -a 2>/dev/null)" >&2
+      cat "$T/v.log" >&2
+      kill -KILL "$pid" 2>/dev/null || true
+      fail "vtokend outlived SIGTERM"
+    fi
+  fi
+  wait "$pid" 2>/dev/null || true
+  cat "$T/v.log"
 }
 
 # a link planted as a data object: the CHUID would have been /etc/shadow

@@ -42,7 +42,7 @@ out=$("$VTOKEN" run --card "$T/card" -- bash -c '
     (in_private_network "$VTOKEND" --config "$VTOKEN_RUN_DIR/vtokend.conf" >>"$T/vtokend.log" 2>&1 &) # not our child: no job notice when killed
     wait_until 2 "round $round: the card is back for PC/SC" -- present
     back_ms+=($(((${EPOCHREALTIME/[.,]/} - start) / 1000)))
-    wait "$client" || true
+    kill "$client" 2>/dev/null; wait "$client" || true # its VERIFY was answered before the kill, or never
     now=$(tries)
     [ "$now" -le "$prev" ] || fail "round $round: tries left rose from $prev to $now"
     answered=$(sed -n "s/^< 63 C\([0-9A-F]\)$/\1/p" "$T/answers")
