@@ -16,6 +16,7 @@
 #include "openpgp.h"
 #include "piv.h"
 #include "piv_state.h"
+#include "profile.h"
 #include "registry.h"
 #include "sw.h"
 
@@ -125,6 +126,37 @@ static void test_old_openpgp_image_loads(void **state)
         vt_image_free(again);
         vt_image_free(img);
         rm_rf(dir);
+}
+
+/* What README's "Images and releases" says: a card of a PIV profile is written as the previous
+ * release reads it (applet = ...), a card without PIV as applets = ..., a key that release
+ * refuses. */
+static void test_which_images_the_previous_release_reads(void **state)
+{
+        static const struct {
+                const char *profile, *line;
+        } cases[] = {
+            {"piv", "\napplet = piv\n"},
+            {"piv+openpgp", "\napplet = piv+openpgp\n"},
+            {"openpgp", "\napplets = openpgp\n"},
+            {"oath", "\napplets = oath\n"},
+        };
+        char dir[64], err[512];
+        (void)state;
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                struct vt_init_opts o = {.profile = cases[i].profile, .force = true};
+                snprintf(dir, sizeof(dir), "/tmp/vt-registry-XXXXXX");
+                assert_non_null(mkdtemp(dir));
+                rm_rf(dir);
+                if (vt_image_create(dir, &o, err, sizeof(err)) != 0)
+                        fail_msg("profile %s: %s", cases[i].profile, err);
+                const char *text = read_text(dir, "card.ini");
+                if (!strstr(text, cases[i].line))
+                        fail_msg("profile %s: card.ini has no '%s':\n%s", cases[i].profile,
+                                 cases[i].line, text);
+                rm_rf(dir);
+        }
 }
 
 static void rewrite_card_ini(const char *dir, const char *from, const char *to)
@@ -345,6 +377,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_old_piv_openpgp_image_loads),
             cmocka_unit_test(test_old_openpgp_image_loads),
+            cmocka_unit_test(test_which_images_the_previous_release_reads),
             cmocka_unit_test(test_unknown_applet_refused),
             cmocka_unit_test(test_applets_order_kept),
             cmocka_unit_test(test_mem_store_dispatches_by_unit),
