@@ -103,6 +103,25 @@ struct vt_show {
         void *ctx;
 };
 
+/* ---- vtoken init: options of a unit's own -------------------------------------------------- */
+
+/* An option of `vtoken init` that belongs to a unit (OATH's --oath URI), repeatable; cli/init.c
+ * builds its option list and --help from the rows. */
+struct vt_unit_option {
+        const char *name; /* "oath": --oath */
+        const char *arg;  /* its argument as --help names it: "URI" */
+        const char *help; /* what it does, for --help: lines of at most 56 characters, each
+                             ending in "\n" */
+        /* One value, checked as given, before anything is made: 0, or -1 with why in err.
+         * NULL: apply alone judges. */
+        int (*check)(const char *value, char *err, size_t errlen);
+        /* The values given (in order) put into the card img being made, after the profile's
+         * defaults and before anything is written: 0, or -1 with the message in err (a usage
+         * error: "--oath: ..."). */
+        int (*apply)(struct vt_image *img, const char *const *values, size_t n, char *err,
+                     size_t errlen);
+};
+
 /* ---- the row ------------------------------------------------------------------------------ */
 
 struct vt_applet_unit {
@@ -139,6 +158,10 @@ struct vt_applet_unit {
 
         /* Its section of `vtoken show`; NULL for none. */
         void (*show)(const struct vt_image *card, const void *state, const struct vt_show *out);
+
+        /* Its options of `vtoken init`; NULL (and 0) for none. */
+        const struct vt_unit_option *init_options;
+        size_t n_init_options;
 };
 
 /* ---- the registry ------------------------------------------------------------------------- */

@@ -72,6 +72,7 @@ struct profile {
         const char *applets; /* the applets the card carries (card.ini's applets) */
         const uint8_t *atr;  /* NULL: a neutral one */
         size_t atr_len;
+        const char *help; /* for vtoken init --help: lines of at most 60 characters, "\n" between */
 };
 
 static const struct profile profiles[] = {
@@ -86,7 +87,8 @@ static const struct profile profiles[] = {
      false,
      "piv",
      NULL,
-     0},
+     0,
+     "YubiKey 5 defaults, PIN 123456, PUK 12345678, 3 tries"},
     {"ecert",
      NULL,
      VT_PIV_DEFAULT_PUK,
@@ -98,7 +100,9 @@ static const struct profile profiles[] = {
      true,
      "piv",
      NULL,
-     0},
+     0,
+     "e-Cert token, 15 tries, strong 8-character PIN chosen\nat random, printed once and written "
+     "to IMAGE.pin-envelope.txt"},
     /* an OpenPGP card as it ships: PW1 123456, PW3 12345678, no keys (GnuPG makes them) */
     {"openpgp",
      VT_PIV_DEFAULT_PIN,
@@ -111,7 +115,9 @@ static const struct profile profiles[] = {
      false,
      "openpgp",
      openpgp_atr,
-     sizeof(openpgp_atr)},
+     sizeof(openpgp_atr),
+     "an OpenPGP card 3.4 as it ships (GnuPG, OpenSC's\nopenpgp driver): PIN 123456, admin PIN "
+     "12345678 (--pin and\n--puk change them), no keys until gpg --card-edit makes them"},
     /* a YubiKey 5 with both: the piv profile's PIV, and OpenPGP as it ships */
     {"piv+openpgp",
      VT_PIV_DEFAULT_PIN,
@@ -124,7 +130,8 @@ static const struct profile profiles[] = {
      false,
      "piv openpgp",
      NULL,
-     0},
+     0,
+     "both applications on one card, as a YubiKey 5"},
     /* the e-Cert token on the OpenPGP application: the ecert profile's policy (15 tries, strong
      * 8-character PIN in an envelope), admin PIN 12345678; RSA-2048 keys in all three slots and
      * the personal certificate (test CA) for the authentication key. OpenSC's openpgp driver
@@ -140,7 +147,10 @@ static const struct profile profiles[] = {
      true,
      "openpgp",
      openpgp_atr,
-     sizeof(openpgp_atr)},
+     sizeof(openpgp_atr),
+     "the e-Cert token on OpenPGP (ecert's policy,\nenvelope PIN, personal certificate); choose it "
+     "when holders\nmust set a password of letters and symbols: OpenSC's openpgp\ndriver takes "
+     "one, its PIV driver (ecert) digits only"},
     /* OATH alone (TOTP and HOTP codes for ykman and Yubico Authenticator), no account yet */
     {"oath",
      VT_PIV_DEFAULT_PIN,
@@ -153,7 +163,9 @@ static const struct profile profiles[] = {
      false,
      "oath",
      NULL,
-     0},
+     0,
+     "the OATH application alone (TOTP and HOTP codes,\nykman oath, Yubico Authenticator), no "
+     "account yet"},
     /* the applications of a YubiKey 5: the piv profile's PIV, OpenPGP as it ships, OATH,
      * FIDO */
     {"yubikey5",
@@ -167,7 +179,8 @@ static const struct profile profiles[] = {
      false,
      "piv openpgp oath fido",
      NULL,
-     0},
+     0,
+     "a YubiKey 5's applications: PIV as piv has it,\nOpenPGP as it ships, OATH and FIDO"},
     /* FIDO alone (FIDO2 and U2F over PC/SC, as through an NFC reader): no PIN, no credential */
     {"fido",
      VT_PIV_DEFAULT_PIN,
@@ -180,7 +193,8 @@ static const struct profile profiles[] = {
      false,
      "fido",
      NULL,
-     0},
+     0,
+     "a FIDO2/U2F security key (as through an NFC reader)"},
 };
 
 /* What vt_image_create builds in memory before it writes anything. */
@@ -368,6 +382,11 @@ static int settle_firmware(struct build *b)
 const char *vt_profile_at(size_t i)
 {
         return i < sizeof(profiles) / sizeof(profiles[0]) ? profiles[i].name : NULL;
+}
+
+const char *vt_profile_help(size_t i)
+{
+        return i < sizeof(profiles) / sizeof(profiles[0]) ? profiles[i].help : NULL;
 }
 
 bool vt_profile_known(const char *name)

@@ -2,12 +2,15 @@
 /* OATH's registry row (applet/registry.h): its state, its applet, its file, its `vtoken show`. */
 #include "oath.h"
 #include "oath_codec.h"
+#include "oath_uri.h"
 
 #include "registry.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/crypto.h>
 
 static void *state_new(const struct vt_image *card)
 {
@@ -92,11 +95,25 @@ static void show(const struct vt_image *card, const void *state, const struct vt
         out->end(out->ctx);
 }
 
-int vt_oath_preload(struct vt_image *img, const struct oath_cred *creds, size_t n, char *err,
-                    size_t errlen)
+/* vtoken init --oath URI: an account from an otpauth:// URI, put into the card being made. */
+static int uri_check(const char *uri, char *err, size_t errlen)
+{
+        struct oath_cred c;
+        char why[256];
+        int r = oath_cred_from_uri(uri, &c, why, sizeof(why));
+        OPENSSL_cleanse(&c, sizeof(c));
+        if (r < 0)
+                snprintf(err, errlen, "%s (otpauth://totp/Issuer:account?secret=BASE32)", why);
+        return r;
+}
+
+static int uri_apply(struct vt_image *img, const char *const *uris, size_t n, char *err,
+                     size_t errlen)
 {
         struct vt_oath_state *st = vt_image_state(img, &vt_unit_oath);
         size_t room = oath_room(img->version);
+        struct oath_cred c;
+        int r = 0;
         if (!st) {
                 snprintf(err, errlen,
                          "--oath: the %s profile's card carries no OATH application (the oath "
@@ -104,13 +121,25 @@ int vt_oath_preload(struct vt_image *img, const struct oath_cred *creds, size_t 
                          img->profile);
                 return -1;
         }
-        for (size_t i = 0; i < n; i++)
-                if (oath_state_put(st, &creds[i], room) < 0) {
+        for (size_t i = 0; i < n && r == 0; i++) {
+                char why[256];
+                if ((r = oath_cred_from_uri(uris[i], &c, why, sizeof(why))) < 0)
+                        snprintf(err, errlen, "--oath: %s", why);
+                else if ((r = oath_state_put(st, &c, room)) < 0)
                         snprintf(err, errlen, "--oath: no room for more than %zu accounts", room);
-                        return -1;
-                }
-        return 0;
+        }
+        OPENSSL_cleanse(&c, sizeof(c));
+        return r;
 }
+
+static const struct vt_unit_option options[] = {
+    {"oath", "URI",
+     "an OATH account from an otpauth:// URI (repeatable):\n"
+     "otpauth://totp/Issuer:account?secret=BASE32&issuer=...\n"
+     "(algorithm, digits, period, counter), as ykman oath\n"
+     "accounts uri puts it; profiles oath and yubikey5\n",
+     uri_check, uri_apply},
+};
 
 const struct vt_applet_unit vt_unit_oath = {
     .name = "oath",
@@ -130,4 +159,6 @@ const struct vt_applet_unit vt_unit_oath = {
             .commit = vt_oath_commit,
         },
     .show = show,
+    .init_options = options,
+    .n_init_options = sizeof(options) / sizeof(options[0]),
 };

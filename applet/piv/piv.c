@@ -48,7 +48,7 @@ uint16_t piv_commit_slot(struct vt_piv *p, const struct vt_slot *next)
         struct vt_slot *s = vt_piv_slot(p->st, next->ref);
         const struct piv_change ch = {.kind = PIV_CHANGE_SLOT, .st = p->st, .slot = next};
         if (!s)
-                return SW_UNKNOWN;
+                return SW_FAIL_STATE;
         uint16_t sw = commit(p, &ch);
         if (sw != SW_OK)
                 return sw;
