@@ -23,8 +23,11 @@ void vt_card_init(struct vt_card *c, const uint8_t *atr, size_t atr_len)
 
 int vt_card_add_applet(struct vt_card *c, const struct vt_applet *applet)
 {
-        if (c->n_applets == VT_CARD_APPLETS_MAX)
+        if (c->n_applets == VT_CARD_APPLETS_MAX) {
+                if (applet->destroy)
+                        applet->destroy(applet->ctx);
                 return -1;
+        }
         c->applets[c->n_applets++] = *applet;
         return 0;
 }

@@ -105,6 +105,8 @@ struct vt_card {
 };
 
 void vt_card_init(struct vt_card *c, const uint8_t *atr, size_t atr_len);
+/* The card owns the applet from this call on (its destroy runs in vt_card_release, or at once
+ * when the card is full: -1). 0 or -1. */
 int vt_card_add_applet(struct vt_card *c, const struct vt_applet *applet);
 /* Destroys the applets (their destroy callbacks); the card has none left. */
 void vt_card_release(struct vt_card *c);

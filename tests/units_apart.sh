@@ -7,7 +7,8 @@
 # no --NAME option. Comments are not code (registry.h's examples may name one); the profiles[]
 # table is where profiles name the applets they carry.
 # Units that predate the registry are still named by generic code (cli/show.c draws them,
-# provision/profile.c sets their PINs and makes their keys): LEGACY lists them, and shrinks.
+# provision/profile.c makes PIV's keys and OpenPGP's e-Cert keys): LEGACY lists them, and
+# shrinks.
 set -u
 src=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 LEGACY=" piv openpgp mgmt "

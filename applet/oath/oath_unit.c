@@ -12,28 +12,14 @@
 
 #include <openssl/crypto.h>
 
-static void *state_new(const struct vt_image *card)
+static void *unit_state_new(const struct vt_image *card)
 {
         (void)card;
         return oath_state_new();
 }
 
-static void *state_clone(const void *st)
-{
-        return oath_state_clone(st);
-}
-
-static void state_free(void *st)
-{
-        oath_state_free(st);
-}
-
-static int state_apply(void *st, const void *change)
-{
-        const struct oath_change *ch = change;
-        *(struct vt_oath_state *)st = *ch->next;
-        return 0;
-}
+VT_UNIT_CLONE_FREE(struct vt_oath_state, oath_state_clone, oath_state_free)
+VT_UNIT_APPLY_NEXT(struct vt_oath_state, struct oath_change)
 
 static int install(struct vt_card *c, struct vt_image *img, void *state,
                    const struct vt_store *store)
@@ -43,11 +29,7 @@ static int install(struct vt_card *c, struct vt_image *img, void *state,
         if (!o)
                 return -1;
         vt_oath_applet(o, &ap);
-        if (vt_card_add_applet(c, &ap) < 0) {
-                vt_oath_free(o);
-                return -1;
-        }
-        return 0;
+        return vt_card_add_applet(c, &ap);
 }
 
 /* A TOTP credential's period, as its name starts ("60/..."; ykman's reading), else 30. */
@@ -147,10 +129,7 @@ const struct vt_applet_unit vt_unit_oath = {
     .aid = vt_oath_aid,
     .aid_len = sizeof(vt_oath_aid),
     .yk_capability = VT_YK_CAP_OATH,
-    .state_new = state_new,
-    .state_clone = state_clone,
-    .state_free = state_free,
-    .state_apply = state_apply,
+    VT_UNIT_STATE_HOOKS,
     .install = install,
     .codec =
         {

@@ -398,11 +398,7 @@ int vt_piv_install(struct vt_card *c, struct vt_image *img, const struct vt_stor
                 return -1;
         vt_piv_applet(p, &ap);
         ap.destroy = piv_destroy;
-        if (vt_card_add_applet(c, &ap) < 0) {
-                vt_piv_free(p);
-                return -1;
-        }
-        return 0;
+        return vt_card_add_applet(c, &ap);
 }
 
 bool vt_piv_pin_verified(const struct vt_piv *p)
