@@ -352,6 +352,40 @@ static void test_idle_get_response_per_applet(void **state)
 }
 
 /* The registry's names: what card.ini may list. */
+/* The limits follow units.def: a card has room for an applet of every unit, and a card that
+ * carries every unit the build has installs them all. */
+static void test_limits_follow_the_registry(void **state)
+{
+        struct vt_image *img = vt_piv_image_new("all");
+        struct vt_mem_store m = {0};
+        struct vt_store s;
+        struct vt_card card;
+        char err[128];
+        size_t n = 0;
+        (void)state;
+
+        while (vt_unit_at(n))
+                n++;
+        assert_int_equal(VT_CARD_APPLETS_MAX, n);
+        assert_int_equal(VT_IMAGE_UNITS_MAX, n);
+        assert_non_null(img);
+        img->yubikey_mgmt_aid = true;
+        for (size_t i = 0; i < n; i++) {
+                const struct vt_applet_unit *u = vt_unit_at(i);
+                if (u->hidden || vt_image_carries(img, u))
+                        continue;
+                assert_int_equal(vt_image_add_unit(img, u, u->state_new ? u->state_new(img) : NULL),
+                                 0);
+        }
+        assert_non_null(m.mirror = vt_image_clone(img));
+        s = vt_mem_store(&m);
+        assert_int_equal(vt_card_setup(&card, img, &s, err, sizeof(err)), 0);
+        assert_int_equal(card.n_applets, n);
+        vt_card_release(&card);
+        vt_image_free(m.mirror);
+        vt_image_free(img);
+}
+
 static void test_unit_names(void **state)
 {
         const struct vt_applet_unit *u[VT_IMAGE_UNITS_MAX];
@@ -384,6 +418,7 @@ int main(void)
             cmocka_unit_test(test_read_config_reports_the_units_carried),
             cmocka_unit_test(test_idle_get_response_per_applet),
             cmocka_unit_test(test_unit_names),
+            cmocka_unit_test(test_limits_follow_the_registry),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
