@@ -93,7 +93,6 @@ uint32_t oath_code(const uint8_t *mac, size_t mac_len, uint8_t digits);
 struct vt_applet_unit;
 extern const struct vt_applet_unit vt_unit_oath;
 
-
 struct vt_oath;
 
 /* The applet over st (kept, not copied; st must outlive it) and a copy of store, answering as
