@@ -23,8 +23,11 @@ void vt_card_init(struct vt_card *c, const uint8_t *atr, size_t atr_len)
 
 int vt_card_add_applet(struct vt_card *c, const struct vt_applet *applet)
 {
-        if (c->n_applets == VT_CARD_APPLETS_MAX)
+        if (c->n_applets == VT_CARD_APPLETS_MAX) {
+                if (applet->destroy)
+                        applet->destroy(applet->ctx);
                 return -1;
+        }
         c->applets[c->n_applets++] = *applet;
         return 0;
 }
@@ -82,6 +85,24 @@ void vt_card_reset(struct vt_card *c)
 {
         clear_session(c);
         c->powered = true;
+}
+
+const char *vt_card_failure(const struct vt_card *c)
+{
+        static const char *const causes[] = {
+            [SW_FAIL_CRYPTO & 0xFF] = "a crypto operation failed",
+            [SW_FAIL_RANDOM & 0xFF] = "no random numbers",
+            [SW_FAIL_KEYGEN & 0xFF] = "key generation failed",
+            [SW_FAIL_ENCODE & 0xFF] = "a key or certificate could not be encoded",
+            [SW_FAIL_STATE & 0xFF] = "the applet's state is inconsistent",
+            [SW_FAIL_MEMORY & 0xFF] = "out of memory",
+            [SW_FAIL_OVERFLOW & 0xFF] = "the answer overflowed the card's response buffer",
+        };
+        size_t i = c->failure & 0xFF;
+        if (!c->failure)
+                return NULL;
+        return i < sizeof(causes) / sizeof(causes[0]) && causes[i] ? causes[i]
+                                                                   : "an internal failure";
 }
 
 const char *vt_card_selected(const struct vt_card *c)
@@ -321,8 +342,13 @@ size_t vt_card_execute(struct vt_card *c, uint8_t *out)
         uint16_t sw = dispatch(c, &a, &w);
         if (a.data == c->chain)
                 OPENSSL_cleanse(c->chain, a.lc);
-        if (w.err)
+        if (w.err && sw == SW_OK)
+                sw = SW_FAIL_OVERFLOW;
+        c->failure = 0;
+        if (SW_IS_FAIL(sw)) { /* the one place an internal failure becomes 6F 00 */
+                c->failure = sw;
                 sw = SW_UNKNOWN;
+        }
         if (sw != SW_OK || w.len == 0) {
                 OPENSSL_cleanse(c->response, w.len);
                 return put_sw(out, 0, sw);

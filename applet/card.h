@@ -12,6 +12,7 @@
 
 #include "apdu.h"
 #include "buf.h"
+#include "units_count.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -49,6 +50,8 @@ struct vt_applet_status {
  *   ins_name   "VERIFY", ... for traces; NULL for an unknown INS
  *   status     PIN state for the card's status
  *   destroy    frees ctx when the card is released
+ * process and select return a status word, or an internal failure SW_FAIL_* (sw.h) that the
+ * card answers as 6F 00.
  * idle_get_response_sw is what GET RESPONSE with no answer pending gets while the applet is
  * selected (a YubiKey's PIV says 6A80); 0 for the ISO answer, 6985. proprietary_class: the
  * applet takes commands of class 80 (and 90, chained) while selected; others answer 6E00. */
@@ -69,7 +72,8 @@ struct vt_applet {
         bool proprietary_class;
 };
 
-#define VT_CARD_APPLETS_MAX 6
+/* A card holds one applet of each unit of the registry at most. */
+#define VT_CARD_APPLETS_MAX VT_UNITS_COUNT
 
 struct vt_card {
         uint8_t atr[VT_ATR_MAX];
@@ -79,6 +83,7 @@ struct vt_card {
         int selected; /* index into applets, or -1 */
         bool powered;
         unsigned long commands;
+        uint16_t failure; /* SW_FAIL_* of the last command answered 6F 00, else 0 */
 
         /* command chaining: header of the chain and the data gathered so far */
         bool chaining;
@@ -100,6 +105,8 @@ struct vt_card {
 };
 
 void vt_card_init(struct vt_card *c, const uint8_t *atr, size_t atr_len);
+/* The card owns the applet from this call on (its destroy runs in vt_card_release, or at once
+ * when the card is full: -1). 0 or -1. */
 int vt_card_add_applet(struct vt_card *c, const struct vt_applet *applet);
 /* Destroys the applets (their destroy callbacks); the card has none left. */
 void vt_card_release(struct vt_card *c);
@@ -134,6 +141,9 @@ size_t vt_card_transmit(struct vt_card *c, const uint8_t *cmd, size_t len, uint8
  * a fault): VT_SECRET_* bits, judged with the chain under way and the pending answer. */
 unsigned vt_card_peek_secrecy(const struct vt_card *c, const uint8_t *cmd, size_t len);
 
+/* Why the last command vt_card_execute ran was answered 6F 00 (an applet's SW_FAIL_*, sw.h),
+ * for the caller's one log line; NULL when it was not. */
+const char *vt_card_failure(const struct vt_card *c);
 /* The name of the selected applet, or NULL. */
 const char *vt_card_selected(const struct vt_card *c);
 /* The status of the first applet that reports one; false when none does. */

@@ -8,12 +8,14 @@
 #ifndef VT_CARD_IMAGE_H
 #define VT_CARD_IMAGE_H
 
+#include "units_count.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define VT_ATR_MAX_IMG     33
-#define VT_IMAGE_UNITS_MAX 8
+#define VT_IMAGE_UNITS_MAX VT_UNITS_COUNT /* one of each unit of the registry */
 
 /* card.ini's compat: what the card pretends to be for tools that only trust one maker's
  * tokens. yubikey: the ATR of a YubiKey 5 NFC and the YubiKey management AID answered,

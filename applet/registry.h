@@ -12,6 +12,7 @@
 #define VT_REGISTRY_H
 
 #include "card.h"
+#include "pin_rules.h"
 #include "image.h"
 #include "store.h"
 #include "text.h"
@@ -103,6 +104,38 @@ struct vt_show {
         void *ctx;
 };
 
+/* ---- vtoken init: options of a unit's own -------------------------------------------------- */
+
+/* An option of `vtoken init` that belongs to a unit (OATH's --oath URI), repeatable; cli/init.c
+ * builds its option list and --help from the rows. */
+struct vt_unit_option {
+        const char *name; /* "oath": --oath */
+        const char *arg;  /* its argument as --help names it: "URI" */
+        const char *help; /* what it does, for --help: lines of at most 56 characters, each
+                             ending in "\n" */
+        /* One value, checked as given, before anything is made: 0, or -1 with why in err.
+         * NULL: apply alone judges. */
+        int (*check)(const char *value, char *err, size_t errlen);
+        /* The values given (in order) put into the card img being made, after the profile's
+         * defaults and before anything is written: 0, or -1 with the message in err (a usage
+         * error: "--oath: ..."). */
+        int (*apply)(struct vt_image *img, const char *const *values, size_t n, char *err,
+                     size_t errlen);
+};
+
+/* ---- profile defaults: the PINs a card is made with --------------------------------------- */
+
+/* What a profile (and vtoken init's --pin, --puk, --retries) gives every unit of a card being
+ * made; each unit takes what it has a use for, with its own limits and defaults. */
+struct vt_unit_pins {
+        const char *profile;              /* the profile's name, for messages */
+        const char *pin;                  /* the card's PIN: --pin, the profile's, or drawn */
+        const char *puk;                  /* --puk; NULL: the profile's, or the unit's own */
+        const char *profile_puk;          /* the profile's PUK */
+        uint8_t pin_tries, puk_tries;     /* the profile's, or --retries */
+        const struct vt_pin_rules *rules; /* the profile's PIN policy */
+};
+
 /* ---- the row ------------------------------------------------------------------------------ */
 
 struct vt_applet_unit {
@@ -139,7 +172,45 @@ struct vt_applet_unit {
 
         /* Its section of `vtoken show`; NULL for none. */
         void (*show)(const struct vt_image *card, const void *state, const struct vt_show *out);
+
+        /* The profile's PINs into the unit's state of a card being made (after state_new). 0;
+         * -1 with the message in err; -2 when a value given does not fit the unit (a usage
+         * error: "the PIN must have 6 to 8 characters"). NULL: the unit has no PIN. */
+        int (*set_pins)(void *state, const struct vt_unit_pins *pins, char *err, size_t errlen);
+
+        /* Its options of `vtoken init`; NULL (and 0) for none. */
+        const struct vt_unit_option *init_options;
+        size_t n_init_options;
 };
+
+/* ---- what rows share ---------------------------------------------------------------------- */
+
+/* A row's state clone and free over its state type's own functions (typed: CLONE(const TYPE *)
+ * and FREE(TYPE *)): defines the static unit_state_clone and unit_state_free. */
+#define VT_UNIT_CLONE_FREE(TYPE, CLONE, FREE)                                                      \
+        static void *unit_state_clone(const void *st)                                              \
+        {                                                                                          \
+                return CLONE((const TYPE *)st);                                                    \
+        }                                                                                          \
+        static void unit_state_free(void *st)                                                      \
+        {                                                                                          \
+                FREE((TYPE *)st);                                                                  \
+        }
+
+/* A row's state_apply for a unit whose change holds the whole proposed state, `next` (a
+ * struct copied by value: no pointers of its own): defines the static unit_state_apply. */
+#define VT_UNIT_APPLY_NEXT(TYPE, CHANGE)                                                           \
+        static int unit_state_apply(void *st, const void *change)                                  \
+        {                                                                                          \
+                *(TYPE *)st = *((const CHANGE *)change)->next;                                     \
+                return 0;                                                                          \
+        }
+
+/* The four state hooks of a row, from the static unit_state_new, unit_state_clone,
+ * unit_state_free and unit_state_apply its file defines (the two macros above, or its own). */
+#define VT_UNIT_STATE_HOOKS                                                                        \
+        .state_new = unit_state_new, .state_clone = unit_state_clone,                              \
+        .state_free = unit_state_free, .state_apply = unit_state_apply
 
 /* ---- the registry ------------------------------------------------------------------------- */
 

@@ -24,4 +24,17 @@
 #define SW_CLA_NOT_SUPPORTED             0x6E00
 #define SW_UNKNOWN                       0x6F00
 
+/* Internal failures: what an applet returns where something that should not fail did. They are
+ * no status words (SW1 0F never goes on the wire): the card (vt_card_execute) is the one place
+ * that turns them into SW_UNKNOWN, 6F 00, and keeps the cause (vt_card_failure) for the one log
+ * line the daemon writes. An applet never returns SW_UNKNOWN itself. */
+#define SW_FAIL_CRYPTO   0x0F01 /* a crypto operation failed (sign, decrypt, HMAC, cipher) */
+#define SW_FAIL_RANDOM   0x0F02 /* no random numbers */
+#define SW_FAIL_KEYGEN   0x0F03 /* key generation failed */
+#define SW_FAIL_ENCODE   0x0F04 /* a key or certificate could not be encoded */
+#define SW_FAIL_STATE    0x0F05 /* the applet's state is not what it should be */
+#define SW_FAIL_MEMORY   0x0F06 /* out of memory */
+#define SW_FAIL_OVERFLOW 0x0F07 /* the answer did not fit its buffer */
+#define SW_IS_FAIL(sw)   (((sw)&0xFF00) == 0x0F00)
+
 #endif

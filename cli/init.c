@@ -5,8 +5,8 @@
 #include "piv_state.h"
 #include "image_store.h"
 #include "keygen.h"
-#include "oath_uri.h"
 #include "profile.h"
+#include "registry.h"
 #include "text.h"
 
 #include <errno.h>
@@ -20,31 +20,76 @@
 #include <openssl/crypto.h>
 #include <openssl/x509.h>
 
+#define UNIT_OPTIONS_MAX 16
+
+/* The options of the units (their registry rows), k-th of them as getopt's O_UNIT + k. */
+struct unit_option {
+        const struct vt_applet_unit *unit;
+        const struct vt_unit_option *opt;
+        const char **values; /* as given, in order (argv's strings) */
+        size_t n;
+};
+
+static size_t unit_options(struct unit_option *out, size_t cap)
+{
+        size_t n = 0;
+        for (size_t i = 0; vt_unit_at(i); i++)
+                for (size_t k = 0; k < vt_unit_at(i)->n_init_options && n < cap; k++)
+                        out[n++] = (struct unit_option){.unit = vt_unit_at(i),
+                                                        .opt = &vt_unit_at(i)->init_options[k]};
+        return n;
+}
+
+/* "  --name ARG" and its help lines, in the column of the others. */
+static void unit_options_help(FILE *f)
+{
+        struct unit_option u[UNIT_OPTIONS_MAX];
+        size_t n = unit_options(u, UNIT_OPTIONS_MAX);
+        for (size_t i = 0; i < n; i++) {
+                char head[64];
+                const char *line = u[i].opt->help;
+                snprintf(head, sizeof(head), "--%s %s", u[i].opt->name, u[i].opt->arg);
+                fprintf(f, "  %-20s", head);
+                if (strlen(head) > 20)
+                        fprintf(f, "\n%23s", "");
+                else
+                        fputc(' ', f);
+                while (*line) {
+                        size_t len = strcspn(line, "\n");
+                        fprintf(f, "%s%.*s\n",
+                                line == u[i].opt->help ? "" : "                       ", (int)len,
+                                line);
+                        line += len + (line[len] == '\n');
+                }
+        }
+}
+
+/* Each profile, "name: what it makes", in the column of the options' help. */
+static void profiles_help(FILE *f)
+{
+        for (size_t i = 0; vt_profile_at(i); i++) {
+                const char *line = vt_profile_help(i);
+                fprintf(f, "%23s%s: ", "", vt_profile_at(i));
+                while (*line) {
+                        size_t len = strcspn(line, "\n");
+                        fprintf(f, "%s%.*s\n",
+                                line == vt_profile_help(i) ? "" : "                       ",
+                                (int)len, line);
+                        line += len + (line[len] == '\n');
+                }
+        }
+}
+
 static void usage(FILE *f)
 {
+        fprintf(f, "Usage: vtoken init IMAGE [OPTIONS]\n"
+                   "\n"
+                   "Creates the card image directory IMAGE (mode 0700).\n"
+                   "\n"
+                   "  -p, --profile NAME   card personality (default piv):\n");
+        profiles_help(f);
         fprintf(
             f,
-            "Usage: vtoken init IMAGE [OPTIONS]\n"
-            "\n"
-            "Creates the card image directory IMAGE (mode 0700).\n"
-            "\n"
-            "  -p, --profile NAME   card personality (default piv):\n"
-            "                       piv: YubiKey 5 defaults, PIN 123456, PUK 12345678, 3 tries\n"
-            "                       ecert: e-Cert token, 15 tries, strong 8-character PIN chosen\n"
-            "                       at random, printed once and written to IMAGE.pin-envelope.txt\n"
-            "                       openpgp: an OpenPGP card 3.4 as it ships (GnuPG, OpenSC's\n"
-            "                       openpgp driver): PIN 123456, admin PIN 12345678 (--pin and\n"
-            "                       --puk change them), no keys until gpg --card-edit makes them\n"
-            "                       piv+openpgp: both applications on one card, as a YubiKey 5\n"
-            "                       ecert-openpgp: the e-Cert token on OpenPGP (ecert's policy,\n"
-            "                       envelope PIN, personal certificate); choose it when holders\n"
-            "                       must set a password of letters and symbols: OpenSC's openpgp\n"
-            "                       driver takes one, its PIV driver (ecert) digits only\n"
-            "                       oath: the OATH application alone (TOTP and HOTP codes,\n"
-            "                       ykman oath, Yubico Authenticator), no account yet\n"
-            "                       yubikey5: a YubiKey 5's applications: PIV as piv has it,\n"
-            "                       OpenPGP as it ships, OATH and FIDO\n"
-            "                       fido: a FIDO2/U2F security key (as through an NFC reader)\n"
             "  --pin PIN            initial PIN (must meet the profile's policy; 8 characters at\n"
             "                       most with PIV, 127 on an OpenPGP-only card)\n"
             "  --puk PUK            initial PUK (6 to 8 characters)\n"
@@ -80,11 +125,10 @@ static void usage(FILE *f)
             "  --eku SLOT:USAGES    extended key usage of SLOT's generated certificate instead\n"
             "                       of the slot's own (9a 9e clientAuth, 9c emailProtection,\n"
             "                       9d emailProtection), e.g. 9c:codeSigning or\n"
-            "                       9a:clientAuth,1.3.6.1.4.1.311.20.2.2\n"
-            "  --oath URI           an OATH account from an otpauth:// URI (repeatable):\n"
-            "                       otpauth://totp/Issuer:account?secret=BASE32&issuer=...\n"
-            "                       (algorithm, digits, period, counter), as ykman oath\n"
-            "                       accounts uri puts it; profiles oath and yubikey5\n"
+            "                       9a:clientAuth,1.3.6.1.4.1.311.20.2.2\n");
+        unit_options_help(f);
+        fprintf(
+            f,
             "  -f, --force          replace an existing image\n"
             "  -j, --json           describe the new image as 'vtoken show --json' does\n"
             "  --show-pin           with --json: the e-Cert profile's initial PIN too\n"
@@ -259,33 +303,32 @@ static int made_certs_text(const char *image, const uint8_t *made, size_t n)
         return 0;
 }
 
-/* The accounts of --oath, parsed before anything is made. */
-struct oath_accounts {
-        struct oath_cred creds[OATH_CREDS_MAX];
-        size_t n;
-};
-
-static int add_oath_uri(struct oath_accounts *a, const char *uri)
+/* The values of the units' options into the card being made (vt_init_opts.prepare). */
+static int apply_unit_options(struct vt_image *img, void *arg, char *err, size_t errlen)
 {
-        char why[256];
-        if (a->n == OATH_CREDS_MAX) {
-                fprintf(stderr, "vtoken init: more than %d --oath accounts\n", OATH_CREDS_MAX);
-                return -1;
-        }
-        if (oath_cred_from_uri(uri, &a->creds[a->n], why, sizeof(why)) < 0) {
-                fprintf(stderr,
-                        "vtoken init: --oath: %s (otpauth://totp/Issuer:account?secret=BASE32)\n",
-                        why);
-                return -1;
-        }
-        a->n++;
+        const struct unit_option *u = arg;
+        for (; u->opt; u++)
+                if (u->n && u->opt->apply(img, u->values, u->n, err, errlen) < 0)
+                        return -1;
         return 0;
 }
 
-static int preload_oath(struct vt_image *img, void *arg, char *err, size_t errlen)
+/* One value of the i-th unit option: checked as its unit would, and kept. */
+static int add_unit_value(struct unit_option *u, const char *value)
 {
-        const struct oath_accounts *a = arg;
-        return vt_oath_preload(img, a->creds, a->n, err, errlen);
+        char why[512];
+        const char **more;
+        if (u->opt->check && u->opt->check(value, why, sizeof(why)) < 0) {
+                fprintf(stderr, "vtoken init: --%s: %s\n", u->opt->name, why);
+                return -1;
+        }
+        if (!(more = realloc(u->values, (u->n + 1) * sizeof(*more)))) {
+                fprintf(stderr, "vtoken init: out of memory\n");
+                return -1;
+        }
+        u->values = more;
+        u->values[u->n++] = value;
+        return 0;
 }
 
 int vt_cmd_init(int argc, char **argv)
@@ -305,9 +348,9 @@ int vt_cmd_init(int argc, char **argv)
                 O_P12_FROM,
                 O_SHOW_PIN,
                 O_LIST,
-                O_OATH
+                O_UNIT /* the units' options: O_UNIT + k */
         };
-        static const struct option options[] = {
+        static const struct option base[] = {
             {"profile", required_argument, NULL, 'p'},
             {"pin", required_argument, NULL, O_PIN},
             {"puk", required_argument, NULL, O_PUK},
@@ -328,14 +371,15 @@ int vt_cmd_init(int argc, char **argv)
             {"puk-from", required_argument, NULL, O_PUK_FROM},
             {"p12-pass-from", required_argument, NULL, O_P12_FROM},
             {"list", required_argument, NULL, O_LIST},
-            {"oath", required_argument, NULL, O_OATH},
             {"help", no_argument, NULL, 'h'},
-            {NULL, 0, NULL, 0},
         };
+        enum { N_BASE = sizeof(base) / sizeof(base[0]) };
+        struct option options[N_BASE + UNIT_OPTIONS_MAX + 1];
+        struct unit_option units[UNIT_OPTIONS_MAX + 1] = {{0}}; /* ends with opt NULL */
+        size_t n_units = unit_options(units, UNIT_OPTIONS_MAX);
         char names[512];
         uint8_t compat;
         struct vt_init_opts o = {0};
-        struct oath_accounts oath = {0};
         struct vt_show_extra extra = {0};
         uint8_t made[VT_SLOTS];
         bool json = false;
@@ -345,8 +389,20 @@ int vt_cmd_init(int argc, char **argv)
         long n;
         int c, status = EX_USAGE;
 
+        memcpy(options, base, sizeof(base));
+        for (size_t k = 0; k < n_units; k++)
+                options[N_BASE + k] =
+                    (struct option){units[k].opt->name, required_argument, NULL, O_UNIT + (int)k};
+        options[N_BASE + n_units] = (struct option){NULL, 0, NULL, 0};
+        o.prepare = apply_unit_options;
+        o.prepare_arg = units;
         optind = 1;
         while ((c = getopt_long(argc, argv, "p:g:i:s:fjh", options, NULL)) != -1) {
+                if (c >= O_UNIT && c < O_UNIT + (int)n_units) {
+                        if (add_unit_value(&units[c - O_UNIT], optarg) < 0)
+                                goto out;
+                        continue;
+                }
                 switch (c) {
                 case 'p':
                         if (!vt_profile_known(optarg)) {
@@ -356,12 +412,6 @@ int vt_cmd_init(int argc, char **argv)
                                 goto out;
                         }
                         o.profile = optarg;
-                        break;
-                case O_OATH:
-                        if (add_oath_uri(&oath, optarg) < 0)
-                                goto out;
-                        o.prepare = preload_oath;
-                        o.prepare_arg = &oath;
                         break;
                 case O_PIN:
                         o.pin = optarg;
@@ -522,7 +572,8 @@ int vt_cmd_init(int argc, char **argv)
 out:
         OPENSSL_cleanse(pin, sizeof(pin));
         OPENSSL_cleanse(secrets, sizeof(secrets));
-        OPENSSL_cleanse(&oath, sizeof(oath));
+        for (size_t k = 0; k < n_units; k++)
+                free(units[k].values);
         free(ca_key);
         return status;
 }

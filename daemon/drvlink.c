@@ -58,13 +58,8 @@ static void hang_up(struct drv_link *l, const char *why)
         if (l->fd < 0)
                 return;
         vt_log(LOG_INFO, l->name, NULL, "driver disconnected from %s: %s", l->path, why);
-        l->io = sd_event_source_disable_unref(l->io);
         l->waiting = sd_event_source_disable_unref(l->waiting);
-        close(l->fd);
-        l->fd = -1;
-        l->pending = false;
-        link_wipe(&l->rx, l->tx, &l->tx_len, &l->tx_off);
-        l->h.power(l->h.user, LINK_POWER_OFF);
+        link_hang_up(&l->fd, &l->io, &l->pending, &l->rx, l->tx, &l->tx_len, &l->tx_off, &l->h);
         if (l->state != LINK_REMOVED)
                 set_state(l, LINK_WAITING);
 }
@@ -172,13 +167,7 @@ static int process(struct drv_link *l)
 
 static const char *why(int r)
 {
-        if (r == -ECONNRESET)
-                return "connection closed";
-        if (r == -ECONNABORTED)
-                return "connection dropped on purpose";
-        if (r == -EPROTO)
-                return "the driver broke the protocol";
-        return strerror(-r);
+        return r == -EPROTO ? "the driver broke the protocol" : link_why(r);
 }
 
 static int on_io(sd_event_source *s, int fd, uint32_t events, void *userdata)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 void link_set_state(enum link_state *state, const struct link_handler *h, enum link_state s)
 {
@@ -38,4 +39,25 @@ void link_wipe(struct rxbuf *rx, uint8_t *tx, size_t *tx_len, size_t *tx_off)
         rxbuf_wipe(rx);
         explicit_bzero(tx, *tx_len);
         *tx_len = *tx_off = 0;
+}
+
+void link_hang_up(int *fd, sd_event_source **io, bool *pending, struct rxbuf *rx, uint8_t *tx,
+                  size_t *tx_len, size_t *tx_off, const struct link_handler *h)
+{
+        *io = sd_event_source_disable_unref(*io);
+        if (*fd >= 0)
+                close(*fd);
+        *fd = -1;
+        *pending = false;
+        link_wipe(rx, tx, tx_len, tx_off);
+        h->power(h->user, LINK_POWER_OFF);
+}
+
+const char *link_why(int r)
+{
+        if (r == -ECONNRESET)
+                return "connection closed";
+        if (r == -ECONNABORTED)
+                return "connection dropped on purpose";
+        return strerror(-r);
 }

@@ -74,6 +74,13 @@ int link_flush(int fd, uint8_t *buf, size_t *len, size_t *off, sd_event_source *
 /* The connection ended: what it received and what it had yet to send are wiped (a PIN, an
  * answer), and both buffers are empty. Both transports call it on every hang-up and when freed. */
 void link_wipe(struct rxbuf *rx, uint8_t *tx, size_t *tx_len, size_t *tx_off);
+/* The connection ended, the same way on both transports: its events off (*io), its socket
+ * closed (*fd -1), the command with the card forgotten (*pending), both buffers wiped
+ * (link_wipe), and the card powered off through h. */
+void link_hang_up(int *fd, sd_event_source **io, bool *pending, struct rxbuf *rx, uint8_t *tx,
+                  size_t *tx_len, size_t *tx_off, const struct link_handler *h);
+/* Why a connection ended, for the log, from the negative errno that ended it. */
+const char *link_why(int r);
 
 static inline void link_free(struct link *l)
 {

@@ -118,6 +118,13 @@ static size_t execute(struct pipeline *p, uint8_t *out)
         p->writes.armed = wf >= 0;
         p->writes.fired = false;
         size_t n = vt_card_execute(&p->card, out);
+        const char *why = vt_card_failure(&p->card);
+        if (why) { /* an applet's internal failure, answered 6F 00: said once, here */
+                char ins[8];
+                const char *applet = vt_card_selected(&p->card);
+                vt_log(LOG_ERR, p->name, NULL, "%s %s failed: %s (answered 6F 00)",
+                       applet ? applet : "card", vt_card_ins_name(&p->card, c->cmd[1], ins), why);
+        }
         if (wf >= 0 && p->writes.fired) { /* the command wrote, and failed */
                 faults_spend(&p->faults, (size_t)wf);
                 note(c, "fault: write-fail");

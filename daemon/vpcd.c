@@ -71,16 +71,10 @@ static void set_state(struct vpcd_link *l, enum link_state s)
 
 static void drop(struct vpcd_link *l)
 {
-        l->io = sd_event_source_disable_unref(l->io);
         l->silence = sd_event_source_disable_unref(l->silence);
         l->unheard = false;
-        if (l->fd >= 0)
-                close(l->fd);
-        l->fd = -1;
         l->connecting = false;
-        l->pending = false;
-        link_wipe(&l->rx, l->tx, &l->tx_len, &l->tx_off);
-        l->h.power(l->h.user, LINK_POWER_OFF);
+        link_hang_up(&l->fd, &l->io, &l->pending, &l->rx, l->tx, &l->tx_len, &l->tx_off, &l->h);
 }
 
 static void schedule_connect(struct vpcd_link *l);
@@ -247,15 +241,6 @@ static int on_readable(struct vpcd_link *l)
         return process_frames(l);
 }
 
-static const char *why(int r)
-{
-        if (r == -ECONNRESET)
-                return "connection closed";
-        if (r == -ECONNABORTED)
-                return "connection dropped on purpose";
-        return strerror(-r);
-}
-
 /* Before anything is answered: the other end of this connection must be pcscd's. Anyone can
  * listen on a port pcscd left free (a socket-activated pcscd exits when idle) and would get the
  * card, and might yield the port to pcscd once it holds our connection: the socket that
@@ -347,7 +332,7 @@ static int on_io(sd_event_source *s, int fd, uint32_t events, void *userdata)
         if (r >= 0 && !l->tx_len && !l->pending && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
                 r = on_readable(l);
         if (r < 0)
-                lost(l, why(r));
+                lost(l, link_why(r));
         return 0;
 }
 
@@ -485,7 +470,7 @@ static int vpcd_respond(struct link *base, const uint8_t *rsp, size_t len)
         if (r >= 0 && !l->tx_len)
                 r = process_frames(l);
         if (r < 0)
-                lost(l, why(r));
+                lost(l, link_why(r));
         return 0;
 }
 

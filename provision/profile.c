@@ -72,6 +72,7 @@ struct profile {
         const char *applets; /* the applets the card carries (card.ini's applets) */
         const uint8_t *atr;  /* NULL: a neutral one */
         size_t atr_len;
+        const char *help; /* for vtoken init --help: lines of at most 60 characters, "\n" between */
 };
 
 static const struct profile profiles[] = {
@@ -86,7 +87,8 @@ static const struct profile profiles[] = {
      false,
      "piv",
      NULL,
-     0},
+     0,
+     "YubiKey 5 defaults, PIN 123456, PUK 12345678, 3 tries"},
     {"ecert",
      NULL,
      VT_PIV_DEFAULT_PUK,
@@ -98,7 +100,9 @@ static const struct profile profiles[] = {
      true,
      "piv",
      NULL,
-     0},
+     0,
+     "e-Cert token, 15 tries, strong 8-character PIN chosen\nat random, printed once and written "
+     "to IMAGE.pin-envelope.txt"},
     /* an OpenPGP card as it ships: PW1 123456, PW3 12345678, no keys (GnuPG makes them) */
     {"openpgp",
      VT_PIV_DEFAULT_PIN,
@@ -111,7 +115,9 @@ static const struct profile profiles[] = {
      false,
      "openpgp",
      openpgp_atr,
-     sizeof(openpgp_atr)},
+     sizeof(openpgp_atr),
+     "an OpenPGP card 3.4 as it ships (GnuPG, OpenSC's\nopenpgp driver): PIN 123456, admin PIN "
+     "12345678 (--pin and\n--puk change them), no keys until gpg --card-edit makes them"},
     /* a YubiKey 5 with both: the piv profile's PIV, and OpenPGP as it ships */
     {"piv+openpgp",
      VT_PIV_DEFAULT_PIN,
@@ -124,7 +130,8 @@ static const struct profile profiles[] = {
      false,
      "piv openpgp",
      NULL,
-     0},
+     0,
+     "both applications on one card, as a YubiKey 5"},
     /* the e-Cert token on the OpenPGP application: the ecert profile's policy (15 tries, strong
      * 8-character PIN in an envelope), admin PIN 12345678; RSA-2048 keys in all three slots and
      * the personal certificate (test CA) for the authentication key. OpenSC's openpgp driver
@@ -140,7 +147,10 @@ static const struct profile profiles[] = {
      true,
      "openpgp",
      openpgp_atr,
-     sizeof(openpgp_atr)},
+     sizeof(openpgp_atr),
+     "the e-Cert token on OpenPGP (ecert's policy,\nenvelope PIN, personal certificate); choose it "
+     "when holders\nmust set a password of letters and symbols: OpenSC's openpgp\ndriver takes "
+     "one, its PIV driver (ecert) digits only"},
     /* OATH alone (TOTP and HOTP codes for ykman and Yubico Authenticator), no account yet */
     {"oath",
      VT_PIV_DEFAULT_PIN,
@@ -153,7 +163,9 @@ static const struct profile profiles[] = {
      false,
      "oath",
      NULL,
-     0},
+     0,
+     "the OATH application alone (TOTP and HOTP codes,\nykman oath, Yubico Authenticator), no "
+     "account yet"},
     /* the applications of a YubiKey 5: the piv profile's PIV, OpenPGP as it ships, OATH,
      * FIDO */
     {"yubikey5",
@@ -167,7 +179,8 @@ static const struct profile profiles[] = {
      false,
      "piv openpgp oath fido",
      NULL,
-     0},
+     0,
+     "a YubiKey 5's applications: PIV as piv has it,\nOpenPGP as it ships, OATH and FIDO"},
     /* FIDO alone (FIDO2 and U2F over PC/SC, as through an NFC reader): no PIN, no credential */
     {"fido",
      VT_PIV_DEFAULT_PIN,
@@ -180,7 +193,8 @@ static const struct profile profiles[] = {
      false,
      "fido",
      NULL,
-     0},
+     0,
+     "a FIDO2/U2F security key (as through an NFC reader)"},
 };
 
 /* What vt_image_create builds in memory before it writes anything. */
@@ -370,6 +384,11 @@ const char *vt_profile_at(size_t i)
         return i < sizeof(profiles) / sizeof(profiles[0]) ? profiles[i].name : NULL;
 }
 
+const char *vt_profile_help(size_t i)
+{
+        return i < sizeof(profiles) / sizeof(profiles[0]) ? profiles[i].help : NULL;
+}
+
 bool vt_profile_known(const char *name)
 {
         for (size_t i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++)
@@ -434,33 +453,6 @@ static int identity(struct build *b)
         return 0;
 }
 
-static int set_secret(struct build *b, struct vt_secret *s, const char *what, const char *value,
-                      uint8_t tries)
-{
-        uint8_t padded[VT_PIN_FIELD];
-        bool ok;
-
-        if (vt_pin_pad(value, padded) < 0)
-                return refuse(b, "the %s is longer than %d characters", what, VT_PIN_FIELD);
-        ok = s == &b->piv->pin ? vt_pin_acceptable(&b->piv->pin_rules, padded)
-                               : vt_puk_acceptable(padded);
-        if (ok)
-                vt_secret_set(s, padded);
-        OPENSSL_cleanse(padded, sizeof(padded));
-        if (!ok && s == &b->piv->pin)
-                return b->piv->pin_rules.charset == VT_PIN_CHARS_STRONG
-                           ? refuse(b,
-                                    "the PIN does not meet the %s profile's policy: exactly %u "
-                                    "characters with upper case, lower case, a digit and a symbol",
-                                    b->p->name, b->piv->pin_rules.max_len)
-                           : refuse(b, "the PIN must have %u to %u characters",
-                                    b->piv->pin_rules.min_len, b->piv->pin_rules.max_len);
-        if (!ok)
-                return refuse(b, "the PUK must have 6 to 8 characters");
-        s->max_tries = s->tries_left = tries;
-        return 0;
-}
-
 /* Whether a value given at init passes PIN complexity (NULL: none given). */
 static bool trivial_ok(const char *value)
 {
@@ -470,31 +462,14 @@ static bool trivial_ok(const char *value)
         return ok;
 }
 
-/* OpenPGP's PW1 and PW3: the PIN (--pin, the profile's, or the envelope's) and --puk (else
- * 12345678), with the profile's tries (or --retries); an e-Cert profile's PIN policy. */
-static int openpgp_secrets(struct build *b, uint8_t pin_tries, uint8_t puk_tries)
+/* The profile's PINs into one unit's state (its row's set_pins). */
+static int unit_pins(struct build *b, const struct vt_applet_unit *u, void *state,
+                     const struct vt_unit_pins *pins)
 {
-        struct vt_pgp_state *st = vt_image_state(b->img, &vt_unit_openpgp);
-        const char *pw1 = b->pin;
-        const char *pw3 = b->o->puk ? b->o->puk : "12345678";
-
-        if (!st)
-                return 0;
-        st->pw1.s.max_tries = pin_tries;
-        st->rc.s.max_tries = st->pw3.s.max_tries = puk_tries;
-        if (b->p->rules.charset == VT_PIN_CHARS_STRONG)
-                st->pw1_rules = b->p->rules;
-        if (!pgp_pw_acceptable(&st->pw1_rules, (const uint8_t *)pw1, strlen(pw1)))
-                return fail(b, "the OpenPGP PIN (--pin) must have %u to %u characters%s",
-                            st->pw1_rules.min_len, st->pw1_rules.max_len,
-                            st->pw1_rules.charset == VT_PIN_CHARS_STRONG
-                                ? " with upper case, lower case, a digit and a symbol"
-                                : "");
-        if (!pgp_pw_acceptable(&st->pw3_rules, (const uint8_t *)pw3, strlen(pw3)))
-                return fail(b, "the OpenPGP admin PIN (--puk) must have 8 to 127 characters");
-        pgp_pw_set(&st->pw1, (const uint8_t *)pw1, strlen(pw1));
-        pgp_pw_set(&st->pw3, (const uint8_t *)pw3, strlen(pw3));
-        return 0;
+        int r = u->set_pins ? u->set_pins(state, pins, b->err, b->errlen) : 0;
+        if (r == -2)
+                b->usage = true;
+        return r < 0 ? -1 : 0;
 }
 
 /* A PIN, PUK or password is typed on a card reader's or a client's keyboard: a control
@@ -517,7 +492,6 @@ static int secrets(struct build *b)
         bool piv = b->own_piv == NULL; /* the card carries PIV */
         uint8_t pin_tries = b->p->pin_tries, puk_tries = b->p->puk_tries;
 
-        b->piv->pin_rules = b->p->rules;
         if (o->retries) {
                 if (o->retries < 1 || o->retries > VT_PIV_TRIES_MAX)
                         return refuse(b, "--retries must be 1..15");
@@ -537,12 +511,25 @@ static int secrets(struct build *b)
                 snprintf(b->pin, sizeof(b->pin), "%s", o->pin ? o->pin : b->p->pin);
         else if (random_strong_pin(b->pin) < 0)
                 return fail(b, "no random numbers");
-        /* a card without PIV keeps PIV's PIN and PUK unused, as the profile has them */
-        if (set_secret(b, &b->piv->pin, "PIN", piv || !b->p->pin ? b->pin : b->p->pin, pin_tries) <
-                0 ||
-            set_secret(b, &b->piv->puk, "PUK", o->puk ? o->puk : b->p->puk, puk_tries) < 0)
-                return -1;
-        return openpgp_secrets(b, pin_tries, puk_tries);
+        struct vt_unit_pins pins = {.profile = b->p->name,
+                                    .pin = b->pin,
+                                    .puk = o->puk,
+                                    .profile_puk = b->p->puk,
+                                    .pin_tries = pin_tries,
+                                    .puk_tries = puk_tries,
+                                    .rules = &b->p->rules};
+        /* a card without PIV keeps PIV's PIN and PUK unused, as the profile has them, in the
+         * scratch PIV state its PIN rules and attestation CA come from */
+        if (!piv) {
+                struct vt_unit_pins scratch = pins;
+                scratch.pin = b->p->pin ? b->p->pin : b->pin;
+                if (unit_pins(b, &vt_unit_piv, b->own_piv, &scratch) < 0)
+                        return -1;
+        }
+        for (size_t i = 0; i < b->img->n_units; i++)
+                if (unit_pins(b, b->img->units[i].unit, b->img->units[i].state, &pins) < 0)
+                        return -1;
+        return 0;
 }
 
 /* ---- reading keys and certificates ------------------------------------------------- */

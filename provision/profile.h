@@ -87,6 +87,8 @@ int vt_image_create(const char *dir, const struct vt_init_opts *opts, char *err,
 bool vt_profile_known(const char *name);
 void vt_profile_names(char *out, size_t n);
 const char *vt_profile_at(size_t i);
+/* What the i-th profile makes, for people (vtoken init --help): lines, "\n" between. */
+const char *vt_profile_help(size_t i);
 /* The firmware personalities, one table: the YubiKey 5 versions whose behaviour vtoken
  * follows ("5.3.0": GET METADATA; "5.4.3": AES management keys, the default; "5.7.1": the 5.7
  * algorithms, MOVE KEY, an AES-192 default management key, PIN complexity). The i-th; NULL

@@ -57,7 +57,7 @@ EVP_PKEY *vt_crypto_generate(enum vt_crypto_alg alg);
 enum vt_crypto_result {
         VT_CRYPTO_OK = 0,
         VT_CRYPTO_BAD_INPUT = -1, /* the input does not fit the key (a card answers 6A80) */
-        VT_CRYPTO_FAILED = -2,    /* OpenSSL failed (6F00) */
+        VT_CRYPTO_FAILED = -2,    /* OpenSSL failed (SW_FAIL_CRYPTO) */
 };
 
 /* The largest result of any operation: an RSA-4096 block. */

@@ -26,7 +26,7 @@ static uint16_t reg(struct vt_fido *f, struct reader in, struct writer *out)
         size_t id_len, sig_len = sizeof(sig);
         struct fido_key k = {.alg = FIDO_ALG_ES256, .cred_protect = 1};
         EVP_PKEY *att = NULL;
-        uint16_t sw = SW_UNKNOWN;
+        uint16_t sw = SW_FAIL_CRYPTO; /* until it worked */
         if (rd_bytes(&in, 32, &chal) != 0 || rd_bytes(&in, 32, &app) != 0 || in.left)
                 return SW_WRONG_LENGTH;
         if (!(k.key = fido_keygen(FIDO_ALG_ES256)) || fido_ec_point(k.key, pub) != 0 ||
@@ -61,7 +61,7 @@ static uint16_t authenticate(struct vt_fido *f, uint8_t p1, struct reader in, st
         size_t sig_len = sizeof(sig);
         struct fido_key k;
         struct vt_fido_state *next = NULL;
-        uint16_t sw = SW_UNKNOWN;
+        uint16_t sw = SW_FAIL_CRYPTO; /* until it worked */
         if (p1 != U2F_ENFORCE && p1 != U2F_CHECK_ONLY && p1 != U2F_DONT_ENFORCE)
                 return SW_INCORRECT_P1P2;
         if (rd_bytes(&in, 32, &chal) != 0 || rd_bytes(&in, 32, &app) != 0 || rd_u8(&in, &l) != 0 ||

@@ -8,27 +8,13 @@
 
 #include <stdio.h>
 
-static void *state_new(const struct vt_image *card)
+static void *unit_state_new(const struct vt_image *card)
 {
         return fido_state_new(card->serial);
 }
 
-static void *state_clone(const void *st)
-{
-        return fido_state_clone(st);
-}
-
-static void state_free(void *st)
-{
-        fido_state_free(st);
-}
-
-static int state_apply(void *st, const void *change)
-{
-        const struct fido_change *ch = change;
-        *(struct vt_fido_state *)st = *ch->next;
-        return 0;
-}
+VT_UNIT_CLONE_FREE(struct vt_fido_state, fido_state_clone, fido_state_free)
+VT_UNIT_APPLY_NEXT(struct vt_fido_state, struct fido_change)
 
 static int install(struct vt_card *c, struct vt_image *img, void *state,
                    const struct vt_store *store)
@@ -39,11 +25,7 @@ static int install(struct vt_card *c, struct vt_image *img, void *state,
         if (!f)
                 return -1;
         vt_fido_applet(f, &ap);
-        if (vt_card_add_applet(c, &ap) < 0) {
-                vt_fido_free(f);
-                return -1;
-        }
-        return 0;
+        return vt_card_add_applet(c, &ap);
 }
 
 static void show(const struct vt_image *card, const void *state, const struct vt_show *out)
@@ -78,10 +60,7 @@ const struct vt_applet_unit vt_unit_fido = {
     .aid = vt_fido_aid,
     .aid_len = sizeof(vt_fido_aid),
     .yk_capability = VT_YK_CAP_FIDO2 | VT_YK_CAP_U2F,
-    .state_new = state_new,
-    .state_clone = state_clone,
-    .state_free = state_free,
-    .state_apply = state_apply,
+    VT_UNIT_STATE_HOOKS,
     .install = install,
     .codec =
         {

@@ -158,7 +158,7 @@ static uint16_t oath_select(void *ctx, const struct apdu *a, struct writer *out)
         clear_session(o);
         if (o->st->key_alg) {
                 if (RAND_bytes(o->challenge, sizeof(o->challenge)) != 1)
-                        return SW_UNKNOWN;
+                        return SW_FAIL_RANDOM;
                 o->challenged = true;
         }
         wr_tlv(out, TAG_VERSION, o->version, sizeof(o->version));
@@ -332,7 +332,7 @@ static uint16_t calculate(struct vt_oath *o, const struct apdu *a, struct writer
         }
         n = oath_hmac(c->alg, c->secret, c->secret_len, chal.p, chal.left, mac);
         if (n == 0)
-                return SW_UNKNOWN;
+                return SW_FAIL_CRYPTO;
         if (c->type == OATH_HOTP) {
                 struct vt_oath_state *next = propose(o);
                 if (next)
@@ -366,7 +366,7 @@ static uint16_t calculate_all(struct vt_oath *o, const struct apdu *a, struct wr
                         size_t n =
                             oath_hmac(c->alg, c->secret, c->secret_len, chal.p, chal.left, mac);
                         if (n == 0)
-                                return SW_UNKNOWN;
+                                return SW_FAIL_CRYPTO;
                         write_code(out, c, mac, n, a->p2 == 1);
                 }
         }
@@ -441,7 +441,7 @@ static uint16_t validate(struct vt_oath *o, const struct apdu *a, struct writer 
                 return SW_WRONG_DATA;
         size_t n = oath_hmac(o->st->key_alg, o->st->key, o->st->key_len, chal.p, chal.left, mac);
         if (n == 0)
-                return SW_UNKNOWN;
+                return SW_FAIL_CRYPTO;
         o->unlocked = true;
         o->challenged = false;
         OPENSSL_cleanse(o->challenge, sizeof(o->challenge));

@@ -93,13 +93,6 @@ uint32_t oath_code(const uint8_t *mac, size_t mac_len, uint8_t digits);
 struct vt_applet_unit;
 extern const struct vt_applet_unit vt_unit_oath;
 
-/* Puts n credentials on card img's OATH application (vtoken init --oath), one of a name
- * replacing the other as PUT does. 0, or -1 with the reason in err (the card carries no OATH,
- * or it has no room for them). Does not commit: for an image not written yet. */
-struct vt_image;
-int vt_oath_preload(struct vt_image *img, const struct oath_cred *creds, size_t n, char *err,
-                    size_t errlen);
-
 struct vt_oath;
 
 /* The applet over st (kept, not copied; st must outlive it) and a copy of store, answering as

@@ -2,6 +2,7 @@
 /* OATH's registry row (applet/registry.h): its state, its applet, its file, its `vtoken show`. */
 #include "oath.h"
 #include "oath_codec.h"
+#include "oath_uri.h"
 
 #include "registry.h"
 
@@ -9,28 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void *state_new(const struct vt_image *card)
+#include <openssl/crypto.h>
+
+static void *unit_state_new(const struct vt_image *card)
 {
         (void)card;
         return oath_state_new();
 }
 
-static void *state_clone(const void *st)
-{
-        return oath_state_clone(st);
-}
-
-static void state_free(void *st)
-{
-        oath_state_free(st);
-}
-
-static int state_apply(void *st, const void *change)
-{
-        const struct oath_change *ch = change;
-        *(struct vt_oath_state *)st = *ch->next;
-        return 0;
-}
+VT_UNIT_CLONE_FREE(struct vt_oath_state, oath_state_clone, oath_state_free)
+VT_UNIT_APPLY_NEXT(struct vt_oath_state, struct oath_change)
 
 static int install(struct vt_card *c, struct vt_image *img, void *state,
                    const struct vt_store *store)
@@ -40,11 +29,7 @@ static int install(struct vt_card *c, struct vt_image *img, void *state,
         if (!o)
                 return -1;
         vt_oath_applet(o, &ap);
-        if (vt_card_add_applet(c, &ap) < 0) {
-                vt_oath_free(o);
-                return -1;
-        }
-        return 0;
+        return vt_card_add_applet(c, &ap);
 }
 
 /* A TOTP credential's period, as its name starts ("60/..."; ykman's reading), else 30. */
@@ -92,11 +77,25 @@ static void show(const struct vt_image *card, const void *state, const struct vt
         out->end(out->ctx);
 }
 
-int vt_oath_preload(struct vt_image *img, const struct oath_cred *creds, size_t n, char *err,
-                    size_t errlen)
+/* vtoken init --oath URI: an account from an otpauth:// URI, put into the card being made. */
+static int uri_check(const char *uri, char *err, size_t errlen)
+{
+        struct oath_cred c;
+        char why[256];
+        int r = oath_cred_from_uri(uri, &c, why, sizeof(why));
+        OPENSSL_cleanse(&c, sizeof(c));
+        if (r < 0)
+                snprintf(err, errlen, "%s (otpauth://totp/Issuer:account?secret=BASE32)", why);
+        return r;
+}
+
+static int uri_apply(struct vt_image *img, const char *const *uris, size_t n, char *err,
+                     size_t errlen)
 {
         struct vt_oath_state *st = vt_image_state(img, &vt_unit_oath);
         size_t room = oath_room(img->version);
+        struct oath_cred c;
+        int r = 0;
         if (!st) {
                 snprintf(err, errlen,
                          "--oath: the %s profile's card carries no OATH application (the oath "
@@ -104,13 +103,25 @@ int vt_oath_preload(struct vt_image *img, const struct oath_cred *creds, size_t 
                          img->profile);
                 return -1;
         }
-        for (size_t i = 0; i < n; i++)
-                if (oath_state_put(st, &creds[i], room) < 0) {
+        for (size_t i = 0; i < n && r == 0; i++) {
+                char why[256];
+                if ((r = oath_cred_from_uri(uris[i], &c, why, sizeof(why))) < 0)
+                        snprintf(err, errlen, "--oath: %s", why);
+                else if ((r = oath_state_put(st, &c, room)) < 0)
                         snprintf(err, errlen, "--oath: no room for more than %zu accounts", room);
-                        return -1;
-                }
-        return 0;
+        }
+        OPENSSL_cleanse(&c, sizeof(c));
+        return r;
 }
+
+static const struct vt_unit_option options[] = {
+    {"oath", "URI",
+     "an OATH account from an otpauth:// URI (repeatable):\n"
+     "otpauth://totp/Issuer:account?secret=BASE32&issuer=...\n"
+     "(algorithm, digits, period, counter), as ykman oath\n"
+     "accounts uri puts it; profiles oath and yubikey5\n",
+     uri_check, uri_apply},
+};
 
 const struct vt_applet_unit vt_unit_oath = {
     .name = "oath",
@@ -118,10 +129,7 @@ const struct vt_applet_unit vt_unit_oath = {
     .aid = vt_oath_aid,
     .aid_len = sizeof(vt_oath_aid),
     .yk_capability = VT_YK_CAP_OATH,
-    .state_new = state_new,
-    .state_clone = state_clone,
-    .state_free = state_free,
-    .state_apply = state_apply,
+    VT_UNIT_STATE_HOOKS,
     .install = install,
     .codec =
         {
@@ -130,4 +138,6 @@ const struct vt_applet_unit vt_unit_oath = {
             .commit = vt_oath_commit,
         },
     .show = show,
+    .init_options = options,
+    .n_init_options = sizeof(options) / sizeof(options[0]),
 };

@@ -306,9 +306,5 @@ int vt_pgp_install(struct vt_card *c, struct vt_image *img, const struct vt_stor
                 return -1;
         vt_pgp_applet(p, &ap);
         ap.destroy = pgp_destroy;
-        if (vt_card_add_applet(c, &ap) < 0) {
-                vt_pgp_free(p);
-                return -1;
-        }
-        return 0;
+        return vt_card_add_applet(c, &ap);
 }

@@ -51,15 +51,15 @@ uint16_t pgp_generate(struct vt_pgp *p, const struct apdu *a, struct writer *out
         if (a->p1 == READ_KEY) {
                 if (!p->st->keys[ref].key)
                         return SW_REFERENCE_NOT_FOUND;
-                return pgp_write_public(p->st->keys[ref].key, out) == 0 ? SW_OK : SW_UNKNOWN;
+                return pgp_write_public(p->st->keys[ref].key, out) == 0 ? SW_OK : SW_FAIL_ENCODE;
         }
         if (!p->pw3)
                 return SW_SECURITY_STATUS_NOT_SATISFIED;
         if (!(key = pgp_key_generate(alg)))
-                return SW_UNKNOWN;
+                return SW_FAIL_KEYGEN;
         if ((sw = commit_key(p, ref, key, 1)) != SW_OK)
                 return sw;
-        return pgp_write_public(p->st->keys[ref].key, out) == 0 ? SW_OK : SW_UNKNOWN;
+        return pgp_write_public(p->st->keys[ref].key, out) == 0 ? SW_OK : SW_FAIL_ENCODE;
 }
 
 /* 4D { CRT (B6, B8 or A4), 7F48 { tags and lengths }, 5F48 { the values } }. */
@@ -99,7 +99,7 @@ static uint16_t sign_with(struct vt_pgp *p, int ref, const struct apdu *a, struc
                 return SW_REFERENCE_NOT_FOUND;
         r = pgp_sign(k->key, alg, a->data, a->lc, sig, &len);
         if (r != VT_CRYPTO_OK)
-                return r == VT_CRYPTO_BAD_INPUT ? SW_WRONG_DATA : SW_UNKNOWN;
+                return r == VT_CRYPTO_BAD_INPUT ? SW_WRONG_DATA : SW_FAIL_CRYPTO;
         wr_bytes(out, sig, len);
         return SW_OK;
 }
@@ -141,7 +141,7 @@ static uint16_t decipher(struct vt_pgp *p, const struct apdu *a, struct writer *
                 wr_bytes(out, plain, len);
         OPENSSL_cleanse(plain, sizeof(plain));
         if (r != VT_CRYPTO_OK)
-                return r == VT_CRYPTO_BAD_INPUT ? SW_WRONG_DATA : SW_UNKNOWN;
+                return r == VT_CRYPTO_BAD_INPUT ? SW_WRONG_DATA : SW_FAIL_CRYPTO;
         return SW_OK;
 }
 
@@ -172,7 +172,7 @@ uint16_t pgp_get_challenge(const struct apdu *a, struct writer *out)
         if (!a->has_le || a->ne > CHALLENGE_MAX || a->lc)
                 return SW_WRONG_LENGTH;
         if (RAND_bytes(buf, (int)a->ne) != 1)
-                return SW_UNKNOWN;
+                return SW_FAIL_RANDOM;
         wr_bytes(out, buf, a->ne);
         return SW_OK;
 }

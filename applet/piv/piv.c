@@ -48,7 +48,7 @@ uint16_t piv_commit_slot(struct vt_piv *p, const struct vt_slot *next)
         struct vt_slot *s = vt_piv_slot(p->st, next->ref);
         const struct piv_change ch = {.kind = PIV_CHANGE_SLOT, .st = p->st, .slot = next};
         if (!s)
-                return SW_UNKNOWN;
+                return SW_FAIL_STATE;
         uint16_t sw = commit(p, &ch);
         if (sw != SW_OK)
                 return sw;
@@ -398,11 +398,7 @@ int vt_piv_install(struct vt_card *c, struct vt_image *img, const struct vt_stor
                 return -1;
         vt_piv_applet(p, &ap);
         ap.destroy = piv_destroy;
-        if (vt_card_add_applet(c, &ap) < 0) {
-                vt_piv_free(p);
-                return -1;
-        }
-        return 0;
+        return vt_card_add_applet(c, &ap);
 }
 
 bool vt_piv_pin_verified(const struct vt_piv *p)

@@ -237,7 +237,7 @@ static uint16_t keyop_sw(int r)
         case VT_CRYPTO_BAD_INPUT:
                 return SW_WRONG_DATA;
         default:
-                return SW_UNKNOWN;
+                return SW_FAIL_CRYPTO;
         }
 }
 
@@ -280,7 +280,7 @@ static uint16_t mgm_encrypt(struct vt_piv *p, const uint8_t *in, uint8_t *out)
         const struct vt_piv_state *img = p->st;
         return vt_mgm_encrypt(img->mgm_alg, img->mgm_key, img->mgm_key_len, in, out) == 0
                    ? SW_OK
-                   : SW_UNKNOWN;
+                   : SW_FAIL_CRYPTO;
 }
 
 /* Step two of mutual authentication: the host returns our witness and sends its challenge. */
@@ -338,7 +338,7 @@ static uint16_t mgm_auth(struct vt_piv *p, const struct apdu *a, const struct au
                         return SW_INCORRECT_P1P2;
                 size_t n = alg_ok ? bs : 8;
                 if (n == 0 || RAND_bytes(p->mgm_nonce, (int)n) != 1)
-                        return SW_UNKNOWN;
+                        return SW_FAIL_RANDOM;
                 p->mgm_step = alg_ok ? MGM_CHALLENGE_SENT : MGM_IDLE;
                 write_auth(out, TAG_CHALLENGE, p->mgm_nonce, n);
                 return SW_OK;
@@ -350,7 +350,7 @@ static uint16_t mgm_auth(struct vt_piv *p, const struct apdu *a, const struct au
                 uint8_t enc[VT_MGM_NONCE_MAX];
                 if (RAND_bytes(p->mgm_nonce, (int)bs) != 1 ||
                     mgm_encrypt(p, p->mgm_nonce, enc) != SW_OK)
-                        return SW_UNKNOWN;
+                        return SW_FAIL_CRYPTO;
                 p->mgm_step = MGM_WITNESS_SENT;
                 write_auth(out, TAG_WITNESS, enc, bs);
                 return SW_OK;

@@ -48,10 +48,10 @@ uint16_t piv_generate(struct vt_piv *p, const struct apdu *a, struct writer *out
                 return SW_WRONG_DATA;
         EVP_PKEY *key = vt_key_generate(alg);
         if (!key)
-                return SW_UNKNOWN;
+                return SW_FAIL_KEYGEN;
         if (vt_crypto_write_public(key, TAG_PUBLIC_KEY, out) != 0 || out->err) {
                 EVP_PKEY_free(key);
-                return SW_UNKNOWN;
+                return SW_FAIL_ENCODE;
         }
         return install_key(p, s, key, alg, pin, touch, true);
 }

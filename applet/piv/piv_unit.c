@@ -4,29 +4,70 @@
 #include "piv_codec.h"
 #include "piv_state.h"
 
+#include "pin.h"
 #include "registry.h"
+
+#include <stdio.h>
+
+#include <openssl/crypto.h>
 
 extern const uint8_t piv_aid[11];
 
-static void *state_new(const struct vt_image *card)
+static void *unit_state_new(const struct vt_image *card)
 {
         (void)card;
         return vt_piv_state_new();
 }
 
-static void *state_clone(const void *st)
-{
-        return vt_piv_state_clone(st);
-}
+VT_UNIT_CLONE_FREE(struct vt_piv_state, vt_piv_state_clone, vt_piv_state_free)
 
-static void state_free(void *st)
-{
-        vt_piv_state_free(st);
-}
-
-static int state_apply(void *st, const void *change)
+static int unit_state_apply(void *st, const void *change)
 {
         return vt_piv_state_apply(st, change);
+}
+
+/* One PIN or PUK as the profile gives it, with its tries. 0, or -2 (a usage error). */
+static int set_secret(struct vt_piv_state *st, struct vt_secret *s, const char *value,
+                      uint8_t tries, const struct vt_unit_pins *pins, char *err, size_t errlen)
+{
+        uint8_t padded[VT_PIN_FIELD];
+        const char *what = s == &st->pin ? "PIN" : "PUK";
+        bool ok;
+
+        if (vt_pin_pad(value, padded) < 0) {
+                snprintf(err, errlen, "the %s is longer than %d characters", what, VT_PIN_FIELD);
+                return -2;
+        }
+        ok = s == &st->pin ? vt_pin_acceptable(&st->pin_rules, padded) : vt_puk_acceptable(padded);
+        if (ok)
+                vt_secret_set(s, padded);
+        OPENSSL_cleanse(padded, sizeof(padded));
+        if (!ok && s == &st->pin && st->pin_rules.charset == VT_PIN_CHARS_STRONG)
+                snprintf(err, errlen,
+                         "the PIN does not meet the %s profile's policy: exactly %u characters "
+                         "with upper case, lower case, a digit and a symbol",
+                         pins->profile, st->pin_rules.max_len);
+        else if (!ok && s == &st->pin)
+                snprintf(err, errlen, "the PIN must have %u to %u characters",
+                         st->pin_rules.min_len, st->pin_rules.max_len);
+        else if (!ok)
+                snprintf(err, errlen, "the PUK must have 6 to 8 characters");
+        if (!ok)
+                return -2;
+        s->max_tries = s->tries_left = tries;
+        return 0;
+}
+
+/* The profile's PIN policy, PIN and PUK (--puk, else the profile's). */
+static int set_pins(void *state, const struct vt_unit_pins *pins, char *err, size_t errlen)
+{
+        struct vt_piv_state *st = state;
+        st->pin_rules = *pins->rules;
+        int r = set_secret(st, &st->pin, pins->pin, pins->pin_tries, pins, err, errlen);
+        if (r == 0)
+                r = set_secret(st, &st->puk, pins->puk ? pins->puk : pins->profile_puk,
+                               pins->puk_tries, pins, err, errlen);
+        return r;
 }
 
 static int install(struct vt_card *c, struct vt_image *img, void *state,
@@ -42,11 +83,9 @@ const struct vt_applet_unit vt_unit_piv = {
     .aid = piv_aid,
     .aid_len = sizeof(piv_aid),
     .yk_capability = VT_YK_CAP_PIV,
-    .state_new = state_new,
-    .state_clone = state_clone,
-    .state_free = state_free,
-    .state_apply = state_apply,
+    VT_UNIT_STATE_HOOKS,
     .install = install,
+    .set_pins = set_pins,
     .codec =
         {
             .ini_key = vt_piv_ini_key,

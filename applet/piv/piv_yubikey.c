@@ -190,7 +190,7 @@ static uint16_t yk_metadata(struct vt_piv *p, const struct apdu *a, struct write
         wr_tlv(out, TAG_MD_ALG, &s->alg, 1);
         write_policy(out, piv_pin_policy(s), piv_touch_policy(s));
         wr_tlv(out, TAG_MD_ORIGIN, &origin, 1);
-        return vt_crypto_write_public(s->key, TAG_MD_PUBLIC, out) == 0 ? SW_OK : SW_UNKNOWN;
+        return vt_crypto_write_public(s->key, TAG_MD_PUBLIC, out) == 0 ? SW_OK : SW_FAIL_ENCODE;
 }
 
 /* ATTEST (P1 the slot): a certificate for the slot's key, generated on the card, issued by the
@@ -208,7 +208,7 @@ static uint16_t yk_attest(struct vt_piv *p, const struct apdu *a, struct writer 
         if (!s->generated)
                 return SW_WRONG_DATA; /* as a YubiKey: only a key made on the card is attested */
         if (vt_attest(p->img, f9, s, piv_pin_policy(s), piv_touch_policy(s), &der, &len) != 0)
-                return SW_UNKNOWN;
+                return SW_FAIL_CRYPTO;
         wr_bytes(out, der, len);
         OPENSSL_free(der);
         return SW_OK;
@@ -240,7 +240,7 @@ static uint16_t yk_move_key(struct vt_piv *p, const struct apdu *a)
                 next.cert = to->cert;
                 next.cert_len = to->cert_len;
                 if (EVP_PKEY_up_ref(from->key) != 1)
-                        return SW_UNKNOWN;
+                        return SW_FAIL_STATE;
                 uint16_t sw = piv_commit_slot(p, &next);
                 if (sw != SW_OK) {
                         EVP_PKEY_free(next.key);

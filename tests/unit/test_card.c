@@ -16,7 +16,7 @@ static const uint8_t atr[] = {0x3B, 0x88, 0x01, 0x50, 0x49, 0x56,
 static const uint8_t aid[] = {0xA0, 0x00, 0x00, 0x03, 0x08, 0x00, 0x00, 0x10, 0x00, 0x01, 0x00};
 
 /* A test applet: INS 01 echoes its data, INS 02 answers P1*256+P2 bytes 0..255 repeated,
- * INS 03 reports how often reset ran. */
+ * INS 03 reports how often reset ran, INS 04 fails inside (no random numbers). */
 static int resets;
 static uint16_t t_process(void *ctx, const struct apdu *a, struct writer *w)
 {
@@ -32,6 +32,9 @@ static uint16_t t_process(void *ctx, const struct apdu *a, struct writer *w)
         case 0x03:
                 wr_u8(w, (uint8_t)resets);
                 return SW_OK;
+        case 0x04: /* an internal failure after some data */
+                wr_u8(w, 0x42);
+                return SW_FAIL_RANDOM;
         default:
                 return SW_INS_NOT_SUPPORTED;
         }
@@ -181,11 +184,35 @@ static void power_clears_state(void **state)
         assert_int_equal(sw(TX(0x00, 0xC0, 0x00, 0x00, 0x00)), SW_CONDITIONS_NOT_SATISFIED);
 }
 
+/* An applet's internal failure is answered 6F 00, without its data, and the card keeps the
+ * cause for the daemon's one log line; the next command that works clears it. The answer that
+ * overflows the response buffer is one too. */
+static void internal_failure_mapped_once(void **state)
+{
+        (void)state;
+        size_t n = TX(0x00, 0xA4, 0x04, 0x00, 0x05, 0xA0, 0x00, 0x00, 0x03, 0x08);
+        assert_int_equal(sw(n), SW_OK);
+        assert_null(vt_card_failure(&card));
+        n = TX(0x00, 0x04, 0x00, 0x00);
+        assert_int_equal(n, 2);
+        assert_int_equal(sw(n), SW_UNKNOWN);
+        assert_string_equal(vt_card_failure(&card), "no random numbers");
+        n = TX(0x00, 0x01, 0x00, 0x00, 0x01, 0x07);
+        assert_int_equal(sw(n), SW_OK);
+        assert_null(vt_card_failure(&card));
+        n = TX(0x00, 0x02, 0x40, 0x01, 0x00); /* 16385 bytes: one more than the buffer */
+        assert_int_equal(n, 2);
+        assert_int_equal(sw(n), SW_UNKNOWN);
+        assert_string_equal(vt_card_failure(&card),
+                            "the answer overflowed the card's response buffer");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test_setup(unknown_aid_and_ins, setup),
             cmocka_unit_test_setup(chaining, setup),
+            cmocka_unit_test_setup(internal_failure_mapped_once, setup),
             cmocka_unit_test_setup(chain_overflow, setup),
             cmocka_unit_test_setup(get_response, setup),
             cmocka_unit_test_setup(power_clears_state, setup),

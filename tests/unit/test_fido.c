@@ -29,32 +29,12 @@
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
-/* What a disk holds: the state of the last commit that succeeded. */
-struct disk {
-        struct vt_fido_state *st;
-        unsigned commits;
-        unsigned fail_next;
-};
-
-static int disk_commit(void *ctx, const struct vt_applet_unit *unit, const void *change)
-{
-        struct disk *d = ctx;
-        const struct fido_change *ch = change;
-        assert_ptr_equal(unit, &vt_unit_fido);
-        if (d->fail_next > 0) {
-                d->fail_next--;
-                return -EIO;
-        }
-        *d->st = *ch->next;
-        d->commits++;
-        return 0;
-}
-
-static const struct vt_store_ops disk_ops = {.commit = disk_commit};
+/* The committed state, as the unit's own type. */
+#define DISK(f) ((struct vt_fido_state *)(f)->disk.st)
 
 struct fixture {
         struct vt_fido_state *st;
-        struct disk disk;
+        struct test_disk disk;
         struct vt_store store;
         struct vt_card card;
         uint8_t resp[VT_RAPDU_MAX];
@@ -85,8 +65,9 @@ static int setup(void **state)
         assert_non_null(f);
         assert_non_null(f->st = fido_state_clone(shared_state));
         fido_state_reset(f->st); /* a secret of its own */
+        f->disk.unit = &vt_unit_fido;
         assert_non_null(f->disk.st = fido_state_clone(f->st));
-        f->store = (struct vt_store){&disk_ops, &f->disk};
+        f->store = test_disk_store(&f->disk);
         struct vt_fido *fi = vt_fido_new(f->st, &f->store);
         assert_non_null(fi);
         vt_card_init(&f->card, atr, sizeof(atr));
@@ -109,10 +90,7 @@ static int teardown(void **state)
 
 static uint16_t xfer(struct fixture *f, const uint8_t *cmd, size_t len)
 {
-        f->resp_len = vt_card_transmit(&f->card, cmd, len, f->resp);
-        assert_true(f->resp_len >= 2);
-        f->resp_len -= 2;
-        return (uint16_t)(f->resp[f->resp_len] << 8 | f->resp[f->resp_len + 1]);
+        return test_transmit(&f->card, cmd, len, f->resp, &f->resp_len);
 }
 
 static uint16_t xfer_hex(struct fixture *f, const char *hex)
@@ -519,13 +497,13 @@ static void test_make_and_get(void **state, int alg)
         assert_int_equal(make(f, &q, &m), 0);
         assert_int_equal(m.flags, 0x41); /* UP, AT */
         assert_int_equal(m.counter, 1);
-        assert_int_equal(f->disk.st->counter, 1);
-        assert_int_equal(f->disk.st->n_rk, 0); /* not discoverable: nothing kept */
+        assert_int_equal(DISK(f)->counter, 1);
+        assert_int_equal(DISK(f)->n_rk, 0); /* not discoverable: nothing kept */
         n = make_ga("example.com", m.id, m.id_len, true, req, sizeof(req));
         assert_int_equal(assertion(f, 0x02, req, n, m.pub, &flags, &counter, out, &out_len), 0);
         assert_int_equal(flags, 0x01);
         assert_int_equal(counter, 2);
-        assert_int_equal(f->disk.st->counter, 2); /* durable before the answer */
+        assert_int_equal(DISK(f)->counter, 2); /* durable before the answer */
         /* without presence: no UP flag, still signed */
         n = make_ga("example.com", m.id, m.id_len, false, req, sizeof(req));
         assert_int_equal(assertion(f, 0x02, req, n, m.pub, &flags, &counter, out, &out_len), 0);
@@ -588,7 +566,7 @@ static void test_resident(void **state)
         assert_int_equal(make(f, &q, &a), 0);
         q.user = "bob";
         assert_int_equal(make(f, &q, &b), 0);
-        assert_int_equal(f->disk.st->n_rk, 2);
+        assert_int_equal(DISK(f)->n_rk, 2);
         /* without an allow list: the newest first, numberOfCredentials 2, then the next */
         n = make_ga("example.com", NULL, 0, true, req, sizeof(req));
         assert_int_equal(assertion(f, 0x02, req, n, b.pub, &flags, &counter, out, &out_len), 0);
@@ -609,7 +587,7 @@ static void test_resident(void **state)
         /* the same user again replaces the credential */
         q.user = "alice";
         assert_int_equal(make(f, &q, &a2), 0);
-        assert_int_equal(f->disk.st->n_rk, 2);
+        assert_int_equal(DISK(f)->n_rk, 2);
         /* nothing for another relying party */
         n = make_ga("other.example", NULL, 0, true, req, sizeof(req));
         assert_int_equal(assertion(f, 0x02, req, n, NULL, &flags, &counter, out, &out_len), 0x2E);
@@ -683,8 +661,8 @@ static void test_reset(void **state)
         assert_int_equal(make(f, &q, &m), 0);
         memcpy(secret, f->st->secret, 32);
         assert_int_equal(ctap(f, 0x07, NULL, 0, NULL, NULL), 0);
-        assert_int_equal(f->disk.st->n_rk, 0);
-        assert_memory_not_equal(f->disk.st->secret, secret, 32);
+        assert_int_equal(DISK(f)->n_rk, 0);
+        assert_memory_not_equal(DISK(f)->secret, secret, 32);
         n = make_ga("example.com", m.id, m.id_len, true, req, sizeof(req));
         assert_int_equal(assertion(f, 0x02, req, n, NULL, &flags, &counter, out, &out_len), 0x2E);
         EVP_PKEY_free(m.pub);
@@ -904,12 +882,12 @@ static void test_pin_set_change_token(void **state)
         assert_int_equal(pin_token(f, "1234", token), 0x35);    /* not set */
         assert_int_equal(pin_set_change(f, NULL, "123"), 0x37); /* too short */
         assert_int_equal(pin_set_change(f, NULL, "1234"), 0);
-        assert_true(f->disk.st->pin_set);
+        assert_true(DISK(f)->pin_set);
         assert_int_equal(pin_set_change(f, NULL, "5678"), 0x30); /* set once */
         assert_int_equal(pin_set_change(f, "0000", "5678"), 0x31);
-        assert_int_equal(f->disk.st->pin_tries, 7);
+        assert_int_equal(DISK(f)->pin_tries, 7);
         assert_int_equal(pin_set_change(f, "1234", "5678"), 0);
-        assert_int_equal(f->disk.st->pin_tries, 8);
+        assert_int_equal(DISK(f)->pin_tries, 8);
         assert_int_equal(pin_token(f, "1234", token), 0x31);
         assert_int_equal(pin_token(f, "5678", token), 0);
         assert_int_equal(retries(f), 8);
@@ -950,19 +928,19 @@ static void test_pin_retries_durable(void **state)
         f->disk.fail_next = 1;
         assert_int_equal(pin_token(f, "1234", token), 0x7F);
         assert_int_equal(f->st->pin_tries, 8);
-        assert_int_equal(f->disk.st->pin_tries, 8);
+        assert_int_equal(DISK(f)->pin_tries, 8);
         /* a wrong PIN is on disk before the answer */
         assert_int_equal(pin_token(f, "0000", token), 0x31);
-        assert_int_equal(f->disk.st->pin_tries, 7);
+        assert_int_equal(DISK(f)->pin_tries, 7);
         assert_int_equal(pin_token(f, "0000", token), 0x31);
         assert_int_equal(pin_token(f, "0000", token), 0x34); /* 3 in one power cycle */
         assert_int_equal(pin_token(f, "1234", token), 0x34);
-        assert_int_equal(f->disk.st->pin_tries, 5);
+        assert_int_equal(DISK(f)->pin_tries, 5);
         vt_card_power_off(&f->card);
         vt_card_power_on(&f->card);
         select_fido(f);
         assert_int_equal(pin_token(f, "1234", token), 0);
-        assert_int_equal(f->disk.st->pin_tries, 8);
+        assert_int_equal(DISK(f)->pin_tries, 8);
         /* 8 wrong PINs over power cycles: blocked, the right one too */
         for (int i = 0; i < 8; i++) {
                 if (i % 3 == 0) {
@@ -978,11 +956,11 @@ static void test_pin_retries_durable(void **state)
         vt_card_power_on(&f->card);
         select_fido(f);
         assert_int_equal(pin_token(f, "1234", token), 0x32);
-        assert_int_equal(f->disk.st->pin_tries, 0);
+        assert_int_equal(DISK(f)->pin_tries, 0);
         /* a reset clears the PIN */
         assert_int_equal(ctap(f, 0x07, NULL, 0, NULL, NULL), 0);
         assert_int_equal(retries(f), 8);
-        assert_false(f->disk.st->pin_set);
+        assert_false(DISK(f)->pin_set);
 }
 
 /* ---- U2F ---------------------------------------------------------------------------------- */
@@ -1041,7 +1019,7 @@ static void test_u2f(void **state)
                          SW_OK);
         assert_int_equal(resp[0], 0x01);
         assert_int_equal(resp[4], 1); /* counter */
-        assert_int_equal(f->disk.st->counter, 1);
+        assert_int_equal(DISK(f)->counter, 1);
         uint8_t signed_part[69];
         memcpy(signed_part, app, 32);
         memcpy(signed_part + 32, resp, 5);

@@ -13,6 +13,8 @@
 #include "attest.h"
 #include "piv_state.h"
 #include "keygen.h"
+#include "openpgp.h"
+#include "pgp_state.h"
 #include "pin.h"
 #include "profile.h"
 
@@ -472,11 +474,42 @@ static void test_fills_an_empty_directory(void **state)
         assert_int_equal(st.st_mode & 07777, 0700);
 }
 
+/* The profile's PINs reach every unit through its row's set_pins: PIV's PIN and PUK, and
+ * OpenPGP's PW1 and PW3, with --retries; each unit refuses what does not fit it, PIV as a usage
+ * error (-2). */
+static void test_pins_through_the_units(void **state)
+{
+        struct fixture *f = *state;
+        struct vt_init_opts o = {
+            .profile = "piv+openpgp", .pin = "246810", .puk = "87654321", .retries = 5};
+        struct vt_image *img;
+        char err[512] = "";
+
+        create_ok(f->dir, &o);
+        img = load(f->dir);
+        assert_true(secret_is(&vt_piv_of(img)->pin, "246810"));
+        assert_true(secret_is(&vt_piv_of(img)->puk, "87654321"));
+        assert_int_equal(vt_piv_of(img)->pin.max_tries, 5);
+        assert_true(pgp_pw_matches(&vt_pgp_of(img)->pw1, (const uint8_t *)"246810", 6));
+        assert_true(pgp_pw_matches(&vt_pgp_of(img)->pw3, (const uint8_t *)"87654321", 8));
+        assert_int_equal(vt_pgp_of(img)->pw1.s.max_tries, 5);
+        assert_int_equal(vt_pgp_of(img)->pw3.s.max_tries, 5);
+        vt_image_free(img);
+
+        o = (struct vt_init_opts){.profile = "piv", .pin = "12345", .force = true};
+        assert_int_equal(vt_image_create(f->dir, &o, err, sizeof(err)), -2);
+        assert_string_equal(err, "the PIN must have 6 to 8 characters");
+        o = (struct vt_init_opts){.profile = "openpgp", .puk = "1234567", .force = true};
+        assert_int_equal(vt_image_create(f->dir, &o, err, sizeof(err)), -1);
+        assert_string_equal(err, "the OpenPGP admin PIN (--puk) must have 8 to 127 characters");
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
         const struct CMUnitTest tests[] = {
             T(test_piv_defaults),
+            T(test_pins_through_the_units),
             T(test_ecert_random_pin_and_envelope),
             T(test_attestation_per_image),
             T(test_yubikey_compat),

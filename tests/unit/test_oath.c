@@ -31,32 +31,12 @@ static const char rfc_key20[] = "12345678901234567890";
 static const char rfc_key32[] = "12345678901234567890123456789012";
 static const char rfc_key64[] = "1234567890123456789012345678901234567890123456789012345678901234";
 
-/* What a disk holds: the state of the last commit that succeeded. */
-struct disk {
-        struct vt_oath_state *st;
-        unsigned commits;
-        unsigned fail_next;
-};
-
-static int disk_commit(void *ctx, const struct vt_applet_unit *unit, const void *change)
-{
-        struct disk *d = ctx;
-        const struct oath_change *ch = change;
-        assert_ptr_equal(unit, &vt_unit_oath);
-        if (d->fail_next > 0) {
-                d->fail_next--;
-                return -EIO;
-        }
-        *d->st = *ch->next;
-        d->commits++;
-        return 0;
-}
-
-static const struct vt_store_ops disk_ops = {.commit = disk_commit};
+/* The committed state, as the unit's own type. */
+#define DISK(f) ((struct vt_oath_state *)(f)->disk.st)
 
 struct fixture {
         struct vt_oath_state *st; /* the live state */
-        struct disk disk;
+        struct test_disk disk;
         struct vt_card card;
         uint8_t resp[VT_RAPDU_MAX];
         size_t resp_len;
@@ -66,7 +46,7 @@ static void make_card(struct fixture *f, uint8_t major, uint8_t minor)
 {
         static const uint8_t atr[] = {0x3B, 0x80, 0x80, 0x01, 0x01};
         const uint8_t version[3] = {major, minor, 3};
-        struct vt_store store = {&disk_ops, &f->disk};
+        struct vt_store store = test_disk_store(&f->disk);
         struct vt_applet ap;
         struct vt_oath *o = vt_oath_new(f->st, &store, version);
         assert_non_null(o);
@@ -81,6 +61,7 @@ static int setup_fw(void **state, uint8_t major, uint8_t minor)
         struct fixture *f = calloc(1, sizeof(*f));
         assert_non_null(f);
         assert_non_null(f->st = oath_state_new());
+        f->disk.unit = &vt_unit_oath;
         assert_non_null(f->disk.st = oath_state_clone(f->st));
         make_card(f, major, minor);
         *state = f;
@@ -114,10 +95,7 @@ static int teardown(void **state)
 
 static uint16_t xfer_bytes(struct fixture *f, const uint8_t *cmd, size_t len)
 {
-        f->resp_len = vt_card_transmit(&f->card, cmd, len, f->resp);
-        assert_true(f->resp_len >= 2);
-        f->resp_len -= 2;
-        return (uint16_t)(f->resp[f->resp_len] << 8 | f->resp[f->resp_len + 1]);
+        return test_transmit(&f->card, cmd, len, f->resp, &f->resp_len);
 }
 
 static uint16_t xfer(struct fixture *f, const char *hex)
@@ -262,7 +240,7 @@ static void test_put_list_delete(void **state)
         put_ok(f, "Example:alice", 0x21, 6, rfc_key20, 20);
         put_ok(f, "hotp", 0x12, 8, rfc_key32, 32);
         assert_int_equal(f->disk.commits, 2);
-        assert_int_equal(f->disk.st->n, 2);
+        assert_int_equal(DISK(f)->n, 2);
         expect(f, "00 A1 00 00",
                "72 0E 21 45 78 61 6D 70 6C 65 3A 61 6C 69 63 65"
                "72 05 12 68 6F 74 70 90 00");
@@ -274,7 +252,7 @@ static void test_put_list_delete(void **state)
         expect(f, "00 02 00 00 06 71 04 6E 6F 6E 65", "69 84");
         expect(f, "00 02 00 00 06 71 04 68 6F 74 70", "90 00");
         expect(f, "00 A1 00 00", "72 0E 21 45 78 61 6D 70 6C 65 3A 61 6C 69 63 65 90 00");
-        assert_int_equal(f->disk.st->n, 1);
+        assert_int_equal(DISK(f)->n, 1);
         expect(f, "00 02 00 00 02 73 00", "6A 80");
 }
 
@@ -298,7 +276,7 @@ static void test_put_refuses_what_a_yubikey_refuses(void **state)
         assert_int_equal(put_cred(f, "b", 0x23, 6, big, 128, false, 0), SW_OK);
         expect(f, "00 01 00 00 03 71 01 61", "6A 80");                /* no key */
         expect(f, "00 01 00 00 08 71 01 61 73 02 21 06 99", "6A 80"); /* trailing garbage */
-        assert_int_equal(f->disk.st->n, 2);
+        assert_int_equal(DISK(f)->n, 2);
 }
 
 static void fill(struct fixture *f, size_t n)
@@ -319,7 +297,7 @@ static void test_room_for_32_credentials(void **state)
                          SW_NOT_ENOUGH_MEMORY);
         /* replacing one still works */
         put_ok(f, "acct3", 0x11, 6, rfc_key20, 20);
-        assert_int_equal(f->disk.st->n, 32);
+        assert_int_equal(DISK(f)->n, 32);
 }
 
 static void test_room_for_64_credentials_on_57(void **state)
@@ -339,7 +317,7 @@ static void test_rename(void **state)
         put_ok(f, "other", 0x21, 6, rfc_key20, 20);
         expect(f, "00 05 00 00 0A 71 03 6F 6C 64 71 03 6E 65 77", "90 00");
         expect(f, "00 A1 00 00", "72 04 21 6E 65 77 72 06 21 6F 74 68 65 72 90 00");
-        assert_memory_equal(f->disk.st->creds[0].name, "new", 3);
+        assert_memory_equal(DISK(f)->creds[0].name, "new", 3);
         /* the old name is gone, the new one taken */
         expect(f, "00 05 00 00 0A 71 03 6F 6C 64 71 03 6F 6C 64", "69 84");
         expect(f, "00 05 00 00 0C 71 03 6E 65 77 71 05 6F 74 68 65 72", "69 85");
@@ -367,14 +345,14 @@ static void test_hotp_rfc4226_vectors_counters_durable(void **state)
         for (size_t i = 0; i < 10; i++) {
                 assert_int_equal(hotp(f, "hotp"), want[i]);
                 /* the counter moved on on disk before the code went out */
-                assert_int_equal(f->disk.st->creds[0].counter, i + 1);
+                assert_int_equal(DISK(f)->creds[0].counter, i + 1);
         }
         /* a commit refused: no code, the counter stays */
         f->disk.fail_next = 1;
         assert_int_equal(calculate(f, "hotp", NULL, 0, 1), SW_MEMORY_FAILURE);
         assert_int_equal(f->resp_len, 0);
         assert_int_equal(f->st->creds[0].counter, 10);
-        assert_int_equal(f->disk.st->creds[0].counter, 10);
+        assert_int_equal(DISK(f)->creds[0].counter, 10);
 }
 
 static void test_hotp_initial_counter_and_eight_digits(void **state)
@@ -478,7 +456,7 @@ static void test_calculate_all(void **state)
         assert_int_equal(tag, 0x7C); /* touch required: no code */
         assert_int_equal(v.p[0], 7);
         assert_int_equal(r.left, 0);
-        assert_int_equal(f->disk.st->creds[1].counter, 0);
+        assert_int_equal(DISK(f)->creds[1].counter, 0);
         /* P2 0: the whole HMAC */
         assert_int_equal(xfer(f, "00 A4 00 00 0A 74 08 00 00 00 00 00 00 00 01"), SW_OK);
         assert_int_equal(f->resp[6], 0x75);
@@ -551,10 +529,10 @@ static void test_access_key_locks_until_validated(void **state)
         derive(f, "wrong", wrong);
         expect(f, "00 A3 00 00 04 75 00 74 00", "69 84"); /* no key set */
         assert_int_equal(set_code(f, key, false), SW_WRONG_DATA);
-        assert_int_equal(f->disk.st->key_alg, 0);
+        assert_int_equal(DISK(f)->key_alg, 0);
         assert_int_equal(set_code(f, key, true), SW_OK);
-        assert_int_equal(f->disk.st->key_alg, OATH_SHA1);
-        assert_int_equal(f->disk.st->key_len, 16);
+        assert_int_equal(DISK(f)->key_alg, OATH_SHA1);
+        assert_int_equal(DISK(f)->key_len, 16);
         assert_int_equal(totp(f, "totp", 1), 287082); /* the session that set it goes on */
         /* a new session is locked */
         xfer(f, SELECT_OATH);
@@ -574,7 +552,7 @@ static void test_access_key_locks_until_validated(void **state)
         assert_int_equal(totp(f, "totp", 1), 287082);
         /* removed with an empty key */
         expect(f, "00 03 00 00 02 73 00", "90 00");
-        assert_int_equal(f->disk.st->key_alg, 0);
+        assert_int_equal(DISK(f)->key_alg, 0);
         assert_int_equal(xfer(f, SELECT_OATH), SW_OK);
         assert_int_equal(f->resp_len, 15); /* no challenge */
         expect(f, "00 A1 00 00", "72 05 21 74 6F 74 70 90 00");
@@ -618,10 +596,10 @@ static void test_reset(void **state)
         xfer(f, SELECT_OATH);
         expect(f, "00 04 00 00", "6A 86");
         expect(f, "00 04 DE AD", "90 00"); /* allowed while locked */
-        assert_int_equal(f->disk.st->n, 0);
-        assert_int_equal(f->disk.st->key_alg, 0);
-        assert_memory_not_equal(f->disk.st->salt, salt, sizeof(salt));
-        assert_memory_equal(f->disk.st->salt, f->st->salt, sizeof(salt));
+        assert_int_equal(DISK(f)->n, 0);
+        assert_int_equal(DISK(f)->key_alg, 0);
+        assert_memory_not_equal(DISK(f)->salt, salt, sizeof(salt));
+        assert_memory_equal(DISK(f)->salt, f->st->salt, sizeof(salt));
         expect(f, "00 A1 00 00", "90 00");
         assert_int_equal(xfer(f, SELECT_OATH), SW_OK);
         assert_int_equal(f->resp_len, 15);
@@ -770,7 +748,7 @@ static void test_touch_required_credentials(void **state)
         xfer(f, SELECT_OATH);
         assert_int_equal(put_cred(f, "touch", 0x21, 6, rfc_key20, 20, true, 0), SW_OK);
         put_ok(f, "plain", 0x21, 6, rfc_key20, 20);
-        assert_int_equal(f->disk.st->creds[0].props, OATH_PROP_TOUCH);
+        assert_int_equal(DISK(f)->creds[0].props, OATH_PROP_TOUCH);
         struct vt_card_step s =
             receive(f, "00 A2 00 01 0F 71 05 74 6F 75 63 68 74 06 00 00 00 00 00 01");
         assert_int_equal(s.touch, VT_TOUCH_EACH);

@@ -16,6 +16,7 @@
 #include "openpgp.h"
 #include "piv.h"
 #include "piv_state.h"
+#include "profile.h"
 #include "registry.h"
 #include "sw.h"
 
@@ -125,6 +126,37 @@ static void test_old_openpgp_image_loads(void **state)
         vt_image_free(again);
         vt_image_free(img);
         rm_rf(dir);
+}
+
+/* What README's "Images and releases" says: a card of a PIV profile is written as the previous
+ * release reads it (applet = ...), a card without PIV as applets = ..., a key that release
+ * refuses. */
+static void test_which_images_the_previous_release_reads(void **state)
+{
+        static const struct {
+                const char *profile, *line;
+        } cases[] = {
+            {"piv", "\napplet = piv\n"},
+            {"piv+openpgp", "\napplet = piv+openpgp\n"},
+            {"openpgp", "\napplets = openpgp\n"},
+            {"oath", "\napplets = oath\n"},
+        };
+        char dir[64], err[512];
+        (void)state;
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                struct vt_init_opts o = {.profile = cases[i].profile, .force = true};
+                snprintf(dir, sizeof(dir), "/tmp/vt-registry-XXXXXX");
+                assert_non_null(mkdtemp(dir));
+                rm_rf(dir);
+                if (vt_image_create(dir, &o, err, sizeof(err)) != 0)
+                        fail_msg("profile %s: %s", cases[i].profile, err);
+                const char *text = read_text(dir, "card.ini");
+                if (!strstr(text, cases[i].line))
+                        fail_msg("profile %s: card.ini has no '%s':\n%s", cases[i].profile,
+                                 cases[i].line, text);
+                rm_rf(dir);
+        }
 }
 
 static void rewrite_card_ini(const char *dir, const char *from, const char *to)
@@ -320,6 +352,40 @@ static void test_idle_get_response_per_applet(void **state)
 }
 
 /* The registry's names: what card.ini may list. */
+/* The limits follow units.def: a card has room for an applet of every unit, and a card that
+ * carries every unit the build has installs them all. */
+static void test_limits_follow_the_registry(void **state)
+{
+        struct vt_image *img = vt_piv_image_new("all");
+        struct vt_mem_store m = {0};
+        struct vt_store s;
+        struct vt_card card;
+        char err[128];
+        size_t n = 0;
+        (void)state;
+
+        while (vt_unit_at(n))
+                n++;
+        assert_int_equal(VT_CARD_APPLETS_MAX, n);
+        assert_int_equal(VT_IMAGE_UNITS_MAX, n);
+        assert_non_null(img);
+        img->yubikey_mgmt_aid = true;
+        for (size_t i = 0; i < n; i++) {
+                const struct vt_applet_unit *u = vt_unit_at(i);
+                if (u->hidden || vt_image_carries(img, u))
+                        continue;
+                assert_int_equal(vt_image_add_unit(img, u, u->state_new ? u->state_new(img) : NULL),
+                                 0);
+        }
+        assert_non_null(m.mirror = vt_image_clone(img));
+        s = vt_mem_store(&m);
+        assert_int_equal(vt_card_setup(&card, img, &s, err, sizeof(err)), 0);
+        assert_int_equal(card.n_applets, n);
+        vt_card_release(&card);
+        vt_image_free(m.mirror);
+        vt_image_free(img);
+}
+
 static void test_unit_names(void **state)
 {
         const struct vt_applet_unit *u[VT_IMAGE_UNITS_MAX];
@@ -345,12 +411,14 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_old_piv_openpgp_image_loads),
             cmocka_unit_test(test_old_openpgp_image_loads),
+            cmocka_unit_test(test_which_images_the_previous_release_reads),
             cmocka_unit_test(test_unknown_applet_refused),
             cmocka_unit_test(test_applets_order_kept),
             cmocka_unit_test(test_mem_store_dispatches_by_unit),
             cmocka_unit_test(test_read_config_reports_the_units_carried),
             cmocka_unit_test(test_idle_get_response_per_applet),
             cmocka_unit_test(test_unit_names),
+            cmocka_unit_test(test_limits_follow_the_registry),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,7 +3,9 @@
 #ifndef VT_TEST_UTIL_H
 #define VT_TEST_UTIL_H
 
+#include "card.h"
 #include "piv_state.h"
+#include "registry.h"
 #include "store.h"
 
 #include <ctype.h>
@@ -13,6 +15,47 @@
 #include <stdio.h>
 
 #include <openssl/evp.h>
+
+/* A disk under a unit test of one unit: the unit's state as the last commit that succeeded left
+ * it (through the unit's own state_apply, as a memory store does), the commits counted, and the
+ * next fail_next commits failing as a full disk does. */
+struct test_disk {
+        const struct vt_applet_unit *unit;
+        void *st;
+        unsigned commits;
+        unsigned fail_next;
+};
+
+static inline int test_disk_commit(void *ctx, const struct vt_applet_unit *unit, const void *change)
+{
+        struct test_disk *d = ctx;
+        assert_ptr_equal(unit, d->unit);
+        if (d->fail_next > 0) {
+                d->fail_next--;
+                return -EIO;
+        }
+        assert_int_equal(unit->state_apply(d->st, change), 0);
+        d->commits++;
+        return 0;
+}
+
+/* The store an applet under test commits to: d. */
+static inline struct vt_store test_disk_store(struct test_disk *d)
+{
+        static const struct vt_store_ops ops = {.commit = test_disk_commit};
+        return (struct vt_store){&ops, d};
+}
+
+/* One command to card c: the answer's data into resp (*resp_len bytes), its status word
+ * returned. */
+static inline uint16_t test_transmit(struct vt_card *c, const uint8_t *cmd, size_t len,
+                                     uint8_t *resp, size_t *resp_len)
+{
+        *resp_len = vt_card_transmit(c, cmd, len, resp);
+        assert_true(*resp_len >= 2);
+        *resp_len -= 2;
+        return (uint16_t)(resp[*resp_len] << 8 | resp[*resp_len + 1]);
+}
 
 /* Bytes written as hex, spaces allowed ("00 A4 04 00"); returns how many. */
 static inline size_t hex_decode(const char *hex, uint8_t *out, size_t cap)
