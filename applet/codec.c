@@ -167,11 +167,6 @@ static char *line_read(char *str, int num, void *stream)
         p->line++;
         nl = memchr(p->p, '\n', (size_t)(p->end - p->p));
         n = nl ? (size_t)(nl - p->p) : (size_t)(p->end - p->p);
-        if (!nl) {
-                refuse(p, "the file ends inside this line: it was cut short (restore the file, "
-                          "or end the line if it is whole)");
-                return NULL;
-        }
         if (n + 3 > (size_t)num) {
                 refuse(p,
                        "longer than %d characters (write a long value over several lines "
@@ -185,6 +180,11 @@ static char *line_read(char *str, int num, void *stream)
                         refuse(p, "not a text file: a control byte 0x%02x (remove it)", c);
                         return NULL;
                 }
+        }
+        if (!nl) {
+                refuse(p, "the file ends inside this line: it was cut short (restore the file, "
+                          "or end the line if it is whole)");
+                return NULL;
         }
         memcpy(str, p->p, n + 1);
         str[n + 1] = 0;
