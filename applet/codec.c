@@ -230,11 +230,11 @@ static int on_line(void *user, const char *section, const char *key, const char 
         if (p->last_key >= 0 && strcmp(p->keys[p->last_key].key, key) == 0) {
                 if (!continued)
                         return refuse(p,
-                                      p->indented ? "an indented line goes on with '%s', which "
-                                                    "takes one line: join the two lines"
-                                                  : "'%s' again (first at line %d); a key is "
-                                                    "given once in a section: keep one",
-                                      key, p->keys[p->last_key].line);
+                                      p->indented ? "an indented line goes on with '%s' of [%s], "
+                                                    "which takes one line: join the two lines"
+                                                  : "'%s' again in [%s] (first at line %d); a "
+                                                    "key is given once in a section: keep one",
+                                      key, section_name(p, cur), p->keys[p->last_key].line);
         } else {
                 for (size_t i = 0; i < p->n_keys; i++)
                         if (p->keys[i].section == cur && strcmp(p->keys[i].key, key) == 0)
