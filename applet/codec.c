@@ -67,6 +67,7 @@ int vt_ini_fail(struct vt_ini *ini, const char *fmt, ...)
  * NUL ending a line early, a file cut short) and notes sections; on_line refuses a key or a
  * section given twice; the spec's rules are checked once the file is read. */
 #define NAME_MAX_LEN 64
+#define SECTIONS_MAX 1024 /* more than any image file has (64 credentials, 25 slots) */
 
 struct seen_section {
         int line;
@@ -144,6 +145,8 @@ static int on_section(struct parse *p, const char *start)
                                       "[%s] again (first at line %d); a section is given once: "
                                       "merge the two into one",
                                       p->sections[i].name, p->sections[i].line);
+        if (p->n_sections == SECTIONS_MAX)
+                return refuse(p, "more than %d sections: not an image file", SECTIONS_MAX);
         if (!(s = grow(p->sections, p->n_sections, &p->cap_sections, sizeof(*s))))
                 return refuse(p, "out of memory");
         p->sections = s;
@@ -236,8 +239,9 @@ static int on_line(void *user, const char *section, const char *key, const char 
                                                     "key is given once in a section: keep one",
                                       key, section_name(p, cur), p->keys[p->last_key].line);
         } else {
-                for (size_t i = 0; i < p->n_keys; i++)
-                        if (p->keys[i].section == cur && strcmp(p->keys[i].key, key) == 0)
+                /* a section comes once, so its keys are the last ones noted */
+                for (size_t i = p->n_keys; i-- > 0 && p->keys[i].section == cur;)
+                        if (strcmp(p->keys[i].key, key) == 0)
                                 return refuse(p,
                                               "'%s' again in [%s] (first at line %d); a key is "
                                               "given once in a section: keep one",
