@@ -180,6 +180,16 @@ static void test_openpgp_missing_counter(void **state)
         refused(f, "openpgp.ini", pw1, "[pw1] has no tries_left");
 }
 
+/* OpenPGP's retries missing: not the factory's 3. */
+static void test_openpgp_missing_retries(void **state)
+{
+        struct fixture *f = *state;
+        int pw1 = line_of(f, "openpgp.ini", "[pw1]", 1);
+
+        edit(f, "openpgp.ini", "retries = 3\n", "");
+        refused(f, "openpgp.ini", pw1, "[pw1] has no retries");
+}
+
 static void test_piv_missing_retries(void **state)
 {
         struct fixture *f = *state;
@@ -328,6 +338,13 @@ static void test_state_classes(void **state)
 
         edit(f, "state", "tries_left = 3\nblocked = no", "tries_left = 16\nblocked = no");
         refused(f, "state", line_of(f, "state", "tries_left = 16", 1), "tries_left must be 0..15");
+        edit(f, "state", "tries_left = 16\nblocked = no", "tries_left = 3\nblocked = no");
+
+        size_t len;
+        char *text = slurp(f->dir, "state", &len);
+        put(f->dir, "state", text, len - 3); /* touch = defau */
+        refused(f, "state", line_of(f, "state", "touch = ", 1), "cut short");
+        free(text);
 }
 
 /* ---- openpgp.ini ---------------------------------------------------------------------------- */
@@ -495,6 +512,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
             T(test_openpgp_missing_counter),
+            T(test_openpgp_missing_retries),
             T(test_piv_missing_retries),
             T(test_state_key_twice),
             T(test_policy_truncated),
