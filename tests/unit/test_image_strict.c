@@ -46,7 +46,9 @@ static char *slurp(const char *dir, const char *name, size_t *len)
         return text;
 }
 
-static void put(const char *dir, const char *name, const char *text, size_t len)
+/* Writes file name as the bytes of parts a, b and c (b and c may be empty). */
+static void put3(const char *dir, const char *name, const char *a, size_t alen, const char *b,
+                 size_t blen, const char *c, size_t clen)
 {
         char path[256];
         int fd;
@@ -54,8 +56,15 @@ static void put(const char *dir, const char *name, const char *text, size_t len)
         snprintf(path, sizeof(path), "%s/%s", dir, name);
         fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         assert_true(fd >= 0);
-        assert_int_equal(write(fd, text, len), (ssize_t)len);
+        assert_int_equal(write(fd, a, alen), (ssize_t)alen);
+        assert_int_equal(write(fd, b, blen), (ssize_t)blen);
+        assert_int_equal(write(fd, c, clen), (ssize_t)clen);
         close(fd);
+}
+
+static void put(const char *dir, const char *name, const char *text, size_t len)
+{
+        put3(dir, name, text, len, "", 0, "", 0);
 }
 
 static int group_setup(void **state)
@@ -116,19 +125,14 @@ static int teardown(void **state)
 static void edit(const struct fixture *f, const char *name, const char *from, const char *to)
 {
         size_t len;
-        char *text = slurp(f->dir, name, &len), *at = strstr(text, from), *out;
-        size_t n;
+        char *text = slurp(f->dir, name, &len), *at = strstr(text, from);
 
-        if (!at)
+        if (!at) {
                 fail_msg("%s has no '%s'", name, from);
-        n = len - strlen(from) + strlen(to);
-        assert_non_null(out = malloc(n + 1));
-        memcpy(out, text, (size_t)(at - text));
-        memcpy(out + (at - text), to, strlen(to));
-        memcpy(out + (at - text) + strlen(to), at + strlen(from),
-               len - (size_t)(at - text) - strlen(from));
-        put(f->dir, name, out, n);
-        free(out);
+                return;
+        }
+        put3(f->dir, name, text, (size_t)(at - text), to, strlen(to), at + strlen(from),
+             len - (size_t)(at - text) - strlen(from));
         free(text);
 }
 
@@ -278,9 +282,11 @@ static void test_piv_slot_files_and_sections(void **state)
         char *text = slurp(f->dir, "card.ini", &len), *from = strstr(text, "[slot 9c]"),
              *to = from ? strstr(from + 1, "[slot") : NULL;
 
-        assert_non_null(to);
-        memmove(from, to, strlen(to) + 1);
-        put(f->dir, "card.ini", text, strlen(text));
+        if (!from || !to) {
+                fail_msg("card.ini has no [slot 9c] before another slot");
+                return;
+        }
+        put3(f->dir, "card.ini", text, (size_t)(from - text), to, strlen(to), "", 0);
         refused(f, "9c.key.pem", 0, "slot 9c has a key, but card.ini has no [slot 9c]");
         free(text);
 }
@@ -293,24 +299,17 @@ static void test_bytes_and_lines(void **state)
         size_t len;
         char *orig = slurp(f->dir, "card.ini", &len);
 
-        {
-                char *with = malloc(len + 32), *at = strstr(orig, "[puk]\n") + 6;
-                size_t head = (size_t)(at - orig);
-                assert_non_null(with);
-                memcpy(with, orig, head);
-                memcpy(with + head, "; note\0retries = 15\n", 20);
-                memcpy(with + head + 20, at, len - head);
-                put(f->dir, "card.ini", with, len + 20);
-                free(with);
-        }
+        const char *puk = strstr(orig, "[puk]\n");
+        assert_non_null(puk);
+        puk += 6;
+        put3(f->dir, "card.ini", orig, (size_t)(puk - orig), "; note\0retries = 15\n", 20, puk,
+             len - (size_t)(puk - orig));
         refused(f, "card.ini", line_of(f, "card.ini", "; note", 1),
                 "not a text file: a control byte 0x00");
         put(f->dir, "card.ini", orig, len);
 
         /* a comment longer than inih reads whole: its tail would be read as a line */
-        memset(line, ' ', sizeof(line));
-        memcpy(line, "; ", 2);
-        snprintf(line + 200, sizeof(line) - 200, "retries = 15\n[puk]\n");
+        snprintf(line, sizeof(line), "; %198sretries = 15\n[puk]\n", "");
         edit(f, "card.ini", "[puk]\n", line);
         refused(f, "card.ini", line_of(f, "card.ini", "; ", 2), "longer than 197 characters");
         put(f->dir, "card.ini", orig, len);
@@ -422,12 +421,9 @@ static void test_oath_classes(void **state)
 {
         struct fixture *f = *state;
         size_t len;
-        char *text = slurp(f->dir, "oath.ini", &len), *with = malloc(len + sizeof(hotp));
+        char *text = slurp(f->dir, "oath.ini", &len);
 
-        assert_non_null(with);
-        memcpy(with, text, len);
-        memcpy(with + len, hotp, sizeof(hotp));
-        put(f->dir, "oath.ini", with, len + sizeof(hotp) - 1);
+        put3(f->dir, "oath.ini", text, len, hotp, sizeof(hotp) - 1, "", 0);
         vt_image_free(load_image_or_fail(f->dir, "a HOTP credential added"));
 
         edit(f, "oath.ini", "counter = 41\n", ""); /* a counter never goes back to 0 */
@@ -450,12 +446,12 @@ static void test_oath_classes(void **state)
         /* one credential's section twice: two half credentials, or the second overwriting */
         edit(f, "oath.ini", "counter = 41\n", "counter = 41\n[credential 1]\ncounter = 0\n");
         refused(f, "oath.ini", line_of(f, "oath.ini", "[credential 1]", 2), "[credential 1] again");
-        put(f->dir, "oath.ini", with, len + sizeof(hotp) - 1);
+        put3(f->dir, "oath.ini", text, len, hotp, sizeof(hotp) - 1, "", 0);
 
-        put(f->dir, "oath.ini", with, len + sizeof(hotp) - 3); /* the secret cut short */
+        put3(f->dir, "oath.ini", text, len, hotp, sizeof(hotp) - 3, "",
+             0); /* the secret cut short */
         refused(f, "oath.ini", line_of(f, "oath.ini", "secret = ", 1), "cut short");
         free(text);
-        free(with);
 }
 
 /* ---- fido.ini ------------------------------------------------------------------------------- */
