@@ -19,7 +19,9 @@
  *     alg = -7 | -8, cred_protect = 1..3
  *     id = hex                 ; the credential id (sealed key); long values take several lines,
  *                              ; each adding to the value
- */
+ *
+ * Read strictly (docs/image-format.md): every key above is required but pin_hash and
+ * pin_length (together or not at all). */
 #include "fido_codec.h"
 
 #include "codec.h"

@@ -14,7 +14,9 @@
  *   counter = N                         ; HOTP: the counter the next code uses
  *   secret = hex                        ; 32 bytes a line, more on indented lines after it
  *                                       ; (inih reads lines of up to 200 characters)
- */
+ *
+ * Read strictly (docs/image-format.md): every key above is required but access_algorithm and
+ * access_key (together or not at all) and counter (a HOTP credential's, and only its). */
 #include "oath_codec.h"
 
 #include "codec.h"

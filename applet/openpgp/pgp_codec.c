@@ -13,7 +13,10 @@
  *   openpgp-name.bin, -lang, -sex, -url, -login, -private1..4, -cert-aut, -cert-dec, -cert-sig:
  *       the OpenPGP data objects, the bytes GET DATA returns (optional: none is empty)
  *   openpgp-sig.key.pem, openpgp-dec.key.pem, openpgp-aut.key.pem — its keys (PKCS#8), each of
- *       the algorithm its attributes name. */
+ *       the algorithm its attributes name.
+ * Read strictly (docs/image-format.md): every key above is required (salt and hash where a
+ * password has a length), tries_left is at most retries, a key file is there exactly when its
+ * [key] says origin generated or imported. */
 #include "pgp_codec.h"
 
 #include "codec.h"
