@@ -19,22 +19,44 @@ int vt_codec_read(const struct vt_codec_reader *rd, const struct vt_image *card,
                   uint8_t **data, size_t *len, char *err, size_t errlen);
 
 /* An INI parse: the handler refuses a line with vt_ini_fail (the reason), which makes the
- * message "path: line N: reason". */
+ * message "path:N: reason". */
 struct vt_ini {
         char reason[200];
         void *user;
+        int line; /* the line the handler is given */
 };
 typedef int (*vt_ini_handler)(struct vt_ini *ini, const char *section, const char *key,
                               const char *value);
 /* Records why a line is refused; returns 0 (what an inih handler returns to stop). */
 int vt_ini_fail(struct vt_ini *ini, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Parses text (len bytes, NUL at len) of the file path names. 0 or -1 (message in err). */
-int vt_ini_parse(const char *path, const char *text, size_t len, vt_ini_handler h, void *user,
-                 char *err, size_t errlen);
+
+/* What an image file must hold beyond what its handler checks line by line: each section
+ * named section (or, when section ends in a space, each whose name begins with it, "slot ")
+ * must have every key of keys (space-separated; "name|name_hex" takes either). A rule with
+ * required set names a section the file must have. A table ends with a row of NULL section. */
+struct vt_ini_rule {
+        const char *section;
+        const char *keys;
+        bool required;
+};
+struct vt_ini_spec {
+        const struct vt_ini_rule *rules; /* NULL: none */
+        /* keys whose value may go on over the lines that follow (indented, or the key again),
+         * space-separated; every other key given twice in a section is refused */
+        const char *continued;
+};
+
+/* Parses text (len bytes, NUL at len) of the file path names, strictly: every line whole (the
+ * last one too: a file cut short is refused), no control bytes, no line longer than inih
+ * reads, no section twice, no key twice in a section (but spec's continued ones), and spec's
+ * rules (NULL: none). 0 or -1 (message "path:N: what is wrong; how to fix" in err). */
+int vt_ini_parse(const char *path, const char *text, size_t len, const struct vt_ini_spec *spec,
+                 vt_ini_handler h, void *user, char *err, size_t errlen);
 /* Reads file name through rd and parses it, wiping the text after. 0, 1 when absent and
  * optional, -1 (message in err; an absent required file too). */
 int vt_ini_read(const struct vt_codec_reader *rd, const struct vt_image *card, const char *name,
-                bool optional, vt_ini_handler h, void *user, char *err, size_t errlen);
+                bool optional, const struct vt_ini_spec *spec, vt_ini_handler h, void *user,
+                char *err, size_t errlen);
 
 /* Value parsers: 0, or -1 when v is not one. */
 int vt_parse_uint(const char *v, unsigned long max, unsigned long *out);

@@ -26,6 +26,10 @@
  *   attestation-ca.crt.pem — the certificate of the image's own attestation CA (its key is not
  *       kept), which issued PIV's F9 certificate.
  *
+ * Every file is read strictly (applet/codec.h's vt_ini_parse): a key or a section given twice,
+ * a required key missing, a control byte, an over-long line or a file cut short inside a line
+ * fails the load naming the file and line; nothing falls back to a default.
+ *
  * card.ini is required, and what each applet's codec requires. Other files (such as
  * ca.crt.pem, attestation-ca.crt.pem or leftover ".*.tmp" files of an interrupted write) are
  * ignored. Loading never writes; a corrupt or unreadable file fails the load with a message naming
@@ -161,12 +165,8 @@ static int texts_each(void *ctx, int (*fn)(void *arg, const char *name), void *a
 /* ---- card.ini ------------------------------------------------------------------------- */
 
 enum {
-        SEEN_ATR = 1u << 0,
-        SEEN_GUID = 1u << 1,
-        SEEN_SERIAL = 1u << 2,
         SEEN_VERSION = 1u << 3,
         SEEN_APPLETS = 1u << 4,
-        SEEN_CARD_ALL = 0x1F,
 };
 
 struct load {
@@ -213,16 +213,13 @@ static int card_key(struct vt_ini *ini, const char *key, const char *v)
                 if (vt_parse_hex(v, img->atr, sizeof(img->atr), &img->atr_len) < 0 ||
                     img->atr_len < 2)
                         return vt_ini_fail(ini, "bad atr '%s'", v);
-                l->seen |= SEEN_ATR;
         } else if (strcmp(key, "guid") == 0) {
                 if (vt_parse_hex_exact(v, img->guid, sizeof(img->guid)) < 0)
                         return vt_ini_fail(ini, "guid must be 32 hex digits");
-                l->seen |= SEEN_GUID;
         } else if (strcmp(key, "serial") == 0) {
                 if (vt_parse_uint(v, UINT32_MAX, &n) < 0)
                         return vt_ini_fail(ini, "bad serial '%s'", v);
                 img->serial = (uint32_t)n;
-                l->seen |= SEEN_SERIAL;
         } else if (strcmp(key, "version") == 0 || strcmp(key, "firmware") == 0) {
                 if (l->seen & SEEN_VERSION)
                         return vt_ini_fail(ini, "one of version and firmware only");
@@ -314,18 +311,19 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
         va_end(ap);
 }
 
-/* What card.ini says of the card must be whole and consistent. */
+/* card.ini's own keys (the applets' are their codecs'); what each applet needs there, its
+ * codec's load checks. */
+static const struct vt_ini_rule card_rules[] = {
+    {"card", "applets|applet atr guid serial firmware|version", true},
+    {NULL, NULL, false},
+};
+static const struct vt_ini_spec card_spec = {card_rules, NULL};
+
+/* What card.ini says of the card must be consistent. */
 static int check_card(const struct load *l, const char *dir, char *err, size_t errlen)
 {
         const struct vt_image *img = l->img;
 
-        if ((l->seen & SEEN_CARD_ALL) != SEEN_CARD_ALL) {
-                set_err(err, errlen,
-                        "%s/card.ini: incomplete: needs applets, atr, guid, serial and firmware "
-                        "in [card]",
-                        dir);
-                return -1;
-        }
         if (img->pin_complexity && !(img->firmware && vt_fw_at_least(img, 5, 7))) {
                 set_err(err, errlen, "%s/card.ini: pin_complexity needs firmware 5.7 or later",
                         dir);
@@ -349,7 +347,7 @@ static int load(struct load *l, const struct vt_codec_reader *rd, char *err, siz
                         set_err(err, errlen, "%s: %s", path, strerror(ENOENT));
                 return -1;
         }
-        r = vt_ini_parse(path, (const char *)data, len, card_line, l, err, errlen);
+        r = vt_ini_parse(path, (const char *)data, len, &card_spec, card_line, l, err, errlen);
         if (r == 0 && (r = check_card(l, img->dir, err, errlen)) == 0) {
                 for (size_t i = 0; i < l->n_units && r == 0; i++) {
                         const struct vt_applet_unit *u = l->units[i];
@@ -361,7 +359,8 @@ static int load(struct load *l, const struct vt_codec_reader *rd, char *err, siz
                 }
         }
         if (r == 0)
-                r = vt_ini_parse(path, (const char *)data, len, unit_line, l, err, errlen);
+                r = vt_ini_parse(path, (const char *)data, len, &card_spec, unit_line, l, err,
+                                 errlen);
         OPENSSL_cleanse(data, len);
         free(data);
         if (r < 0)

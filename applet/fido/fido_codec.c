@@ -19,7 +19,9 @@
  *     alg = -7 | -8, cred_protect = 1..3
  *     id = hex                 ; the credential id (sealed key); long values take several lines,
  *                              ; each adding to the value
- */
+ *
+ * Read strictly (docs/image-format.md): every key above is required but pin_hash and
+ * pin_length (together or not at all). */
 #include "fido_codec.h"
 
 #include "codec.h"
@@ -104,6 +106,15 @@ int vt_fido_commit(const struct vt_image *card, const void *state, const void *c
 }
 
 /* ---- load --------------------------------------------------------------------------------- */
+
+/* What every file the writer made has; a hex value may go on over lines, each the key again. */
+static const struct vt_ini_rule rules[] = {
+    {"fido", "secret aaguid counter pin_tries presence", true},
+    {"credential ", "rp user_id user_name display_name alg cred_protect id", false},
+    {NULL, NULL, false},
+};
+static const struct vt_ini_spec spec = {
+    rules, "secret aaguid pin_hash rp user_id user_name display_name id"};
 
 struct load {
         struct vt_fido_state *st;
@@ -217,7 +228,7 @@ static const char *check(const struct load *l)
 {
         if (l->secret_len != 32 || l->aaguid_len != 16)
                 return "[fido] needs secret (32 bytes) and aaguid (16 bytes)";
-        if (l->st->pin_set && (l->pin_hash_len != 16 || !l->st->pin_len))
+        if ((l->st->pin_set || l->st->pin_len) && (l->pin_hash_len != 16 || !l->st->pin_len))
                 return "pin_hash (16 bytes) and pin_length go together";
         for (size_t i = 0; i < l->st->n_rk; i++) {
                 const struct fido_resident *c = &l->st->rk[i];
@@ -281,7 +292,7 @@ int vt_fido_load(const struct vt_image *card, void *state, const struct vt_codec
         /* the state made by state_new is replaced whole by what the files hold */
         OPENSSL_cleanse(st, sizeof(*st));
         l->st = st;
-        if (vt_ini_read(rd, card, FILE_NAME, false, on_key, l, err, errlen) == 0) {
+        if (vt_ini_read(rd, card, FILE_NAME, false, &spec, on_key, l, err, errlen) == 0) {
                 if ((why = check(l)) != NULL)
                         snprintf(err, errlen, "%s/%s: %s", card->dir, FILE_NAME, why);
                 else

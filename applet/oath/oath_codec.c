@@ -14,7 +14,9 @@
  *   counter = N                         ; HOTP: the counter the next code uses
  *   secret = hex                        ; 32 bytes a line, more on indented lines after it
  *                                       ; (inih reads lines of up to 200 characters)
- */
+ *
+ * Read strictly (docs/image-format.md): every key above is required but access_algorithm and
+ * access_key (together or not at all) and counter (a HOTP credential's, and only its). */
 #include "oath_codec.h"
 
 #include "codec.h"
@@ -102,10 +104,18 @@ int vt_oath_commit(const struct vt_image *card, const void *state, const void *c
 
 /* ---- load --------------------------------------------------------------------------------- */
 
+/* What every file the writers made has (a HOTP credential's counter too: see check). */
+static const struct vt_ini_rule rules[] = {
+    {"oath", "device_id", true},
+    {"credential ", "name|name_hex type algorithm digits touch secret", false},
+    {NULL, NULL, false},
+};
+static const struct vt_ini_spec spec = {rules, "secret"};
+
 struct load {
         struct vt_oath_state st;
         char section[32];
-        bool has_salt;
+        int counter_line[OATH_CREDS_MAX]; /* 0: the credential has none */
 };
 
 static int oath_key(struct vt_ini *ini, struct load *l, const char *key, const char *value)
@@ -114,7 +124,6 @@ static int oath_key(struct vt_ini *ini, struct load *l, const char *key, const c
         if (strcmp(key, "device_id") == 0) {
                 if (vt_parse_hex_exact(value, l->st.salt, sizeof(l->st.salt)) != 0)
                         return vt_ini_fail(ini, "device_id: %d bytes of hex", OATH_SALT_LEN);
-                l->has_salt = true;
         } else if (strcmp(key, "access_algorithm") == 0) {
                 if (oath_alg_parse(value, &l->st.key_alg) != 0)
                         return vt_ini_fail(ini, "access_algorithm: SHA1, SHA256 or SHA512");
@@ -129,13 +138,16 @@ static int oath_key(struct vt_ini *ini, struct load *l, const char *key, const c
         return 1;
 }
 
-static int cred_key(struct vt_ini *ini, struct oath_cred *c, const char *key, const char *value)
+static int cred_key(struct vt_ini *ini, struct oath_cred *c, int *counter_line, const char *key,
+                    const char *value)
 {
         unsigned long v;
         size_t n;
         bool b;
         if (strcmp(key, "name") == 0 || strcmp(key, "name_hex") == 0) {
                 bool hex = key[4] == '_';
+                if (c->name_len)
+                        return vt_ini_fail(ini, "one of name and name_hex only: keep one");
                 n = strlen(value);
                 if (hex ? vt_parse_hex(value, c->name, sizeof(c->name), &n) != 0
                         : n > OATH_NAME_MAX)
@@ -162,6 +174,7 @@ static int cred_key(struct vt_ini *ini, struct oath_cred *c, const char *key, co
                 if (vt_parse_uint(value, UINT32_MAX, &v) != 0)
                         return vt_ini_fail(ini, "counter: 0 to 4294967295");
                 c->counter = (uint32_t)v;
+                *counter_line = ini->line;
         } else if (strcmp(key, "secret") == 0) { /* each line of it adds to it */
                 if (vt_parse_hex(value, c->secret + c->secret_len,
                                  sizeof(c->secret) - c->secret_len, &n) != 0)
@@ -186,20 +199,23 @@ static int on_key(struct vt_ini *ini, const char *section, const char *key, cons
                 l->st.n++;
                 snprintf(l->section, sizeof(l->section), "%s", section);
         }
-        return cred_key(ini, &l->st.creds[l->st.n - 1], key, value);
+        return cred_key(ini, &l->st.creds[l->st.n - 1], &l->counter_line[l->st.n - 1], key, value);
 }
 
 /* What the parse cannot see line by line: every credential whole, names unique. */
 static const char *check(const struct load *l)
 {
-        if (!l->has_salt)
-                return "no device_id in [oath]";
         if (!l->st.key_alg != !l->st.key_len)
                 return "access_algorithm and access_key go together";
         for (size_t i = 0; i < l->st.n; i++) {
                 const struct oath_cred *c = &l->st.creds[i];
                 if (!c->name_len || !c->type || !c->alg || !c->digits)
                         return "a credential without name, type, algorithm or digits";
+                if ((c->type == OATH_HOTP) != (l->counter_line[i] != 0))
+                        return c->type == OATH_HOTP ? "a HOTP credential without its counter "
+                                                      "(restore it: a counter never goes back)"
+                                                    : "a TOTP credential with a counter (remove "
+                                                      "it, or make the credential hotp)";
                 if (c->secret_len > (c->alg == OATH_SHA512 ? 128 : 64))
                         return "a secret longer than its hash's block";
                 for (size_t j = 0; j < i; j++)
@@ -220,7 +236,7 @@ int vt_oath_load(const struct vt_image *card, void *state, const struct vt_codec
                 snprintf(err, errlen, "%s/%s: out of memory", card->dir, FILE_NAME);
                 return -1;
         }
-        if (vt_ini_read(rd, card, FILE_NAME, false, on_key, l, err, errlen) == 0) {
+        if (vt_ini_read(rd, card, FILE_NAME, false, &spec, on_key, l, err, errlen) == 0) {
                 if ((why = check(l)) != NULL) {
                         snprintf(err, errlen, "%s/%s: %s", card->dir, FILE_NAME, why);
                 } else {

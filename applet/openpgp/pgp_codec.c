@@ -13,7 +13,10 @@
  *   openpgp-name.bin, -lang, -sex, -url, -login, -private1..4, -cert-aut, -cert-dec, -cert-sig:
  *       the OpenPGP data objects, the bytes GET DATA returns (optional: none is empty)
  *   openpgp-sig.key.pem, openpgp-dec.key.pem, openpgp-aut.key.pem — its keys (PKCS#8), each of
- *       the algorithm its attributes name. */
+ *       the algorithm its attributes name.
+ * Read strictly (docs/image-format.md): every key above is required (salt and hash where a
+ * password has a length), tries_left is at most retries, a key file is there exactly when its
+ * [key] says origin generated or imported. */
 #include "pgp_codec.h"
 
 #include "codec.h"
@@ -27,18 +30,28 @@
 
 #include <openssl/crypto.h>
 
-enum {
-        SEEN_PGP_SERIAL = 1u << 0,
-        SEEN_PGP_MAKER = 1u << 1,
-        SEEN_PW1 = 1u << 2,
-        SEEN_PW3 = 1u << 3,
-        SEEN_PGP_ALL = 0xF,
+/* Every key the writers (this release's and the previous one's) write is required; salt and
+ * hash where a password has a length. */
+static const struct vt_ini_rule pgp_rules[] = {
+    {"openpgp", "manufacturer serial terminated pw1_valid_multiple signature_counter", true},
+    {"pw1", "min_length max_length charset retries tries_left length", true},
+    {"rc", "retries tries_left length", true},
+    {"pw3", "min_length max_length charset retries tries_left length", true},
+    {"key sig", "attributes fingerprint ca_fingerprint time origin uif", true},
+    {"key dec", "attributes fingerprint ca_fingerprint time origin uif", true},
+    {"key aut", "attributes fingerprint ca_fingerprint time origin uif", true},
+    {NULL, NULL, false},
 };
+static const struct vt_ini_spec pgp_spec = {pgp_rules, NULL};
 
+/* The lines of what the files must agree on, for the messages. */
 struct pgp_load {
         struct vt_pgp_state *st;
-        unsigned seen;
+        int tries_line[3], salt_line[3], hash_line[3]; /* pw1, rc, pw3 */
+        int origin_line[PGP_KEYS];
 };
+
+static const char *const origins[] = {"none", "generated", "imported"};
 
 static int failed(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -53,7 +66,6 @@ static int failed(char *err, size_t errlen, const char *fmt, ...)
 
 static int main_key(struct vt_ini *ini, struct vt_pgp_state *st, const char *key, const char *v)
 {
-        struct pgp_load *l = ini->user;
         uint8_t b[4];
         unsigned long n;
         bool yes;
@@ -62,13 +74,11 @@ static int main_key(struct vt_ini *ini, struct vt_pgp_state *st, const char *key
                 if (vt_parse_hex_exact(v, b, 2) < 0)
                         return vt_ini_fail(ini, "manufacturer must be 4 hex digits, not '%s'", v);
                 st->manufacturer = (uint16_t)(b[0] << 8 | b[1]);
-                l->seen |= SEEN_PGP_MAKER;
         } else if (strcmp(key, "serial") == 0) {
                 if (vt_parse_hex_exact(v, b, 4) < 0)
                         return vt_ini_fail(ini, "serial must be 8 hex digits, not '%s'", v);
                 st->serial =
                     (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-                l->seen |= SEEN_PGP_SERIAL;
         } else if (strcmp(key, "terminated") == 0 || strcmp(key, "pw1_valid_multiple") == 0) {
                 if (vt_parse_bool(v, &yes) < 0)
                         return vt_ini_fail(ini, "%s must be yes or no", key);
@@ -84,7 +94,7 @@ static int main_key(struct vt_ini *ini, struct vt_pgp_state *st, const char *key
         return 1;
 }
 
-static int pw_key(struct vt_ini *ini, struct pgp_pw *pw, struct vt_pin_rules *rules, unsigned seen,
+static int pw_key(struct vt_ini *ini, struct pgp_pw *pw, struct vt_pin_rules *rules, int which,
                   const char *key, const char *v)
 {
         struct pgp_load *l = ini->user;
@@ -106,6 +116,7 @@ static int pw_key(struct vt_ini *ini, struct pgp_pw *pw, struct vt_pin_rules *ru
                 if (vt_parse_uint(v, VT_TRIES_MAX, &n) < 0)
                         return vt_ini_fail(ini, "tries_left must be 0..15, not '%s'", v);
                 pw->s.tries_left = (uint8_t)n;
+                l->tries_line[which] = ini->line;
         } else if (strcmp(key, "length") == 0) {
                 if (vt_parse_uint(v, PGP_PW_MAX, &n) < 0)
                         return vt_ini_fail(ini, "length must be 0..127, not '%s'", v);
@@ -113,17 +124,19 @@ static int pw_key(struct vt_ini *ini, struct pgp_pw *pw, struct vt_pin_rules *ru
         } else if (strcmp(key, "salt") == 0) {
                 if (vt_parse_hex_exact(v, pw->s.salt, sizeof(pw->s.salt)) < 0)
                         return vt_ini_fail(ini, "salt must be 32 hex digits");
+                l->salt_line[which] = ini->line;
         } else if (strcmp(key, "hash") == 0) {
                 if (vt_parse_hex_exact(v, pw->s.hash, sizeof(pw->s.hash)) < 0)
                         return vt_ini_fail(ini, "hash must be 64 hex digits");
-                l->seen |= seen;
+                l->hash_line[which] = ini->line;
         } else {
                 return vt_ini_fail(ini, "unknown key '%s' in a password section", key);
         }
         return 1;
 }
 
-static int key_key(struct vt_ini *ini, struct pgp_key *k, const char *key, const char *v)
+static int key_key(struct vt_ini *ini, struct pgp_key *k, int *origin_line, const char *key,
+                   const char *v)
 {
         size_t len;
         unsigned long n;
@@ -151,6 +164,7 @@ static int key_key(struct vt_ini *ini, struct pgp_key *k, const char *key, const
                 else
                         return vt_ini_fail(
                             ini, "origin must be none, generated or imported, not '%s'", v);
+                *origin_line = ini->line;
         } else if (strcmp(key, "uif") == 0) {
                 if (vt_parse_uint(v, 4, &n) < 0)
                         return vt_ini_fail(ini, "uif must be 0..4, not '%s'", v);
@@ -171,14 +185,14 @@ static int pgp_line(struct vt_ini *ini, const char *section, const char *key, co
         if (strcmp(section, "openpgp") == 0)
                 return main_key(ini, st, key, v);
         if (strcmp(section, "pw1") == 0)
-                return pw_key(ini, &st->pw1, &st->pw1_rules, SEEN_PW1, key, v);
+                return pw_key(ini, &st->pw1, &st->pw1_rules, 0, key, v);
         if (strcmp(section, "rc") == 0)
-                return pw_key(ini, &st->rc, NULL, 0, key, v);
+                return pw_key(ini, &st->rc, NULL, 1, key, v);
         if (strcmp(section, "pw3") == 0)
-                return pw_key(ini, &st->pw3, &st->pw3_rules, SEEN_PW3, key, v);
+                return pw_key(ini, &st->pw3, &st->pw3_rules, 2, key, v);
         for (int i = 0; i < PGP_KEYS; i++)
                 if (strncmp(section, "key ", 4) == 0 && strcmp(section + 4, pgp_key_name(i)) == 0)
-                        return key_key(ini, &st->keys[i], key, v);
+                        return key_key(ini, &st->keys[i], &l->origin_line[i], key, v);
         return vt_ini_fail(ini, "unknown section [%s]", section);
 }
 
@@ -212,10 +226,12 @@ static int load_dos(const struct vt_image *card, struct vt_pgp_state *st,
         return 0;
 }
 
-/* openpgp-sig.key.pem ...: each key must be of the algorithm its attributes name. */
-static int load_keys(const struct vt_image *card, struct vt_pgp_state *st,
+/* openpgp-sig.key.pem ...: each key must be of the algorithm its attributes name, and there
+ * exactly when [key] says a key was generated or imported. */
+static int load_keys(const struct vt_image *card, const struct pgp_load *l,
                      const struct vt_codec_reader *rd, char *err, size_t errlen)
 {
+        struct vt_pgp_state *st = l->st;
         char file[32];
         uint8_t *data;
         size_t len;
@@ -230,8 +246,23 @@ static int load_keys(const struct vt_image *card, struct vt_pgp_state *st,
                                       card->dir, pgp_key_name(i));
                 if ((r = vt_codec_read(rd, card, file, &data, &len, err, errlen)) < 0)
                         return -1;
+                if (r == 0 && k->origin != 0)
+                        return failed(err, errlen,
+                                      "%s/openpgp.ini:%d: [key %s] says origin = %s, but %s is "
+                                      "missing (restore the key file, or set origin = none)",
+                                      card->dir, l->origin_line[i], pgp_key_name(i),
+                                      origins[k->origin < 3 ? k->origin : 0], file);
                 if (r == 0)
                         continue;
+                if (k->origin == 0) {
+                        OPENSSL_cleanse(data, len);
+                        free(data);
+                        return failed(err, errlen,
+                                      "%s/%s: a key, but openpgp.ini:%d says [key %s] origin = "
+                                      "none (set origin to generated or imported, or remove "
+                                      "the file)",
+                                      card->dir, file, l->origin_line[i], pgp_key_name(i));
+                }
                 k->key = vt_pem_key(data, len);
                 OPENSSL_cleanse(data, len);
                 free(data);
@@ -247,6 +278,42 @@ static int load_keys(const struct vt_image *card, struct vt_pgp_state *st,
         return 0;
 }
 
+/* Each password's tries within its retries, and its salt and hash there when it has a
+ * length. */
+static int check_pws(const struct vt_image *card, const struct pgp_load *l, char *err,
+                     size_t errlen)
+{
+        static const char *const names[] = {"pw1", "rc", "pw3"};
+        const struct vt_pgp_state *st = l->st;
+        const struct pgp_pw *pws[] = {&st->pw1, &st->rc, &st->pw3};
+
+        for (int i = 0; i < 3; i++) {
+                if (pws[i]->s.tries_left > pws[i]->s.max_tries)
+                        return failed(err, errlen,
+                                      "%s/openpgp.ini:%d: [%s] tries_left %u above its retries %u "
+                                      "(tries are only ever lost: lower tries_left)",
+                                      card->dir, l->tries_line[i], names[i], pws[i]->s.tries_left,
+                                      pws[i]->s.max_tries);
+                if (pws[i]->len && (!l->salt_line[i] || !l->hash_line[i]))
+                        return failed(err, errlen,
+                                      "%s/openpgp.ini: [%s] has a length but no %s (restore it, "
+                                      "or set the password again)",
+                                      card->dir, names[i], l->salt_line[i] ? "hash" : "salt");
+        }
+        if (!st->pw1.len || !st->pw3.len)
+                return failed(err, errlen,
+                              "%s/openpgp.ini: [%s] length = 0: PW1 and PW3 always have a value",
+                              card->dir, st->pw1.len ? "pw3" : "pw1");
+        if (st->pw1_rules.min_len > st->pw1_rules.max_len ||
+            st->pw3_rules.min_len > st->pw3_rules.max_len)
+                return failed(err, errlen,
+                              "%s/openpgp.ini: [%s] min_length above max_length (lower "
+                              "min_length)",
+                              card->dir,
+                              st->pw1_rules.min_len > st->pw1_rules.max_len ? "pw1" : "pw3");
+        return 0;
+}
+
 int vt_pgp_load(const struct vt_image *card, void *state, const struct vt_codec_reader *rd,
                 char *err, size_t errlen)
 {
@@ -255,27 +322,10 @@ int vt_pgp_load(const struct vt_image *card, void *state, const struct vt_codec_
 
         for (int i = 0; i < PGP_KEYS; i++)
                 st->keys[i].attr_len = 0; /* each [key] section says its own */
-        if (vt_ini_read(rd, card, "openpgp.ini", false, pgp_line, &l, err, errlen) < 0)
+        if (vt_ini_read(rd, card, "openpgp.ini", false, &pgp_spec, pgp_line, &l, err, errlen) < 0 ||
+            check_pws(card, &l, err, errlen) < 0 || load_dos(card, st, rd, err, errlen) < 0)
                 return -1;
-        if (l.seen != SEEN_PGP_ALL)
-                return failed(err, errlen,
-                              "%s/openpgp.ini: incomplete: needs manufacturer and serial in "
-                              "[openpgp], salt and hash in [pw1] and [pw3]",
-                              card->dir);
-        if (!st->pw1.len || !st->pw3.len || st->pw1_rules.min_len > st->pw1_rules.max_len ||
-            st->pw3_rules.min_len > st->pw3_rules.max_len)
-                return failed(err, errlen,
-                              "%s/openpgp.ini: a password without length, or min_length "
-                              "above max_length",
-                              card->dir);
-        for (struct pgp_pw *pw = &st->pw1; pw; pw = pw == &st->pw1  ? &st->rc
-                                                    : pw == &st->rc ? &st->pw3
-                                                                    : NULL)
-                if (pw->s.tries_left > pw->s.max_tries)
-                        pw->s.tries_left = pw->s.max_tries;
-        if (load_dos(card, st, rd, err, errlen) < 0)
-                return -1;
-        return load_keys(card, st, rd, err, errlen);
+        return load_keys(card, &l, rd, err, errlen);
 }
 
 /* ---- saving ------------------------------------------------------------------------------- */
@@ -297,8 +347,6 @@ static void pw_text(struct vt_text *t, const char *section, const struct pgp_pw 
         vt_text_hex(t, pw->s.hash, sizeof(pw->s.hash), NULL);
         vt_text_put(t, "\n");
 }
-
-static const char *const origins[] = {"none", "generated", "imported"};
 
 static void key_text(struct vt_text *t, int ref, const struct pgp_key *k)
 {

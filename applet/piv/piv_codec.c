@@ -16,6 +16,11 @@
  *   obj-5fc109.bin — a data object by its tag in lower-case hex, the raw bytes GET DATA returns.
  *   f9.key.pem, f9.crt.pem — the attestation key (slot F9) and its certificate.
  *
+ * Every key above is required (the previous release wrote them all too); a key or a section
+ * given twice is refused. A slot's files and its [slot] section go together: a key or
+ * certificate file needs its section, a section needs its key or certificate file, and
+ * origin = generated needs the key file.
+ *
  * state is required; slot and object files are optional. A change of the secrets writes
  * card.ini (when the retry limits change) before state: on load a tries_left above a lowered
  * limit is clamped to it, so a crash between the two renames never gives back a try. */
@@ -32,11 +37,6 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-
-enum {
-        SEEN_PIN_RETRIES = 1u << 0,
-        SEEN_PUK_RETRIES = 1u << 1,
-};
 
 static int failed(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -72,7 +72,6 @@ static int pin_key(struct vt_piv_state *st, const char *key, const char *v, char
                         return failed(err, errlen,
                                       "charset must be any, digits or strong, not '%s'", v);
         } else if (strcmp(key, "retries") == 0) {
-                st->ini_seen |= SEEN_PIN_RETRIES;
                 return tries(v, &st->pin.max_tries, err, errlen);
         } else {
                 return failed(err, errlen, "unknown key '%s' in [pin]", key);
@@ -128,7 +127,6 @@ int vt_piv_ini_key(const struct vt_image *card, void *state, const char *section
         if (strcmp(section, "puk") == 0) {
                 if (strcmp(key, "retries") != 0)
                         return failed(err, errlen, "unknown key '%s' in [puk]", key);
-                st->ini_seen |= SEEN_PUK_RETRIES;
                 return tries(v, &st->puk.max_tries, err, errlen);
         }
         if ((s = section_slot(st, section)))
@@ -249,29 +247,34 @@ static int state_line(struct vt_ini *ini, const char *section, const char *key, 
         return 1;
 }
 
-/* What state says must be whole and consistent with card.ini. */
+/* What state says must be consistent with card.ini. */
 static int check_state(const struct state_load *l, const char *dir, char *err, size_t errlen)
 {
         struct vt_piv_state *st = l->st;
 
-        if (l->seen !=
-            (SEEN_SECRET_ALL | SEEN_SECRET_ALL << SEEN_PUK_SHIFT | SEEN_MGM_ALG | SEEN_MGM_KEY))
-                return failed(err, errlen,
-                              "%s/state: incomplete: needs salt, hash, tries_left and blocked in "
-                              "[pin] and [puk], alg and key in [management]",
-                              dir);
         if (st->mgm_key_len != (st->mgm_alg == VT_ALG_AES128   ? 16u
                                 : st->mgm_alg == VT_ALG_AES256 ? 32u
                                                                : 24u))
-                return failed(err, errlen, "%s/state: management key length does not fit its alg",
+                return failed(err, errlen,
+                              "%s/state: [management] key length does not fit its alg (give "
+                              "the key its alg's length)",
                               dir);
-        /* a limit lowered by a commit interrupted before the state was written */
+        /* a limit lowered by a commit interrupted before the state was written: never more
+         * tries than the limit */
         if (st->pin.tries_left > st->pin.max_tries)
                 st->pin.tries_left = st->pin.max_tries;
         if (st->puk.tries_left > st->puk.max_tries)
                 st->puk.tries_left = st->puk.max_tries;
         return 0;
 }
+
+static const struct vt_ini_rule state_rules[] = {
+    {"pin", "salt hash tries_left blocked", true},
+    {"puk", "salt hash tries_left blocked", true},
+    {"management", "alg key touch", true},
+    {NULL, NULL, false},
+};
+static const struct vt_ini_spec state_spec = {state_rules, NULL};
 
 int vt_piv_parse_state(const struct vt_image *card, struct vt_piv_state *st, const char *text,
                        size_t len, char *err, size_t errlen)
@@ -280,7 +283,7 @@ int vt_piv_parse_state(const struct vt_image *card, struct vt_piv_state *st, con
         char path[4096];
 
         snprintf(path, sizeof(path), "%s/state", card->dir);
-        if (vt_ini_parse(path, text, len, state_line, &l, err, errlen) < 0)
+        if (vt_ini_parse(path, text, len, &state_spec, state_line, &l, err, errlen) < 0)
                 return -1;
         return check_state(&l, card->dir, err, errlen);
 }
@@ -383,36 +386,95 @@ static int load_objects(const struct vt_image *card, struct vt_piv_state *st,
         return r < 0 ? -1 : 0;
 }
 
+/* card.ini read again for PIV's part alone (the image loader gave each key to vt_piv_ini_key
+ * already): every key there, and the line of each [slot] section's origin, which the slot's
+ * files must agree with. */
+static const struct vt_ini_rule card_rules[] = {
+    {"card", "global_pin", true}, {"pin", "min_length max_length charset retries", true},
+    {"puk", "retries", true},     {"slot ", "pin_policy touch_policy origin", false},
+    {NULL, NULL, false},
+};
+static const struct vt_ini_spec card_spec = {card_rules, NULL};
+
+struct card_lines {
+        struct vt_piv_state *st;
+        int origin[VT_SLOTS]; /* the line of [slot XX]'s origin, 0 when there is none */
+};
+
+static int card_line(struct vt_ini *ini, const char *section, const char *key, const char *v)
+{
+        struct card_lines *l = ini->user;
+        struct vt_slot *s = section_slot(l->st, section);
+        (void)v;
+
+        if (s && strcmp(key, "origin") == 0)
+                l->origin[s - l->st->slots] = ini->line;
+        return 1;
+}
+
+/* A slot's files and its [slot] section in card.ini go together. */
+static int check_slot(const struct vt_image *card, const struct vt_slot *s, int origin, char *err,
+                      size_t errlen)
+{
+        if (!origin && (s->key || s->cert))
+                return failed(err, errlen,
+                              "%s/%02x.%s.pem: slot %02x has a %s, but card.ini has no [slot %02x] "
+                              "(add the section with pin_policy, touch_policy and origin, or "
+                              "remove the file)",
+                              card->dir, s->ref, s->key ? "key" : "crt", s->ref,
+                              s->key ? "key" : "certificate", s->ref);
+        if (origin && s->generated && !s->key)
+                return failed(err, errlen,
+                              "%s/card.ini:%d: [slot %02x] says origin = generated, but "
+                              "%02x.key.pem is missing (restore the key file, or remove the "
+                              "section and %02x.crt.pem to empty the slot)",
+                              card->dir, origin, s->ref, s->ref, s->ref);
+        if (origin && !s->key && !s->cert)
+                return failed(err, errlen,
+                              "%s/card.ini:%d: [slot %02x], but neither %02x.key.pem nor "
+                              "%02x.crt.pem is there (restore them, or remove the section)",
+                              card->dir, origin, s->ref, s->ref, s->ref);
+        return 0;
+}
+
 int vt_piv_load(const struct vt_image *card, void *state, const struct vt_codec_reader *rd,
                 char *err, size_t errlen)
 {
         struct vt_piv_state *st = state;
+        struct card_lines *lines = calloc(1, sizeof(*lines));
         uint8_t *data;
         size_t len;
-        int r;
+        int r = -1;
 
-        if (st->ini_seen != (SEEN_PIN_RETRIES | SEEN_PUK_RETRIES))
-                return failed(err, errlen,
-                              "%s/card.ini: incomplete: needs atr, guid, serial and firmware in "
-                              "[card], retries in [pin] and [puk]",
-                              card->dir);
-        if (st->pin_rules.min_len > st->pin_rules.max_len)
-                return failed(err, errlen, "%s/card.ini: [pin] min_length above max_length",
-                              card->dir);
+        if (!lines)
+                return failed(err, errlen, "%s: out of memory", card->dir);
+        lines->st = st;
+        if (vt_ini_read(rd, card, "card.ini", false, &card_spec, card_line, lines, err, errlen) < 0)
+                goto out;
+        if (st->pin_rules.min_len > st->pin_rules.max_len) {
+                failed(err, errlen,
+                       "%s/card.ini: [pin] min_length above max_length (lower min_length)",
+                       card->dir);
+                goto out;
+        }
         if ((r = vt_codec_read(rd, card, "state", &data, &len, err, errlen)) <= 0) {
                 if (r == 0)
                         failed(err, errlen, "%s/state: %s", card->dir, strerror(ENOENT));
-                return -1;
+                r = -1;
+                goto out;
         }
         r = vt_piv_parse_state(card, st, (const char *)data, len, err, errlen);
         OPENSSL_cleanse(data, len); /* state holds the management key */
         free(data);
-        if (r < 0)
-                return -1;
-        for (size_t i = 0; i < VT_SLOTS; i++)
-                if (load_slot(card, rd, &st->slots[i], err, errlen) < 0)
-                        return -1;
-        return load_objects(card, st, rd, err, errlen);
+        for (size_t i = 0; i < VT_SLOTS && r == 0; i++)
+                if (load_slot(card, rd, &st->slots[i], err, errlen) < 0 ||
+                    check_slot(card, &st->slots[i], lines->origin[i], err, errlen) < 0)
+                        r = -1;
+        if (r == 0)
+                r = load_objects(card, st, rd, err, errlen);
+out:
+        free(lines);
+        return r < 0 ? -1 : 0;
 }
 
 /* ---- saving ------------------------------------------------------------------------------- */

@@ -77,8 +77,6 @@ struct vt_piv_state {
         struct vt_slot slots[VT_SLOTS];
         struct vt_object objects[VT_OBJECTS_MAX];
         size_t n_objects;
-
-        unsigned ini_seen; /* the codec's: which required card.ini keys a load found */
 };
 
 extern const struct vt_applet_unit vt_unit_piv;

@@ -237,7 +237,7 @@ fi
 cp -a piv2 broken
 sed -i 's/^serial = .*/serial = twelve/' broken/card.ini
 if "$VTOKEN" show broken >out.txt 2>err.txt; then fail "show of a corrupt card.ini succeeded"; fi
-grep -q "broken/card.ini: line [0-9]*: bad serial" err.txt || fail "show error: $(cat err.txt)"
+grep -q "broken/card.ini:[0-9]*: bad serial" err.txt || fail "show error: $(cat err.txt)"
 cp -a piv2 broken2
 rm broken2/state
 if "$VTOKEN" show broken2 2>err.txt; then fail "show without state succeeded"; fi

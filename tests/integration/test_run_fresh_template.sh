@@ -38,7 +38,7 @@ expect_eq "$(show_json "$tmpl" 'd["pin"]["tries_left"]')" 3 "the template made a
 # the template lost its 9A key
 rm "$tmpl/9a.key.pem"
 fresh_run "a template without its 9A key"
-expect_match "$(cat "$T/err")" "the piv template $tmpl is not fit to serve \(the PIV slot 9a has no key\)" \
+expect_match "$(cat "$T/err")" "the piv template $tmpl is not fit to serve \($tmpl/card.ini:[0-9]+: \[slot 9a\] says origin = generated, but 9a.key.pem is missing" \
   "the missing key is named"
 
 # a truncated template: the error of loading it names the template, not the copy

@@ -156,7 +156,7 @@ static void test_damaged_files_are_refused(void **state)
         static const struct {
                 const char *text, *why;
         } bad[] = {
-            {"[oath]\n", "no device_id"},
+            {"[oath]\n", "oath.ini:1: [oath] has no device_id"},
             {"[oath]\ndevice_id = 0102\n", "device_id"},
             {"[oath]\ndevice_id = 0102030405060708\ncolour = red\n", "unknown key 'colour'"},
             {"[oath]\ndevice_id = 0102030405060708\naccess_key = 00\n", "go together"},
@@ -167,11 +167,11 @@ static void test_damaged_files_are_refused(void **state)
             {"[oath]\ndevice_id = 0102030405060708\n[credential 1]\nname = a\ntype = motp\n",
              "type"},
             {"[oath]\ndevice_id = 0102030405060708\n[credential 1]\nname = a\ntype = totp\n"
-             "algorithm = SHA1\ndigits = 6\nsecret = 00\n[credential 2]\nname = a\ntype = totp\n"
-             "algorithm = SHA1\ndigits = 6\nsecret = 00\n",
+             "algorithm = SHA1\ndigits = 6\ntouch = no\nsecret = 00\n[credential 2]\nname = a\n"
+             "type = totp\nalgorithm = SHA1\ndigits = 6\ntouch = no\nsecret = 00\n",
              "two credentials of one name"},
             {"[oath]\ndevice_id = 0102030405060708\n[credential 1]\nname = a\n",
-             "without name, type"},
+             "oath.ini:3: [credential 1] has no type"},
         };
         struct vt_oath_state *st = oath_state_new();
         char err[256];

@@ -180,11 +180,11 @@ static void test_unknown_applet_refused(void **state)
         static const struct {
                 const char *value, *why;
         } cases[] = {
-            {"applets = piv oath2", "card.ini: line 4: unknown applet 'oath2'"},
-            {"applet = piv+fido9", "card.ini: line 4: unknown applet 'fido9'"},
-            {"applets = piv piv", "card.ini: line 4: applet 'piv' listed twice"},
-            {"applets = mgmt", "card.ini: line 4: unknown applet 'mgmt'"},
-            {"applets = piv\napplet = piv", "card.ini: line 5: one of applets and applet only"},
+            {"applets = piv oath2", "card.ini:4: unknown applet 'oath2'"},
+            {"applet = piv+fido9", "card.ini:4: unknown applet 'fido9'"},
+            {"applets = piv piv", "card.ini:4: applet 'piv' listed twice"},
+            {"applets = mgmt", "card.ini:4: unknown applet 'mgmt'"},
+            {"applets = piv\napplet = piv", "card.ini:5: one of applets and applet only"},
         };
         char dir[64], err[512];
         (void)state;
