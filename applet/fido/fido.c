@@ -113,8 +113,9 @@ static int get_info(struct vt_fido *f, struct writer *w)
         cbor_put_text(w, "FIDO_2_0");
         cbor_put_text(w, "FIDO_2_1");
         cbor_put_uint(w, 2);
-        cbor_put_array(w, 1);
+        cbor_put_array(w, 2);
         cbor_put_text(w, "credProtect");
+        cbor_put_text(w, "hmac-secret");
         cbor_put_uint(w, 3);
         cbor_put_bytes(w, f->st->aaguid, sizeof(f->st->aaguid));
         cbor_put_uint(w, 4);
@@ -171,7 +172,7 @@ struct mc {
         const char *name, *display;
         size_t name_len, display_len;
         int alg;
-        bool rk, cred_protect_asked;
+        bool rk, cred_protect_asked, hmac_secret;
         uint8_t cred_protect;
 };
 
@@ -274,6 +275,10 @@ static int parse_mc(struct reader p[PARAMS_MAX], struct mc *m)
                         m->cred_protect = (uint8_t)cp;
                         m->cred_protect_asked = true;
                 }
+                if (map_text_key(p[6], "hmac-secret", &v) != 0)
+                        return CTAP2_ERR_INVALID_CBOR;
+                if (present(&v) && cbor_bool(&v, &m->hmac_secret) != 0)
+                        return CTAP2_ERR_CBOR_UNEXPECTED_TYPE;
         }
         return CTAP_OK;
 }
@@ -338,7 +343,7 @@ static int make_credential(struct vt_fido *f, struct reader in, struct writer *w
         struct fido_key k = {0};
         struct vt_fido_state *next = NULL;
         EVP_PKEY *att = NULL;
-        bool uv;
+        bool uv, ed;
         int r;
         if ((r = params_of(in, p)) != 0 || (r = parse_mc(p, &m)) != 0)
                 return r;
@@ -351,6 +356,7 @@ static int make_credential(struct vt_fido *f, struct reader in, struct writer *w
                 return CTAP2_ERR_CREDENTIAL_EXCLUDED;
         k.alg = m.alg;
         k.cred_protect = m.cred_protect;
+        k.hmac_secret = m.hmac_secret;
         if (RAND_bytes(k.cred_random, sizeof(k.cred_random)) != 1 ||
             !(k.key = fido_keygen(m.alg)) ||
             fido_seal(f->st->secret, rp_hash, &k, id, &id_len) != 0 ||
@@ -364,16 +370,22 @@ static int make_credential(struct vt_fido *f, struct reader in, struct writer *w
 
         struct writer a = wr_init(auth, sizeof(auth));
         wr_bytes(&a, rp_hash, 32);
-        wr_u8(&a, FLAG_UP | FLAG_AT | (uv ? FLAG_UV : 0) | (m.cred_protect_asked ? FLAG_ED : 0));
+        ed = m.cred_protect_asked || m.hmac_secret;
+        wr_u8(&a, FLAG_UP | FLAG_AT | (uv ? FLAG_UV : 0) | (ed ? FLAG_ED : 0));
         put_counter(&a, next->counter);
         wr_bytes(&a, next->aaguid, 16);
         wr_u16(&a, (uint16_t)id_len);
         wr_bytes(&a, id, id_len);
         fido_cose_pub(&a, k.key, m.alg);
+        if (ed) /* CTAP's canonical order: credProtect before hmac-secret */
+                cbor_put_map(&a, (m.cred_protect_asked ? 1 : 0) + (m.hmac_secret ? 1 : 0));
         if (m.cred_protect_asked) {
-                cbor_put_map(&a, 1);
                 cbor_put_text(&a, "credProtect");
                 cbor_put_uint(&a, m.cred_protect);
+        }
+        if (m.hmac_secret) {
+                cbor_put_text(&a, "hmac-secret");
+                cbor_put_bool(&a, true);
         }
         wr_bytes(&a, m.cdh, 32); /* signed after authData, not part of it */
         if (a.err || !(att = fido_der_key(f->st->att_key, f->st->att_key_len)) ||
@@ -409,26 +421,36 @@ out:
 
 /* ---- authenticatorGetAssertion and GetNextAssertion --------------------------------------- */
 
-/* Signs one assertion with the credential id for rp_hash and writes the answer. */
+/* Signs one assertion with the credential id for rp_hash and writes the answer; hmac is
+ * hmac-secret's input (empty: none asked), answered for a credential made with it. */
 static int assert_one(struct vt_fido *f, const uint8_t *rp_hash, const uint8_t *cdh,
                       const uint8_t *id, size_t id_len, const struct fido_resident *rk,
-                      size_t count, bool up, bool uv, struct writer *w)
+                      size_t count, bool up, bool uv, struct reader hmac, struct writer *w)
 {
         struct fido_key k;
-        uint8_t auth[37 + 32], sig[160];
-        size_t sig_len = sizeof(sig);
+        uint8_t auth[37 + 128 + 32], sig[160], secret[FIDO_HMAC_OUT_MAX];
+        size_t sig_len = sizeof(sig), secret_len = 0;
         struct vt_fido_state *next = NULL;
-        int r = CTAP1_ERR_OTHER;
+        int r;
         if (fido_unseal(f->st->secret, rp_hash, id, id_len, &k) != 0)
                 return CTAP2_ERR_NO_CREDENTIALS;
+        bool ed = k.hmac_secret && present(&hmac);
+        if (ed && (r = fido_hmac_secret(f, hmac, k.cred_random, uv, secret, &secret_len)) != 0)
+                goto out;
+        r = CTAP1_ERR_OTHER;
         if (!(next = fido_state_clone(f->st)))
                 goto out;
         next->counter++;
         struct writer a = wr_init(auth, sizeof(auth));
         wr_bytes(&a, rp_hash, 32);
-        wr_u8(&a, (up ? FLAG_UP : 0) | (uv ? FLAG_UV : 0));
+        wr_u8(&a, (up ? FLAG_UP : 0) | (uv ? FLAG_UV : 0) | (ed ? FLAG_ED : 0));
         put_counter(&a, next->counter);
-        wr_bytes(&a, cdh, 32);
+        if (ed) {
+                cbor_put_map(&a, 1);
+                cbor_put_text(&a, "hmac-secret");
+                cbor_put_bytes(&a, secret, secret_len);
+        }
+        wr_bytes(&a, cdh, 32); /* signed after authData, not part of it */
         if (a.err || fido_sign(k.key, auth, a.len, sig, &sig_len) != 0 || fido_commit(f, next) != 0)
                 goto out;
         cbor_put_map(w, 3 + (rk ? 1 : 0) + (count > 1 ? 1 : 0));
@@ -439,7 +461,7 @@ static int assert_one(struct vt_fido *f, const uint8_t *rp_hash, const uint8_t *
         cbor_put_text(w, "type");
         cbor_put_text(w, "public-key");
         cbor_put_uint(w, 2);
-        cbor_put_bytes(w, auth, 37);
+        cbor_put_bytes(w, auth, a.len - 32);
         cbor_put_uint(w, 3);
         cbor_put_bytes(w, sig, sig_len);
         if (rk) { /* the user's names only after user verification (CTAP 2.1, 6.2.2) */
@@ -460,6 +482,7 @@ static int assert_one(struct vt_fido *f, const uint8_t *rp_hash, const uint8_t *
         }
         r = CTAP_OK;
 out:
+        OPENSSL_cleanse(secret, sizeof(secret));
         fido_key_clear(&k);
         fido_state_free(next);
         return r;
@@ -473,6 +496,7 @@ static int get_assertion(struct vt_fido *f, struct reader in, struct writer *w)
         size_t rp_len, n;
         uint8_t rp_hash[32];
         bool up, uv, rk;
+        struct reader hmac = rd_init(NULL, 0);
         int r;
         f->n_next = f->next_pos = 0;
         if ((r = params_of(in, p)) != 0)
@@ -488,6 +512,10 @@ static int get_assertion(struct vt_fido *f, struct reader in, struct writer *w)
                 return CTAP2_ERR_UNSUPPORTED_OPTION;
         if ((r = user_verified(f, p[6], p[7], cdh, FIDO_PERM_GA, rp_id, rp_len, &uv)) != 0)
                 return r;
+        if (present(&p[4]) && map_text_key(p[4], "hmac-secret", &hmac) != 0)
+                return CTAP2_ERR_INVALID_CBOR;
+        if (hmac.left > sizeof(f->next_hmac))
+                return CTAP1_ERR_INVALID_LENGTH;
         SHA256((const uint8_t *)rp_id, rp_len, rp_hash);
 
         if (present(&p[3])) {
@@ -507,7 +535,8 @@ static int get_assertion(struct vt_fido *f, struct reader in, struct writer *w)
                         bool seen = k.cred_protect < 3 || uv; /* level 3: only with uv */
                         fido_key_clear(&k);
                         if (seen)
-                                return assert_one(f, rp_hash, cdh, id, id_len, NULL, 1, up, uv, w);
+                                return assert_one(f, rp_hash, cdh, id, id_len, NULL, 1, up, uv,
+                                                  hmac, w);
                 }
                 return CTAP2_ERR_NO_CREDENTIALS;
         }
@@ -524,8 +553,11 @@ static int get_assertion(struct vt_fido *f, struct reader in, struct writer *w)
         memcpy(f->next_cdh, cdh, 32);
         f->next_pos = 1;
         f->next_uv = uv;
+        if (hmac.left)
+                memcpy(f->next_hmac, hmac.p, hmac.left);
+        f->next_hmac_len = hmac.left;
         const struct fido_resident *c = &f->st->rk[f->next[0]];
-        return assert_one(f, rp_hash, cdh, c->id, c->id_len, c, f->n_next, up, uv, w);
+        return assert_one(f, rp_hash, cdh, c->id, c->id_len, c, f->n_next, up, uv, hmac, w);
 }
 
 static int get_next(struct vt_fido *f, struct writer *w)
@@ -534,7 +566,7 @@ static int get_next(struct vt_fido *f, struct writer *w)
                 return CTAP2_ERR_NOT_ALLOWED;
         const struct fido_resident *c = &f->st->rk[f->next[f->next_pos++]];
         return assert_one(f, f->next_rp_hash, f->next_cdh, c->id, c->id_len, c, 0, true, f->next_uv,
-                          w);
+                          rd_init(f->next_hmac, f->next_hmac_len), w);
 }
 
 static int reset(struct vt_fido *f)

@@ -60,6 +60,8 @@ struct vt_fido {
         uint8_t next_rp_hash[32], next_cdh[32];
         size_t next[FIDO_RESIDENT_MAX], n_next, next_pos;
         bool next_uv;
+        uint8_t next_hmac[256]; /* hmac-secret's input, for each of them */
+        size_t next_hmac_len;
         /* CredentialManagement's enumerations: resident indexes still to give */
         size_t cm_list[FIDO_RESIDENT_MAX], cm_n, cm_pos;
         bool cm_rps; /* the list is of relying parties (one credential each names it) */

@@ -26,6 +26,7 @@
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/kdf.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
@@ -201,6 +202,7 @@ struct mc_req {
         int alg;
         bool rk;
         int cred_protect; /* 0: none asked */
+        bool hmac_secret;
         const uint8_t *exclude;
         size_t exclude_len;
 };
@@ -208,7 +210,8 @@ struct mc_req {
 static size_t make_mc(const struct mc_req *q, uint8_t *buf, size_t cap)
 {
         struct writer w = wr_init(buf, cap);
-        size_t n = 4 + (q->exclude ? 1 : 0) + (q->cred_protect ? 1 : 0) + (q->rk ? 1 : 0);
+        bool ext = q->cred_protect || q->hmac_secret;
+        size_t n = 4 + (q->exclude ? 1 : 0) + (ext ? 1 : 0) + (q->rk ? 1 : 0);
         cbor_put_map(&w, n);
         cbor_put_uint(&w, 1);
         cbor_put_bytes(&w, cdh, 32);
@@ -240,11 +243,17 @@ static size_t make_mc(const struct mc_req *q, uint8_t *buf, size_t cap)
                 cbor_put_text(&w, "type");
                 cbor_put_text(&w, "public-key");
         }
-        if (q->cred_protect) {
+        if (ext) {
                 cbor_put_uint(&w, 6);
-                cbor_put_map(&w, 1);
+                cbor_put_map(&w, (q->cred_protect ? 1 : 0) + (q->hmac_secret ? 1 : 0));
+        }
+        if (q->cred_protect) {
                 cbor_put_text(&w, "credProtect");
                 cbor_put_uint(&w, (uint64_t)q->cred_protect);
+        }
+        if (q->hmac_secret) {
+                cbor_put_text(&w, "hmac-secret");
+                cbor_put_bool(&w, true);
         }
         if (q->rk) {
                 cbor_put_uint(&w, 7);
@@ -446,7 +455,7 @@ static uint8_t assertion(struct fixture *f, uint8_t cmd, const uint8_t *req, siz
         struct reader r = rd_init(out, *out_len);
         get_bytes(map_get(r, 2), &auth, &auth_len);
         get_bytes(map_get(r, 3), &sig, &sig_len);
-        assert_int_equal(auth_len, 37);
+        assert_true(auth_len >= 37);
         if (pub)
                 assert_true(verify(pub, auth, auth_len, cdh, 32, sig, sig_len));
         *flags = auth[32];
@@ -754,6 +763,7 @@ static void test_cbor_roundtrip(void **state)
 
 struct platform {
         EVP_PKEY *key;
+        uint8_t z[32]; /* the ECDH secret */
         uint8_t shared[32];
         uint8_t cose[128];
         size_t cose_len;
@@ -791,6 +801,7 @@ static void platform_agree(struct fixture *f, struct platform *pl)
         EVP_PKEY_CTX_free(c);
         EVP_PKEY_free(card);
         SHA256(z, 32, pl->shared);
+        memcpy(pl->z, z, 32);
         struct writer w = wr_init(pl->cose, sizeof(pl->cose));
         fido_cose_pub(&w, pl->key, FIDO_ALG_ES256);
         assert_false(w.err);
@@ -1056,6 +1067,257 @@ static void test_u2f(void **state)
         EVP_PKEY_free(pub);
 }
 
+/* ---- hmac-secret -------------------------------------------------------------------------- */
+
+/* A platform's keys of PIN/UV auth protocol 1 or 2 (CTAP 2.1, 6.5.6 and 6.5.7). */
+struct proto_keys {
+        int proto;
+        uint8_t hmac[32], aes[32];
+        uint8_t cose[128];
+        size_t cose_len;
+};
+
+static void hkdf32(const uint8_t z[32], const char *info, uint8_t out[32])
+{
+        static const uint8_t salt[32] = {0};
+        EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, NULL);
+        size_t n = 32;
+        assert_int_equal(EVP_PKEY_derive_init(c), 1);
+        assert_int_equal(EVP_PKEY_CTX_set_hkdf_md(c, EVP_sha256()), 1);
+        assert_int_equal(EVP_PKEY_CTX_set1_hkdf_salt(c, salt, 32), 1);
+        assert_int_equal(EVP_PKEY_CTX_set1_hkdf_key(c, z, 32), 1);
+        assert_int_equal(EVP_PKEY_CTX_add1_hkdf_info(c, (const uint8_t *)info, (int)strlen(info)),
+                         1);
+        assert_int_equal(EVP_PKEY_derive(c, out, &n), 1);
+        EVP_PKEY_CTX_free(c);
+}
+
+static void platform_keys(struct fixture *f, int proto, struct proto_keys *k)
+{
+        struct platform pl;
+        platform_agree(f, &pl);
+        k->proto = proto;
+        if (proto == 1) {
+                memcpy(k->hmac, pl.shared, 32);
+                memcpy(k->aes, pl.shared, 32);
+        } else {
+                hkdf32(pl.z, "CTAP2 HMAC key", k->hmac);
+                hkdf32(pl.z, "CTAP2 AES key", k->aes);
+        }
+        memcpy(k->cose, pl.cose, pl.cose_len);
+        k->cose_len = pl.cose_len;
+        EVP_PKEY_free(pl.key);
+}
+
+static void cbc(const uint8_t key[32], const uint8_t iv[16], const uint8_t *in, size_t n,
+                uint8_t *out, bool enc)
+{
+        EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+        int l = 0;
+        assert_int_equal(EVP_CipherInit_ex(c, EVP_aes_256_cbc(), NULL, key, iv, enc), 1);
+        EVP_CIPHER_CTX_set_padding(c, 0);
+        assert_int_equal(EVP_CipherUpdate(c, out, &l, in, (int)n), 1);
+        EVP_CIPHER_CTX_free(c);
+}
+
+/* encrypt and decrypt of the protocol: IV 0 (1), or a random IV before the ciphertext (2) */
+static size_t p_encrypt(const struct proto_keys *k, const uint8_t *in, size_t n, uint8_t *out)
+{
+        uint8_t iv[16] = {0};
+        size_t off = 0;
+        if (k->proto == 2) {
+                for (size_t i = 0; i < 16; i++)
+                        iv[i] = (uint8_t)(0xA0 + i);
+                memcpy(out, iv, 16);
+                off = 16;
+        }
+        cbc(k->aes, iv, in, n, out + off, true);
+        return off + n;
+}
+
+static size_t p_decrypt(const struct proto_keys *k, const uint8_t *in, size_t n, uint8_t *out)
+{
+        static const uint8_t iv0[16] = {0};
+        if (k->proto == 1) {
+                cbc(k->aes, iv0, in, n, out, false);
+                return n;
+        }
+        assert_true(n > 16);
+        cbc(k->aes, in, in + 16, n - 16, out, false);
+        return n - 16;
+}
+
+/* GetAssertion of credential m with hmac-secret's salts (32 or 64 bytes) under protocol proto,
+ * user-verified when token is given: the status; the decrypted outputs in outputs, their
+ * length in *n (0 when the answer carried none). bad_auth spoils saltAuth. */
+static uint8_t get_secret(struct fixture *f, const struct made *m, int proto, const uint8_t *salts,
+                          size_t salts_len, const uint8_t *token, bool bad_auth,
+                          uint8_t outputs[64], size_t *n)
+{
+        struct proto_keys k;
+        uint8_t enc[96], mac[32], req[1024], out[2048], flags, param[16];
+        unsigned ml = 0;
+        uint32_t counter;
+        size_t out_len;
+        platform_keys(f, proto, &k);
+        size_t enc_len = p_encrypt(&k, salts, salts_len, enc);
+        HMAC(EVP_sha256(), k.hmac, 32, enc, enc_len, mac, &ml);
+        mac[0] ^= bad_auth ? 1 : 0;
+        struct writer w = wr_init(req, sizeof(req));
+        cbor_put_map(&w, token ? 6 : 4);
+        cbor_put_uint(&w, 1);
+        cbor_put_text(&w, "example.com");
+        cbor_put_uint(&w, 2);
+        cbor_put_bytes(&w, cdh, 32);
+        cbor_put_uint(&w, 3);
+        cbor_put_array(&w, 1);
+        cbor_put_map(&w, 2);
+        cbor_put_text(&w, "id");
+        cbor_put_bytes(&w, m->id, m->id_len);
+        cbor_put_text(&w, "type");
+        cbor_put_text(&w, "public-key");
+        cbor_put_uint(&w, 4);
+        cbor_put_map(&w, 1);
+        cbor_put_text(&w, "hmac-secret");
+        cbor_put_map(&w, 4);
+        cbor_put_uint(&w, 1);
+        wr_bytes(&w, k.cose, k.cose_len);
+        cbor_put_uint(&w, 2);
+        cbor_put_bytes(&w, enc, enc_len);
+        cbor_put_uint(&w, 3);
+        cbor_put_bytes(&w, mac, proto == 1 ? 16 : 32);
+        cbor_put_uint(&w, 4);
+        cbor_put_uint(&w, (uint64_t)proto);
+        if (token) {
+                hmac16(token, cdh, 32, param);
+                cbor_put_uint(&w, 6);
+                cbor_put_bytes(&w, param, 16);
+                cbor_put_uint(&w, 7);
+                cbor_put_uint(&w, 1);
+        }
+        assert_false(w.err);
+        *n = 0;
+        uint8_t st = assertion(f, 0x02, req, w.len, m->pub, &flags, &counter, out, &out_len);
+        if (st != 0)
+                return st;
+        const uint8_t *auth, *sec;
+        size_t auth_len, sec_len;
+        get_bytes(map_get(rd_init(out, out_len), 2), &auth, &auth_len);
+        assert_int_equal(!!(flags & 0x04), !!token); /* UV */
+        if (auth_len == 37) {
+                assert_int_equal(flags & 0x80, 0);
+                return 0;
+        }
+        assert_int_equal(flags & 0x80, 0x80); /* ED */
+        struct reader ext = rd_init(auth + 37, auth_len - 37);
+        get_bytes(map_get_text(ext, "hmac-secret"), &sec, &sec_len);
+        assert_int_equal(sec_len, salts_len + (proto == 2 ? 16 : 0));
+        *n = p_decrypt(&k, sec, sec_len, outputs);
+        return 0;
+}
+
+static void test_hmac_secret(void **state)
+{
+        struct fixture *f = *state;
+        struct made m, plain;
+        struct mc_req q = {.rp = "example.com", .user = "alice", .alg = -7, .hmac_secret = true};
+        uint8_t salts[64], out1[64], out2[64], out3[64], out4[64], token[32];
+        size_t n;
+        for (size_t i = 0; i < 64; i++)
+                salts[i] = (uint8_t)(i < 32 ? 0x11 : 0x22);
+        select_fido(f);
+        assert_int_equal(make(f, &q, &m), 0);
+        assert_int_equal(m.flags, 0xC1); /* UP, AT, ED */
+        struct reader ext = m.ext, v = map_get_text(m.ext, "hmac-secret");
+        bool b = false;
+        assert_int_equal(cbor_bool(&v, &b), 0);
+        assert_true(b);
+        assert_int_equal(cbor_skip(&ext, NULL), 0);
+        assert_int_equal(ext.left, 0);
+
+        /* one salt: the same secret on every assertion, whichever protocol carries it */
+        assert_int_equal(get_secret(f, &m, 1, salts, 32, NULL, false, out1, &n), 0);
+        assert_int_equal(n, 32);
+        assert_int_equal(get_secret(f, &m, 1, salts, 32, NULL, false, out2, &n), 0);
+        assert_memory_equal(out1, out2, 32);
+        assert_int_equal(get_secret(f, &m, 2, salts, 32, NULL, false, out2, &n), 0);
+        assert_int_equal(n, 32);
+        assert_memory_equal(out1, out2, 32);
+        /* another salt, another secret; two salts, both secrets at once */
+        assert_int_equal(get_secret(f, &m, 2, salts + 32, 32, NULL, false, out3, &n), 0);
+        assert_memory_not_equal(out1, out3, 32);
+        assert_int_equal(get_secret(f, &m, 1, salts, 64, NULL, false, out2, &n), 0);
+        assert_int_equal(n, 64);
+        assert_memory_equal(out2, out1, 32);
+        assert_memory_equal(out2 + 32, out3, 32);
+        /* a saltAuth that is not the shared secret's: refused, nothing signed */
+        uint32_t before = f->disk.st->counter;
+        assert_int_equal(get_secret(f, &m, 2, salts, 32, NULL, true, out2, &n), 0x33);
+        assert_int_equal(get_secret(f, &m, 1, salts, 32, NULL, true, out2, &n), 0x33);
+        assert_int_equal(f->disk.st->counter, before);
+        /* a salt that is not 32 or 64 bytes */
+        assert_int_equal(get_secret(f, &m, 1, salts, 48, NULL, false, out2, &n), 0x03);
+
+        /* user verified: CredRandomWithUV, another secret for the same salt, stable too */
+        assert_int_equal(pin_set_change(f, NULL, "1234"), 0);
+        assert_int_equal(pin_token(f, "1234", token), 0);
+        assert_int_equal(get_secret(f, &m, 2, salts, 32, token, false, out4, &n), 0);
+        assert_int_equal(n, 32);
+        assert_memory_not_equal(out4, out1, 32);
+        assert_int_equal(get_secret(f, &m, 1, salts, 32, token, false, out2, &n), 0);
+        assert_memory_equal(out4, out2, 32);
+        assert_int_equal(get_secret(f, &m, 1, salts, 32, NULL, false, out2, &n), 0);
+        assert_memory_equal(out1, out2, 32);
+
+        /* a credential made without hmac-secret answers none */
+        q.hmac_secret = false;
+        q.user = "bob";
+        assert_int_equal(pin_token(f, "1234", token), 0);
+        uint8_t req[1024], param[16], out[4096];
+        size_t len = make_mc(&q, req, sizeof(req)), out_len;
+        hmac16(token, cdh, 32, param);
+        struct writer w = wr_init(req, sizeof(req));
+        w.len = len;
+        req[0] += 2;
+        cbor_put_uint(&w, 8);
+        cbor_put_bytes(&w, param, 16);
+        cbor_put_uint(&w, 9);
+        cbor_put_uint(&w, 1);
+        assert_int_equal(ctap(f, 0x01, req, w.len, out, &out_len), 0);
+        const uint8_t *auth;
+        size_t al;
+        get_bytes(map_get(rd_init(out, out_len), 2), &auth, &al);
+        plain.id_len = (size_t)auth[53] << 8 | auth[54];
+        memcpy(plain.id, auth + 55, plain.id_len);
+        struct reader cose = rd_init(auth + 55 + plain.id_len, al - 55 - plain.id_len);
+        struct reader key;
+        assert_int_equal(cbor_skip(&cose, &key), 0);
+        plain.pub = cose_to_pkey(key);
+        assert_int_equal(get_secret(f, &plain, 1, salts, 32, NULL, false, out2, &n), 0);
+        assert_int_equal(n, 0);
+        EVP_PKEY_free(plain.pub);
+        EVP_PKEY_free(m.pub);
+}
+
+/* getInfo names hmac-secret among its extensions */
+static void test_info_hmac_secret(void **state)
+{
+        struct fixture *f = *state;
+        uint8_t out[1024];
+        size_t n, k, sl;
+        const char *s;
+        bool seen = false;
+        select_fido(f);
+        assert_int_equal(ctap(f, 0x04, NULL, 0, out, &n), 0);
+        struct reader ext = map_get(rd_init(out, n), 2);
+        assert_int_equal(cbor_array(&ext, &k), 0);
+        for (size_t i = 0; i < k; i++) {
+                assert_int_equal(cbor_text(&ext, &s, &sl), 0);
+                seen |= cbor_text_is(s, sl, "hmac-secret");
+        }
+        assert_true(seen);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1075,6 +1337,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_u2f, setup, teardown),
             cmocka_unit_test_setup_teardown(test_pin_set_change_token, setup, teardown),
             cmocka_unit_test_setup_teardown(test_pin_retries_durable, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_hmac_secret, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_info_hmac_secret, setup, teardown),
         };
         return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
