@@ -21,6 +21,9 @@
 #define INS_NFCCTAP_GETRS 0x11
 #define PARAMS_MAX        16
 
+#define KEEPALIVE_UP_NEEDED 0x02  /* the status byte of a 9100: waiting for the user */
+#define RESET_WINDOW_MS     10000 /* Reset only this soon after the card entered its reader */
+
 #define FLAG_UP 0x01
 #define FLAG_UV 0x04
 #define FLAG_AT 0x40
@@ -94,6 +97,70 @@ static int option(struct reader opts, const char *name, bool def, bool *v)
         if (map_text_key(opts, name, &o) != 0)
                 return -1;
         return present(&o) ? cbor_bool(&o, v) : 0;
+}
+
+/* ---- user presence ------------------------------------------------------------------------ */
+
+static const struct vt_presence *clock_of(const struct vt_fido *f)
+{
+        return f->card ? f->card->presence : NULL;
+}
+
+/* The user's presence for the command running: given at once (presence = auto, or a card
+ * without a presence clock), given by the touch the command waited for, or FIDO_UP_PENDING. */
+static int user_present(const struct vt_fido *f)
+{
+        if (!f->st->presence_touch || !clock_of(f) || f->up_given)
+                return CTAP_OK;
+        return FIDO_UP_PENDING;
+}
+
+static void want_touch(struct vt_fido *f, bool on)
+{
+        const struct vt_presence *p = clock_of(f);
+        if (p && p->want)
+                p->want(p->ctx, on);
+}
+
+/* The touch since `since` that no command took yet; 0 when none. */
+static uint64_t fresh_touch(const struct vt_fido *f, uint64_t since)
+{
+        const struct vt_presence *p = clock_of(f);
+        uint64_t t = p->touched_ms(p->ctx);
+        return t >= since && t != f->touch_taken ? t : 0;
+}
+
+static bool timed_out(const struct vt_fido *f, uint64_t since)
+{
+        const struct vt_presence *p = clock_of(f);
+        return p->now_ms(p->ctx) - since >= p->timeout_ms(p->ctx);
+}
+
+static void up_clear(struct vt_fido *f)
+{
+        OPENSSL_cleanse(f->up_cmd, f->up_len);
+        f->up_len = 0;
+        f->up_waiting = false;
+        want_touch(f, false);
+}
+
+bool fido_u2f_present(struct vt_fido *f)
+{
+        const struct vt_presence *p = clock_of(f);
+        uint64_t t;
+        if (!f->st->presence_touch || !p)
+                return true;
+        if (f->u2f_since && !timed_out(f, f->u2f_since)) {
+                if (!(t = fresh_touch(f, f->u2f_since)))
+                        return false;
+                f->touch_taken = t;
+                f->u2f_since = 0;
+                want_touch(f, false);
+                return true;
+        }
+        f->u2f_since = p->now_ms(p->ctx);
+        want_touch(f, true);
+        return false;
 }
 
 static void put_counter(struct writer *w, uint32_t c)
@@ -354,6 +421,8 @@ static int make_credential(struct vt_fido *f, struct reader in, struct writer *w
         SHA256((const uint8_t *)m.rp_id, m.rp_len, rp_hash);
         if (present(&p[5]) && list_has_ours(f, p[5], rp_hash, uv))
                 return CTAP2_ERR_CREDENTIAL_EXCLUDED;
+        if ((r = user_present(f)) != 0)
+                return r;
         k.alg = m.alg;
         k.cred_protect = m.cred_protect;
         k.hmac_secret = m.hmac_secret;
@@ -534,6 +603,8 @@ static int get_assertion(struct vt_fido *f, struct reader in, struct writer *w)
                                 continue;
                         bool seen = k.cred_protect < 3 || uv; /* level 3: only with uv */
                         fido_key_clear(&k);
+                        if (seen && up && (r = user_present(f)) != 0)
+                                return r;
                         if (seen)
                                 return assert_one(f, rp_hash, cdh, id, id_len, NULL, 1, up, uv,
                                                   hmac, w);
@@ -551,6 +622,8 @@ static int get_assertion(struct vt_fido *f, struct reader in, struct writer *w)
                 return CTAP2_ERR_NO_CREDENTIALS;
         memcpy(f->next_rp_hash, rp_hash, 32);
         memcpy(f->next_cdh, cdh, 32);
+        if (up && (r = user_present(f)) != 0)
+                return r;
         f->next_pos = 1;
         f->next_uv = uv;
         if (hmac.left)
@@ -571,9 +644,16 @@ static int get_next(struct vt_fido *f, struct writer *w)
 
 static int reset(struct vt_fido *f)
 {
-        struct vt_fido_state *next = fido_state_clone(f->st);
-        int r = CTAP1_ERR_OTHER;
-        if (next) {
+        const struct vt_presence *p = clock_of(f);
+        struct vt_fido_state *next;
+        int r;
+        /* as a key: only soon after it entered the reader (a touch may come later) */
+        if (p && !f->up_given && p->now_ms(p->ctx) - p->inserted_ms(p->ctx) > RESET_WINDOW_MS)
+                return CTAP2_ERR_NOT_ALLOWED;
+        if ((r = user_present(f)) != 0)
+                return r;
+        r = CTAP1_ERR_OTHER;
+        if ((next = fido_state_clone(f->st))) {
                 fido_state_reset(next);
                 if (fido_commit(f, next) == 0)
                         r = CTAP_OK;
@@ -583,9 +663,11 @@ static int reset(struct vt_fido *f)
         return r;
 }
 
-static uint16_t ctap2(struct vt_fido *f, const struct apdu *a, struct writer *out)
+/* A CTAP2 message (command byte and CBOR): its answer, or a keepalive (9100) when the command
+ * waits for the user's touch, kept to run again when NFCCTAP_GETRESPONSE finds it given. */
+static uint16_t ctap2(struct vt_fido *f, const uint8_t *msg, size_t len, struct writer *out)
 {
-        struct reader in = rd_init(a->data, a->lc);
+        struct reader in = rd_init(msg, len);
         uint8_t cmd;
         size_t mark;
         int r;
@@ -626,6 +708,18 @@ static uint16_t ctap2(struct vt_fido *f, const struct apdu *a, struct writer *ou
         default:
                 r = CTAP1_ERR_INVALID_COMMAND;
         }
+        if (r == FIDO_UP_PENDING) {
+                const struct vt_presence *p = clock_of(f);
+                OPENSSL_cleanse(out->p, out->len);
+                out->len = 0;
+                memcpy(f->up_cmd, msg, len); /* len <= VT_CHAIN_MAX: the card chained it */
+                f->up_len = len;
+                f->up_waiting = true;
+                f->up_since = p->now_ms(p->ctx);
+                want_touch(f, true);
+                wr_u8(out, KEEPALIVE_UP_NEEDED);
+                return SW_STILL_WORKING;
+        }
         if (r != CTAP_OK || out->err) {
                 OPENSSL_cleanse(out->p + mark, out->len - mark);
                 out->err = false;
@@ -645,14 +739,41 @@ static uint16_t select_fido(void *ctx, const struct apdu *a, struct writer *out)
         return SW_OK;
 }
 
+/* NFCCTAP_GETRESPONSE: the command waiting for a touch runs once touched; until then a
+ * keepalive, and CTAP2_ERR_USER_ACTION_TIMEOUT when no touch came in the card's timeout. */
+static uint16_t get_response(struct vt_fido *f, struct writer *out)
+{
+        uint64_t t;
+        uint16_t sw;
+        if (!f->up_waiting)
+                return SW_CONDITIONS_NOT_SATISFIED; /* nothing pending */
+        if ((t = fresh_touch(f, f->up_since))) {
+                f->touch_taken = t;
+                f->up_given = true;
+                sw = ctap2(f, f->up_cmd, f->up_len, out);
+                f->up_given = false;
+                up_clear(f);
+                return sw;
+        }
+        if (timed_out(f, f->up_since)) {
+                up_clear(f);
+                wr_u8(out, CTAP2_ERR_USER_ACTION_TIMEOUT);
+                return SW_OK;
+        }
+        wr_u8(out, KEEPALIVE_UP_NEEDED);
+        return SW_STILL_WORKING;
+}
+
 static uint16_t process(void *ctx, const struct apdu *a, struct writer *out)
 {
         struct vt_fido *f = ctx;
+        if (a->cla == CLA_PROPRIETARY && a->ins == INS_NFCCTAP_GETRS)
+                return get_response(f, out);
+        if (f->up_waiting) /* another command: the one waiting is dropped */
+                up_clear(f);
         if (a->cla == CLA_PROPRIETARY) {
                 if (a->ins == INS_NFCCTAP_MSG)
-                        return ctap2(f, a, out);
-                if (a->ins == INS_NFCCTAP_GETRS)
-                        return SW_CONDITIONS_NOT_SATISFIED; /* nothing is ever pending */
+                        return ctap2(f, a->data, a->lc, out);
                 return SW_INS_NOT_SUPPORTED;
         }
         if (a->cla != 0)
@@ -669,22 +790,21 @@ static void power_reset(void *ctx)
         f->token_valid = false;
         f->pin_fails = 0;
         f->n_next = f->next_pos = 0;
+        if (f->up_waiting || f->u2f_since)
+                up_clear(f);
+        f->u2f_since = 0;
 }
 
-/* Which commands need the user's presence: those of a card whose presence is a touch. */
+/* The applet waits for touches itself (its presence clock): the daemon holds only a poll of
+ * the command waiting for one, a moment, so that the client's polls are paced as a key's
+ * keepalives are, and a touch answers it at once. */
 static enum vt_touch_need touch(void *ctx, const struct apdu *a, uint8_t *key)
 {
         const struct vt_fido *f = ctx;
         *key = 0;
-        if (!f->st->presence_touch)
-                return VT_TOUCH_NONE;
-        if (a->cla == CLA_PROPRIETARY && a->ins == INS_NFCCTAP_MSG && a->lc > 0)
-                return a->data[0] == CTAP_MAKE_CREDENTIAL || a->data[0] == CTAP_GET_ASSERTION ||
-                               a->data[0] == CTAP_RESET
-                           ? VT_TOUCH_EACH
-                           : VT_TOUCH_NONE;
-        if (a->cla == 0 && (a->ins == 0x01 || (a->ins == 0x02 && a->p1 == 0x03)))
-                return VT_TOUCH_EACH;
+        if (f->up_waiting && a->cla == CLA_PROPRIETARY && a->ins == INS_NFCCTAP_GETRS &&
+            !fresh_touch(f, f->up_since) && !timed_out(f, f->up_since))
+                return VT_TOUCH_POLL;
         return VT_TOUCH_NONE;
 }
 
@@ -711,12 +831,14 @@ static void destroy(void *ctx)
         vt_fido_free(ctx);
 }
 
-struct vt_fido *vt_fido_new(struct vt_fido_state *st, const struct vt_store *store)
+struct vt_fido *vt_fido_new(struct vt_fido_state *st, const struct vt_store *store,
+                            const struct vt_card *card)
 {
         struct vt_fido *f = calloc(1, sizeof(*f));
         if (f) {
                 f->st = st;
                 f->store = *store;
+                f->card = card;
         }
         return f;
 }

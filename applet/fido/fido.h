@@ -77,7 +77,10 @@ void fido_state_free(struct vt_fido_state *st);
 void fido_state_reset(struct vt_fido_state *st);
 
 struct vt_fido;
-struct vt_fido *vt_fido_new(struct vt_fido_state *st, const struct vt_store *store);
+/* card: the card it is an applet of, whose presence clock (vt_card.presence, which may be set
+ * later) times presence by touch and the reset window; NULL for none. */
+struct vt_fido *vt_fido_new(struct vt_fido_state *st, const struct vt_store *store,
+                            const struct vt_card *card);
 void vt_fido_free(struct vt_fido *f);
 void vt_fido_applet(struct vt_fido *f, struct vt_applet *ap);
 

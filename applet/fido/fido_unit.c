@@ -33,7 +33,7 @@ static int state_apply(void *st, const void *change)
 static int install(struct vt_card *c, struct vt_image *img, void *state,
                    const struct vt_store *store)
 {
-        struct vt_fido *f = vt_fido_new(state, store);
+        struct vt_fido *f = vt_fido_new(state, store, c);
         struct vt_applet ap;
         (void)img;
         if (!f)

@@ -88,7 +88,7 @@ static int setup(void **state)
         fido_state_reset(f->st); /* a secret of its own */
         assert_non_null(f->disk.st = fido_state_clone(f->st));
         f->store = (struct vt_store){&disk_ops, &f->disk};
-        struct vt_fido *fi = vt_fido_new(f->st, &f->store);
+        struct vt_fido *fi = vt_fido_new(f->st, &f->store, &f->card);
         assert_non_null(fi);
         vt_card_init(&f->card, atr, sizeof(atr));
         vt_fido_applet(fi, &ap);
@@ -1318,6 +1318,210 @@ static void test_info_hmac_secret(void **state)
         assert_true(seen);
 }
 
+/* ---- presence by touch, the NFC way, on a clock the test turns ---------------------------- */
+
+struct fake_clock {
+        uint64_t now, touched, inserted;
+        uint32_t timeout;
+        bool wanted;
+};
+
+static uint64_t fc_now(void *c)
+{
+        return ((struct fake_clock *)c)->now;
+}
+
+static uint64_t fc_touched(void *c)
+{
+        return ((struct fake_clock *)c)->touched;
+}
+
+static uint64_t fc_inserted(void *c)
+{
+        return ((struct fake_clock *)c)->inserted;
+}
+
+static uint32_t fc_timeout(void *c)
+{
+        return ((struct fake_clock *)c)->timeout;
+}
+
+static void fc_want(void *c, bool on)
+{
+        ((struct fake_clock *)c)->wanted = on;
+}
+
+static void use_clock(struct fixture *f, struct fake_clock *c, struct vt_presence *p)
+{
+        *c = (struct fake_clock){.now = 100000, .inserted = 100000, .timeout = 5000};
+        *p = (struct vt_presence){c, fc_now, fc_touched, fc_inserted, fc_timeout, fc_want};
+        f->card.presence = p;
+}
+
+/* A CTAP2 message as it goes: its status word; the answer's data in out. */
+static uint16_t ctap_sw(struct fixture *f, uint8_t cmd, const uint8_t *cbor, size_t len,
+                        uint8_t *out, size_t *out_len)
+{
+        uint8_t msg[2048];
+        msg[0] = cmd;
+        if (len)
+                memcpy(msg + 1, cbor, len);
+        return send_apdu(f, 0x80, 0x10, 0x80, msg, len + 1, out, out_len);
+}
+
+static uint16_t get_response(struct fixture *f, uint8_t *out, size_t *out_len)
+{
+        return send_apdu(f, 0x80, 0x11, 0x00, NULL, 0, out, out_len);
+}
+
+/* What the card says of NFCCTAP_GETRESPONSE's need for a touch (the daemon's hold). */
+static enum vt_touch_need poll_need(struct fixture *f)
+{
+        static const uint8_t gr[] = {0x80, 0x11, 0x00, 0x00, 0x00};
+        uint8_t out[VT_RAPDU_MAX];
+        struct vt_card_step step;
+        vt_card_receive(&f->card, gr, sizeof(gr), out, &step);
+        assert_true(step.ready);
+        enum vt_touch_need need = step.touch;
+        f->resp_len = vt_card_execute(&f->card, f->resp) - 2;
+        return need;
+}
+
+static void test_presence_nfc(void **state)
+{
+        struct fixture *f = *state;
+        struct fake_clock c;
+        struct vt_presence p;
+        struct mc_req q = {.rp = "example.com", .user = "alice", .alg = -7};
+        uint8_t req[1024], out[4096];
+        size_t n = make_mc(&q, req, sizeof(req)), out_len;
+        use_clock(f, &c, &p);
+        f->st->presence_touch = true;
+        select_fido(f);
+        assert_int_equal(get_response(f, out, &out_len), SW_CONDITIONS_NOT_SATISFIED);
+
+        /* MakeCredential: a keepalive asking for the user, and again on each poll */
+        assert_int_equal(ctap_sw(f, 0x01, req, n, out, &out_len), SW_STILL_WORKING);
+        assert_int_equal(out_len, 1);
+        assert_int_equal(out[0], 0x02); /* STATUS_UPNEEDED */
+        assert_true(c.wanted);
+        c.now += 1000;
+        assert_int_equal(poll_need(f), VT_TOUCH_POLL); /* the daemon holds the poll a moment */
+        assert_int_equal(get_response(f, out, &out_len), SW_STILL_WORKING);
+        assert_int_equal(f->disk.commits, 0);
+        /* touched: the poll runs at once, and answers the credential */
+        c.now += 1000;
+        c.touched = c.now;
+        assert_int_equal(poll_need(f), VT_TOUCH_NONE);
+        assert_int_equal(f->disk.st->counter, 1);
+        assert_false(c.wanted);
+        assert_int_equal(get_response(f, out, &out_len), SW_CONDITIONS_NOT_SATISFIED);
+
+        /* untouched: USER_ACTION_TIMEOUT once the card's timeout passed, nothing made */
+        assert_int_equal(ctap_sw(f, 0x01, req, n, out, &out_len), SW_STILL_WORKING);
+        c.now += 4999;
+        assert_int_equal(get_response(f, out, &out_len), SW_STILL_WORKING);
+        c.now += 1;
+        assert_int_equal(poll_need(f), VT_TOUCH_NONE);
+        assert_int_equal(get_response(f, out, &out_len), SW_CONDITIONS_NOT_SATISFIED);
+        assert_int_equal(ctap_sw(f, 0x01, req, n, out, &out_len), SW_STILL_WORKING);
+        c.now += 5000;
+        assert_int_equal(get_response(f, out, &out_len), SW_OK);
+        assert_int_equal(out_len, 1);
+        assert_int_equal(out[0], 0x2F);
+        assert_false(c.wanted);
+        assert_int_equal(f->disk.st->counter, 1);
+
+        /* the touch before a command waits is not its touch; another command drops the wait */
+        assert_int_equal(ctap_sw(f, 0x01, req, n, out, &out_len), SW_STILL_WORKING);
+        assert_int_equal(ctap_sw(f, 0x04, NULL, 0, out, &out_len), SW_OK);
+        assert_false(c.wanted);
+        assert_int_equal(get_response(f, out, &out_len), SW_CONDITIONS_NOT_SATISFIED);
+
+        /* GetAssertion without up: no touch; with up: a touch */
+        struct made m;
+        f->st->presence_touch = false;
+        assert_int_equal(make(f, &q, &m), 0);
+        f->st->presence_touch = true;
+        n = make_ga("example.com", m.id, m.id_len, false, req, sizeof(req));
+        assert_int_equal(ctap_sw(f, 0x02, req, n, out, &out_len), SW_OK);
+        n = make_ga("example.com", m.id, m.id_len, true, req, sizeof(req));
+        assert_int_equal(ctap_sw(f, 0x02, req, n, out, &out_len), SW_STILL_WORKING);
+        c.touched = ++c.now;
+        assert_int_equal(get_response(f, out, &out_len), SW_OK);
+        assert_int_equal(out[0], 0);
+        assert_int_equal(out[1 + 0] >> 5, 5); /* the answer's map */
+        /* a power cycle drops the wait */
+        assert_int_equal(ctap_sw(f, 0x02, req, n, out, &out_len), SW_STILL_WORKING);
+        vt_card_power_off(&f->card);
+        assert_false(c.wanted);
+        EVP_PKEY_free(m.pub);
+}
+
+static void test_presence_u2f(void **state)
+{
+        struct fixture *f = *state;
+        struct fake_clock c;
+        struct vt_presence p;
+        uint8_t data[64], out[2048];
+        size_t out_len;
+        memset(data, 0xC1, 64);
+        use_clock(f, &c, &p);
+        f->st->presence_touch = true;
+        select_fido(f);
+        /* untouched: 6985, as a key answers while the client asks again */
+        assert_int_equal(send_apdu(f, 0x00, 0x01, 0x03, data, 64, out, &out_len),
+                         SW_CONDITIONS_NOT_SATISFIED);
+        assert_true(c.wanted);
+        c.now += 250;
+        assert_int_equal(send_apdu(f, 0x00, 0x01, 0x03, data, 64, out, &out_len),
+                         SW_CONDITIONS_NOT_SATISFIED);
+        c.now += 250;
+        c.touched = c.now;
+        assert_int_equal(send_apdu(f, 0x00, 0x01, 0x03, data, 64, out, &out_len), SW_OK);
+        assert_false(c.wanted);
+        /* the touch was taken: the next one waits for its own */
+        c.now += 250;
+        assert_int_equal(send_apdu(f, 0x00, 0x01, 0x03, data, 64, out, &out_len),
+                         SW_CONDITIONS_NOT_SATISFIED);
+        /* a touch after the card's timeout starts a new wait instead */
+        c.now += 6000;
+        c.touched = c.now;
+        assert_int_equal(send_apdu(f, 0x00, 0x01, 0x03, data, 64, out, &out_len),
+                         SW_CONDITIONS_NOT_SATISFIED);
+}
+
+/* Reset: only within 10 s of the card entering its reader, as a key after power-up */
+static void test_reset_window(void **state)
+{
+        struct fixture *f = *state;
+        struct fake_clock c;
+        struct vt_presence p;
+        uint8_t out[64];
+        size_t out_len;
+        use_clock(f, &c, &p);
+        select_fido(f);
+        assert_int_equal(pin_set_change(f, NULL, "1234"), 0);
+        c.now = c.inserted + 10001;
+        assert_int_equal(ctap(f, 0x07, NULL, 0, NULL, NULL), 0x30); /* NOT_ALLOWED */
+        assert_true(f->disk.st->pin_set);
+        c.inserted = c.now - 10000;
+        assert_int_equal(ctap(f, 0x07, NULL, 0, NULL, NULL), 0);
+        assert_false(f->disk.st->pin_set);
+        /* presence by touch: in the window, then the touch may come later */
+        assert_int_equal(pin_set_change(f, NULL, "1234"), 0);
+        f->st->presence_touch = true;
+        c.inserted = c.now;
+        assert_int_equal(ctap_sw(f, 0x07, NULL, 0, out, &out_len), SW_STILL_WORKING);
+        c.now += 12000;
+        c.timeout = 30000;
+        assert_int_equal(get_response(f, out, &out_len), SW_STILL_WORKING);
+        c.touched = c.now;
+        assert_int_equal(get_response(f, out, &out_len), SW_OK);
+        assert_int_equal(out[0], 0);
+        assert_false(f->disk.st->pin_set);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1339,6 +1543,9 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_pin_retries_durable, setup, teardown),
             cmocka_unit_test_setup_teardown(test_hmac_secret, setup, teardown),
             cmocka_unit_test_setup_teardown(test_info_hmac_secret, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_presence_nfc, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_presence_u2f, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_reset_window, setup, teardown),
         };
         return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
