@@ -171,38 +171,110 @@ static void put_counter(struct writer *w, uint32_t c)
 
 /* ---- authenticatorGetInfo ----------------------------------------------------------------- */
 
+/* What authenticatorGetInfo says: vtoken's own, or a YubiKey 5 NFC's of firmware 5.4 or 5.7
+ * (--compat yubikey) as far as vtoken does what it says (docs/fido.md lists what it leaves
+ * out of 5.7's). */
+struct info_model {
+        const char *versions[4];
+        const uint8_t *aaguid; /* NULL: the image's */
+        bool pre_21;           /* no credMgmt option: FIDO_2_1_PRE's credentialMgmtPreview only */
+        bool pin_uv_token;     /* the pinUvAuthToken option */
+        unsigned max_msg, max_cred_id;
+        bool usb, firmware, min_pin, remaining;
+};
+
+static const uint8_t yk5nfc_54[16] = {0x2f, 0xc0, 0x57, 0x9f, 0x81, 0x13, 0x47, 0xea,
+                                      0xb1, 0x16, 0xbb, 0x5a, 0x8d, 0xb9, 0x20, 0x2a};
+static const uint8_t yk5nfc_57[16] = {0xa2, 0x53, 0x42, 0xc0, 0x3c, 0xdc, 0x44, 0x14,
+                                      0x8e, 0x46, 0xf4, 0x80, 0x7f, 0xca, 0x51, 0x1c};
+
+static const struct info_model models[] = {
+    [FIDO_MODEL_VTOKEN] = {{"U2F_V2", "FIDO_2_0", "FIDO_2_1"},
+                           NULL,
+                           false,
+                           false,
+                           1200,
+                           FIDO_CRED_ID_MAX,
+                           false,
+                           false,
+                           false,
+                           true},
+    [FIDO_MODEL_YK54] = {{"U2F_V2", "FIDO_2_0", "FIDO_2_1_PRE"},
+                         yk5nfc_54,
+                         true,
+                         false,
+                         1200,
+                         128,
+                         true,
+                         true,
+                         false,
+                         false},
+    [FIDO_MODEL_YK57] = {{"U2F_V2", "FIDO_2_0", "FIDO_2_1_PRE", "FIDO_2_1"},
+                         yk5nfc_57,
+                         false,
+                         true,
+                         1280,
+                         128,
+                         true,
+                         true,
+                         true,
+                         true},
+};
+
+static const uint8_t *aaguid_of(const struct vt_fido *f)
+{
+        const uint8_t *g = models[f->model].aaguid;
+        return g ? g : f->st->aaguid;
+}
+
+static size_t count_of(const char *const *list, size_t max)
+{
+        size_t n = 0;
+        while (n < max && list[n])
+                n++;
+        return n;
+}
+
 static int get_info(struct vt_fido *f, struct writer *w)
 {
-        cbor_put_map(w, 11);
+        const struct info_model *m = &models[f->model];
+        size_t nv = count_of(m->versions, 4);
+        cbor_put_map(w, 10 + (m->min_pin ? 2 : 0) + (m->firmware ? 1 : 0) + (m->remaining ? 1 : 0));
         cbor_put_uint(w, 1);
-        cbor_put_array(w, 3);
-        cbor_put_text(w, "U2F_V2");
-        cbor_put_text(w, "FIDO_2_0");
-        cbor_put_text(w, "FIDO_2_1");
+        cbor_put_array(w, nv);
+        for (size_t i = 0; i < nv; i++)
+                cbor_put_text(w, m->versions[i]);
         cbor_put_uint(w, 2);
         cbor_put_array(w, 2);
         cbor_put_text(w, "credProtect");
         cbor_put_text(w, "hmac-secret");
         cbor_put_uint(w, 3);
-        cbor_put_bytes(w, f->st->aaguid, sizeof(f->st->aaguid));
+        cbor_put_bytes(w, aaguid_of(f), 16);
         cbor_put_uint(w, 4);
-        /* no pinUvAuthToken option, as a YubiKey 5.4: python-fido2 0.9 would ask for a token
-         * without permissions (subcommand 9 answers those who name them) */
-        cbor_put_map(w, 6);
+        /* CTAP's canonical order: shorter keys first. No pinUvAuthToken option in vtoken's
+         * own, as a YubiKey 5.4: python-fido2 0.9 would ask for a token without permissions
+         * (subcommand 9 answers those who name them) */
+        cbor_put_map(w, 5 + (m->pre_21 ? 0 : 1) + (m->pin_uv_token ? 1 : 0));
         cbor_put_text(w, "rk");
         cbor_put_bool(w, true);
         cbor_put_text(w, "up");
         cbor_put_bool(w, true);
         cbor_put_text(w, "plat");
         cbor_put_bool(w, false);
-        cbor_put_text(w, "credMgmt"); /* CTAP's canonical order: shorter keys first */
-        cbor_put_bool(w, true);
+        if (!m->pre_21) {
+                cbor_put_text(w, "credMgmt");
+                cbor_put_bool(w, true);
+        }
         cbor_put_text(w, "clientPin");
         cbor_put_bool(w, f->st->pin_set);
+        if (m->pin_uv_token) {
+                cbor_put_text(w, "pinUvAuthToken");
+                cbor_put_bool(w, true);
+        }
         cbor_put_text(w, "credentialMgmtPreview");
         cbor_put_bool(w, true);
         cbor_put_uint(w, 5); /* maxMsgSize */
-        cbor_put_uint(w, 1200);
+        cbor_put_uint(w, m->max_msg);
         cbor_put_uint(w, 6); /* pinUvAuthProtocols */
         cbor_put_array(w, 2);
         cbor_put_uint(w, 2);
@@ -210,10 +282,12 @@ static int get_info(struct vt_fido *f, struct writer *w)
         cbor_put_uint(w, 7); /* maxCredentialCountInList */
         cbor_put_uint(w, 8);
         cbor_put_uint(w, 8); /* maxCredentialIdLength */
-        cbor_put_uint(w, FIDO_CRED_ID_MAX);
+        cbor_put_uint(w, m->max_cred_id);
         cbor_put_uint(w, 9);
-        cbor_put_array(w, 1);
+        cbor_put_array(w, m->usb ? 2 : 1);
         cbor_put_text(w, "nfc");
+        if (m->usb)
+                cbor_put_text(w, "usb");
         cbor_put_uint(w, 0x0A);
         cbor_put_array(w, 2);
         for (int i = 0; i < 2; i++) {
@@ -223,9 +297,27 @@ static int get_info(struct vt_fido *f, struct writer *w)
                 cbor_put_text(w, "type");
                 cbor_put_text(w, "public-key");
         }
-        cbor_put_uint(w, 0x14); /* remainingDiscoverableCredentials */
-        cbor_put_uint(w, FIDO_RESIDENT_MAX - f->st->n_rk);
+        if (m->min_pin) {
+                cbor_put_uint(w, 0x0C); /* forcePINChange */
+                cbor_put_bool(w, false);
+                cbor_put_uint(w, 0x0D); /* minPINLength */
+                cbor_put_uint(w, FIDO_PIN_MIN);
+        }
+        if (m->firmware) { /* firmwareVersion: major, minor, patch a byte each */
+                cbor_put_uint(w, 0x0E);
+                cbor_put_uint(w, (uint64_t)f->fw[0] << 16 | (uint64_t)f->fw[1] << 8 | f->fw[2]);
+        }
+        if (m->remaining) {
+                cbor_put_uint(w, 0x14); /* remainingDiscoverableCredentials */
+                cbor_put_uint(w, FIDO_RESIDENT_MAX - f->st->n_rk);
+        }
         return CTAP_OK;
+}
+
+void vt_fido_yubikey(struct vt_fido *f, const uint8_t fw[3])
+{
+        memcpy(f->fw, fw, 3);
+        f->model = fw[0] > 5 || (fw[0] == 5 && fw[1] >= 7) ? FIDO_MODEL_YK57 : FIDO_MODEL_YK54;
 }
 
 /* ---- authenticatorMakeCredential ---------------------------------------------------------- */
@@ -442,7 +534,7 @@ static int make_credential(struct vt_fido *f, struct reader in, struct writer *w
         ed = m.cred_protect_asked || m.hmac_secret;
         wr_u8(&a, FLAG_UP | FLAG_AT | (uv ? FLAG_UV : 0) | (ed ? FLAG_ED : 0));
         put_counter(&a, next->counter);
-        wr_bytes(&a, next->aaguid, 16);
+        wr_bytes(&a, aaguid_of(f), 16);
         wr_u16(&a, (uint16_t)id_len);
         wr_bytes(&a, id, id_len);
         fido_cose_pub(&a, k.key, m.alg);

@@ -49,8 +49,13 @@
 #define FIDO_PERM_GA 0x02
 #define FIDO_PERM_CM 0x04
 
+/* whose authenticatorGetInfo the card answers */
+enum fido_model { FIDO_MODEL_VTOKEN = 0, FIDO_MODEL_YK54, FIDO_MODEL_YK57 };
+
 struct vt_fido {
         struct vt_fido_state *st;
+        enum fido_model model;
+        uint8_t fw[3];              /* the firmware a YubiKey model reports */
         struct vt_store store;      /* a copy: the caller's may not outlive the card */
         const struct vt_card *card; /* its presence clock */
         /* presence by touch, as over NFC: the CTAP2 command waiting for it (answered 9100 and

@@ -35,9 +35,10 @@ static int install(struct vt_card *c, struct vt_image *img, void *state,
 {
         struct vt_fido *f = vt_fido_new(state, store, c);
         struct vt_applet ap;
-        (void)img;
         if (!f)
                 return -1;
+        if (img->compat == VT_COMPAT_YUBIKEY)
+                vt_fido_yubikey(f, img->version);
         vt_fido_applet(f, &ap);
         if (vt_card_add_applet(c, &ap) < 0) {
                 vt_fido_free(f);

@@ -58,6 +58,7 @@ struct fixture {
         struct disk disk;
         struct vt_store store;
         struct vt_card card;
+        struct vt_fido *fido;
         uint8_t resp[VT_RAPDU_MAX];
         size_t resp_len;
 };
@@ -90,6 +91,7 @@ static int setup(void **state)
         f->store = (struct vt_store){&disk_ops, &f->disk};
         struct vt_fido *fi = vt_fido_new(f->st, &f->store, &f->card);
         assert_non_null(fi);
+        f->fido = fi;
         vt_card_init(&f->card, atr, sizeof(atr));
         vt_fido_applet(fi, &ap);
         assert_int_equal(vt_card_add_applet(&f->card, &ap), 0);
@@ -1522,6 +1524,154 @@ static void test_reset_window(void **state)
         assert_false(f->disk.st->pin_set);
 }
 
+/* ---- --compat yubikey: a YubiKey 5 NFC's getInfo ---------------------------------------- */
+
+/* The texts of a CBOR array, joined with commas. */
+static void texts(struct reader r, char *out, size_t cap)
+{
+        size_t n, len = 0;
+        const char *t;
+        size_t tl;
+        out[0] = 0;
+        assert_int_equal(cbor_array(&r, &n), 0);
+        for (size_t i = 0; i < n; i++) {
+                assert_int_equal(cbor_text(&r, &t, &tl), 0);
+                len += (size_t)snprintf(out + len, cap - len, "%s%.*s", i ? "," : "", (int)tl, t);
+        }
+}
+
+/* The options map as "name=0|1" joined with commas, in the card's order. */
+static void options(struct reader r, char *out, size_t cap)
+{
+        size_t n, len = 0, tl;
+        const char *t;
+        bool b;
+        out[0] = 0;
+        assert_int_equal(cbor_map(&r, &n), 0);
+        for (size_t i = 0; i < n; i++) {
+                assert_int_equal(cbor_text(&r, &t, &tl), 0);
+                assert_int_equal(cbor_bool(&r, &b), 0);
+                len += (size_t)snprintf(out + len, cap - len, "%s%.*s=%d", i ? "," : "", (int)tl, t,
+                                        b);
+        }
+}
+
+static int64_t num(struct reader r)
+{
+        int64_t v = -1;
+        if (r.left)
+                assert_int_equal(cbor_int(&r, &v), 0);
+        return v;
+}
+
+struct info_want {
+        uint8_t fw[3];
+        const char *versions, *extensions, *aaguid, *options, *transports, *protocols;
+        int64_t max_msg, max_cred_id, firmware, min_pin, remaining;
+};
+
+/* A YubiKey 5 NFC's authenticatorGetInfo, field by field, as public dumps of 5.4.3 show it
+ * (fido2-token -I) and Yubico's AAGUID list names the 5.2/5.4 and 5.7 keys; 5.7's as far as
+ * vtoken does what it says (docs/fido.md); vtoken's own first. */
+static const struct info_want yk_info[] = {
+    {{0, 0, 0}, /* vtoken's own */
+     "U2F_V2,FIDO_2_0,FIDO_2_1",
+     "credProtect,hmac-secret",
+     "76746f6b656e2d6669646f2d76310001",
+     "rk=1,up=1,plat=0,credMgmt=1,clientPin=0,credentialMgmtPreview=1",
+     "nfc",
+     "2,1",
+     1200,
+     FIDO_CRED_ID_MAX,
+     -1,
+     -1,
+     25},
+    {{5, 4, 3},
+     "U2F_V2,FIDO_2_0,FIDO_2_1_PRE",
+     "credProtect,hmac-secret",
+     "2fc0579f811347eab116bb5a8db9202a",
+     "rk=1,up=1,plat=0,clientPin=0,credentialMgmtPreview=1",
+     "nfc,usb",
+     "2,1",
+     1200,
+     128,
+     0x050403,
+     -1,
+     -1},
+    {{5, 7, 1},
+     "U2F_V2,FIDO_2_0,FIDO_2_1_PRE,FIDO_2_1",
+     "credProtect,hmac-secret",
+     "a25342c03cdc44148e46f4807fca511c",
+     "rk=1,up=1,plat=0,credMgmt=1,clientPin=0,pinUvAuthToken=1,credentialMgmtPreview=1",
+     "nfc,usb",
+     "2,1",
+     1280,
+     128,
+     0x050701,
+     4,
+     25},
+};
+
+static void test_info_yubikey(void **state)
+{
+        struct fixture *f = *state;
+        uint8_t out[1024];
+        size_t n;
+        char got[256];
+        select_fido(f);
+        for (size_t i = 0; i < sizeof(yk_info) / sizeof(yk_info[0]); i++) {
+                const struct info_want *w = &yk_info[i];
+                if (w->fw[0])
+                        vt_fido_yubikey(f->fido, w->fw);
+                assert_int_equal(ctap(f, 0x04, NULL, 0, out, &n), 0);
+                struct reader r = rd_init(out, n);
+                texts(map_get(r, 1), got, sizeof(got));
+                assert_string_equal(got, w->versions);
+                texts(map_get(r, 2), got, sizeof(got));
+                assert_string_equal(got, w->extensions);
+                const uint8_t *g;
+                size_t gl;
+                get_bytes(map_get(r, 3), &g, &gl);
+                assert_int_equal(gl, 16);
+                for (size_t k = 0; k < 16; k++)
+                        snprintf(got + 2 * k, 3, "%02x", g[k]);
+                assert_string_equal(got, w->aaguid);
+                options(map_get(r, 4), got, sizeof(got));
+                assert_string_equal(got, w->options);
+                assert_int_equal(num(map_get(r, 5)), w->max_msg);
+                struct reader pr = map_get(r, 6);
+                size_t k;
+                int64_t a, b;
+                assert_int_equal(cbor_array(&pr, &k), 0);
+                assert_int_equal(k, 2);
+                assert_int_equal(cbor_int(&pr, &a), 0);
+                assert_int_equal(cbor_int(&pr, &b), 0);
+                snprintf(got, sizeof(got), "%lld,%lld", (long long)a, (long long)b);
+                assert_string_equal(got, w->protocols);
+                assert_int_equal(num(map_get(r, 7)), 8);
+                assert_int_equal(num(map_get(r, 8)), w->max_cred_id);
+                texts(map_get(r, 9), got, sizeof(got));
+                assert_string_equal(got, w->transports);
+                assert_int_equal(num(map_get(r, 0x0D)), w->min_pin);
+                assert_int_equal(num(map_get(r, 0x0E)), w->firmware);
+                assert_int_equal(num(map_get(r, 0x14)), w->remaining);
+        }
+        /* the attestation carries the YubiKey's AAGUID too */
+        struct made m;
+        struct mc_req q = {.rp = "example.com", .user = "alice", .alg = -7};
+        vt_fido_yubikey(f->fido, yk_info[2].fw);
+        f->st->aaguid[0] ^= 0xFF; /* make() compares with the image's: another one now */
+        uint8_t req[1024];
+        n = make_mc(&q, req, sizeof(req));
+        assert_int_equal(ctap(f, 0x01, req, n, out, &n), 0);
+        const uint8_t *auth;
+        size_t al;
+        get_bytes(map_get(rd_init(out, n), 2), &auth, &al);
+        assert_memory_equal(auth + 37,
+                            "\xa2\x53\x42\xc0\x3c\xdc\x44\x14\x8e\x46\xf4\x80\x7f\xca\x51\x1c", 16);
+        (void)m;
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1546,6 +1696,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_presence_nfc, setup, teardown),
             cmocka_unit_test_setup_teardown(test_presence_u2f, setup, teardown),
             cmocka_unit_test_setup_teardown(test_reset_window, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_info_yubikey, setup, teardown),
         };
         return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
