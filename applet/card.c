@@ -349,6 +349,11 @@ size_t vt_card_execute(struct vt_card *c, uint8_t *out)
                 c->failure = sw;
                 sw = SW_UNKNOWN;
         }
+        if ((sw & 0xFF00) == SW_STILL_WORKING && w.len <= c->ne) {
+                memcpy(out, c->response, w.len); /* a status byte: never chained */
+                OPENSSL_cleanse(c->response, w.len);
+                return put_sw(out, w.len, sw);
+        }
         if (sw != SW_OK || w.len == 0) {
                 OPENSSL_cleanse(c->response, w.len);
                 return put_sw(out, 0, sw);

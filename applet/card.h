@@ -29,9 +29,24 @@
 
 /* What an applet says of a command's need for a touch (vt_applet.touch). */
 enum vt_touch_need {
-        VT_TOUCH_NONE = 0,    /* no touch */
-        VT_TOUCH_EACH = 1,    /* a touch for this command */
-        VT_TOUCH_CACHABLE = 2 /* a touch, unless the same key was touched a moment ago */
+        VT_TOUCH_NONE = 0,     /* no touch */
+        VT_TOUCH_EACH = 1,     /* a touch for this command */
+        VT_TOUCH_CACHABLE = 2, /* a touch, unless the same key was touched a moment ago */
+        VT_TOUCH_POLL = 3      /* a poll of an applet that waits for a touch itself (its presence
+                                  clock): held a moment, or until the touch, then run */
+};
+
+/* The card's presence clock, which whoever runs the card gives it (the daemon; a unit test):
+ * what an applet that waits for the user itself asks (FIDO over NFC answers keepalives until
+ * the touch). The card core keeps no clock of its own. All times on one monotonic clock, in
+ * milliseconds; 0 is never. */
+struct vt_presence {
+        void *ctx;
+        uint64_t (*now_ms)(void *ctx);
+        uint64_t (*touched_ms)(void *ctx);  /* the card's last touch */
+        uint64_t (*inserted_ms)(void *ctx); /* when the card was last put into its reader */
+        uint32_t (*timeout_ms)(void *ctx);  /* how long a command waits for a touch */
+        void (*want)(void *ctx, bool on);   /* an applet waits for a touch, or no longer */
 };
 
 /* What an applet shows in a card's status. */
@@ -84,6 +99,7 @@ struct vt_card {
         bool powered;
         unsigned long commands;
         uint16_t failure; /* SW_FAIL_* of the last command answered 6F 00, else 0 */
+        const struct vt_presence *presence; /* NULL: none (an applet gives presence at once) */
 
         /* command chaining: header of the chain and the data gathered so far */
         bool chaining;
@@ -129,7 +145,8 @@ struct vt_card_step {
 void vt_card_receive(struct vt_card *c, const uint8_t *cmd, size_t len, uint8_t *out,
                      struct vt_card_step *step);
 /* Runs the command vt_card_receive left ready; writes the response APDU and returns its
- * length (69 85 when none is ready, e.g. after a reset). */
+ * length (69 85 when none is ready, e.g. after a reset). An answer of 91xx carries its data
+ * whole (CTAP's keepalive over NFC), like 9000's. */
 size_t vt_card_execute(struct vt_card *c, uint8_t *out);
 
 /* Both steps: processes one command APDU; writes the response APDU (data + SW1 SW2) to out,

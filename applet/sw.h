@@ -4,6 +4,7 @@
 #define VT_SW_H
 
 #define SW_OK                            0x9000
+#define SW_STILL_WORKING                 0x9100 /* CTAP over NFC: a keepalive, its status byte as data */
 #define SW_BYTES_REMAINING(n)            (0x6100 | ((n) > 0xFF ? 0 : (n)))
 #define SW_VERIFY_FAILED(tries)          (0x63C0 | (0x0F & (tries)))
 #define SW_MEMORY_FAILURE                0x6581

@@ -45,11 +45,16 @@ struct pipeline {
         struct faults faults;
         unsigned long commands;
         uint64_t touched_at[256]; /* CLOCK_MONOTONIC µs of the last touch, by key reference */
+        /* the card's presence clock (an applet that waits for touches itself): its last touch,
+         * when it was inserted, until when an applet waits for a touch (CLOCK_MONOTONIC µs) */
+        struct vt_presence presence;
+        uint64_t touched_us, inserted_us, wanted_until_us;
         struct command cur;
         struct vt_card card;
 };
 
 #define TOUCH_CACHE_US    (15 * 1000000ULL) /* a CACHED touch counts for 15 s */
+#define POLL_HOLD_US      (100 * 1000ULL)   /* a POLL waits this long for a touch */
 #define TIMER_ACCURACY_US 1000
 
 static uint64_t now_us(void)
@@ -134,12 +139,47 @@ static size_t execute(struct pipeline *p, uint8_t *out)
         return n;
 }
 
+static uint64_t clock_now_ms(void *ctx)
+{
+        (void)ctx;
+        return now_us() / 1000;
+}
+
+static uint64_t clock_touched_ms(void *ctx)
+{
+        return ((struct pipeline *)ctx)->touched_us / 1000;
+}
+
+static uint64_t clock_inserted_ms(void *ctx)
+{
+        return ((struct pipeline *)ctx)->inserted_us / 1000;
+}
+
+static uint32_t clock_timeout_ms(void *ctx)
+{
+        return ((struct pipeline *)ctx)->touch_timeout_ms;
+}
+
+static void clock_want(void *ctx, bool on)
+{
+        struct pipeline *p = ctx;
+        p->wanted_until_us = on ? now_us() + (uint64_t)p->touch_timeout_ms * 1000 : 0;
+        if (on)
+                vt_log(LOG_INFO, p->name, NULL, "waits for a touch (vtoken ctl touch %s)", p->name);
+}
+
+/* Whether an applet waits for a touch by its presence clock. */
+static bool touch_wanted(const struct pipeline *p)
+{
+        return p->wanted_until_us && now_us() < p->wanted_until_us;
+}
+
 /* Whether the command the card holds waits for a touch: its applet says so, and a cached
  * touch of the same key is not recent enough. */
 static bool needs_touch(struct pipeline *p, const struct vt_card_step *step)
 {
         uint64_t last = p->touched_at[step->touch_key];
-        if (step->touch == VT_TOUCH_EACH)
+        if (step->touch == VT_TOUCH_EACH || step->touch == VT_TOUCH_POLL)
                 return true;
         return step->touch == VT_TOUCH_CACHABLE && (!last || now_us() - last >= TOUCH_CACHE_US);
 }
@@ -182,6 +222,19 @@ static int on_touch_timeout(sd_event_source *s, uint64_t usec, void *userdata)
         return 0;
 }
 
+/* A poll held for a touch that did not come: the card answers it now (a keepalive). */
+static int on_poll_due(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct pipeline *p = userdata;
+        (void)s;
+        (void)usec;
+        p->cur.timer = sd_event_source_disable_unref(p->cur.timer);
+        p->cur.waiting_touch = false;
+        p->cur.pending = false;
+        respond(p, execute(p, p->cur.rsp));
+        return 0;
+}
+
 /* After the faults: the card takes the command; a whole one waits for a touch or runs. */
 static size_t proceed(struct pipeline *p, uint8_t *out)
 {
@@ -195,13 +248,17 @@ static size_t proceed(struct pipeline *p, uint8_t *out)
         }
         if (!needs_touch(p, &step))
                 return execute(p, out);
-        if (defer(p, (uint64_t)p->touch_timeout_ms * 1000, on_touch_timeout) < 0) {
+        bool poll = step.touch == VT_TOUCH_POLL;
+        if (defer(p, poll ? POLL_HOLD_US : (uint64_t)p->touch_timeout_ms * 1000,
+                  poll ? on_poll_due : on_touch_timeout) < 0) {
                 size_t n = put_sw(out, SW_UNKNOWN);
                 finish(p, out, n);
                 return n;
         }
         c->waiting_touch = true;
         c->touch_key = step.touch_key;
+        if (poll)
+                return LINK_APDU_PENDING;
         vt_log(LOG_INFO, p->name, NULL, "key %02X waits for a touch (vtoken ctl touch %s)",
                step.touch_key, p->name);
         return LINK_APDU_PENDING;
@@ -330,6 +387,14 @@ int pipeline_new(sd_event *event, const char *name, struct vt_image *img,
                 pipeline_free(p); /* what the card set up before it failed */
                 return -EINVAL;
         }
+        p->presence = (struct vt_presence){.ctx = p,
+                                           .now_ms = clock_now_ms,
+                                           .touched_ms = clock_touched_ms,
+                                           .inserted_ms = clock_inserted_ms,
+                                           .timeout_ms = clock_timeout_ms,
+                                           .want = clock_want};
+        p->inserted_us = now_us();
+        p->card.presence = &p->presence;
         *out = p;
         return 0;
 }
@@ -367,7 +432,7 @@ void pipeline_status(const struct pipeline *p, struct pipeline_status *st)
                                                    : p->trace.path,
             .trace_to_file = p->trace.fd >= 0,
             .faults = &p->faults,
-            .waiting_touch = p->cur.waiting_touch,
+            .waiting_touch = p->cur.waiting_touch || touch_wanted(p),
             .touch_timeout_ms = p->touch_timeout_ms,
         };
         vt_card_status(&p->card, &st->card);
@@ -406,11 +471,19 @@ void pipeline_fault_clear(struct pipeline *p)
         p->faults.n = 0;
 }
 
+void pipeline_inserted(struct pipeline *p)
+{
+        p->inserted_us = now_us();
+}
+
 int pipeline_touch(struct pipeline *p)
 {
         struct command *c = &p->cur;
-        if (!c->waiting_touch)
+        if (!c->waiting_touch && !touch_wanted(p))
                 return -ENOENT;
+        p->touched_us = now_us();
+        if (!c->waiting_touch) /* the applet asks its clock; no command is held */
+                return 0;
         c->timer = sd_event_source_disable_unref(c->timer);
         c->waiting_touch = false;
         c->pending = false;

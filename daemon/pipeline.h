@@ -55,7 +55,10 @@ int pipeline_trace(struct pipeline *p, bool on, const char *path, enum trace_for
 /* Arms a fault; -ENOSPC when FAULTS_MAX are armed. Clears them all. */
 int pipeline_fault(struct pipeline *p, const struct fault *f);
 void pipeline_fault_clear(struct pipeline *p);
-/* A touch: the command waiting for one goes to the card; -ENOENT when none waits. */
+/* The card was put into its reader again (`vtoken ctl insert`): its presence clock says so. */
+void pipeline_inserted(struct pipeline *p);
+/* A touch: the command waiting for one goes to the card, and the card's presence clock notes
+ * it; -ENOENT when neither a command nor an applet waits for one. */
 int pipeline_touch(struct pipeline *p);
 
 #endif

@@ -239,5 +239,6 @@ void served_card_remove(struct served_card *sc)
 
 void served_card_insert(struct served_card *sc)
 {
+        pipeline_inserted(sc->pipeline);
         link_insert(sc->link);
 }

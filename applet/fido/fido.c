@@ -21,6 +21,9 @@
 #define INS_NFCCTAP_GETRS 0x11
 #define PARAMS_MAX        16
 
+#define KEEPALIVE_UP_NEEDED 0x02  /* the status byte of a 9100: waiting for the user */
+#define RESET_WINDOW_MS     10000 /* Reset only this soon after the card entered its reader */
+
 #define FLAG_UP 0x01
 #define FLAG_UV 0x04
 #define FLAG_AT 0x40
@@ -96,6 +99,70 @@ static int option(struct reader opts, const char *name, bool def, bool *v)
         return present(&o) ? cbor_bool(&o, v) : 0;
 }
 
+/* ---- user presence ------------------------------------------------------------------------ */
+
+static const struct vt_presence *clock_of(const struct vt_fido *f)
+{
+        return f->card ? f->card->presence : NULL;
+}
+
+/* The user's presence for the command running: given at once (presence = auto, or a card
+ * without a presence clock), given by the touch the command waited for, or FIDO_UP_PENDING. */
+static int user_present(const struct vt_fido *f)
+{
+        if (!f->st->presence_touch || !clock_of(f) || f->up_given)
+                return CTAP_OK;
+        return FIDO_UP_PENDING;
+}
+
+static void want_touch(struct vt_fido *f, bool on)
+{
+        const struct vt_presence *p = clock_of(f);
+        if (p && p->want)
+                p->want(p->ctx, on);
+}
+
+/* The touch since `since` that no command took yet; 0 when none. */
+static uint64_t fresh_touch(const struct vt_fido *f, uint64_t since)
+{
+        const struct vt_presence *p = clock_of(f);
+        uint64_t t = p->touched_ms(p->ctx);
+        return t >= since && t != f->touch_taken ? t : 0;
+}
+
+static bool timed_out(const struct vt_fido *f, uint64_t since)
+{
+        const struct vt_presence *p = clock_of(f);
+        return p->now_ms(p->ctx) - since >= p->timeout_ms(p->ctx);
+}
+
+static void up_clear(struct vt_fido *f)
+{
+        OPENSSL_cleanse(f->up_cmd, f->up_len);
+        f->up_len = 0;
+        f->up_waiting = false;
+        want_touch(f, false);
+}
+
+bool fido_u2f_present(struct vt_fido *f)
+{
+        const struct vt_presence *p = clock_of(f);
+        uint64_t t;
+        if (!f->st->presence_touch || !p)
+                return true;
+        if (f->u2f_since && !timed_out(f, f->u2f_since)) {
+                if (!(t = fresh_touch(f, f->u2f_since)))
+                        return false;
+                f->touch_taken = t;
+                f->u2f_since = 0;
+                want_touch(f, false);
+                return true;
+        }
+        f->u2f_since = p->now_ms(p->ctx);
+        want_touch(f, true);
+        return false;
+}
+
 static void put_counter(struct writer *w, uint32_t c)
 {
         wr_u16(w, (uint16_t)(c >> 16));
@@ -104,37 +171,110 @@ static void put_counter(struct writer *w, uint32_t c)
 
 /* ---- authenticatorGetInfo ----------------------------------------------------------------- */
 
+/* What authenticatorGetInfo says: vtoken's own, or a YubiKey 5 NFC's of firmware 5.4 or 5.7
+ * (--compat yubikey) as far as vtoken does what it says (docs/fido.md lists what it leaves
+ * out of 5.7's). */
+struct info_model {
+        const char *versions[4];
+        const uint8_t *aaguid; /* NULL: the image's */
+        bool pre_21;           /* no credMgmt option: FIDO_2_1_PRE's credentialMgmtPreview only */
+        bool pin_uv_token;     /* the pinUvAuthToken option */
+        unsigned max_msg, max_cred_id;
+        bool usb, firmware, min_pin, remaining;
+};
+
+static const uint8_t yk5nfc_54[16] = {0x2f, 0xc0, 0x57, 0x9f, 0x81, 0x13, 0x47, 0xea,
+                                      0xb1, 0x16, 0xbb, 0x5a, 0x8d, 0xb9, 0x20, 0x2a};
+static const uint8_t yk5nfc_57[16] = {0xa2, 0x53, 0x42, 0xc0, 0x3c, 0xdc, 0x44, 0x14,
+                                      0x8e, 0x46, 0xf4, 0x80, 0x7f, 0xca, 0x51, 0x1c};
+
+static const struct info_model models[] = {
+    [FIDO_MODEL_VTOKEN] = {{"U2F_V2", "FIDO_2_0", "FIDO_2_1"},
+                           NULL,
+                           false,
+                           false,
+                           1200,
+                           FIDO_CRED_ID_MAX,
+                           false,
+                           false,
+                           false,
+                           true},
+    [FIDO_MODEL_YK54] = {{"U2F_V2", "FIDO_2_0", "FIDO_2_1_PRE"},
+                         yk5nfc_54,
+                         true,
+                         false,
+                         1200,
+                         128,
+                         true,
+                         true,
+                         false,
+                         false},
+    [FIDO_MODEL_YK57] = {{"U2F_V2", "FIDO_2_0", "FIDO_2_1_PRE", "FIDO_2_1"},
+                         yk5nfc_57,
+                         false,
+                         true,
+                         1280,
+                         128,
+                         true,
+                         true,
+                         true,
+                         true},
+};
+
+static const uint8_t *aaguid_of(const struct vt_fido *f)
+{
+        const uint8_t *g = models[f->model].aaguid;
+        return g ? g : f->st->aaguid;
+}
+
+static size_t count_of(const char *const *list, size_t max)
+{
+        size_t n = 0;
+        while (n < max && list[n])
+                n++;
+        return n;
+}
+
 static int get_info(struct vt_fido *f, struct writer *w)
 {
-        cbor_put_map(w, 11);
+        const struct info_model *m = &models[f->model];
+        size_t nv = count_of(m->versions, 4);
+        cbor_put_map(w, 10 + (m->min_pin ? 2 : 0) + (m->firmware ? 1 : 0) + (m->remaining ? 1 : 0));
         cbor_put_uint(w, 1);
-        cbor_put_array(w, 3);
-        cbor_put_text(w, "U2F_V2");
-        cbor_put_text(w, "FIDO_2_0");
-        cbor_put_text(w, "FIDO_2_1");
+        cbor_put_array(w, nv);
+        for (size_t i = 0; i < nv; i++)
+                cbor_put_text(w, m->versions[i]);
         cbor_put_uint(w, 2);
-        cbor_put_array(w, 1);
+        cbor_put_array(w, 2);
         cbor_put_text(w, "credProtect");
+        cbor_put_text(w, "hmac-secret");
         cbor_put_uint(w, 3);
-        cbor_put_bytes(w, f->st->aaguid, sizeof(f->st->aaguid));
+        cbor_put_bytes(w, aaguid_of(f), 16);
         cbor_put_uint(w, 4);
-        /* no pinUvAuthToken option, as a YubiKey 5.4: python-fido2 0.9 would ask for a token
-         * without permissions (subcommand 9 answers those who name them) */
-        cbor_put_map(w, 6);
+        /* CTAP's canonical order: shorter keys first. No pinUvAuthToken option in vtoken's
+         * own, as a YubiKey 5.4: python-fido2 0.9 would ask for a token without permissions
+         * (subcommand 9 answers those who name them) */
+        cbor_put_map(w, 5 + (m->pre_21 ? 0 : 1) + (m->pin_uv_token ? 1 : 0));
         cbor_put_text(w, "rk");
         cbor_put_bool(w, true);
         cbor_put_text(w, "up");
         cbor_put_bool(w, true);
         cbor_put_text(w, "plat");
         cbor_put_bool(w, false);
-        cbor_put_text(w, "credMgmt"); /* CTAP's canonical order: shorter keys first */
-        cbor_put_bool(w, true);
+        if (!m->pre_21) {
+                cbor_put_text(w, "credMgmt");
+                cbor_put_bool(w, true);
+        }
         cbor_put_text(w, "clientPin");
         cbor_put_bool(w, f->st->pin_set);
+        if (m->pin_uv_token) {
+                cbor_put_text(w, "pinUvAuthToken");
+                cbor_put_bool(w, true);
+        }
         cbor_put_text(w, "credentialMgmtPreview");
         cbor_put_bool(w, true);
         cbor_put_uint(w, 5); /* maxMsgSize */
-        cbor_put_uint(w, 1200);
+        cbor_put_uint(w, m->max_msg);
         cbor_put_uint(w, 6); /* pinUvAuthProtocols */
         cbor_put_array(w, 2);
         cbor_put_uint(w, 2);
@@ -142,10 +282,12 @@ static int get_info(struct vt_fido *f, struct writer *w)
         cbor_put_uint(w, 7); /* maxCredentialCountInList */
         cbor_put_uint(w, 8);
         cbor_put_uint(w, 8); /* maxCredentialIdLength */
-        cbor_put_uint(w, FIDO_CRED_ID_MAX);
+        cbor_put_uint(w, m->max_cred_id);
         cbor_put_uint(w, 9);
-        cbor_put_array(w, 1);
+        cbor_put_array(w, m->usb ? 2 : 1);
         cbor_put_text(w, "nfc");
+        if (m->usb)
+                cbor_put_text(w, "usb");
         cbor_put_uint(w, 0x0A);
         cbor_put_array(w, 2);
         for (int i = 0; i < 2; i++) {
@@ -155,9 +297,27 @@ static int get_info(struct vt_fido *f, struct writer *w)
                 cbor_put_text(w, "type");
                 cbor_put_text(w, "public-key");
         }
-        cbor_put_uint(w, 0x14); /* remainingDiscoverableCredentials */
-        cbor_put_uint(w, FIDO_RESIDENT_MAX - f->st->n_rk);
+        if (m->min_pin) {
+                cbor_put_uint(w, 0x0C); /* forcePINChange */
+                cbor_put_bool(w, false);
+                cbor_put_uint(w, 0x0D); /* minPINLength */
+                cbor_put_uint(w, FIDO_PIN_MIN);
+        }
+        if (m->firmware) { /* firmwareVersion: major, minor, patch a byte each */
+                cbor_put_uint(w, 0x0E);
+                cbor_put_uint(w, (uint64_t)f->fw[0] << 16 | (uint64_t)f->fw[1] << 8 | f->fw[2]);
+        }
+        if (m->remaining) {
+                cbor_put_uint(w, 0x14); /* remainingDiscoverableCredentials */
+                cbor_put_uint(w, FIDO_RESIDENT_MAX - f->st->n_rk);
+        }
         return CTAP_OK;
+}
+
+void vt_fido_yubikey(struct vt_fido *f, const uint8_t fw[3])
+{
+        memcpy(f->fw, fw, 3);
+        f->model = fw[0] > 5 || (fw[0] == 5 && fw[1] >= 7) ? FIDO_MODEL_YK57 : FIDO_MODEL_YK54;
 }
 
 /* ---- authenticatorMakeCredential ---------------------------------------------------------- */
@@ -171,7 +331,7 @@ struct mc {
         const char *name, *display;
         size_t name_len, display_len;
         int alg;
-        bool rk, cred_protect_asked;
+        bool rk, cred_protect_asked, hmac_secret;
         uint8_t cred_protect;
 };
 
@@ -274,6 +434,10 @@ static int parse_mc(struct reader p[PARAMS_MAX], struct mc *m)
                         m->cred_protect = (uint8_t)cp;
                         m->cred_protect_asked = true;
                 }
+                if (map_text_key(p[6], "hmac-secret", &v) != 0)
+                        return CTAP2_ERR_INVALID_CBOR;
+                if (present(&v) && cbor_bool(&v, &m->hmac_secret) != 0)
+                        return CTAP2_ERR_CBOR_UNEXPECTED_TYPE;
         }
         return CTAP_OK;
 }
@@ -338,7 +502,7 @@ static int make_credential(struct vt_fido *f, struct reader in, struct writer *w
         struct fido_key k = {0};
         struct vt_fido_state *next = NULL;
         EVP_PKEY *att = NULL;
-        bool uv;
+        bool uv, ed;
         int r;
         if ((r = params_of(in, p)) != 0 || (r = parse_mc(p, &m)) != 0)
                 return r;
@@ -349,8 +513,11 @@ static int make_credential(struct vt_fido *f, struct reader in, struct writer *w
         SHA256((const uint8_t *)m.rp_id, m.rp_len, rp_hash);
         if (present(&p[5]) && list_has_ours(f, p[5], rp_hash, uv))
                 return CTAP2_ERR_CREDENTIAL_EXCLUDED;
+        if ((r = user_present(f)) != 0)
+                return r;
         k.alg = m.alg;
         k.cred_protect = m.cred_protect;
+        k.hmac_secret = m.hmac_secret;
         if (RAND_bytes(k.cred_random, sizeof(k.cred_random)) != 1 ||
             !(k.key = fido_keygen(m.alg)) ||
             fido_seal(f->st->secret, rp_hash, &k, id, &id_len) != 0 ||
@@ -364,16 +531,22 @@ static int make_credential(struct vt_fido *f, struct reader in, struct writer *w
 
         struct writer a = wr_init(auth, sizeof(auth));
         wr_bytes(&a, rp_hash, 32);
-        wr_u8(&a, FLAG_UP | FLAG_AT | (uv ? FLAG_UV : 0) | (m.cred_protect_asked ? FLAG_ED : 0));
+        ed = m.cred_protect_asked || m.hmac_secret;
+        wr_u8(&a, FLAG_UP | FLAG_AT | (uv ? FLAG_UV : 0) | (ed ? FLAG_ED : 0));
         put_counter(&a, next->counter);
-        wr_bytes(&a, next->aaguid, 16);
+        wr_bytes(&a, aaguid_of(f), 16);
         wr_u16(&a, (uint16_t)id_len);
         wr_bytes(&a, id, id_len);
         fido_cose_pub(&a, k.key, m.alg);
+        if (ed) /* CTAP's canonical order: credProtect before hmac-secret */
+                cbor_put_map(&a, (m.cred_protect_asked ? 1 : 0) + (m.hmac_secret ? 1 : 0));
         if (m.cred_protect_asked) {
-                cbor_put_map(&a, 1);
                 cbor_put_text(&a, "credProtect");
                 cbor_put_uint(&a, m.cred_protect);
+        }
+        if (m.hmac_secret) {
+                cbor_put_text(&a, "hmac-secret");
+                cbor_put_bool(&a, true);
         }
         wr_bytes(&a, m.cdh, 32); /* signed after authData, not part of it */
         if (a.err || !(att = fido_der_key(f->st->att_key, f->st->att_key_len)) ||
@@ -409,26 +582,36 @@ out:
 
 /* ---- authenticatorGetAssertion and GetNextAssertion --------------------------------------- */
 
-/* Signs one assertion with the credential id for rp_hash and writes the answer. */
+/* Signs one assertion with the credential id for rp_hash and writes the answer; hmac is
+ * hmac-secret's input (empty: none asked), answered for a credential made with it. */
 static int assert_one(struct vt_fido *f, const uint8_t *rp_hash, const uint8_t *cdh,
                       const uint8_t *id, size_t id_len, const struct fido_resident *rk,
-                      size_t count, bool up, bool uv, struct writer *w)
+                      size_t count, bool up, bool uv, struct reader hmac, struct writer *w)
 {
         struct fido_key k;
-        uint8_t auth[37 + 32], sig[160];
-        size_t sig_len = sizeof(sig);
+        uint8_t auth[37 + 128 + 32], sig[160], secret[FIDO_HMAC_OUT_MAX];
+        size_t sig_len = sizeof(sig), secret_len = 0;
         struct vt_fido_state *next = NULL;
-        int r = CTAP1_ERR_OTHER;
+        int r;
         if (fido_unseal(f->st->secret, rp_hash, id, id_len, &k) != 0)
                 return CTAP2_ERR_NO_CREDENTIALS;
+        bool ed = k.hmac_secret && present(&hmac);
+        if (ed && (r = fido_hmac_secret(f, hmac, k.cred_random, uv, secret, &secret_len)) != 0)
+                goto out;
+        r = CTAP1_ERR_OTHER;
         if (!(next = fido_state_clone(f->st)))
                 goto out;
         next->counter++;
         struct writer a = wr_init(auth, sizeof(auth));
         wr_bytes(&a, rp_hash, 32);
-        wr_u8(&a, (up ? FLAG_UP : 0) | (uv ? FLAG_UV : 0));
+        wr_u8(&a, (up ? FLAG_UP : 0) | (uv ? FLAG_UV : 0) | (ed ? FLAG_ED : 0));
         put_counter(&a, next->counter);
-        wr_bytes(&a, cdh, 32);
+        if (ed) {
+                cbor_put_map(&a, 1);
+                cbor_put_text(&a, "hmac-secret");
+                cbor_put_bytes(&a, secret, secret_len);
+        }
+        wr_bytes(&a, cdh, 32); /* signed after authData, not part of it */
         if (a.err || fido_sign(k.key, auth, a.len, sig, &sig_len) != 0 || fido_commit(f, next) != 0)
                 goto out;
         cbor_put_map(w, 3 + (rk ? 1 : 0) + (count > 1 ? 1 : 0));
@@ -439,7 +622,7 @@ static int assert_one(struct vt_fido *f, const uint8_t *rp_hash, const uint8_t *
         cbor_put_text(w, "type");
         cbor_put_text(w, "public-key");
         cbor_put_uint(w, 2);
-        cbor_put_bytes(w, auth, 37);
+        cbor_put_bytes(w, auth, a.len - 32);
         cbor_put_uint(w, 3);
         cbor_put_bytes(w, sig, sig_len);
         if (rk) { /* the user's names only after user verification (CTAP 2.1, 6.2.2) */
@@ -460,6 +643,7 @@ static int assert_one(struct vt_fido *f, const uint8_t *rp_hash, const uint8_t *
         }
         r = CTAP_OK;
 out:
+        OPENSSL_cleanse(secret, sizeof(secret));
         fido_key_clear(&k);
         fido_state_free(next);
         return r;
@@ -473,6 +657,7 @@ static int get_assertion(struct vt_fido *f, struct reader in, struct writer *w)
         size_t rp_len, n;
         uint8_t rp_hash[32];
         bool up, uv, rk;
+        struct reader hmac = rd_init(NULL, 0);
         int r;
         f->n_next = f->next_pos = 0;
         if ((r = params_of(in, p)) != 0)
@@ -488,6 +673,10 @@ static int get_assertion(struct vt_fido *f, struct reader in, struct writer *w)
                 return CTAP2_ERR_UNSUPPORTED_OPTION;
         if ((r = user_verified(f, p[6], p[7], cdh, FIDO_PERM_GA, rp_id, rp_len, &uv)) != 0)
                 return r;
+        if (present(&p[4]) && map_text_key(p[4], "hmac-secret", &hmac) != 0)
+                return CTAP2_ERR_INVALID_CBOR;
+        if (hmac.left > sizeof(f->next_hmac))
+                return CTAP1_ERR_INVALID_LENGTH;
         SHA256((const uint8_t *)rp_id, rp_len, rp_hash);
 
         if (present(&p[3])) {
@@ -506,8 +695,11 @@ static int get_assertion(struct vt_fido *f, struct reader in, struct writer *w)
                                 continue;
                         bool seen = k.cred_protect < 3 || uv; /* level 3: only with uv */
                         fido_key_clear(&k);
+                        if (seen && up && (r = user_present(f)) != 0)
+                                return r;
                         if (seen)
-                                return assert_one(f, rp_hash, cdh, id, id_len, NULL, 1, up, uv, w);
+                                return assert_one(f, rp_hash, cdh, id, id_len, NULL, 1, up, uv,
+                                                  hmac, w);
                 }
                 return CTAP2_ERR_NO_CREDENTIALS;
         }
@@ -522,10 +714,15 @@ static int get_assertion(struct vt_fido *f, struct reader in, struct writer *w)
                 return CTAP2_ERR_NO_CREDENTIALS;
         memcpy(f->next_rp_hash, rp_hash, 32);
         memcpy(f->next_cdh, cdh, 32);
+        if (up && (r = user_present(f)) != 0)
+                return r;
         f->next_pos = 1;
         f->next_uv = uv;
+        if (hmac.left)
+                memcpy(f->next_hmac, hmac.p, hmac.left);
+        f->next_hmac_len = hmac.left;
         const struct fido_resident *c = &f->st->rk[f->next[0]];
-        return assert_one(f, rp_hash, cdh, c->id, c->id_len, c, f->n_next, up, uv, w);
+        return assert_one(f, rp_hash, cdh, c->id, c->id_len, c, f->n_next, up, uv, hmac, w);
 }
 
 static int get_next(struct vt_fido *f, struct writer *w)
@@ -534,14 +731,21 @@ static int get_next(struct vt_fido *f, struct writer *w)
                 return CTAP2_ERR_NOT_ALLOWED;
         const struct fido_resident *c = &f->st->rk[f->next[f->next_pos++]];
         return assert_one(f, f->next_rp_hash, f->next_cdh, c->id, c->id_len, c, 0, true, f->next_uv,
-                          w);
+                          rd_init(f->next_hmac, f->next_hmac_len), w);
 }
 
 static int reset(struct vt_fido *f)
 {
-        struct vt_fido_state *next = fido_state_clone(f->st);
-        int r = CTAP1_ERR_OTHER;
-        if (next) {
+        const struct vt_presence *p = clock_of(f);
+        struct vt_fido_state *next;
+        int r;
+        /* as a key: only soon after it entered the reader (a touch may come later) */
+        if (p && !f->up_given && p->now_ms(p->ctx) - p->inserted_ms(p->ctx) > RESET_WINDOW_MS)
+                return CTAP2_ERR_NOT_ALLOWED;
+        if ((r = user_present(f)) != 0)
+                return r;
+        r = CTAP1_ERR_OTHER;
+        if ((next = fido_state_clone(f->st))) {
                 fido_state_reset(next);
                 if (fido_commit(f, next) == 0)
                         r = CTAP_OK;
@@ -551,9 +755,11 @@ static int reset(struct vt_fido *f)
         return r;
 }
 
-static uint16_t ctap2(struct vt_fido *f, const struct apdu *a, struct writer *out)
+/* A CTAP2 message (command byte and CBOR): its answer, or a keepalive (9100) when the command
+ * waits for the user's touch, kept to run again when NFCCTAP_GETRESPONSE finds it given. */
+static uint16_t ctap2(struct vt_fido *f, const uint8_t *msg, size_t len, struct writer *out)
 {
-        struct reader in = rd_init(a->data, a->lc);
+        struct reader in = rd_init(msg, len);
         uint8_t cmd;
         size_t mark;
         int r;
@@ -594,6 +800,18 @@ static uint16_t ctap2(struct vt_fido *f, const struct apdu *a, struct writer *ou
         default:
                 r = CTAP1_ERR_INVALID_COMMAND;
         }
+        if (r == FIDO_UP_PENDING) {
+                const struct vt_presence *p = clock_of(f);
+                OPENSSL_cleanse(out->p, out->len);
+                out->len = 0;
+                memcpy(f->up_cmd, msg, len); /* len <= VT_CHAIN_MAX: the card chained it */
+                f->up_len = len;
+                f->up_waiting = true;
+                f->up_since = p->now_ms(p->ctx);
+                want_touch(f, true);
+                wr_u8(out, KEEPALIVE_UP_NEEDED);
+                return SW_STILL_WORKING;
+        }
         if (r != CTAP_OK || out->err) {
                 OPENSSL_cleanse(out->p + mark, out->len - mark);
                 out->err = false;
@@ -613,14 +831,41 @@ static uint16_t select_fido(void *ctx, const struct apdu *a, struct writer *out)
         return SW_OK;
 }
 
+/* NFCCTAP_GETRESPONSE: the command waiting for a touch runs once touched; until then a
+ * keepalive, and CTAP2_ERR_USER_ACTION_TIMEOUT when no touch came in the card's timeout. */
+static uint16_t get_response(struct vt_fido *f, struct writer *out)
+{
+        uint64_t t;
+        uint16_t sw;
+        if (!f->up_waiting)
+                return SW_CONDITIONS_NOT_SATISFIED; /* nothing pending */
+        if ((t = fresh_touch(f, f->up_since))) {
+                f->touch_taken = t;
+                f->up_given = true;
+                sw = ctap2(f, f->up_cmd, f->up_len, out);
+                f->up_given = false;
+                up_clear(f);
+                return sw;
+        }
+        if (timed_out(f, f->up_since)) {
+                up_clear(f);
+                wr_u8(out, CTAP2_ERR_USER_ACTION_TIMEOUT);
+                return SW_OK;
+        }
+        wr_u8(out, KEEPALIVE_UP_NEEDED);
+        return SW_STILL_WORKING;
+}
+
 static uint16_t process(void *ctx, const struct apdu *a, struct writer *out)
 {
         struct vt_fido *f = ctx;
+        if (a->cla == CLA_PROPRIETARY && a->ins == INS_NFCCTAP_GETRS)
+                return get_response(f, out);
+        if (f->up_waiting) /* another command: the one waiting is dropped */
+                up_clear(f);
         if (a->cla == CLA_PROPRIETARY) {
                 if (a->ins == INS_NFCCTAP_MSG)
-                        return ctap2(f, a, out);
-                if (a->ins == INS_NFCCTAP_GETRS)
-                        return SW_CONDITIONS_NOT_SATISFIED; /* nothing is ever pending */
+                        return ctap2(f, a->data, a->lc, out);
                 return SW_INS_NOT_SUPPORTED;
         }
         if (a->cla != 0)
@@ -637,22 +882,21 @@ static void power_reset(void *ctx)
         f->token_valid = false;
         f->pin_fails = 0;
         f->n_next = f->next_pos = 0;
+        if (f->up_waiting || f->u2f_since)
+                up_clear(f);
+        f->u2f_since = 0;
 }
 
-/* Which commands need the user's presence: those of a card whose presence is a touch. */
+/* The applet waits for touches itself (its presence clock): the daemon holds only a poll of
+ * the command waiting for one, a moment, so that the client's polls are paced as a key's
+ * keepalives are, and a touch answers it at once. */
 static enum vt_touch_need touch(void *ctx, const struct apdu *a, uint8_t *key)
 {
         const struct vt_fido *f = ctx;
         *key = 0;
-        if (!f->st->presence_touch)
-                return VT_TOUCH_NONE;
-        if (a->cla == CLA_PROPRIETARY && a->ins == INS_NFCCTAP_MSG && a->lc > 0)
-                return a->data[0] == CTAP_MAKE_CREDENTIAL || a->data[0] == CTAP_GET_ASSERTION ||
-                               a->data[0] == CTAP_RESET
-                           ? VT_TOUCH_EACH
-                           : VT_TOUCH_NONE;
-        if (a->cla == 0 && (a->ins == 0x01 || (a->ins == 0x02 && a->p1 == 0x03)))
-                return VT_TOUCH_EACH;
+        if (f->up_waiting && a->cla == CLA_PROPRIETARY && a->ins == INS_NFCCTAP_GETRS &&
+            !fresh_touch(f, f->up_since) && !timed_out(f, f->up_since))
+                return VT_TOUCH_POLL;
         return VT_TOUCH_NONE;
 }
 
@@ -679,12 +923,14 @@ static void destroy(void *ctx)
         vt_fido_free(ctx);
 }
 
-struct vt_fido *vt_fido_new(struct vt_fido_state *st, const struct vt_store *store)
+struct vt_fido *vt_fido_new(struct vt_fido_state *st, const struct vt_store *store,
+                            const struct vt_card *card)
 {
         struct vt_fido *f = calloc(1, sizeof(*f));
         if (f) {
                 f->st = st;
                 f->store = *store;
+                f->card = card;
         }
         return f;
 }

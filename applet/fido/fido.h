@@ -77,8 +77,14 @@ void fido_state_free(struct vt_fido_state *st);
 void fido_state_reset(struct vt_fido_state *st);
 
 struct vt_fido;
-struct vt_fido *vt_fido_new(struct vt_fido_state *st, const struct vt_store *store);
+/* card: the card it is an applet of, whose presence clock (vt_card.presence, which may be set
+ * later) times presence by touch and the reset window; NULL for none. */
+struct vt_fido *vt_fido_new(struct vt_fido_state *st, const struct vt_store *store,
+                            const struct vt_card *card);
 void vt_fido_free(struct vt_fido *f);
+/* Answers as a YubiKey 5 NFC of firmware fw (major, minor, patch) does: its getInfo (5.4's
+ * before 5.7) and its AAGUID in attestations (--compat yubikey). */
+void vt_fido_yubikey(struct vt_fido *f, const uint8_t fw[3]);
 void vt_fido_applet(struct vt_fido *f, struct vt_applet *ap);
 
 extern const struct vt_applet_unit vt_unit_fido;

@@ -13,10 +13,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#define SEAL_VERSION 0x01
-#define IV_LEN       12
-#define TAG_LEN      16
-#define PLAIN_HEAD   34 /* alg, credProtect, CredRandom */
+#define SEAL_VERSION     0x01
+#define IV_LEN           12
+#define TAG_LEN          16
+#define PLAIN_HEAD       34   /* alg, credProtect, CredRandom */
+#define SEAL_HMAC_SECRET 0x80 /* in the credProtect byte: the credential has hmac-secret */
 
 EVP_PKEY *fido_keygen(int alg)
 {
@@ -65,7 +66,7 @@ int fido_seal(const uint8_t secret[32], const uint8_t rp_hash[32], const struct 
             1 + IV_LEN + PLAIN_HEAD + (size_t)n + TAG_LEN > FIDO_CRED_ID_MAX)
                 return -1;
         plain[0] = k->alg == FIDO_ALG_EDDSA ? 2 : 1;
-        plain[1] = k->cred_protect;
+        plain[1] = (uint8_t)(k->cred_protect | (k->hmac_secret ? SEAL_HMAC_SECRET : 0));
         memcpy(plain + 2, k->cred_random, 32);
         if (i2d_PrivateKey(k->key, &der) != n)
                 goto out;
@@ -96,7 +97,8 @@ int fido_unseal(const uint8_t secret[32], const uint8_t rp_hash[32], const uint8
             (plain[0] != 1 && plain[0] != 2))
                 goto out;
         k->alg = plain[0] == 2 ? FIDO_ALG_EDDSA : FIDO_ALG_ES256;
-        k->cred_protect = plain[1];
+        k->cred_protect = plain[1] & (uint8_t)~SEAL_HMAC_SECRET;
+        k->hmac_secret = (plain[1] & SEAL_HMAC_SECRET) != 0;
         memcpy(k->cred_random, plain + 2, 32);
         k->key = fido_der_key(plain + PLAIN_HEAD, len - PLAIN_HEAD);
         r = k->key ? 0 : -1;

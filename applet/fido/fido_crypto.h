@@ -13,7 +13,8 @@
 struct fido_key {
         int alg;
         uint8_t cred_protect;
-        uint8_t cred_random[32]; /* hmac-secret's CredRandom */
+        bool hmac_secret;        /* made with hmac-secret: cred_random answers salts */
+        uint8_t cred_random[32]; /* hmac-secret's CredRandom (both, with and without UV) */
         EVP_PKEY *key;
 };
 

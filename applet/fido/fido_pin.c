@@ -464,3 +464,72 @@ int fido_pin_check(struct vt_fido *f, struct reader param, struct reader proto, 
                 return CTAP2_ERR_PIN_AUTH_INVALID;
         return CTAP_OK;
 }
+
+/* A CredRandom of hmac-secret: the credential keeps one random seed in its id, and the values
+ * with and without user verification (CTAP 2.1, 12.5) are derived from it apart. */
+static int cred_random(const uint8_t seed[32], bool uv, uint8_t out[32])
+{
+        static const char with_uv[] = "vtoken hmac-secret CredRandomWithUV";
+        static const char without_uv[] = "vtoken hmac-secret CredRandomWithoutUV";
+        const char *label = uv ? with_uv : without_uv;
+        unsigned n = 0;
+        if (!HMAC(EVP_sha256(), seed, 32, (const uint8_t *)label, strlen(label), out, &n) ||
+            n != 32)
+                return -1;
+        return 0;
+}
+
+int fido_hmac_secret(struct vt_fido *f, struct reader in, const uint8_t seed[32], bool uv,
+                     uint8_t out[FIDO_HMAC_OUT_MAX], size_t *out_len)
+{
+        struct reader p[5];
+        struct shared s = {0};
+        const uint8_t *enc, *auth;
+        size_t n, enc_len, auth_len, salts_len = 0;
+        uint8_t salts[64 + 16], outputs[64], cr[32];
+        int proto = 1, r = CTAP1_ERR_INVALID_PARAMETER;
+        memset(p, 0, sizeof(p));
+        if (cbor_map(&in, &n) != 0)
+                return CTAP2_ERR_INVALID_CBOR;
+        for (size_t i = 0; i < n; i++) {
+                int64_t k;
+                struct reader v;
+                if (cbor_int(&in, &k) != 0 || cbor_skip(&in, &v) != 0)
+                        return CTAP2_ERR_INVALID_CBOR;
+                if (k >= 1 && k <= 4)
+                        p[k] = v;
+        }
+        if (!p[1].left || !p[2].left || !p[3].left)
+                return CTAP2_ERR_MISSING_PARAMETER;
+        if (p[4].left && (r = proto_of(p[4], &proto)) != 0)
+                return r;
+        if (cbor_bytes(&p[2], &enc, &enc_len) != 0 || cbor_bytes(&p[3], &auth, &auth_len) != 0)
+                return CTAP2_ERR_CBOR_UNEXPECTED_TYPE;
+        if (shared_of(f, p[1], proto, &s) != 0)
+                return CTAP1_ERR_INVALID_PARAMETER;
+        if (!mac_ok(proto, s.hmac, enc, enc_len, auth, auth_len)) {
+                r = CTAP2_ERR_PIN_AUTH_INVALID;
+                goto out;
+        }
+        if (enc_len > sizeof(salts) || crypt(&s, false, enc, enc_len, salts, &salts_len) != 0 ||
+            (salts_len != 32 && salts_len != 64)) {
+                r = CTAP1_ERR_INVALID_LENGTH;
+                goto out;
+        }
+        r = CTAP1_ERR_OTHER;
+        if (cred_random(seed, uv, cr) != 0)
+                goto out;
+        for (size_t i = 0; i < salts_len; i += 32) {
+                unsigned l = 0;
+                if (!HMAC(EVP_sha256(), cr, 32, salts + i, 32, outputs + i, &l) || l != 32)
+                        goto out;
+        }
+        if (crypt(&s, true, outputs, salts_len, out, out_len) == 0)
+                r = CTAP_OK;
+out:
+        OPENSSL_cleanse(&s, sizeof(s));
+        OPENSSL_cleanse(salts, sizeof(salts));
+        OPENSSL_cleanse(outputs, sizeof(outputs));
+        OPENSSL_cleanse(cr, sizeof(cr));
+        return r;
+}

@@ -29,6 +29,8 @@ static uint16_t reg(struct vt_fido *f, struct reader in, struct writer *out)
         uint16_t sw = SW_FAIL_CRYPTO; /* until it worked */
         if (rd_bytes(&in, 32, &chal) != 0 || rd_bytes(&in, 32, &app) != 0 || in.left)
                 return SW_WRONG_LENGTH;
+        if (!fido_u2f_present(f))
+                return SW_CONDITIONS_NOT_SATISFIED;
         if (!(k.key = fido_keygen(FIDO_ALG_ES256)) || fido_ec_point(k.key, pub) != 0 ||
             fido_seal(f->st->secret, app, &k, id, &id_len) != 0 || id_len > 255)
                 goto out;
@@ -72,6 +74,10 @@ static uint16_t authenticate(struct vt_fido *f, uint8_t p1, struct reader in, st
         if (p1 == U2F_CHECK_ONLY || k.alg != FIDO_ALG_ES256) {
                 /* check-only: the key handle is ours, and a signature would need presence */
                 sw = p1 == U2F_CHECK_ONLY ? SW_CONDITIONS_NOT_SATISFIED : SW_WRONG_DATA;
+                goto out;
+        }
+        if (p1 == U2F_ENFORCE && !fido_u2f_present(f)) {
+                sw = SW_CONDITIONS_NOT_SATISFIED;
                 goto out;
         }
         if (!(next = fido_state_clone(f->st)))

@@ -19,11 +19,12 @@ VT_UNIT_APPLY_NEXT(struct vt_fido_state, struct fido_change)
 static int install(struct vt_card *c, struct vt_image *img, void *state,
                    const struct vt_store *store)
 {
-        struct vt_fido *f = vt_fido_new(state, store);
+        struct vt_fido *f = vt_fido_new(state, store, c);
         struct vt_applet ap;
-        (void)img;
         if (!f)
                 return -1;
+        if (img->compat == VT_COMPAT_YUBIKEY)
+                vt_fido_yubikey(f, img->version);
         vt_fido_applet(f, &ap);
         return vt_card_add_applet(c, &ap);
 }

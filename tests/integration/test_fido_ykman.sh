@@ -3,7 +3,9 @@
 # ykman's FIDO commands on the card through a reader ykman takes for an NFC reader (its name is
 # not "Yubico YubiKey ..."): fido info, access change-pin (set, change, a wrong PIN counted),
 # credentials list and delete (CredentialManagement over the discoverable credentials
-# python-fido2 made), reset. The image follows each change.
+# python-fido2 made), reset: accepted soon after the card is put back into its reader (`vtoken
+# ctl remove` and `insert`, as ykman asks of an NFC key), refused 10 s after, as a key refuses
+# it 10 s after power-up. The image follows each change.
 source "$(dirname "$0")/lib.sh"
 /usr/bin/python3 -c 'import fido2.pcsc' 2>/dev/null ||
   skip "python3-fido2 is not installed (scripts/install-deps.sh installs it)"
@@ -13,6 +15,8 @@ command -v ykman >/dev/null || skip "ykman is not installed (scripts/install-dep
 cat >"$T/client.sh" <<SH
 source "\$VT_LIB"
 R=\$VTOKEN_CARD0_READER
+ms() { echo \$(( \${EPOCHREALTIME/[.,]/} / 1000 )); }
+past() { [ "\$(ms)" -ge "\$1" ]; }
 yk() { echo "\$ ykman fido \$*"; ykman --reader "\$R" fido "\$@" 2>&1; echo "rc=\$?"; }
 /usr/bin/python3 "$VT_SRC/tests/integration/fido/webauthn.py" "\$R" \
   "$T/card/fido-attestation-ca.pem" >"$T/webauthn.log" 2>&1 || fail "python-fido2: \$(tail "$T/webauthn.log")"
@@ -30,6 +34,14 @@ if [ "\$(ykman --version | grep -oE '[0-9]+' | head -n1)" -ge 5 ]; then
 fi
 yk credentials delete -P 654321 -f "\$q"
 yk credentials list -P 654321
+"\$VTOKEN" ctl remove card0 && "\$VTOKEN" wait --exactly 0 --timeout 10 >/dev/null || fail "remove"
+"\$VTOKEN" ctl insert card0 && "\$VTOKEN" wait --exactly 1 --timeout 10 >/dev/null || fail "insert"
+inserted=\$(ms)
+yk reset -f
+yk info
+yk access change-pin -n 123456
+# the window itself is what is tested: the time it closes is the condition waited for
+wait_until 20 "10 s passed since the card was inserted" -- past \$((inserted + 10500))
 yk reset -f
 yk info
 SH
@@ -56,6 +68,11 @@ expect_no_match "$(step 8)" 'user3' "user3 is gone"
 expect_match "$(step 8)" 'user4@vtoken\.example' "user4 stays"
 expect_match "$(step 9)" '^rc=0$' "fido reset"
 expect_match "$(step 10)" "$no_pin" "fido info: no PIN after the reset"
+expect_match "$(step 11)" '^rc=0$' "a PIN set again"
+expect_match "$(step 12)" '^rc=1$' "fido reset 10 s after insertion fails"
+expect_match "$(step 12)" 'within [0-9]+ seconds' "as ykman says of a key past its reset window"
+expect_match "$(step 13)" '^(PIN is set, with 8 attempt\(s\) remaining\.|PIN:[[:space:]]+8 attempt\(s\) remaining)$' \
+  "the PIN is still set"
 expect_eq "$(show_json "$T/card" 'len(d["fido"]["credentials"])')" 0 "the image has no credential after the reset"
-expect_eq "$(show_json "$T/card" 'd["fido"]["pin_set"]')" false "nor a PIN"
-pass "ykman fido info, access change-pin, credentials list/delete and reset over an NFC-like reader"
+expect_eq "$(show_json "$T/card" 'd["fido"]["pin_set"]')" true "and the PIN set after it stays"
+pass "ykman fido info, access change-pin, credentials list/delete and reset (in its window) over an NFC-like reader"

@@ -26,6 +26,7 @@
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/kdf.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
@@ -37,6 +38,7 @@ struct fixture {
         struct test_disk disk;
         struct vt_store store;
         struct vt_card card;
+        struct vt_fido *fido;
         uint8_t resp[VT_RAPDU_MAX];
         size_t resp_len;
 };
@@ -68,8 +70,9 @@ static int setup(void **state)
         f->disk.unit = &vt_unit_fido;
         assert_non_null(f->disk.st = fido_state_clone(f->st));
         f->store = test_disk_store(&f->disk);
-        struct vt_fido *fi = vt_fido_new(f->st, &f->store);
+        struct vt_fido *fi = vt_fido_new(f->st, &f->store, &f->card);
         assert_non_null(fi);
+        f->fido = fi;
         vt_card_init(&f->card, atr, sizeof(atr));
         vt_fido_applet(fi, &ap);
         assert_int_equal(vt_card_add_applet(&f->card, &ap), 0);
@@ -179,6 +182,7 @@ struct mc_req {
         int alg;
         bool rk;
         int cred_protect; /* 0: none asked */
+        bool hmac_secret;
         const uint8_t *exclude;
         size_t exclude_len;
 };
@@ -186,7 +190,8 @@ struct mc_req {
 static size_t make_mc(const struct mc_req *q, uint8_t *buf, size_t cap)
 {
         struct writer w = wr_init(buf, cap);
-        size_t n = 4 + (q->exclude ? 1 : 0) + (q->cred_protect ? 1 : 0) + (q->rk ? 1 : 0);
+        bool ext = q->cred_protect || q->hmac_secret;
+        size_t n = 4 + (q->exclude ? 1 : 0) + (ext ? 1 : 0) + (q->rk ? 1 : 0);
         cbor_put_map(&w, n);
         cbor_put_uint(&w, 1);
         cbor_put_bytes(&w, cdh, 32);
@@ -218,11 +223,17 @@ static size_t make_mc(const struct mc_req *q, uint8_t *buf, size_t cap)
                 cbor_put_text(&w, "type");
                 cbor_put_text(&w, "public-key");
         }
-        if (q->cred_protect) {
+        if (ext) {
                 cbor_put_uint(&w, 6);
-                cbor_put_map(&w, 1);
+                cbor_put_map(&w, (q->cred_protect ? 1 : 0) + (q->hmac_secret ? 1 : 0));
+        }
+        if (q->cred_protect) {
                 cbor_put_text(&w, "credProtect");
                 cbor_put_uint(&w, (uint64_t)q->cred_protect);
+        }
+        if (q->hmac_secret) {
+                cbor_put_text(&w, "hmac-secret");
+                cbor_put_bool(&w, true);
         }
         if (q->rk) {
                 cbor_put_uint(&w, 7);
@@ -424,7 +435,7 @@ static uint8_t assertion(struct fixture *f, uint8_t cmd, const uint8_t *req, siz
         struct reader r = rd_init(out, *out_len);
         get_bytes(map_get(r, 2), &auth, &auth_len);
         get_bytes(map_get(r, 3), &sig, &sig_len);
-        assert_int_equal(auth_len, 37);
+        assert_true(auth_len >= 37);
         if (pub)
                 assert_true(verify(pub, auth, auth_len, cdh, 32, sig, sig_len));
         *flags = auth[32];
@@ -732,6 +743,7 @@ static void test_cbor_roundtrip(void **state)
 
 struct platform {
         EVP_PKEY *key;
+        uint8_t z[32]; /* the ECDH secret */
         uint8_t shared[32];
         uint8_t cose[128];
         size_t cose_len;
@@ -769,6 +781,7 @@ static void platform_agree(struct fixture *f, struct platform *pl)
         EVP_PKEY_CTX_free(c);
         EVP_PKEY_free(card);
         SHA256(z, 32, pl->shared);
+        memcpy(pl->z, z, 32);
         struct writer w = wr_init(pl->cose, sizeof(pl->cose));
         fido_cose_pub(&w, pl->key, FIDO_ALG_ES256);
         assert_false(w.err);
@@ -1034,6 +1047,609 @@ static void test_u2f(void **state)
         EVP_PKEY_free(pub);
 }
 
+/* ---- hmac-secret -------------------------------------------------------------------------- */
+
+/* A platform's keys of PIN/UV auth protocol 1 or 2 (CTAP 2.1, 6.5.6 and 6.5.7). */
+struct proto_keys {
+        int proto;
+        uint8_t hmac[32], aes[32];
+        uint8_t cose[128];
+        size_t cose_len;
+};
+
+static void hkdf32(const uint8_t z[32], const char *info, uint8_t out[32])
+{
+        static const uint8_t salt[32] = {0};
+        EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, NULL);
+        size_t n = 32;
+        assert_int_equal(EVP_PKEY_derive_init(c), 1);
+        assert_int_equal(EVP_PKEY_CTX_set_hkdf_md(c, EVP_sha256()), 1);
+        assert_int_equal(EVP_PKEY_CTX_set1_hkdf_salt(c, salt, 32), 1);
+        assert_int_equal(EVP_PKEY_CTX_set1_hkdf_key(c, z, 32), 1);
+        assert_int_equal(EVP_PKEY_CTX_add1_hkdf_info(c, (const uint8_t *)info, (int)strlen(info)),
+                         1);
+        assert_int_equal(EVP_PKEY_derive(c, out, &n), 1);
+        EVP_PKEY_CTX_free(c);
+}
+
+static void platform_keys(struct fixture *f, int proto, struct proto_keys *k)
+{
+        struct platform pl;
+        platform_agree(f, &pl);
+        k->proto = proto;
+        if (proto == 1) {
+                memcpy(k->hmac, pl.shared, 32);
+                memcpy(k->aes, pl.shared, 32);
+        } else {
+                hkdf32(pl.z, "CTAP2 HMAC key", k->hmac);
+                hkdf32(pl.z, "CTAP2 AES key", k->aes);
+        }
+        memcpy(k->cose, pl.cose, pl.cose_len);
+        k->cose_len = pl.cose_len;
+        EVP_PKEY_free(pl.key);
+}
+
+static void cbc(const uint8_t key[32], const uint8_t iv[16], const uint8_t *in, size_t n,
+                uint8_t *out, bool enc)
+{
+        EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+        int l = 0;
+        assert_int_equal(EVP_CipherInit_ex(c, EVP_aes_256_cbc(), NULL, key, iv, enc), 1);
+        EVP_CIPHER_CTX_set_padding(c, 0);
+        assert_int_equal(EVP_CipherUpdate(c, out, &l, in, (int)n), 1);
+        EVP_CIPHER_CTX_free(c);
+}
+
+/* encrypt and decrypt of the protocol: IV 0 (1), or a random IV before the ciphertext (2) */
+static size_t p_encrypt(const struct proto_keys *k, const uint8_t *in, size_t n, uint8_t *out)
+{
+        uint8_t iv[16] = {0};
+        size_t off = 0;
+        if (k->proto == 2) {
+                for (size_t i = 0; i < 16; i++)
+                        iv[i] = (uint8_t)(0xA0 + i);
+                memcpy(out, iv, 16);
+                off = 16;
+        }
+        cbc(k->aes, iv, in, n, out + off, true);
+        return off + n;
+}
+
+static size_t p_decrypt(const struct proto_keys *k, const uint8_t *in, size_t n, uint8_t *out)
+{
+        static const uint8_t iv0[16] = {0};
+        if (k->proto == 1) {
+                cbc(k->aes, iv0, in, n, out, false);
+                return n;
+        }
+        assert_true(n > 16);
+        cbc(k->aes, in, in + 16, n - 16, out, false);
+        return n - 16;
+}
+
+/* GetAssertion of credential m with hmac-secret's salts (32 or 64 bytes) under protocol proto,
+ * user-verified when token is given: the status; the decrypted outputs in outputs, their
+ * length in *n (0 when the answer carried none). bad_auth spoils saltAuth. */
+static uint8_t get_secret(struct fixture *f, const struct made *m, int proto, const uint8_t *salts,
+                          size_t salts_len, const uint8_t *token, bool bad_auth,
+                          uint8_t outputs[64], size_t *n)
+{
+        struct proto_keys k;
+        uint8_t enc[96], mac[32], req[1024], out[2048], flags, param[16];
+        unsigned ml = 0;
+        uint32_t counter;
+        size_t out_len;
+        platform_keys(f, proto, &k);
+        size_t enc_len = p_encrypt(&k, salts, salts_len, enc);
+        HMAC(EVP_sha256(), k.hmac, 32, enc, enc_len, mac, &ml);
+        mac[0] ^= bad_auth ? 1 : 0;
+        struct writer w = wr_init(req, sizeof(req));
+        cbor_put_map(&w, token ? 6 : 4);
+        cbor_put_uint(&w, 1);
+        cbor_put_text(&w, "example.com");
+        cbor_put_uint(&w, 2);
+        cbor_put_bytes(&w, cdh, 32);
+        cbor_put_uint(&w, 3);
+        cbor_put_array(&w, 1);
+        cbor_put_map(&w, 2);
+        cbor_put_text(&w, "id");
+        cbor_put_bytes(&w, m->id, m->id_len);
+        cbor_put_text(&w, "type");
+        cbor_put_text(&w, "public-key");
+        cbor_put_uint(&w, 4);
+        cbor_put_map(&w, 1);
+        cbor_put_text(&w, "hmac-secret");
+        cbor_put_map(&w, 4);
+        cbor_put_uint(&w, 1);
+        wr_bytes(&w, k.cose, k.cose_len);
+        cbor_put_uint(&w, 2);
+        cbor_put_bytes(&w, enc, enc_len);
+        cbor_put_uint(&w, 3);
+        cbor_put_bytes(&w, mac, proto == 1 ? 16 : 32);
+        cbor_put_uint(&w, 4);
+        cbor_put_uint(&w, (uint64_t)proto);
+        if (token) {
+                hmac16(token, cdh, 32, param);
+                cbor_put_uint(&w, 6);
+                cbor_put_bytes(&w, param, 16);
+                cbor_put_uint(&w, 7);
+                cbor_put_uint(&w, 1);
+        }
+        assert_false(w.err);
+        *n = 0;
+        uint8_t st = assertion(f, 0x02, req, w.len, m->pub, &flags, &counter, out, &out_len);
+        if (st != 0)
+                return st;
+        const uint8_t *auth, *sec;
+        size_t auth_len, sec_len;
+        get_bytes(map_get(rd_init(out, out_len), 2), &auth, &auth_len);
+        assert_int_equal(!!(flags & 0x04), !!token); /* UV */
+        if (auth_len == 37) {
+                assert_int_equal(flags & 0x80, 0);
+                return 0;
+        }
+        assert_int_equal(flags & 0x80, 0x80); /* ED */
+        struct reader ext = rd_init(auth + 37, auth_len - 37);
+        get_bytes(map_get_text(ext, "hmac-secret"), &sec, &sec_len);
+        assert_int_equal(sec_len, salts_len + (proto == 2 ? 16 : 0));
+        *n = p_decrypt(&k, sec, sec_len, outputs);
+        return 0;
+}
+
+static void test_hmac_secret(void **state)
+{
+        struct fixture *f = *state;
+        struct made m, plain;
+        struct mc_req q = {.rp = "example.com", .user = "alice", .alg = -7, .hmac_secret = true};
+        uint8_t salts[64], out1[64], out2[64], out3[64], out4[64], token[32];
+        size_t n;
+        for (size_t i = 0; i < 64; i++)
+                salts[i] = (uint8_t)(i < 32 ? 0x11 : 0x22);
+        select_fido(f);
+        assert_int_equal(make(f, &q, &m), 0);
+        assert_int_equal(m.flags, 0xC1); /* UP, AT, ED */
+        struct reader ext = m.ext, v = map_get_text(m.ext, "hmac-secret");
+        bool b = false;
+        assert_int_equal(cbor_bool(&v, &b), 0);
+        assert_true(b);
+        assert_int_equal(cbor_skip(&ext, NULL), 0);
+        assert_int_equal(ext.left, 0);
+
+        /* one salt: the same secret on every assertion, whichever protocol carries it */
+        assert_int_equal(get_secret(f, &m, 1, salts, 32, NULL, false, out1, &n), 0);
+        assert_int_equal(n, 32);
+        assert_int_equal(get_secret(f, &m, 1, salts, 32, NULL, false, out2, &n), 0);
+        assert_memory_equal(out1, out2, 32);
+        assert_int_equal(get_secret(f, &m, 2, salts, 32, NULL, false, out2, &n), 0);
+        assert_int_equal(n, 32);
+        assert_memory_equal(out1, out2, 32);
+        /* another salt, another secret; two salts, both secrets at once */
+        assert_int_equal(get_secret(f, &m, 2, salts + 32, 32, NULL, false, out3, &n), 0);
+        assert_memory_not_equal(out1, out3, 32);
+        assert_int_equal(get_secret(f, &m, 1, salts, 64, NULL, false, out2, &n), 0);
+        assert_int_equal(n, 64);
+        assert_memory_equal(out2, out1, 32);
+        assert_memory_equal(out2 + 32, out3, 32);
+        /* a saltAuth that is not the shared secret's: refused, nothing signed */
+        uint32_t before = DISK(f)->counter;
+        assert_int_equal(get_secret(f, &m, 2, salts, 32, NULL, true, out2, &n), 0x33);
+        assert_int_equal(get_secret(f, &m, 1, salts, 32, NULL, true, out2, &n), 0x33);
+        assert_int_equal(DISK(f)->counter, before);
+        /* a salt that is not 32 or 64 bytes */
+        assert_int_equal(get_secret(f, &m, 1, salts, 48, NULL, false, out2, &n), 0x03);
+
+        /* user verified: CredRandomWithUV, another secret for the same salt, stable too */
+        assert_int_equal(pin_set_change(f, NULL, "1234"), 0);
+        assert_int_equal(pin_token(f, "1234", token), 0);
+        assert_int_equal(get_secret(f, &m, 2, salts, 32, token, false, out4, &n), 0);
+        assert_int_equal(n, 32);
+        assert_memory_not_equal(out4, out1, 32);
+        assert_int_equal(get_secret(f, &m, 1, salts, 32, token, false, out2, &n), 0);
+        assert_memory_equal(out4, out2, 32);
+        assert_int_equal(get_secret(f, &m, 1, salts, 32, NULL, false, out2, &n), 0);
+        assert_memory_equal(out1, out2, 32);
+
+        /* a credential made without hmac-secret answers none */
+        q.hmac_secret = false;
+        q.user = "bob";
+        assert_int_equal(pin_token(f, "1234", token), 0);
+        uint8_t req[1024], param[16], out[4096];
+        size_t len = make_mc(&q, req, sizeof(req)), out_len;
+        hmac16(token, cdh, 32, param);
+        struct writer w = wr_init(req, sizeof(req));
+        w.len = len;
+        req[0] += 2;
+        cbor_put_uint(&w, 8);
+        cbor_put_bytes(&w, param, 16);
+        cbor_put_uint(&w, 9);
+        cbor_put_uint(&w, 1);
+        assert_int_equal(ctap(f, 0x01, req, w.len, out, &out_len), 0);
+        const uint8_t *auth;
+        size_t al;
+        get_bytes(map_get(rd_init(out, out_len), 2), &auth, &al);
+        plain.id_len = (size_t)auth[53] << 8 | auth[54];
+        memcpy(plain.id, auth + 55, plain.id_len);
+        struct reader cose = rd_init(auth + 55 + plain.id_len, al - 55 - plain.id_len);
+        struct reader key;
+        assert_int_equal(cbor_skip(&cose, &key), 0);
+        plain.pub = cose_to_pkey(key);
+        assert_int_equal(get_secret(f, &plain, 1, salts, 32, NULL, false, out2, &n), 0);
+        assert_int_equal(n, 0);
+        EVP_PKEY_free(plain.pub);
+        EVP_PKEY_free(m.pub);
+}
+
+/* getInfo names hmac-secret among its extensions */
+static void test_info_hmac_secret(void **state)
+{
+        struct fixture *f = *state;
+        uint8_t out[1024];
+        size_t n, k, sl;
+        const char *s;
+        bool seen = false;
+        select_fido(f);
+        assert_int_equal(ctap(f, 0x04, NULL, 0, out, &n), 0);
+        struct reader ext = map_get(rd_init(out, n), 2);
+        assert_int_equal(cbor_array(&ext, &k), 0);
+        for (size_t i = 0; i < k; i++) {
+                assert_int_equal(cbor_text(&ext, &s, &sl), 0);
+                seen |= cbor_text_is(s, sl, "hmac-secret");
+        }
+        assert_true(seen);
+}
+
+/* ---- presence by touch, the NFC way, on a clock the test turns ---------------------------- */
+
+struct fake_clock {
+        uint64_t now, touched, inserted;
+        uint32_t timeout;
+        bool wanted;
+};
+
+static uint64_t fc_now(void *c)
+{
+        return ((struct fake_clock *)c)->now;
+}
+
+static uint64_t fc_touched(void *c)
+{
+        return ((struct fake_clock *)c)->touched;
+}
+
+static uint64_t fc_inserted(void *c)
+{
+        return ((struct fake_clock *)c)->inserted;
+}
+
+static uint32_t fc_timeout(void *c)
+{
+        return ((struct fake_clock *)c)->timeout;
+}
+
+static void fc_want(void *c, bool on)
+{
+        ((struct fake_clock *)c)->wanted = on;
+}
+
+static void use_clock(struct fixture *f, struct fake_clock *c, struct vt_presence *p)
+{
+        *c = (struct fake_clock){.now = 100000, .inserted = 100000, .timeout = 5000};
+        *p = (struct vt_presence){c, fc_now, fc_touched, fc_inserted, fc_timeout, fc_want};
+        f->card.presence = p;
+}
+
+/* A CTAP2 message as it goes: its status word; the answer's data in out. */
+static uint16_t ctap_sw(struct fixture *f, uint8_t cmd, const uint8_t *cbor, size_t len,
+                        uint8_t *out, size_t *out_len)
+{
+        uint8_t msg[2048];
+        msg[0] = cmd;
+        if (len)
+                memcpy(msg + 1, cbor, len);
+        return send_apdu(f, 0x80, 0x10, 0x80, msg, len + 1, out, out_len);
+}
+
+static uint16_t get_response(struct fixture *f, uint8_t *out, size_t *out_len)
+{
+        return send_apdu(f, 0x80, 0x11, 0x00, NULL, 0, out, out_len);
+}
+
+/* What the card says of NFCCTAP_GETRESPONSE's need for a touch (the daemon's hold). */
+static enum vt_touch_need poll_need(struct fixture *f)
+{
+        static const uint8_t gr[] = {0x80, 0x11, 0x00, 0x00, 0x00};
+        uint8_t out[VT_RAPDU_MAX];
+        struct vt_card_step step;
+        vt_card_receive(&f->card, gr, sizeof(gr), out, &step);
+        assert_true(step.ready);
+        enum vt_touch_need need = step.touch;
+        f->resp_len = vt_card_execute(&f->card, f->resp) - 2;
+        return need;
+}
+
+static void test_presence_nfc(void **state)
+{
+        struct fixture *f = *state;
+        struct fake_clock c;
+        struct vt_presence p;
+        struct mc_req q = {.rp = "example.com", .user = "alice", .alg = -7};
+        uint8_t req[1024], out[4096];
+        size_t n = make_mc(&q, req, sizeof(req)), out_len;
+        use_clock(f, &c, &p);
+        f->st->presence_touch = true;
+        select_fido(f);
+        assert_int_equal(get_response(f, out, &out_len), SW_CONDITIONS_NOT_SATISFIED);
+
+        /* MakeCredential: a keepalive asking for the user, and again on each poll */
+        assert_int_equal(ctap_sw(f, 0x01, req, n, out, &out_len), SW_STILL_WORKING);
+        assert_int_equal(out_len, 1);
+        assert_int_equal(out[0], 0x02); /* STATUS_UPNEEDED */
+        assert_true(c.wanted);
+        c.now += 1000;
+        assert_int_equal(poll_need(f), VT_TOUCH_POLL); /* the daemon holds the poll a moment */
+        assert_int_equal(get_response(f, out, &out_len), SW_STILL_WORKING);
+        assert_int_equal(f->disk.commits, 0);
+        /* touched: the poll runs at once, and answers the credential */
+        c.now += 1000;
+        c.touched = c.now;
+        assert_int_equal(poll_need(f), VT_TOUCH_NONE);
+        assert_int_equal(DISK(f)->counter, 1);
+        assert_false(c.wanted);
+        assert_int_equal(get_response(f, out, &out_len), SW_CONDITIONS_NOT_SATISFIED);
+
+        /* untouched: USER_ACTION_TIMEOUT once the card's timeout passed, nothing made */
+        assert_int_equal(ctap_sw(f, 0x01, req, n, out, &out_len), SW_STILL_WORKING);
+        c.now += 4999;
+        assert_int_equal(get_response(f, out, &out_len), SW_STILL_WORKING);
+        c.now += 1;
+        assert_int_equal(poll_need(f), VT_TOUCH_NONE);
+        assert_int_equal(get_response(f, out, &out_len), SW_CONDITIONS_NOT_SATISFIED);
+        assert_int_equal(ctap_sw(f, 0x01, req, n, out, &out_len), SW_STILL_WORKING);
+        c.now += 5000;
+        assert_int_equal(get_response(f, out, &out_len), SW_OK);
+        assert_int_equal(out_len, 1);
+        assert_int_equal(out[0], 0x2F);
+        assert_false(c.wanted);
+        assert_int_equal(DISK(f)->counter, 1);
+
+        /* the touch before a command waits is not its touch; another command drops the wait */
+        assert_int_equal(ctap_sw(f, 0x01, req, n, out, &out_len), SW_STILL_WORKING);
+        assert_int_equal(ctap_sw(f, 0x04, NULL, 0, out, &out_len), SW_OK);
+        assert_false(c.wanted);
+        assert_int_equal(get_response(f, out, &out_len), SW_CONDITIONS_NOT_SATISFIED);
+
+        /* GetAssertion without up: no touch; with up: a touch */
+        struct made m;
+        f->st->presence_touch = false;
+        assert_int_equal(make(f, &q, &m), 0);
+        f->st->presence_touch = true;
+        n = make_ga("example.com", m.id, m.id_len, false, req, sizeof(req));
+        assert_int_equal(ctap_sw(f, 0x02, req, n, out, &out_len), SW_OK);
+        n = make_ga("example.com", m.id, m.id_len, true, req, sizeof(req));
+        assert_int_equal(ctap_sw(f, 0x02, req, n, out, &out_len), SW_STILL_WORKING);
+        c.touched = ++c.now;
+        assert_int_equal(get_response(f, out, &out_len), SW_OK);
+        assert_int_equal(out[0], 0);
+        assert_int_equal(out[1 + 0] >> 5, 5); /* the answer's map */
+        /* a power cycle drops the wait */
+        assert_int_equal(ctap_sw(f, 0x02, req, n, out, &out_len), SW_STILL_WORKING);
+        vt_card_power_off(&f->card);
+        assert_false(c.wanted);
+        EVP_PKEY_free(m.pub);
+}
+
+static void test_presence_u2f(void **state)
+{
+        struct fixture *f = *state;
+        struct fake_clock c;
+        struct vt_presence p;
+        uint8_t data[64], out[2048];
+        size_t out_len;
+        memset(data, 0xC1, 64);
+        use_clock(f, &c, &p);
+        f->st->presence_touch = true;
+        select_fido(f);
+        /* untouched: 6985, as a key answers while the client asks again */
+        assert_int_equal(send_apdu(f, 0x00, 0x01, 0x03, data, 64, out, &out_len),
+                         SW_CONDITIONS_NOT_SATISFIED);
+        assert_true(c.wanted);
+        c.now += 250;
+        assert_int_equal(send_apdu(f, 0x00, 0x01, 0x03, data, 64, out, &out_len),
+                         SW_CONDITIONS_NOT_SATISFIED);
+        c.now += 250;
+        c.touched = c.now;
+        assert_int_equal(send_apdu(f, 0x00, 0x01, 0x03, data, 64, out, &out_len), SW_OK);
+        assert_false(c.wanted);
+        /* the touch was taken: the next one waits for its own */
+        c.now += 250;
+        assert_int_equal(send_apdu(f, 0x00, 0x01, 0x03, data, 64, out, &out_len),
+                         SW_CONDITIONS_NOT_SATISFIED);
+        /* a touch after the card's timeout starts a new wait instead */
+        c.now += 6000;
+        c.touched = c.now;
+        assert_int_equal(send_apdu(f, 0x00, 0x01, 0x03, data, 64, out, &out_len),
+                         SW_CONDITIONS_NOT_SATISFIED);
+}
+
+/* Reset: only within 10 s of the card entering its reader, as a key after power-up */
+static void test_reset_window(void **state)
+{
+        struct fixture *f = *state;
+        struct fake_clock c;
+        struct vt_presence p;
+        uint8_t out[64];
+        size_t out_len;
+        use_clock(f, &c, &p);
+        select_fido(f);
+        assert_int_equal(pin_set_change(f, NULL, "1234"), 0);
+        c.now = c.inserted + 10001;
+        assert_int_equal(ctap(f, 0x07, NULL, 0, NULL, NULL), 0x30); /* NOT_ALLOWED */
+        assert_true(DISK(f)->pin_set);
+        c.inserted = c.now - 10000;
+        assert_int_equal(ctap(f, 0x07, NULL, 0, NULL, NULL), 0);
+        assert_false(DISK(f)->pin_set);
+        /* presence by touch: in the window, then the touch may come later */
+        assert_int_equal(pin_set_change(f, NULL, "1234"), 0);
+        f->st->presence_touch = true;
+        c.inserted = c.now;
+        assert_int_equal(ctap_sw(f, 0x07, NULL, 0, out, &out_len), SW_STILL_WORKING);
+        c.now += 12000;
+        c.timeout = 30000;
+        assert_int_equal(get_response(f, out, &out_len), SW_STILL_WORKING);
+        c.touched = c.now;
+        assert_int_equal(get_response(f, out, &out_len), SW_OK);
+        assert_int_equal(out[0], 0);
+        assert_false(DISK(f)->pin_set);
+}
+
+/* ---- --compat yubikey: a YubiKey 5 NFC's getInfo ---------------------------------------- */
+
+/* The texts of a CBOR array, joined with commas. */
+static void texts(struct reader r, char *out, size_t cap)
+{
+        size_t n, len = 0;
+        const char *t;
+        size_t tl;
+        out[0] = 0;
+        assert_int_equal(cbor_array(&r, &n), 0);
+        for (size_t i = 0; i < n; i++) {
+                assert_int_equal(cbor_text(&r, &t, &tl), 0);
+                len += (size_t)snprintf(out + len, cap - len, "%s%.*s", i ? "," : "", (int)tl, t);
+        }
+}
+
+/* The options map as "name=0|1" joined with commas, in the card's order. */
+static void options(struct reader r, char *out, size_t cap)
+{
+        size_t n, len = 0, tl;
+        const char *t;
+        bool b;
+        out[0] = 0;
+        assert_int_equal(cbor_map(&r, &n), 0);
+        for (size_t i = 0; i < n; i++) {
+                assert_int_equal(cbor_text(&r, &t, &tl), 0);
+                assert_int_equal(cbor_bool(&r, &b), 0);
+                len += (size_t)snprintf(out + len, cap - len, "%s%.*s=%d", i ? "," : "", (int)tl, t,
+                                        b);
+        }
+}
+
+static int64_t num(struct reader r)
+{
+        int64_t v = -1;
+        if (r.left)
+                assert_int_equal(cbor_int(&r, &v), 0);
+        return v;
+}
+
+struct info_want {
+        uint8_t fw[3];
+        const char *versions, *extensions, *aaguid, *options, *transports, *protocols;
+        int64_t max_msg, max_cred_id, firmware, min_pin, remaining;
+};
+
+/* A YubiKey 5 NFC's authenticatorGetInfo, field by field, as public dumps of 5.4.3 show it
+ * (fido2-token -I) and Yubico's AAGUID list names the 5.2/5.4 and 5.7 keys; 5.7's as far as
+ * vtoken does what it says (docs/fido.md); vtoken's own first. */
+static const struct info_want yk_info[] = {
+    {{0, 0, 0}, /* vtoken's own */
+     "U2F_V2,FIDO_2_0,FIDO_2_1",
+     "credProtect,hmac-secret",
+     "76746f6b656e2d6669646f2d76310001",
+     "rk=1,up=1,plat=0,credMgmt=1,clientPin=0,credentialMgmtPreview=1",
+     "nfc",
+     "2,1",
+     1200,
+     FIDO_CRED_ID_MAX,
+     -1,
+     -1,
+     25},
+    {{5, 4, 3},
+     "U2F_V2,FIDO_2_0,FIDO_2_1_PRE",
+     "credProtect,hmac-secret",
+     "2fc0579f811347eab116bb5a8db9202a",
+     "rk=1,up=1,plat=0,clientPin=0,credentialMgmtPreview=1",
+     "nfc,usb",
+     "2,1",
+     1200,
+     128,
+     0x050403,
+     -1,
+     -1},
+    {{5, 7, 1},
+     "U2F_V2,FIDO_2_0,FIDO_2_1_PRE,FIDO_2_1",
+     "credProtect,hmac-secret",
+     "a25342c03cdc44148e46f4807fca511c",
+     "rk=1,up=1,plat=0,credMgmt=1,clientPin=0,pinUvAuthToken=1,credentialMgmtPreview=1",
+     "nfc,usb",
+     "2,1",
+     1280,
+     128,
+     0x050701,
+     4,
+     25},
+};
+
+static void test_info_yubikey(void **state)
+{
+        struct fixture *f = *state;
+        uint8_t out[1024];
+        size_t n;
+        char got[256];
+        select_fido(f);
+        for (size_t i = 0; i < sizeof(yk_info) / sizeof(yk_info[0]); i++) {
+                const struct info_want *w = &yk_info[i];
+                if (w->fw[0])
+                        vt_fido_yubikey(f->fido, w->fw);
+                assert_int_equal(ctap(f, 0x04, NULL, 0, out, &n), 0);
+                struct reader r = rd_init(out, n);
+                texts(map_get(r, 1), got, sizeof(got));
+                assert_string_equal(got, w->versions);
+                texts(map_get(r, 2), got, sizeof(got));
+                assert_string_equal(got, w->extensions);
+                const uint8_t *g;
+                size_t gl;
+                get_bytes(map_get(r, 3), &g, &gl);
+                assert_int_equal(gl, 16);
+                for (size_t k = 0; k < 16; k++)
+                        snprintf(got + 2 * k, 3, "%02x", g[k]);
+                assert_string_equal(got, w->aaguid);
+                options(map_get(r, 4), got, sizeof(got));
+                assert_string_equal(got, w->options);
+                assert_int_equal(num(map_get(r, 5)), w->max_msg);
+                struct reader pr = map_get(r, 6);
+                size_t k;
+                int64_t a, b;
+                assert_int_equal(cbor_array(&pr, &k), 0);
+                assert_int_equal(k, 2);
+                assert_int_equal(cbor_int(&pr, &a), 0);
+                assert_int_equal(cbor_int(&pr, &b), 0);
+                snprintf(got, sizeof(got), "%lld,%lld", (long long)a, (long long)b);
+                assert_string_equal(got, w->protocols);
+                assert_int_equal(num(map_get(r, 7)), 8);
+                assert_int_equal(num(map_get(r, 8)), w->max_cred_id);
+                texts(map_get(r, 9), got, sizeof(got));
+                assert_string_equal(got, w->transports);
+                assert_int_equal(num(map_get(r, 0x0D)), w->min_pin);
+                assert_int_equal(num(map_get(r, 0x0E)), w->firmware);
+                assert_int_equal(num(map_get(r, 0x14)), w->remaining);
+        }
+        /* the attestation carries the YubiKey's AAGUID too */
+        struct made m;
+        struct mc_req q = {.rp = "example.com", .user = "alice", .alg = -7};
+        vt_fido_yubikey(f->fido, yk_info[2].fw);
+        f->st->aaguid[0] ^= 0xFF; /* make() compares with the image's: another one now */
+        uint8_t req[1024];
+        n = make_mc(&q, req, sizeof(req));
+        assert_int_equal(ctap(f, 0x01, req, n, out, &n), 0);
+        const uint8_t *auth;
+        size_t al;
+        get_bytes(map_get(rd_init(out, n), 2), &auth, &al);
+        assert_memory_equal(auth + 37,
+                            "\xa2\x53\x42\xc0\x3c\xdc\x44\x14\x8e\x46\xf4\x80\x7f\xca\x51\x1c", 16);
+        (void)m;
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1053,6 +1669,12 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_u2f, setup, teardown),
             cmocka_unit_test_setup_teardown(test_pin_set_change_token, setup, teardown),
             cmocka_unit_test_setup_teardown(test_pin_retries_durable, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_hmac_secret, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_info_hmac_secret, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_presence_nfc, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_presence_u2f, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_reset_window, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_info_yubikey, setup, teardown),
         };
         return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
