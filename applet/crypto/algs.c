@@ -68,11 +68,20 @@ enum vt_crypto_alg vt_crypto_alg_of_key(const EVP_PKEY *key)
         return VT_CRYPTO_NONE;
 }
 
+static vt_key_source_fn *key_source;
+
+void vt_crypto_set_key_source(vt_key_source_fn *source)
+{
+        key_source = source;
+}
+
 EVP_PKEY *vt_crypto_generate(enum vt_crypto_alg alg)
 {
         const struct vt_crypto_info *a = vt_crypto_info(alg);
         if (!a)
                 return NULL;
+        if (key_source)
+                return key_source(alg);
         switch (a->kind) {
         case VT_KIND_RSA:
                 return EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)a->bits);

@@ -51,8 +51,17 @@ struct vt_crypto_info {
 const struct vt_crypto_info *vt_crypto_info(enum vt_crypto_alg alg);
 /* The algorithm of a key; VT_CRYPTO_NONE when its type or size is in no row. */
 enum vt_crypto_alg vt_crypto_alg_of_key(const EVP_PKEY *key);
-/* A fresh key; NULL for VT_CRYPTO_NONE or a failure. */
+/* A fresh key; NULL for VT_CRYPTO_NONE or a failure. Every applet's key generation comes here;
+ * the key comes from the installed key source, or OpenSSL's generator when none is. */
 EVP_PKEY *vt_crypto_generate(enum vt_crypto_alg alg);
+
+/* A key source: a new reference to a key of alg (alg is never VT_CRYPTO_NONE), or NULL. */
+typedef EVP_PKEY *vt_key_source_fn(enum vt_crypto_alg alg);
+/* Installs source as where vt_crypto_generate takes keys; NULL restores OpenSSL's generator (the
+ * default, and what vtokend uses). For tests and fuzz targets: tests/fuzz/ installs a source that
+ * hands out keys made once, as generating an RSA key costs up to seconds. Not synchronised:
+ * install it before any card runs. */
+void vt_crypto_set_key_source(vt_key_source_fn *source);
 
 enum vt_crypto_result {
         VT_CRYPTO_OK = 0,

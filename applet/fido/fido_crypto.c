@@ -2,6 +2,7 @@
 #include "fido_crypto.h"
 
 #include "cbor.h"
+#include "crypto.h"
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -22,9 +23,9 @@
 EVP_PKEY *fido_keygen(int alg)
 {
         if (alg == FIDO_ALG_ES256)
-                return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+                return vt_crypto_generate(VT_CRYPTO_P256);
         if (alg == FIDO_ALG_EDDSA)
-                return EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+                return vt_crypto_generate(VT_CRYPTO_ED25519);
         return NULL;
 }
 

@@ -9,11 +9,14 @@
 #include <cmocka.h>
 
 #include "crypto.h"
+#include "fido.h"
+#include "fido_crypto.h"
 #include "pin_rules.h"
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 
@@ -467,6 +470,71 @@ static void test_pin_hash(void **state)
         assert_false(vt_pin_hash_matches(salt, zero, pin, 8));
 }
 
+/* A key source (vt_crypto_set_key_source) hands out the test's keys; what it was asked. */
+static enum vt_crypto_alg source_asked[8];
+static size_t n_source_asked;
+
+static EVP_PKEY *test_source(enum vt_crypto_alg alg)
+{
+        if (n_source_asked < sizeof(source_asked) / sizeof(source_asked[0]))
+                source_asked[n_source_asked++] = alg;
+        return EVP_PKEY_up_ref(keys[alg]) == 1 ? keys[alg] : NULL;
+}
+
+/* Every key generation goes through the installed source, FIDO's included; NULL restores
+ * OpenSSL's generator. */
+static void test_key_source(void **state)
+{
+        (void)state;
+        n_source_asked = 0;
+        vt_crypto_set_key_source(test_source);
+        EVP_PKEY *a = vt_crypto_generate(VT_CRYPTO_RSA4096);
+        EVP_PKEY *b = fido_keygen(FIDO_ALG_ES256);
+        EVP_PKEY *c = fido_keygen(FIDO_ALG_EDDSA);
+        assert_null(vt_crypto_generate(VT_CRYPTO_NONE)); /* not asked */
+        vt_crypto_set_key_source(NULL);
+        assert_ptr_equal(a, keys[VT_CRYPTO_RSA4096]);
+        assert_ptr_equal(b, keys[VT_CRYPTO_P256]);
+        assert_ptr_equal(c, keys[VT_CRYPTO_ED25519]);
+        assert_int_equal(n_source_asked, 3);
+        assert_int_equal(source_asked[0], VT_CRYPTO_RSA4096);
+        assert_int_equal(source_asked[1], VT_CRYPTO_P256);
+        assert_int_equal(source_asked[2], VT_CRYPTO_ED25519);
+        EVP_PKEY_free(a);
+        EVP_PKEY_free(b);
+        EVP_PKEY_free(c);
+        /* the default again: a fresh key */
+        EVP_PKEY *d = vt_crypto_generate(VT_CRYPTO_P256);
+        assert_non_null(d);
+        assert_ptr_not_equal(d, keys[VT_CRYPTO_P256]);
+        assert_int_not_equal(EVP_PKEY_eq(d, keys[VT_CRYPTO_P256]), 1);
+        assert_int_equal(n_source_asked, 3);
+        EVP_PKEY_free(d);
+}
+
+/* The PBKDF2 count of PIN hashes: 1000 by default, another when set, the default again on 0. */
+static void test_pin_hash_iterations(void **state)
+{
+        (void)state;
+        uint8_t salt[VT_PIN_SALT], hash[VT_PIN_HASH], want[VT_PIN_HASH];
+        const uint8_t *pin = (const uint8_t *)"123456";
+        vt_pin_hash_set(salt, hash, pin, 6);
+        assert_int_equal(PKCS5_PBKDF2_HMAC("123456", 6, salt, VT_PIN_SALT, 1000, EVP_sha256(),
+                                           VT_PIN_HASH, want),
+                         1);
+        assert_memory_equal(hash, want, VT_PIN_HASH);
+        vt_pin_hash_set_iterations(1);
+        assert_false(vt_pin_hash_matches(salt, hash, pin, 6));
+        vt_pin_hash_set(salt, hash, pin, 6);
+        assert_true(vt_pin_hash_matches(salt, hash, pin, 6));
+        assert_int_equal(
+            PKCS5_PBKDF2_HMAC("123456", 6, salt, VT_PIN_SALT, 1, EVP_sha256(), VT_PIN_HASH, want),
+            1);
+        assert_memory_equal(hash, want, VT_PIN_HASH);
+        vt_pin_hash_set_iterations(0);
+        assert_false(vt_pin_hash_matches(salt, hash, pin, 6));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -482,6 +550,8 @@ int main(void)
             cmocka_unit_test(test_write_public),
             cmocka_unit_test(test_pin_rules),
             cmocka_unit_test(test_pin_hash),
+            cmocka_unit_test(test_key_source),
+            cmocka_unit_test(test_pin_hash_iterations),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
