@@ -28,3 +28,14 @@ expect_match "$out" '^sixteen present$' "vtoken wait sees sixteen cards"
 pass "sixteen cards answer, one per reader, each its own"
 expect_match "$out" '^fifteen left$' "removing one of sixteen leaves fifteen"
 expect_match "$out" '^sixteen again$' "and inserting it again makes sixteen"
+
+fresh+=(--fresh)
+set +e
+err=$("$VTOKEN_BIN" run --transport driver "${fresh[@]}" -- touch "$T/ran" 2>&1)
+rc=$?
+set -e
+expect_eq "$rc" 64 "a 17th fresh card is a usage error"
+expect_match "$err" 'at most 16 cards \(pcscd serves at most 16 readers\)' "which says the limit"
+[ ! -e "$T/ran" ] || fail "COMMAND ran with 17 cards"
+[ -z "$(find "$T" -maxdepth 1 -name 'vtoken-run.*')" ] || fail "17 cards: an environment was started"
+pass "17 cards: refused before anything starts"
