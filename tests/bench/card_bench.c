@@ -81,7 +81,7 @@ static int apdu(struct client *c, BYTE cla, BYTE ins, BYTE p1, BYTE p2, const BY
                 cmd[0] = (BYTE)(last ? cla : cla | 0x10);
                 cmd[1] = ins, cmd[2] = p1, cmd[3] = p2;
                 size_t clen = 4;
-                if (part) {
+                if (len) { /* a command with data (no command here chains an empty piece) */
                         cmd[clen++] = (BYTE)part;
                         memcpy(cmd + clen, data + off, part);
                         clen += part;
@@ -312,7 +312,9 @@ static int probe(struct client *c, double seconds, double **out, size_t *n)
         size_t cap = 1024;
         double *v = malloc(cap * sizeof(*v)), end = now_s() + seconds;
         *n = 0;
-        for (double t = now_s(); v && t < end; t = now_s()) {
+        if (!v)
+                return -1;
+        for (double t = now_s(); t < end; t = now_s()) {
                 if (apdu_ok(c, "GET DATA", 0x00, 0xCB, 0x3F, 0xFF, get_discovery + 5, 3) < 0) {
                         free(v);
                         return -1;
@@ -325,7 +327,7 @@ static int probe(struct client *c, double seconds, double **out, size_t *n)
                 }
                 v[(*n)++] = (now_s() - t) * 1e3;
         }
-        if (!v || !*n) {
+        if (!*n) {
                 free(v);
                 return -1;
         }

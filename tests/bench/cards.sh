@@ -17,6 +17,7 @@
 #         this script; and
 #       - `openssl speed -elapsed -multi N rsa2048`, N = the cards: what N openssl processes
 #         made together in wall-clock time just before, at the machine's load of that moment.
+# vtokend's CPU time over the window says how much of the cores the daemon itself used.
 # Every figure is printed with the machine's load average (1 minute) before and after it, and
 # the command that reruns it alone; `uptime` before and after the whole run.
 # Usage: cards.sh [--quick] [--check] [--build DIR] [--out FILE] [--only WHAT]...
@@ -106,9 +107,15 @@ for n in $counts; do
   # minutes apart at most, so that the machine's load drifts as little as can be between them
   "$VTOKEN" run --transport driver "${fresh[@]}" -- bash -c '
     b=$1 s=$2 c=$3; shift 3
-    "$b" sign --seconds "$s" --ceiling "$c" "$1" >"$T/one-a" &&
-      "$b" sign --seconds "$s" --ceiling "$c" "$@" >"$T/all" &&
-      "$b" sign --seconds "$s" --ceiling "$c" "$1" >"$T/one-b"' _ "$CARD_BENCH" "$secs" "$ceiling" "${readers[@]}" ||
+    d=$(pgrep -f -- "--config $VTOKEN_RUN_DIR/vtokend.conf" | head -n1)
+    cpu() { awk "{ print \$14 + \$15 }" "/proc/$d/stat"; } # user + system, clock ticks
+    "$b" sign --seconds "$s" --ceiling "$c" "$1" >"$T/one-a" || exit
+    c0=$(cpu)
+    "$b" sign --seconds "$s" --ceiling "$c" "$@" >"$T/all" || exit
+    c1=$(cpu)
+    awk -v t="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" "\$1 == \"window_s\" {
+      printf \"vtokend_cpu_per_window %.2f\\n\", t / hz / \$2 }" "$T/all" >>"$T/all"
+    "$b" sign --seconds "$s" --ceiling "$c" "$1" >"$T/one-b"' _ "$CARD_BENCH" "$secs" "$ceiling" "${readers[@]}" ||
     { echo "cards.sh: card-bench sign on $n cards failed" >&2; exit 1; }
   l1=$(load)
   cat "$T/all" >&2
@@ -121,7 +128,7 @@ for n in $counts; do
     missed=1
   fi
   share=$(awk -v a="$rate" -v b="$ceiling" 'BEGIN { printf "%.2f", a / b }')
-  sign_rows+=("| $n | $(g signatures) | $(g window_s) | $rate | $(g per_second one-a), $(g per_second one-b) | **$x1** | $ceiling | $share | $wall | $l0 → $l1 | \`$(rerun "sign-$n")\` |")
+  sign_rows+=("| $n | $(g signatures) | $(g window_s) | $rate | $(g per_second one-a), $(g per_second one-b) | **$x1** | $(g vtokend_cpu_per_window) | $ceiling | $share | $wall | $l0 → $l1 | \`$(rerun "sign-$n")\` |")
 done
 uptime_after=$(uptime)
 
@@ -158,10 +165,12 @@ report() {
     echo "pass it (card-bench fails if one does); \"vtoken / ceiling\" is the share of it vtoken"
     echo "delivers. \"openssl wall\" is \`openssl speed -elapsed -seconds $secs -multi N rsa2048\` (N ="
     echo "cards) run just before: what N openssl processes made together in wall-clock time at the"
-    echo "machine's load of that moment, the same kind of figure as vtoken's."
+    echo "machine's load of that moment, the same kind of figure as vtoken's. \"vtokend CPU / window\" is"
+    echo "the CPU time vtokend used (all its threads, user and system) while the cards signed, over"
+    echo "the window: one thread cannot pass 1.00, and no load from other jobs can raise it."
     echo
-    echo "| cards | signatures | window s | signatures/s | card0 alone, before, after | × 1 card | ceiling sign/s | vtoken / ceiling | openssl wall sign/s | load 1 min before → after | rerun |"
-    echo "|---|---|---|---|---|---|---|---|---|---|---|"
+    echo "| cards | signatures | window s | signatures/s | card0 alone, before, after | × 1 card | vtokend CPU / window | ceiling sign/s | vtoken / ceiling | openssl wall sign/s | load 1 min before → after | rerun |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
     printf '%s\n' "${sign_rows[@]}"
   fi
 }
