@@ -20,15 +20,16 @@
 # vtokend's CPU time over the window says how much of the cores the daemon itself used.
 # Every figure is printed with the machine's load average (1 minute) before and after it, and
 # the command that reruns it alone; `uptime` before and after the whole run.
-# Usage: cards.sh [--quick] [--check] [--build DIR] [--out FILE] [--only WHAT]...
+# Usage: cards.sh [--quick] [--check] [--build DIR] [--out FILE] [--note TEXT] [--only WHAT]...
 #   WHAT: latency-driver, latency-vpcd, sign-N (N in 1 2 4 8 16); default all of them
 #   --check: exit 1 when a goal above is missed
 #   --out FILE: the report in markdown (default: stdout only)
+#   --note TEXT: a sentence for the report's head (what was measured: which build, and why)
 # The command that reruns everything: tests/bench/cards.sh --build build --out docs/bench-cards.md
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
-quick= check= build=${VT_BUILD:-$src/build} out= only=()
+quick= check= build=${VT_BUILD:-$src/build} out= only=() note=
 while [ $# -gt 0 ]; do
   case $1 in
   --quick) quick=1 ;;
@@ -36,7 +37,8 @@ while [ $# -gt 0 ]; do
   --build) build=$2; shift ;;
   --out) out=$2; shift ;;
   --only) only+=("$2"); shift ;;
-  *) echo "usage: cards.sh [--quick] [--check] [--build DIR] [--out FILE] [--only WHAT]..." >&2; exit 2 ;;
+  --note) note=$2; shift ;;
+  *) echo "usage: cards.sh [--quick] [--check] [--build DIR] [--out FILE] [--note TEXT] [--only WHAT]..." >&2; exit 2 ;;
   esac
   shift
 done
@@ -140,6 +142,7 @@ report() {
   echo "connection per reader; no OpenSC), on vtoken's own driver unless said."
   echo "\`uptime\` before: \`${uptime_before# }\`; after: \`${uptime_after# }\`."
   echo "Rerun all: \`tests/bench/cards.sh --build $build${quick:+ --quick}\`; each row's own command is beside it."
+  [ -z "$note" ] || { echo; echo "$note"; }
   if [ ${#lat_rows[@]} -gt 0 ]; then
     echo
     echo "(a) GET DATA round trips on card1 (ms), back to back for $lat_secs s, with card0 idle and"
@@ -167,7 +170,11 @@ report() {
     echo "cards) run just before: what N openssl processes made together in wall-clock time at the"
     echo "machine's load of that moment, the same kind of figure as vtoken's. \"vtokend CPU / window\" is"
     echo "the CPU time vtokend used (all its threads, user and system) while the cards signed, over"
-    echo "the window: one thread cannot pass 1.00, and no load from other jobs can raise it."
+    echo "the window: one thread cannot pass 1.00, and no load from other jobs can raise it. Far"
+    echo "below 1.00 with one card, vtokend waited for the machine's scheduler, not for its core:"
+    echo "every signature is a round trip client → pcscd → vtokend and back, and on a busy machine"
+    echo "each hop waits for a turn on a core; more cards then fill those waits, and \"× 1 card\""
+    echo "measures the machine's load more than vtoken."
     echo
     echo "| cards | signatures | window s | signatures/s | card0 alone, before, after | × 1 card | vtokend CPU / window | ceiling sign/s | vtoken / ceiling | openssl wall sign/s | load 1 min before → after | rerun |"
     echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
