@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "progress.h"
 
-#include <signal.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,65 +27,58 @@ static bool on_terminal(void)
         return isatty(STDOUT_FILENO) && isatty(STDERR_FILENO) && !(term && !strcmp(term, "dumb"));
 }
 
-static void *draw(void *arg)
+/* The child: redraws the line until its pipe ends (the parent closed it, or died). */
+static void draw(int fd, const char *what, long start_ms)
 {
-        struct vt_progress *p = arg;
         static const char spin[] = "|/-\\";
-        pthread_mutex_lock(&p->lock);
-        for (unsigned i = 0; !p->stop; i++) {
+        char line[320];
+        for (unsigned i = 0;; i++) {
                 /* \r and erase to the end of the line: the line is redrawn where it is */
-                fprintf(stderr, "\r\033[K%s %c %lds", p->what, spin[i % 4],
-                        (now_ms() - p->start_ms) / 1000);
-                fflush(stderr);
-                struct timespec until;
-                clock_gettime(CLOCK_MONOTONIC, &until);
-                until.tv_nsec += REDRAW_MS * 1000000L;
-                until.tv_sec += until.tv_nsec / 1000000000L;
-                until.tv_nsec %= 1000000000L;
-                while (!p->stop && pthread_cond_timedwait(&p->wake, &p->lock, &until) == 0)
-                        ;
+                int n = snprintf(line, sizeof(line), "\r\033[K%s %c %lds", what, spin[i % 4],
+                                 (now_ms() - start_ms) / 1000);
+                if (n > 0 && write(STDERR_FILENO, line,
+                                   (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1) < 0)
+                        break;
+                struct pollfd pf = {.fd = fd, .events = POLLIN};
+                int r = poll(&pf, 1, REDRAW_MS);
+                if (r > 0 || (r < 0 && errno != EINTR))
+                        break;
         }
-        pthread_mutex_unlock(&p->lock);
-        return NULL;
+        _exit(0);
 }
 
 void vt_progress_start(struct vt_progress *p, const char *what)
 {
-        memset(p, 0, sizeof(*p));
-        if (!on_terminal())
+        p->pid = 0;
+        p->fd = -1;
+        int fds[2];
+        if (!on_terminal() || pipe2(fds, O_CLOEXEC) < 0)
                 return;
-        snprintf(p->what, sizeof(p->what), "%s", what);
-        p->start_ms = now_ms();
-        pthread_condattr_t ca;
-        pthread_condattr_init(&ca);
-        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-        pthread_cond_init(&p->wake, &ca);
-        pthread_condattr_destroy(&ca);
-        pthread_mutex_init(&p->lock, NULL);
-        /* signals stay with the thread that does the work (its handlers, its EINTR) */
-        sigset_t all, old;
-        sigfillset(&all);
-        pthread_sigmask(SIG_SETMASK, &all, &old);
-        p->on = pthread_create(&p->thread, NULL, draw, p) == 0;
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
-        if (!p->on) {
-                pthread_cond_destroy(&p->wake);
-                pthread_mutex_destroy(&p->lock);
+        long start = now_ms();
+        fflush(stderr);
+        pid_t pid = fork();
+        if (pid == 0) {
+                close(fds[1]);
+                draw(fds[0], what, start);
         }
+        close(fds[0]);
+        if (pid < 0) {
+                close(fds[1]);
+                return;
+        }
+        p->pid = pid;
+        p->fd = fds[1];
 }
 
 void vt_progress_end(struct vt_progress *p)
 {
-        if (!p->on)
+        if (p->pid <= 0)
                 return;
-        pthread_mutex_lock(&p->lock);
-        p->stop = true;
-        pthread_cond_signal(&p->wake);
-        pthread_mutex_unlock(&p->lock);
-        pthread_join(p->thread, NULL);
-        pthread_cond_destroy(&p->wake);
-        pthread_mutex_destroy(&p->lock);
+        close(p->fd);
+        while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
+                ;
         fputs("\r\033[K", stderr);
         fflush(stderr);
-        p->on = false;
+        p->pid = 0;
+        p->fd = -1;
 }

@@ -6,23 +6,19 @@
 #ifndef VT_PROGRESS_H
 #define VT_PROGRESS_H
 
-#include <pthread.h>
-#include <stdbool.h>
+#include <sys/types.h>
 
 struct vt_progress {
-        bool on; /* a terminal: the thread below draws */
-        bool stop;
-        pthread_t thread;
-        pthread_mutex_t lock;
-        pthread_cond_t wake;
-        char what[256];
-        long start_ms;
+        pid_t pid; /* the process that draws the line; 0 when nothing is shown */
+        int fd;    /* its pipe: closed, it wipes the line and ends */
 };
 
-/* Starts showing "what" (the line is drawn at once, then every 200 ms). */
+/* Starts showing "what" (the line is drawn at once, then every 200 ms). The line is drawn by
+ * a child process, not a thread: `vtoken run` makes a user namespace after the work, which
+ * the kernel refuses while a thread of the process has not wholly ended. */
 void vt_progress_start(struct vt_progress *p, const char *what);
 
-/* Stops and wipes the line; nothing when it was never shown. */
+/* Stops and wipes the line (the child is reaped); nothing when it was never shown. */
 void vt_progress_end(struct vt_progress *p);
 
 #endif
