@@ -26,6 +26,8 @@
 #   --out FILE: the report in markdown (default: stdout only)
 #   --note TEXT: a sentence for the report's head (what was measured: which build, and why)
 # The command that reruns everything: tests/bench/cards.sh --build build --out docs/bench-cards.md
+# Another build's vtoken and vtokend (before and after a change, in one sitting), with this
+# tree's card-bench: CARD_BENCH=$PWD/build/tests/bench/card-bench tests/bench/cards.sh --build OTHER
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
