@@ -4,6 +4,7 @@
 #include "image_dir.h"
 #include "image_store.h"
 #include "profile.h"
+#include "progress.h"
 #include "tree.h"
 #include "version.h"
 
@@ -180,7 +181,15 @@ static int make_template(int cachefd, const char *profile, const char *name, con
                 return fail(err, errlen, "cannot remove the %s template %s to make it again: %s",
                             profile, tmpl, strerror(errno));
         int r = 0;
-        if (vt_image_create(tmpl, &o, why, sizeof(why)) < 0)
+        char what[192];
+        struct vt_progress progress;
+        snprintf(what, sizeof(what),
+                 "vtoken run: making the %s template for fresh cards (once per build of vtoken)",
+                 profile);
+        vt_progress_start(&progress, what);
+        int made = vt_image_create(tmpl, &o, why, sizeof(why));
+        vt_progress_end(&progress);
+        if (made < 0)
                 r = fail(err, errlen, "cannot make the %s template %s: %s", profile, tmpl, why);
         else if (template_fit(tmpl, profile, why, sizeof(why)) < 0)
                 r = fail(err, errlen, "the %s template %s, just made, is not fit to serve: %s",
@@ -188,6 +197,26 @@ static int make_template(int cachefd, const char *profile, const char *name, con
         OPENSSL_cleanse(pin, sizeof(pin));
         if (r == 0)
                 prune_templates(cachefd, profile, name);
+        return r;
+}
+
+/* flock(op), saying on a terminal that it waits when another run holds the lock: that run is
+ * making the template (or copying it while this one would make it again). */
+static int lock_cache(int cachefd, int op, const char *profile)
+{
+        if (flock(cachefd, op | LOCK_NB) == 0)
+                return 0;
+        if (errno != EWOULDBLOCK)
+                return -1;
+        char what[192];
+        struct vt_progress progress;
+        snprintf(what, sizeof(what),
+                 "vtoken run: waiting for another vtoken run, which is making the %s template",
+                 profile);
+        vt_progress_start(&progress, what);
+        int r = flock(cachefd, op), e = errno;
+        vt_progress_end(&progress);
+        errno = e;
         return r;
 }
 
@@ -203,14 +232,14 @@ static int ensure_template(int cachefd, const char *cache, const char *profile, 
         template_key(key, sizeof(key));
         snprintf(name, sizeof(name), "%s-%s", profile, key);
         snprintf(tmpl, n, "%s/%s", cache, name);
-        if (flock(cachefd, LOCK_SH) < 0)
+        if (lock_cache(cachefd, LOCK_SH, profile) < 0)
                 return fail(err, errlen, "%s: cannot lock: %s", cache, strerror(errno));
         struct stat st;
         bool exists = fstatat(cachefd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
         if (exists && template_fit(tmpl, profile, why, sizeof(why)) == 0)
                 return 0;
         /* flock cannot trade a shared lock for an exclusive one atomically: look again */
-        if (flock(cachefd, LOCK_EX) < 0)
+        if (lock_cache(cachefd, LOCK_EX, profile) < 0)
                 return fail(err, errlen, "%s: cannot lock: %s", cache, strerror(errno));
         exists = fstatat(cachefd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
         if (exists && template_fit(tmpl, profile, why, sizeof(why)) == 0)
@@ -373,7 +402,10 @@ static int fresh_uncached(const char *profile, const char *dest, char *err, size
                 "vtoken run: note: no cache directory for a template (%s); the fresh card's keys "
                 "are made anew (set XDG_CACHE_HOME to a directory of yours to keep a template)\n",
                 err);
+        struct vt_progress progress;
+        vt_progress_start(&progress, "vtoken run: making a fresh card's keys");
         int r = vt_image_create(dest, &o, why, sizeof(why));
+        vt_progress_end(&progress);
         OPENSSL_cleanse(pin, sizeof(pin));
         return r < 0 ? fail(err, errlen, "cannot make %s: %s", dest, why) : 0;
 }

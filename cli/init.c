@@ -6,6 +6,7 @@
 #include "image_store.h"
 #include "keygen.h"
 #include "profile.h"
+#include "progress.h"
 #include "registry.h"
 #include "text.h"
 
@@ -537,7 +538,11 @@ int vt_cmd_init(int argc, char **argv)
         o.made_certs = made;
         o.n_made_certs = &extra.n_made_certs;
         extra.made_certs = made;
-        if ((n = vt_image_create(image, &o, err, sizeof(err))) < 0) {
+        struct vt_progress progress; /* key generation takes seconds with RSA-4096 */
+        vt_progress_start(&progress, "vtoken init: making the card's keys and certificates");
+        n = vt_image_create(image, &o, err, sizeof(err));
+        vt_progress_end(&progress);
+        if (n < 0) {
                 fprintf(stderr, "vtoken init: %s\n", err);
                 status = n == -2 ? EX_USAGE : 1;
                 goto out;

@@ -15,9 +15,11 @@
 #include <winscard.h>
 
 #define PCSC_SOCKET_DEFAULT "/run/pcscd/pcscd.comm"
-#define MAX_READERS         16
-#define RETRY_MS            50
-#define KEEP_GOING_MS       250
+/* pcsc-lite takes at most this many reader states in one SCardGetStatusChange, the PnP
+ * pseudo-reader's included, and serves at most this many readers */
+#define MAX_READERS   PCSCLITE_MAX_READERS_CONTEXTS
+#define RETRY_MS      50
+#define KEEP_GOING_MS 250
 
 static long now_ms(void)
 {
@@ -91,11 +93,15 @@ int vt_wait_cards(size_t want, bool exact, long timeout_ms, int (*keep_going)(vo
         SCARD_READERSTATE st[MAX_READERS + 1];
         int ret = -1;
         bool reread = true, first = true;
-        size_t n = 0, present = 0;
+        size_t n = 0, present = 0, asked = 0;
         DWORD pnp = 0; /* the PnP pseudo-reader's state as pcscd last told it */
         for (;;) {
                 if (reread) {
                         n = list_readers(ctx, names, sizeof(names), st);
+                        /* with every reader pcscd can serve in the list, none can be added:
+                         * the PnP entry would be one more than one call takes (a reader that
+                         * goes away is reported on its own entry as unknown) */
+                        asked = n < MAX_READERS ? n + 1 : n;
                         memset(&st[n], 0, sizeof(st[n]));
                         st[n].szReader = "\\\\?PnP?\\Notification";
                         /* the reader count in the upper half at first; then what pcscd said
@@ -110,7 +116,7 @@ int vt_wait_cards(size_t want, bool exact, long timeout_ms, int (*keep_going)(vo
                         left = 0;
                 /* with a keep_going callback, wake up now and then to ask it */
                 long slice = keep_going && left > KEEP_GOING_MS ? KEEP_GOING_MS : left;
-                LONG rv = SCardGetStatusChange(ctx, (DWORD)slice, st, (DWORD)n + 1);
+                LONG rv = SCardGetStatusChange(ctx, (DWORD)slice, st, (DWORD)asked);
                 if (rv == SCARD_E_TIMEOUT && slice < left) {
                         if (!keep_going(arg)) {
                                 snprintf(err, errlen, "gave up waiting");
@@ -131,6 +137,8 @@ int vt_wait_cards(size_t want, bool exact, long timeout_ms, int (*keep_going)(vo
                 }
                 present = 0;
                 for (size_t i = 0; i < n; i++) {
+                        if (st[i].dwEventState & SCARD_STATE_UNKNOWN)
+                                reread = true;
                         if ((st[i].dwEventState & SCARD_STATE_PRESENT) &&
                             !(st[i].dwEventState & SCARD_STATE_MUTE))
                                 present++;
@@ -140,7 +148,8 @@ int vt_wait_cards(size_t want, bool exact, long timeout_ms, int (*keep_going)(vo
                         ret = 0;
                         break;
                 }
-                if (rv == SCARD_E_UNKNOWN_READER || (st[n].dwEventState & SCARD_STATE_CHANGED))
+                if (rv == SCARD_E_UNKNOWN_READER ||
+                    (asked > n && (st[n].dwEventState & SCARD_STATE_CHANGED)))
                         reread = true;
                 pnp = st[n].dwEventState & ~(DWORD)SCARD_STATE_CHANGED;
                 st[n].dwCurrentState = pnp;

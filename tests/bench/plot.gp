@@ -25,14 +25,3 @@ set yrange [0.01:2000]
 plot dir."/bench-latency.dat" using 2:5:6:xtic(1) title "vtoken ctl remove", \
      "" using 7:10:11 title "vtoken ctl insert"
 unset logscale y
-
-set output dir."/bench-scale.png"
-set title "Signatures per second, every card signing in its own session"
-set style data linespoints
-set ylabel "signatures per second (all cards)"
-set xlabel "cards"
-set yrange [0:*]
-set xrange [0.5:8.5]
-set xtics (1, 2, 4, 8)
-plot dir."/bench-scale.dat" using (strcol(1) eq "vpcd" ? $2 : NaN):3 title "vpcd" lw 2 pt 7, \
-     "" using (strcol(1) eq "driver" ? $2 : NaN):3 title "driver" lw 2 pt 5
