@@ -8,6 +8,8 @@
 #ifndef VT_CARD_IMAGE_H
 #define VT_CARD_IMAGE_H
 
+#include "timing.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -44,6 +46,7 @@ struct vt_image {
         bool pin_complexity;   /* 5.7's PIN complexity: trivial PINs and PUKs refused (a
                                   device setting: READ CONFIG reports it) */
         bool yubikey_mgmt_aid; /* answer SELECT of the YubiKey management AID (compat's) */
+        struct vt_timing timing; /* how long its commands take (card.ini timing, [timing]) */
 
         /* the applets, in card.ini's order (applets = ...) */
         struct vt_image_unit units[VT_IMAGE_UNITS_MAX];

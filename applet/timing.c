@@ -2,6 +2,8 @@
 /* The timing tables and their rows (docs/timing.md gives each figure's source). */
 #include "timing.h"
 
+#include "text.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,4 +217,27 @@ void vt_timing_format_ms(uint32_t us, char *buf, size_t n)
                 snprintf(buf, n, "%u.%03u", us / 1000, us % 1000);
         else
                 snprintf(buf, n, "%u", us / 1000);
+}
+
+void vt_timing_write(const struct vt_timing *t, struct vt_text *out)
+{
+        struct vt_timing base;
+        struct vt_op op;
+        char name[32], ms[16];
+        bool any = false;
+        if (vt_timing_builtin(t->name, &base) < 0)
+                memset(&base, 0, sizeof(base));
+        for (size_t i = 0; vt_timing_row_at(i, &op); i++) {
+                uint32_t us = t->us[op.kind][op.alg];
+                if (us == base.us[op.kind][op.alg])
+                        continue;
+                if (!any)
+                        vt_text_put(out, "\n; what this card's commands take, in ms, where it differs "
+                                         "from timing = %s\n[timing]\n",
+                                    t->name);
+                any = true;
+                vt_timing_row_name(op, name, sizeof(name));
+                vt_timing_format_ms(us, ms, sizeof(ms));
+                vt_text_put(out, "%s = %s\n", name, ms);
+        }
 }

@@ -5,7 +5,7 @@
  * what each op costs. Tables are named ("instant", the default, answers at once; "yubikey5", a
  * YubiKey 5 NFC's published figures, docs/timing.md) and a card may change rows of its table
  * (card.ini [timing]: `sign-rsa2048 = 250`). Pure: no clock here; the daemon holds the answer
- * (daemon/timing.c). */
+ * (daemon/timing_hold.c). */
 #ifndef VT_TIMING_H
 #define VT_TIMING_H
 
@@ -64,5 +64,10 @@ bool vt_timing_row_at(size_t i, struct vt_op *op);
 int vt_timing_set(struct vt_timing *t, const char *row, const char *ms, char *err, size_t errlen);
 /* The value of a row as vt_timing_set takes it: "138.491". */
 void vt_timing_format_ms(uint32_t us, char *buf, size_t n);
+
+struct vt_text;
+/* card.ini's [timing] section: the rows of t that differ from its named table; nothing when
+ * none does. */
+void vt_timing_write(const struct vt_timing *t, struct vt_text *out);
 
 #endif

@@ -4,6 +4,7 @@
 #include "log.h"
 #include "registry.h"
 #include "sw.h"
+#include "timing_hold.h"
 
 #include <openssl/crypto.h>
 
@@ -46,6 +47,8 @@ struct pipeline {
         unsigned long commands;
         uint64_t touched_at[256]; /* CLOCK_MONOTONIC µs of the last touch, by key reference */
         struct command cur;
+        struct timing timing; /* holds each answer for the card's timing personality */
+        size_t held_len;      /* of the answer it holds, in cur.rsp */
         struct vt_card card;
 };
 
@@ -153,10 +156,31 @@ static int defer(struct pipeline *p, uint64_t usec, sd_event_time_handler_t fn)
         return 0;
 }
 
+/* The one point where a finished answer leaves (returned to the link, or sent when it was
+ * deferred): the card's timing may hold it until its command's time has come (timing_hold.h). */
+static bool hold(struct pipeline *p, uint8_t *rsp, size_t n)
+{
+        if (n >= LINK_APDU_DROP || !timing_hold(&p->timing))
+                return false;
+        if (rsp != p->cur.rsp) {
+                memcpy(p->cur.rsp, rsp, n);
+                OPENSSL_cleanse(rsp, n);
+        }
+        p->held_len = n;
+        return true;
+}
+
+static void on_timing_due(void *user)
+{
+        struct pipeline *p = user;
+        link_respond(p->link, p->cur.rsp, p->held_len);
+        OPENSSL_cleanse(p->cur.rsp, p->held_len);
+}
+
 /* Answers a deferred command now. */
 static void respond(struct pipeline *p, size_t n)
 {
-        if (n == LINK_APDU_PENDING)
+        if (n == LINK_APDU_PENDING || hold(p, p->cur.rsp, n))
                 return;
         link_respond(p->link, p->cur.rsp, n);
         OPENSSL_cleanse(p->cur.rsp, n);
@@ -182,6 +206,12 @@ static size_t proceed(struct pipeline *p, uint8_t *out)
         struct vt_card_step step;
         vt_card_receive(&p->card, c->cmd, c->len, out, &step);
         c->secrecy = step.secrecy;
+        if (step.ready) {
+                char held[64];
+                timing_op(&p->timing, step.op, held, sizeof(held));
+                if (held[0])
+                        note(c, "%s", held);
+        }
         if (!step.ready) {
                 finish(p, out, step.len);
                 return step.len;
@@ -211,9 +241,8 @@ static int on_delayed(sd_event_source *s, uint64_t usec, void *userdata)
         return 0;
 }
 
-static size_t on_apdu(void *user, const uint8_t *cmd, size_t len, uint8_t *out)
+static size_t take(struct pipeline *p, const uint8_t *cmd, size_t len, uint8_t *out)
 {
-        struct pipeline *p = user;
         struct command *c = &p->cur;
         if (len > sizeof(c->cmd)) /* no transport carries one: never reached */
                 return put_sw(out, SW_WRONG_LENGTH);
@@ -221,6 +250,7 @@ static size_t on_apdu(void *user, const uint8_t *cmd, size_t len, uint8_t *out)
         c->len = len;
         p->commands++;
         c->note[0] = '\0';
+        timing_arrive(&p->timing);
         /* the hot path: the clocks and the command's name only for a trace; a deferred
          * answer starts its clock in defer() */
         c->start_us = 0;
@@ -264,6 +294,13 @@ static size_t on_apdu(void *user, const uint8_t *cmd, size_t len, uint8_t *out)
         return proceed(p, out);
 }
 
+static size_t on_apdu(void *user, const uint8_t *cmd, size_t len, uint8_t *out)
+{
+        struct pipeline *p = user;
+        size_t n = take(p, cmd, len, out);
+        return hold(p, out, n) ? LINK_APDU_PENDING : n;
+}
+
 static size_t on_atr(void *user, uint8_t *out)
 {
         struct pipeline *p = user;
@@ -286,6 +323,8 @@ static void on_power(void *user, enum link_power power)
                 note(&p->cur, "card gone before the answer");
                 finish(p, NULL, 0);
         }
+        if (timing_cancel(&p->timing)) /* ... or before its time had come */
+                OPENSSL_cleanse(p->cur.rsp, p->held_len);
         vt_card_power_off(&p->card);
 }
 
@@ -312,6 +351,7 @@ int pipeline_new(sd_event *event, const char *name, struct vt_image *img,
         p->changed = changed;
         p->user = user;
         p->trace.fd = -1;
+        timing_init(&p->timing, event, on_timing_due, p);
         p->handler = (struct link_handler){.user = p,
                                            .apdu = on_apdu,
                                            .atr = on_atr,
@@ -333,6 +373,7 @@ void pipeline_free(struct pipeline *p)
                 return;
         p->cur.timer = sd_event_source_disable_unref(p->cur.timer);
         p->cur.pending = false;
+        timing_cancel(&p->timing);
         trace_sink_close(&p->trace);
         vt_card_release(&p->card);
         OPENSSL_cleanse(&p->cur, sizeof(p->cur));
@@ -364,6 +405,16 @@ void pipeline_status(const struct pipeline *p, struct pipeline_status *st)
             .touch_timeout_ms = p->touch_timeout_ms,
         };
         vt_card_status(&p->card, &st->card);
+}
+
+void pipeline_set_timing(struct pipeline *p, const struct vt_timing *table)
+{
+        timing_set(&p->timing, table);
+}
+
+const char *pipeline_timing(const struct pipeline *p)
+{
+        return p->timing.table.name;
 }
 
 void pipeline_set_touch_timeout(struct pipeline *p, uint32_t ms)
