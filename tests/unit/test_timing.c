@@ -52,6 +52,41 @@ static void test_tables(void **state)
         assert_false(vt_timing_is_builtin(&t));
 }
 
+/* docs/timing.md's table is the yubikey5 table: every row, to the µs. */
+static void test_docs_table(void **state)
+{
+        const char *data = getenv("VT_TEST_DATA");
+        char path[4096], line[512];
+        struct vt_timing yk, doc;
+        struct vt_op op;
+        size_t rows = 0, want = 0;
+        FILE *fp;
+        (void)state;
+        if (!data)
+                skip();
+        snprintf(path, sizeof(path), "%s/../../docs/timing.md", data);
+        assert_non_null(fp = fopen(path, "r"));
+        vt_timing_builtin("yubikey5", &yk);
+        vt_timing_builtin("instant", &doc);
+        while (fgets(line, sizeof(line), fp)) {
+                char row[64], ms[32], err[256];
+                if (sscanf(line, "| %63[a-z0-9-] | %31[0-9.] |", row, ms) != 2)
+                        continue;
+                if (vt_timing_set(&doc, row, ms, err, sizeof(err)) < 0)
+                        fail_msg("docs/timing.md: %s", err);
+                rows++;
+        }
+        fclose(fp);
+        for (size_t i = 0; vt_timing_row_at(i, &op); i++, want++) {
+                char name[32];
+                vt_timing_row_name(op, name, sizeof(name));
+                if (vt_timing_cost(&doc, op) != vt_timing_cost(&yk, op))
+                        fail_msg("docs/timing.md's %s is %u us, the table's %u us", name,
+                                 vt_timing_cost(&doc, op), vt_timing_cost(&yk, op));
+        }
+        assert_int_equal(rows, want);
+}
+
 /* Each row has one name; only the algorithms an op takes make rows. */
 static void test_rows(void **state)
 {
@@ -392,6 +427,7 @@ int main(void)
         const struct CMUnitTest plain[] = {
             cmocka_unit_test(test_tables),
             cmocka_unit_test(test_rows),
+            cmocka_unit_test(test_docs_table),
             cmocka_unit_test(test_set),
             cmocka_unit_test_setup_teardown(test_ini_default, ini_setup, ini_teardown),
             cmocka_unit_test_setup_teardown(test_ini_round_trip, ini_setup, ini_teardown),
