@@ -4,10 +4,12 @@
 operation = its command and the GET RESPONSEs of its answer), on several readers in turn, so
 that a timed card and an instant card are measured side by side under the same load.
 
-apdu_timing.py [--reps N] [--pin PIN] OP=SLOT... -- READER...
+apdu_timing.py [--reps N | --duration SECONDS] [--pin PIN] OP=SLOT... -- READER...
   OP: verify, select, read-cert (SLOT: the certificate's key reference), sign-rsa1024,
   sign-rsa2048, sign-p256, sign-p384 (SLOT: the key's reference; VERIFY is sent first, untimed)
-Prints one JSON object: {"READER": {"OP": median ms, ...}, ...}, and the raw samples."""
+Prints one JSON object: the median, the minimum and every sample in ms, by reader and OP.
+With --duration, each OP is repeated on each reader for that long (one reader: while another
+client works on another card)."""
 import json
 import statistics
 import sys
@@ -85,11 +87,13 @@ def measure(conn, op, slot, pin, reps):
 
 
 def main(argv):
-    reps, pin, ops = 7, "123456", []
+    reps, pin, ops, duration = 7, "123456", [], 0.0
     i = 0
     while argv[i] != "--":
         if argv[i] == "--reps":
             reps, i = int(argv[i + 1]), i + 2
+        elif argv[i] == "--duration":
+            duration, i = float(argv[i + 1]), i + 2
         elif argv[i] == "--pin":
             pin, i = argv[i + 1], i + 2
         else:
@@ -107,14 +111,22 @@ def main(argv):
     out = {n: {} for n in names}
     raw = {n: {} for n in names}
     for op, slot in ops:
+        if duration:
+            end = time.monotonic() + duration
+            while time.monotonic() < end:
+                for n in names:
+                    raw[n].setdefault(op, []).extend(measure(conns[n], op, slot, pin, 1))
+            continue
         # the readers take turns, a few operations each, so that both see the same load
         for _ in range(3):
             for n in names:
                 raw[n].setdefault(op, []).extend(measure(conns[n], op, slot, pin, reps))
+    low = {n: {} for n in names}
     for n in names:
         for op, s in raw[n].items():
             out[n][op] = round(statistics.median(s), 3)
-    print(json.dumps({"median_ms": out, "samples_ms": raw}))
+            low[n][op] = round(min(s), 3)
+    print(json.dumps({"median_ms": out, "min_ms": low, "samples_ms": raw}))
 
 
 if __name__ == "__main__":
