@@ -47,7 +47,7 @@ struct pipeline {
         unsigned long commands;
         uint64_t touched_at[256]; /* CLOCK_MONOTONIC µs of the last touch, by key reference */
         struct command cur;
-        struct timing timing; /* holds each answer for the card's timing personality */
+        struct timing timing; /* holds answers for the card's timing personality (finish) */
         size_t held_len;      /* of the answer it holds, in cur.rsp */
         struct vt_card card;
 };
@@ -74,10 +74,17 @@ static void note(struct command *c, const char *fmt, ...)
         va_end(ap);
 }
 
-/* The command is answered (rsp, n) or abandoned (rsp NULL): trace it. */
+/* The command is answered (rsp, n) or abandoned (rsp NULL): trace it. An answer the card's
+ * timing holds is traced when it leaves (on_timing_due), with the time it was held. */
 static void finish(struct pipeline *p, const uint8_t *rsp, size_t n)
 {
         struct command *c = &p->cur;
+        if (rsp && timing_hold(&p->timing)) {
+                c->pending = false;
+                c->waiting_touch = false;
+                c->timer = sd_event_source_disable_unref(c->timer);
+                return;
+        }
         if (p->trace.fd != -1) {
                 if (!c->start_us) { /* the trace started while the command ran */
                         clock_gettime(CLOCK_REALTIME, &c->when);
@@ -156,11 +163,11 @@ static int defer(struct pipeline *p, uint64_t usec, sd_event_time_handler_t fn)
         return 0;
 }
 
-/* The one point where a finished answer leaves (returned to the link, or sent when it was
- * deferred): the card's timing may hold it until its command's time has come (timing_hold.h). */
+/* Where a finished answer leaves (returned to the link, or sent when it was deferred): one the
+ * card's timing holds (finish) waits in cur.rsp until its command's time has come. */
 static bool hold(struct pipeline *p, uint8_t *rsp, size_t n)
 {
-        if (n >= LINK_APDU_DROP || !timing_hold(&p->timing))
+        if (n >= LINK_APDU_DROP || !timing_holding(&p->timing))
                 return false;
         if (rsp != p->cur.rsp) {
                 memcpy(p->cur.rsp, rsp, n);
@@ -173,6 +180,7 @@ static bool hold(struct pipeline *p, uint8_t *rsp, size_t n)
 static void on_timing_due(void *user)
 {
         struct pipeline *p = user;
+        finish(p, p->cur.rsp, p->held_len);
         link_respond(p->link, p->cur.rsp, p->held_len);
         OPENSSL_cleanse(p->cur.rsp, p->held_len);
 }
@@ -323,8 +331,11 @@ static void on_power(void *user, enum link_power power)
                 note(&p->cur, "card gone before the answer");
                 finish(p, NULL, 0);
         }
-        if (timing_cancel(&p->timing)) /* ... or before its time had come */
+        if (timing_cancel(&p->timing)) { /* ... or before its time had come */
+                note(&p->cur, "card gone before the answer");
+                finish(p, NULL, 0);
                 OPENSSL_cleanse(p->cur.rsp, p->held_len);
+        }
         vt_card_power_off(&p->card);
 }
 
