@@ -9,9 +9,9 @@
 #include <string.h>
 
 static const char *const kind_names[VT_OP_N] = {
-    [VT_OP_OTHER] = "other",     [VT_OP_SELECT] = "select",   [VT_OP_VERIFY] = "verify",
-    [VT_OP_READ_CERT] = "read-cert", [VT_OP_SIGN] = "sign",   [VT_OP_DECRYPT] = "decrypt",
-    [VT_OP_AGREE] = "agree",     [VT_OP_GENERATE] = "generate",
+    [VT_OP_OTHER] = "other",         [VT_OP_SELECT] = "select",     [VT_OP_VERIFY] = "verify",
+    [VT_OP_READ_CERT] = "read-cert", [VT_OP_SIGN] = "sign",         [VT_OP_DECRYPT] = "decrypt",
+    [VT_OP_AGREE] = "agree",         [VT_OP_GENERATE] = "generate",
 };
 
 /* Whether an op kind takes a key of alg (and only such kinds have an algorithm). */
@@ -232,8 +232,9 @@ void vt_timing_write(const struct vt_timing *t, struct vt_text *out)
                 if (us == base.us[op.kind][op.alg])
                         continue;
                 if (!any)
-                        vt_text_put(out, "\n; what this card's commands take, in ms, where it differs "
-                                         "from timing = %s\n[timing]\n",
+                        vt_text_put(out,
+                                    "\n; what this card's commands take, in ms, where it differs "
+                                    "from timing = %s\n[timing]\n",
                                     t->name);
                 any = true;
                 vt_timing_row_name(op, name, sizeof(name));

@@ -14,11 +14,11 @@
 
 struct timing {
         struct vt_timing table;
-        bool active;         /* the table has a cost: commands are clocked */
+        bool active; /* the table has a cost: commands are clocked */
         sd_event *event;
         sd_event_source *timer;
-        uint64_t arrived_us; /* CLOCK_MONOTONIC µs when the current command arrived */
-        uint32_t cost_us;    /* what it costs (0 until the card says what it is) */
+        uint64_t arrived_us;     /* CLOCK_MONOTONIC µs when the current command arrived */
+        uint32_t cost_us;        /* what it costs (0 until the card says what it is) */
         void (*due)(void *user); /* a held answer's time has come */
         void *user;
 };

@@ -184,10 +184,9 @@ struct load {
         bool timing_rows[VT_OP_N][VT_CRYPTO_N_ALGS]; /* the [timing] rows given */
 };
 
-static const char *const card_keys[] = {"profile",        "applets", "applet",          "atr",
-                                        "guid",           "serial",  "version",         "firmware",
-                                        "pin_complexity", "compat",  "yubikey_mgmt_aid",
-                                        "timing"};
+static const char *const card_keys[] = {"profile",        "applets", "applet",           "atr",
+                                        "guid",           "serial",  "version",          "firmware",
+                                        "pin_complexity", "compat",  "yubikey_mgmt_aid", "timing"};
 
 static bool is_card_key(const char *key)
 {
@@ -204,7 +203,9 @@ static const char *timing_names(char *buf, size_t n)
         buf[0] = 0;
         for (size_t i = 0; vt_timing_at(i) && used < n; i++)
                 used += (size_t)snprintf(buf + used, n - used, "%s%s",
-                                         i == 0 ? "" : vt_timing_at(i + 1) ? ", " : " or ",
+                                         i == 0                ? ""
+                                         : vt_timing_at(i + 1) ? ", "
+                                                               : " or ",
                                          vt_timing_at(i));
         return buf;
 }

@@ -119,11 +119,11 @@ static void test_set(void **state)
         static const struct {
                 const char *ms;
                 uint32_t us;
-        } good[] = {{"250", 250000}, {"0.5", 500},    {"138.491", 138491},
+        } good[] = {{"250", 250000}, {"0.5", 500},        {"138.491", 138491},
                     {"0", 0},        {"60000", 60000000}, {"007.250", 7250}};
-        static const char *const bad[] = {"",    "1.",   ".5",        "1.2345", "60000.001",
-                                          "-1",  "abc",  "1e3",       " 5",     "5 ",
-                                          "0x10", "70000", "99999999999999999999"};
+        static const char *const bad[] = {
+            "",   "1.", ".5",   "1.2345", "60000.001",           "-1", "abc", "1e3",
+            " 5", "5 ", "0x10", "70000",  "99999999999999999999"};
         struct vt_timing t;
         char err[256], ms[16];
         (void)state;
@@ -235,9 +235,9 @@ static void test_ini_round_trip(void **state)
 {
         struct ini_fixture *f = *state;
         char err[512] = "", dir[80];
-        struct vt_image *img =
-            parse_with(f, "\n[timing]\nverify = 20\nsign-rsa2048 = 250.5\n[card]\ntiming = yubikey5\n",
-                       err, sizeof(err));
+        struct vt_image *img = parse_with(
+            f, "\n[timing]\nverify = 20\nsign-rsa2048 = 250.5\n[card]\ntiming = yubikey5\n", err,
+            sizeof(err));
         if (!img)
                 fail_msg("%s", err);
         assert_string_equal(img->timing.name, "yubikey5");
@@ -389,16 +389,18 @@ static void test_piv_ops(void **state)
         assert_int_equal(vt_timing_cost(&yk, op), 138491);
         EXPECT_OP(op_chained(f, 0x07, 0x9A, t, rsa_template(t, false)), VT_OP_DECRYPT,
                   VT_CRYPTO_RSA2048);
-        op = op_of(f, "00 87 11 9C 26 7C 24 82 00 81 20"
-                      " 11 11 11 11 11 11 11 11 11 11 11 11 11 11 11 11"
-                      " 11 11 11 11 11 11 11 11 11 11 11 11 11 11 11 11 00",
+        op = op_of(f,
+                   "00 87 11 9C 26 7C 24 82 00 81 20"
+                   " 11 11 11 11 11 11 11 11 11 11 11 11 11 11 11 11"
+                   " 11 11 11 11 11 11 11 11 11 11 11 11 11 11 11 11 00",
                    &ready);
         EXPECT_OP(op, VT_OP_SIGN, VT_CRYPTO_P256);
         assert_int_equal(vt_timing_cost(&yk, op), 71572);
-        op = op_of(f, "00 87 14 9D 36 7C 34 82 00 81 30"
-                      " 11 11 11 11 11 11 11 11 11 11 11 11 11 11 11 11"
-                      " 11 11 11 11 11 11 11 11 11 11 11 11 11 11 11 11"
-                      " 11 11 11 11 11 11 11 11 11 11 11 11 11 11 11 11 00",
+        op = op_of(f,
+                   "00 87 14 9D 36 7C 34 82 00 81 30"
+                   " 11 11 11 11 11 11 11 11 11 11 11 11 11 11 11 11"
+                   " 11 11 11 11 11 11 11 11 11 11 11 11 11 11 11 11"
+                   " 11 11 11 11 11 11 11 11 11 11 11 11 11 11 11 11 00",
                    &ready);
         EXPECT_OP(op, VT_OP_SIGN, VT_CRYPTO_P384);
         assert_int_equal(vt_timing_cost(&yk, op), 118563);
@@ -410,8 +412,7 @@ static void test_piv_ops(void **state)
         EXPECT_OP(op_of(f, "00 87 E0 82 07 7C 05 82 00 81 01 AA 00", &ready), VT_OP_SIGN,
                   VT_CRYPTO_ED25519);
         /* the management key's challenge and a slot without a key cost as any command */
-        EXPECT_OP(op_of(f, "00 87 03 9B 04 7C 02 80 00 00", &ready), VT_OP_OTHER,
-                  VT_CRYPTO_NONE);
+        EXPECT_OP(op_of(f, "00 87 03 9B 04 7C 02 80 00 00", &ready), VT_OP_OTHER, VT_CRYPTO_NONE);
         EXPECT_OP(op_of(f, "00 87 11 85 07 7C 05 82 00 81 01 AA 00", &ready), VT_OP_OTHER,
                   VT_CRYPTO_NONE);
         /* a key generation by the algorithm it asks for */
