@@ -152,10 +152,10 @@ bool vt_timing_row_name(struct vt_op op, char *buf, size_t n)
 
 bool vt_timing_row_at(size_t i, struct vt_op *op)
 {
-        for (uint8_t k = 0; k < VT_OP_N; k++)
-                for (uint8_t a = 0; a < VT_CRYPTO_N_ALGS; a++)
-                        if (kind_takes(k, a) && i-- == 0) {
-                                *op = (struct vt_op){k, a};
+        for (unsigned k = 0; k < VT_OP_N; k++)
+                for (unsigned a = 0; a < VT_CRYPTO_N_ALGS; a++)
+                        if (kind_takes((uint8_t)k, (uint8_t)a) && i-- == 0) {
+                                *op = (struct vt_op){(uint8_t)k, (uint8_t)a};
                                 return true;
                         }
         return false;

@@ -371,10 +371,9 @@ static struct vt_op piv_op(void *ctx, const struct apdu *a)
                 if ((op.alg = (uint8_t)vt_alg_crypto(s->alg)) == VT_CRYPTO_NONE)
                         break;
                 rest = rd_init(a->data, a->lc);
-                if (rd_tlv(&rest, &tag, &body) == 0 && tag == TAG_DYN_AUTH &&
-                    rd_find(body, TAG_EXPONENT, &v) == 0)
-                        op.kind = VT_OP_AGREE;
-                else if (s->alg == VT_ALG_X25519)
+                if (s->alg == VT_ALG_X25519 ||
+                    (rd_tlv(&rest, &tag, &body) == 0 && tag == TAG_DYN_AUTH &&
+                     rd_find(body, TAG_EXPONENT, &v) == 0))
                         op.kind = VT_OP_AGREE;
                 else if (vt_crypto_info((enum vt_crypto_alg)op.alg)->kind == VT_KIND_RSA &&
                          !asks_signature(a))
