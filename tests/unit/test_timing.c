@@ -380,6 +380,7 @@ static void test_piv_ops(void **state)
         /* its GET RESPONSEs belong to it: answered at once, no cost of their own */
         op = op_of(f, "00 C0 00 00 00", &ready);
         assert_false(ready);
+        assert_int_equal(vt_timing_cost(&yk, op), 0);
         EXPECT_OP(op_of(f, "00 CB 3F FF 05 5C 03 5F C1 02 00", &ready), VT_OP_OTHER,
                   VT_CRYPTO_NONE);
 
