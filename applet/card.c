@@ -287,6 +287,18 @@ static bool class_ok(const struct vt_card *c, uint8_t cla)
                             c->applets[c->selected].proprietary_class);
 }
 
+/* What a whole command is, for a timing table: SELECT is the card's, the rest the selected
+ * applet's. */
+static struct vt_op op_of(const struct vt_card *c, const struct apdu *a)
+{
+        const struct vt_applet *ap = c->selected >= 0 ? &c->applets[c->selected] : NULL;
+        if (a->ins == INS_SELECT && a->p1 == 0x04)
+                return (struct vt_op){VT_OP_SELECT, VT_CRYPTO_NONE};
+        if (ap && ap->op)
+                return ap->op(ap->ctx, a);
+        return (struct vt_op){VT_OP_OTHER, VT_CRYPTO_NONE};
+}
+
 void vt_card_receive(struct vt_card *c, const uint8_t *cmd, size_t len, uint8_t *out,
                      struct vt_card_step *step)
 {
@@ -330,6 +342,7 @@ void vt_card_receive(struct vt_card *c, const uint8_t *cmd, size_t len, uint8_t 
                 step->touch = c->applets[c->selected].touch(c->applets[c->selected].ctx, &a,
                                                             &step->touch_key);
         c->ready_secrecy = step->secrecy;
+        step->op = op_of(c, &a);
 }
 
 size_t vt_card_execute(struct vt_card *c, uint8_t *out)

@@ -12,6 +12,7 @@
 
 #include "apdu.h"
 #include "buf.h"
+#include "timing.h"
 #include "units_count.h"
 
 #include <stdbool.h>
@@ -63,6 +64,8 @@ struct vt_applet_status {
  *              its header and the data gathered so far)
  *   touch      whether the command needs a touch; *key names the key a cached touch is for
  *   ins_name   "VERIFY", ... for traces; NULL for an unknown INS
+ *   op         what the command is as a token's time for it is measured (applet/timing.h):
+ *              the key's algorithm for a signature, ...; NULL: every command is VT_OP_OTHER
  *   status     PIN state for the card's status
  *   destroy    frees ctx when the card is released
  * process and select return a status word, or an internal failure SW_FAIL_* (sw.h) that the
@@ -81,6 +84,7 @@ struct vt_applet {
         unsigned (*secrecy)(void *ctx, const struct apdu *a);
         enum vt_touch_need (*touch)(void *ctx, const struct apdu *a, uint8_t *key);
         const char *(*ins_name)(uint8_t ins);
+        struct vt_op (*op)(void *ctx, const struct apdu *a);
         void (*status)(void *ctx, struct vt_applet_status *st);
         void (*destroy)(void *ctx);
         uint16_t idle_get_response_sw;
@@ -138,6 +142,9 @@ struct vt_card_step {
         unsigned secrecy; /* VT_SECRET_* of this APDU and of its answer */
         enum vt_touch_need touch; /* when ready */
         uint8_t touch_key;
+        /* when ready: what the command is, for a timing table; an APDU answered at once (a
+         * part of a chain, GET RESPONSE: their time is their command's) costs nothing */
+        struct vt_op op;
 };
 
 /* Takes one command APDU. When the step is ready, cmd must stay unchanged until

@@ -8,6 +8,7 @@
 #ifndef VT_CARD_IMAGE_H
 #define VT_CARD_IMAGE_H
 
+#include "timing.h"
 #include "units_count.h"
 
 #include <stdbool.h>
@@ -39,13 +40,14 @@ struct vt_image {
         size_t atr_len;
         uint8_t guid[16];
         uint32_t serial;
-        uint8_t version[3];    /* the firmware version the card reports */
-        bool firmware;         /* version is the YubiKey firmware the card answers as, defaults
-                                  included (card.ini firmware); false for an image made before
-                                  (card.ini version): its management key defaults to 3DES */
-        bool pin_complexity;   /* 5.7's PIN complexity: trivial PINs and PUKs refused (a
-                                  device setting: READ CONFIG reports it) */
-        bool yubikey_mgmt_aid; /* answer SELECT of the YubiKey management AID (compat's) */
+        uint8_t version[3];      /* the firmware version the card reports */
+        bool firmware;           /* version is the YubiKey firmware the card answers as, defaults
+                                    included (card.ini firmware); false for an image made before
+                                    (card.ini version): its management key defaults to 3DES */
+        bool pin_complexity;     /* 5.7's PIN complexity: trivial PINs and PUKs refused (a
+                                    device setting: READ CONFIG reports it) */
+        bool yubikey_mgmt_aid;   /* answer SELECT of the YubiKey management AID (compat's) */
+        struct vt_timing timing; /* how long its commands take (card.ini timing, [timing]) */
 
         /* the applets, in card.ini's order (applets = ...) */
         struct vt_image_unit units[VT_IMAGE_UNITS_MAX];

@@ -9,6 +9,7 @@
 #include "progress.h"
 #include "registry.h"
 #include "text.h"
+#include "timing.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -112,6 +113,9 @@ static void usage(FILE *f)
             "  --compat MODE        none (default) or yubikey: the card presents a YubiKey 5\n"
             "                       NFC's ATR and answers the YubiKey management AID, for\n"
             "                       tools that only trust YubiKeys (card.ini: [card] compat)\n"
+            "  --timing NAME        how long the card's commands take (card.ini: [card]\n"
+            "                       timing): instant (default) or yubikey5, a YubiKey 5 NFC's\n"
+            "                       measured times (see docs/timing.md)\n"
             "  --firmware VERSION   the YubiKey 5 firmware the card answers as (card.ini:\n"
             "                       [card] firmware); default 5.4.3, or 5.7.1 when a key asked\n"
             "                       for needs it:\n"
@@ -140,7 +144,8 @@ static void usage(FILE *f)
             "                       descriptor N), file:PATH or env:NAME (the variable is\n"
             "                       removed once read); its first line, without the newline\n"
             "  --list WHAT          the names of one table, one a line, and nothing else:\n"
-            "                       profiles, compat or firmware (what completion offers)\n"
+            "                       profiles, compat, firmware or timing (what completion\n"
+            "                       offers)\n"
             "  -h, --help           this text\n"
             "\n"
             "Without --generate and --import the profile's keys are made: piv: rsa2048 in 9a\n"
@@ -160,6 +165,7 @@ static int list(const char *what)
             {"profiles", vt_profile_at},
             {"compat", vt_compat_at},
             {"firmware", vt_firmware_at},
+            {"timing", vt_timing_at},
         };
         for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
                 if (strcmp(what, tables[t].what) != 0)
@@ -168,7 +174,8 @@ static int list(const char *what)
                         printf("%s\n", tables[t].name_at(i));
                 return fflush(stdout) == 0 ? 0 : 1;
         }
-        fprintf(stderr, "vtoken init: --list profiles, compat or firmware, not '%s'\n", what);
+        fprintf(stderr, "vtoken init: --list profiles, compat, firmware or timing, not '%s'\n",
+                what);
         return EX_USAGE;
 }
 
@@ -349,6 +356,7 @@ int vt_cmd_init(int argc, char **argv)
                 O_P12_FROM,
                 O_SHOW_PIN,
                 O_LIST,
+                O_TIMING,
                 O_UNIT /* the units' options: O_UNIT + k */
         };
         static const struct option base[] = {
@@ -372,6 +380,7 @@ int vt_cmd_init(int argc, char **argv)
             {"puk-from", required_argument, NULL, O_PUK_FROM},
             {"p12-pass-from", required_argument, NULL, O_P12_FROM},
             {"list", required_argument, NULL, O_LIST},
+            {"timing", required_argument, NULL, O_TIMING},
             {"help", no_argument, NULL, 'h'},
         };
         enum { N_BASE = sizeof(base) / sizeof(base[0]) };
@@ -486,6 +495,17 @@ int vt_cmd_init(int argc, char **argv)
                 case O_FIRMWARE:
                         o.firmware = optarg;
                         break;
+                case O_TIMING: {
+                        struct vt_timing t;
+                        if (vt_timing_builtin(optarg, &t) < 0) {
+                                vt_names_join(names, sizeof(names), vt_timing_at, ", ", " or ");
+                                fprintf(stderr, "vtoken init: unknown timing '%s' (%s)\n", optarg,
+                                        names);
+                                goto out;
+                        }
+                        o.timing = optarg;
+                        break;
+                }
                 case O_COMPLEXITY:
                         o.pin_complexity = true;
                         break;
@@ -564,6 +584,8 @@ int vt_cmd_init(int argc, char **argv)
                 printf("Compatibility: %s\n", o.compat);
         if (firmware[0])
                 printf("Firmware: %s\n", firmware);
+        if (o.timing && strcmp(o.timing, "instant") != 0)
+                printf("Timing: %s\n", o.timing);
         if (made_certs_text(image, made, extra.n_made_certs) < 0) {
                 status = 1;
                 goto out;

@@ -23,6 +23,8 @@
 #include "pkcs11_names.h"
 #include "profile.h"
 #include "run_plain.h"
+#include "text.h"
+#include "timing.h"
 #include "tokens.h"
 #include "tree.h"
 #include "userns.h"
@@ -76,6 +78,7 @@ struct run {
         struct vt_pidfile pidfile;  /* plain, as root: pcsc-lite's pid file before the run */
         char driver_path[PATH_MAX]; /* vtoken's reader driver, with --transport driver */
         const char *trace;
+        const char *timing; /* --timing: every card's timing table, NULL for the images' own */
         long timeout_ms;
         bool verbose;
         char **command;
@@ -116,8 +119,8 @@ static void usage(FILE *f)
             f,
             "Usage: vtoken run [--card IMAGE | --fresh [PROFILE]]... [--reader-name NAME]\n"
             "                  [--transport driver|vpcd] [--isolation auto|namespaces|none]\n"
-            "                  [--trace FILE] [--timeout SECONDS] [--verbose] -- COMMAND "
-            "[ARGS...]\n"
+            "                  [--trace FILE] [--timing NAME] [--timeout SECONDS] [--verbose]\n"
+            "                  -- COMMAND [ARGS...]\n"
             "\n"
             "Runs COMMAND, on the caller's network, with a private PC/SC environment: its own\n"
             "pcscd and vtokend, in private mount and PID namespaces where they can be made, the\n"
@@ -144,6 +147,8 @@ static void usage(FILE *f)
             "                      own, PCSCLITE_CSOCK_NAME: the host's processes and /run/pcscd\n"
             "                      stay visible; see 'man vtoken')\n"
             "  --trace FILE        write an APDU trace of every card to FILE\n"
+            "  --timing NAME       every card answers in the time of NAME (instant or\n"
+            "                      yubikey5: a YubiKey 5 NFC), whatever its image says\n"
             "  --timeout SECONDS   how long to wait for the cards (default 30)\n"
             "  --verbose           show pcscd's and vtokend's logs\n"
             "  -h, --help          this text\n"
@@ -215,6 +220,7 @@ static int parse(struct run *r, int argc, char **argv)
             {"isolation", required_argument, NULL, 'i'},
             {"trace", required_argument, NULL, 't'},
             {"timeout", required_argument, NULL, 'T'},
+            {"timing", required_argument, NULL, 'M'},
             {"verbose", no_argument, NULL, 'v'},
             {"help", no_argument, NULL, 'h'},
             {0},
@@ -268,6 +274,18 @@ static int parse(struct run *r, int argc, char **argv)
                 case 't':
                         r->trace = optarg;
                         break;
+                case 'M': {
+                        struct vt_timing t;
+                        if (vt_timing_builtin(optarg, &t) < 0) {
+                                char names[128];
+                                vt_names_join(names, sizeof(names), vt_timing_at, ", ", " or ");
+                                fprintf(stderr, "vtoken run: unknown --timing '%s': expected %s\n",
+                                        optarg, names);
+                                return EX_USAGE;
+                        }
+                        r->timing = optarg;
+                        break;
+                }
                 case 'T':
                         r->timeout_ms = (long)(strtod(optarg, &end) * 1000);
                         if (*end || r->timeout_ms <= 0) {
@@ -471,6 +489,8 @@ static int write_vtokend_config(const struct run *r)
         for (size_t i = 0; i < r->n_cards; i++) {
                 n += (size_t)snprintf(buf + n, sizeof(buf) - n, "[card card%zu]\nimage = %s\n", i,
                                       r->cards[i].path);
+                if (r->timing)
+                        n += (size_t)snprintf(buf + n, sizeof(buf) - n, "timing = %s\n", r->timing);
                 if (uses_driver(r)) {
                         char sock[PATH_MAX + 32];
                         driver_socket(r, i, sock, sizeof(sock));

@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # bash completion for vtoken and vtokend. Installed as .../bash-completion/completions/vtoken
 # and .../vtokend, where bash-completion loads it on first use; `source` it to try it by hand.
-# The options of each command come from its own --help, and the names of profiles, compat modes
-# and firmware personalities from its tables (vtoken init --list), so they are never out of date.
+# The options of each command come from its own --help, and the names of profiles, compat modes,
+# firmware and timing personalities from its tables (vtoken init --list), so they are never out
+# of date.
 
 # The long and short options the help text of "$@" (a command line) names.
 _vtoken_options() {
@@ -69,6 +70,7 @@ _vtoken() {
         --compat) mapfile -t COMPREPLY < <(compgen -W "$("$prog" init --list compat 2>/dev/null)" -- "$cur") && return 0 ;;
         --transport) mapfile -t COMPREPLY < <(compgen -W "vpcd driver" -- "$cur") && return 0 ;;
         --firmware) mapfile -t COMPREPLY < <(compgen -W "$("$prog" init --list firmware 2>/dev/null)" -- "$cur") && return 0 ;;
+        --timing) mapfile -t COMPREPLY < <(compgen -W "$("$prog" init --list timing 2>/dev/null)" -- "$cur") && return 0 ;;
         -g | --generate | -i | --import | --eku)
           mapfile -t COMPREPLY < <(compgen -W "$slots" -- "$cur")
           return 0 ;;

@@ -285,6 +285,15 @@ static int card_key(struct parse *p, const char *name, const char *value)
                 }
                 return copy_value(p, cc->profile, sizeof(cc->profile), name, value);
         }
+        if (strcmp(name, "timing") == 0) {
+                struct vt_timing t;
+                if (vt_timing_builtin(value, &t) < 0) {
+                        char names[128];
+                        vt_names_join(names, sizeof(names), vt_timing_at, ", ", " or ");
+                        return fail(p, p->line, "unknown timing '%s': expected %s", value, names);
+                }
+                return copy_value(p, cc->timing, sizeof(cc->timing), name, value);
+        }
         if (strcmp(name, "touch-timeout") == 0) {
                 char *end;
                 errno = 0;
@@ -331,7 +340,7 @@ static int daemon_key(struct parse *p, const char *name, const char *value)
 }
 
 static const char *const card_keys[] = {"image",     "vpcd",   "profile", "touch-timeout",
-                                        "transport", "socket", NULL};
+                                        "transport", "socket", "timing",  NULL};
 static const char *const daemon_keys[] = {"control", "trace", "log-level", "pcscd-user", NULL};
 
 /* Whether the key was given before in this card's section, or in [daemon] (which may come in

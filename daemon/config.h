@@ -30,8 +30,9 @@ struct conf_card {
         uint16_t port;
         char socket[VT_CONF_SOCKET_MAX + 1]; /* driver: the socket vtokend listens on */
         uint32_t touch_timeout_ms;           /* how long a command waits for a touch before 69 82 */
-        uid_t pcscd_uid;                     /* [daemon] pcscd-user, VT_UID_NONE when not set */
-        int line;                            /* of the section header, for messages */
+        char timing[32]; /* a timing table that replaces the image's (applet/timing.h), or "" */
+        uid_t pcscd_uid; /* [daemon] pcscd-user, VT_UID_NONE when not set */
+        int line;        /* of the section header, for messages */
 };
 
 struct conf {

@@ -110,12 +110,14 @@ static bool same_card(const struct conf_card *a, const struct conf_card *b)
 }
 
 /* A card kept by a reload takes the new settings that do not change its identity: the touch
- * timeout, and the daemon-wide trace file when its trace came from the configuration. */
+ * timeout, the timing, and the daemon-wide trace file when its trace came from the
+ * configuration. */
 static void keep_card(struct manager *m, struct served_card *sc, const struct conf_card *cc,
                       const char *trace)
 {
         struct pipeline *p = served_card_pipeline(sc);
         served_card_set_touch_timeout(sc, cc->touch_timeout_ms);
+        served_card_set_timing(sc, cc->timing);
         if (strcmp(trace, m->conf.trace) == 0)
                 return;
         struct pipeline_status st;

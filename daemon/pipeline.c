@@ -4,6 +4,7 @@
 #include "log.h"
 #include "registry.h"
 #include "sw.h"
+#include "timing_hold.h"
 
 #include <openssl/crypto.h>
 
@@ -50,6 +51,8 @@ struct pipeline {
         struct vt_presence presence;
         uint64_t touched_us, inserted_us, wanted_until_us;
         struct command cur;
+        struct timing timing; /* holds answers for the card's timing personality (finish) */
+        size_t held_len;      /* of the answer it holds, in cur.rsp */
         struct vt_card card;
 };
 
@@ -76,10 +79,17 @@ static void note(struct command *c, const char *fmt, ...)
         va_end(ap);
 }
 
-/* The command is answered (rsp, n) or abandoned (rsp NULL): trace it. */
+/* The command is answered (rsp, n) or abandoned (rsp NULL): trace it. An answer the card's
+ * timing holds is traced when it leaves (on_timing_due), with the time it was held. */
 static void finish(struct pipeline *p, const uint8_t *rsp, size_t n)
 {
         struct command *c = &p->cur;
+        if (rsp && timing_hold(&p->timing)) {
+                c->pending = false;
+                c->waiting_touch = false;
+                c->timer = sd_event_source_disable_unref(c->timer);
+                return;
+        }
         if (p->trace.fd != -1) {
                 if (!c->start_us) { /* the trace started while the command ran */
                         clock_gettime(CLOCK_REALTIME, &c->when);
@@ -200,10 +210,32 @@ static int defer(struct pipeline *p, uint64_t usec, sd_event_time_handler_t fn)
         return 0;
 }
 
+/* Where a finished answer leaves (returned to the link, or sent when it was deferred): one the
+ * card's timing holds (finish) waits in cur.rsp until its command's time has come. */
+static bool hold(struct pipeline *p, uint8_t *rsp, size_t n)
+{
+        if (n >= LINK_APDU_DROP || !timing_holding(&p->timing))
+                return false;
+        if (rsp != p->cur.rsp) {
+                memcpy(p->cur.rsp, rsp, n);
+                OPENSSL_cleanse(rsp, n);
+        }
+        p->held_len = n;
+        return true;
+}
+
+static void on_timing_due(void *user)
+{
+        struct pipeline *p = user;
+        finish(p, p->cur.rsp, p->held_len);
+        link_respond(p->link, p->cur.rsp, p->held_len);
+        OPENSSL_cleanse(p->cur.rsp, p->held_len);
+}
+
 /* Answers a deferred command now. */
 static void respond(struct pipeline *p, size_t n)
 {
-        if (n == LINK_APDU_PENDING)
+        if (n == LINK_APDU_PENDING || hold(p, p->cur.rsp, n))
                 return;
         link_respond(p->link, p->cur.rsp, n);
         OPENSSL_cleanse(p->cur.rsp, n);
@@ -242,6 +274,12 @@ static size_t proceed(struct pipeline *p, uint8_t *out)
         struct vt_card_step step;
         vt_card_receive(&p->card, c->cmd, c->len, out, &step);
         c->secrecy = step.secrecy;
+        if (step.ready) {
+                char held[64];
+                timing_op(&p->timing, step.op, held, sizeof(held));
+                if (held[0])
+                        note(c, "%s", held);
+        }
         if (!step.ready) {
                 finish(p, out, step.len);
                 return step.len;
@@ -275,9 +313,8 @@ static int on_delayed(sd_event_source *s, uint64_t usec, void *userdata)
         return 0;
 }
 
-static size_t on_apdu(void *user, const uint8_t *cmd, size_t len, uint8_t *out)
+static size_t take(struct pipeline *p, const uint8_t *cmd, size_t len, uint8_t *out)
 {
-        struct pipeline *p = user;
         struct command *c = &p->cur;
         if (len > sizeof(c->cmd)) /* no transport carries one: never reached */
                 return put_sw(out, SW_WRONG_LENGTH);
@@ -285,6 +322,7 @@ static size_t on_apdu(void *user, const uint8_t *cmd, size_t len, uint8_t *out)
         c->len = len;
         p->commands++;
         c->note[0] = '\0';
+        timing_arrive(&p->timing);
         /* the hot path: the clocks and the command's name only for a trace; a deferred
          * answer starts its clock in defer() */
         c->start_us = 0;
@@ -328,6 +366,13 @@ static size_t on_apdu(void *user, const uint8_t *cmd, size_t len, uint8_t *out)
         return proceed(p, out);
 }
 
+static size_t on_apdu(void *user, const uint8_t *cmd, size_t len, uint8_t *out)
+{
+        struct pipeline *p = user;
+        size_t n = take(p, cmd, len, out);
+        return hold(p, out, n) ? LINK_APDU_PENDING : n;
+}
+
 static size_t on_atr(void *user, uint8_t *out)
 {
         struct pipeline *p = user;
@@ -349,6 +394,11 @@ static void on_power(void *user, enum link_power power)
         if (p->cur.pending) { /* the link dropped or the card was removed before the answer */
                 note(&p->cur, "card gone before the answer");
                 finish(p, NULL, 0);
+        }
+        if (timing_cancel(&p->timing)) { /* ... or before its time had come */
+                note(&p->cur, "card gone before the answer");
+                finish(p, NULL, 0);
+                OPENSSL_cleanse(p->cur.rsp, p->held_len);
         }
         vt_card_power_off(&p->card);
 }
@@ -376,6 +426,7 @@ int pipeline_new(sd_event *event, const char *name, struct vt_image *img,
         p->changed = changed;
         p->user = user;
         p->trace.fd = -1;
+        timing_init(&p->timing, event, on_timing_due, p);
         p->handler = (struct link_handler){.user = p,
                                            .apdu = on_apdu,
                                            .atr = on_atr,
@@ -405,6 +456,7 @@ void pipeline_free(struct pipeline *p)
                 return;
         p->cur.timer = sd_event_source_disable_unref(p->cur.timer);
         p->cur.pending = false;
+        timing_cancel(&p->timing);
         trace_sink_close(&p->trace);
         vt_card_release(&p->card);
         OPENSSL_cleanse(&p->cur, sizeof(p->cur));
@@ -436,6 +488,16 @@ void pipeline_status(const struct pipeline *p, struct pipeline_status *st)
             .touch_timeout_ms = p->touch_timeout_ms,
         };
         vt_card_status(&p->card, &st->card);
+}
+
+void pipeline_set_timing(struct pipeline *p, const struct vt_timing *table)
+{
+        timing_set(&p->timing, table);
+}
+
+const char *pipeline_timing(const struct pipeline *p)
+{
+        return p->timing.table.name;
 }
 
 void pipeline_set_touch_timeout(struct pipeline *p, uint32_t ms)

@@ -48,6 +48,10 @@ struct pipeline_status {
 void pipeline_status(const struct pipeline *p, struct pipeline_status *st);
 
 void pipeline_set_touch_timeout(struct pipeline *p, uint32_t ms);
+/* The timing table the card's answers keep from now on (applet/timing.h; instant at first),
+ * and its name. */
+void pipeline_set_timing(struct pipeline *p, const struct vt_timing *table);
+const char *pipeline_timing(const struct pipeline *p);
 /* Warm reset of the card. */
 void pipeline_reset(struct pipeline *p);
 /* Tracing on to path (NULL: to the daemon's log) in fmt, or off; 0 or a negative errno. */

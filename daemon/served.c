@@ -81,6 +81,7 @@ int served_card_new(sd_event *event, const struct conf_card *cc, const char *tra
                 served_card_free(sc);
                 return r;
         }
+        served_card_set_timing(sc, cc->timing);
         if (trace && *trace) {
                 r = pipeline_trace(sc->pipeline, true, trace, trace_format_for(trace));
                 if (r < 0) {
@@ -124,6 +125,16 @@ const struct conf_card *served_card_conf(const struct served_card *sc)
 struct pipeline *served_card_pipeline(struct served_card *sc)
 {
         return sc->pipeline;
+}
+
+void served_card_set_timing(struct served_card *sc, const char *name)
+{
+        /* the card's own timing, unless its [card] section in vtokend.conf names another */
+        struct vt_timing timing = sc->img->timing;
+        snprintf(sc->conf.timing, sizeof(sc->conf.timing), "%s", name);
+        if (name[0])
+                vt_timing_builtin(name, &timing);
+        pipeline_set_timing(sc->pipeline, &timing);
 }
 
 void served_card_set_touch_timeout(struct served_card *sc, uint32_t ms)
@@ -218,6 +229,7 @@ static void status_json(const struct served_card *sc, const struct pipeline_stat
         json_array_end(&faults);
         json_member_bool(&j, "waiting_for_touch", st->waiting_touch);
         json_member_uint(&j, "touch_timeout_ms", st->touch_timeout_ms);
+        json_member_string(&j, "timing", pipeline_timing(sc->pipeline));
         json_member_bool(&j, "slot_taken", link_unheard(sc->link));
         json_object_end(&j);
 }

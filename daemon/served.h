@@ -30,6 +30,8 @@ void served_card_attach(struct served_card *sc, struct link *l);
 const struct conf_card *served_card_conf(const struct served_card *sc);
 struct pipeline *served_card_pipeline(struct served_card *sc);
 /* A reload keeps the card: the settings that do not change its identity. */
+/* The timing table named name (vtokend.conf's timing), or the image's own for "". */
+void served_card_set_timing(struct served_card *sc, const char *name);
 void served_card_set_touch_timeout(struct served_card *sc, uint32_t ms);
 
 /* "waiting for vpcd HOST:PORT" (or "driver PATH"), "connected", "powered" or "removed", into

@@ -450,6 +450,8 @@ static int identity(struct build *b)
         if (b->o->compat && vt_compat_parse(b->o->compat, &compat) < 0)
                 return refuse(b, "unknown compat '%s' (none or yubikey)", b->o->compat);
         vt_image_set_compat(img, compat);
+        if (b->o->timing && vt_timing_builtin(b->o->timing, &img->timing) < 0)
+                return refuse(b, "unknown timing '%s'", b->o->timing);
         return 0;
 }
 

@@ -53,6 +53,7 @@ struct vt_init_opts {
         const char *ca_key, *ca_cert;     /* files; issue generated certificates with this CA */
         bool force;                       /* replace an existing image */
         const char *compat;               /* card.ini's compat: "none" (NULL) or "yubikey" */
+        const char *timing;               /* card.ini's timing: "instant" (NULL), "yubikey5" */
         const char *firmware;             /* "5.4.3", "5.7.1", ...; NULL: 5.4.3, or 5.7.1 when a
                                              key needs it (RSA-3072/4096, Ed25519, X25519) */
         bool pin_complexity;              /* 5.7's PIN complexity (firmware 5.7 or later) */

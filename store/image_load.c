@@ -16,6 +16,10 @@
  *                 compat (none|yubikey; optional, default none). compat = yubikey makes the
  *                 card present a YubiKey 5 NFC's ATR and answer the YubiKey management AID
  *                 whatever atr and yubikey_mgmt_aid say; they stay in the file for none.
+ *                 timing (optional, default instant): the table of how long each command
+ *                 takes (applet/timing.h: instant | yubikey5).
+ *       [timing]  optional: rows of the timing table this card changes, in milliseconds
+ *                 (`sign-rsa2048 = 250`; docs/timing.md), each row once.
  *       Every other key and section belongs to one of the applets (its codec's ini_key): PIV's
  *       global_pin, [pin], [puk] and [slot 9a] (applet/piv/piv_codec.c). Those of an applet the
  *       card does not carry are ignored: images made before wrote PIV's on every card.
@@ -177,11 +181,12 @@ struct load {
         size_t n_units;
         /* states of the units the card does not carry, only to recognise their keys */
         void *scratch[VT_IMAGE_UNITS_MAX * 2];
+        bool timing_rows[VT_OP_N][VT_CRYPTO_N_ALGS]; /* the [timing] rows given */
 };
 
-static const char *const card_keys[] = {"profile",        "applets", "applet",          "atr",
-                                        "guid",           "serial",  "version",         "firmware",
-                                        "pin_complexity", "compat",  "yubikey_mgmt_aid"};
+static const char *const card_keys[] = {"profile",        "applets", "applet",           "atr",
+                                        "guid",           "serial",  "version",          "firmware",
+                                        "pin_complexity", "compat",  "yubikey_mgmt_aid", "timing"};
 
 static bool is_card_key(const char *key)
 {
@@ -189,6 +194,39 @@ static bool is_card_key(const char *key)
                 if (strcmp(key, card_keys[i]) == 0)
                         return true;
         return false;
+}
+
+/* "instant or yubikey5" */
+static const char *timing_names(char *buf, size_t n)
+{
+        size_t used = 0;
+        buf[0] = 0;
+        for (size_t i = 0; vt_timing_at(i) && used < n; i++)
+                used += (size_t)snprintf(buf + used, n - used, "%s%s",
+                                         i == 0                ? ""
+                                         : vt_timing_at(i + 1) ? ", "
+                                                               : " or ",
+                                         vt_timing_at(i));
+        return buf;
+}
+
+/* A row of [timing]: the card's table (its base read in the first pass) changed. */
+static int timing_row(struct vt_ini *ini, const char *key, const char *v)
+{
+        struct load *l = ini->user;
+        struct vt_timing *t = &l->img->timing;
+        struct vt_op op;
+        char why[200], name[32];
+        if (vt_timing_set(t, key, v, why, sizeof(why)) < 0)
+                return vt_ini_fail(ini, "%s", why);
+        for (size_t i = 0; vt_timing_row_at(i, &op); i++) {
+                if (!vt_timing_row_name(op, name, sizeof(name)) || strcmp(name, key) != 0)
+                        continue;
+                if (l->timing_rows[op.kind][op.alg])
+                        return vt_ini_fail(ini, "timing row '%s' given twice", key);
+                l->timing_rows[op.kind][op.alg] = true;
+        }
+        return 1;
 }
 
 static int card_key(struct vt_ini *ini, const char *key, const char *v)
@@ -233,6 +271,10 @@ static int card_key(struct vt_ini *ini, const char *key, const char *v)
         } else if (strcmp(key, "compat") == 0) {
                 if (vt_compat_parse(v, &l->compat) < 0)
                         return vt_ini_fail(ini, "compat must be none or yubikey, not '%s'", v);
+        } else if (strcmp(key, "timing") == 0) {
+                if (vt_timing_builtin(v, &img->timing) < 0)
+                        return vt_ini_fail(ini, "unknown timing '%s': expected %s", v,
+                                           timing_names(why, sizeof(why)));
         } else if (strcmp(key, "yubikey_mgmt_aid") == 0) {
                 if (vt_parse_bool(v, &img->yubikey_mgmt_aid) < 0)
                         return vt_ini_fail(ini, "%s must be yes or no", key);
@@ -279,6 +321,8 @@ static int unit_line(struct vt_ini *ini, const char *section, const char *key, c
 
         if (strcmp(section, "card") == 0 && is_card_key(key))
                 return 1; /* read in the first pass */
+        if (strcmp(section, "timing") == 0)
+                return timing_row(ini, key, v);
         for (size_t i = 0; i < img->n_units; i++) {
                 const struct vt_image_unit *iu = &img->units[i];
                 char why[200];

@@ -83,7 +83,10 @@ static int card_text(const struct vt_image *img, const struct vt_applet_unit *un
                                        "answers the\n; management AID, whatever atr and "
                                        "yubikey_mgmt_aid say\n");
                 vt_text_put(t, "compat = %s\n", compat ? "yubikey" : "none");
+                if (strcmp(img->timing.name, "instant") != 0 || !vt_timing_is_builtin(&img->timing))
+                        vt_text_put(t, "timing = %s\n", img->timing.name);
         }
+        vt_timing_write(&img->timing, t);
         return 0;
 }
 

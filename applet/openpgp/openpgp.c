@@ -239,6 +239,59 @@ static enum vt_touch_need pgp_touch(void *ctx, const struct apdu *a, uint8_t *ke
         }
 }
 
+/* The algorithm of key slot ref's key for a timing table; NONE when it holds no key. */
+static uint8_t key_alg(const struct vt_pgp *p, int ref)
+{
+        const struct pgp_key *k = &p->st->keys[ref];
+        const struct pgp_alg *alg = k->key ? pgp_alg_of_attr(k->attr, k->attr_len, ref) : NULL;
+        return alg ? (uint8_t)alg->alg : VT_CRYPTO_NONE;
+}
+
+/* What a whole command is for a timing table: a password check, the cardholder certificate
+ * read, and the key operations by the key's algorithm (a key generation by the attributes of
+ * the slot its CRT names). */
+static struct vt_op pgp_op(void *ctx, const struct apdu *a)
+{
+        const struct vt_pgp *p = ctx;
+        struct vt_op op = {VT_OP_OTHER, VT_CRYPTO_NONE};
+        int ref = -1;
+        uint8_t kind = VT_OP_OTHER;
+
+        if (a->ins == INS_VERIFY && a->lc) {
+                op.kind = VT_OP_VERIFY;
+        } else if (a->ins == INS_GET_DATA && p1p2(a) == 0x7F21) {
+                op.kind = VT_OP_READ_CERT;
+        } else if (a->ins == INS_PSO && p1p2(a) == PSO_CDS) {
+                ref = PGP_SIG;
+                kind = VT_OP_SIGN;
+        } else if (a->ins == INS_INTERNAL_AUTH) {
+                ref = PGP_AUT;
+                kind = VT_OP_SIGN;
+        } else if (a->ins == INS_PSO && p1p2(a) == PSO_DECIPHER) {
+                ref = PGP_DEC;
+                kind = VT_OP_DECRYPT;
+        } else if (a->ins == INS_GENERATE && a->p1 == 0x80 && a->lc) {
+                for (int i = 0; i < PGP_KEYS; i++)
+                        if (a->data[0] == crt_tags[i])
+                                ref = i;
+                kind = VT_OP_GENERATE;
+        }
+        if (ref < 0)
+                return op;
+        if (kind == VT_OP_GENERATE) {
+                const struct pgp_key *k = &p->st->keys[ref];
+                const struct pgp_alg *alg = pgp_alg_of_attr(k->attr, k->attr_len, ref);
+                op.alg = alg ? (uint8_t)alg->alg : VT_CRYPTO_NONE;
+        } else {
+                op.alg = key_alg(p, ref);
+        }
+        if (op.alg == VT_CRYPTO_NONE)
+                return op;
+        const struct vt_crypto_info *ci = vt_crypto_info((enum vt_crypto_alg)op.alg);
+        op.kind = kind == VT_OP_DECRYPT && ci->kind != VT_KIND_RSA ? VT_OP_AGREE : kind;
+        return op;
+}
+
 static void pgp_status(void *ctx, struct vt_applet_status *st)
 {
         const struct vt_pgp *p = ctx;
@@ -293,6 +346,7 @@ void vt_pgp_applet(struct vt_pgp *p, struct vt_applet *out)
         out->reset = pgp_reset;
         out->secrecy = pgp_secrecy;
         out->touch = pgp_touch;
+        out->op = pgp_op;
         out->ins_name = pgp_ins_name;
         out->status = pgp_status;
 }

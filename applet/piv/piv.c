@@ -11,6 +11,9 @@
  * missing PIN or management-key authentication 6982. */
 #include "piv_internal.h"
 
+#include "keygen.h"
+#include "table.h"
+
 #include <openssl/crypto.h>
 
 #include <stdlib.h>
@@ -337,6 +340,53 @@ static enum vt_touch_need piv_touch(void *ctx, const struct apdu *a, uint8_t *ke
         return policy == VT_TOUCH_CACHED ? VT_TOUCH_CACHABLE : VT_TOUCH_NONE;
 }
 
+/* What a whole command is for a timing table: a PIN check, a certificate read, and the
+ * operations of a slot's key by its algorithm (a GENERAL AUTHENTICATE that is no signature is
+ * a decryption, or with an exponent a key agreement; the card cannot tell more). */
+static struct vt_op piv_op(void *ctx, const struct apdu *a)
+{
+        struct vt_piv *p = ctx;
+        struct vt_op op = {VT_OP_OTHER, VT_CRYPTO_NONE};
+        const struct vt_slot *s;
+        struct reader rest, body, v;
+        uint32_t tag;
+        uint8_t alg;
+
+        switch (a->ins) {
+        case INS_VERIFY:
+                if (a->lc) /* without data it only asks for the tries left */
+                        op.kind = VT_OP_VERIFY;
+                break;
+        case INS_GET_DATA:
+                if (piv_parse_tag_list(a->data, a->lc, &tag, &rest) == 0 && piv_slot_by_cert(tag))
+                        op.kind = VT_OP_READ_CERT;
+                break;
+        case INS_GENERATE:
+                if (piv_generate_alg(a, &rest, &alg) == 0 && vt_alg_crypto(alg) != VT_CRYPTO_NONE)
+                        op = (struct vt_op){VT_OP_GENERATE, (uint8_t)vt_alg_crypto(alg)};
+                break;
+        case INS_GENERAL_AUTH:
+                if (a->p2 == REF_MGM || !(s = piv_key_slot(p, a->p2)) || !s->key)
+                        break;
+                if ((op.alg = (uint8_t)vt_alg_crypto(s->alg)) == VT_CRYPTO_NONE)
+                        break;
+                rest = rd_init(a->data, a->lc);
+                if (s->alg == VT_ALG_X25519 ||
+                    (rd_tlv(&rest, &tag, &body) == 0 && tag == TAG_DYN_AUTH &&
+                     rd_find(body, TAG_EXPONENT, &v) == 0))
+                        op.kind = VT_OP_AGREE;
+                else if (vt_crypto_info((enum vt_crypto_alg)op.alg)->kind == VT_KIND_RSA &&
+                         !asks_signature(a))
+                        op.kind = VT_OP_DECRYPT;
+                else
+                        op.kind = VT_OP_SIGN;
+                break;
+        default:
+                break;
+        }
+        return op;
+}
+
 static void piv_status(void *ctx, struct vt_applet_status *st)
 {
         const struct vt_piv *p = ctx;
@@ -385,6 +435,7 @@ void vt_piv_applet(struct vt_piv *p, struct vt_applet *out)
         out->reset = piv_reset;
         out->secrecy = piv_secrecy;
         out->touch = piv_touch;
+        out->op = piv_op;
         out->ins_name = piv_ins_name;
         out->status = piv_status;
         out->idle_get_response_sw = SW_WRONG_DATA; /* as a YubiKey 5's PIV answers */

@@ -106,6 +106,9 @@ uint16_t piv_general_authenticate(struct vt_piv *p, const struct apdu *a, struct
 bool piv_mgm_answer_step(const struct apdu *a);
 /* piv_keys.c */
 uint16_t piv_generate(struct vt_piv *p, const struct apdu *a, struct writer *out);
+/* The template of a GENERATE and the algorithm it asks for (piv_key_alg's numbering): 0, or -1
+ * when it is malformed. */
+int piv_generate_alg(const struct apdu *a, struct reader *tmpl, uint8_t *alg);
 uint16_t piv_import(struct vt_piv *p, const struct apdu *a);
 /* piv_yubikey.c */
 uint16_t piv_yk_process(struct vt_piv *p, const struct apdu *a, struct writer *out);

@@ -27,6 +27,17 @@ static uint16_t install_key(struct vt_piv *p, const struct vt_slot *s, EVP_PKEY 
         return sw;
 }
 
+int piv_generate_alg(const struct apdu *a, struct reader *tmpl, uint8_t *alg)
+{
+        struct reader r = rd_init(a->data, a->lc), v;
+        uint32_t tag;
+        if (rd_tlv(&r, &tag, tmpl) != 0 || tag != TAG_GEN_TMPL || r.left != 0 ||
+            rd_find(*tmpl, TAG_GEN_ALG, &v) != 0 || v.left != 1 || rd_u8(&v, alg) != 0)
+                return -1;
+        *alg = piv_key_alg(*alg);
+        return 0;
+}
+
 uint16_t piv_generate(struct vt_piv *p, const struct apdu *a, struct writer *out)
 {
         struct vt_slot *s = piv_key_slot(p, a->p2);
@@ -34,16 +45,13 @@ uint16_t piv_generate(struct vt_piv *p, const struct apdu *a, struct writer *out
                 return SW_INCORRECT_P1P2;
         if (!p->mgm_authed)
                 return SW_SECURITY_STATUS_NOT_SATISFIED;
-        struct reader r = rd_init(a->data, a->lc), tmpl, v;
-        uint32_t tag;
+        struct reader tmpl;
         uint8_t alg = 0;
         bool bad = false;
-        if (rd_tlv(&r, &tag, &tmpl) != 0 || tag != TAG_GEN_TMPL || r.left != 0 ||
-            rd_find(tmpl, TAG_GEN_ALG, &v) != 0 || v.left != 1 || rd_u8(&v, &alg) != 0)
+        if (piv_generate_alg(a, &tmpl, &alg) != 0)
                 return SW_WRONG_DATA;
         uint8_t pin = piv_policy_byte(tmpl, TAG_PIN_POLICY, VT_PIN_ALWAYS, &bad);
         uint8_t touch = piv_policy_byte(tmpl, TAG_TOUCH, VT_TOUCH_CACHED, &bad);
-        alg = piv_key_alg(alg);
         if (bad || !vt_alg_is_key(alg) || !vt_fw_has_alg(p->img, alg))
                 return SW_WRONG_DATA;
         EVP_PKEY *key = vt_key_generate(alg);

@@ -162,20 +162,24 @@ kinds=$( { "$VTOKEN" ctl fault --help | sed -n 's/^  \([a-z][a-z-]*\) .*/\1/p'; 
 [ "$(wc -w <<<"$kinds")" -ge 5 ] || fail "the fault kinds were not found in ctl fault --help: '$kinds'"
 completes "$kinds" "$VTOKEN" ctl fault card0 ""
 completes "--count --ins --p1 --p2 --sticky " "$VTOKEN" ctl fault card0 sw 6982 --
-# profiles, compat modes and firmware personalities: completed from vtoken's own tables
+# profiles, compat modes, firmware and timing personalities: completed from vtoken's own tables
 # (vtoken init --list), which the refusals of a wrong name list too
-for table in profiles:--profile compat:--compat firmware:--firmware; do
+for table in profiles:--profile compat:--compat firmware:--firmware timing:--timing; do
   want=$("$VTOKEN" init --list "${table%%:*}" | sort | tr '\n' ' ')
   completes "$want" "$VTOKEN" init img "${table#*:}" ""
 done
 completes "$("$VTOKEN" init --list profiles | sort | tr '\n' ' ')" "$VTOKEN" run --fresh ""
+completes "$("$VTOKEN" init --list timing | sort | tr '\n' ' ')" "$VTOKEN" run --timing ""
 expect_match "$("$VTOKEN" init --list profiles | tr '\n' ' ')" '^piv ecert openpgp ' "the profiles table"
 expect_match "$("$VTOKEN" init --list compat | tr '\n' ' ')" '^none yubikey $' "the compat table"
 expect_match "$("$VTOKEN" init --list firmware | tr '\n' ' ')" '5\.4\.3 5\.7\.1' "the firmware table"
+expect_match "$("$VTOKEN" init --list timing | tr '\n' ' ')" '^instant yubikey5 $' "the timing table"
 names=$("$VTOKEN" init --list profiles | sed 's/$/, /' | tr -d '\n' | sed -E 's/, $//; s/, ([^,]*)$/ or \1/')
 expect_match "$("$VTOKEN" init img --profile nosuch 2>&1)" "\\($(sed 's/[+.]/\\&/g' <<<"$names")\\)" \
   "a wrong profile is refused with the table's names"
-usage_error "--list profiles, compat or firmware" "$VTOKEN" init --list colours
+usage_error "--list profiles, compat, firmware or timing" "$VTOKEN" init --list colours
+usage_error "unknown timing 'slow' (instant or yubikey5)" "$VTOKEN" init img --timing slow
+usage_error "unknown --timing 'slow': expected instant or yubikey5" "$VTOKEN" run --timing slow -- true
 completes "driver vpcd " "$VTOKEN" run --transport ""
 completes "--cards " "$VTOKEN" wait --c
 completes "--show-pin " "$VTOKEN" show --json --sh

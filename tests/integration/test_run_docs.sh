@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Every example of README.md, vtoken(1), vtokend(8), vtokend.conf(5) and docs/ecert-guide.md
+# Every example of README.md, vtoken(1), vtokend(8), vtokend.conf(5), docs/timing.md and
+# docs/ecert-guide.md
 # runs as written, in the order the document gives it, each document from a clean state: a
 # HOME and working directory of its own, the build's vtoken and vtokend on PATH, /tmp/ in the
 # examples taken as a directory of the test's own. What an example is, and how a document marks
@@ -69,6 +70,10 @@ expect_match "$out" 'Slot 0 \(0x0\): Virtual PCD 00 00' "vtoken(1): pkcs11-tool 
 expect_match "$out" 'URL: pkcs11:.*type=cert' "vtoken(1): p11tool lists the e-Cert certificates"
 expect_match "$out" 'Version:' "vtoken(1): yubico-piv-tool -a status"
 expect_match "$out" '^pkcs11:.*type=private' "vtoken(1): the 9a key's URI from vtoken show --json"
+
+run_doc docs/timing.md
+expect_match "$(cat "$T/timing.md.out")" 'GENERAL AUTHENTICATE .*\[\+138\.491 ms \(timing yubikey5\)\]' \
+  "docs/timing.md: the trace shows the signature held for the table's 138.491 ms"
 
 run_doc docs/ecert-guide.md
 out=$(cat "$T/ecert-guide.md.out")

@@ -178,6 +178,24 @@ static void trace_and_touch_timeout(void **state)
         expect_error("[daemon]\ntrace =\n[card a]\nimage = /x\nvpcd = h:1\n", 2, "empty value");
 }
 
+/* timing: a named table for one card, else the image's own (""). */
+static void timing(void **state)
+{
+        (void)state;
+        struct conf c;
+        char err[1200];
+        assert_int_equal(load("[card a]\nimage = /x\nvpcd = h:1\ntiming = yubikey5\n[card b]\n"
+                              "image = /y\nvpcd = h:2\n",
+                              &c, err, sizeof(err)),
+                         0);
+        assert_string_equal(c.cards[0].timing, "yubikey5");
+        assert_string_equal(c.cards[1].timing, "");
+        expect_error("[card a]\nimage = /x\nvpcd = h:1\ntiming = fast\n", 4,
+                     "unknown timing 'fast': expected instant or yubikey5");
+        expect_error("[card a]\nimage = /x\nvpcd = h:1\ntiming = instant\ntiming = yubikey5\n", 5,
+                     "'timing' is given twice");
+}
+
 static void errors_name_the_line(void **state)
 {
         (void)state;
@@ -382,6 +400,7 @@ int main(void)
             cmocka_unit_test(valid),
             cmocka_unit_test(parse_from_text),
             cmocka_unit_test(trace_and_touch_timeout),
+            cmocka_unit_test(timing),
             cmocka_unit_test(errors_name_the_line),
             cmocka_unit_test(long_lines),
             cmocka_unit_test(nul_bytes),
