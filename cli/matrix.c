@@ -268,6 +268,11 @@ static int parse(struct matrix *m, int argc, char **argv)
         }
         if (rc)
                 return rc;
+        if (dashes == argc && !m->list) {
+                fprintf(stderr, "vtoken matrix: no '--' before COMMAND (vtoken matrix [OPTIONS] "
+                                "-- COMMAND [ARGS...])\n");
+                return EX_USAGE;
+        }
         if (optind < dashes) {
                 fprintf(stderr,
                         "vtoken matrix: unexpected '%s' (COMMAND goes after '--': vtoken matrix "
@@ -282,11 +287,6 @@ static int parse(struct matrix *m, int argc, char **argv)
                         return EX_USAGE;
                 }
                 return 0;
-        }
-        if (dashes == argc) {
-                fprintf(stderr, "vtoken matrix: no '--' before COMMAND (vtoken matrix [OPTIONS] "
-                                "-- COMMAND [ARGS...])\n");
-                return EX_USAGE;
         }
         if (dashes + 1 == argc) {
                 fprintf(stderr, "vtoken matrix: no COMMAND after '--'\n");

@@ -57,8 +57,8 @@ static void put_text(FILE *f, const char *s, size_t n, enum fmt fmt)
         while (n) {
                 uint32_t c;
                 size_t len = next_char(p, n, &c);
-                if (!printable(c)) {
-                        fputs("\xEF\xBF\xBD", f); /* U+FFFD */
+                if (!printable(c) || c == 0xFFFD) { /* and the bytes that were no character */
+                        fputs("\xEF\xBF\xBD", f);   /* U+FFFD */
                 } else if (fmt == FMT_JSON) {
                         switch (c) {
                         case '"':
