@@ -46,6 +46,11 @@ refused "no '--' before COMMAND" "no COMMAND at all" -- -p piv
 refused "no COMMAND after '--'" "-- with nothing after it" -- -p piv --
 refused "unexpected 'true' \\(COMMAND goes after '--'" "a word before --" -- true -- true
 refused "--list takes no other option" "--list with a COMMAND" -- --list -- true
+man=$(MANWIDTH=200 man -l "$VT_SRC/docs/man/vtoken.1" 2>/dev/null)
+expect_match "$man" 'vtoken matrix \[-p\|--personality NAME\]' "vtoken(1): the synopsis"
+expect_match "$man" 'VTOKEN_PERSONALITY, VTOKEN_TIMING' "vtoken(1): the variables"
+for p in $names; do grep -qF -- "$p" <<<"$man" || fail "vtoken(1) does not name the personality $p"; done
+pass "vtoken(1) names every personality"
 help=$("$M" matrix --help)
 expect_match "$help" 'VTOKEN_PERSONALITY' "--help names VTOKEN_PERSONALITY"
 expect_match "$("$M" --help)" 'matrix \[--personality NAME\]' "vtoken --help names the verb"
