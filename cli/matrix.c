@@ -62,6 +62,15 @@ struct matrix {
 static volatile sig_atomic_t stop_signal;
 static volatile sig_atomic_t from_terminal; /* it reached the runs too: not forwarded */
 
+/* The signals the matrix waits for, blocked but in sigsuspend, so that none comes between
+ * looking at stop_signal and waiting; the mask the runs get back. */
+static sigset_t waited, unblocked;
+
+static void on_child(int sig)
+{
+        (void)sig; /* only wakes sigsuspend */
+}
+
 static void on_stop(int sig, siginfo_t *si, void *uc)
 {
         (void)uc;
@@ -343,6 +352,8 @@ static void __attribute__((noreturn)) child(const struct matrix *m, size_t i)
         signal(SIGTERM, SIG_DFL);
         signal(SIGHUP, SIG_DFL);
         signal(SIGINT, SIG_DFL);
+        signal(SIGCHLD, SIG_DFL);
+        sigprocmask(SIG_SETMASK, &unblocked, NULL); /* exec keeps a mask */
         snprintf(sub, sizeof(sub), "%s/%zu", m->dir, i);
         snprintf(card, sizeof(card), "%s/card", sub);
         snprintf(out, sizeof(out), "%s/output", sub);
@@ -462,7 +473,11 @@ static int run_all(struct matrix *m)
                 if (!running)
                         return rc;
                 int st;
-                pid_t pid = waitpid(-1, &st, 0);
+                pid_t pid = waitpid(-1, &st, WNOHANG);
+                if (pid == 0) {
+                        sigsuspend(&unblocked); /* a child ended, or a stop signal came */
+                        continue;
+                }
                 if (pid < 0 && errno == EINTR)
                         continue;
                 if (pid < 0) {
@@ -638,10 +653,19 @@ int vt_cmd_matrix(int argc, char **argv)
                 free(m.rows);
                 return MATRIX_FAILED;
         }
+        struct sigaction child_sa = {.sa_handler = on_child};
         sigemptyset(&sa.sa_mask);
+        sigemptyset(&child_sa.sa_mask);
+        sigemptyset(&waited);
+        sigaddset(&waited, SIGTERM);
+        sigaddset(&waited, SIGHUP);
+        sigaddset(&waited, SIGINT);
+        sigaddset(&waited, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &waited, &unblocked);
         sigaction(SIGTERM, &sa, NULL);
         sigaction(SIGHUP, &sa, NULL);
         sigaction(SIGINT, &sa, NULL); /* Ctrl-C reaches the runs too: they end, we report */
+        sigaction(SIGCHLD, &child_sa, NULL);
         clock_gettime(CLOCK_MONOTONIC, &t0);
         long started = (long)time(NULL);
         rc = run_all(&m) < 0 ? MATRIX_FAILED : 0;
