@@ -315,7 +315,7 @@ static int make_rows(struct matrix *m)
         if (!n_pers)
                 while (vt_personality_at(n_pers, &p) == 0)
                         n_pers++;
-        if (!(m->rows = calloc(n_pers * n_tim, sizeof(*m->rows)))) {
+        if (!n_pers || !(m->rows = calloc(n_pers * n_tim, sizeof(*m->rows)))) {
                 fprintf(stderr, "vtoken matrix: out of memory\n");
                 return MATRIX_FAILED;
         }
