@@ -66,12 +66,16 @@ _vtoken() {
         done
       fi
       case $prev in
-        -p | --profile | --fresh) mapfile -t COMPREPLY < <(compgen -W "$("$prog" init --list profiles 2>/dev/null)" -- "$cur") && return 0 ;;
+        -p | --profile | --fresh | --personality)
+          if [ "$cmd" = matrix ]; then # vtoken matrix's card personalities, from its table
+            mapfile -t COMPREPLY < <(compgen -W "$("$prog" matrix --list 2>/dev/null | cut -d' ' -f1)" -- "$cur")
+          else
+            mapfile -t COMPREPLY < <(compgen -W "$("$prog" init --list profiles 2>/dev/null)" -- "$cur")
+          fi
+          return 0 ;;
         --compat) mapfile -t COMPREPLY < <(compgen -W "$("$prog" init --list compat 2>/dev/null)" -- "$cur") && return 0 ;;
-        -p | --personality)
-          [ "$cmd" = matrix ] && mapfile -t COMPREPLY < <(compgen -W "$("$prog" matrix --list 2>/dev/null | cut -d' ' -f1)" -- "$cur") && return 0 ;;
         --junit | --html) mapfile -t COMPREPLY < <(compgen -f -- "$cur") && return 0 ;;
-        -j | --jobs | --timing) return 0 ;;
+        -j | --jobs | --timing) [ "$cmd" = matrix ] && return 0 ;; # init -j is --json
         --transport) mapfile -t COMPREPLY < <(compgen -W "vpcd driver" -- "$cur") && return 0 ;;
         --firmware) mapfile -t COMPREPLY < <(compgen -W "$("$prog" init --list firmware 2>/dev/null)" -- "$cur") && return 0 ;;
         -g | --generate | -i | --import | --eku)
