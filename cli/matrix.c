@@ -78,43 +78,59 @@ static void on_stop(int sig, siginfo_t *si, void *uc)
         stop_signal = sig;
 }
 
+/* The personalities' names, ", " between them, in lines of at most 79 columns from column
+ * indent. */
+static void print_names(FILE *f, int indent)
+{
+        struct vt_personality p;
+        int col = indent;
+
+        fprintf(f, "%*s", indent, "");
+        for (size_t i = 0; vt_personality_at(i, &p) == 0; i++) {
+                int w = (int)strlen(p.name) + 2;
+                if (i && col + w > 79) {
+                        fprintf(f, "\n%*s", indent, "");
+                        col = indent;
+                }
+                col += fprintf(f, "%s%s", p.name, vt_personality_at(i + 1, &p) == 0 ? ", " : "\n");
+        }
+}
+
 static void usage(FILE *f)
 {
-        char names[512];
-        vt_personality_names(names, sizeof(names));
-        fprintf(
-            f,
-            "Usage: vtoken matrix [--personality NAME]... [--timing NAME]... [--jobs N]\n"
-            "                     [--junit FILE] [--json] [--html FILE] -- COMMAND "
-            "[ARGS...]\n"
-            "       vtoken matrix --list [--json]\n"
-            "\n"
-            "Runs COMMAND once per card personality, each in a 'vtoken run' of its own with a\n"
-            "fresh card of that personality, up to --jobs at a time. Prints a table of each\n"
-            "personality's exit status and wall time, then the end of the failed ones' output.\n"
-            "Exits 0 when COMMAND passed on every card, 1 when it failed on one (or one did\n"
-            "not run), 64 on a usage error, %d when the matrix could not be set up, 128+N\n"
-            "when signal N stopped it.\n"
-            "\n"
-            "  -p, --personality NAME  a personality to run on (repeatable; default: all):\n"
-            "                          %s\n"
-            "      --timing NAME       run each personality with 'vtoken run --timing NAME'\n"
-            "                          as well (repeatable: one row per personality and\n"
-            "                          timing)\n"
-            "  -j, --jobs N            runs at a time (default: the number of processors)\n"
-            "      --junit FILE        write a JUnit XML report to FILE\n"
-            "      --json              print a JSON summary instead of the table\n"
-            "      --html FILE         write a self-contained HTML page to FILE: the table\n"
-            "                          and each run's output, failed runs marked\n"
-            "  -l, --list              list the personalities and what makes each different\n"
-            "                          (with --json: as JSON)\n"
-            "  -h, --help              this text\n"
-            "\n"
-            "COMMAND sees what 'vtoken run' gives it (VTOKEN_PKCS11_MODULE,\n"
-            "VTOKEN_CARD0_READER, VTOKEN_CARD0_TOKEN_URI, ...; see vtoken run --help) and\n"
-            "VTOKEN_PERSONALITY, the personality's name (VTOKEN_TIMING with --timing).\n"
-            "Its standard input is /dev/null; its output is kept for the reports.\n",
-            MATRIX_FAILED, names);
+        fprintf(f,
+                "Usage: vtoken matrix [--personality NAME]... [--timing NAME]... [--jobs N]\n"
+                "                     [--junit FILE] [--json] [--html FILE] -- COMMAND "
+                "[ARGS...]\n"
+                "       vtoken matrix --list [--json]\n"
+                "\n"
+                "Runs COMMAND once per card personality, each in a 'vtoken run' of its own\n"
+                "with a fresh card of that personality, up to --jobs at a time. Prints a table\n"
+                "of each personality's exit status and wall time, then the end of the failed\n"
+                "ones' output. Exits 0 when COMMAND passed on every card, 1 when it failed on\n"
+                "one (or one did not run), 64 on a usage error, %d when the matrix could not\n"
+                "be set up, 128+N when signal N stopped it.\n"
+                "\n"
+                "  -p, --personality NAME  a personality to run on (repeatable; default: all):\n",
+                MATRIX_FAILED);
+        print_names(f, 26);
+        fprintf(f,
+                "      --timing NAME       run each personality with 'vtoken run --timing NAME'\n"
+                "                          as well (repeatable: one row per personality and\n"
+                "                          timing)\n"
+                "  -j, --jobs N            runs at a time (default: the number of processors)\n"
+                "      --junit FILE        write a JUnit XML report to FILE\n"
+                "      --json              print a JSON summary instead of the table\n"
+                "      --html FILE         write a self-contained HTML page to FILE: the table\n"
+                "                          and each run's output, failed runs marked\n"
+                "  -l, --list              list the personalities and what makes each different\n"
+                "                          (with --json: as JSON)\n"
+                "  -h, --help              this text\n"
+                "\n"
+                "COMMAND sees what 'vtoken run' gives it (VTOKEN_PKCS11_MODULE,\n"
+                "VTOKEN_CARD0_READER, VTOKEN_CARD0_TOKEN_URI, ...; see vtoken run --help) and\n"
+                "VTOKEN_PERSONALITY, the personality's name (VTOKEN_TIMING with --timing).\n"
+                "Its standard input is /dev/null; its output is kept for the reports.\n");
 }
 
 /* ---- --list --------------------------------------------------------------------- */
