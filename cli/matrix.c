@@ -89,11 +89,14 @@ static void print_names(FILE *f, int indent)
         for (size_t i = 0; vt_personality_at(i, &p) == 0; i++) {
                 int w = (int)strlen(p.name) + 2;
                 if (i && col + w > 79) {
-                        fprintf(f, "\n%*s", indent, "");
+                        fprintf(f, ",\n%*s", indent, "");
                         col = indent;
+                } else if (i) {
+                        col += fprintf(f, ", ");
                 }
-                col += fprintf(f, "%s%s", p.name, vt_personality_at(i + 1, &p) == 0 ? ", " : "\n");
+                col += fprintf(f, "%s", p.name);
         }
+        fputc('\n', f);
 }
 
 static void usage(FILE *f)
