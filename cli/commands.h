@@ -14,6 +14,7 @@ int vt_cmd_show(int argc, char **argv);
 int vt_cmd_run(int argc, char **argv);
 int vt_cmd_wait(int argc, char **argv);
 int vt_cmd_ctl(int argc, char **argv);
+int vt_cmd_matrix(int argc, char **argv);
 
 /* What `vtoken show` adds on request, and what `vtoken init --json` adds of its own. */
 struct vt_show_extra {

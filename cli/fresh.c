@@ -171,12 +171,16 @@ static int template_fit(const char *tmpl, const char *profile, char *why, size_t
 /* The template of profile (cache/name) made again, under the cache's exclusive lock: what is
  * there (a template that is not fit to serve, a half-removed one) removed first, then
  * vt_image_create puts a new one in place whole or not at all. */
-static int make_template(int cachefd, const char *profile, const char *name, const char *tmpl,
-                         char *err, size_t errlen)
+static int make_template(int cachefd, const struct vt_fresh_kind *k, const char *name,
+                         const char *tmpl, char *err, size_t errlen)
 {
+        const char *profile = k->name;
         char pin[64] = "", why[512];
-        struct vt_init_opts o = {
-            .profile = profile, .initial_pin = pin, .initial_pin_len = sizeof(pin)};
+        struct vt_init_opts o = {.profile = k->profile,
+                                 .firmware = k->firmware,
+                                 .compat = k->compat,
+                                 .initial_pin = pin,
+                                 .initial_pin_len = sizeof(pin)};
         if (vt_tree_remove(cachefd, name) < 0)
                 return fail(err, errlen, "cannot remove the %s template %s to make it again: %s",
                             profile, tmpl, strerror(errno));
@@ -191,7 +195,7 @@ static int make_template(int cachefd, const char *profile, const char *name, con
         vt_progress_end(&progress);
         if (made < 0)
                 r = fail(err, errlen, "cannot make the %s template %s: %s", profile, tmpl, why);
-        else if (template_fit(tmpl, profile, why, sizeof(why)) < 0)
+        else if (template_fit(tmpl, k->profile, why, sizeof(why)) < 0)
                 r = fail(err, errlen, "the %s template %s, just made, is not fit to serve: %s",
                          profile, tmpl, why);
         OPENSSL_cleanse(pin, sizeof(pin));
@@ -225,9 +229,10 @@ static int lock_cache(int cachefd, int op, const char *profile)
  * is missing or not fit, under the cache's exclusive lock: concurrent runs wait for the first
  * to finish it. Returns with the cache's lock held (shared, or exclusive when it was made),
  * so that no run removes the template while another copies it. */
-static int ensure_template(int cachefd, const char *cache, const char *profile, char *tmpl,
-                           size_t n, char *err, size_t errlen)
+static int ensure_template(int cachefd, const char *cache, const struct vt_fresh_kind *k,
+                           char *tmpl, size_t n, char *err, size_t errlen)
 {
+        const char *profile = k->name;
         char key[64], name[128], why[512];
         template_key(key, sizeof(key));
         snprintf(name, sizeof(name), "%s-%s", profile, key);
@@ -236,20 +241,20 @@ static int ensure_template(int cachefd, const char *cache, const char *profile, 
                 return fail(err, errlen, "%s: cannot lock: %s", cache, strerror(errno));
         struct stat st;
         bool exists = fstatat(cachefd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
-        if (exists && template_fit(tmpl, profile, why, sizeof(why)) == 0)
+        if (exists && template_fit(tmpl, k->profile, why, sizeof(why)) == 0)
                 return 0;
         /* flock cannot trade a shared lock for an exclusive one atomically: look again */
         if (lock_cache(cachefd, LOCK_EX, profile) < 0)
                 return fail(err, errlen, "%s: cannot lock: %s", cache, strerror(errno));
         exists = fstatat(cachefd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
-        if (exists && template_fit(tmpl, profile, why, sizeof(why)) == 0)
+        if (exists && template_fit(tmpl, k->profile, why, sizeof(why)) == 0)
                 return 0;
         if (exists)
                 fprintf(stderr,
                         "vtoken run: note: the %s template %s is not fit to serve (%s): making "
                         "it again\n",
                         profile, tmpl, why);
-        return make_template(cachefd, profile, name, tmpl, err, errlen);
+        return make_template(cachefd, k, name, tmpl, err, errlen);
 }
 
 static int copy_fd(int from, int to)
@@ -393,11 +398,14 @@ static int new_identity(const char *dest, unsigned *serial, char *err, size_t er
 
 /* Without a cache directory the card is made where it is served, its keys generated anew:
  * slower, and said so, but a user without a writable home still gets a card. */
-static int fresh_uncached(const char *profile, const char *dest, char *err, size_t errlen)
+static int fresh_uncached(const struct vt_fresh_kind *k, const char *dest, char *err, size_t errlen)
 {
         char pin[64] = "", why[512];
-        struct vt_init_opts o = {
-            .profile = profile, .initial_pin = pin, .initial_pin_len = sizeof(pin)};
+        struct vt_init_opts o = {.profile = k->profile,
+                                 .firmware = k->firmware,
+                                 .compat = k->compat,
+                                 .initial_pin = pin,
+                                 .initial_pin_len = sizeof(pin)};
         fprintf(stderr,
                 "vtoken run: note: no cache directory for a template (%s); the fresh card's keys "
                 "are made anew (set XDG_CACHE_HOME to a directory of yours to keep a template)\n",
@@ -412,14 +420,20 @@ static int fresh_uncached(const char *profile, const char *dest, char *err, size
 
 int vt_fresh_card(const char *profile, const char *dest, char *err, size_t errlen)
 {
+        const struct vt_fresh_kind k = {.name = profile, .profile = profile};
+        return vt_fresh_card_of(&k, dest, err, errlen);
+}
+
+int vt_fresh_card_of(const struct vt_fresh_kind *k, const char *dest, char *err, size_t errlen)
+{
         char cache[PATH_MAX], tmpl[PATH_MAX];
         vt_cache_dir(cache, sizeof(cache));
         int cachefd = open_cache_dir(cache, err, errlen);
         if (cachefd == -2)
-                return fresh_uncached(profile, dest, err, errlen);
+                return fresh_uncached(k, dest, err, errlen);
         if (cachefd < 0)
                 return -1;
-        int r = ensure_template(cachefd, cache, profile, tmpl, sizeof(tmpl), err, errlen);
+        int r = ensure_template(cachefd, cache, k, tmpl, sizeof(tmpl), err, errlen);
         if (r == 0)
                 r = copy_image(tmpl, dest, err, errlen);
         unsigned serial = 0;

@@ -16,4 +16,13 @@ void vt_cache_dir(char *out, size_t n);
  * template has one. 0, or -1 with a message naming the path and the fix in err. */
 int vt_fresh_card(const char *profile, const char *dest, char *err, size_t errlen);
 
+/* A fresh card of a profile at a firmware and compat (vtoken init's --firmware and --compat;
+ * NULL: the profile's), from a template of its own named name in the cache ("yubikey-5.7.1"):
+ * vtoken matrix's personalities. As vt_fresh_card. */
+struct vt_fresh_kind {
+        const char *name; /* the template's name: the profile's, or a personality's */
+        const char *profile, *firmware, *compat;
+};
+int vt_fresh_card_of(const struct vt_fresh_kind *k, const char *dest, char *err, size_t errlen);
+
 #endif

@@ -29,6 +29,9 @@ static void usage(FILE *f)
                 "  run [--card IMAGE]... -- COMMAND ...   run COMMAND in a private PC/SC\n"
                 "                                         environment with the cards inserted\n"
                 "  wait [--timeout SECONDS]               wait until the cards are present\n"
+                "  matrix [--personality NAME]... -- COMMAND ...\n"
+                "                                         run COMMAND once per card personality,\n"
+                "                                         each in a run of its own\n"
                 "  ctl [--socket PATH] VERB ...           control a running vtokend\n"
                 "\n"
                 "  -h, --help       this text ('vtoken help COMMAND' or 'vtoken COMMAND --help'\n"
@@ -43,7 +46,7 @@ static const struct {
         int (*fn)(int, char **);
 } cmds[] = {
     {"init", vt_cmd_init}, {"show", vt_cmd_show}, {"run", vt_cmd_run},
-    {"wait", vt_cmd_wait}, {"ctl", vt_cmd_ctl},
+    {"wait", vt_cmd_wait}, {"ctl", vt_cmd_ctl},   {"matrix", vt_cmd_matrix},
 };
 
 static int run_command(const char *name, int argc, char **argv)
@@ -57,7 +60,7 @@ static int run_command(const char *name, int argc, char **argv)
                 return cmds[i].fn(argc, argv);
         }
         fprintf(stderr,
-                "vtoken: unknown command '%s' (init, show, run, wait or ctl; see vtoken "
+                "vtoken: unknown command '%s' (init, show, run, wait, ctl or matrix; see vtoken "
                 "--help)\n",
                 name);
         return EX_USAGE;

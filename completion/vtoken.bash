@@ -2,8 +2,8 @@
 # bash completion for vtoken and vtokend. Installed as .../bash-completion/completions/vtoken
 # and .../vtokend, where bash-completion loads it on first use; `source` it to try it by hand.
 # The options of each command come from its own --help, and the names of profiles, compat modes,
-# firmware and timing personalities from its tables (vtoken init --list), so they are never out
-# of date.
+# firmware and timing personalities from its tables (vtoken init --list), as are vtoken matrix's
+# card personalities (vtoken matrix --list), so they are never out of date.
 
 # The long and short options the help text of "$@" (a command line) names.
 _vtoken_options() {
@@ -30,7 +30,7 @@ _vtoken() {
     if [[ $cur == -* ]]; then
       mapfile -t COMPREPLY < <(compgen -W "-h --help -V --version" -- "$cur")
     else
-      mapfile -t COMPREPLY < <(compgen -W "init show run wait ctl help" -- "$cur")
+      mapfile -t COMPREPLY < <(compgen -W "init show run wait ctl matrix help" -- "$cur")
     fi
     return 0
   fi
@@ -50,10 +50,10 @@ _vtoken() {
   fi
   case $cmd in
     help)
-      mapfile -t COMPREPLY < <(compgen -W "init show run wait ctl" -- "$cur")
+      mapfile -t COMPREPLY < <(compgen -W "init show run wait ctl matrix" -- "$cur")
       return 0 ;;
-    init | show | wait | run)
-      if [ "$cmd" = run ]; then
+    init | show | wait | run | matrix)
+      if [ "$cmd" = run ] || [ "$cmd" = matrix ]; then
         for ((i = cmd_at + 1; i < COMP_CWORD; i++)); do
           if [ "${COMP_WORDS[i]}" = -- ]; then # the COMMAND and its arguments
             if [ "$i" -eq $((COMP_CWORD - 1)) ]; then
@@ -66,8 +66,16 @@ _vtoken() {
         done
       fi
       case $prev in
-        -p | --profile | --fresh) mapfile -t COMPREPLY < <(compgen -W "$("$prog" init --list profiles 2>/dev/null)" -- "$cur") && return 0 ;;
+        -p | --profile | --fresh | --personality)
+          if [ "$cmd" = matrix ]; then # vtoken matrix's card personalities, from its table
+            mapfile -t COMPREPLY < <(compgen -W "$("$prog" matrix --list 2>/dev/null | cut -d' ' -f1)" -- "$cur")
+          else
+            mapfile -t COMPREPLY < <(compgen -W "$("$prog" init --list profiles 2>/dev/null)" -- "$cur")
+          fi
+          return 0 ;;
         --compat) mapfile -t COMPREPLY < <(compgen -W "$("$prog" init --list compat 2>/dev/null)" -- "$cur") && return 0 ;;
+        --junit | --html) mapfile -t COMPREPLY < <(compgen -f -- "$cur") && return 0 ;;
+        -j | --jobs) [ "$cmd" = matrix ] && return 0 ;; # init -j is --json
         --transport) mapfile -t COMPREPLY < <(compgen -W "vpcd driver" -- "$cur") && return 0 ;;
         --firmware) mapfile -t COMPREPLY < <(compgen -W "$("$prog" init --list firmware 2>/dev/null)" -- "$cur") && return 0 ;;
         --timing) mapfile -t COMPREPLY < <(compgen -W "$("$prog" init --list timing 2>/dev/null)" -- "$cur") && return 0 ;;

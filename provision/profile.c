@@ -312,15 +312,22 @@ static int parse_firmware(const char *v, uint8_t out[3])
 static const struct {
         const char *line, *version;
         bool dflt, all_algs;
+        const char *note; /* what it adds, for people (vtoken matrix --list) */
 } firmwares[] = {
-    {"5.3", "5.3.0", false, false}, /* GET METADATA */
-    {"5.4", "5.4.3", true, false},  /* AES management keys */
-    {"5.7", "5.7.1", false, true},  /* Ed25519, X25519, RSA-3072/4096, MOVE KEY, AES-192 default */
+    {"5.3", "5.3.0", false, false, "GET METADATA, 3DES management key"},
+    {"5.4", "5.4.3", true, false, "AES management keys, 3DES by default"},
+    {"5.7", "5.7.1", false, true,
+     "Ed25519, X25519, RSA-3072/4096, MOVE KEY, AES-192 management key by default"},
 };
 
 const char *vt_firmware_at(size_t i)
 {
         return i < sizeof(firmwares) / sizeof(firmwares[0]) ? firmwares[i].version : NULL;
+}
+
+const char *vt_firmware_note(size_t i)
+{
+        return i < sizeof(firmwares) / sizeof(firmwares[0]) ? firmwares[i].note : NULL;
 }
 
 /* The version of the first personality with dflt (else all_algs). */
@@ -1340,4 +1347,58 @@ int vt_profile_check(const char *name, const struct vt_image *img, char *why, si
                 return -1;
         }
         return 0;
+}
+
+/* ---- describing a profile ----------------------------------------------------------- */
+
+static void put(char *out, size_t n, size_t *at, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void put(char *out, size_t n, size_t *at, const char *fmt, ...)
+{
+        va_list ap;
+        int w;
+
+        if (*at >= n)
+                return;
+        va_start(ap, fmt);
+        w = vsnprintf(out + *at, n - *at, fmt, ap);
+        va_end(ap);
+        *at = w < 0 ? n : *at + (size_t)w;
+}
+
+int vt_profile_describe(const char *name, char *out, size_t n)
+{
+        const struct vt_applet_unit *units[VT_IMAGE_UNITS_MAX];
+        const struct profile *p = NULL;
+        size_t n_units = 0, at = 0;
+        char why[128];
+
+        for (size_t i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++)
+                if (!strcmp(profiles[i].name, name))
+                        p = &profiles[i];
+        if (!p || !n ||
+            vt_units_parse(p->applets, units, VT_IMAGE_UNITS_MAX, &n_units, why, sizeof(why)) < 0)
+                return -1;
+        out[0] = '\0';
+        bool pin = false; /* PIV's PIN and OpenPGP's PW1; OATH and FIDO have none to begin */
+        for (size_t i = 0; i < n_units; i++) {
+                put(out, n, &at, "%s%s", i ? " + " : "", units[i]->title);
+                pin |= units[i] == &vt_unit_piv || units[i] == &vt_unit_openpgp;
+        }
+        if (!pin)
+                put(out, n, &at, "; no PIN");
+        else if (p->pin)
+                put(out, n, &at, "; PIN %s, %u tries", p->pin, p->pin_tries);
+        else
+                put(out, n, &at, "; a random %u-character %sPIN in an envelope, %u tries",
+                    p->rules.max_len, p->rules.charset == VT_PIN_CHARS_STRONG ? "strong " : "",
+                    p->pin_tries);
+        for (size_t i = 0; i < p->n_defaults; i++)
+                put(out, n, &at, "%s %02x %s", i ? "," : "; keys", p->defaults[i].slot,
+                    vt_alg_name(p->defaults[i].alg));
+        if (p->test_ca)
+                put(out, n, &at, "; certificates from a test CA");
+        if (p->atr == openpgp_atr)
+                put(out, n, &at, "; an OpenPGP card's ATR");
+        return at < n ? 0 : -1;
 }

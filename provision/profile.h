@@ -95,6 +95,13 @@ const char *vt_profile_help(size_t i);
  * algorithms, MOVE KEY, an AES-192 default management key, PIN complexity). The i-th; NULL
  * past the last. */
 const char *vt_firmware_at(size_t i);
+/* What the i-th firmware personality adds, for people ("AES management keys, ..."). */
+const char *vt_firmware_note(size_t i);
+
+/* What a profile makes, for people, from its row: its applets, PIN and tries, the keys it
+ * generates, its certificates and ATR ("PIV; PIN 123456, 3 tries; keys 9a rsa2048, ...").
+ * 0, or -1 for an unknown profile or an out too short. */
+int vt_profile_describe(const char *name, char *out, size_t n);
 
 /* Whether img is what profile name makes, as far as a copy of it is to be a new card: every
  * PIN, PUK and password with all its tries, every key the profile generates present. 0, or -1

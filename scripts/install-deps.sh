@@ -24,6 +24,8 @@ packages=(
   # test tools
   iproute2 util-linux procps psmisc systemd strace man-db file groff-base python3
   jq xxd
+  libxml2-utils # xmllint: vtoken matrix's JUnit report checked against tests/data/junit.xsd
+  chromium      # vtoken matrix's HTML report rendered headless (tests/integration/test_matrix_html.sh)
   oathtool faketime # OATH codes checked by an implementation of their own, at times the test sets
   # vtoken run without namespaces (a seccomp filter refuses them), the pytest plugin's examples,
   # the GitHub action's YAML, the Containerfile built and run by podman on a debootstrap base

@@ -17,8 +17,11 @@ Fixtures:
 The card is chosen by the ``vtoken`` marker, ``@pytest.mark.vtoken(profile="ecert",
 firmware="5.7", transport="driver")`` (defaults: piv, the profile's firmware, driver), and a
 test runs once per personality with ``@pytest.mark.vtoken_personalities("piv", "ecert",
-"piv@5.7.1")`` (PROFILE or PROFILE@FIRMWARE). The vtoken program is ``--vtoken PATH``, else
-``$VTOKEN``, else ``vtoken`` on PATH.
+"yubikey-5.7.1", "piv@5.7.1")``: a card personality of ``vtoken matrix --list`` (the same
+table `vtoken matrix` runs on), or PROFILE@FIRMWARE. ``--vtoken-personality NAME``
+(repeatable; ``all``: every personality of ``vtoken matrix --list``) runs every test that uses
+a card and has no ``vtoken_personalities`` marker once per personality named. The vtoken
+program is ``--vtoken PATH``, else ``$VTOKEN``, else ``vtoken`` on PATH.
 
 pcsc-lite's client library reads PCSCLITE_CSOCK_NAME once per process: a test process that is
 itself a PC/SC client (pyscard) keeps the first card's pcscd; clients started with
@@ -47,6 +50,7 @@ class VtokenCard:
     profile: str
     firmware: str
     transport: str
+    personality: str
     env: dict = field(repr=False)
     reader: str = ""
     pkcs11_module: str = ""
@@ -70,18 +74,50 @@ class VtokenCard:
 
 def pytest_addoption(parser):
     parser.addoption("--vtoken", default=None, help="the vtoken program (default: $VTOKEN, else vtoken on PATH)")
+    parser.addoption("--vtoken-personality", action="append", default=[], metavar="NAME",
+                     help="run each test that uses a card once per card personality NAME "
+                          "(repeatable; 'all': every one of 'vtoken matrix --list')")
+
+
+def _personalities(config):
+    """The card personalities, as `vtoken matrix --list --json` gives them: name -> row."""
+    if not hasattr(config, "_vtoken_personalities"):
+        vtoken = _vtoken_program(config)
+        listed = subprocess.run([vtoken, "matrix", "--list", "--json"], capture_output=True, text=True)
+        if listed.returncode:
+            raise pytest.UsageError(f"{vtoken} matrix --list --json: {listed.stderr.strip()}")
+        config._vtoken_personalities = {row["name"]: row for row in json.loads(listed.stdout)}
+    return config._vtoken_personalities
+
+
+def _chosen_personalities(config):
+    names = []
+    for name in config.getoption("--vtoken-personality"):
+        names += list(_personalities(config)) if name == "all" else [name]
+    for name in names:
+        if name not in _personalities(config):
+            raise pytest.UsageError(f"--vtoken-personality: unknown personality '{name}' "
+                                    f"(one of: {', '.join(_personalities(config))}, or all)")
+    return list(dict.fromkeys(names))
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "vtoken(profile, firmware, transport): the card the vtoken_card fixture gives")
-    config.addinivalue_line("markers", "vtoken_personalities(*names): run the test once per personality, PROFILE[@FIRMWARE]")
+    config.addinivalue_line("markers", "vtoken_personalities(*names): run the test once per personality, "
+                            "a name of 'vtoken matrix --list' or PROFILE@FIRMWARE")
+    if config.getoption("--vtoken-personality"):
+        _chosen_personalities(config)  # an unknown name is a usage error before anything runs
 
 
 def pytest_generate_tests(metafunc):
     marker = metafunc.definition.get_closest_marker("vtoken_personalities")
+    uses_card = any(name.startswith("vtoken_") for name in metafunc.fixturenames)
     if marker is None:
+        names = _chosen_personalities(metafunc.config) if uses_card else []
+        if names:
+            metafunc.parametrize("_vtoken_personality", names, ids=names, indirect=True)
         return
-    if not any(name.startswith("vtoken_") for name in metafunc.fixturenames):
+    if not uses_card:
         raise pytest.UsageError(f"{metafunc.definition.nodeid}: vtoken_personalities needs a vtoken_* fixture")
     metafunc.parametrize("_vtoken_personality", list(marker.args), ids=list(marker.args), indirect=True)
 
@@ -102,23 +138,32 @@ def _vtoken_program(config):
 def vtoken_card(request, tmp_path, _vtoken_personality):
     marker = request.node.get_closest_marker("vtoken")
     opts = dict(marker.kwargs) if marker else {}
-    profile, firmware = opts.get("profile", "piv"), opts.get("firmware", "")
-    if _vtoken_personality:
-        profile, _, firmware = _vtoken_personality.partition("@")
+    profile, firmware, compat = opts.get("profile", "piv"), opts.get("firmware", ""), ""
     transport = opts.get("transport", "driver")
     vtoken = _vtoken_program(request.config)
-    if firmware:  # a card image of that firmware, made for this test
+    personality = _vtoken_personality or ""
+    if personality and "@" not in personality and personality in _personalities(request.config):
+        # a row of vtoken matrix --list
+        row = _personalities(request.config)[personality]
+        profile, firmware, compat = row["profile"], row["firmware"] or "", row["compat"] or ""
+    elif personality:
+        profile, _, firmware = personality.partition("@")
+    if firmware or compat:  # a card image of that firmware and compat, made for this test
         image = tmp_path / "card"
-        made = subprocess.run([vtoken, "init", str(image), "--profile", profile, "--firmware", firmware],
-                              capture_output=True, text=True)
+        init = [vtoken, "init", str(image), "--profile", profile]
+        init += ["--firmware", firmware] if firmware else []
+        init += ["--compat", compat] if compat else []
+        made = subprocess.run(init, capture_output=True, text=True)
         if made.returncode:
-            pytest.fail(f"vtoken init --profile {profile} --firmware {firmware}: {made.stderr}")
+            pytest.fail(f"vtoken {' '.join(init[1:])}: {made.stderr}")
         card_args = ["--card", str(image)]
     else:
         card_args = ["--fresh", profile]
     # the run's directory holds sockets, whose paths must stay short: not under tmp_path
     rundir = tempfile.mkdtemp(prefix="vtoken-pytest.")
     env = dict(os.environ, TMPDIR=rundir)
+    if personality:  # as vtoken matrix tells its COMMAND
+        env["VTOKEN_PERSONALITY"] = personality
     proc = subprocess.Popen(
         [vtoken, "run", "--isolation", "none", "--transport", transport, *card_args, "--",
          sys.executable, "-c", _HOLDER],
@@ -131,11 +176,12 @@ def vtoken_card(request, tmp_path, _vtoken_personality):
         pytest.fail(f"vtoken run did not start (status {proc.returncode}): {proc.stderr.read()}")
     inside = json.loads(line)
     names = ("PCSCLITE_CSOCK_NAME", "VTOKEN_CONTROL", "VTOKEN_CARDS", "VTOKEN_RUN_DIR",
-             "VTOKEN_ISOLATION", "VTOKEN_PKCS11_MODULE")
+             "VTOKEN_ISOLATION", "VTOKEN_PKCS11_MODULE", "VTOKEN_PERSONALITY")
     card_env = dict(os.environ, **{k: inside[k] for k in names if k in inside})
     card_env.update({k: v for k, v in inside.items() if k.startswith("VTOKEN_CARD")})
     card = VtokenCard(
-        vtoken=vtoken, profile=profile, firmware=firmware, transport=transport, env=card_env,
+        vtoken=vtoken, profile=profile, firmware=firmware, transport=transport, personality=personality,
+        env=card_env,
         reader=inside.get("VTOKEN_CARD0_READER", ""), pkcs11_module=inside.get("VTOKEN_PKCS11_MODULE", ""),
         token_uri=inside.get("VTOKEN_CARD0_TOKEN_URI", ""), token_label=inside.get("VTOKEN_CARD0_TOKEN_LABEL", ""),
         token_serial=inside.get("VTOKEN_CARD0_TOKEN_SERIAL", ""), control=inside.get("VTOKEN_CONTROL", ""),

@@ -27,7 +27,7 @@ done
 
 # ---- every command and verb: --help answers, a bad option is a usage error ----------------
 commands=("$VTOKEN" "$VTOKEND")
-for c in init show run wait ctl; do commands+=("$VTOKEN $c"); done
+for c in init show run wait ctl matrix; do commands+=("$VTOKEN $c"); done
 for v in status insert remove reset trace fault touch; do commands+=("$VTOKEN ctl $v"); done
 n=0
 for c in "${commands[@]}"; do
@@ -152,7 +152,7 @@ completes() { # EXPECTED WORDS...: what bash completes for the command line WORD
 expect_eq "$(bash -c 'source "$1" && complete -p vtoken vtokend' _ "$T/dest$dir/vtoken")" \
   "complete -F _vtoken vtoken
 complete -F _vtokend vtokend" "the completion file loads in bash (complete -p)"
-completes "ctl help init run show wait " "$VTOKEN" ""
+completes "ctl help init matrix run show wait " "$VTOKEN" ""
 completes "--help --version " "$VTOKEN" --
 completes "ctl " "$VTOKEN" c
 completes "fault " "$VTOKEN" ctl fa
@@ -181,6 +181,10 @@ usage_error "--list profiles, compat, firmware or timing" "$VTOKEN" init --list 
 usage_error "unknown timing 'slow' (instant or yubikey5)" "$VTOKEN" init img --timing slow
 usage_error "unknown --timing 'slow': expected instant or yubikey5" "$VTOKEN" run --timing slow -- true
 completes "driver vpcd " "$VTOKEN" run --transport ""
+# vtoken matrix's personalities, from its table (vtoken matrix --list)
+completes "$("$VTOKEN" matrix --list | cut -d' ' -f1 | sort | tr '\n' ' ')" "$VTOKEN" matrix --personality ""
+completes "yubikey-5.3.0 yubikey-5.4.3 yubikey-5.7.1 yubikey5 " "$VTOKEN" matrix -p yub
+completes "--jobs --json --junit " "$VTOKEN" matrix --j
 completes "--cards " "$VTOKEN" wait --c
 completes "--show-pin " "$VTOKEN" show --json --sh
 completes "p256 p384 " "$VTOKEN" init img --generate 9a : p
