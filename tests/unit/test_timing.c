@@ -202,14 +202,25 @@ static int ini_teardown(void **state)
         return 0;
 }
 
-/* card.ini with extra appended; NULL and the loader's message in err when refused. */
+/* card.ini with extra appended, and the keys of extra's "[card]" (the last section in it) put
+ * at the top of card.ini's own [card] (a section is given once); NULL and the loader's message in
+ * err when refused. */
 static struct vt_image *parse_with(struct ini_fixture *f, const char *extra, char *err,
                                    size_t errlen)
 {
         size_t n = strlen(f->card) + strlen(extra) + 1;
         char *text = malloc(n);
+        const char *card_keys = strstr(extra, "[card]\n");
+        const char *after_header = strstr(f->card, "[card]\n");
         assert_non_null(text);
-        snprintf(text, n, "%s%s", f->card, extra);
+        assert_non_null(after_header);
+        after_header += strlen("[card]\n");
+        if (card_keys) /* card.ini's header, extra's [card] keys, card.ini's rest, extra's rest */
+                snprintf(text, n, "%.*s%s%s%.*s", (int)(after_header - f->card), f->card,
+                         card_keys + strlen("[card]\n"), after_header, (int)(card_keys - extra),
+                         extra);
+        else
+                snprintf(text, n, "%s%s", f->card, extra);
         struct vt_image *img =
             vt_image_parse("/x", text, strlen(text), f->state, strlen(f->state), err, errlen);
         free(text);
@@ -278,7 +289,8 @@ static void test_ini_refused(void **state)
             {"\n[card]\ntiming = fast\n", "unknown timing 'fast': expected instant or yubikey5"},
             {"\n[timing]\nsign-fast = 3\n", "unknown timing row 'sign-fast'"},
             {"\n[timing]\nverify = soon\n", "verify: 'soon' is no time"},
-            {"\n[timing]\nverify = 3\nselect = 1\nverify = 4\n", "timing row 'verify' given twice"},
+            {"\n[timing]\nverify = 3\nselect = 1\nverify = 4\n",
+             "'verify' again in [timing] (first at line"},
             {"\n[timing]\nagree-rsa2048 = 3\n", "unknown timing row 'agree-rsa2048'"},
         };
         size_t lines = 1;
@@ -286,12 +298,19 @@ static void test_ini_refused(void **state)
                 lines += *p == '\n';
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 char err[512] = "", want[64];
-                /* the line of the culprit: the last line of the extra text */
+                /* the line of the culprit: the last line of the extra text, or of the keys put
+                 * into [card] after its header */
+                const char *card_keys = strstr(cases[i].extra, "[card]\n");
                 size_t line = lines - 1;
-                for (const char *p = cases[i].extra; *p; p++)
+                if (card_keys) {
+                        line = 0;
+                        for (const char *p = f->card; p <= strstr(f->card, "[card]\n"); p++)
+                                line += *p == '\n';
+                }
+                for (const char *p = card_keys ? card_keys : cases[i].extra; *p; p++)
                         line += *p == '\n';
                 assert_null(parse_with(f, cases[i].extra, err, sizeof(err)));
-                snprintf(want, sizeof(want), "/x/card.ini: line %zu: ", line);
+                snprintf(want, sizeof(want), "/x/card.ini:%zu: ", line);
                 if (!strstr(err, want) || !strstr(err, cases[i].why))
                         fail_msg("case %zu: '%s' should say '%s%s'", i, err, want, cases[i].why);
         }
