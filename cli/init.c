@@ -8,6 +8,7 @@
 #include "profile.h"
 #include "registry.h"
 #include "text.h"
+#include "x509_text.h"
 
 #include <errno.h>
 #include <getopt.h>
