@@ -102,6 +102,45 @@ struct vt_show {
         /* Closes the last begin or begin_list. */
         void (*end)(void *ctx);
         void *ctx;
+
+        /* For a unit whose row sets show_verbatim (a layout of its own: PIV's and OpenPGP's
+         * aligned text columns, PIV's JSON members at the top of show's object). The calls
+         * above are not used then; the unit writes its whole part, text or JSON as asked. */
+        bool json;
+        /* Writes its part verbatim (printf's format). */
+        void (*put)(void *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+        /* Writes s as a JSON string: quoted, '"', '\\' and control characters escaped. */
+        void (*quoted)(void *ctx, const char *s);
+        /* What the showing program computes for the unit; NULL when it gives nothing. */
+        const struct vt_show_host *host;
+};
+
+/* The PKCS#11 token OpenSC makes of a card (CK_TOKEN_INFO's fields, trailing blanks removed),
+ * and one slot's objects: the CKA_ID shared by key, public key and certificate, their labels. */
+struct vt_p11_token {
+        char label[33], manufacturer[33], model[33], serial[17];
+};
+struct vt_p11_slot {
+        uint8_t id;
+        char key_label[40], pubkey_label[40], cert_label[48];
+};
+
+/* What a program showing a card (cli/show.c) knows that the applet library does not: OpenSC's
+ * names for it (cli/pkcs11_names.c), the files beside the image, what `vtoken init` just did.
+ * Every hook may be NULL. */
+struct vt_show_host {
+        /* OpenSC's token of the card into t: 0, or -1 when OpenSC's PIV driver does not read it. */
+        int (*p11_token)(const struct vt_image *card, struct vt_p11_token *t);
+        /* The objects of PIV slot ref: 0, or -1 for a slot OpenSC does not show. */
+        int (*p11_slot)(uint8_t ref, struct vt_p11_slot *s);
+        /* The token's RFC 7512 URI, with ";id=%XX;object=LABEL;type=TYPE" when label is set. */
+        void (*p11_uri)(const struct vt_p11_token *t, const uint8_t *id, const char *label,
+                        const char *type, char *out, size_t cap);
+        /* The path of the image's file name when it exists, else "" (into out). */
+        void (*image_file)(const struct vt_image *card, const char *name, char *out, size_t cap);
+        /* Slots whose imported key got a certificate from `vtoken init` (PIV references). */
+        const uint8_t *made_certs;
+        size_t n_made_certs;
 };
 
 /* ---- vtoken init: options of a unit's own -------------------------------------------------- */
@@ -172,6 +211,10 @@ struct vt_applet_unit {
 
         /* Its section of `vtoken show`; NULL for none. */
         void (*show)(const struct vt_image *card, const void *state, const struct vt_show *out);
+        /* show writes its part itself through out->put (struct vt_show), heading and JSON
+         * member names included, and is also called, with state NULL, for a card that does not
+         * carry the unit (its JSON then says so; its text is nothing). */
+        bool show_verbatim;
 
         /* The profile's PINs into the unit's state of a card being made (after state_new). 0;
          * -1 with the message in err; -2 when a value given does not fit the unit (a usage

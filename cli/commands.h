@@ -23,9 +23,6 @@ struct vt_show_extra {
         size_t n_made_certs;
 };
 
-/* A name in the /CN=.../O=... form that --subject takes, UTF-8, '/' escaped as "\/". */
-void vt_name_text(const X509_NAME *name, char *out, size_t cap);
-
 /* Prints the description of the image in dir (as text or JSON); an exit status. */
 int vt_show_image(const char *dir, bool json, const struct vt_show_extra *x);
 

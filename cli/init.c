@@ -10,6 +10,7 @@
 #include "registry.h"
 #include "text.h"
 #include "timing.h"
+#include "x509_text.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -7,20 +7,12 @@
 #define VT_PKCS11_NAMES_H
 
 #include "piv_state.h"
+#include "registry.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
-/* CK_TOKEN_INFO's fields, trailing blanks removed. */
-struct vt_p11_token {
-        char label[33], manufacturer[33], model[33], serial[17];
-};
-
-/* A slot's objects: the CKA_ID shared by key, public key and certificate, and their labels. */
-struct vt_p11_slot {
-        uint8_t id;
-        char key_label[40], pubkey_label[40], cert_label[48];
-};
+/* struct vt_p11_token and vt_p11_slot: registry.h (struct vt_show_host hands them to units). */
 
 /* The token OpenSC makes of img. */
 void vt_p11_token(const struct vt_image *img, struct vt_p11_token *t);

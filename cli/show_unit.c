@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "show_unit.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 
 #define DEPTH_MAX 8
@@ -54,8 +55,13 @@ void vt_show_unit_text(const struct vt_image *img, const struct vt_applet_unit *
                        const void *state)
 {
         struct text_out o = {1};
-        const struct vt_show out = {text_str,   text_num, text_flag, text_begin,
-                                    text_begin, text_end, &o};
+        const struct vt_show out = {.str = text_str,
+                                    .num = text_num,
+                                    .flag = text_flag,
+                                    .begin = text_begin,
+                                    .begin_list = text_begin,
+                                    .end = text_end,
+                                    .ctx = &o};
         printf("\n%s\n", unit->title ? unit->title : unit->name);
         unit->show(img, state, &out);
 }
@@ -148,12 +154,44 @@ void vt_show_unit_json(const struct vt_image *img, const struct vt_applet_unit *
                        const void *state)
 {
         struct json_out o = {.depth = 1};
-        const struct vt_show out = {json_str,        json_num, json_flag, json_begin,
-                                    json_begin_list, json_end, &o};
+        const struct vt_show out = {.str = json_str,
+                                    .num = json_num,
+                                    .flag = json_flag,
+                                    .begin = json_begin,
+                                    .begin_list = json_begin_list,
+                                    .end = json_end,
+                                    .ctx = &o,
+                                    .json = true};
         o.first[1] = true;
         printf(",\n  ");
         json_string(unit->name);
         printf(": {");
         unit->show(img, state, &out);
         printf("}");
+}
+
+/* ---- verbatim: a unit that writes its part itself (row's show_verbatim) ------------------- */
+
+static void verbatim_put(void *ctx, const char *fmt, ...)
+{
+        va_list ap;
+
+        (void)ctx;
+        va_start(ap, fmt);
+        vprintf(fmt, ap);
+        va_end(ap);
+}
+
+static void verbatim_quoted(void *ctx, const char *s)
+{
+        (void)ctx;
+        json_string(s);
+}
+
+void vt_show_unit_verbatim(const struct vt_image *img, const struct vt_applet_unit *unit,
+                           const void *state, bool json, const struct vt_show_host *host)
+{
+        const struct vt_show out = {
+            .json = json, .put = verbatim_put, .quoted = verbatim_quoted, .host = host};
+        unit->show(img, state, &out);
 }

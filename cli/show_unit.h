@@ -13,4 +13,9 @@ void vt_show_unit_text(const struct vt_image *img, const struct vt_applet_unit *
 void vt_show_unit_json(const struct vt_image *img, const struct vt_applet_unit *unit,
                        const void *state);
 
+/* A unit whose row sets show_verbatim writes its part (text or JSON) itself; state NULL when the
+ * card does not carry it. host: what cli/show.c computes for units. */
+void vt_show_unit_verbatim(const struct vt_image *img, const struct vt_applet_unit *unit,
+                           const void *state, bool json, const struct vt_show_host *host);
+
 #endif

@@ -2,6 +2,7 @@
 /* OpenPGP's registry row (applet/registry.h). */
 #include "openpgp.h"
 #include "pgp_codec.h"
+#include "pgp_show.h"
 #include "pgp_state.h"
 
 #include "registry.h"
@@ -88,6 +89,8 @@ const struct vt_applet_unit vt_unit_openpgp = {
     .identity = identity,
     .install = install,
     .set_pins = set_pins,
+    .show = vt_pgp_show,
+    .show_verbatim = true,
     .codec =
         {
             .load = vt_pgp_load,

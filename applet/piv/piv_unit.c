@@ -2,6 +2,7 @@
 /* PIV's registry row (applet/registry.h). */
 #include "piv.h"
 #include "piv_codec.h"
+#include "piv_show.h"
 #include "piv_state.h"
 
 #include "pin.h"
@@ -86,6 +87,8 @@ const struct vt_applet_unit vt_unit_piv = {
     VT_UNIT_STATE_HOOKS,
     .install = install,
     .set_pins = set_pins,
+    .show = vt_piv_show,
+    .show_verbatim = true,
     .codec =
         {
             .ini_key = vt_piv_ini_key,
