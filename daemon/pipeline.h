@@ -45,7 +45,7 @@ struct pipeline_status {
         bool waiting_touch;
         uint32_t touch_timeout_ms;
 };
-void pipeline_status(const struct pipeline *p, struct pipeline_status *st);
+void pipeline_status(struct pipeline *p, struct pipeline_status *st);
 
 void pipeline_set_touch_timeout(struct pipeline *p, uint32_t ms);
 /* Warm reset of the card. */
