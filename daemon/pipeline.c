@@ -168,23 +168,16 @@ static void receive(struct pipeline *p, struct command *c)
 
 static void run(struct pipeline *p, const struct job *j)
 {
-        switch (j->kind) {
-        case JOB_APDU:
-                receive(p, j->c);
-                break;
-        case JOB_EXECUTE:
+        if (j->c && j->kind == JOB_EXECUTE)
                 execute(p, j->c);
-                break;
-        case JOB_POWER_ON:
+        else if (j->c)
+                receive(p, j->c);
+        else if (j->kind == JOB_POWER_ON)
                 vt_card_power_on(&p->card);
-                break;
-        case JOB_POWER_OFF:
+        else if (j->kind == JOB_POWER_OFF)
                 vt_card_power_off(&p->card);
-                break;
-        case JOB_RESET:
+        else
                 vt_card_reset(&p->card);
-                break;
-        }
 }
 
 /* The worker: the jobs in order until asked to quit; a job under way is finished first (its

@@ -95,11 +95,13 @@ int main(int argc, char **argv)
                 rv = SCardTransmit(card, pci, select_piv, sizeof(select_piv), NULL, rsp, &len);
                 if (rv != SCARD_S_SUCCESS) {
                         fprintf(stderr, "apdu-latency: SELECT: %s\n", pcsc_stringify_error(rv));
+                        free(lat);
                         return 1;
                 }
                 if (len < 2 || !(rsp[len - 2] == 0x90 || rsp[len - 2] == 0x61)) {
                         fprintf(stderr, "apdu-latency: SELECT answered %02X %02X\n",
                                 len >= 2 ? rsp[len - 2] : 0, len >= 1 ? rsp[len - 1] : 0);
+                        free(lat);
                         return 1;
                 }
                 lat[n] = now_ns() - due;
