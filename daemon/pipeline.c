@@ -9,51 +9,111 @@
 #include <openssl/crypto.h>
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
-/* The command being answered; it outlives on_apdu when its answer is deferred (a delay fault,
- * a wait for touch). */
+/* Two threads meet here. The event loop owns the link side: faults, traces, touch, timers and
+ * what `vtoken ctl` asks. The card's worker owns the card (struct vt_card) and its store: it
+ * alone runs commands, power changes and commits, one at a time, in the order the loop queued
+ * them. They share only what `lock` guards: the job queue, the finished commands on their way
+ * back (the worker wakes the loop through an eventfd), and a snapshot of the card for status;
+ * and the card's presence clock, which an applet reads on the worker and the loop writes (a
+ * touch, an insertion), in atomics. A command belongs to the loop while it waits (a delay
+ * fault, a touch, its timing) and to the worker from queued until the loop takes it back. */
+
+/* A command between the link and its answer; it outlives on_apdu (every answer the card gives
+ * is deferred). */
 struct command {
         uint8_t cmd[LINK_CAPDU_MAX];
         size_t len;
         struct timespec when; /* CLOCK_REALTIME on arrival, for the trace */
         uint64_t start_us;    /* CLOCK_MONOTONIC on arrival */
-        bool pending;         /* the answer is deferred */
+        bool queued;          /* the worker's (queued, running or finished), not the loop's */
         bool waiting_touch;
-        uint8_t touch_key; /* the key reference the touch is for */
-        unsigned secrecy;  /* VT_SECRET_* of the command and its answer */
+        bool abandoned;  /* the card went before the answer; under the lock while queued */
+        bool write_fail; /* the write-fail fault is armed for it */
+        /* what the worker made of it */
+        struct vt_card_step step;
+        bool executed;
+        bool write_failed;   /* a commit failed under the write-fail fault */
+        const char *failure; /* why the card answered 6F 00 (vt_card_failure), or NULL */
+        const char *applet;  /* the applet selected when it ran */
+        bool timed;          /* the card's timing knows what it costs */
+        size_t rsp_len;
+        unsigned secrecy; /* VT_SECRET_* of the command and its answer */
         char name_buf[8];
         const char *name; /* the command's name for the trace */
         char note[160];
         sd_event_source *timer;
+        struct command *next; /* in the free list, or the finished ones */
+        struct command *next_all;
         uint8_t rsp[VT_RAPDU_MAX];
+};
+
+enum job_kind { JOB_APDU, JOB_EXECUTE, JOB_POWER_ON, JOB_POWER_OFF, JOB_RESET };
+
+struct job {
+        enum job_kind kind;
+        struct command *c; /* JOB_APDU, JOB_EXECUTE */
+};
+
+#define JOBS_MAX 32
+
+/* What status shows of the card, copied by the worker after each job. */
+struct card_view {
+        bool powered;
+        const char *applet;
+        struct vt_applet_status status;
 };
 
 struct pipeline {
         char name[64];
         sd_event *event;
-        uint32_t touch_timeout_ms;
+        _Atomic uint32_t touch_timeout_ms;
         void (*changed)(void *user); /* the link's state changed (connection, power) */
         void *user;
         struct link_handler handler;
         struct link *link;
-        struct fault_store writes; /* wraps the image's store: the write-fail fault */
+        /* the loop's */
         struct trace_sink trace;
         struct faults faults;
         unsigned long commands;
         uint64_t touched_at[256]; /* CLOCK_MONOTONIC µs of the last touch, by key reference */
-        /* the card's presence clock (an applet that waits for touches itself): its last touch,
-         * when it was inserted, until when an applet waits for a touch (CLOCK_MONOTONIC µs) */
+        struct command *cur;      /* the command the link waits an answer for, or NULL */
+        struct command *spare;    /* free commands */
+        struct command *all;      /* every command made, to free them */
+        int done_fd;              /* the eventfd the worker wakes the loop with */
+        sd_event_source *done_io;
+        struct timing timing; /* holds answers for the card's timing personality (answer) */
+        /* the card's presence clock (an applet that waits for touches itself, on the worker):
+         * its last touch, when it was inserted, until when an applet waits for a touch
+         * (CLOCK_MONOTONIC µs), and whether the loop should say that it waits */
         struct vt_presence presence;
-        uint64_t touched_us, inserted_us, wanted_until_us;
-        struct command cur;
-        struct timing timing; /* holds answers for the card's timing personality (finish) */
-        size_t held_len;      /* of the answer it holds, in cur.rsp */
+        _Atomic uint64_t touched_us, inserted_us, wanted_until_us;
+        atomic_bool want_told;
+        /* the worker's */
+        struct fault_store writes; /* wraps the image's store: the write-fail fault */
         struct vt_card card;
+        /* shared, under lock */
+        pthread_mutex_t lock;
+        pthread_cond_t wake;  /* a job was queued, or quit */
+        pthread_cond_t taken; /* a job was taken off a full queue */
+        struct job jobs[JOBS_MAX];
+        size_t head, n_jobs;
+        bool running; /* the worker runs a job */
+        bool quit;
+        struct command *done, *done_tail; /* finished commands, oldest first */
+        struct card_view view;
+        pthread_t worker;
+        bool has_worker;
 };
 
 #define TOUCH_CACHE_US    (15 * 1000000ULL) /* a CACHED touch counts for 15 s */
@@ -79,24 +139,166 @@ static void note(struct command *c, const char *fmt, ...)
         va_end(ap);
 }
 
-/* The command is answered (rsp, n) or abandoned (rsp NULL): trace it. An answer the card's
- * timing holds is traced when it leaves (on_timing_due), with the time it was held. */
-static void finish(struct pipeline *p, const uint8_t *rsp, size_t n)
+static size_t put_sw(uint8_t *out, uint16_t sw)
 {
-        struct command *c = &p->cur;
-        if (rsp && timing_hold(&p->timing)) {
-                c->pending = false;
-                c->waiting_touch = false;
-                c->timer = sd_event_source_disable_unref(c->timer);
-                return;
+        out[0] = (uint8_t)(sw >> 8);
+        out[1] = (uint8_t)sw;
+        return 2;
+}
+
+/* ---- the worker ---- */
+
+static void view_update(struct pipeline *p)
+{
+        p->view.powered = p->card.powered;
+        p->view.applet = vt_card_selected(&p->card);
+        p->view.status = (struct vt_applet_status){0};
+        vt_card_status(&p->card, &p->view.status);
+}
+
+static void execute(struct pipeline *p, struct command *c)
+{
+        p->writes.armed = c->write_fail;
+        p->writes.fired = false;
+        c->rsp_len = vt_card_execute(&p->card, c->rsp);
+        c->failure = vt_card_failure(&p->card);
+        c->applet = vt_card_selected(&p->card);
+        c->write_failed = p->writes.fired;
+        p->writes.armed = false;
+        c->executed = true;
+}
+
+/* The card takes the command; a whole one runs at once unless its applet asks for a touch,
+ * which the loop decides on. */
+static void receive(struct pipeline *p, struct command *c)
+{
+        if (!p->card.powered) /* a reconnected link: pcscd still takes the card as powered */
+                vt_card_power_on(&p->card);
+        c->name = c->len >= 2 ? vt_card_ins_name(&p->card, c->cmd[1], c->name_buf) : NULL;
+        vt_card_receive(&p->card, c->cmd, c->len, c->rsp, &c->step);
+        c->secrecy = c->step.secrecy;
+        c->rsp_len = c->step.len;
+        if (c->step.ready && c->step.touch == VT_TOUCH_NONE)
+                execute(p, c);
+}
+
+static void run(struct pipeline *p, const struct job *j)
+{
+        if (j->c && j->kind == JOB_EXECUTE)
+                execute(p, j->c);
+        else if (j->c)
+                receive(p, j->c);
+        else if (j->kind == JOB_POWER_ON)
+                vt_card_power_on(&p->card);
+        else if (j->kind == JOB_POWER_OFF)
+                vt_card_power_off(&p->card);
+        else
+                vt_card_reset(&p->card);
+}
+
+/* The worker: the jobs in order until asked to quit; a job under way is finished first (its
+ * commit made durable), those behind it are not started, as on a card pulled out. */
+static void *work(void *arg)
+{
+        struct pipeline *p = arg;
+        pthread_mutex_lock(&p->lock);
+        for (;;) {
+                while (!p->n_jobs && !p->quit)
+                        pthread_cond_wait(&p->wake, &p->lock);
+                if (p->quit)
+                        break;
+                struct job j = p->jobs[p->head];
+                p->head = (p->head + 1) % JOBS_MAX;
+                p->n_jobs--;
+                pthread_cond_signal(&p->taken);
+                bool skip = j.c && j.c->abandoned; /* it never reaches the card */
+                p->running = true;
+                pthread_mutex_unlock(&p->lock);
+                if (!skip)
+                        run(p, &j);
+                pthread_mutex_lock(&p->lock);
+                p->running = false;
+                view_update(p);
+                if (j.c) {
+                        j.c->next = NULL;
+                        if (p->done_tail)
+                                p->done_tail->next = j.c;
+                        else
+                                p->done = j.c;
+                        p->done_tail = j.c;
+                        uint64_t one = 1;
+                        if (write(p->done_fd, &one, sizeof(one)) < 0) /* never full */
+                                abort();
+                }
         }
+        pthread_mutex_unlock(&p->lock);
+        return NULL;
+}
+
+/* ---- the loop ---- */
+
+static void queue_job(struct pipeline *p, enum job_kind kind, struct command *c)
+{
+        pthread_mutex_lock(&p->lock);
+        while (p->n_jobs == JOBS_MAX) /* only a link that flaps faster than a command runs */
+                pthread_cond_wait(&p->taken, &p->lock);
+        p->jobs[(p->head + p->n_jobs++) % JOBS_MAX] = (struct job){.kind = kind, .c = c};
+        if (c)
+                c->queued = true;
+        pthread_cond_signal(&p->wake);
+        pthread_mutex_unlock(&p->lock);
+}
+
+/* The card goes to its worker: the write-fail fault is looked up now, where the faults live. */
+static void submit(struct pipeline *p, struct command *c, enum job_kind kind)
+{
+        c->write_fail = p->faults.n && faults_find(&p->faults, c->cmd, c->len, true) >= 0;
+        c->executed = c->write_failed = false;
+        queue_job(p, kind, c);
+}
+
+static struct command *command_get(struct pipeline *p)
+{
+        struct command *c = p->spare;
+        if (c) {
+                p->spare = c->next;
+        } else {
+                c = calloc(1, sizeof(*c));
+                if (!c)
+                        return NULL;
+                c->next_all = p->all;
+                p->all = c;
+        }
+        c->next = NULL;
+        c->queued = c->waiting_touch = c->abandoned = false;
+        c->rsp_len = 0;
+        c->secrecy = 0;
+        c->failure = c->applet = NULL;
+        c->timed = false;
+        c->note[0] = '\0';
+        c->name = NULL;
+        c->start_us = 0;
+        return c;
+}
+
+static void command_put(struct pipeline *p, struct command *c)
+{
+        if (p->cur == c)
+                p->cur = NULL;
+        OPENSSL_cleanse(c->rsp, c->rsp_len); /* an answer never sent may hold a secret */
+        c->rsp_len = 0;
+        c->next = p->spare;
+        p->spare = c;
+}
+
+/* The command is answered (rsp, n) or abandoned (rsp NULL): trace it. */
+static void finish(struct pipeline *p, struct command *c, const uint8_t *rsp, size_t n)
+{
         if (p->trace.fd != -1) {
                 if (!c->start_us) { /* the trace started while the command ran */
                         clock_gettime(CLOCK_REALTIME, &c->when);
                         c->start_us = now_us();
                 }
-                if (!c->name && c->len >= 2)
-                        c->name = vt_card_ins_name(&p->card, c->cmd[1], c->name_buf);
                 struct trace_entry e = {
                     .card = p->name,
                     .when = c->when,
@@ -113,42 +315,291 @@ static void finish(struct pipeline *p, const uint8_t *rsp, size_t n)
                 trace_sink_emit(&p->trace, &e);
         }
         OPENSSL_cleanse(c->cmd, c->len); /* a PIN, a key: not kept once the card has it */
-        c->pending = false;
         c->waiting_touch = false;
         c->timer = sd_event_source_disable_unref(c->timer);
 }
 
-static size_t put_sw(uint8_t *out, uint16_t sw)
+/* The one place where a finished answer of the card leaves for the link: the command is done
+ * with, and the link reads the next one. */
+static void send_reply(struct pipeline *p, struct command *c, size_t n)
 {
-        out[0] = (uint8_t)(sw >> 8);
-        out[1] = (uint8_t)sw;
-        return 2;
+        link_respond(p->link, c->rsp, n);
+        command_put(p, c);
 }
 
-/* The card runs the command it has received whole. */
-static size_t execute(struct pipeline *p, uint8_t *out)
+/* The card's answer: it leaves now, or, when the card's timing holds it, once its command's
+ * time has come (on_timing_due, which traces it then, with the time it was held). */
+static void answer(struct pipeline *p, struct command *c, size_t n)
 {
-        struct command *c = &p->cur;
-        int wf = p->faults.n ? faults_find(&p->faults, c->cmd, c->len, true) : -1;
-        p->writes.armed = wf >= 0;
-        p->writes.fired = false;
-        size_t n = vt_card_execute(&p->card, out);
-        const char *why = vt_card_failure(&p->card);
-        if (why) { /* an applet's internal failure, answered 6F 00: said once, here */
-                char ins[8];
-                const char *applet = vt_card_selected(&p->card);
+        c->rsp_len = n;
+        if (timing_hold(&p->timing))
+                return;
+        finish(p, c, c->rsp, n);
+        send_reply(p, c, n);
+}
+
+static void on_timing_due(void *user)
+{
+        struct pipeline *p = user;
+        struct command *c = p->cur;
+        if (!c) /* never: the card's removal cancels the hold */
+                return;
+        finish(p, c, c->rsp, c->rsp_len);
+        send_reply(p, c, c->rsp_len);
+}
+
+/* Whether a command whose applet asks for a touch waits for one: a cached touch of the same
+ * key may be recent enough. */
+static bool needs_touch(struct pipeline *p, const struct vt_card_step *step)
+{
+        uint64_t last = p->touched_at[step->touch_key];
+        if (step->touch == VT_TOUCH_EACH || step->touch == VT_TOUCH_POLL)
+                return true;
+        return !last || now_us() - last >= TOUCH_CACHE_US;
+}
+
+static int defer(struct pipeline *p, struct command *c, uint64_t usec, sd_event_time_handler_t fn)
+{
+        if (!c->start_us)
+                c->start_us = now_us();
+        c->timer = sd_event_source_disable_unref(c->timer);
+        int r = sd_event_add_time_relative(p->event, &c->timer, CLOCK_MONOTONIC, usec,
+                                           TIMER_ACCURACY_US, fn, p);
+        if (r < 0)
+                vt_log(LOG_ERR, p->name, NULL, "cannot defer an answer: %s", strerror(-r));
+        return r;
+}
+
+static int on_touch_timeout(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct pipeline *p = userdata;
+        struct command *c = p->cur;
+        (void)s;
+        (void)usec;
+        uint32_t ms = atomic_load(&p->touch_timeout_ms);
+        note(c, "no touch within %u ms", ms);
+        vt_log(LOG_INFO, p->name, NULL, "no touch within %u ms: 69 82", ms);
+        answer(p, c, put_sw(c->rsp, SW_SECURITY_STATUS_NOT_SATISFIED));
+        return 0;
+}
+
+/* A poll held for a touch that did not come: the card answers it now (a keepalive). */
+static int on_poll_due(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct pipeline *p = userdata;
+        struct command *c = p->cur;
+        (void)s;
+        (void)usec;
+        c->timer = sd_event_source_disable_unref(c->timer);
+        c->waiting_touch = false;
+        submit(p, c, JOB_EXECUTE);
+        return 0;
+}
+
+static void wait_for_touch(struct pipeline *p, struct command *c)
+{
+        bool poll = c->step.touch == VT_TOUCH_POLL;
+        if (defer(p, c, poll ? POLL_HOLD_US : (uint64_t)atomic_load(&p->touch_timeout_ms) * 1000,
+                  poll ? on_poll_due : on_touch_timeout) < 0) {
+                answer(p, c, put_sw(c->rsp, SW_UNKNOWN));
+                return;
+        }
+        c->waiting_touch = true;
+        if (poll) /* the applet said that it waits, by its presence clock */
+                return;
+        vt_log(LOG_INFO, p->name, NULL, "key %02X waits for a touch (vtoken ctl touch %s)",
+               c->step.touch_key, p->name);
+}
+
+/* The worker finished a command. */
+static void completed(struct pipeline *p, struct command *c)
+{
+        c->queued = false;
+        if (atomic_exchange(&p->want_told, false))
+                vt_log(LOG_INFO, p->name, NULL, "waits for a touch (vtoken ctl touch %s)", p->name);
+        if (c->failure) /* an applet's internal failure, answered 6F 00: said once, here */
                 vt_log(LOG_ERR, p->name, NULL, "%s %s failed: %s (answered 6F 00)",
-                       applet ? applet : "card", vt_card_ins_name(&p->card, c->cmd[1], ins), why);
+                       c->applet ? c->applet : "card", c->name ? c->name : "command", c->failure);
+        if (c->step.ready && !c->timed) { /* what the card's timing counts it as, once */
+                c->timed = true;
+                char held[64];
+                timing_op(&p->timing, c->step.op, held, sizeof(held));
+                if (held[0])
+                        note(c, "%s", held);
         }
-        if (wf >= 0 && p->writes.fired) { /* the command wrote, and failed */
-                faults_spend(&p->faults, (size_t)wf);
-                note(c, "fault: write-fail");
+        if (c->abandoned) { /* the link dropped or the card was removed before the answer */
+                note(c, "card gone before the answer");
+                finish(p, c, NULL, 0);
+                command_put(p, c);
+                return;
         }
-        p->writes.armed = false;
-        finish(p, out, n);
-        return n;
+        if (c->executed || !c->step.ready) {
+                if (c->write_failed) { /* the command wrote, and failed */
+                        int wf = faults_find(&p->faults, c->cmd, c->len, true);
+                        if (wf >= 0)
+                                faults_spend(&p->faults, (size_t)wf);
+                        note(c, "fault: write-fail");
+                }
+                answer(p, c, c->rsp_len);
+                return;
+        }
+        if (needs_touch(p, &c->step))
+                wait_for_touch(p, c);
+        else
+                submit(p, c, JOB_EXECUTE);
 }
 
+static int on_done(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+        struct pipeline *p = userdata;
+        uint64_t n;
+        (void)s;
+        (void)revents;
+        if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+                vt_log(LOG_ERR, p->name, NULL, "worker wake-up: %s", strerror(errno));
+        for (;;) {
+                pthread_mutex_lock(&p->lock);
+                struct command *c = p->done;
+                if (c) {
+                        p->done = c->next;
+                        if (!p->done)
+                                p->done_tail = NULL;
+                }
+                pthread_mutex_unlock(&p->lock);
+                if (!c)
+                        return 0;
+                completed(p, c);
+        }
+}
+
+static int on_delayed(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct pipeline *p = userdata;
+        (void)s;
+        (void)usec;
+        p->cur->timer = sd_event_source_disable_unref(p->cur->timer);
+        submit(p, p->cur, JOB_APDU);
+        return 0;
+}
+
+/* What the applets would hide of a command a fault answers; its name for the trace. Read from
+ * the card only while the worker is idle (it cannot start: queuing takes the lock); else all
+ * of it counts as secret. */
+static void peek(struct pipeline *p, struct command *c)
+{
+        pthread_mutex_lock(&p->lock);
+        if (!p->n_jobs && !p->running) {
+                c->secrecy = vt_card_peek_secrecy(&p->card, c->cmd, c->len);
+                if (c->len >= 2)
+                        c->name = vt_card_ins_name(&p->card, c->cmd[1], c->name_buf);
+        } else {
+                c->secrecy = VT_SECRET_COMMAND | VT_SECRET_RESPONSE;
+                if (c->len >= 2) {
+                        snprintf(c->name_buf, sizeof(c->name_buf), "INS %02X", c->cmd[1]);
+                        c->name = c->name_buf;
+                }
+        }
+        pthread_mutex_unlock(&p->lock);
+}
+
+/* A fault answers the command instead of the card; returns what on_apdu returns. */
+static size_t fault_answer(struct pipeline *p, struct command *c, size_t i, uint8_t *out)
+{
+        peek(p, c);
+        struct fault f = p->faults.list[i];
+        faults_spend(&p->faults, i);
+        char what[64];
+        fault_describe(&f, 0, what, sizeof(what));
+        note(c, "fault: %s", what);
+        switch (f.kind) {
+        case FAULT_SW: {
+                size_t n = put_sw(out, f.sw);
+                finish(p, c, out, n);
+                command_put(p, c);
+                return n;
+        }
+        case FAULT_DROP:
+                vt_log(LOG_INFO, p->name, NULL, "fault: dropping the %s connection mid-command",
+                       link_kind(p->link));
+                finish(p, c, NULL, 0);
+                command_put(p, c);
+                return LINK_APDU_DROP;
+        case FAULT_DELAY:
+                if (defer(p, c, f.delay_us, on_delayed) == 0)
+                        return LINK_APDU_PENDING;
+                break;
+        case FAULT_WRITE_FAIL:
+                break;
+        }
+        submit(p, c, JOB_APDU);
+        return LINK_APDU_PENDING;
+}
+
+static size_t on_apdu(void *user, const uint8_t *cmd, size_t len, uint8_t *out)
+{
+        struct pipeline *p = user;
+        if (len > LINK_CAPDU_MAX) /* no transport carries one: never reached */
+                return put_sw(out, SW_WRONG_LENGTH);
+        struct command *c = command_get(p);
+        if (!c) {
+                vt_log(LOG_ERR, p->name, NULL, "out of memory for a command");
+                return put_sw(out, SW_UNKNOWN);
+        }
+        memcpy(c->cmd, cmd, len);
+        c->len = len;
+        p->commands++;
+        p->cur = c;
+        timing_arrive(&p->timing);
+        if (p->trace.fd != -1) { /* the clock only for a trace */
+                clock_gettime(CLOCK_REALTIME, &c->when);
+                c->start_us = now_us();
+        }
+        int i = p->faults.n ? faults_find(&p->faults, cmd, len, false) : -1;
+        if (i >= 0)
+                return fault_answer(p, c, (size_t)i, out);
+        submit(p, c, JOB_APDU);
+        return LINK_APDU_PENDING;
+}
+
+static size_t on_atr(void *user, uint8_t *out)
+{
+        struct pipeline *p = user;
+        memcpy(out, p->card.atr, p->card.atr_len); /* set up once, never written again */
+        return p->card.atr_len;
+}
+
+static void on_power(void *user, enum link_power power)
+{
+        struct pipeline *p = user;
+        if (power == LINK_POWER_ON || power == LINK_POWER_RESET) {
+                queue_job(p, power == LINK_POWER_ON ? JOB_POWER_ON : JOB_RESET, NULL);
+                return;
+        }
+        struct command *c = p->cur;
+        if (c) { /* the link dropped or the card was removed before the answer */
+                p->cur = NULL;
+                if (c->queued) { /* the worker's: it answers into the void */
+                        pthread_mutex_lock(&p->lock);
+                        c->abandoned = true;
+                        pthread_mutex_unlock(&p->lock);
+                } else { /* waiting: for a touch, a delay, or its time (the card's timing) */
+                        timing_cancel(&p->timing);
+                        note(c, "card gone before the answer");
+                        finish(p, c, NULL, 0);
+                        command_put(p, c);
+                }
+        }
+        queue_job(p, JOB_POWER_OFF, NULL);
+}
+
+static void on_state(void *user)
+{
+        struct pipeline *p = user;
+        if (p->changed)
+                p->changed(p->user);
+}
+
+/* The card's presence clock, which the applets read on the worker. */
 static uint64_t clock_now_ms(void *ctx)
 {
         (void)ctx;
@@ -157,257 +608,59 @@ static uint64_t clock_now_ms(void *ctx)
 
 static uint64_t clock_touched_ms(void *ctx)
 {
-        return ((struct pipeline *)ctx)->touched_us / 1000;
+        return atomic_load(&((struct pipeline *)ctx)->touched_us) / 1000;
 }
 
 static uint64_t clock_inserted_ms(void *ctx)
 {
-        return ((struct pipeline *)ctx)->inserted_us / 1000;
+        return atomic_load(&((struct pipeline *)ctx)->inserted_us) / 1000;
 }
 
 static uint32_t clock_timeout_ms(void *ctx)
 {
-        return ((struct pipeline *)ctx)->touch_timeout_ms;
+        return atomic_load(&((struct pipeline *)ctx)->touch_timeout_ms);
 }
 
 static void clock_want(void *ctx, bool on)
 {
         struct pipeline *p = ctx;
-        p->wanted_until_us = on ? now_us() + (uint64_t)p->touch_timeout_ms * 1000 : 0;
-        if (on)
-                vt_log(LOG_INFO, p->name, NULL, "waits for a touch (vtoken ctl touch %s)", p->name);
+        atomic_store(&p->wanted_until_us,
+                     on ? now_us() + (uint64_t)atomic_load(&p->touch_timeout_ms) * 1000 : 0);
+        if (on) /* the loop says so (the worker logs nothing) */
+                atomic_store(&p->want_told, true);
 }
 
 /* Whether an applet waits for a touch by its presence clock. */
-static bool touch_wanted(const struct pipeline *p)
+static bool touch_wanted(struct pipeline *p)
 {
-        return p->wanted_until_us && now_us() < p->wanted_until_us;
+        uint64_t until = atomic_load(&p->wanted_until_us);
+        return until && now_us() < until;
 }
 
-/* Whether the command the card holds waits for a touch: its applet says so, and a cached
- * touch of the same key is not recent enough. */
-static bool needs_touch(struct pipeline *p, const struct vt_card_step *step)
+static int start_worker(struct pipeline *p, char *err, size_t errlen)
 {
-        uint64_t last = p->touched_at[step->touch_key];
-        if (step->touch == VT_TOUCH_EACH || step->touch == VT_TOUCH_POLL)
-                return true;
-        return step->touch == VT_TOUCH_CACHABLE && (!last || now_us() - last >= TOUCH_CACHE_US);
-}
-
-static int defer(struct pipeline *p, uint64_t usec, sd_event_time_handler_t fn)
-{
-        struct command *c = &p->cur;
-        if (!c->start_us)
-                c->start_us = now_us();
-        c->timer = sd_event_source_disable_unref(c->timer);
-        int r = sd_event_add_time_relative(p->event, &c->timer, CLOCK_MONOTONIC, usec,
-                                           TIMER_ACCURACY_US, fn, p);
+        p->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (p->done_fd < 0) {
+                snprintf(err, errlen, "eventfd: %s", strerror(errno));
+                return -errno;
+        }
+        int r = sd_event_add_io(p->event, &p->done_io, p->done_fd, EPOLLIN, on_done, p);
         if (r < 0) {
-                vt_log(LOG_ERR, p->name, NULL, "cannot defer an answer: %s", strerror(-r));
+                snprintf(err, errlen, "cannot watch the card's worker: %s", strerror(-r));
                 return r;
         }
-        c->pending = true;
+        /* signals are the loop's: the worker blocks them all */
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        r = pthread_create(&p->worker, NULL, work, p);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        if (r != 0) {
+                snprintf(err, errlen, "cannot start the card's worker: %s", strerror(r));
+                return -r;
+        }
+        p->has_worker = true;
         return 0;
-}
-
-/* Where a finished answer leaves (returned to the link, or sent when it was deferred): one the
- * card's timing holds (finish) waits in cur.rsp until its command's time has come. */
-static bool hold(struct pipeline *p, uint8_t *rsp, size_t n)
-{
-        if (n >= LINK_APDU_DROP || !timing_holding(&p->timing))
-                return false;
-        if (rsp != p->cur.rsp) {
-                memcpy(p->cur.rsp, rsp, n);
-                OPENSSL_cleanse(rsp, n);
-        }
-        p->held_len = n;
-        return true;
-}
-
-static void on_timing_due(void *user)
-{
-        struct pipeline *p = user;
-        finish(p, p->cur.rsp, p->held_len);
-        link_respond(p->link, p->cur.rsp, p->held_len);
-        OPENSSL_cleanse(p->cur.rsp, p->held_len);
-}
-
-/* Answers a deferred command now. */
-static void respond(struct pipeline *p, size_t n)
-{
-        if (n == LINK_APDU_PENDING || hold(p, p->cur.rsp, n))
-                return;
-        link_respond(p->link, p->cur.rsp, n);
-        OPENSSL_cleanse(p->cur.rsp, n);
-}
-
-static int on_touch_timeout(sd_event_source *s, uint64_t usec, void *userdata)
-{
-        struct pipeline *p = userdata;
-        (void)s;
-        (void)usec;
-        note(&p->cur, "no touch within %u ms", p->touch_timeout_ms);
-        vt_log(LOG_INFO, p->name, NULL, "no touch within %u ms: 69 82", p->touch_timeout_ms);
-        size_t n = put_sw(p->cur.rsp, SW_SECURITY_STATUS_NOT_SATISFIED);
-        finish(p, p->cur.rsp, n);
-        respond(p, n);
-        return 0;
-}
-
-/* A poll held for a touch that did not come: the card answers it now (a keepalive). */
-static int on_poll_due(sd_event_source *s, uint64_t usec, void *userdata)
-{
-        struct pipeline *p = userdata;
-        (void)s;
-        (void)usec;
-        p->cur.timer = sd_event_source_disable_unref(p->cur.timer);
-        p->cur.waiting_touch = false;
-        p->cur.pending = false;
-        respond(p, execute(p, p->cur.rsp));
-        return 0;
-}
-
-/* After the faults: the card takes the command; a whole one waits for a touch or runs. */
-static size_t proceed(struct pipeline *p, uint8_t *out)
-{
-        struct command *c = &p->cur;
-        struct vt_card_step step;
-        vt_card_receive(&p->card, c->cmd, c->len, out, &step);
-        c->secrecy = step.secrecy;
-        if (step.ready) {
-                char held[64];
-                timing_op(&p->timing, step.op, held, sizeof(held));
-                if (held[0])
-                        note(c, "%s", held);
-        }
-        if (!step.ready) {
-                finish(p, out, step.len);
-                return step.len;
-        }
-        if (!needs_touch(p, &step))
-                return execute(p, out);
-        bool poll = step.touch == VT_TOUCH_POLL;
-        if (defer(p, poll ? POLL_HOLD_US : (uint64_t)p->touch_timeout_ms * 1000,
-                  poll ? on_poll_due : on_touch_timeout) < 0) {
-                size_t n = put_sw(out, SW_UNKNOWN);
-                finish(p, out, n);
-                return n;
-        }
-        c->waiting_touch = true;
-        c->touch_key = step.touch_key;
-        if (poll)
-                return LINK_APDU_PENDING;
-        vt_log(LOG_INFO, p->name, NULL, "key %02X waits for a touch (vtoken ctl touch %s)",
-               step.touch_key, p->name);
-        return LINK_APDU_PENDING;
-}
-
-static int on_delayed(sd_event_source *s, uint64_t usec, void *userdata)
-{
-        struct pipeline *p = userdata;
-        (void)s;
-        (void)usec;
-        p->cur.timer = sd_event_source_disable_unref(p->cur.timer);
-        p->cur.pending = false;
-        respond(p, proceed(p, p->cur.rsp));
-        return 0;
-}
-
-static size_t take(struct pipeline *p, const uint8_t *cmd, size_t len, uint8_t *out)
-{
-        struct command *c = &p->cur;
-        if (len > sizeof(c->cmd)) /* no transport carries one: never reached */
-                return put_sw(out, SW_WRONG_LENGTH);
-        memcpy(c->cmd, cmd, len);
-        c->len = len;
-        p->commands++;
-        c->note[0] = '\0';
-        timing_arrive(&p->timing);
-        /* the hot path: the clocks and the command's name only for a trace; a deferred
-         * answer starts its clock in defer() */
-        c->start_us = 0;
-        c->name = NULL;
-        if (p->trace.fd != -1) {
-                clock_gettime(CLOCK_REALTIME, &c->when);
-                c->start_us = now_us();
-                c->name = len >= 2 ? vt_card_ins_name(&p->card, cmd[1], c->name_buf) : NULL;
-        }
-
-        if (!p->card.powered) /* a reconnected link: pcscd still takes the card as powered */
-                vt_card_power_on(&p->card);
-        int i = p->faults.n ? faults_find(&p->faults, cmd, len, false) : -1;
-        if (i < 0)
-                return proceed(p, out);
-        /* a command a fault answers never reaches the card: ask what it would have hidden */
-        c->secrecy = vt_card_peek_secrecy(&p->card, cmd, len);
-        struct fault f = p->faults.list[i];
-        faults_spend(&p->faults, (size_t)i);
-        char what[64];
-        fault_describe(&f, 0, what, sizeof(what));
-        note(c, "fault: %s", what);
-        switch (f.kind) {
-        case FAULT_SW: {
-                size_t n = put_sw(out, f.sw);
-                finish(p, out, n);
-                return n;
-        }
-        case FAULT_DROP:
-                vt_log(LOG_INFO, p->name, NULL, "fault: dropping the %s connection mid-command",
-                       link_kind(p->link));
-                finish(p, NULL, 0);
-                return LINK_APDU_DROP;
-        case FAULT_DELAY:
-                if (defer(p, f.delay_us, on_delayed) == 0)
-                        return LINK_APDU_PENDING;
-                break;
-        case FAULT_WRITE_FAIL:
-                break;
-        }
-        return proceed(p, out);
-}
-
-static size_t on_apdu(void *user, const uint8_t *cmd, size_t len, uint8_t *out)
-{
-        struct pipeline *p = user;
-        size_t n = take(p, cmd, len, out);
-        return hold(p, out, n) ? LINK_APDU_PENDING : n;
-}
-
-static size_t on_atr(void *user, uint8_t *out)
-{
-        struct pipeline *p = user;
-        memcpy(out, p->card.atr, p->card.atr_len);
-        return p->card.atr_len;
-}
-
-static void on_power(void *user, enum link_power power)
-{
-        struct pipeline *p = user;
-        if (power == LINK_POWER_ON) {
-                vt_card_power_on(&p->card);
-                return;
-        }
-        if (power == LINK_POWER_RESET) {
-                vt_card_reset(&p->card);
-                return;
-        }
-        if (p->cur.pending) { /* the link dropped or the card was removed before the answer */
-                note(&p->cur, "card gone before the answer");
-                finish(p, NULL, 0);
-        }
-        if (timing_cancel(&p->timing)) { /* ... or before its time had come */
-                note(&p->cur, "card gone before the answer");
-                finish(p, NULL, 0);
-                OPENSSL_cleanse(p->cur.rsp, p->held_len);
-        }
-        vt_card_power_off(&p->card);
-}
-
-static void on_state(void *user)
-{
-        struct pipeline *p = user;
-        if (p->changed)
-                p->changed(p->user);
 }
 
 int pipeline_new(sd_event *event, const char *name, struct vt_image *img,
@@ -426,7 +679,11 @@ int pipeline_new(sd_event *event, const char *name, struct vt_image *img,
         p->changed = changed;
         p->user = user;
         p->trace.fd = -1;
+        p->done_fd = -1;
         timing_init(&p->timing, event, on_timing_due, p);
+        pthread_mutex_init(&p->lock, NULL);
+        pthread_cond_init(&p->wake, NULL);
+        pthread_cond_init(&p->taken, NULL);
         p->handler = (struct link_handler){.user = p,
                                            .apdu = on_apdu,
                                            .atr = on_atr,
@@ -444,8 +701,14 @@ int pipeline_new(sd_event *event, const char *name, struct vt_image *img,
                                            .inserted_ms = clock_inserted_ms,
                                            .timeout_ms = clock_timeout_ms,
                                            .want = clock_want};
-        p->inserted_us = now_us();
-        p->card.presence = &p->presence;
+        atomic_store(&p->inserted_us, now_us());
+        p->card.presence = &p->presence; /* before the worker starts: never written again */
+        view_update(p);
+        int r = start_worker(p, err, errlen);
+        if (r < 0) {
+                pipeline_free(p);
+                return r;
+        }
         *out = p;
         return 0;
 }
@@ -454,12 +717,30 @@ void pipeline_free(struct pipeline *p)
 {
         if (!p)
                 return;
-        p->cur.timer = sd_event_source_disable_unref(p->cur.timer);
-        p->cur.pending = false;
+        if (p->has_worker) { /* a command under way finishes: its commit is made durable */
+                pthread_mutex_lock(&p->lock);
+                p->quit = true;
+                pthread_cond_signal(&p->wake);
+                pthread_mutex_unlock(&p->lock);
+                pthread_join(p->worker, NULL);
+        }
         timing_cancel(&p->timing);
+        p->done_io = sd_event_source_disable_unref(p->done_io);
+        if (p->done_fd >= 0)
+                close(p->done_fd);
+        while (p->all) {
+                struct command *c = p->all;
+                p->all = c->next_all;
+                c->timer = sd_event_source_disable_unref(c->timer);
+                OPENSSL_cleanse(c->cmd, c->len);
+                OPENSSL_cleanse(c->rsp, c->rsp_len);
+                free(c);
+        }
         trace_sink_close(&p->trace);
         vt_card_release(&p->card);
-        OPENSSL_cleanse(&p->cur, sizeof(p->cur));
+        pthread_cond_destroy(&p->taken);
+        pthread_cond_destroy(&p->wake);
+        pthread_mutex_destroy(&p->lock);
         free(p);
 }
 
@@ -473,21 +754,24 @@ void pipeline_set_link(struct pipeline *p, struct link *l)
         p->link = l;
 }
 
-void pipeline_status(const struct pipeline *p, struct pipeline_status *st)
+void pipeline_status(struct pipeline *p, struct pipeline_status *st)
 {
+        pthread_mutex_lock(&p->lock);
+        struct card_view v = p->view;
+        pthread_mutex_unlock(&p->lock);
         *st = (struct pipeline_status){
-            .powered = p->card.powered,
-            .applet = vt_card_selected(&p->card),
+            .powered = v.powered,
+            .applet = v.applet,
+            .card = v.status,
             .commands = p->commands,
             .trace = p->trace.fd == -1             ? NULL
                      : p->trace.fd == TRACE_TO_LOG ? "(log)"
                                                    : p->trace.path,
             .trace_to_file = p->trace.fd >= 0,
             .faults = &p->faults,
-            .waiting_touch = p->cur.waiting_touch || touch_wanted(p),
-            .touch_timeout_ms = p->touch_timeout_ms,
+            .waiting_touch = (p->cur && p->cur->waiting_touch) || touch_wanted(p),
+            .touch_timeout_ms = atomic_load(&p->touch_timeout_ms),
         };
-        vt_card_status(&p->card, &st->card);
 }
 
 void pipeline_set_timing(struct pipeline *p, const struct vt_timing *table)
@@ -502,12 +786,12 @@ const char *pipeline_timing(const struct pipeline *p)
 
 void pipeline_set_touch_timeout(struct pipeline *p, uint32_t ms)
 {
-        p->touch_timeout_ms = ms;
+        atomic_store(&p->touch_timeout_ms, ms);
 }
 
 void pipeline_reset(struct pipeline *p)
 {
-        vt_card_reset(&p->card);
+        queue_job(p, JOB_RESET, NULL);
 }
 
 int pipeline_trace(struct pipeline *p, bool on, const char *path, enum trace_format fmt)
@@ -535,22 +819,22 @@ void pipeline_fault_clear(struct pipeline *p)
 
 void pipeline_inserted(struct pipeline *p)
 {
-        p->inserted_us = now_us();
+        atomic_store(&p->inserted_us, now_us());
 }
 
 int pipeline_touch(struct pipeline *p)
 {
-        struct command *c = &p->cur;
-        if (!c->waiting_touch && !touch_wanted(p))
+        struct command *c = p->cur;
+        bool held = c && c->waiting_touch;
+        if (!held && !touch_wanted(p))
                 return -ENOENT;
-        p->touched_us = now_us();
-        if (!c->waiting_touch) /* the applet asks its clock; no command is held */
+        atomic_store(&p->touched_us, now_us());
+        if (!held) /* the applet asks its clock; no command is held */
                 return 0;
         c->timer = sd_event_source_disable_unref(c->timer);
         c->waiting_touch = false;
-        c->pending = false;
-        p->touched_at[c->touch_key] = now_us();
+        p->touched_at[c->step.touch_key] = now_us();
         note(c, "touched after %llu ms", (unsigned long long)((now_us() - c->start_us) / 1000));
-        respond(p, execute(p, c->rsp));
+        submit(p, c, JOB_EXECUTE);
         return 0;
 }

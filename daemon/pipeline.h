@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* One card's APDU pipeline: what happens to a command between its link and its card. A command
  * comes from the link (pipeline_handler), meets the armed faults, goes to the card, waits for a
- * touch when its applet asks for one, is traced, and its answer goes back to the link, at once
- * or later (a delay fault, a touch). All its state is this card's own: pipelines of different
- * cards share nothing, so each may run on a worker of its own. */
+ * touch when its applet asks for one, is traced, and its answer goes back to the link later
+ * (link_handler's LINK_APDU_PENDING; a fault's status word at once). The card runs on a worker
+ * thread of its own, in the order its commands came: pipelines of different cards share
+ * nothing, and a long command on one card delays no other card. Every call here is the event
+ * loop's; pipeline_free() waits for a command under way. */
 #ifndef VT_PIPELINE_H
 #define VT_PIPELINE_H
 
@@ -45,7 +47,7 @@ struct pipeline_status {
         bool waiting_touch;
         uint32_t touch_timeout_ms;
 };
-void pipeline_status(const struct pipeline *p, struct pipeline_status *st);
+void pipeline_status(struct pipeline *p, struct pipeline_status *st);
 
 void pipeline_set_touch_timeout(struct pipeline *p, uint32_t ms);
 /* The timing table the card's answers keep from now on (applet/timing.h; instant at first),

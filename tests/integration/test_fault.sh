@@ -101,7 +101,11 @@ took=$(section delay | sed -n 's/^delayed sign took \([0-9]*\) ms$/\1/p')
 [ "$took" -ge 2000 ] || fail "the delayed signature took only $took ms"
 pass "the signature is answered after the delay ($took ms)"
 status_ms=$(section delay | sed -n 's/^status during the delay took \([0-9]*\) ms$/\1/p')
-[ "$status_ms" -lt 500 ] || fail "the daemon was blocked during the delay ($status_ms ms for status)"
+# under ThreadSanitizer the instrumented `vtoken ctl` alone takes most of a second to start; a
+# daemon blocked by the delay would still take its 2000 ms
+limit=500
+grep -qxF "VT_TSAN:BOOL=ON" "$VT_BUILD/CMakeCache.txt" 2>/dev/null && limit=1500
+[ "$status_ms" -lt "$limit" ] || fail "the daemon was blocked during the delay ($status_ms ms for status)"
 pass "the daemon keeps serving during a delay ($status_ms ms for status)"
 
 # vpcd's slot answers a transmit whose connection dropped with an error; vtoken's driver says
