@@ -181,12 +181,13 @@ pass "no run's process outlives the matrix"
 [ -z "$(ls -d "$T"/vtoken-matrix.* 2>/dev/null)" ] || fail "the matrix left its directory behind"
 pass "the matrix removes its directory"
 
-# --- --timing NAME goes to each run's vtoken run --timing (timing personalities)
-if "$VTOKEN_BIN" run --help | grep -q -- '--timing'; then
-  js=$("$M" matrix -p piv --timing instant --json -- sh -c 'echo "timing=$VTOKEN_TIMING"') ||
-    fail "a matrix with --timing instant failed: $js"
-  expect_eq "$(jq -r '.results[0].name' <<<"$js")" "piv timing=instant" "--timing names the row"
-  expect_match "$(jq -r '.results[0].output' <<<"$js")" '^timing=instant$' "COMMAND sees VTOKEN_TIMING"
-else
-  skip_part "vtoken run has no --timing yet: the matrix's --timing axis is not tried"
-fi
+# --- --timing NAME goes to each run's vtoken run --timing (timing personalities): an axis
+export VTOKEN_BIN
+js=$("$M" matrix -p piv --timing instant --timing yubikey5 --jobs 1 --json -- \
+  sh -c 'echo "timing=$VTOKEN_TIMING card=$("$VTOKEN_BIN" ctl status --json | jq -r ".cards[0].timing")"') ||
+  fail "a matrix with --timing instant and yubikey5 failed: $js"
+expect_eq "$(jq -r '[.results[].name] | join(",")' <<<"$js")" "piv timing=instant,piv timing=yubikey5" \
+  "--timing names the rows, one per timing"
+expect_match "$(jq -r '.results[0].output' <<<"$js")" '^timing=instant card=instant$' "COMMAND sees VTOKEN_TIMING"
+expect_match "$(jq -r '.results[1].output' <<<"$js")" '^timing=yubikey5 card=yubikey5$' \
+  "the run's card takes the timing's time (vtoken ctl status)"
