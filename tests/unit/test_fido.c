@@ -84,6 +84,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
         struct fixture *f = *state;
+        f->card.presence = NULL; /* a test's fake clock (use_clock) lived on its stack */
         vt_card_release(&f->card);
         fido_state_free(f->st);
         fido_state_free(f->disk.st);
