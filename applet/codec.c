@@ -240,12 +240,12 @@ static int on_line(void *user, const char *section, const char *key, const char 
                                       key, section_name(p, cur), p->keys[p->last_key].line);
         } else {
                 /* a section comes once, so its keys are the last ones noted */
-                for (size_t i = p->n_keys; i-- > 0 && p->keys[i].section == cur;)
-                        if (strcmp(p->keys[i].key, key) == 0)
+                for (size_t i = p->n_keys; i > 0 && p->keys[i - 1].section == cur; i--)
+                        if (strcmp(p->keys[i - 1].key, key) == 0)
                                 return refuse(p,
                                               "'%s' again in [%s] (first at line %d); a key is "
                                               "given once in a section: keep one",
-                                              key, section_name(p, cur), p->keys[i].line);
+                                              key, section_name(p, cur), p->keys[i - 1].line);
                 if (!(k = grow(p->keys, p->n_keys, &p->cap_keys, sizeof(*k))))
                         return refuse(p, "out of memory");
                 p->keys = k;

@@ -36,6 +36,6 @@
 #define SW_FAIL_STATE    0x0F05 /* the applet's state is not what it should be */
 #define SW_FAIL_MEMORY   0x0F06 /* out of memory */
 #define SW_FAIL_OVERFLOW 0x0F07 /* the answer did not fit its buffer */
-#define SW_IS_FAIL(sw)   (((sw)&0xFF00) == 0x0F00)
+#define SW_IS_FAIL(sw)   ((sw) >= SW_FAIL_CRYPTO && (sw) <= 0x0FFF)
 
 #endif

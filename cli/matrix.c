@@ -591,10 +591,13 @@ static int write_report(const char *path, const char *what, const struct vt_matr
                 fprintf(stderr, "vtoken matrix: --%s %s: %s\n", what, path, strerror(errno));
                 return -1;
         }
+        errno = 0;
         r = write(f, rep);
-        if (fclose(f) != 0 || r < 0) {
-                fprintf(stderr, "vtoken matrix: --%s %s: %s\n", what, path,
-                        strerror(errno ? errno : EIO));
+        int e = r < 0 ? errno : 0;
+        if (fclose(f) != 0 && !e)
+                e = errno;
+        if (r < 0 || e) {
+                fprintf(stderr, "vtoken matrix: --%s %s: %s\n", what, path, strerror(e ? e : EIO));
                 return -1;
         }
         return 0;
