@@ -50,7 +50,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct vt_image *img =
             vt_image_parse("/fuzz", text, card_len, state, state_len, err, sizeof(err));
         if (!img) {
-                if (strncmp(err, "/fuzz/card.ini", 14) != 0 && strncmp(err, "/fuzz/state", 11) != 0)
+                /* a refusal names the image's file: card.ini, state, or a file of a unit the
+                 * card carries (fido.ini for `applet = fido`, which this target has not) */
+                if (strncmp(err, "/fuzz/", 6) != 0 || !strchr(err + 6, ':'))
                         abort();
                 return 0;
         }
