@@ -47,6 +47,7 @@
 
 #include "codec.h"
 #include "registry.h"
+#include "text.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -196,20 +197,6 @@ static bool is_card_key(const char *key)
         return false;
 }
 
-/* "instant or yubikey5" */
-static const char *timing_names(char *buf, size_t n)
-{
-        size_t used = 0;
-        buf[0] = 0;
-        for (size_t i = 0; vt_timing_at(i) && used < n; i++)
-                used += (size_t)snprintf(buf + used, n - used, "%s%s",
-                                         i == 0                ? ""
-                                         : vt_timing_at(i + 1) ? ", "
-                                                               : " or ",
-                                         vt_timing_at(i));
-        return buf;
-}
-
 /* A row of [timing]: the card's table (its base read in the first pass) changed. */
 static int timing_row(struct vt_ini *ini, const char *key, const char *v)
 {
@@ -272,9 +259,10 @@ static int card_key(struct vt_ini *ini, const char *key, const char *v)
                 if (vt_compat_parse(v, &l->compat) < 0)
                         return vt_ini_fail(ini, "compat must be none or yubikey, not '%s'", v);
         } else if (strcmp(key, "timing") == 0) {
-                if (vt_timing_builtin(v, &img->timing) < 0)
-                        return vt_ini_fail(ini, "unknown timing '%s': expected %s", v,
-                                           timing_names(why, sizeof(why)));
+                if (vt_timing_builtin(v, &img->timing) < 0) {
+                        vt_names_join(why, sizeof(why), vt_timing_at, ", ", " or ");
+                        return vt_ini_fail(ini, "unknown timing '%s': expected %s", v, why);
+                }
         } else if (strcmp(key, "yubikey_mgmt_aid") == 0) {
                 if (vt_parse_bool(v, &img->yubikey_mgmt_aid) < 0)
                         return vt_ini_fail(ini, "%s must be yes or no", key);
