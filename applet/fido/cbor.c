@@ -220,3 +220,19 @@ void cbor_put_map(struct writer *w, size_t n)
 {
         put_head(w, CBOR_MAP, n);
 }
+
+int cbor_int_map(struct reader *r, struct reader *vals, size_t n)
+{
+        size_t pairs;
+        if (cbor_map(r, &pairs) != 0)
+                return -1;
+        for (size_t i = 0; i < pairs; i++) {
+                int64_t k;
+                struct reader v;
+                if (cbor_int(r, &k) != 0 || cbor_skip(r, &v) != 0)
+                        return -1;
+                if (k >= 0 && (uint64_t)k < n)
+                        vals[k] = v;
+        }
+        return 0;
+}

@@ -36,6 +36,9 @@ int cbor_array(struct reader *r, size_t *n);
 int cbor_map(struct reader *r, size_t *n);
 /* Skips one whole item (nested at most CBOR_DEPTH_MAX deep); *item is what it spanned. */
 int cbor_skip(struct reader *r, struct reader *item);
+/* A map with integer keys: the value of each key k below n goes to vals[k] (the others are
+ * skipped); the map must be whole. */
+int cbor_int_map(struct reader *r, struct reader *vals, size_t n);
 /* Whether a text item equals s. */
 bool cbor_text_is(const char *p, size_t n, const char *s);
 

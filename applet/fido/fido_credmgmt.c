@@ -244,18 +244,9 @@ int fido_cred_mgmt(struct vt_fido *f, struct reader in, struct writer *w)
         struct reader p[5] = {0}, params;
         uint8_t msg[CM_MSG_MAX];
         int64_t sub;
-        size_t n;
         int r;
-        if (cbor_map(&in, &n) != 0)
+        if (cbor_int_map(&in, p, sizeof(p) / sizeof(p[0])) != 0)
                 return CTAP2_ERR_INVALID_CBOR;
-        for (size_t i = 0; i < n; i++) {
-                int64_t k;
-                struct reader v;
-                if (cbor_int(&in, &k) != 0 || cbor_skip(&in, &v) != 0)
-                        return CTAP2_ERR_INVALID_CBOR;
-                if (k >= 1 && k <= 4)
-                        p[k] = v;
-        }
         if (cbor_int(&p[1], &sub) != 0)
                 return CTAP2_ERR_MISSING_PARAMETER;
         params = p[2];

@@ -392,20 +392,11 @@ out:
 int fido_client_pin(struct vt_fido *f, struct reader in, struct writer *w)
 {
         struct pin_req q;
-        size_t n;
         int64_t sub;
         int r = CTAP_OK;
         memset(&q, 0, sizeof(q));
-        if (cbor_map(&in, &n) != 0)
+        if (cbor_int_map(&in, q.p, sizeof(q.p) / sizeof(q.p[0])) != 0)
                 return CTAP2_ERR_INVALID_CBOR;
-        for (size_t i = 0; i < n; i++) {
-                int64_t k;
-                struct reader v;
-                if (cbor_int(&in, &k) != 0 || cbor_skip(&in, &v) != 0)
-                        return CTAP2_ERR_INVALID_CBOR;
-                if (k >= 0 && k < 11)
-                        q.p[k] = v;
-        }
         if (cbor_int(&q.p[2], &sub) != 0)
                 return CTAP2_ERR_MISSING_PARAMETER;
         q.sub = (int)sub;
@@ -485,20 +476,12 @@ int fido_hmac_secret(struct vt_fido *f, struct reader in, const uint8_t seed[32]
         struct reader p[5];
         struct shared s = {0};
         const uint8_t *enc, *auth;
-        size_t n, enc_len, auth_len, salts_len = 0;
+        size_t enc_len, auth_len, salts_len = 0;
         uint8_t salts[64 + 16], outputs[64], cr[32];
         int proto = 1, r = CTAP1_ERR_INVALID_PARAMETER;
         memset(p, 0, sizeof(p));
-        if (cbor_map(&in, &n) != 0)
+        if (cbor_int_map(&in, p, sizeof(p) / sizeof(p[0])) != 0)
                 return CTAP2_ERR_INVALID_CBOR;
-        for (size_t i = 0; i < n; i++) {
-                int64_t k;
-                struct reader v;
-                if (cbor_int(&in, &k) != 0 || cbor_skip(&in, &v) != 0)
-                        return CTAP2_ERR_INVALID_CBOR;
-                if (k >= 1 && k <= 4)
-                        p[k] = v;
-        }
         if (!p[1].left || !p[2].left || !p[3].left)
                 return CTAP2_ERR_MISSING_PARAMETER;
         if (p[4].left && (r = proto_of(p[4], &proto)) != 0)
