@@ -365,8 +365,9 @@ static void *run(void *arg)
                  * start: reading the certificate under a sanitizer) goes on until it has, for
                  * at most 30 s more; every_client below then says whether it did */
                 uint64_t t = now_us();
-                if (ops_at_stop != SIZE_MAX ? c->n_ops > ops_at_stop
-                                            : t >= deadline_us && (c->n_ops > 0 || t >= deadline_us + 30000000))
+                if (ops_at_stop != SIZE_MAX
+                        ? c->n_ops > ops_at_stop
+                        : t >= deadline_us && (c->n_ops > 0 || t >= deadline_us + 30000000))
                         break;
                 uint64_t start = now_us(), granted;
                 bool ok;
