@@ -17,41 +17,56 @@ STRICT="cli/show.c cli/show_unit.c cli/show_unit.h"
 status=0
 checked=0
 
-# The code of a C file without its comments (strings kept), profile.c without its table.
-code_of() {
-  local f=$1
-  if [ "${f##*/}" = profile.c ]; then
-    awk '/^static const struct profile profiles\[\] = \{/ {skip = 1} !skip {print} skip && /^\};/ {skip = 0}' "$f"
-  else
-    cat "$f"
-  fi | gcc -fpreprocessed -dD -E -P -x c - 2>/dev/null
-}
-
+# One Python process reads every file once: the code without its comments (strings and
+# character literals kept), profile.c without its profiles[] table, then each unit's pattern.
 units=$(sed -n 's/^VT_UNIT(\([a-z0-9_]*\))$/\1/p' "$src/applet/units.def")
 [ -n "$units" ] || { echo "units_apart: no VT_UNIT line in $src/applet/units.def"; exit 1; }
-for u in $units; do
-  [ -d "$src/applet/$u" ] || { echo "units_apart: unit $u has no folder applet/$u/"; status=1; }
-  pattern="\"$u\"|\\bvt_unit_$u\\b|\\b${u}_[a-z]|\\bvt_${u}_|#include \"$u|--$u\\b"
-  case "$LEGACY" in
-  *" $u "*) files() { for f in $STRICT; do echo "$src/$f"; done; } ;;
-  *)
-    checked=$((checked + 1))
-    files() {
-      find "$src/applet" "$src/store" "$src/provision" "$src/cli" "$src/daemon" "$src/driver" \
-        -path "$src/applet/$u" -prune -o \( -name '*.c' -o -name '*.h' \) -print
-    }
-    ;;
-  esac
-  while IFS= read -r f; do
-    [ -f "$f" ] || { echo "units_apart: ${f#"$src"/} is missing"; status=1; continue; }
-    hits=$(code_of "$f" | grep -nE "$pattern")
-    if [ -n "$hits" ]; then
-      echo "units_apart: ${f#"$src"/} names the $u unit outside applet/$u/:"
-      sed 's/^/    /' <<<"$hits"
-      status=1
-    fi
-  done < <(files)
-done
+out=$(python3 - "$src" "$LEGACY" "$STRICT" $units <<'PY'
+import os, re, sys
+src, legacy, strict, units = sys.argv[1], sys.argv[2].split(), sys.argv[3].split(), sys.argv[4:]
+token = re.compile(r'//[^\n]*|/\*.*?\*/|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'', re.S)
+def code_of(path):
+    with open(path, encoding="utf-8", errors="replace") as f:
+        text = f.read()
+    if os.path.basename(path) == "profile.c":
+        text = re.sub(r"(?ms)^static const struct profile profiles\[\] = \{.*?^\};", "", text)
+    # a comment becomes a space, or its newlines (line numbers stay right)
+    return token.sub(lambda m: m.group(0) if m.group(0)[0] in "\"'" else
+                     ("\n" * m.group(0).count("\n") or " "), text)
+cache = {}
+status, checked = 0, 0
+for u in units:
+    if not os.path.isdir(f"{src}/applet/{u}"):
+        print(f"units_apart: unit {u} has no folder applet/{u}/"); status = 1
+    pattern = re.compile(rf'"{u}"|\bvt_unit_{u}\b|\b{u}_[a-z]|\bvt_{u}_|#include "{u}|--{u}\b')
+    if u in legacy:
+        files = [f"{src}/{f}" for f in strict]
+    else:
+        checked += 1
+        files = []
+        for top in ("applet", "store", "provision", "cli", "daemon", "driver"):
+            for d, subdirs, names in os.walk(f"{src}/{top}"):
+                if d == f"{src}/applet/{u}":
+                    subdirs[:] = []
+                    continue
+                subdirs.sort()
+                files += [f"{d}/{n}" for n in sorted(names) if n.endswith((".c", ".h"))]
+    for f in files:
+        rel = os.path.relpath(f, src)
+        if not os.path.isfile(f):
+            print(f"units_apart: {rel} is missing"); status = 1; continue
+        if f not in cache:
+            cache[f] = code_of(f).split("\n")
+        hits = [f"{i}:{line}" for i, line in enumerate(cache[f], 1) if pattern.search(line)]
+        if hits:
+            print(f"units_apart: {rel} names the {u} unit outside applet/{u}/:")
+            print("\n".join("    " + h for h in hits)); status = 1
+print(f"checked {checked}")
+sys.exit(status)
+PY
+) || status=1
+checked=$(sed -n 's/^checked //p' <<<"$out")
+grep -v '^checked ' <<<"$out"
 # One mapping point for internal failures (docs/hacking.md): applets return SW_FAIL_*, and the
 # card alone answers 6F 00 for them.
 if hits=$(grep -rnE 'SW_UNKNOWN|0x6[fF]00' "$src"/applet/*/ --include='*.c' --include='*.h'); then

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # A vtokend killed while a command is in flight and started again at once, under the same pcscd:
-# 50 rounds of SIGKILL 0-29 ms after a wrong VERIFY went out, restart 0-0.2 s after the killed
-# process is gone. Each round
+# VT_RESTART_ROUNDS rounds (default 25: 50 in all with the driver variant of this test; the
+# figures in docs/reliability.md are of 50) of SIGKILL 0-29 ms after a wrong VERIFY went out,
+# restart 0-0.2 s after the killed process is gone. Each round
 # the card is back for PC/SC within 2 s, the tries left never rise, and a wrong PIN that was
 # answered stays counted. Then, within 2 s, the restarted vtokend verifies the right PIN, which
 # restores the tries: every round's wrong PIN meets a PIN that is not blocked. Prints how soon
 # the card was back (median and slowest round) and how many wrong PINs were answered before the
 # kill.
 source "$(dirname "$0")/lib.sh"
-export T
+rounds=${VT_RESTART_ROUNDS:-25}
+[[ $rounds =~ ^[1-9][0-9]*$ ]] || fail "VT_RESTART_ROUNDS must be a whole number of rounds, not '$rounds'"
+export T rounds
 
 "$VTOKEN" init "$T/card" --retries 15 >/dev/null
 set +e # the rounds' own failure is shown below
@@ -26,7 +29,7 @@ out=$("$VTOKEN" run --card "$T/card" -- bash -c '
   tries() { show_json "$T/card" "d[\"pin\"][\"tries_left\"]"; }
   trap '"'"'[ $? = 0 ] || { echo "--- last right PIN:"; cat "$T/verified"; "$VTOKEN" ctl status; echo "--- vtokend:"; tail -n 8 "$T/vtokend.log"; } >&2'"'"' EXIT
   back_ms=() answered_rounds=0
-  for round in $(seq 50); do
+  for round in $(seq "$rounds"); do
     prev=$(tries)
     { echo "$select"; echo "00 20 00 80 08 39 39 39 39 39 39 FF FF"; sleep 1; } |
       timeout 5 "$APDU_SESSION" "$reader" >"$T/answers" 2>/dev/null &
@@ -53,10 +56,10 @@ out=$("$VTOKEN" run --card "$T/card" -- bash -c '
     wait_until 2 "round $round: the restarted vtokend verifies the right PIN" -- right_pin
   done
   sorted=($(printf "%s\n" "${back_ms[@]}" | sort -n))
-  echo "card back after a restart: median ${sorted[25]} ms, slowest ${sorted[49]} ms"
-  echo "wrong PINs answered before the kill: $answered_rounds of 50, each counted"
-  echo "50 rounds, tries left $(tries)"
+  echo "card back after a restart: median ${sorted[$((rounds / 2))]} ms, slowest ${sorted[$((rounds - 1))]} ms"
+  echo "wrong PINs answered before the kill: $answered_rounds of $rounds, each counted"
+  echo "$rounds rounds, tries left $(tries)"
 ' 2>&1)
 set -e
 echo "$out" | tail -5
-expect_match "$out" "^50 rounds, tries left 15$" "50 kill/restart rounds: the card came back each time, no try was given back"
+expect_match "$out" "^$rounds rounds, tries left 15$" "$rounds kill/restart rounds: the card came back each time, no try was given back"
