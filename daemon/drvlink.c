@@ -36,6 +36,7 @@ struct drv_link {
         int fd; /* the driver's connection, -1 for none */
         sd_event_source *io;
         bool pending;             /* an APDU waits for link_respond() */
+        uint64_t pending_since;   /* CLOCK_MONOTONIC µs: since when */
         bool answering;           /* in answer(): what it sends waits for process() */
         sd_event_source *waiting; /* sends WAIT while it does */
         bool refused;             /* the last peer was refused: say so again only when it changes */
@@ -66,7 +67,7 @@ static void hang_up(struct drv_link *l, const char *why)
 
 static int flush(struct drv_link *l)
 {
-        return link_flush(l->fd, l->tx, &l->tx_len, &l->tx_off, l->io, l->pending ? 0 : EPOLLIN);
+        return link_flush(l->fd, l->tx, &l->tx_len, &l->tx_off, l->io, EPOLLIN);
 }
 
 /* Sends a message whose body is already at l->tx + VTL_HEADER. */
@@ -77,27 +78,45 @@ static int send_msg(struct drv_link *l, uint8_t type, size_t len)
         return l->answering ? 0 : flush(l); /* an answer: sent by process() */
 }
 
+/* WAIT every WAIT_US while an answer is pending. The timer is set once and left running while
+ * commands come and go (not set and cancelled for each, two system calls a command): when it
+ * comes early for the command now pending it is put off to that command's due time, and with
+ * nothing pending it stops. */
 static int on_waiting(sd_event_source *s, uint64_t usec, void *userdata)
 {
         struct drv_link *l = userdata;
-        (void)usec;
-        if (!l->pending || l->tx_len) /* nothing else is sent meanwhile */
-                return 0;
-        int r = send_msg(l, VTL_WAIT, 0);
-        if (r < 0) {
-                hang_up(l, strerror(-r));
-                return 0;
+        if (!l->pending)
+                return sd_event_source_set_enabled(s, SD_EVENT_OFF);
+        uint64_t due = l->pending_since + WAIT_US;
+        if (usec < due)
+                return sd_event_source_set_time(s, due);
+        if (!l->tx_len) { /* nothing else is sent meanwhile */
+                int r = send_msg(l, VTL_WAIT, 0);
+                if (r < 0) {
+                        hang_up(l, strerror(-r));
+                        return 0;
+                }
         }
-        return sd_event_source_set_time_relative(s, WAIT_US);
+        l->pending_since = usec;
+        return sd_event_source_set_time(s, usec + WAIT_US);
 }
 
 static int start_waiting(struct drv_link *l)
 {
+        uint64_t now;
+        int r = sd_event_now(l->event, CLOCK_MONOTONIC, &now);
+        if (r < 0)
+                return r;
         l->pending = true;
+        l->pending_since = now;
         if (!l->waiting)
-                return sd_event_add_time_relative(l->event, &l->waiting, CLOCK_MONOTONIC, WAIT_US,
-                                                  WAIT_US / 10, on_waiting, l);
-        int r = sd_event_source_set_time_relative(l->waiting, WAIT_US);
+                return sd_event_add_time(l->event, &l->waiting, CLOCK_MONOTONIC, now + WAIT_US,
+                                         WAIT_US / 10, on_waiting, l);
+        int on;
+        r = sd_event_source_get_enabled(l->waiting, &on);
+        if (r < 0 || on == SD_EVENT_ON)
+                return r; /* it comes at the latest when this command's WAIT is due */
+        r = sd_event_source_set_time(l->waiting, now + WAIT_US);
         return r < 0 ? r : sd_event_source_set_enabled(l->waiting, SD_EVENT_ON);
 }
 
@@ -130,10 +149,8 @@ static int answer(struct drv_link *l, const struct vtl_msg *m)
                 size_t n = l->h.apdu(l->h.user, m->body, m->len, l->tx + VTL_HEADER);
                 if (n == LINK_APDU_DROP)
                         return -ECONNABORTED;
-                if (n == LINK_APDU_PENDING) {
-                        int r = sd_event_source_set_io_events(l->io, 0);
-                        return r < 0 ? r : start_waiting(l);
-                }
+                if (n == LINK_APDU_PENDING) /* reading goes on: see early_word() */
+                        return start_waiting(l);
                 return send_msg(l, VTL_RAPDU, n);
         }
         default: /* vtokend's own messages, or an answer: not the driver's to send */
@@ -170,23 +187,37 @@ static const char *why(int r)
         return r == -EPROTO ? "the driver broke the protocol" : link_why(r);
 }
 
+/* The driver said something while our answer is pending. It asks one thing at a time and waits
+ * for the answer, so this is mostly the end of the connection (its 30 s cut-off, pcscd
+ * stopping); a request sent before our answer is read once the answer is out (flush() turns
+ * reading on again). Reading stays on while a command runs, rather than turned off and on
+ * again for each (two system calls a command). */
+static int early_word(struct drv_link *l)
+{
+        uint8_t b;
+        ssize_t n = recv(l->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n > 0)
+                return sd_event_source_set_io_events(l->io, 0);
+        if (n == 0)
+                return -ECONNRESET;
+        return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+}
+
 static int on_io(sd_event_source *s, int fd, uint32_t events, void *userdata)
 {
         struct drv_link *l = userdata;
         (void)s;
         (void)fd;
         int r = 0;
-        if (l->pending) {
-                if (events & (EPOLLHUP | EPOLLERR))
-                        hang_up(l, "connection closed");
-                return 0;
-        }
         if (events & EPOLLOUT) {
                 r = flush(l);
-                if (r >= 0 && !l->tx_len)
+                if (r >= 0 && !l->tx_len && !l->pending)
                         r = process(l);
         }
-        if (r >= 0 && !l->tx_len && !l->pending && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
+        if (r >= 0 && l->pending) {
+                if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+                        r = early_word(l);
+        } else if (r >= 0 && !l->tx_len && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
                 size_t room;
                 uint8_t *space = rxbuf_space(&l->rx, &room);
                 ssize_t n = read(l->fd, space, room);
@@ -410,9 +441,7 @@ static int drv_respond(struct link *base, const uint8_t *rsp, size_t len)
         struct drv_link *l = (struct drv_link *)base;
         if (!l->pending || l->fd < 0 || len > VT_RAPDU_MAX)
                 return -EINVAL;
-        l->pending = false;
-        if (l->waiting)
-                sd_event_source_set_enabled(l->waiting, SD_EVENT_OFF);
+        l->pending = false; /* the waiting timer stops by itself (on_waiting) */
         memcpy(l->tx + VTL_HEADER, rsp, len);
         int r = send_msg(l, VTL_RAPDU, len);
         if (r >= 0 && !l->tx_len)

@@ -22,12 +22,16 @@
 
 /* Two threads meet here. The event loop owns the link side: faults, traces, touch, timers and
  * what `vtoken ctl` asks. The card's worker owns the card (struct vt_card) and its store: it
- * alone runs commands, power changes and commits, one at a time, in the order the loop queued
- * them. They share only what `lock` guards: the job queue, the finished commands on their way
- * back (the worker wakes the loop through an eventfd), and a snapshot of the card for status;
- * and the card's presence clock, which an applet reads on the worker and the loop writes (a
- * touch, an insertion), in atomics. A command belongs to the loop while it waits (a delay
- * fault, a touch, its timing) and to the worker from queued until the loop takes it back. */
+ * alone runs the applets' work (vt_card_execute), power changes and commits, one at a time, in
+ * the order the loop queued them. When the worker is idle, with nothing queued, the loop lets
+ * the card take a command itself (vt_card_receive, which parses, gathers a chain, hands out
+ * GET RESPONSE: never an applet's work), so what needs no work is answered without two trips
+ * between the threads. They share only what `lock` guards: the job queue, the finished
+ * commands on their way back (the worker wakes the loop through an eventfd), and a snapshot of
+ * the card for status; and the card's presence clock, which an applet reads on the worker and
+ * the loop writes (a touch, an insertion), in atomics. A command belongs to the loop while it
+ * waits (a delay fault, a touch, its timing) and to the worker from queued until the loop takes
+ * it back. */
 
 /* A command between the link and its answer; it outlives on_apdu (every answer the card gives
  * is deferred). */
@@ -168,9 +172,10 @@ static void execute(struct pipeline *p, struct command *c)
         c->executed = true;
 }
 
-/* The card takes the command; a whole one runs at once unless its applet asks for a touch,
- * which the loop decides on. */
-static void receive(struct pipeline *p, struct command *c)
+/* The card takes the command (vt_card_receive: parsing, a part of a chain, GET RESPONSE, never
+ * an applet's work); a whole one then runs at once when run_now and its applet asks for no
+ * touch, which the loop decides on. */
+static void receive(struct pipeline *p, struct command *c, bool run_now)
 {
         if (!p->card.powered) /* a reconnected link: pcscd still takes the card as powered */
                 vt_card_power_on(&p->card);
@@ -178,7 +183,7 @@ static void receive(struct pipeline *p, struct command *c)
         vt_card_receive(&p->card, c->cmd, c->len, c->rsp, &c->step);
         c->secrecy = c->step.secrecy;
         c->rsp_len = c->step.len;
-        if (c->step.ready && c->step.touch == VT_TOUCH_NONE)
+        if (run_now && c->step.ready && c->step.touch == VT_TOUCH_NONE)
                 execute(p, c);
 }
 
@@ -187,7 +192,7 @@ static void run(struct pipeline *p, const struct job *j)
         if (j->c && j->kind == JOB_EXECUTE)
                 execute(p, j->c);
         else if (j->c)
-                receive(p, j->c);
+                receive(p, j->c, true);
         else if (j->kind == JOB_POWER_ON)
                 vt_card_power_on(&p->card);
         else if (j->kind == JOB_POWER_OFF)
@@ -226,9 +231,12 @@ static void *work(void *arg)
                         else
                                 p->done = j.c;
                         p->done_tail = j.c;
+                        /* the loop is woken with the lock let go: it takes it at once */
+                        pthread_mutex_unlock(&p->lock);
                         uint64_t one = 1;
                         if (write(p->done_fd, &one, sizeof(one)) < 0) /* never full */
                                 abort();
+                        pthread_mutex_lock(&p->lock);
                 }
         }
         pthread_mutex_unlock(&p->lock);
@@ -396,25 +404,25 @@ static int on_poll_due(sd_event_source *s, uint64_t usec, void *userdata)
         return 0;
 }
 
-static void wait_for_touch(struct pipeline *p, struct command *c)
+/* Holds a command for a touch (or, a poll, for a while); -1 when it cannot be held. */
+static int wait_for_touch(struct pipeline *p, struct command *c)
 {
         bool poll = c->step.touch == VT_TOUCH_POLL;
         if (defer(p, c, poll ? POLL_HOLD_US : (uint64_t)atomic_load(&p->touch_timeout_ms) * 1000,
-                  poll ? on_poll_due : on_touch_timeout) < 0) {
-                answer(p, c, put_sw(c->rsp, SW_UNKNOWN));
-                return;
-        }
+                  poll ? on_poll_due : on_touch_timeout) < 0)
+                return -1;
         c->waiting_touch = true;
         if (poll) /* the applet said that it waits, by its presence clock */
-                return;
+                return 0;
         vt_log(LOG_INFO, p->name, NULL, "key %02X waits for a touch (vtoken ctl touch %s)",
                c->step.touch_key, p->name);
+        return 0;
 }
 
-/* The worker finished a command. */
-static void completed(struct pipeline *p, struct command *c)
+/* What the loop says once the card has taken a command: a wait for a touch the applet
+ * announced, an internal failure, what the card's timing counts the command as. */
+static void taken(struct pipeline *p, struct command *c)
 {
-        c->queued = false;
         if (atomic_exchange(&p->want_told, false))
                 vt_log(LOG_INFO, p->name, NULL, "waits for a touch (vtoken ctl touch %s)", p->name);
         if (c->failure) /* an applet's internal failure, answered 6F 00: said once, here */
@@ -427,6 +435,23 @@ static void completed(struct pipeline *p, struct command *c)
                 if (held[0])
                         note(c, "%s", held);
         }
+}
+
+/* A whole command the card has taken but not run: it waits for a touch, or goes to the worker
+ * to run; -1 when it can do neither (the caller answers 6F 00). */
+static int to_run(struct pipeline *p, struct command *c)
+{
+        if (c->step.touch != VT_TOUCH_NONE && needs_touch(p, &c->step))
+                return wait_for_touch(p, c);
+        submit(p, c, JOB_EXECUTE);
+        return 0;
+}
+
+/* The worker finished a command. */
+static void completed(struct pipeline *p, struct command *c)
+{
+        c->queued = false;
+        taken(p, c);
         if (c->abandoned) { /* the link dropped or the card was removed before the answer */
                 note(c, "card gone before the answer");
                 finish(p, c, NULL, 0);
@@ -443,10 +468,8 @@ static void completed(struct pipeline *p, struct command *c)
                 answer(p, c, c->rsp_len);
                 return;
         }
-        if (needs_touch(p, &c->step))
-                wait_for_touch(p, c);
-        else
-                submit(p, c, JOB_EXECUTE);
+        if (to_run(p, c) < 0)
+                answer(p, c, put_sw(c->rsp, SW_UNKNOWN));
 }
 
 static int on_done(sd_event_source *s, int fd, uint32_t revents, void *userdata)
@@ -535,6 +558,30 @@ static size_t fault_answer(struct pipeline *p, struct command *c, size_t i, uint
         return LINK_APDU_PENDING;
 }
 
+/* Whether the loop may use the card itself now: its worker has nothing queued and runs
+ * nothing, and starts nothing until the loop queues it a job (under the lock, which orders
+ * the card's memory between the two threads both ways). */
+static bool card_idle(struct pipeline *p)
+{
+        pthread_mutex_lock(&p->lock);
+        bool idle = !p->n_jobs && !p->running;
+        pthread_mutex_unlock(&p->lock);
+        return idle;
+}
+
+/* answer() for a command answered while the link still waits in on_apdu: its bytes go back in
+ * out, unless the card's timing holds them (on_timing_due sends them then). */
+static size_t answer_now(struct pipeline *p, struct command *c, uint8_t *out)
+{
+        if (timing_hold(&p->timing))
+                return LINK_APDU_PENDING;
+        size_t n = c->rsp_len;
+        finish(p, c, c->rsp, n);
+        memcpy(out, c->rsp, n);
+        command_put(p, c);
+        return n;
+}
+
 static size_t on_apdu(void *user, const uint8_t *cmd, size_t len, uint8_t *out)
 {
         struct pipeline *p = user;
@@ -557,8 +604,24 @@ static size_t on_apdu(void *user, const uint8_t *cmd, size_t len, uint8_t *out)
         int i = p->faults.n ? faults_find(&p->faults, cmd, len, false) : -1;
         if (i >= 0)
                 return fault_answer(p, c, (size_t)i, out);
-        submit(p, c, JOB_APDU);
-        return LINK_APDU_PENDING;
+        if (!card_idle(p)) { /* behind what the worker has: in order */
+                submit(p, c, JOB_APDU);
+                return LINK_APDU_PENDING;
+        }
+        /* The card takes it here, on the loop: what needs no applet's work (a part of a chain,
+         * GET RESPONSE, a malformed command) is answered at once, without two trips between
+         * the threads; a whole command goes on to the worker (or waits for a touch). */
+        receive(p, c, false);
+        pthread_mutex_lock(&p->lock);
+        view_update(p);
+        pthread_mutex_unlock(&p->lock);
+        taken(p, c);
+        if (c->step.ready) {
+                if (to_run(p, c) == 0)
+                        return LINK_APDU_PENDING;
+                c->rsp_len = put_sw(c->rsp, SW_UNKNOWN);
+        }
+        return answer_now(p, c, out);
 }
 
 static size_t on_atr(void *user, uint8_t *out)
