@@ -9,12 +9,15 @@
  *
  * vtokend listens on the socket; the driver connects and talks only to a listener of root, of
  * pcscd's own user, or of USER (SO_PEERCRED). Per reader, a thread of ours owns the connection:
- * it connects (at once when the socket appears: inotify on its directory), reads everything
- * vtokend sends, and wakes pcscd's polling thread (TAG_IFD_POLLING_THREAD_WITH_TIMEOUT) when
- * the card comes or goes, so presence reaches PC/SC clients in well under a millisecond
- * instead of pcscd's 400 ms poll. pcscd's threads ask one thing at a time and wait for the
- * answer; vtokend dying closes the socket, which fails the request and removes the card, and a
- * vtokend that stays silent for RPC_SILENCE_MS is cut off: pcscd is never blocked for ever. */
+ * it connects (at once when the socket appears: inotify on its directory), reads what vtokend
+ * sends between requests, and wakes pcscd's polling thread (TAG_IFD_POLLING_THREAD_WITH_TIMEOUT)
+ * when the card comes or goes, so presence reaches PC/SC clients in well under a millisecond
+ * instead of pcscd's 400 ms poll. pcscd's threads ask one thing at a time and read the answer
+ * themselves (the I/O thread is kept off the connection meanwhile: its epoll watch is one-shot,
+ * and the asking thread disarms it and arms it again), so an answer wakes the thread that
+ * waits for it and no other. vtokend dying closes the socket, which fails the request and
+ * removes the card, and a vtokend that stays silent for RPC_SILENCE_MS is cut off: pcscd is
+ * never blocked for ever. */
 #include "vtlink.h"
 
 #include <errno.h>
@@ -26,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/socket.h>
@@ -59,22 +63,24 @@ struct reader {
         int wake;   /* eventfd: the I/O thread is to stop */
         int events; /* eventfd: presence changed, for pcscd's polling thread */
 
+        int ep; /* the I/O thread's epoll: wake, and fd one-shot (armed between requests) */
+
         pthread_mutex_t lock; /* everything below; the I/O thread's own part aside */
-        pthread_cond_t cond;  /* an answer came, or the connection went */
         bool stopping;
-        int fd; /* the connection, -1 for none; only the I/O thread opens and closes it */
-        unsigned long conn; /* counts connections: a request outlives only its own */
-        uint64_t heard_ms;  /* CLOCK_MONOTONIC of vtokend's last word while a request waits */
+        bool asking;  /* a pcscd thread has a request out and reads the connection itself */
+        bool watched; /* fd is in ep */
+        int fd;       /* the connection, -1 for none; only the I/O thread opens and closes it */
+        uint64_t heard_ms; /* CLOCK_MONOTONIC of vtokend's last word while a request waits */
         struct vtl_driver d;
         unsigned removals, removals_seen; /* removals, and those pcscd was told of */
         bool reported;                    /* the presence pcscd was told last */
         uint8_t atr[VTL_ATR_MAX];
         size_t atr_len;
         uint8_t tx[VTL_HEADER + VTL_BODY_MAX];
+        struct rxbuf rx; /* read by whoever reads the connection, under the lock */
+        uint8_t rxbuf[VTL_HEADER + VTL_BODY_MAX];
 
         /* the I/O thread's own */
-        struct rxbuf rx;
-        uint8_t rxbuf[VTL_HEADER + VTL_BODY_MAX];
         bool refused; /* the last listener was refused: say so again only when it changes */
         uid_t refused_uid;
 };
@@ -161,56 +167,70 @@ static int dial(struct reader *r)
         return fd;
 }
 
-/* The connection is gone (vtokend closed it, died, or broke the protocol): the card with it. */
-static void hang_up(struct reader *r, const char *why)
+#define TAG_WAKE 0 /* epoll data: the wake eventfd */
+#define TAG_CONN 1 /* ... the connection */
+
+/* The I/O thread watches the connection (again), the lock held: it reads what vtokend sends
+ * between requests. One-shot: an event disarms it until the reader of that event arms it. */
+static void watch(struct reader *r)
 {
-        pthread_mutex_lock(&r->lock);
+        struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.u32 = TAG_CONN};
+        if (r->fd < 0)
+                return;
+        if (epoll_ctl(r->ep, r->watched ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, r->fd, &ev) == 0)
+                r->watched = true;
+        else
+                say(PCSC_LOG_ERROR, r, "cannot watch the connection: %s", strerror(errno));
+}
+
+/* ... and no more (a request is out: its answer wakes the thread that asked, only it). */
+static void unwatch(struct reader *r)
+{
+        if (r->watched)
+                epoll_ctl(r->ep, EPOLL_CTL_DEL, r->fd, NULL);
+        r->watched = false;
+}
+
+/* The connection is gone (vtokend closed it, died, or broke the protocol): the card with it.
+ * The lock held, in the same hold that saw the end: no request can be sent on, or be waiting
+ * on, the descriptor closed here. */
+static void hang_up_locked(struct reader *r, const char *why)
+{
         if (r->d.present) {
                 r->removals++;
                 notify(r->events);
         }
         if (r->d.hello)
                 say(PCSC_LOG_INFO, r, "disconnected: %s", why);
+        unwatch(r);
         close(r->fd);
         r->fd = -1;
-        r->conn++;
         r->atr_len = 0;
         vtl_driver_reset(&r->d);
-        pthread_cond_broadcast(&r->cond);
-        pthread_mutex_unlock(&r->lock);
         explicit_bzero(r->rxbuf, r->rx.have);
         vtl_rx_init(&r->rx, r->rxbuf, sizeof(r->rxbuf));
 }
 
-/* Takes the whole messages read so far; -1 when the stream broke the protocol. */
+/* Takes the whole messages read so far (the lock held); -1 when the stream broke the
+ * protocol. */
 static int take(struct reader *r)
 {
-        pthread_mutex_lock(&r->lock);
-        int rc = 0;
         for (;;) {
                 struct vtl_msg m;
                 int k = vtl_rx_next(&r->rx, &m);
-                if (k <= 0) {
-                        rc = k;
-                        break;
-                }
+                if (k <= 0)
+                        return k;
                 int ev = vtl_driver_take(&r->d, &m);
                 rxbuf_consume(&r->rx);
-                if (ev < 0) {
-                        rc = -1;
-                        break;
-                }
+                if (ev < 0)
+                        return -1;
                 r->heard_ms = now_ms();
                 if (ev & VTL_EV_PRESENCE)
                         notify(r->events);
-                if (ev & VTL_EV_ANSWER)
-                        pthread_cond_broadcast(&r->cond);
         }
-        pthread_mutex_unlock(&r->lock);
-        return rc;
 }
 
-/* Reads what vtokend sent; -1 when the connection is over. */
+/* Reads what vtokend sent (the lock held); -1 when the connection is over, *why says why. */
 static int receive(struct reader *r, const char **why)
 {
         size_t room;
@@ -304,10 +324,11 @@ static void *io_main(void *arg)
         for (;;) {
                 pthread_mutex_lock(&r->lock);
                 bool stopping = r->stopping;
+                bool connected = r->fd >= 0;
                 pthread_mutex_unlock(&r->lock);
                 if (stopping)
                         break;
-                if (r->fd < 0) {
+                if (!connected) {
                         int fd = retry_now ? dial(r) : -1;
                         retry_now = false;
                         if (fd < 0) {
@@ -317,16 +338,34 @@ static void *io_main(void *arg)
                         }
                         pthread_mutex_lock(&r->lock);
                         r->fd = fd;
+                        watch(r);
                         pthread_mutex_unlock(&r->lock);
                 }
-                struct pollfd p[2] = {{.fd = r->wake, .events = POLLIN},
-                                      {.fd = r->fd, .events = POLLIN}};
-                if (poll(p, 2, -1) < 0 || (p[0].revents & POLLIN))
+                struct epoll_event ev[2];
+                int n = epoll_wait(r->ep, ev, 2, -1);
+                bool spoke = false;
+                for (int i = 0; i < n; i++) {
+                        if (ev[i].data.u32 == TAG_WAKE)
+                                drain(r->wake);
+                        else
+                                spoke = true;
+                }
+                if (!spoke)
                         continue;
+                pthread_mutex_lock(&r->lock);
+                if (r->asking) { /* it reads the connection now, and watches it again after */
+                        pthread_mutex_unlock(&r->lock);
+                        continue;
+                }
                 const char *why = NULL;
-                if (receive(r, &why) < 0) {
-                        bool heard = r->d.hello;
-                        hang_up(r, why);
+                int rc = receive(r, &why);
+                bool heard = r->d.hello;
+                if (rc == 0)
+                        watch(r);
+                else
+                        hang_up_locked(r, why);
+                pthread_mutex_unlock(&r->lock);
+                if (rc < 0) {
                         /* a removed card's vtokend still listens: back at once with "absent";
                          * a connection closed before HELLO (refused, busy) waits */
                         retry_now = heard;
@@ -361,44 +400,63 @@ static int send_all(struct reader *r, const uint8_t *p, size_t n)
         return 0;
 }
 
+/* Reads until the request out has its answer (the lock held, let go while it waits). A
+ * connection that ends or breaks the protocol meanwhile is shut down: the I/O thread, watching
+ * it again, hangs up. */
+static RESPONSECODE await_answer(struct reader *r)
+{
+        while (!r->d.answered) {
+                uint64_t deadline = r->heard_ms + RPC_SILENCE_MS, now = now_ms();
+                if (now >= deadline) {
+                        say(PCSC_LOG_ERROR, r, "vtokend said nothing for %d s: cut off",
+                            RPC_SILENCE_MS / 1000);
+                        shutdown(r->fd, SHUT_RDWR);
+                        return IFD_COMMUNICATION_ERROR;
+                }
+                /* only the I/O thread closes the connection, and not while we ask */
+                struct pollfd p = {.fd = r->fd, .events = POLLIN};
+                pthread_mutex_unlock(&r->lock);
+                int k = poll(&p, 1, (int)(deadline - now));
+                pthread_mutex_lock(&r->lock);
+                if (k <= 0)
+                        continue; /* the time is checked above; EINTR asks again */
+                const char *why = NULL;
+                if (receive(r, &why) < 0) {
+                        say(PCSC_LOG_ERROR, r, "no answer: %s", why);
+                        shutdown(r->fd, SHUT_RDWR);
+                        return IFD_COMMUNICATION_ERROR;
+                }
+        }
+        return r->d.answer_type == VTL_NOCARD ? IFD_ICC_NOT_PRESENT : IFD_SUCCESS;
+}
+
 /* Asks vtokend (the lock held); the answer is in r->d.answer* when IFD_SUCCESS is returned. */
 static RESPONSECODE ask_locked(struct reader *r, uint8_t type, const uint8_t *body, size_t len)
 {
         if (r->fd < 0 || !r->d.present)
                 return IFD_ICC_NOT_PRESENT;
-        memcpy(r->tx + VTL_HEADER, body, len);
+        if (len) /* a power request has no body */
+                memcpy(r->tx + VTL_HEADER, body, len);
         size_t n = vtl_seal(r->tx, type, len);
         r->d.asked = type;
         r->d.answered = false;
         r->heard_ms = now_ms();
-        unsigned long conn = r->conn;
+        r->asking = true;
+        unwatch(r); /* the answer wakes this thread, not the I/O thread too */
         int sent = send_all(r, r->tx, n);
         explicit_bzero(r->tx, n); /* a VERIFY carries a PIN */
+        RESPONSECODE rc = IFD_COMMUNICATION_ERROR;
         if (sent < 0) {
                 say(PCSC_LOG_ERROR, r, "cannot send to vtokend: %s", strerror(errno));
                 shutdown(r->fd, SHUT_RDWR); /* the I/O thread hangs up */
-                r->d.asked = 0;
-                return IFD_COMMUNICATION_ERROR;
+        } else {
+                rc = await_answer(r);
         }
-        while (!r->d.answered && r->conn == conn) {
-                uint64_t deadline = r->heard_ms + RPC_SILENCE_MS;
-                if (now_ms() >= deadline) {
-                        say(PCSC_LOG_ERROR, r, "vtokend said nothing for %d s: cut off",
-                            RPC_SILENCE_MS / 1000);
-                        shutdown(r->fd, SHUT_RDWR);
-                        break;
-                }
-                struct timespec ts = {.tv_sec = (time_t)(deadline / 1000),
-                                      .tv_nsec = (long)(deadline % 1000) * 1000000L};
-                pthread_cond_timedwait(&r->cond, &r->lock, &ts);
-        }
-        if (r->conn != conn || !r->d.answered) {
-                r->d.asked = 0;
-                return IFD_COMMUNICATION_ERROR;
-        }
+        r->asking = false;
         r->d.asked = 0;
         r->d.answered = false;
-        return r->d.answer_type == VTL_NOCARD ? IFD_ICC_NOT_PRESENT : IFD_SUCCESS;
+        watch(r); /* what comes next, or the end of the connection */
+        return rc;
 }
 
 /* pcscd may cancel its polling thread (TAG_IFD_POLLING_THREAD_KILLABLE), which makes requests
@@ -489,7 +547,8 @@ static void reader_close(struct reader *r)
                 close(r->wake);
         if (r->events >= 0)
                 close(r->events);
-        pthread_cond_destroy(&r->cond);
+        if (r->ep >= 0)
+                close(r->ep);
         pthread_mutex_destroy(&r->lock);
         r->open = false;
 }
@@ -507,15 +566,17 @@ RESPONSECODE IFDHCreateChannelByName(DWORD Lun, LPSTR DeviceName)
         r->fd = -1;
         r->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         r->events = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        pthread_condattr_t ca;
-        pthread_condattr_init(&ca);
-        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-        pthread_cond_init(&r->cond, &ca);
-        pthread_condattr_destroy(&ca);
+        r->ep = epoll_create1(EPOLL_CLOEXEC);
+        struct epoll_event wake = {.events = EPOLLIN, .data.u32 = TAG_WAKE};
+        if (r->ep >= 0 && r->wake >= 0 && epoll_ctl(r->ep, EPOLL_CTL_ADD, r->wake, &wake) < 0) {
+                close(r->ep);
+                r->ep = -1;
+        }
         pthread_mutex_init(&r->lock, NULL);
         vtl_rx_init(&r->rx, r->rxbuf, sizeof(r->rxbuf));
         r->open = true;
-        if (r->wake < 0 || r->events < 0 || pthread_create(&r->io, NULL, io_main, r) != 0) {
+        if (r->wake < 0 || r->events < 0 || r->ep < 0 ||
+            pthread_create(&r->io, NULL, io_main, r) != 0) {
                 say(PCSC_LOG_CRITICAL, r, "cannot start: %s", strerror(errno));
                 reader_close(r);
                 return IFD_COMMUNICATION_ERROR;
