@@ -253,8 +253,9 @@ static void queue_job(struct pipeline *p, enum job_kind kind, struct command *c)
         p->jobs[(p->head + p->n_jobs++) % JOBS_MAX] = (struct job){.kind = kind, .c = c};
         if (c)
                 c->queued = true;
-        pthread_cond_signal(&p->wake);
         pthread_mutex_unlock(&p->lock);
+        /* with the lock let go: the worker woken takes it at once, not after a second wait */
+        pthread_cond_signal(&p->wake);
 }
 
 /* The card goes to its worker: the write-fail fault is looked up now, where the faults live. */

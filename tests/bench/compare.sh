@@ -42,10 +42,12 @@ for b in "$VTOKEN" "$APDU_BENCH" "$FLOOR_CARD" "$SIGN_LOOP" "$PRESENCE_LATENCY";
 done
 OPENSC=/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so SOFTHSM=/usr/lib/softhsm/libsofthsm2.so
 if [ -n "$quick" ]; then # the smoke run: everything works and prints figures, quickly
-  apdu_rounds=4 lat_vpcd=1 lat_driver=5 runs=1 signs=2 loop_s=0.3 p11_runs=1
+  apdu_rounds=4 lat_vpcd=1 lat_driver=5 runs=1 signs=2 loop_s=0.3 p11_runs=1 strace_rounds=2
+  fido_rounds=3
   keys=(--generate 9a:rsa1024)
 else
   apdu_rounds=40 lat_vpcd=15 lat_driver=50 runs=15 signs=15 loop_s=3 p11_runs=7
+  strace_rounds=20 fido_rounds=50
   keys=() # the piv profile's: RSA-2048 in 9A
 fi
 P11TEST=
@@ -56,7 +58,7 @@ T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 load_before=$(cut -d' ' -f1 /proc/loadavg)
 mkdir -p "$out"
 export T VTOKEN APDU_BENCH FLOOR_CARD SIGN_LOOP PRESENCE_LATENCY OPENSC SOFTHSM apdu_rounds signs
-export lat_vpcd lat_driver loop_s XDG_CACHE_HOME="$T/cache" OPENSC_CONF="$T/opensc.conf"
+export lat_vpcd lat_driver loop_s strace_rounds XDG_CACHE_HOME="$T/cache" OPENSC_CONF="$T/opensc.conf"
 # no file caching (each card is new)
 printf 'app default {\n  framework pkcs15 {\n    use_file_caching = no;\n  }\n}\n' >"$OPENSC_CONF"
 for i in 0 1; do "$VTOKEN" init "$T/c$i" "${keys[@]}" >/dev/null; done
@@ -95,6 +97,20 @@ PY
     floor=$!
     "$VTOKEN" wait --exactly 2 --timeout 20
     "$APDU_BENCH" "$apdu_rounds" "$r0" "$r1" >"$T/apdu-$t"
+    # system calls per APDU: vtokend'\''s and the floor card'\''s, strace -c -f over a run of GET
+    # DATA on each alone (not timed: strace slows every call)
+    for who in vtokend floor; do
+      if [ "$who" = vtokend ]; then pid=$(pgrep -f -- "--config $VTOKEN_RUN_DIR/vtokend.conf" | head -n1) r=$r0
+      else pid=$floor r=$r1; fi
+      strace -c -f -o "$T/strace-$t-$who" -p "$pid" 2>/dev/null &
+      st=$!
+      if timeout 10 bash -c "until grep -Eq \"^TracerPid:[[:space:]]+[1-9]\" /proc/$pid/status; do sleep 0.01; done"; then
+        "$APDU_BENCH" "$strace_rounds" "$r" >/dev/null
+      else
+        echo "compare.sh: strace could not attach to $who ($pid): no system call counts" >&2
+      fi
+      kill -INT "$st" 2>/dev/null; wait "$st" || true
+    done
     kill "$floor"; wait "$floor" || true
     "$VTOKEN" wait --exactly 1 --timeout 20
     lat=$lat_driver; [ "$t" = driver ] || lat=$lat_vpcd
@@ -155,7 +171,23 @@ if [ -n "$P11TEST" ]; then
   done
 fi
 
+fido=
+if /usr/bin/python3 -c 'import fido2.pcsc' 2>/dev/null; then
+  echo "== FIDO round trips through python-fido2 (tests/bench/fido.sh)" >&2
+  "$here/fido.sh" --build "$build" --rounds "$fido_rounds" --out "$T/fido.md"
+  fido=$T/fido.md
+fi
+
 # ---- figures ----
+# system calls per APDU from strace -c's table: "name count, ..." (the calls over the APDUs)
+per_apdu() { # FILE
+  [ -s "$1" ] || { echo "not measured"; return; }
+  awk -v n="$((strace_rounds * 50))" '$1 ~ /^[0-9.]+$/ && NF >= 5 && $NF != "total" {
+    c = $4 / n; total += c
+    if (c >= 0.05) out = out sprintf("%s%s %.1f", out == "" ? "" : ", ", $NF, c)
+  }
+  END { printf "%.1f (%s)", total, out }' "$1"
+}
 field() { tr '\t' '\n' <"$1" | grep -A5 -F "$2" | sed -n "s/^$3=//p" | head -n1; }
 {
   echo "# transport vtokend_median p10 p90 floor_median p10 p90"
@@ -228,9 +260,16 @@ range() { printf '%s (%s–%s)' "$(col "$1" "$2" "$3")" "$(col "$1" "$2" "$4")" 
   echo "| ... the same on SoftHSM2, ms | $(range bench-sign.dat vpcd 7 8 9) | $(range bench-sign.dat driver 7 8 9) |"
   echo "| signatures per second in one session (RSA-2048) | $(col bench-sign.dat vpcd 12) | $(col bench-sign.dat driver 12) |"
   echo
-  echo "Per APDU vtokend makes the floor card's system calls and no more (\`strace -c -f\` during"
-  echo "apdu-bench): on the driver one read, one send and one epoll wake-up; on vpcd two reads and two"
-  echo "wake-ups (vpcd writes a frame's length and body apart), one send and one TCP_QUICKACK re-arm."
+  echo "System calls per APDU (\`strace -c -f\` on the process, all its threads, over $((strace_rounds * 50))"
+  echo "GET DATA on its card alone; not timed): vtokend's loop reads the command and hands it to the"
+  echo "card's worker (a futex wake-up), the worker wakes the loop when it is done (an eventfd write"
+  echo "and read), and the loop sends the answer; sd-event asks gettid once a turn. The floor card"
+  echo "has one thread and no card behind it."
+  echo
+  echo "| | vpcd | driver |"
+  echo "|---|---|---|"
+  echo "| vtokend | $(per_apdu "$T/strace-vpcd-vtokend") | $(per_apdu "$T/strace-driver-vtokend") |"
+  echo "| the floor card | $(per_apdu "$T/strace-vpcd-floor") | $(per_apdu "$T/strace-driver-floor") |"
   echo
   echo "![APDU round trip](bench-apdu.png) ![presence](bench-latency.png)"
   echo
@@ -245,6 +284,14 @@ range() { printf '%s (%s–%s)' "$(col "$1" "$2" "$3")" "$(col "$1" "$2" "$4")" 
     echo "OpenSC's p11test is not part of this run: Debian does not package it; \`--p11test\` builds it"
     echo "from Debian's source of the installed opensc (tests/bench/p11test.sh) and times it."
   fi
+  echo
+  echo "## FIDO round trips through python-fido2"
+  echo
+  echo "CTAP2 over PC/SC as through an NFC reader (python-fido2's \`CtapPcscDevice\`, a fresh \`fido\`"
+  echo "image, presence given at once), each round trip timed from python-fido2's call to its parsed"
+  echo "answer. Rerun this part alone: \`tests/bench/fido.sh --build build\`."
+  echo
+  if [ -n "$fido" ]; then cat "$fido"; else echo "Not part of this run: python3-fido2 is not installed."; fi
 } >"$out/bench.md"
 cat "$out/bench.md"
 if command -v gnuplot >/dev/null; then
