@@ -229,7 +229,7 @@ range() { printf '%s (%s–%s)' "$(col "$1" "$2" "$3")" "$(col "$1" "$2" "$4")" 
   echo "# vpcd and vtoken's own driver, side by side"
   echo
   echo "Measured by \`tests/bench/compare.sh\` in one run ($(nproc) cores, $(date -u +%Y-%m-%d), load"
-  echo "average $load_before before and $(cut -d' ' -f1 /proc/loadavg) after: other jobs shared the cores);"
+  echo "average $load_before before and $(cut -d' ' -f1 /proc/loadavg) after);"
   echo "medians, with the 10th–90th percentile (or min–max where said) in brackets. On a busy"
   echo "machine the sub-0.1 ms figures move by tens of percent from run to run."
   echo "Rerun everything, plots included: \`tests/bench/compare.sh --build build${P11TEST:+ --p11test}\`."
@@ -275,7 +275,7 @@ range() { printf '%s (%s–%s)' "$(col "$1" "$2" "$3")" "$(col "$1" "$2" "$4")" 
   echo
   if [ -n "$P11TEST" ]; then
     echo "OpenSC's p11test (built by \`tests/bench/p11test.sh\` from Debian's source of opensc"
-    echo "$(dpkg-query -W -f='${Version}' opensc)), wall time of a whole run with the PIN, $p11_runs runs each, ms:"
+    echo "$(cat "$P11TEST.source" 2>/dev/null) against the installed $(dpkg-query -W -f='${Version}' opensc)), wall time of a whole run with the PIN, $p11_runs runs each, ms:"
     echo
     echo "| vpcd | driver | SoftHSM2 |"
     echo "|---|---|---|"

@@ -24,7 +24,7 @@ version=$(dpkg-query -W -f='${Version}' opensc 2>/dev/null) || {
   echo "p11test.sh: opensc is not installed (apt-get install opensc): p11test is built for its version" >&2
   exit 1
 }
-cache=$build/p11test
+cache=$(realpath -m "$build")/p11test # absolute: the build below changes directory
 bin=$cache/p11test-${version//[:~+]/_}
 if [ -x "$bin" ]; then echo "$bin"; exit 0; fi
 
@@ -44,22 +44,31 @@ fi
 
 mkdir -p "$cache"
 W=$(mktemp -d "$cache/src.XXXXXX"); trap 'rm -rf "$W"' EXIT
-upstream=${version#*:} # the pool's file names carry no epoch
-dsc=opensc_$upstream.dsc
-got=
-for archive in https://deb.debian.org/debian https://deb.debian.org/debian-security; do
-  base=$archive/pool/main/o/opensc
-  [ "$archive" = https://deb.debian.org/debian ] || base=$archive/pool/updates/main/o/opensc
-  if curl -sfL -o "$W/$dsc" "$base/$dsc"; then got=$base; break; fi
+# The installed version's source first; a mirror that serves the security archive's binaries
+# but not its sources has only the release's: then the newest of the other versions apt knows
+# (a security update changes the library, not its test), named in the messages.
+tried=() got=
+for v in "$version" $(apt-cache madison opensc 2>/dev/null | awk -F'|' '{ gsub(/ /, "", $2); print $2 }' |
+  grep -vxF "$version"); do
+  upstream=${v#*:} # the pool's file names carry no epoch
+  dsc=opensc_$upstream.dsc
+  tried+=("$dsc")
+  for archive in https://deb.debian.org/debian https://deb.debian.org/debian-security; do
+    base=$archive/pool/main/o/opensc
+    [ "$archive" = https://deb.debian.org/debian ] || base=$archive/pool/updates/main/o/opensc
+    if curl -sfL -o "$W/$dsc" "$base/$dsc"; then got=$base; break 2; fi
+  done
 done
-[ -n "$got" ] || { echo "p11test.sh: $dsc not found on deb.debian.org (debian, debian-security)" >&2; exit 1; }
+[ -n "$got" ] || { echo "p11test.sh: none of ${tried[*]} found on deb.debian.org (debian, debian-security)" >&2; exit 1; }
+[ "$v" = "$version" ] ||
+  echo "p11test.sh: the source of opensc $version is not on deb.debian.org: p11test of $v instead" >&2
 sed -n '/^Checksums-Sha256:/,/^[A-Z]/p' "$W/$dsc" | awk '/^ / { print $1 "  " $3 }' >"$W/sums"
 [ -s "$W/sums" ] || { echo "p11test.sh: $got/$dsc has no Checksums-Sha256" >&2; exit 1; }
 while read -r _ f; do
   curl -sfL -o "$W/$f" "$got/$f" || { echo "p11test.sh: cannot download $got/$f" >&2; exit 1; }
 done <"$W/sums"
 (cd "$W" && sha256sum --quiet -c sums) || { echo "p11test.sh: checksum mismatch in $got (see $dsc)" >&2; exit 1; }
-echo "p11test.sh: building p11test of opensc $version (from $got)" >&2
+echo "p11test.sh: building p11test of opensc $v (from $got)" >&2
 dpkg-source --no-check -x "$W/$dsc" "$W/opensc" >/dev/null
 cd "$W/opensc"
 [ -x configure ] || autoreconf -fi >"$W/log" 2>&1 || { cat "$W/log" >&2; exit 1; }
@@ -67,4 +76,5 @@ cd "$W/opensc"
   --disable-sm --enable-openssl --enable-cmocka >"$W/log" 2>&1 || { tail -20 "$W/log" >&2; exit 1; }
 make -C src/tests/p11test p11test >"$W/log" 2>&1 || { tail -20 "$W/log" >&2; exit 1; }
 install -m 0755 src/tests/p11test/p11test "$bin"
+echo "$v" >"$bin.source" # the version of the source it was built from
 echo "$bin"
