@@ -66,9 +66,10 @@ static const struct verb verbs[] = {
      "key 9c. KIND is one of (clear disarms every fault of the card):",
      FAULT_OPTIONS, check_fault},
     {"touch", "CARD [--wait SECONDS]",
-     "touch the key: a signature waiting for a touch goes on (without one it\n"
-     "fails with 69 82 after the card's touch-timeout); --wait waits up to\n"
-     "SECONDS for such a command first",
+     "touch the key: a command waiting for a touch goes on (without one it\n"
+     "fails after the card's touch-timeout with its applet's own answer, e.g.\n"
+     "69 82 for a PIV signature); --wait waits up to SECONDS for such a\n"
+     "command first",
      " --wait ", check_touch},
 };
 
