@@ -66,6 +66,19 @@ root=$T/root
 mkdir "$root" && cp -a "$base/." "$root/"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 mkdir -p "$root/action" "$root/gh/tmp" "$cache/$suite-apt-archives/partial"
+# apt's archives: the packages earlier runs cached, hard-linked into a directory of this test's
+# own, since scripts/test-debian13.sh may be installing through the shared one beside it (apt
+# holds its lock); what this run fetched is linked back at the end
+arch=$T/apt-archives
+mkdir -p "$arch/partial"
+find "$cache/$suite-apt-archives" -maxdepth 1 -name '*.deb' -exec cp -l -t "$arch" {} + 2>/dev/null ||
+  find "$cache/$suite-apt-archives" -maxdepth 1 -name '*.deb' -exec cp -t "$arch" {} +
+keep_fetched() {
+  for f in "$arch"/*.deb; do
+    [ -e "$f" ] && [ ! -e "$cache/$suite-apt-archives/${f##*/}" ] || continue
+    cp -l "$f" "$cache/$suite-apt-archives/" 2>/dev/null || true # a cache only: no copy across devices
+  done
+}
 (cd "$VT_SRC" && git ls-files -z --cached --others --exclude-standard | tar --null -T - -c) | tar -x -C "$root/action"
 cp "$T"/step*.sh "$T"/step*.if "$root/gh/"
 : >"$root/gh/path"; : >"$root/gh/env"; : >"$root/gh/output"
@@ -90,11 +103,11 @@ for step in "$@"; do
     bash --noprofile --norc -eo pipefail "/gh/$step.run" || { echo "== $step failed"; exit 1; }
 done
 SH
-export root cache suite
+export root cache suite arch
 in_chroot() { # [unshare options] -- runner arguments
   unshare --mount --propagation private "$@" bash -euo pipefail -c '
     mount --bind "$root" "$root"; mount -t proc proc "$root/proc"; mount --rbind /dev "$root/dev"
-    mount --bind "$cache/$suite-apt-archives" "$root/var/cache/apt/archives"
+    mount --bind "$arch" "$root/var/cache/apt/archives"
     [ "${VT_PRIVATE_NET:-}" != 1 ] || ip link set lo up
     chroot "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
       HOME=/root LANG=C.UTF-8 INPUT_CARD=piv bash /gh/runner.sh '"$RUNNER_STEPS"
@@ -105,6 +118,7 @@ trap 'kill -KILL $(chroot_procs) 2>/dev/null; rm -rf "$T"' EXIT
 # network of its own, so it meets no other test's
 start=$SECONDS
 RUNNER_STEPS="step0 step1" in_chroot -- >"$T/steps.log" 2>&1 || fail "the action's steps failed: $(tail -n 30 "$T/steps.log")"
+keep_fetched
 echo "# packages and build took $((SECONDS - start)) s"
 VT_PRIVATE_NET=1 RUNNER_STEPS="step2 step3 check" in_chroot --net -- >"$T/card.log" 2>&1 ||
   fail "the action's card step or a later step failed: $(tail -n 30 "$T/card.log")"
