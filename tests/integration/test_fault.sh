@@ -112,12 +112,11 @@ pass "the daemon keeps serving during a delay ($status_ms ms for status)"
 # what happened: the card went (and came back)
 dropped=CKR_GENERAL_ERROR
 [ "$VT_TRANSPORT" = driver ] && dropped=CKR_DEVICE_REMOVED
-# Under ThreadSanitizer the card is back before OpenSC gives up: it reconnects, signs again on
-# a card reset by the drop, and reports the PIN no longer verified, as with a real card pulled
-# and put back at once.
-if grep -qxF "VT_TSAN:BOOL=ON" "$VT_BUILD/CMakeCache.txt" 2>/dev/null; then
-  dropped="($dropped|CKR_USER_NOT_LOGGED_IN)"
-fi
+# When the card is back before OpenSC gives up (under ThreadSanitizer, or on a loaded machine:
+# CI runs Debian 13 beside these tests), OpenSC reconnects, signs again on the card the drop
+# reset, and reports the PIN no longer verified, as with a real card pulled and put back at
+# once. Either way the signature fails and the card comes back unverified.
+dropped="($dropped|CKR_USER_NOT_LOGGED_IN)"
 expect_match "$(section drop)" "error: PKCS11 function C_SignFinal failed: rv = $dropped" \
   "pkcs11-tool reports $dropped when the connection drops mid-signature"
 expect_match "$(section drop)" 'card back' "the card reconnects by itself after the drop"
