@@ -5,8 +5,11 @@
 # this checkout (its tracked and untracked files, no build directories). Exits with their status.
 #
 # The base system (debootstrap --variant=minbase) and the packages apt downloads into it are
-# cached between runs on one machine under $VT_CHROOT_CACHE; each run starts from a fresh copy
-# of the base, so install-deps.sh installs everything as on a fresh Debian 13. The base is made
+# cached between runs on one machine under $VT_CHROOT_CACHE. So is the base with what
+# scripts/install-deps.sh installed into it, keyed by that script's content: a run starts from
+# it while the script is unchanged, and from a fresh copy of the base (install-deps.sh installing
+# everything as on a fresh Debian 13, then kept) when the script changed, the base was made anew
+# or the tree is a week old. The Quick start runs install-deps.sh either way. The base is made
 # anew when it is more than a week old.
 #
 # Usage: scripts/test-debian13.sh   (as root; installs debootstrap when it is missing)
@@ -42,8 +45,17 @@ else
 fi
 
 root=$(mktemp -d /var/tmp/vtoken-$suite.XXXXXX)
-if [ -z "${VT_CHROOT_KEEP:-}" ]; then trap 'rm -rf --one-file-system "$root"' EXIT; fi
-cp -a "$base/." "$root/"
+if [ -z "${VT_CHROOT_KEEP:-}" ]; then trap 'rm -rf --one-file-system "$root" "$root.src" "${ready:-}.tmp"' EXIT; fi
+key=$(cat scripts/install-deps.sh debian/control scripts/test-debian13.sh | sha256sum | cut -c1-16)
+ready=$cache/$suite-ready-$key
+if [ -n "$(find "$ready/.vtoken-ready" -mtime -7 -newer "$base/.vtoken-base-complete" 2>/dev/null)" ]; then
+  echo "== packages: cached in $ready (made by this scripts/install-deps.sh)"
+  cp -a "$ready/." "$root/"
+  fresh=
+else
+  cp -a "$base/." "$root/"
+  fresh=1
+fi
 cp /etc/resolv.conf "$root/etc/resolv.conf" # apt reaches the archive with the host's resolver
 [ -e "$root/etc/hosts" ] || printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n' >"$root/etc/hosts"
 mkdir "$root/src"
@@ -54,8 +66,8 @@ echo "== Debian $(cat "$root/etc/debian_version") in $root"
 # this script is killed, and none of them propagates to the host (removing $root afterwards
 # cannot reach the host's /dev or /sys).
 export root cache suite
-exec_status=0
-unshare --mount --propagation private bash -euo pipefail -c '
+in_chroot() { # COMMAND, run by bash in the chroot
+  CMD=$1 unshare --mount --propagation private bash -euo pipefail -c '
   # / onto itself: the chroot'\''s root becomes a mount point, as a real root is; vtoken run
   # makes the mounts of its private namespace private from "/", which needs a mount point.
   mount --bind "$root" "$root"
@@ -71,8 +83,21 @@ unshare --mount --propagation private bash -euo pipefail -c '
   mount --bind "$cache/$suite-apt-archives" "$root/var/cache/apt/archives"
   exec chroot "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     HOME=/root LANG=C.UTF-8 TERM=dumb CI="${CI:-}" VT_SKIP_SANITIZERS="${VT_SKIP_SANITIZERS:-}" \
-    bash -c "cd /src && scripts/quickstart.sh && scripts/test.sh"
-' || exec_status=$?
+    bash -c "$CMD"
+'
+}
+if [ -n "$fresh" ]; then
+  # the packages into a fresh base, then the tree kept for the next runs (the mounts were the
+  # namespace's: none is in the copy)
+  echo "== scripts/install-deps.sh into a fresh base"
+  in_chroot "cd /src && scripts/install-deps.sh"
+  mv "$root/src" "$root.src" # the tree without this checkout
+  rm -rf "$cache/$suite-ready-"* && cp -a "$root/." "$ready.tmp/" && touch "$ready.tmp/.vtoken-ready" &&
+    mv "$ready.tmp" "$ready" && echo "== kept in $ready for the next runs"
+  mv "$root.src" "$root/src"
+fi
+exec_status=0
+in_chroot "cd /src && scripts/quickstart.sh && scripts/test.sh" || exec_status=$?
 [ -z "${VT_CHROOT_KEEP:-}" ] || echo "== the chroot stays in $root"
 echo "== Debian 13 ($suite): $([ "$exec_status" -eq 0 ] && echo passed || echo "FAILED (status $exec_status)")"
 exit "$exec_status"
