@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 packages=(
   # build
   build-essential cmake pkg-config clang clang-format clang-tidy cppcheck
+  ccache # scripts/quickstart.sh and test.sh compile through it when present: CI's builds again
   libpcsclite-dev libsystemd-dev libssl-dev libinih-dev libcmocka-dev libp11-kit-dev
   # the PC/SC stack the cards plug into
   pcscd vsmartcard-vpcd pcsc-tools

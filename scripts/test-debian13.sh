@@ -5,8 +5,9 @@
 # this checkout (its tracked and untracked files, no build directories). Exits with their status.
 #
 # The base system (debootstrap --variant=minbase) and the packages apt downloads into it are
-# cached between runs on one machine under $VT_CHROOT_CACHE. So is the base with what
-# scripts/install-deps.sh installed into it, keyed by that script's content: a run starts from
+# cached between runs on one machine under $VT_CHROOT_CACHE, with ccache's objects and the units
+# clang-tidy found clean. So is the base with what scripts/install-deps.sh installed into it,
+# keyed by that script's and debian/control's content: a run starts from
 # it while the script is unchanged, and from a fresh copy of the base (install-deps.sh installing
 # everything as on a fresh Debian 13, then kept) when the script changed, the base was made anew
 # or the tree is a week old. The Quick start runs install-deps.sh either way. The base is made
@@ -46,7 +47,7 @@ fi
 
 root=$(mktemp -d /var/tmp/vtoken-$suite.XXXXXX)
 if [ -z "${VT_CHROOT_KEEP:-}" ]; then trap 'rm -rf --one-file-system "$root" "$root.src" "${ready:-}.tmp"' EXIT; fi
-key=$(cat scripts/install-deps.sh debian/control scripts/test-debian13.sh | sha256sum | cut -c1-16)
+key=$(cat scripts/install-deps.sh debian/control | sha256sum | cut -c1-16)
 ready=$cache/$suite-ready-$key
 if [ -n "$(find "$ready/.vtoken-ready" -mtime -7 -newer "$base/.vtoken-base-complete" 2>/dev/null)" ]; then
   echo "== packages: cached in $ready (made by this scripts/install-deps.sh)"
@@ -79,8 +80,13 @@ in_chroot() { # COMMAND, run by bash in the chroot
   mount --rbind /sys/fs/cgroup "$root/sys/fs/cgroup"
   # dev: /dev/null, /dev/urandom (keys), /dev/pts (ssh, script) and /dev/shm, the host'\''s own.
   mount --rbind /dev "$root/dev"
-  # the packages apt downloads, kept for the next run
+  # the packages apt downloads, kept for the next run; so are ccache'\''s objects and the
+  # units clang-tidy found clean (tests/lint_tidy.py), each keyed by its exact input
   mount --bind "$cache/$suite-apt-archives" "$root/var/cache/apt/archives"
+  mkdir -p "$cache/$suite-ccache" "$cache/$suite-clang-tidy" "$root/root/.cache/ccache" \
+    "$root/root/.cache/vtoken/clang-tidy"
+  mount --bind "$cache/$suite-ccache" "$root/root/.cache/ccache"
+  mount --bind "$cache/$suite-clang-tidy" "$root/root/.cache/vtoken/clang-tidy"
   exec chroot "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     HOME=/root LANG=C.UTF-8 TERM=dumb CI="${CI:-}" VT_SKIP_SANITIZERS="${VT_SKIP_SANITIZERS:-}" \
     bash -c "$CMD"

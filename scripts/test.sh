@@ -16,10 +16,14 @@ jobs=$(nproc)
 scripts/install-deps.sh || exit 1
 
 status=0
+# every build through ccache when it is there (install-deps.sh installs it), as quickstart.sh's:
+# CI's builds of unchanged sources come from its cache
+launcher=()
+if command -v ccache >/dev/null; then launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
 build_and_test() { # DIR CMAKE-ARGS... (env CTEST_LABEL: only the tests of that label)
   local dir=$1; shift
   echo "== configure and build $dir"
-  cmake -S . -B "$dir" "$@" >"$dir.configure.log" 2>&1 || { cat "$dir.configure.log"; return 1; }
+  cmake -S . -B "$dir" "$@" "${launcher[@]}" >"$dir.configure.log" 2>&1 || { cat "$dir.configure.log"; return 1; }
   cmake --build "$dir" -j"$jobs" >"$dir.build.log" 2>&1 || { tail -n 60 "$dir.build.log"; return 1; }
   echo "== ctest in $dir"
   local rc=0

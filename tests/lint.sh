@@ -33,15 +33,16 @@ out=$(cppcheck --quiet --error-exitcode=1 --enable=warning,style,portability,per
   -I "$build" applet store provision protocol daemon driver cli 2>&1) || { echo "$out"; status=1; }
 [ -z "$out" ] && echo "ok - cppcheck clean (warning, style, portability, performance)"
 
-# clang-tidy over every source of the project's own code, as compiled
+# clang-tidy over every source of the project's own code, as compiled; a unit found clean is
+# remembered by its exact content (tests/lint_tidy.py: clang-tidy's version, .clang-tidy, the
+# compile command, the preprocessed unit with its comments) under VT_LINT_CACHE
 if [ -f "$build/compile_commands.json" ]; then
   srcs=$(find applet store provision protocol daemon driver cli -name '*.c' | sort)
-  out=$(printf "%s\n" $srcs | xargs -P "$(nproc)" -n 4 clang-tidy -p "$build" --quiet --extra-arg=-Wno-unknown-warning-option 2>&1 |
-    grep -vE '^[0-9]+ warnings? (and [0-9]+ errors? )?generated|^Suppressed|^Use -header-filter|^\[[0-9]+/[0-9]+\] Processing file|^$')
-  if grep -qE 'warning:|error:' <<<"$out"; then
-    echo "clang-tidy:"; echo "$out"; status=1
+  tidy_cache=${VT_LINT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vtoken/clang-tidy}
+  if out=$(python3 "$VT_SRC/tests/lint_tidy.py" "$build" "$tidy_cache" $srcs 2>&1); then
+    echo "ok - clang-tidy clean ($(wc -w <<<"$srcs") files; $(sed -n 's/^# clang-tidy: [0-9]* files, //p' <<<"$out"))"
   else
-    echo "ok - clang-tidy clean ($(wc -w <<<"$srcs") files)"
+    echo "clang-tidy:"; echo "$out"; status=1
   fi
 else
   echo "FAIL: $build/compile_commands.json missing (configure with CMAKE_EXPORT_COMPILE_COMMANDS)"
