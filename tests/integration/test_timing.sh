@@ -110,16 +110,23 @@ check(status["card0"]["timing"] == "instant" and status["card1"]["timing"] == "y
       "vtoken ctl status shows each card's timing")
 
 # 1. the raw client: the timed card's operation = figure + the instant card's, within 10 %
-raw = json.load(open(f"{T}/raw.json"))["min_ms"]
+raw_all = json.load(open(f"{T}/raw.json"))
+raw = raw_all["min_ms"]
 inst, timed = (raw[k] for k in sorted(raw))  # "... 00 00" or "... 00 01"/"01 00"
+# A held answer leaves on a timer: vtokend's loop, asleep for the figure, then waits for a core
+# as any sleeper does. How late a sleeper wakes now (the client's own sleeps, measured between
+# the operations: median) is added to the allowance; on a quiet machine it is about 0.1 ms,
+# with another test run beside this one (CI) it was 1 ms.
+late = raw_all["wake_late_ms"]
 for op in ["select", "verify", "read-cert", "sign-rsa2048", "sign-p256", "sign-p384"]:
     row = op
     want = fig[row] + inst[op]
     # SELECT's 1.257 ms leaves 0.14 ms, less than a busy machine's scheduling: 0.5 ms there
-    slack = max(0.10 * want, 0.5 if op == "select" else 0)
+    slack = max(0.10 * want, 0.5 if op == "select" else 0) + late
     check(timed[op] >= fig[row] and abs(timed[op] - want) <= slack,
           f"raw {op}: {timed[op]:.3f} ms on the timed card, {inst[op]:.3f} ms on the instant "
-          f"one: figure {fig[row]} + instant = {want:.3f} ms (within {slack:.3f})")
+          f"one: figure {fig[row]} + instant = {want:.3f} ms (within 10 % + a sleeper's "
+          f"lateness now, {late:.3f}: {slack:.3f})")
 
 # the trace: what each command was held for, by card
 trace = open(f"{T}/trace.txt").read().splitlines()
