@@ -45,7 +45,7 @@ def preprocessed(entry):
     return r.stdout
 
 
-def key_of(path, entries, base, src):
+def key_of(entries, base, src):
     h = hashlib.sha256(base)
     for e in entries:
         cmd = e.get("command") or " ".join(e.get("arguments", []))
@@ -82,7 +82,7 @@ def main():
 
     def judge(path):
         entries = by_file.get(os.path.realpath(path), [])
-        key = key_of(path, entries, base, src) if entries else None
+        key = key_of(entries, base, src) if entries else None
         if key and os.path.exists(os.path.join(cache, key)):
             return path, True, "", True
         ok, text = tidy(build, path)
