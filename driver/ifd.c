@@ -69,7 +69,8 @@ struct reader {
         bool stopping;
         bool asking;  /* a pcscd thread has a request out and reads the connection itself */
         bool watched; /* fd is in ep */
-        int fd;       /* the connection, -1 for none; only the I/O thread opens and closes it */
+        int fd;       /* the connection, -1 for none; only the I/O thread opens it */
+        bool redial;  /* hung up on a vtokend that had said hello: the I/O thread dials at once */
         uint64_t heard_ms; /* CLOCK_MONOTONIC of vtokend's last word while a request waits */
         struct vtl_driver d;
         unsigned removals, removals_seen; /* removals, and those pcscd was told of */
@@ -192,8 +193,9 @@ static void unwatch(struct reader *r)
 }
 
 /* The connection is gone (vtokend closed it, died, or broke the protocol): the card with it.
- * The lock held, in the same hold that saw the end: no request can be sent on, or be waiting
- * on, the descriptor closed here. */
+ * The lock held, in the same hold that saw the end, by whichever thread saw it: no request can
+ * be sent on, or be waiting on, the descriptor closed here, and no presence asked after it
+ * finds the card still in. The I/O thread is woken to dial again. */
 static void hang_up_locked(struct reader *r, const char *why)
 {
         if (r->d.present) {
@@ -202,9 +204,13 @@ static void hang_up_locked(struct reader *r, const char *why)
         }
         if (r->d.hello)
                 say(PCSC_LOG_INFO, r, "disconnected: %s", why);
+        /* a removed card's vtokend still listens: back at once with "absent"; a connection
+         * closed before HELLO (refused, busy) waits */
+        r->redial = r->d.hello;
         unwatch(r);
         close(r->fd);
         r->fd = -1;
+        notify(r->wake);
         r->atr_len = 0;
         vtl_driver_reset(&r->d);
         explicit_bzero(r->rxbuf, r->rx.have);
@@ -326,6 +332,11 @@ static void *io_main(void *arg)
                 pthread_mutex_lock(&r->lock);
                 bool stopping = r->stopping;
                 bool connected = r->fd >= 0;
+                if (r->redial) {
+                        r->redial = false;
+                        retry_now = true;
+                        dl.backoff_ms = RETRY_MIN_MS;
+                }
                 pthread_mutex_unlock(&r->lock);
                 if (stopping)
                         break;
@@ -354,25 +365,18 @@ static void *io_main(void *arg)
                 if (!spoke)
                         continue;
                 pthread_mutex_lock(&r->lock);
-                if (r->asking) { /* it reads the connection now, and watches it again after */
+                /* a request out reads the connection now, and watches it again after; one
+                 * that saw the end hung up already */
+                if (r->asking || r->fd < 0) {
                         pthread_mutex_unlock(&r->lock);
                         continue;
                 }
                 const char *why = NULL;
-                int rc = receive(r, &why);
-                bool heard = r->d.hello;
-                if (rc == 0)
+                if (receive(r, &why) == 0)
                         watch(r);
                 else
                         hang_up_locked(r, why);
                 pthread_mutex_unlock(&r->lock);
-                if (rc < 0) {
-                        /* a removed card's vtokend still listens: back at once with "absent";
-                         * a connection closed before HELLO (refused, busy) waits */
-                        retry_now = heard;
-                        if (heard)
-                                dl.backoff_ms = RETRY_MIN_MS;
-                }
         }
         if (dl.ino >= 0)
                 close(dl.ino);
@@ -402,8 +406,8 @@ static int send_all(struct reader *r, const uint8_t *p, size_t n)
 }
 
 /* Reads until the request out has its answer (the lock held, let go while it waits). A
- * connection that ends or breaks the protocol meanwhile is shut down: the I/O thread, watching
- * it again, hangs up. */
+ * connection that ends, breaks the protocol or falls silent meanwhile is hung up here, before
+ * the lock is let go: the card is gone when the request fails. */
 static RESPONSECODE await_answer(struct reader *r)
 {
         while (!r->d.answered) {
@@ -411,10 +415,10 @@ static RESPONSECODE await_answer(struct reader *r)
                 if (now >= deadline) {
                         say(PCSC_LOG_ERROR, r, "vtokend said nothing for %d s: cut off",
                             RPC_SILENCE_MS / 1000);
-                        shutdown(r->fd, SHUT_RDWR);
+                        hang_up_locked(r, "vtokend fell silent");
                         return IFD_COMMUNICATION_ERROR;
                 }
-                /* only the I/O thread closes the connection, and not while we ask */
+                /* nobody else closes the connection while we ask */
                 struct pollfd p = {.fd = r->fd, .events = POLLIN};
                 pthread_mutex_unlock(&r->lock);
                 int k = poll(&p, 1, (int)(deadline - now));
@@ -424,7 +428,7 @@ static RESPONSECODE await_answer(struct reader *r)
                 const char *why = NULL;
                 if (receive(r, &why) < 0) {
                         say(PCSC_LOG_ERROR, r, "no answer: %s", why);
-                        shutdown(r->fd, SHUT_RDWR);
+                        hang_up_locked(r, why);
                         return IFD_COMMUNICATION_ERROR;
                 }
         }
@@ -449,7 +453,7 @@ static RESPONSECODE ask_locked(struct reader *r, uint8_t type, const uint8_t *bo
         RESPONSECODE rc = IFD_COMMUNICATION_ERROR;
         if (sent < 0) {
                 say(PCSC_LOG_ERROR, r, "cannot send to vtokend: %s", strerror(errno));
-                shutdown(r->fd, SHUT_RDWR); /* the I/O thread hangs up */
+                hang_up_locked(r, strerror(errno));
         } else {
                 rc = await_answer(r);
         }
