@@ -44,6 +44,8 @@ expect_eq "$(counters)" "0 3 3" "three wrong PINs block the PIN"
 # Blocked means blocked: the right PIN is refused too, and the counter stays at 0.
 pins 'hunter2-pin' x
 card_edit verify quit >"$T/verify-blocked.txt"
+# gpg sends the VERIFY (a card that took it would end in no SC_OP_FAILURE, not in a counter)
+expect_match "$(cat "$T/verify-blocked.txt")" 'SC_OP_FAILURE' "the right PIN is refused while the PIN is blocked"
 expect_eq "$(counters)" "0 3 3" "the right PIN leaves a blocked PIN blocked"
 pins x 'after-reset-code'
 card_edit unblock quit >"$T/unblock.txt"
