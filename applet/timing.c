@@ -219,25 +219,35 @@ void vt_timing_format_ms(uint32_t us, char *buf, size_t n)
                 snprintf(buf, n, "%u", us / 1000);
 }
 
-void vt_timing_write(const struct vt_timing *t, struct vt_text *out)
+bool vt_timing_next_change(const struct vt_timing *t, size_t *i, char *name, size_t n,
+                           uint32_t *us)
 {
         struct vt_timing base;
         struct vt_op op;
-        char name[32], ms[16];
-        bool any = false;
         if (vt_timing_builtin(t->name, &base) < 0)
                 memset(&base, 0, sizeof(base));
-        for (size_t i = 0; vt_timing_row_at(i, &op); i++) {
-                uint32_t us = t->us[op.kind][op.alg];
-                if (us == base.us[op.kind][op.alg])
+        for (; vt_timing_row_at(*i, &op); (*i)++) {
+                if (t->us[op.kind][op.alg] == base.us[op.kind][op.alg])
                         continue;
+                (*i)++;
+                *us = t->us[op.kind][op.alg];
+                vt_timing_row_name(op, name, n);
+                return true;
+        }
+        return false;
+}
+
+void vt_timing_write(const struct vt_timing *t, struct vt_text *out)
+{
+        char name[32], ms[16];
+        uint32_t us;
+        bool any = false;
+        for (size_t i = 0; vt_timing_next_change(t, &i, name, sizeof(name), &us); any = true) {
                 if (!any)
                         vt_text_put(out,
                                     "\n; what this card's commands take, in ms, where it differs "
                                     "from timing = %s\n[timing]\n",
                                     t->name);
-                any = true;
-                vt_timing_row_name(op, name, sizeof(name));
                 vt_timing_format_ms(us, ms, sizeof(ms));
                 vt_text_put(out, "%s = %s\n", name, ms);
         }

@@ -65,6 +65,11 @@ int vt_timing_set(struct vt_timing *t, const char *row, const char *ms, char *er
 /* The value of a row as vt_timing_set takes it: "138.491". */
 void vt_timing_format_ms(uint32_t us, char *buf, size_t n);
 
+/* The rows of t that differ from its named table, one a call from *i = 0 on: its name into
+ * name and its cost into us; false past the last. */
+bool vt_timing_next_change(const struct vt_timing *t, size_t *i, char *name, size_t n,
+                           uint32_t *us);
+
 struct vt_text;
 /* card.ini's [timing] section: the rows of t that differ from its named table; nothing when
  * none does. */

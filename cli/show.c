@@ -26,6 +26,27 @@ static void hex(FILE *f, const uint8_t *v, size_t n, const char *sep)
 
 static int envelope_pin(const struct vt_image *img, const char *path, char *pin, size_t cap);
 
+/* What the card's timing table is (applet/timing.h's own words). */
+static const char *timing_about(const struct vt_timing *t)
+{
+        for (size_t i = 0; vt_timing_at(i); i++)
+                if (strcmp(vt_timing_at(i), t->name) == 0)
+                        return vt_timing_about(i);
+        return "";
+}
+
+/* The rows of the card's [timing] section, those that differ from its named table, as
+ * "ROW MS ms" joined by ", " (as JSON members when json). */
+static void timing_changes(const struct vt_timing *t, bool json)
+{
+        char name[32], ms[16];
+        uint32_t us;
+        for (size_t i = 0, n = 0; vt_timing_next_change(t, &i, name, sizeof(name), &us); n++) {
+                vt_timing_format_ms(us, ms, sizeof(ms));
+                printf(json ? "%s\"%s\": %s" : "%s%s %s ms", n ? ", " : "", name, ms);
+        }
+}
+
 /* The card's lines: identity, firmware, compatibility, PIN envelope. */
 static void card_text(const struct vt_image *img, const struct vt_show_extra *x)
 {
@@ -50,6 +71,12 @@ static void card_text(const struct vt_image *img, const struct vt_show_extra *x)
         printf("Compatibility:  %s\n", img->compat == VT_COMPAT_YUBIKEY
                                            ? "yubikey (YubiKey 5 NFC ATR, management AID)"
                                            : "none");
+        printf("Timing:         %s: %s", img->timing.name, timing_about(&img->timing));
+        if (!vt_timing_is_builtin(&img->timing)) {
+                printf("; card.ini [timing] changes ");
+                timing_changes(&img->timing, false);
+        }
+        putchar('\n');
         if (vt_pin_envelope_path(img->dir, text, sizeof(text)) == 0 && access(text, F_OK) == 0) {
                 printf("PIN envelope:   %s\n", text);
                 if (x && x->show_pin && envelope_pin(img, text, pin, sizeof(pin)) == 0)
@@ -189,6 +216,11 @@ static void show_json(const struct vt_image *img, const struct vt_show_extra *x)
         printf(",\n  \"firmware\": %s,\n  \"pin_complexity\": %s", img->firmware ? "true" : "false",
                img->pin_complexity ? "true" : "false");
         printf(",\n  \"compat\": \"%s\"", vt_compat_name(img->compat));
+        printf(",\n  \"timing\": ");
+        json_str(img->timing.name);
+        printf(",\n  \"timing_changes\": {");
+        timing_changes(&img->timing, true);
+        putchar('}');
         json_envelope(img, x);
         host_of(x, &host);
         /* each unit the build has: its part, or null when the card does not carry it */

@@ -42,9 +42,9 @@ done
 if "$vtoken" init made --json -i 9a:imported/9a.key.pem -i 9c:imported/9c.key.pem >init.json 2>init.err &&
   "$vtoken" show --json made >show.json; then
   made=$(grep -n '"certificates_made"' init.json)
-  if [ "$made" = '19:  "certificates_made": ["9a", "9c"],' ] &&
+  if [ "$made" = '21:  "certificates_made": ["9a", "9c"],' ] &&
     grep -v '"certificates_made"' init.json | cmp -s - show.json &&
-    sed -n 17p init.json | grep -q '^  "pkcs11": {"token": '; then
+    sed -n 19p init.json | grep -q '^  "pkcs11": {"token": '; then
     echo "ok - vtoken init --json: the show with certificates_made after pkcs11"
   else
     echo "not ok - vtoken init --json: certificates_made ('$made') or the rest differs from show:"

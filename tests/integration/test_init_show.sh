@@ -249,3 +249,18 @@ grep -q "piv2/9c.key.pem: not an unencrypted PEM private key" err.txt || fail "s
 if "$VTOKEN" show nowhere 2>err.txt; then fail "show of a missing image succeeded"; fi
 grep -q "nowhere: No such file" err.txt || fail "show error: $(cat err.txt)"
 pass "show names the broken file and the reason, and writes nothing"
+
+# ---- show tells the card's timing: its table, and the rows card.ini's [timing] changes ------
+"$VTOKEN" init timed --timing yubikey5 --generate 9a:p256 >/dev/null
+printf '\n[timing]\nsign-rsa2048 = 250\nverify = 20.5\n' >>timed/card.ini
+"$VTOKEN" show timed >out.txt || fail "show of a timed card: $(cat out.txt)"
+grep -qx 'Timing:         yubikey5: a YubiKey 5 NFC, .*; card.ini \[timing\] changes verify 20.500 ms, sign-rsa2048 250 ms' out.txt ||
+  fail "show's timing line: $(grep Timing out.txt)"
+"$VTOKEN" show timed --json | jq -e '.timing == "yubikey5" and .timing_changes == {"verify": 20.5, "sign-rsa2048": 250}' >/dev/null ||
+  fail "show --json's timing: $("$VTOKEN" show timed --json | jq -c '{timing, timing_changes}')"
+"$VTOKEN" init untimed --generate 9a:p256 >/dev/null
+"$VTOKEN" show untimed | grep -qx 'Timing:         instant: answers at once (the default)' ||
+  fail "show's timing line of an instant card: $("$VTOKEN" show untimed | grep Timing)"
+"$VTOKEN" show untimed --json | jq -e '.timing == "instant" and .timing_changes == {}' >/dev/null ||
+  fail "show --json's timing of an instant card"
+pass "show names the card's timing table and the rows its [timing] changes"
