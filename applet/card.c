@@ -343,6 +343,8 @@ void vt_card_receive(struct vt_card *c, const uint8_t *cmd, size_t len, uint8_t 
                                                             &step->touch_key);
         c->ready_secrecy = step->secrecy;
         step->op = op_of(c, &a);
+        step->quick = c->selected >= 0 && a.ins != INS_SELECT && c->applets[c->selected].quick &&
+                      c->applets[c->selected].quick(c->applets[c->selected].ctx, &a);
 }
 
 size_t vt_card_execute(struct vt_card *c, uint8_t *out)

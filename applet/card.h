@@ -66,6 +66,9 @@ struct vt_applet_status {
  *   ins_name   "VERIFY", ... for traces; NULL for an unknown INS
  *   op         what the command is as a token's time for it is measured (applet/timing.h):
  *              the key's algorithm for a signature, ...; NULL: every command is VT_OP_OTHER
+ *   quick      whether the command (not SELECT) only reads what the applet holds in memory:
+ *              no store commit, no private-key operation, nothing that waits; the daemon may
+ *              then run it on its event loop instead of the card's worker. NULL: none is
  *   status     PIN state for the card's status
  *   destroy    frees ctx when the card is released
  * process and select return a status word, or an internal failure SW_FAIL_* (sw.h) that the
@@ -85,6 +88,7 @@ struct vt_applet {
         enum vt_touch_need (*touch)(void *ctx, const struct apdu *a, uint8_t *key);
         const char *(*ins_name)(uint8_t ins);
         struct vt_op (*op)(void *ctx, const struct apdu *a);
+        bool (*quick)(void *ctx, const struct apdu *a);
         void (*status)(void *ctx, struct vt_applet_status *st);
         void (*destroy)(void *ctx);
         uint16_t idle_get_response_sw;
@@ -145,6 +149,7 @@ struct vt_card_step {
         /* when ready: what the command is, for a timing table; an APDU answered at once (a
          * part of a chain, GET RESPONSE: their time is their command's) costs nothing */
         struct vt_op op;
+        bool quick; /* when ready: its applet's quick says it only reads (struct vt_applet) */
 };
 
 /* Takes one command APDU. When the step is ready, cmd must stay unchanged until

@@ -25,7 +25,8 @@
  * alone runs the applets' work (vt_card_execute), power changes and commits, one at a time, in
  * the order the loop queued them. When the worker is idle, with nothing queued, the loop lets
  * the card take a command itself (vt_card_receive, which parses, gathers a chain, hands out
- * GET RESPONSE: never an applet's work), so what needs no work is answered without two trips
+ * GET RESPONSE), and run it when its applet says it only reads (vt_applet.quick: GET DATA,
+ * never a commit or a private key), so what needs little work is answered without two trips
  * between the threads. They share only what `lock` guards: the job queue, the finished
  * commands on their way back (the worker wakes the loop through an eventfd), and a snapshot of
  * the card for status; and the card's presence clock, which an applet reads on the worker and
@@ -33,8 +34,8 @@
  * waits (a delay fault, a touch, its timing) and to the worker from queued until the loop takes
  * it back. */
 
-/* A command between the link and its answer; it outlives on_apdu (every answer the card gives
- * is deferred). */
+/* A command between the link and its answer; it outlives on_apdu when its answer is deferred
+ * (the worker's, a touch, a delay, the card's timing). */
 struct command {
         uint8_t cmd[LINK_CAPDU_MAX];
         size_t len;
@@ -173,8 +174,9 @@ static void execute(struct pipeline *p, struct command *c)
 }
 
 /* The card takes the command (vt_card_receive: parsing, a part of a chain, GET RESPONSE, never
- * an applet's work); a whole one then runs at once when run_now and its applet asks for no
- * touch, which the loop decides on. */
+ * an applet's work); a whole one then runs at once when run_now (the worker) or when its applet
+ * says it only reads (vt_applet.quick: the loop may run it, the worker being idle), and it asks
+ * for no touch, which the loop decides on. */
 static void receive(struct pipeline *p, struct command *c, bool run_now)
 {
         if (!p->card.powered) /* a reconnected link: pcscd still takes the card as powered */
@@ -183,7 +185,7 @@ static void receive(struct pipeline *p, struct command *c, bool run_now)
         vt_card_receive(&p->card, c->cmd, c->len, c->rsp, &c->step);
         c->secrecy = c->step.secrecy;
         c->rsp_len = c->step.len;
-        if (run_now && c->step.ready && c->step.touch == VT_TOUCH_NONE)
+        if ((run_now || c->step.quick) && c->step.ready && c->step.touch == VT_TOUCH_NONE)
                 execute(p, c);
 }
 
@@ -282,6 +284,7 @@ static struct command *command_get(struct pipeline *p)
         c->queued = c->waiting_touch = c->abandoned = false;
         c->rsp_len = 0;
         c->secrecy = 0;
+        c->executed = false;
         c->failure = c->applet = NULL;
         c->timed = false;
         c->note[0] = '\0';
@@ -610,14 +613,15 @@ static size_t on_apdu(void *user, const uint8_t *cmd, size_t len, uint8_t *out)
                 return LINK_APDU_PENDING;
         }
         /* The card takes it here, on the loop: what needs no applet's work (a part of a chain,
-         * GET RESPONSE, a malformed command) is answered at once, without two trips between
-         * the threads; a whole command goes on to the worker (or waits for a touch). */
+         * GET RESPONSE, a malformed command) or only reads (GET DATA) is answered at once,
+         * without two trips between the threads; any other whole command goes on to the worker
+         * (or waits for a touch). */
         receive(p, c, false);
         pthread_mutex_lock(&p->lock);
         view_update(p);
         pthread_mutex_unlock(&p->lock);
         taken(p, c);
-        if (c->step.ready) {
+        if (c->step.ready && !c->executed) {
                 if (to_run(p, c) == 0)
                         return LINK_APDU_PENDING;
                 c->rsp_len = put_sw(c->rsp, SW_UNKNOWN);

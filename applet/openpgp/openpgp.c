@@ -247,6 +247,15 @@ static uint8_t key_alg(const struct vt_pgp *p, int ref)
         return alg ? (uint8_t)alg->alg : VT_CRYPTO_NONE;
 }
 
+/* The commands that only read what the applet holds: GET DATA, GET NEXT DATA and the tries
+ * left (VERIFY without data). */
+static bool pgp_quick(void *ctx, const struct apdu *a)
+{
+        (void)ctx;
+        return a->ins == INS_GET_DATA || a->ins == INS_GET_NEXT_DATA ||
+               (a->ins == INS_VERIFY && !a->lc);
+}
+
 /* What a whole command is for a timing table: a password check, the cardholder certificate
  * read, and the key operations by the key's algorithm (a key generation by the attributes of
  * the slot its CRT names). */
@@ -347,6 +356,7 @@ void vt_pgp_applet(struct vt_pgp *p, struct vt_applet *out)
         out->secrecy = pgp_secrecy;
         out->touch = pgp_touch;
         out->op = pgp_op;
+        out->quick = pgp_quick;
         out->ins_name = pgp_ins_name;
         out->status = pgp_status;
 }

@@ -340,6 +340,16 @@ static enum vt_touch_need piv_touch(void *ctx, const struct apdu *a, uint8_t *ke
         return policy == VT_TOUCH_CACHED ? VT_TOUCH_CACHABLE : VT_TOUCH_NONE;
 }
 
+/* The commands that only read what the applet holds: GET DATA, the tries left (VERIFY
+ * without data), and the YubiKey's version, serial and metadata. */
+static bool piv_quick(void *ctx, const struct apdu *a)
+{
+        (void)ctx;
+        return a->ins == INS_GET_DATA || (a->ins == INS_VERIFY && !a->lc) ||
+               a->ins == INS_YK_GET_VERSION || a->ins == INS_YK_GET_SERIAL ||
+               a->ins == INS_YK_METADATA;
+}
+
 /* What a whole command is for a timing table: a PIN check, a certificate read, and the
  * operations of a slot's key by its algorithm (a GENERAL AUTHENTICATE that is no signature is
  * a decryption, or with an exponent a key agreement; the card cannot tell more). */
@@ -436,6 +446,7 @@ void vt_piv_applet(struct vt_piv *p, struct vt_applet *out)
         out->secrecy = piv_secrecy;
         out->touch = piv_touch;
         out->op = piv_op;
+        out->quick = piv_quick;
         out->ins_name = piv_ins_name;
         out->status = piv_status;
         out->idle_get_response_sw = SW_WRONG_DATA; /* as a YubiKey 5's PIV answers */

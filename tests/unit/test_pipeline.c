@@ -162,7 +162,7 @@ static bool pin_verified(struct fixture *f)
         return st.card.pin_verified;
 }
 
-/* Every answer of the card comes later, from its worker, and the commands run in order: the
+/* SELECT and VERIFY are answered later, from the card's worker, in order: the
  * VERIFY counts (durably, before the compare) and the status shows what the card holds. */
 static void test_answers_come_from_the_worker_in_order(void **state)
 {
@@ -178,6 +178,31 @@ static void test_answers_come_from_the_worker_in_order(void **state)
         assert_int_equal(st.commands, 3);
         assert_string_equal(st.applet, "piv");
         assert_int_equal(st.card.pin_tries_left, 3);
+}
+
+#define GET_DISCOVERY "00 CB 3F FF 03 5C 01 7E 00"
+
+/* A command that only reads (GET DATA, vt_applet.quick) is answered at once, on the loop, while
+ * the worker is idle; a VERIFY still goes to the worker, and a read behind it waits its turn. */
+static void test_reads_answered_on_the_loop(void **state)
+{
+        struct fixture *f = *state;
+        uint8_t out[VT_RAPDU_MAX];
+        assert_int_equal(transmit(f, SELECT_PIV), 0x9000);
+        size_t n = send_apdu(f, GET_DISCOVERY, out);
+        assert_true(n != LINK_APDU_PENDING);
+        assert_true(n > 2 && out[0] == 0x7E); /* the discovery object */
+        assert_int_equal(out[n - 2] << 8 | out[n - 1], 0x9000);
+
+        unsigned before = f->link.answers;
+        assert_true(send_apdu(f, VERIFY_BAD, out) == LINK_APDU_PENDING);
+        assert_true(send_apdu(f, GET_DISCOVERY, out) == LINK_APDU_PENDING); /* behind it */
+        run_until_answers(f, before + 2);
+        assert_int_equal(f->link.rsp[0], 0x7E); /* the last answer is the read's */
+        struct pipeline_status st;
+        pipeline_status(f->p, &st);
+        assert_int_equal(st.card.pin_tries_left, 2);
+        assert_int_equal(st.commands, 4);
 }
 
 /* The link drops while a command is on its way to the card: no answer goes to the link, the
@@ -254,6 +279,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test_setup_teardown(test_answers_come_from_the_worker_in_order, setup,
                                             teardown),
+            cmocka_unit_test_setup_teardown(test_reads_answered_on_the_loop, setup, teardown),
             cmocka_unit_test_setup_teardown(test_card_pulled_mid_command, setup, teardown),
             cmocka_unit_test_setup_teardown(test_fault_answers_at_once, setup, teardown),
             cmocka_unit_test_setup_teardown(test_reset_in_order, setup, teardown),
