@@ -219,8 +219,7 @@ void vt_timing_format_ms(uint32_t us, char *buf, size_t n)
                 snprintf(buf, n, "%u", us / 1000);
 }
 
-bool vt_timing_next_change(const struct vt_timing *t, size_t *i, char *name, size_t n,
-                           uint32_t *us)
+bool vt_timing_next_change(const struct vt_timing *t, size_t *i, char *name, size_t n, uint32_t *us)
 {
         struct vt_timing base;
         struct vt_op op;
