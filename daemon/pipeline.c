@@ -562,13 +562,14 @@ static size_t fault_answer(struct pipeline *p, struct command *c, size_t i, uint
         return LINK_APDU_PENDING;
 }
 
-/* Whether the loop may use the card itself now: its worker has nothing queued and runs
- * nothing, and starts nothing until the loop queues it a job (under the lock, which orders
- * the card's memory between the two threads both ways). */
+/* Whether the loop may use the card itself now: its worker has nothing queued, runs nothing
+ * and has handed back every answer it made (an answer given now cannot overtake one), and
+ * starts nothing until the loop queues it a job (under the lock, which orders the card's memory
+ * between the two threads both ways). */
 static bool card_idle(struct pipeline *p)
 {
         pthread_mutex_lock(&p->lock);
-        bool idle = !p->n_jobs && !p->running;
+        bool idle = !p->n_jobs && !p->running && !p->done;
         pthread_mutex_unlock(&p->lock);
         return idle;
 }
