@@ -113,6 +113,12 @@ static const struct table *table_named(const char *name)
         return NULL;
 }
 
+const char *vt_timing_about_named(const char *name)
+{
+        const struct table *tb = table_named(name);
+        return tb ? tb->about : "";
+}
+
 int vt_timing_builtin(const char *name, struct vt_timing *t)
 {
         const struct table *tb = table_named(name);
@@ -219,35 +225,45 @@ void vt_timing_format_ms(uint32_t us, char *buf, size_t n)
                 snprintf(buf, n, "%u", us / 1000);
 }
 
-bool vt_timing_next_change(const struct vt_timing *t, size_t *i, char *name, size_t n, uint32_t *us)
+void vt_timing_each_change(const struct vt_timing *t,
+                           void (*fn)(void *ctx, const char *row, uint32_t us), void *ctx)
 {
         struct vt_timing base;
         struct vt_op op;
+        char name[32];
         if (vt_timing_builtin(t->name, &base) < 0)
                 memset(&base, 0, sizeof(base));
-        for (; vt_timing_row_at(*i, &op); (*i)++) {
-                if (t->us[op.kind][op.alg] == base.us[op.kind][op.alg])
+        for (size_t i = 0; vt_timing_row_at(i, &op); i++) {
+                uint32_t us = t->us[op.kind][op.alg];
+                if (us == base.us[op.kind][op.alg])
                         continue;
-                (*i)++;
-                *us = t->us[op.kind][op.alg];
-                vt_timing_row_name(op, name, n);
-                return true;
+                vt_timing_row_name(op, name, sizeof(name));
+                fn(ctx, name, us);
         }
-        return false;
+}
+
+struct write_ctx {
+        const struct vt_timing *t;
+        struct vt_text *out;
+        bool any;
+};
+
+static void write_row(void *ctx, const char *row, uint32_t us)
+{
+        struct write_ctx *w = ctx;
+        char ms[16];
+        if (!w->any)
+                vt_text_put(w->out,
+                            "\n; what this card's commands take, in ms, where it differs "
+                            "from timing = %s\n[timing]\n",
+                            w->t->name);
+        w->any = true;
+        vt_timing_format_ms(us, ms, sizeof(ms));
+        vt_text_put(w->out, "%s = %s\n", row, ms);
 }
 
 void vt_timing_write(const struct vt_timing *t, struct vt_text *out)
 {
-        char name[32], ms[16];
-        uint32_t us;
-        bool any = false;
-        for (size_t i = 0; vt_timing_next_change(t, &i, name, sizeof(name), &us); any = true) {
-                if (!any)
-                        vt_text_put(out,
-                                    "\n; what this card's commands take, in ms, where it differs "
-                                    "from timing = %s\n[timing]\n",
-                                    t->name);
-                vt_timing_format_ms(us, ms, sizeof(ms));
-                vt_text_put(out, "%s = %s\n", name, ms);
-        }
+        struct write_ctx w = {t, out, false};
+        vt_timing_each_change(t, write_row, &w);
 }

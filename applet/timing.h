@@ -46,6 +46,8 @@ struct vt_timing {
 const char *vt_timing_at(size_t i);
 /* What the table is, for `vtoken init --list timing`; NULL past the last. */
 const char *vt_timing_about(size_t i);
+/* What the table of that name is; "" for a name that is none of them. */
+const char *vt_timing_about_named(const char *name);
 /* The named table into t: 0, or -1 for a name that is none of them. */
 int vt_timing_builtin(const char *name, struct vt_timing *t);
 /* Whether t is the named table it was made from, no row changed. */
@@ -65,10 +67,10 @@ int vt_timing_set(struct vt_timing *t, const char *row, const char *ms, char *er
 /* The value of a row as vt_timing_set takes it: "138.491". */
 void vt_timing_format_ms(uint32_t us, char *buf, size_t n);
 
-/* The rows of t that differ from its named table, one a call from *i = 0 on: its name into
- * name and its cost into us; false past the last. */
-bool vt_timing_next_change(const struct vt_timing *t, size_t *i, char *name, size_t n,
-                           uint32_t *us);
+/* Calls fn for each row of t that differs from its named table, in the rows' order, with its
+ * name and cost. */
+void vt_timing_each_change(const struct vt_timing *t,
+                           void (*fn)(void *ctx, const char *row, uint32_t us), void *ctx);
 
 struct vt_text;
 /* card.ini's [timing] section: the rows of t that differ from its named table; nothing when

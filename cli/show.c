@@ -26,25 +26,23 @@ static void hex(FILE *f, const uint8_t *v, size_t n, const char *sep)
 
 static int envelope_pin(const struct vt_image *img, const char *path, char *pin, size_t cap);
 
-/* What the card's timing table is (applet/timing.h's own words). */
-static const char *timing_about(const struct vt_timing *t)
-{
-        for (size_t i = 0; vt_timing_at(i); i++)
-                if (strcmp(vt_timing_at(i), t->name) == 0)
-                        return vt_timing_about(i);
-        return "";
-}
+/* A row of the card's [timing] section that differs from its named table, in show's text
+ * ("; card.ini [timing] changes ROW MS ms, ...") or as a JSON member. */
+struct timing_rows {
+        bool json;
+        size_t n;
+};
 
-/* The rows of the card's [timing] section, those that differ from its named table, as
- * "ROW MS ms" joined by ", " (as JSON members when json). */
-static void timing_changes(const struct vt_timing *t, bool json)
+static void timing_row(void *ctx, const char *row, uint32_t us)
 {
-        char name[32], ms[16];
-        uint32_t us;
-        for (size_t i = 0, n = 0; vt_timing_next_change(t, &i, name, sizeof(name), &us); n++) {
-                vt_timing_format_ms(us, ms, sizeof(ms));
-                printf(json ? "%s\"%s\": %s" : "%s%s %s ms", n ? ", " : "", name, ms);
-        }
+        struct timing_rows *t = ctx;
+        char ms[16];
+        vt_timing_format_ms(us, ms, sizeof(ms));
+        if (t->json)
+                printf("%s\"%s\": %s", t->n ? ", " : "", row, ms);
+        else
+                printf("%s%s %s ms", t->n ? ", " : "; card.ini [timing] changes ", row, ms);
+        t->n++;
 }
 
 /* The card's lines: identity, firmware, compatibility, PIN envelope. */
@@ -71,11 +69,9 @@ static void card_text(const struct vt_image *img, const struct vt_show_extra *x)
         printf("Compatibility:  %s\n", img->compat == VT_COMPAT_YUBIKEY
                                            ? "yubikey (YubiKey 5 NFC ATR, management AID)"
                                            : "none");
-        printf("Timing:         %s: %s", img->timing.name, timing_about(&img->timing));
-        if (!vt_timing_is_builtin(&img->timing)) {
-                printf("; card.ini [timing] changes ");
-                timing_changes(&img->timing, false);
-        }
+        struct timing_rows rows = {.json = false};
+        printf("Timing:         %s: %s", img->timing.name, vt_timing_about_named(img->timing.name));
+        vt_timing_each_change(&img->timing, timing_row, &rows);
         putchar('\n');
         if (vt_pin_envelope_path(img->dir, text, sizeof(text)) == 0 && access(text, F_OK) == 0) {
                 printf("PIN envelope:   %s\n", text);
@@ -218,8 +214,9 @@ static void show_json(const struct vt_image *img, const struct vt_show_extra *x)
         printf(",\n  \"compat\": \"%s\"", vt_compat_name(img->compat));
         printf(",\n  \"timing\": ");
         json_str(img->timing.name);
+        struct timing_rows rows = {.json = true};
         printf(",\n  \"timing_changes\": {");
-        timing_changes(&img->timing, true);
+        vt_timing_each_change(&img->timing, timing_row, &rows);
         putchar('}');
         json_envelope(img, x);
         host_of(x, &host);

@@ -264,7 +264,6 @@ static void queue_job(struct pipeline *p, enum job_kind kind, struct command *c)
 static void submit(struct pipeline *p, struct command *c, enum job_kind kind)
 {
         c->write_fail = p->faults.n && faults_find(&p->faults, c->cmd, c->len, true) >= 0;
-        c->executed = c->write_failed = false;
         queue_job(p, kind, c);
 }
 
@@ -284,7 +283,7 @@ static struct command *command_get(struct pipeline *p)
         c->queued = c->waiting_touch = c->abandoned = false;
         c->rsp_len = 0;
         c->secrecy = 0;
-        c->executed = false;
+        c->executed = c->write_failed = false;
         c->failure = c->applet = NULL;
         c->timed = false;
         c->note[0] = '\0';
